@@ -1,0 +1,65 @@
+"""The one normalised shape every source is turned into before it reaches the store.
+
+Files, the Graph API, webhooks and the open-network connectors all yield :class:`CommentRecord`
+objects (or :class:`Rejected` for input that cannot be used), and :func:`crisisdesk.ingest.upsert`
+is the only code that writes them. Keeping one shape is what makes the same comment arriving twice,
+through two different doors, land on one row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+Verb = Literal["add", "edited", "remove", "hide", "unhide"]
+VERBS: tuple[Verb, ...] = ("add", "edited", "remove", "hide", "unhide")
+
+# Generous but bounded: Facebook caps comments at 8,000 characters; anything far longer is not a
+# comment but an attempt to fill the disk or slow the analysers.
+MAX_TEXT_CHARS = 20_000
+MAX_ID_CHARS = 200
+MAX_NAME_CHARS = 300
+
+
+@dataclass
+class CommentRecord:
+    """One event about one comment, from any source.
+
+    ``platform_id`` is the comment's id on its platform; together with ``platform`` it is the key.
+    ``page``, ``post_id``, ``parent_id`` and ``author_id`` are platform ids too (strings).
+    ``created_at`` is the event time, always timezone-aware UTC.
+    """
+
+    platform: str
+    platform_id: str
+    created_at: datetime
+    text: str = ""
+    page: str | None = None
+    page_name: str | None = None
+    post_id: str | None = None
+    parent_id: str | None = None
+    author_id: str | None = None
+    author_name: str | None = None
+    verb: Verb = "add"
+    is_hidden: bool | None = None
+    source: str = "import"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.created_at.tzinfo is None:
+            self.created_at = self.created_at.replace(tzinfo=UTC)
+        else:
+            self.created_at = self.created_at.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A row that could not be used, with where it was and why (``FILE:LINE: reason``)."""
+
+    source: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.reason}"
