@@ -1,0 +1,386 @@
+"""The ``crisisdesk`` command: a thin adapter that parses options, builds a Desk and calls it."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from crisisdesk import __version__
+
+app = typer.Typer(
+    help="crisisdesk: a crisis desk for the people who run social media pages.\n\n"
+    "Triage comments, see a flame coming, check who is behind it, cool down, reply like a person.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+db_app = typer.Typer(help="Database chores.", no_args_is_help=True)
+user_app = typer.Typer(help="Manage the people who sign in to the desk.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Where the database and state live (default ./crisisdesk-data, or CRISISDESK_DATA_DIR).",
+        show_default=False,
+    ),
+]
+
+
+def _desk(data_dir: Path | None, **overrides: Any) -> Any:
+    from crisisdesk.desk import Desk
+    from crisisdesk.settings import Settings
+
+    try:
+        settings = Settings({"data_dir": str(data_dir) if data_dir else None, **overrides})
+    except ValueError as exc:
+        _fail(str(exc))
+    desk = Desk(settings)
+    desk.upgrade()
+    return desk
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _column_map(columns: list[str]) -> dict[str, str]:
+    from crisisdesk.ingest.normalise import CANONICAL_FIELDS, OPTIONAL_FIELDS
+
+    mapping: dict[str, str] = {}
+    for spec in columns:
+        canonical, sep, theirs = spec.partition("=")
+        if not sep or not canonical or not theirs:
+            _fail(f"--column takes canonical=theirs, got {spec!r}")
+        if canonical not in CANONICAL_FIELDS + OPTIONAL_FIELDS:
+            _fail(
+                f"--column: {canonical!r} is not a canonical field ({', '.join(CANONICAL_FIELDS)})"
+            )
+        mapping[canonical] = theirs
+    return mapping
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        typer.echo(__version__)
+        raise typer.Exit(0)
+
+
+@app.command("import")
+def import_(
+    files: Annotated[list[Path], typer.Argument(help="Files to import (CSV, JSON, NDJSON, text).")],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="csv, json, ndjson or text (default: guessed per file)."),
+    ] = None,
+    column: Annotated[
+        list[str],
+        typer.Option(
+            "--column",
+            help="Map a header of yours to a canonical field: --column text=message. Repeatable.",
+        ),
+    ] = [],  # noqa: B006 - typer needs a literal default
+    platform: Annotated[
+        str, typer.Option(help="Platform the ids belong to (facebook, instagram, ...).")
+    ] = "import",
+    page: Annotated[str | None, typer.Option(help="Page for rows that do not name one.")] = None,
+    encoding: Annotated[str, typer.Option(help="Text encoding of the files.")] = "utf-8",
+    data_dir: DataDir = None,
+) -> None:
+    """Import comments. The same comment twice is one row; edits keep history.
+
+    Exit codes: 0 all rows imported; 3 some rows rejected (each on stderr as FILE:LINE: reason,
+    the good rows kept); 2 nothing usable.
+
+    Canonical CSV columns: id,page,post_id,parent_id,author_id,author_name,created_at,text
+    (only id, created_at and text are required). JSON may be an array of such objects, a Graph
+    API comment listing or a page webhook payload.
+    """
+    from crisisdesk.desk import ImportReport
+    from crisisdesk.ingest.readers import FORMATS, ReadOptions
+
+    if fmt is not None and fmt not in FORMATS:
+        _fail(f"--format must be one of {', '.join(FORMATS)}")
+    options = ReadOptions(
+        platform=platform, page=page, column_map=_column_map(column), encoding=encoding
+    )
+    desk = _desk(data_dir)
+    report = ImportReport()
+    show_progress = sys.stderr.isatty()
+    for path in files:
+        if not path.is_file():
+            report.errors.append(f"{path}: no such file")
+            continue
+        if show_progress:
+            from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+            with Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                DownloadColumn(),
+                TimeRemainingColumn(),
+                transient=True,
+            ) as progress:
+                task = progress.add_task(path.name, total=path.stat().st_size)
+                desk.import_file(
+                    path,
+                    fmt=fmt,
+                    options=options,
+                    report=report,
+                    on_progress=lambda n, task=task: progress.update(task, completed=n),
+                )
+        else:
+            desk.import_file(path, fmt=fmt, options=options, report=report)
+    for error in report.errors:
+        typer.echo(f"error: {error}", err=True)
+    for rejected in report.rejected:
+        typer.echo(str(rejected), err=True)
+    typer.echo(
+        f"imported {report.inserted} new, {report.updated} updated, "
+        f"{report.unchanged} unchanged; {len(report.rejected)} rejected",
+        err=True,
+    )
+    raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def analyze(
+    file: Annotated[
+        Path,
+        typer.Argument(help="Comments: plain text (one a line) or any import format; - for stdin."),
+    ],
+    output: Annotated[str, typer.Option("--format", help="table, jsonl or csv.")] = "table",
+    lang: Annotated[str, typer.Option(help="Language hint (it, en, ...); auto detects.")] = "auto",
+    input_format: Annotated[
+        str | None, typer.Option("--input-format", help="Input format if not guessed.")
+    ] = None,
+    column: Annotated[list[str], typer.Option("--column", help="As for import.")] = [],  # noqa: B006
+) -> None:
+    """Analyse comments without a database: one result per comment, in input order."""
+    from crisisdesk.analysis import load_analyzer
+    from crisisdesk.ingest.readers import ImportFormatError, ReadOptions, read_stream
+    from crisisdesk.ingest.record import Rejected
+    from crisisdesk.settings import Settings
+
+    if output not in ("table", "jsonl", "csv"):
+        _fail("--format must be table, jsonl or csv")
+    settings = Settings()
+    options_kw: dict[str, Any] = {}
+    if settings.sentiment_model:
+        options_kw["sentiment_model"] = settings.sentiment_model
+    if settings.toxicity_model:
+        options_kw["toxicity_model"] = settings.toxicity_model
+    analyzer = load_analyzer(settings.analyzer, **options_kw)
+    hint = None if lang == "auto" else lang
+    options = ReadOptions(column_map=_column_map(column))
+    name = "<stdin>" if str(file) == "-" else str(file)
+    fmt = input_format or ("text" if str(file) == "-" else None)
+    out = sys.stdout
+    writer: Any = None
+    rejected = 0
+    emitted = 0
+
+    def flush(batch: list[Any]) -> None:
+        nonlocal writer, emitted
+        if not batch:
+            return
+        results = analyzer.analyze_many([r.text for r in batch], [hint] * len(batch))
+        for record, result in zip(batch, results, strict=True):
+            row = {"id": record.platform_id, "text": record.text, **result.to_dict()}
+            emitted += 1
+            if output == "jsonl":
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            elif output == "csv":
+                flat = {
+                    k: (json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v)
+                    for k, v in row.items()
+                }
+                if writer is None:
+                    writer = csv.DictWriter(out, fieldnames=list(flat))
+                    writer.writeheader()
+                writer.writerow(flat)
+            else:
+                text = record.text.replace("\n", " ")
+                text = text if len(text) <= 48 else text[:47] + "…"
+                out.write(
+                    f"{result.language:<3} {result.sentiment:<9} off={result.offensive:.2f} "
+                    f"iro={result.irony:.2f} {result.kind:<10} {text}\n"
+                )
+
+    try:
+        raw = sys.stdin.buffer if name == "<stdin>" else file.open("rb")
+    except OSError as exc:
+        _fail(f"{file}: {exc.strerror or exc}")
+    batch: list[Any] = []
+    try:
+        for item in read_stream(raw, name, fmt, options):
+            if isinstance(item, Rejected):
+                rejected += 1
+                typer.echo(str(item), err=True)
+                continue
+            batch.append(item)
+            if len(batch) >= 512:
+                flush(batch)
+                batch = []
+        flush(batch)
+    except ImportFormatError as exc:
+        _fail(str(exc))
+    finally:
+        if raw is not sys.stdin.buffer:
+            raw.close()
+    if emitted == 0:
+        raise typer.Exit(2)
+    raise typer.Exit(3 if rejected else 0)
+
+
+@app.command()
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Counts of pages, posts, comments, authors, alerts and cases."""
+    counts = _desk(data_dir).stats()
+    if as_json:
+        typer.echo(json.dumps(counts))
+    else:
+        for key, value in counts.items():
+            typer.echo(f"{key:<10} {value}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(data_dir: DataDir = None) -> None:
+    """Create the database or migrate it to the current schema."""
+    from crisisdesk import store
+
+    desk = _desk(data_dir)
+    typer.echo(f"database at revision {store.current_revision(desk.engine)}")
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help="The name to sign in with.")],
+    display_name: Annotated[
+        str | None, typer.Option("--name", help="Name shown to colleagues.")
+    ] = None,
+    role: Annotated[str, typer.Option(help="member or admin.")] = "member",
+    language: Annotated[str | None, typer.Option(help="Interface language: it or en.")] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(
+            "--password",
+            help="Prefer the prompt or CRISISDESK_PASSWORD: a password on the command line "
+            "lands in shell history.",
+        ),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Create a user who can sign in to `crisisdesk serve`."""
+    if role not in ("member", "admin"):
+        _fail("--role must be member or admin")
+    secret = password or os.environ.get("CRISISDESK_PASSWORD")
+    if not secret:
+        if not sys.stdin.isatty():
+            _fail("give the password with the prompt, CRISISDESK_PASSWORD or --password")
+        secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    desk = _desk(data_dir)
+    try:
+        desk.add_user(username, secret, display_name=display_name, role=role, language=language)
+    except ValueError as exc:
+        _fail(str(exc))
+    typer.echo(f"user {username} created")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    data_dir: DataDir = None,
+) -> None:
+    """Run the web desk (sign-in required; create users with `crisisdesk user add`)."""
+    import uvicorn
+
+    from crisisdesk.web.app import create_app
+
+    desk = _desk(data_dir)
+    if desk.settings.secret_is_placeholder():
+        _fail(
+            "set a secret key first, e.g. export CRISISDESK_SECRET_KEY="
+            "\"$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')\""
+        )
+    uvicorn.run(create_app(desk), host=host, port=port, log_level="info")
+
+
+@app.command()
+def demo(
+    host: Annotated[
+        str, typer.Option(help="Address (the demo signs you in: loopback only).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    replay: Annotated[
+        Path | None,
+        typer.Option(help="Replay your own export (CSV/JSON) instead of the built-in scenario."),
+    ] = None,
+    speed: Annotated[
+        float, typer.Option(help="How many times faster than real time the flame unfolds.")
+    ] = 60.0,
+    column: Annotated[
+        list[str], typer.Option("--column", help="As for import, with --replay.")
+    ] = [],  # noqa: B006
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="Where to keep the demo database (default: a new temporary directory).",
+        ),
+    ] = None,
+    open_browser: Annotated[bool, typer.Option("--open/--no-open", help="Open a browser.")] = False,
+) -> None:
+    """Start the desk on a fresh database and replay a crisis so you can watch it work."""
+    import ipaddress
+    import secrets
+    import tempfile
+
+    import uvicorn
+
+    from crisisdesk.demo import DemoRunner
+    from crisisdesk.web.app import create_app
+
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        _fail("the demo signs everybody in automatically, so it only listens on 127.0.0.1")
+    if replay is not None and not replay.is_file():
+        _fail(f"{replay}: no such file")
+    directory = data_dir or Path(tempfile.mkdtemp(prefix="crisisdesk-demo-"))
+    if data_dir is not None and (directory / "crisisdesk.sqlite").exists():
+        (directory / "crisisdesk.sqlite").unlink()
+    desk = _desk(directory, secret_key=secrets.token_urlsafe(32))
+    runner = DemoRunner(desk, replay=replay, speed=speed, column_map=_column_map(column))
+    runner.prepare()
+    url = f"http://{host}:{port}/"
+    typer.echo(f"crisisdesk demo on {url} (data in {directory}); Ctrl+C to stop", err=True)
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(url)
+    web = create_app(desk, demo_user=runner.demo_username, on_startup=runner.start)
+    uvicorn.run(web, host=host, port=port, log_level="warning")
+    runner.stop()
+
+
+def main() -> None:
+    app(prog_name="crisisdesk")

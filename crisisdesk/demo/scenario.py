@@ -1,0 +1,444 @@
+"""The built-in demo scenario: two fictional brand pages and a flame on one of them.
+
+All names, brands and texts are invented for the demo. ``forno-aurora`` is an Italian bakery chain
+that delivers; ``bluebell-rail`` an English regional train operator. Two quiet days of praise and
+questions come first (history, loaded at once), then a post on the Italian page draws a flame over
+about forty minutes, replayed in accelerated time: real complaints, a wrong accusation, ragers,
+trolls mocking the brand, five brand-new accounts posting near-identical accusations within minutes,
+a competitor's employee, and spam. A smaller wave of complaints hits the English page too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Scripted:
+    minute: float  # minutes from the start of the flame; negative = history before it
+    page: str
+    post: str
+    author_id: str
+    author_name: str
+    text: str
+    parent: str | None = None
+
+
+PAGES = {
+    "forno-aurora": {
+        "name": "Forno Aurora",
+        "language": "it",
+        "competitors": ["Panificio Rivale", "panificiorivale.it", "@panificiorivale"],
+    },
+    "bluebell-rail": {
+        "name": "Bluebell Rail",
+        "language": "en",
+        "competitors": ["Kestrel Coaches", "kestrelcoaches.co.uk"],
+    },
+}
+
+_IT_POST = "forno-aurora_post-colomba"
+_IT_QUIET = "forno-aurora_post-orari"
+_EN_POST = "bluebell-rail_post-timetable"
+
+HISTORY: list[Scripted] = [
+    Scripted(
+        -2900,
+        "forno-aurora",
+        _IT_QUIET,
+        "it-u1",
+        "Giulia Ferraris",
+        "Il pane ai cereali di ieri era buonissimo, complimenti a tutto il forno!",
+    ),
+    Scripted(
+        -2850,
+        "forno-aurora",
+        _IT_QUIET,
+        "it-u2",
+        "Marco Bellini",
+        "Siete aperti anche la domenica pomeriggio in via Roma?",
+    ),
+    Scripted(
+        -2700,
+        "forno-aurora",
+        _IT_QUIET,
+        "it-u3",
+        "Sara Conti",
+        "Ordinato ieri sera, consegna puntualissima. Grazie!",
+    ),
+    Scripted(
+        -2500,
+        "forno-aurora",
+        _IT_QUIET,
+        "it-u4",
+        "Paolo Riva",
+        "Fate anche torte senza glutine su ordinazione?",
+    ),
+    Scripted(
+        -2300,
+        "forno-aurora",
+        _IT_QUIET,
+        "it-u5",
+        "Elena Sartori",
+        "La focaccia del sabato è diventata un rito in famiglia 😊",
+    ),
+    Scripted(
+        -1500,
+        "forno-aurora",
+        _IT_QUIET,
+        "it-u6",
+        "Luca Moretti",
+        "Quanto costa la consegna fuori città?",
+    ),
+    Scripted(
+        -1400,
+        "forno-aurora",
+        _IT_QUIET,
+        "it-u1",
+        "Giulia Ferraris",
+        "Provata anche la crostata alle albicocche: promossa!",
+    ),
+    Scripted(
+        -1300,
+        "forno-aurora",
+        _IT_QUIET,
+        "it-u7",
+        "Chiara Galli",
+        "Il personale di corso Garibaldi è sempre gentilissimo.",
+    ),
+    Scripted(
+        -400,
+        "forno-aurora",
+        _IT_POST,
+        "it-u8",
+        "Davide Fontana",
+        "Che bella la nuova colomba! Si può prenotare online?",
+    ),
+    Scripted(
+        -350,
+        "forno-aurora",
+        _IT_POST,
+        "it-u3",
+        "Sara Conti",
+        "Presa una l'anno scorso, spettacolare.",
+    ),
+    Scripted(
+        -2800,
+        "bluebell-rail",
+        _EN_POST,
+        "en-u1",
+        "Hannah Cole",
+        "Thanks to the conductor on the 8:12, really helpful with my bike.",
+    ),
+    Scripted(
+        -2600,
+        "bluebell-rail",
+        _EN_POST,
+        "en-u2",
+        "Tom Reid",
+        "Will the new timetable keep the late train on Fridays?",
+    ),
+    Scripted(
+        -2000,
+        "bluebell-rail",
+        _EN_POST,
+        "en-u3",
+        "Priya Shah",
+        "Lovely clean carriages this morning, well done.",
+    ),
+    Scripted(
+        -1200,
+        "bluebell-rail",
+        _EN_POST,
+        "en-u4",
+        "Owen Price",
+        "Is there step-free access at Millbrook station yet?",
+    ),
+    Scripted(
+        -600,
+        "bluebell-rail",
+        _EN_POST,
+        "en-u5",
+        "Lucy Ward",
+        "Great service as always, the app is much better now.",
+    ),
+]
+
+_COPIES = "La colomba di Forno Aurora è fatta con ingredienti scaduti, l'ho visto con i miei occhi. Non compratela!"
+
+FLAME: list[Scripted] = [
+    Scripted(
+        0,
+        "forno-aurora",
+        _IT_POST,
+        "it-u9",
+        "Francesca Marino",
+        "Ordinata la colomba per Pasqua, arrivata schiacciata e con due giorni di ritardo. Ho pagato 28 euro e nessuno risponde al telefono.",
+    ),
+    Scripted(
+        1.5,
+        "forno-aurora",
+        _IT_POST,
+        "it-u10",
+        "Andrea Greco",
+        "Anche a me consegna in ritardo di tre giorni, e il corriere ha detto che il pacco non era mai partito. Vorrei un rimborso.",
+    ),
+    Scripted(
+        3,
+        "forno-aurora",
+        _IT_POST,
+        "it-u11",
+        "Roberto Esposito",
+        "Ho letto che usate olio di palma e conservanti chimici nella colomba, vergognatevi!",
+    ),
+    Scripted(4, "forno-aurora", _IT_POST, "it-new1", "Mario Rossi 8841", _COPIES),
+    Scripted(
+        4.6,
+        "forno-aurora",
+        _IT_POST,
+        "it-new2",
+        "Anna Bianchi 2290",
+        "La colomba di Forno Aurora è fatta con ingredienti scaduti, l'ho visto coi miei occhi. Non compratela!!",
+    ),
+    Scripted(
+        5.1,
+        "forno-aurora",
+        _IT_POST,
+        "it-new3",
+        "Luigi Verdi 7713",
+        "La colomba di Forno Aurora è fatta con ingredienti scaduti, l'ho vista con i miei occhi. NON COMPRATELA",
+    ),
+    Scripted(5.9, "forno-aurora", _IT_POST, "it-new4", "giuseppe.n.4410", _COPIES),
+    Scripted(
+        6.4,
+        "forno-aurora",
+        _IT_POST,
+        "it-new5",
+        "Sofia Neri 5502",
+        "La colomba di Forno Aurora è fatta con ingredienti scaduti, l'ho visto con i miei occhi! Non compratela",
+    ),
+    Scripted(
+        7,
+        "forno-aurora",
+        _IT_POST,
+        "it-u12",
+        "Valentina Russo",
+        "MA VI SEMBRA NORMALE??? Soldi buttati, mai più, siete dei ladri!!!",
+    ),
+    Scripted(
+        8.5,
+        "forno-aurora",
+        _IT_POST,
+        "it-u13",
+        "Simone Gallo",
+        "Ahahah la colomba schiacciata, nuova specialità della casa? Complimenti al genio del marketing 👏👏",
+    ),
+    Scripted(
+        9,
+        "forno-aurora",
+        _IT_POST,
+        "it-u14",
+        "Martina Costa",
+        "Vi ho scritto tre mail per il reclamo dell'ordine 4471 e ancora niente. Come devo fare?",
+    ),
+    Scripted(
+        10,
+        "forno-aurora",
+        _IT_POST,
+        "it-u15",
+        "Stefano Leone",
+        "Io da Panificio Rivale non ho mai avuto problemi, consegnano in giornata. Provate lì: panificiorivale.it",
+    ),
+    Scripted(
+        11,
+        "forno-aurora",
+        _IT_POST,
+        "it-u16",
+        "Federica Lombardi",
+        "Ma davvero? Io l'ho presa ieri ed era perfetta, forse è stato il corriere.",
+    ),
+    Scripted(
+        12,
+        "forno-aurora",
+        _IT_POST,
+        "it-u17",
+        "Alessio Bruno",
+        "Che schifo di azienda, incompetenti dal primo all'ultimo, fate pena.",
+    ),
+    Scripted(
+        13,
+        "forno-aurora",
+        _IT_POST,
+        "it-spam1",
+        "Offerte Top 24",
+        "Guadagna 500€ al giorno da casa!!! Clicca qui 👉 http://soldi-facili.example/promo",
+    ),
+    Scripted(
+        14,
+        "forno-aurora",
+        _IT_POST,
+        "it-u18",
+        "Giorgia Marchetti",
+        "La mia colomba aveva un odore strano, l'ho buttata. Qualcuno mi dice se è sicura?",
+    ),
+    Scripted(
+        15.5,
+        "forno-aurora",
+        _IT_POST,
+        "it-u13",
+        "Simone Gallo",
+        "Forno Aurora: dove la consegna è una sorpresa, come l'uovo di Pasqua 🤡",
+    ),
+    Scripted(
+        17,
+        "forno-aurora",
+        _IT_POST,
+        "it-u19",
+        "Nicola Ferri",
+        "Ritardo di una settimana e pacco rotto. Pessimo servizio clienti, nessuno si scusa.",
+    ),
+    Scripted(
+        18,
+        "forno-aurora",
+        _IT_POST,
+        "it-u20",
+        "Irene Villa",
+        "Ho visto su un gruppo che vi chiudono per frode alimentare, è vero?",
+    ),
+    Scripted(
+        19,
+        "forno-aurora",
+        _IT_POST,
+        "it-u12",
+        "Valentina Russo",
+        "ANCORA NESSUNA RISPOSTA. VERGOGNA",
+    ),
+    Scripted(
+        20,
+        "forno-aurora",
+        _IT_POST,
+        "it-u21",
+        "Emanuele Testa",
+        "Buffoni. Sapete solo fare pubblicità.",
+    ),
+    Scripted(
+        22,
+        "forno-aurora",
+        _IT_POST,
+        "it-u22",
+        "Laura De Luca",
+        "Ordine 4503 mai arrivato, addebito fatto. Aspetto una soluzione.",
+    ),
+    Scripted(
+        24,
+        "forno-aurora",
+        _IT_POST,
+        "it-u15",
+        "Stefano Leone",
+        "Ve l'ho detto, Panificio Rivale è un'altra cosa. Qualità vera.",
+    ),
+    Scripted(
+        26,
+        "forno-aurora",
+        _IT_POST,
+        "it-u23",
+        "Matteo Rinaldi",
+        "Come posso annullare l'ordine che ho fatto stamattina?",
+    ),
+    Scripted(
+        28,
+        "forno-aurora",
+        _IT_POST,
+        "it-u24",
+        "Camilla Pellegrini",
+        "Colomba arrivata in ritardo ma buona. Però avvisate quando ci sono problemi!",
+    ),
+    Scripted(
+        30,
+        "forno-aurora",
+        _IT_POST,
+        "it-u13",
+        "Simone Gallo",
+        "Prossima puntata: la colomba consegnata a Ferragosto 😂",
+    ),
+    Scripted(
+        33,
+        "forno-aurora",
+        _IT_POST,
+        "it-u25",
+        "Diego Caruso",
+        "Avete rovinato la Pasqua a mia madre. Complimenti davvero.",
+    ),
+    Scripted(
+        36,
+        "forno-aurora",
+        _IT_POST,
+        "it-u26",
+        "Beatrice Gatti",
+        "Io invece ringrazio il negozio di via Roma, mi hanno sostituito la colomba subito.",
+    ),
+    Scripted(
+        40,
+        "forno-aurora",
+        _IT_POST,
+        "it-u27",
+        "Tommaso Serra",
+        "Quindi gli ingredienti scaduti sono veri o no? Rispondete.",
+    ),
+    Scripted(
+        6,
+        "bluebell-rail",
+        _EN_POST,
+        "en-u6",
+        "Jack Turner",
+        "Third cancellation this week on the 7:40. I've been late for work every day. Sort it out.",
+    ),
+    Scripted(
+        12,
+        "bluebell-rail",
+        _EN_POST,
+        "en-u7",
+        "Emily Hughes",
+        "Paid for a season ticket and the trains don't even run. Absolute joke of a company.",
+    ),
+    Scripted(
+        18,
+        "bluebell-rail",
+        _EN_POST,
+        "en-u8",
+        "Sam Mitchell",
+        "Can I get a refund for yesterday's cancelled 17:15? Where do I apply?",
+    ),
+    Scripted(
+        23,
+        "bluebell-rail",
+        _EN_POST,
+        "en-u9",
+        "Chloe Evans",
+        "Oh wonderful, another 'signal failure'. Bluebell Rail: getting you nowhere since 1998 🙃",
+    ),
+    Scripted(
+        27,
+        "bluebell-rail",
+        _EN_POST,
+        "en-u10",
+        "Ben Carter",
+        "I heard you're cutting the Millbrook line completely to save money, is that true?",
+    ),
+    Scripted(
+        31,
+        "bluebell-rail",
+        _EN_POST,
+        "en-u11",
+        "Kestrel Fan",
+        "Just take Kestrel Coaches, cheaper and actually on time. kestrelcoaches.co.uk",
+    ),
+    Scripted(
+        35,
+        "bluebell-rail",
+        _EN_POST,
+        "en-u3",
+        "Priya Shah",
+        "The staff at Millbrook were lovely today despite the chaos, thank you.",
+    ),
+]

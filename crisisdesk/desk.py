@@ -1,0 +1,502 @@
+"""The Desk: the one core object that the CLI, the web app and the API adapt.
+
+A Desk owns the settings, the store, the analysis pipeline and the signals that listen to ingest.
+Adapters build one and call its methods; no SQL and no business rules live in route handlers or
+CLI commands (the shape of Datasette's ``Datasette`` object).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from crisisdesk import store
+from crisisdesk.analysis.base import Analyzer
+from crisisdesk.ingest.readers import ImportFormatError, ReadOptions, read_stream
+from crisisdesk.ingest.record import CommentRecord, Rejected
+from crisisdesk.ingest.upsert import BatchResult, Ingested, Ingestor
+from crisisdesk.models import (
+    Alert,
+    Analysis,
+    AuditEntry,
+    Author,
+    Case,
+    Comment,
+    CommentRevision,
+    Page,
+    Post,
+    User,
+    utcnow,
+)
+from crisisdesk.settings import Settings
+
+log = logging.getLogger(__name__)
+
+IngestListener = Callable[[Sequence[Ingested]], None]
+
+
+@dataclass
+class ImportReport:
+    """What an import did: counts, and every rejected row with where and why."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> int:
+        return self.inserted + self.updated + self.unchanged
+
+    def add(self, result: BatchResult) -> None:
+        self.inserted += result.inserted
+        self.updated += result.updated
+        self.unchanged += result.unchanged
+
+    @property
+    def exit_code(self) -> int:
+        """0 all rows imported; 3 some rows rejected, the good ones kept; 2 nothing usable."""
+        if self.accepted == 0:
+            return 2
+        if self.rejected or self.errors:
+            return 3
+        return 0
+
+
+@dataclass
+class InboxFilters:
+    page: int | None = None
+    kind: str | None = None
+    sentiment: str | None = None
+    language: str | None = None
+    status: str | None = None
+    q: str | None = None
+    sort: str = "newest"  # newest | urgent
+
+
+@dataclass
+class InboxPage:
+    rows: list[dict[str, Any]]
+    next_cursor: str | None
+    total_hint: int | None = None
+
+
+class Desk:
+    """The crisis desk.
+
+    >>> import tempfile
+    >>> desk = Desk(Settings({"data_dir": tempfile.mkdtemp()}, environ={}))
+    >>> desk.upgrade()
+    >>> desk.stats()["comments"]
+    0
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        analyzer: Analyzer | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self._analyzer = analyzer
+        self._engine: Engine | None = None
+        self._sessions: sessionmaker[Session] | None = None
+        self._ingestor: Ingestor | None = None
+        self.listeners: list[IngestListener] = []
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = store.make_engine(self.settings.resolved_database_url)
+        return self._engine
+
+    def session(self) -> Session:
+        if self._sessions is None:
+            self._sessions = store.session_factory(self.engine)
+        return self._sessions()
+
+    @property
+    def analyzer(self) -> Analyzer:
+        """The analysis pipeline, loaded on first use (model files are not read at start-up)."""
+        if self._analyzer is None:
+            from crisisdesk.analysis import load_analyzer
+
+            options: dict[str, Any] = {}
+            if self.settings.sentiment_model:
+                options["sentiment_model"] = self.settings.sentiment_model
+            if self.settings.toxicity_model:
+                options["toxicity_model"] = self.settings.toxicity_model
+            self._analyzer = load_analyzer(self.settings.analyzer, **options)
+        return self._analyzer
+
+    def upgrade(self) -> None:
+        """Create or migrate the schema to the current version."""
+        store.upgrade(self.engine)
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+    # -- ingest ---------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        items: Iterable[CommentRecord | Rejected],
+        report: ImportReport | None = None,
+        *,
+        batch_size: int | None = None,
+    ) -> ImportReport:
+        """Write records through the one upsert path, a transaction per batch.
+
+        A failing batch is reported and the import goes on: earlier batches stay committed and
+        a re-run is harmless because the upsert is idempotent.
+        """
+        report = report or ImportReport()
+        size = batch_size or int(self.settings.import_batch_size)
+        if self._ingestor is None:
+            self._ingestor = Ingestor(self.engine, self.analyzer)
+        batch: list[CommentRecord] = []
+        for item in items:
+            if isinstance(item, Rejected):
+                report.rejected.append(item)
+                continue
+            batch.append(item)
+            if len(batch) >= size:
+                self._write_batch(batch, report)
+                batch = []
+        if batch:
+            self._write_batch(batch, report)
+        return report
+
+    def _write_batch(self, batch: list[CommentRecord], report: ImportReport) -> None:
+        result = self._ingestor.write(batch)  # type: ignore[union-attr]
+        report.add(result)
+        for listener in self.listeners:
+            try:
+                listener(result.items)
+            except Exception:  # a broken signal must never lose comments
+                log.exception("ingest listener %r failed", listener)
+
+    def import_file(
+        self,
+        path: Path,
+        *,
+        fmt: str | None = None,
+        options: ReadOptions | None = None,
+        report: ImportReport | None = None,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> ImportReport:
+        """Import one file, streaming; ``on_progress`` receives the bytes read so far."""
+        from crisisdesk.ingest.readers import CountingReader
+
+        report = report or ImportReport()
+        try:
+            with path.open("rb") as raw:
+                counting = CountingReader(raw)
+                items = read_stream(counting, str(path), fmt, options)
+                if on_progress is not None:
+                    items = _tap(items, lambda: on_progress(counting.bytes_read))
+                self.ingest(items, report)
+        except ImportFormatError as exc:
+            report.errors.append(str(exc))
+        except OSError as exc:
+            report.errors.append(f"{path}: {exc.strerror or exc}")
+        return report
+
+    # -- reading --------------------------------------------------------------------------
+
+    def stats(self) -> dict[str, int]:
+        with self.session() as s:
+            return {
+                "pages": s.scalar(select(func.count()).select_from(Page)) or 0,
+                "posts": s.scalar(select(func.count()).select_from(Post)) or 0,
+                "comments": s.scalar(select(func.count()).select_from(Comment)) or 0,
+                "authors": s.scalar(select(func.count()).select_from(Author)) or 0,
+                "alerts": s.scalar(select(func.count()).select_from(Alert)) or 0,
+                "cases": s.scalar(select(func.count()).select_from(Case)) or 0,
+            }
+
+    def pages(self) -> list[Page]:
+        with self.session() as s:
+            return list(s.scalars(select(Page).order_by(Page.name)))
+
+    def configure_page(
+        self,
+        platform: str,
+        platform_id: str,
+        *,
+        name: str | None = None,
+        language: str | None = None,
+        config: dict[str, Any] | None = None,
+    ) -> Page:
+        """Create or update a page the team manages; ``config`` keys are merged."""
+        with self.session() as s, s.begin():
+            page = s.scalars(
+                select(Page).where(Page.platform == platform, Page.platform_id == platform_id)
+            ).first()
+            if page is None:
+                page = Page(
+                    platform=platform, platform_id=platform_id, name=name or platform_id, config={}
+                )
+                s.add(page)
+            if name:
+                page.name = name
+            if language:
+                page.language = language
+            if config:
+                page.config = {**(page.config or {}), **config}
+            s.flush()
+            return page
+
+    def facets(self) -> dict[str, list[str]]:
+        """Values that the inbox filters offer."""
+        with self.session() as s:
+            languages = [v for v in s.scalars(select(Comment.language).distinct().limit(50)) if v]
+        from crisisdesk.analysis.base import KINDS, SENTIMENTS
+
+        return {
+            "kind": list(KINDS),
+            "sentiment": list(SENTIMENTS),
+            "language": sorted(languages),
+            "status": ["visible", "hidden", "removed"],
+        }
+
+    def inbox(
+        self, filters: InboxFilters, *, cursor: str | None = None, limit: int | None = None
+    ) -> InboxPage:
+        """One page of the inbox, keyset-paginated so page 1,000 costs what page 1 costs."""
+        limit = limit or int(self.settings.page_size)
+        query = (
+            select(Comment, Author.name, Author.platform_id, Page.name)
+            .join(Page, Page.id == Comment.page_id)
+            .outerjoin(Author, Author.id == Comment.author_id)
+        )
+        if filters.page:
+            query = query.where(Comment.page_id == filters.page)
+        if filters.kind:
+            query = query.where(Comment.kind == filters.kind)
+        if filters.sentiment:
+            query = query.where(Comment.sentiment == filters.sentiment)
+        if filters.language:
+            query = query.where(Comment.language == filters.language)
+        if filters.status:
+            query = query.where(Comment.status == filters.status)
+        if filters.q:
+            # Portable full-text search: a case-insensitive substring match on text and author.
+            like = (
+                "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            )
+            query = query.where(
+                or_(Comment.text.ilike(like, escape="\\"), Author.name.ilike(like, escape="\\"))
+            )
+        if filters.sort == "urgent":
+            order = (Comment.urgency.desc(), Comment.created_at.desc(), Comment.id.desc())
+            if cursor:
+                u, t, i = _decode_cursor(cursor, 3)
+                query = query.where(
+                    or_(
+                        Comment.urgency < float(u),
+                        (Comment.urgency == float(u))
+                        & (Comment.created_at < datetime.fromisoformat(t)),
+                        (Comment.urgency == float(u))
+                        & (Comment.created_at == datetime.fromisoformat(t))
+                        & (Comment.id < int(i)),
+                    )
+                )
+        else:
+            order = (Comment.created_at.desc(), Comment.id.desc())
+            if cursor:
+                t, i = _decode_cursor(cursor, 2)
+                at = datetime.fromisoformat(t)
+                query = query.where(
+                    or_(Comment.created_at < at, (Comment.created_at == at) & (Comment.id < int(i)))
+                )
+        query = query.order_by(*order).limit(limit + 1)
+        with self.session() as s:
+            rows = s.execute(query).all()
+        out = [
+            {
+                "comment": c,
+                "author_name": author_name,
+                "author_platform_id": author_pid,
+                "page_name": page_name,
+            }
+            for c, author_name, author_pid, page_name in rows[:limit]
+        ]
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1][0]
+            if filters.sort == "urgent":
+                next_cursor = f"{last.urgency}|{last.created_at.isoformat()}|{last.id}"
+            else:
+                next_cursor = f"{last.created_at.isoformat()}|{last.id}"
+        return InboxPage(rows=out, next_cursor=next_cursor)
+
+    def comment_view(self, comment_id: int) -> dict[str, Any] | None:
+        """A comment with its latest analysis, its thread, its history and its author's history."""
+        with self.session() as s:
+            comment = s.get(Comment, comment_id)
+            if comment is None:
+                return None
+            page = s.get(Page, comment.page_id)
+            post = s.get(Post, comment.post_id) if comment.post_id else None
+            author = s.get(Author, comment.author_id) if comment.author_id else None
+            analysis = s.scalars(
+                select(Analysis)
+                .where(Analysis.comment_id == comment.id)
+                .order_by(Analysis.id.desc())
+                .limit(1)
+            ).first()
+            root = comment
+            for _ in range(20):  # climb to the top of the thread, bounded against cycles
+                if root.parent_id is None:
+                    break
+                parent = s.get(Comment, root.parent_id)
+                if parent is None:
+                    break
+                root = parent
+            thread = [root] + list(
+                s.scalars(
+                    select(Comment)
+                    .where(Comment.parent_id == root.id)
+                    .order_by(Comment.created_at, Comment.id)
+                    .limit(200)
+                )
+            )
+            if comment not in thread:
+                thread.append(comment)
+            revisions = list(
+                s.scalars(
+                    select(CommentRevision)
+                    .where(CommentRevision.comment_id == comment.id)
+                    .order_by(CommentRevision.valid_from)
+                )
+            )
+            history: list[Comment] = []
+            if author is not None:
+                history = list(
+                    s.scalars(
+                        select(Comment)
+                        .where(Comment.author_id == author.id, Comment.id != comment.id)
+                        .order_by(Comment.created_at.desc())
+                        .limit(50)
+                    )
+                )
+            case = s.scalars(select(Case).where(Case.comment_id == comment.id)).first()
+            return {
+                "comment": comment,
+                "page": page,
+                "post": post,
+                "author": author,
+                "analysis": analysis,
+                "thread": thread,
+                "revisions": revisions,
+                "author_history": history,
+                "case": case,
+            }
+
+    def find_comment(self, platform_id: str, platform: str | None = None) -> Comment | None:
+        with self.session() as s:
+            query = select(Comment).where(Comment.platform_id == platform_id)
+            if platform:
+                query = query.where(Comment.platform == platform)
+            return s.scalars(query.limit(1)).first()
+
+    # -- users and audit ------------------------------------------------------------------
+
+    def add_user(
+        self,
+        username: str,
+        password: str,
+        *,
+        display_name: str | None = None,
+        role: str = "member",
+        language: str | None = None,
+    ) -> User:
+        from crisisdesk.auth import hash_password, validate_password, validate_username
+
+        validate_username(username)
+        validate_password(password)
+        with self.session() as s, s.begin():
+            if s.scalars(select(User).where(User.username == username)).first():
+                raise ValueError(f"user {username!r} already exists")
+            user = User(
+                username=username,
+                display_name=display_name or username,
+                password_hash=hash_password(password),
+                role=role,
+                language=language,
+            )
+            s.add(user)
+            s.add(
+                AuditEntry(actor="cli", action="user.add", object_type="user", object_id=username)
+            )
+        return user
+
+    def authenticate(self, username: str, password: str) -> User | None:
+        from crisisdesk.auth import verify_password
+
+        with self.session() as s:
+            user = s.scalars(
+                select(User).where(User.username == username, User.active.is_(True))
+            ).first()
+        if user is None:
+            verify_password(None, password)  # same cost whether or not the user exists
+            return None
+        return user if verify_password(user.password_hash, password) else None
+
+    def get_user(self, user_id: int) -> User | None:
+        with self.session() as s:
+            return s.get(User, user_id)
+
+    def audit(
+        self,
+        action: str,
+        *,
+        actor: str,
+        user_id: int | None = None,
+        comment_id: int | None = None,
+        object_type: str | None = None,
+        object_id: str | None = None,
+        reason: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        with self.session() as s, s.begin():
+            s.add(
+                AuditEntry(
+                    at=utcnow(),
+                    actor=actor,
+                    user_id=user_id,
+                    action=action,
+                    comment_id=comment_id,
+                    object_type=object_type,
+                    object_id=object_id,
+                    reason=reason,
+                    detail=detail or {},
+                )
+            )
+
+
+def _decode_cursor(cursor: str, parts: int) -> list[str]:
+    values = cursor.split("|")
+    if len(values) != parts:
+        raise ValueError("bad cursor")
+    return values
+
+
+def _tap(items: Iterable[Any], callback: Callable[[], None], every: int = 500) -> Iterator[Any]:
+    for n, item in enumerate(items, start=1):
+        if n % every == 0:
+            callback()
+        yield item
+    callback()

@@ -1,0 +1,255 @@
+"""Turning loosely shaped rows (CSV, JSON, platform payloads) into :class:`CommentRecord`.
+
+One function per shape, all ending in the same checks, so a comment's id, time and text are
+validated the same way whatever door it came through.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from crisisdesk.ingest.record import (
+    MAX_ID_CHARS,
+    MAX_NAME_CHARS,
+    MAX_TEXT_CHARS,
+    VERBS,
+    CommentRecord,
+)
+
+CANONICAL_FIELDS = (
+    "id",
+    "page",
+    "post_id",
+    "parent_id",
+    "author_id",
+    "author_name",
+    "created_at",
+    "text",
+)
+REQUIRED_FIELDS = ("id", "created_at", "text")
+# Accepted beside the canonical ones, so an export of the desk can be imported back as it is.
+OPTIONAL_FIELDS = ("platform", "page_name", "verb", "is_hidden")
+
+
+class RowError(ValueError):
+    """A row that cannot be used; the message is shown to the user after ``FILE:LINE:``."""
+
+
+def parse_time(value: Any) -> datetime:
+    """Parse the timestamps found in exports and platform payloads, always to aware UTC.
+
+    >>> parse_time("2015-02-24 11:35:52 -0800").isoformat()
+    '2015-02-24T19:35:52+00:00'
+    >>> parse_time(1700000000).isoformat()
+    '2023-11-14T22:13:20+00:00'
+    >>> parse_time("2024-05-01T10:00:00+0000").isoformat()
+    '2024-05-01T10:00:00+00:00'
+    """
+    if isinstance(value, bool) or value is None:
+        raise RowError("created_at is missing")
+    if isinstance(value, int | float):
+        return _from_epoch(float(value))
+    text = str(value).strip()
+    if not text:
+        raise RowError("created_at is missing")
+    if text.lstrip("-").replace(".", "", 1).isdigit():
+        return _from_epoch(float(text))
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise RowError(f"created_at is not a date and time: {text[:40]!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _from_epoch(seconds: float) -> datetime:
+    # Millisecond timestamps are common in exports; no comment predates 2001 in seconds.
+    if seconds > 1e11:
+        seconds /= 1000.0
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise RowError(f"created_at is out of range: {seconds!r}") from None
+
+
+def _clean_id(value: Any, field: str, *, required: bool = False) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise RowError(f"{field} is missing")
+        return None
+    if isinstance(value, Mapping):
+        raise RowError(f"{field} must be a string or number")
+    text = str(value).strip()
+    if len(text) > MAX_ID_CHARS:
+        raise RowError(f"{field} is longer than {MAX_ID_CHARS} characters")
+    if any(ord(ch) < 32 for ch in text):
+        raise RowError(f"{field} contains control characters")
+    return text
+
+
+def _clean_text(value: Any, *, required: bool) -> str:
+    if value is None:
+        if required:
+            raise RowError("text is missing")
+        return ""
+    if not isinstance(value, str):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)
+        else:
+            raise RowError("text must be a string")
+    if len(value) > MAX_TEXT_CHARS:
+        raise RowError(f"text is longer than {MAX_TEXT_CHARS} characters ({len(value)})")
+    # NUL bytes break PostgreSQL text columns and are never meaningful in a comment.
+    return value.replace("\x00", "")
+
+
+def _clean_name(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text[:MAX_NAME_CHARS] or None
+
+
+def _parse_bool(value: Any) -> bool | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes"}:
+        return True
+    if text in {"0", "false", "no"}:
+        return False
+    raise RowError(f"is_hidden must be true or false, got {str(value)[:20]!r}")
+
+
+def from_canonical(
+    row: Mapping[str, Any],
+    *,
+    platform: str,
+    source: str,
+    default_page: str | None = None,
+) -> CommentRecord:
+    """A record from the canonical fields (CSV, JSON, NDJSON, the API)."""
+    missing = [f for f in REQUIRED_FIELDS if row.get(f) in (None, "")]
+    # An empty text is a real (if rare) comment only when the column is present.
+    if "text" in missing and "text" in row and row["text"] == "":
+        missing.remove("text")
+    if missing:
+        raise RowError(f"missing required field(s): {', '.join(missing)}")
+    verb = str(row.get("verb") or "add").strip().lower()
+    if verb not in VERBS:
+        raise RowError(f"verb must be one of {', '.join(VERBS)}")
+    return CommentRecord(
+        platform=_clean_id(row.get("platform"), "platform") or platform,
+        platform_id=_clean_id(row.get("id"), "id", required=True) or "",
+        created_at=parse_time(row.get("created_at")),
+        text=_clean_text(row.get("text"), required=True),
+        page=_clean_id(row.get("page"), "page") or default_page,
+        page_name=_clean_name(row.get("page_name")),
+        post_id=_clean_id(row.get("post_id"), "post_id"),
+        parent_id=_clean_id(row.get("parent_id"), "parent_id"),
+        author_id=_clean_id(row.get("author_id"), "author_id"),
+        author_name=_clean_name(row.get("author_name")),
+        verb=verb,  # type: ignore[arg-type]
+        is_hidden=_parse_bool(row.get("is_hidden")),
+        source=source,
+    )
+
+
+def from_plain_text(
+    line: str,
+    *,
+    occurrence: int,
+    received_at: datetime,
+    platform: str,
+    source: str,
+    default_page: str | None,
+) -> CommentRecord:
+    """A record from one line of plain text.
+
+    The id is derived from the text and how many times the same text came before it in the file,
+    so importing the same file twice gives the same rows.
+    """
+    text = _clean_text(line, required=True)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+    return CommentRecord(
+        platform=platform,
+        platform_id=f"text-{digest}-{occurrence}",
+        created_at=received_at,
+        text=text,
+        page=default_page,
+        source=source,
+    )
+
+
+def from_graph_comment(
+    item: Mapping[str, Any],
+    *,
+    page: str | None,
+    post_id: str | None,
+    parent_id: str | None = None,
+    source: str = "graph",
+) -> CommentRecord:
+    """A record from one comment object of a Graph API listing (``GET /{object-id}/comments``)."""
+    if not isinstance(item, Mapping):
+        raise RowError("a comment must be a JSON object")
+    author = item.get("from") if isinstance(item.get("from"), Mapping) else {}
+    parent = item.get("parent") if isinstance(item.get("parent"), Mapping) else {}
+    hidden = item.get("is_hidden")
+    return CommentRecord(
+        platform="facebook",
+        platform_id=_clean_id(item.get("id"), "id", required=True) or "",
+        created_at=parse_time(item.get("created_time")),
+        text=_clean_text(item.get("message"), required=False),
+        page=page,
+        post_id=post_id,
+        parent_id=_clean_id(parent.get("id"), "parent.id") or parent_id,
+        author_id=_clean_id(author.get("id"), "from.id"),
+        author_name=_clean_name(author.get("name")),
+        is_hidden=hidden if isinstance(hidden, bool) else None,
+        source=source,
+    )
+
+
+def from_facebook_change(
+    page_id: str | None, value: Mapping[str, Any], *, source: str = "webhook"
+) -> CommentRecord | None:
+    """A record from one ``feed`` change of a page webhook; ``None`` for changes that are not
+    about comments (posts, reactions)."""
+    if not isinstance(value, Mapping):
+        raise RowError("change value must be a JSON object")
+    if value.get("item") != "comment":
+        return None
+    verb = str(value.get("verb") or "add")
+    if verb not in VERBS:
+        raise RowError(f"unknown verb {verb[:20]!r}")
+    author = value.get("from") if isinstance(value.get("from"), Mapping) else {}
+    post_id = _clean_id(value.get("post_id"), "post_id")
+    parent_id = _clean_id(value.get("parent_id"), "parent_id")
+    if parent_id == post_id:
+        # Top-level comments name the post as their parent.
+        parent_id = None
+    hidden = value.get("is_hidden")
+    if verb == "hide":
+        hidden = True
+    elif verb == "unhide":
+        hidden = False
+    return CommentRecord(
+        platform="facebook",
+        platform_id=_clean_id(value.get("comment_id"), "comment_id", required=True) or "",
+        created_at=parse_time(value.get("created_time")),
+        text=_clean_text(value.get("message"), required=False),
+        page=page_id,
+        post_id=post_id,
+        parent_id=parent_id,
+        author_id=_clean_id(author.get("id"), "from.id"),
+        author_name=_clean_name(author.get("name")),
+        verb=verb,  # type: ignore[arg-type]
+        is_hidden=hidden if isinstance(hidden, bool) else None,
+        source=source,
+    )

@@ -1,0 +1,400 @@
+"""Streaming readers for every file format the desk imports.
+
+Each reader yields :class:`CommentRecord` or :class:`Rejected` items one at a time, in file order,
+holding at most one row (or one JSON array element) in memory, so a file of millions of comments
+imports in constant memory. A bad row never stops the file: it becomes a ``Rejected`` with its line
+number and the reason, and the rows around it are kept.
+
+Formats: ``csv`` (canonical columns, others mapped), ``json`` (an array of canonical objects, a
+Graph API listing ``{"data": [...], "paging": ...}`` or a page webhook payload), ``ndjson``
+(one canonical object, Graph comment or webhook payload per line) and ``text`` (one comment a line).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from crisisdesk.ingest.layouts import match_layout
+from crisisdesk.ingest.normalise import (
+    CANONICAL_FIELDS,
+    OPTIONAL_FIELDS,
+    RowError,
+    from_canonical,
+    from_facebook_change,
+    from_graph_comment,
+    from_plain_text,
+)
+from crisisdesk.ingest.record import MAX_TEXT_CHARS, CommentRecord, Rejected
+
+FORMATS = ("csv", "json", "ndjson", "text")
+KNOWN_FIELDS = frozenset(CANONICAL_FIELDS) | frozenset(OPTIONAL_FIELDS)
+Item = CommentRecord | Rejected
+
+# Whole JSON objects (a Graph listing page, a webhook delivery) are read at once; this bounds them.
+MAX_JSON_OBJECT_BYTES = 64 * 1024 * 1024
+_CHUNK = 1 << 16
+
+
+class ImportFormatError(ValueError):
+    """The file as a whole cannot be read (unknown format, bad mapping)."""
+
+
+@dataclass
+class ReadOptions:
+    platform: str = "import"
+    page: str | None = None
+    column_map: dict[str, str] = field(default_factory=dict)
+    encoding: str = "utf-8"
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+class CountingReader(io.RawIOBase):
+    """Wraps a binary stream and counts the bytes read, for progress bars."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.bytes_read += n
+        return n
+
+
+def guess_format(path: Path, head: bytes) -> str:
+    """Guess a file's format from its name, then from its first bytes.
+
+    >>> guess_format(Path("x.csv"), b"id,created_at,text")
+    'csv'
+    >>> guess_format(Path("dump"), b'  {"data": []}')
+    'json'
+    """
+    suffix = path.suffix.lower()
+    by_suffix = {
+        ".csv": "csv",
+        ".tsv": "csv",
+        ".json": "json",
+        ".ndjson": "ndjson",
+        ".jsonl": "ndjson",
+        ".txt": "text",
+    }
+    if suffix in by_suffix:
+        return by_suffix[suffix]
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped.startswith(b"["):
+        return "json"
+    if stripped.startswith(b"{"):
+        first_line = stripped.split(b"\n", 1)[0].strip()
+        return "ndjson" if first_line.endswith(b"}") and b"\n{" in stripped else "json"
+    return "text"
+
+
+def _decoded_lines(raw: IO[bytes], encoding: str, bad: set[int]) -> Iterator[str]:
+    """Decode line by line so that one badly encoded line is rejected, not the whole file."""
+    for number, line in enumerate(raw, start=1):
+        if number == 1 and line.startswith(b"\xef\xbb\xbf"):
+            line = line[3:]
+        try:
+            yield line.decode(encoding)
+        except UnicodeDecodeError:
+            bad.add(number)
+            yield line.decode(encoding, errors="replace")
+
+
+def read_csv(raw: IO[bytes], name: str, options: ReadOptions) -> Iterator[Item]:
+    bad_lines: set[int] = set()
+    lines = _decoded_lines(raw, options.encoding, bad_lines)
+    first = next(lines, None)
+    if first is None:
+        return
+    delimiter = "\t" if name.endswith(".tsv") or ("\t" in first and "," not in first) else ","
+    header = next(csv.reader([first], delimiter=delimiter))
+    header = [h.strip() for h in header]
+    column_map = dict(options.column_map)
+    platform = options.platform
+    if not column_map and not {"id", "created_at", "text"} <= set(header):
+        layout = match_layout(header)
+        if layout is not None:
+            column_map = dict(layout.mapping)
+            if platform == "import":
+                platform = layout.platform
+    missing_mapped = [theirs for theirs in column_map.values() if theirs not in header]
+    if missing_mapped:
+        raise ImportFormatError(
+            f"{name}: --column names header(s) not in the file: {', '.join(missing_mapped)}"
+        )
+    # canonical field -> column index; the user's mapping wins over a same-named header.
+    sources = {h: i for i, h in enumerate(header) if h in KNOWN_FIELDS}
+    for canonical, theirs in column_map.items():
+        sources[canonical] = header.index(theirs)
+    for required in ("id", "created_at", "text"):
+        if required not in sources:
+            raise ImportFormatError(
+                f"{name}: no '{required}' column (headers: {', '.join(header)[:200]}); "
+                f"map one with --column {required}=THEIR_HEADER"
+            )
+    if platform != options.platform:
+        options = ReadOptions(
+            platform=platform,
+            page=options.page,
+            column_map=column_map,
+            encoding=options.encoding,
+            received_at=options.received_at,
+        )
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    start_line = 2
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield Rejected(name, start_line, f"malformed CSV: {exc}")
+            start_line = reader.line_num + 2
+            continue
+        line = start_line
+        start_line = reader.line_num + 2
+        if not values or all(not v.strip() for v in values):
+            continue
+        if any(n in bad_lines for n in range(line, start_line)):
+            yield Rejected(
+                name, line, f"not valid {options.encoding}; convert the file or pass --encoding"
+            )
+            continue
+        if len(values) != len(header):
+            yield Rejected(name, line, f"expected {len(header)} fields, found {len(values)}")
+            continue
+        row = {canonical: values[index] for canonical, index in sources.items()}
+        yield _canonical(row, name, line, options)
+
+
+def _canonical(row: Mapping[str, Any], name: str, line: int, options: ReadOptions) -> Item:
+    try:
+        return from_canonical(
+            row,
+            platform=options.platform,
+            source=f"file:{Path(name).name}",
+            default_page=options.page,
+        )
+    except RowError as exc:
+        return Rejected(name, line, str(exc))
+
+
+def read_text(raw: IO[bytes], name: str, options: ReadOptions) -> Iterator[Item]:
+    bad_lines: set[int] = set()
+    seen: dict[str, int] = {}
+    for number, line in enumerate(_decoded_lines(raw, options.encoding, bad_lines), start=1):
+        text = line.rstrip("\r\n")
+        if not text.strip():
+            continue
+        if number in bad_lines:
+            yield Rejected(
+                name, number, f"not valid {options.encoding}; convert the file or pass --encoding"
+            )
+            continue
+        occurrence = seen.get(text, 0)
+        seen[text] = occurrence + 1
+        if len(seen) > 1_000_000:
+            # Bounded memory: repeated lines beyond this point get fresh occurrence counts.
+            seen.clear()
+        try:
+            yield from_plain_text(
+                text,
+                occurrence=occurrence,
+                received_at=options.received_at,
+                platform=options.platform,
+                source=f"file:{Path(name).name}",
+                default_page=options.page,
+            )
+        except RowError as exc:
+            yield Rejected(name, number, str(exc))
+
+
+def items_from_object(obj: Any, name: str, line: int, options: ReadOptions) -> Iterator[Item]:
+    """Records from one JSON value: a canonical object, a Graph comment listing, a Graph comment,
+    or a page webhook payload."""
+    if not isinstance(obj, Mapping):
+        yield Rejected(name, line, "expected a JSON object")
+        return
+    if "entry" in obj and obj.get("object") in ("page", None):
+        yield from _webhook_items(obj, name, line)
+    elif "data" in obj and isinstance(obj.get("data"), list):
+        for item in obj["data"]:
+            yield from _graph_items(item, name, line, options, parent=None)
+    elif "created_time" in obj and "id" in obj and "created_at" not in obj:
+        yield from _graph_items(obj, name, line, options, parent=None)
+    else:
+        yield _canonical(obj, name, line, options)
+
+
+def _graph_items(
+    item: Any, name: str, line: int, options: ReadOptions, parent: str | None
+) -> Iterator[Item]:
+    try:
+        record = from_graph_comment(
+            item,
+            page=options.page,
+            post_id=None,
+            parent_id=parent,
+            source=f"file:{Path(name).name}",
+        )
+    except RowError as exc:
+        yield Rejected(name, line, str(exc))
+        return
+    yield record
+    replies = item.get("comments") if isinstance(item, Mapping) else None
+    if isinstance(replies, Mapping) and isinstance(replies.get("data"), list):
+        for reply in replies["data"]:
+            yield from _graph_items(reply, name, line, options, parent=record.platform_id)
+
+
+def _webhook_items(obj: Mapping[str, Any], name: str, line: int) -> Iterator[Item]:
+    entries = obj.get("entry")
+    if not isinstance(entries, list):
+        yield Rejected(name, line, "webhook 'entry' must be a list")
+        return
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            yield Rejected(name, line, "webhook entry must be an object")
+            continue
+        page_id = entry.get("id")
+        for change in entry.get("changes") or []:
+            if not isinstance(change, Mapping) or change.get("field") != "feed":
+                continue
+            try:
+                record = from_facebook_change(
+                    str(page_id) if page_id is not None else None,
+                    change.get("value") or {},
+                    source=f"file:{Path(name).name}",
+                )
+            except RowError as exc:
+                yield Rejected(name, line, str(exc))
+                continue
+            if record is not None:
+                yield record
+
+
+def read_ndjson(raw: IO[bytes], name: str, options: ReadOptions) -> Iterator[Item]:
+    bad_lines: set[int] = set()
+    for number, line in enumerate(_decoded_lines(raw, options.encoding, bad_lines), start=1):
+        if not line.strip():
+            continue
+        if number in bad_lines:
+            yield Rejected(name, number, f"not valid {options.encoding}")
+            continue
+        if len(line) > MAX_TEXT_CHARS * 8:
+            yield Rejected(name, number, "line is too long to be one comment")
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield Rejected(name, number, f"not valid JSON: {exc.msg} at column {exc.colno}")
+            continue
+        yield from items_from_object(obj, name, number, options)
+
+
+def read_json(raw: IO[bytes], name: str, options: ReadOptions) -> Iterator[Item]:
+    """A top-level array streams element by element; a top-level object is read whole."""
+    text_stream = io.TextIOWrapper(raw, encoding=options.encoding, errors="strict")
+    buffer = ""
+    line = 1
+    eof = False
+
+    def fill() -> bool:
+        nonlocal buffer, eof
+        if eof:
+            return False
+        try:
+            chunk = text_stream.read(_CHUNK)
+        except UnicodeDecodeError:
+            raise ImportFormatError(
+                f"{name}:{line}: not valid {options.encoding}; convert the file or pass --encoding"
+            ) from None
+        if not chunk:
+            eof = True
+            return False
+        buffer += chunk
+        return True
+
+    def skip_ws() -> None:
+        nonlocal buffer, line
+        while True:
+            stripped = buffer.lstrip(" \t\r\n\ufeff")
+            line += buffer.count("\n", 0, len(buffer) - len(stripped))
+            buffer = stripped
+            if buffer or not fill():
+                return
+
+    skip_ws()
+    if not buffer:
+        return
+    if buffer[0] == "{":
+        while fill():
+            if len(buffer) > MAX_JSON_OBJECT_BYTES:
+                raise ImportFormatError(f"{name}: JSON object larger than 64 MB; use NDJSON")
+        try:
+            obj = json.loads(buffer)
+        except json.JSONDecodeError as exc:
+            raise ImportFormatError(
+                f"{name}:{exc.lineno}: not valid JSON: {exc.msg} (truncated file?)"
+            ) from None
+        yield from items_from_object(obj, name, 1, options)
+        return
+    if buffer[0] != "[":
+        raise ImportFormatError(f"{name}:{line}: expected a JSON array or object")
+    buffer = buffer[1:]
+    decoder = json.JSONDecoder()
+    while True:
+        skip_ws()
+        if not buffer:
+            yield Rejected(name, line, "file ends before the closing ']' (truncated file?)")
+            return
+        if buffer[0] == "]":
+            return
+        if buffer[0] == ",":
+            buffer = buffer[1:]
+            continue
+        while True:
+            try:
+                obj, end = decoder.raw_decode(buffer)
+                break
+            except json.JSONDecodeError as exc:
+                if len(buffer) > MAX_JSON_OBJECT_BYTES or not fill():
+                    yield Rejected(name, line, f"not valid JSON: {exc.msg} (truncated file?)")
+                    return
+        yield from items_from_object(obj, name, line, options)
+        line += buffer.count("\n", 0, end)
+        buffer = buffer[end:]
+
+
+READERS: dict[str, Callable[[IO[bytes], str, ReadOptions], Iterator[Item]]] = {
+    "csv": read_csv,
+    "json": read_json,
+    "ndjson": read_ndjson,
+    "text": read_text,
+}
+
+
+def read_stream(
+    raw: IO[bytes], name: str, fmt: str | None = None, options: ReadOptions | None = None
+) -> Iterator[Item]:
+    """Items from an open binary stream; ``fmt`` is guessed when not given."""
+    options = options or ReadOptions()
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
+    if fmt is None:
+        fmt = guess_format(Path(name), buffered.peek(4096)[:4096])
+    if fmt not in READERS:
+        raise ImportFormatError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    yield from READERS[fmt](buffered, name, options)

@@ -1,0 +1,196 @@
+"""The web app: a thin adapter over the Desk.
+
+Server-rendered with Jinja2 (autoescaping on for every template) and a sprinkle of HTMX, every asset
+served from the package. Comment text is attacker-controlled, so besides escaping, every response
+carries a strict Content-Security-Policy: no inline script, no inline style, nothing from another
+origin. Forms carry a CSRF token bound to the session; HTMX sends it in a header.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
+
+from crisisdesk import __version__
+from crisisdesk.auth import csrf_token, csrf_valid, new_session_id
+from crisisdesk.desk import Desk
+from crisisdesk.web import i18n
+
+HERE = Path(__file__).parent
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'"
+)
+
+
+class LoginRequired(Exception):
+    pass
+
+
+class CSRFError(Exception):
+    pass
+
+
+def create_app(
+    desk: Desk,
+    *,
+    demo_user: str | None = None,
+    on_startup: Callable[[], None] | None = None,
+) -> FastAPI:
+    """Build the ASGI app for ``desk``. ``demo_user`` signs every visitor in as that user."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> Any:
+        if on_startup is not None:
+            on_startup()
+        yield
+
+    app = FastAPI(
+        title="crisisdesk",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.desk = desk
+    app.state.demo_user = demo_user
+    secret = desk.settings.secret_key.reveal()
+    if not secret or desk.settings.secret_is_placeholder():
+        # Tests and embedded uses without a configured key still get an unguessable one; the CLI
+        # refuses to serve with the placeholder, so this never hides a misconfiguration there.
+        secret = secrets.token_urlsafe(32)
+    app.state.secret = secret
+
+    templates = Jinja2Templates(directory=str(HERE / "templates"), autoescape=True)
+    templates.env.globals["version"] = __version__
+    app.state.templates = templates
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie="crisisdesk_session",
+        same_site="lax",
+        https_only=desk.settings.public_url.startswith("https://"),
+        max_age=14 * 24 * 3600,
+    )
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, _exc: LoginRequired) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": "unauthorized"}, status_code=401)
+        return RedirectResponse("/login?next=" + request.url.path, status_code=303)
+
+    @app.exception_handler(CSRFError)
+    async def _csrf(_request: Request, _exc: CSRFError) -> Response:
+        return JSONResponse({"error": "csrf token missing or wrong"}, status_code=403)
+
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    from crisisdesk.web import views
+
+    app.include_router(views.router)
+    return app
+
+
+# -- helpers used by the views ----------------------------------------------------------------
+
+
+def get_desk(request: Request) -> Desk:
+    desk: Desk = request.app.state.desk
+    return desk
+
+
+def session_id(request: Request) -> str:
+    sid = request.session.get("sid")
+    if not sid:
+        sid = new_session_id()
+        request.session["sid"] = sid
+    return str(sid)
+
+
+def current_user(request: Request) -> Any:
+    desk = get_desk(request)
+    user_id = request.session.get("user_id")
+    if user_id is None and request.app.state.demo_user:
+        user = _demo_user(desk, request.app.state.demo_user)
+        if user is not None:
+            request.session["user_id"] = user.id
+            return user
+    if user_id is None:
+        raise LoginRequired()
+    user = desk.get_user(int(user_id))
+    if user is None or not user.active:
+        request.session.clear()
+        raise LoginRequired()
+    return user
+
+
+def _demo_user(desk: Desk, username: str) -> Any:
+    from sqlalchemy import select
+
+    from crisisdesk.models import User
+
+    with desk.session() as s:
+        return s.scalars(select(User).where(User.username == username)).first()
+
+
+async def check_csrf(request: Request) -> None:
+    token = request.headers.get("x-csrf-token")
+    if token is None:
+        form = await request.form()
+        value = form.get("csrf_token")
+        token = value if isinstance(value, str) else None
+    if not csrf_valid(request.app.state.secret, session_id(request), token):
+        raise CSRFError()
+
+
+def language(request: Request) -> str:
+    lang = request.session.get("lang")
+    if lang in i18n.CATALOGS:
+        return str(lang)
+    return i18n.negotiate(request.headers.get("accept-language"))
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
+    lang = language(request)
+    templates: Jinja2Templates = request.app.state.templates
+    full = {
+        "request": request,
+        "_": i18n.translator(lang),
+        "lang": lang,
+        "languages": i18n.LANGUAGES,
+        "csrf_token": csrf_token(request.app.state.secret, session_id(request)),
+        "demo": bool(request.app.state.demo_user),
+        **context,
+    }
+    return templates.TemplateResponse(request, template, full, status_code=status_code)

@@ -1,0 +1,188 @@
+"""Interface text in Italian and English.
+
+Catalogs are plain dictionaries keyed by a short English id, so adding a language is adding one
+dictionary; a missing key falls back to English and then to the key itself, so a half-translated
+language still renders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+LANGUAGES = {"en": "English", "it": "Italiano"}
+DEFAULT_LANGUAGE = "en"
+
+CATALOGS: dict[str, dict[str, str]] = {
+    "en": {
+        "app.title": "crisisdesk",
+        "nav.inbox": "Inbox",
+        "nav.alerts": "Alerts",
+        "nav.lessons": "Lessons",
+        "nav.logout": "Sign out",
+        "login.title": "Sign in",
+        "login.username": "User name",
+        "login.password": "Password",
+        "login.submit": "Sign in",
+        "login.failed": "Wrong user name or password.",
+        "inbox.title": "Inbox",
+        "inbox.sort": "Order",
+        "inbox.sort.newest": "Newest first",
+        "inbox.sort.urgent": "Most urgent first",
+        "inbox.search": "Search text or author",
+        "inbox.filter": "Filter",
+        "inbox.reset": "Reset",
+        "inbox.more": "Load more",
+        "inbox.empty": "No comments match.",
+        "inbox.any": "any",
+        "field.page": "Page",
+        "field.kind": "Kind",
+        "field.sentiment": "Sentiment",
+        "field.language": "Language",
+        "field.status": "Status",
+        "field.author": "Author",
+        "field.when": "When",
+        "field.text": "Comment",
+        "field.offensive": "Offensive",
+        "field.irony": "Irony / mockery",
+        "field.question": "Asks something",
+        "field.spam": "Spam",
+        "field.reasons": "Why",
+        "field.model": "Model",
+        "field.post": "Post",
+        "kind.praise": "praise",
+        "kind.question": "question",
+        "kind.complaint": "complaint",
+        "kind.misguided": "misguided claim",
+        "kind.rager": "rager",
+        "kind.troll": "troll",
+        "kind.spam": "spam",
+        "kind.other": "other",
+        "sentiment.negative": "negative",
+        "sentiment.neutral": "neutral",
+        "sentiment.positive": "positive",
+        "status.visible": "visible",
+        "status.hidden": "hidden",
+        "status.removed": "removed",
+        "comment.title": "Comment",
+        "comment.thread": "Thread",
+        "comment.history": "This author on our pages",
+        "comment.history.none": "No other comments from this author.",
+        "comment.revisions": "Earlier versions",
+        "comment.analysis": "Analysis",
+        "comment.analysis.none": "Not analysed yet.",
+        "comment.back": "Back to the inbox",
+        "comment.first_seen": "First seen",
+        "comment.comments": "Comments",
+        "yes": "yes",
+        "no": "no",
+        "lang.switch": "Language",
+        "demo.banner": "Demo: you are signed in as the demo user. The scenario replays a crisis.",
+    },
+    "it": {
+        "app.title": "crisisdesk",
+        "nav.inbox": "Posta in arrivo",
+        "nav.alerts": "Allerte",
+        "nav.lessons": "Lezioni",
+        "nav.logout": "Esci",
+        "login.title": "Accedi",
+        "login.username": "Nome utente",
+        "login.password": "Password",
+        "login.submit": "Accedi",
+        "login.failed": "Nome utente o password errati.",
+        "inbox.title": "Posta in arrivo",
+        "inbox.sort": "Ordine",
+        "inbox.sort.newest": "Più recenti",
+        "inbox.sort.urgent": "Più urgenti",
+        "inbox.search": "Cerca nel testo o per autore",
+        "inbox.filter": "Filtra",
+        "inbox.reset": "Azzera",
+        "inbox.more": "Carica altri",
+        "inbox.empty": "Nessun commento corrisponde.",
+        "inbox.any": "tutti",
+        "field.page": "Pagina",
+        "field.kind": "Tipo",
+        "field.sentiment": "Sentimento",
+        "field.language": "Lingua",
+        "field.status": "Stato",
+        "field.author": "Autore",
+        "field.when": "Quando",
+        "field.text": "Commento",
+        "field.offensive": "Offensivo",
+        "field.irony": "Ironia / scherno",
+        "field.question": "Fa una domanda",
+        "field.spam": "Spam",
+        "field.reasons": "Perché",
+        "field.model": "Modello",
+        "field.post": "Post",
+        "kind.praise": "lode",
+        "kind.question": "domanda",
+        "kind.complaint": "reclamo",
+        "kind.misguided": "accusa infondata",
+        "kind.rager": "sfogo rabbioso",
+        "kind.troll": "troll",
+        "kind.spam": "spam",
+        "kind.other": "altro",
+        "sentiment.negative": "negativo",
+        "sentiment.neutral": "neutro",
+        "sentiment.positive": "positivo",
+        "status.visible": "visibile",
+        "status.hidden": "nascosto",
+        "status.removed": "rimosso",
+        "comment.title": "Commento",
+        "comment.thread": "Conversazione",
+        "comment.history": "Questo autore sulle nostre pagine",
+        "comment.history.none": "Nessun altro commento di questo autore.",
+        "comment.revisions": "Versioni precedenti",
+        "comment.analysis": "Analisi",
+        "comment.analysis.none": "Non ancora analizzato.",
+        "comment.back": "Torna alla posta in arrivo",
+        "comment.first_seen": "Visto la prima volta",
+        "comment.comments": "Commenti",
+        "yes": "sì",
+        "no": "no",
+        "lang.switch": "Lingua",
+        "demo.banner": "Demo: sei entrato come utente demo. Lo scenario riproduce una crisi.",
+    },
+}
+
+
+def negotiate(accept_language: str | None) -> str:
+    """Pick the interface language from an ``Accept-Language`` header.
+
+    >>> negotiate("it-IT,it;q=0.9,en;q=0.8")
+    'it'
+    >>> negotiate("fr-FR, de;q=0.5")
+    'en'
+    """
+    if not accept_language:
+        return DEFAULT_LANGUAGE
+    choices: list[tuple[float, str]] = []
+    for part in accept_language.split(","):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        choices.append((q, tag.split("-")[0].lower()))
+    for _q, lang in sorted(choices, key=lambda c: -c[0]):
+        if lang in CATALOGS:
+            return lang
+    return DEFAULT_LANGUAGE
+
+
+def translator(lang: str) -> Callable[[str], str]:
+    catalog = CATALOGS.get(lang, CATALOGS[DEFAULT_LANGUAGE])
+    fallback = CATALOGS[DEFAULT_LANGUAGE]
+
+    def gettext(key: str) -> str:
+        return catalog.get(key) or fallback.get(key) or key
+
+    return gettext
+
+
+def register(lang: str, catalog: dict[str, str], name: str) -> None:
+    """Add a language at run time (plugins, tests)."""
+    CATALOGS[lang] = catalog
+    LANGUAGES[lang] = name

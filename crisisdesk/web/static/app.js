@@ -1,0 +1,55 @@
+// Small progressive enhancements; the desk works without them. No inline script anywhere (CSP).
+"use strict";
+
+document.addEventListener("change", (event) => {
+  const target = event.target;
+  if (target instanceof HTMLSelectElement && target.hasAttribute("data-autosubmit")) {
+    target.form?.submit();
+  }
+});
+
+// Copy buttons: <button data-copy="#element-id">.
+document.addEventListener("click", async (event) => {
+  const button = event.target instanceof Element ? event.target.closest("[data-copy]") : null;
+  if (!button) return;
+  const source = document.querySelector(button.getAttribute("data-copy"));
+  if (!source) return;
+  try {
+    await navigator.clipboard.writeText(source.textContent || "");
+    button.setAttribute("data-copied", "1");
+  } catch (_err) {
+    const range = document.createRange();
+    range.selectNodeContents(source);
+    window.getSelection()?.removeAllRanges();
+    window.getSelection()?.addRange(range);
+  }
+});
+
+// Count-down clocks: <time data-countdown="ISO"> shows the minutes and seconds left.
+function tickCountdowns() {
+  for (const el of document.querySelectorAll("[data-countdown]")) {
+    const end = Date.parse(el.getAttribute("data-countdown"));
+    if (Number.isNaN(end)) continue;
+    const left = Math.max(0, Math.round((end - Date.now()) / 1000));
+    const m = Math.floor(left / 60);
+    const s = String(left % 60).padStart(2, "0");
+    el.textContent = `${m}:${s}`;
+    el.classList.toggle("done", left === 0);
+  }
+}
+setInterval(tickCountdowns, 1000);
+document.addEventListener("DOMContentLoaded", tickCountdowns);
+
+// Live banner: server-sent events from /events, when the page asks for them.
+document.addEventListener("DOMContentLoaded", () => {
+  const banner = document.getElementById("live-banner");
+  if (!banner || !("EventSource" in window) || !document.body.hasAttribute("data-live")) return;
+  const source = new EventSource("/events");
+  source.addEventListener("alert", (event) => {
+    let data;
+    try { data = JSON.parse(event.data); } catch (_err) { return; }
+    banner.textContent = data.text || "";
+    banner.className = "live-banner level-" + String(data.level || "watch").replace(/[^a-z]/g, "");
+    banner.hidden = false;
+  });
+});

@@ -1,0 +1,83 @@
+"""Shared fixtures: a real SQLite desk in a temporary directory.
+
+Most desk tests use :class:`KeywordAnalyzer`, a tiny deterministic analyser, so that store and web
+behaviour is tested independently of the shipped models (which have their own tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from crisisdesk.analysis.base import Analysis
+from crisisdesk.desk import Desk
+from crisisdesk.settings import Settings
+
+
+class KeywordAnalyzer:
+    """Deterministic test analyser: a few keywords decide kind and sentiment."""
+
+    version = "keyword-test-1"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def analyze(self, text: str, lang_hint: str | None = None) -> Analysis:
+        return self.analyze_many([text], [lang_hint])[0]
+
+    def analyze_many(
+        self, texts: Sequence[str], lang_hints: Iterable[str | None] | None = None
+    ) -> list[Analysis]:
+        self.calls += 1
+        out = []
+        for text in texts:
+            low = text.lower()
+            negative = any(w in low for w in ("late", "ritardo", "vergogna", "broken", "schifo"))
+            positive = any(w in low for w in ("great", "grazie", "buonissimo", "thanks"))
+            kind = "complaint" if negative else "praise" if positive else "other"
+            if "?" in text:
+                kind = "question" if not negative else kind
+            sentiment = "negative" if negative else "positive" if positive else "neutral"
+            scores = {"negative": 0.1, "neutral": 0.1, "positive": 0.1}
+            scores[sentiment] = 0.8
+            italian = any(w in low for w in (" il ", " la ", "grazie", "ritardo", "è "))
+            out.append(
+                Analysis(
+                    language="it" if italian else "en",
+                    sentiment=sentiment,
+                    sentiment_scores=scores,
+                    offensive=0.9 if "schifo" in low else 0.0,
+                    irony=0.0,
+                    question="?" in text,
+                    spam=0.0,
+                    kind=kind,
+                    reasons=[f"keyword test: {kind}"],
+                    model_version=self.version,
+                )
+            )
+        return out
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def settings(data_dir: Path) -> Settings:
+    return Settings({"data_dir": str(data_dir), "secret_key": "test-secret-key-0123456789"}, environ={})
+
+
+@pytest.fixture
+def analyzer() -> KeywordAnalyzer:
+    return KeywordAnalyzer()
+
+
+@pytest.fixture
+def desk(settings: Settings, analyzer: KeywordAnalyzer) -> Iterator[Desk]:
+    d = Desk(settings, analyzer=analyzer)
+    d.upgrade()
+    yield d
+    d.close()

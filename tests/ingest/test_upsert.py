@@ -1,0 +1,137 @@
+"""The one write path: idempotent, ordered by event time, never deleting."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from crisisdesk.desk import Desk
+from crisisdesk.ingest.record import CommentRecord
+from crisisdesk.models import Analysis, Author, Comment, CommentRevision
+
+T0 = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
+
+
+def rec(cid: str, text: str = "hello", minutes: float = 0, **kw: object) -> CommentRecord:
+    base: dict[str, object] = {
+        "platform": "facebook",
+        "platform_id": cid,
+        "created_at": T0 + timedelta(minutes=minutes),
+        "text": text,
+        "page": "P1",
+        "post_id": "P1_post",
+        "author_id": "a1",
+        "author_name": "Ann",
+    }
+    base.update(kw)
+    return CommentRecord(**base)  # type: ignore[arg-type]
+
+
+def comment(desk: Desk, cid: str) -> Comment:
+    with desk.session() as s:
+        row = s.scalars(select(Comment).where(Comment.platform_id == cid)).one()
+        return row
+
+
+def count(desk: Desk, model: type) -> int:
+    with desk.session() as s:
+        return s.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_same_comment_twice_is_one_row(desk: Desk) -> None:
+    first = desk.ingest([rec("c1")])
+    second = desk.ingest([rec("c1")])
+    assert (first.inserted, second.inserted, second.unchanged) == (1, 0, 1)
+    assert count(desk, Comment) == 1
+    assert count(desk, Analysis) == 1  # an unchanged text is not analysed again
+
+
+def test_duplicates_inside_one_batch(desk: Desk) -> None:
+    report = desk.ingest([rec("c1"), rec("c1"), rec("c2")])
+    assert report.inserted == 2 and count(desk, Comment) == 2
+
+
+def test_edit_keeps_history_and_reanalyses(desk: Desk) -> None:
+    desk.ingest([rec("c1", "the order is fine")])
+    desk.ingest([rec("c1", "the order is late", minutes=5, verb="edited")])
+    c = comment(desk, "c1")
+    assert c.text == "the order is late" and c.kind == "complaint"
+    with desk.session() as s:
+        revisions = s.scalars(select(CommentRevision.text)).all()
+    assert revisions == ["the order is fine"]
+    assert count(desk, Analysis) == 2
+
+
+def test_out_of_order_edit_does_not_overwrite_newer_text(desk: Desk) -> None:
+    desk.ingest([rec("c1", "newest", minutes=10, verb="edited")])
+    desk.ingest([rec("c1", "older", minutes=5, verb="edited")])
+    desk.ingest([rec("c1", "older", minutes=5, verb="edited")])  # repeated late delivery
+    assert comment(desk, "c1").text == "newest"
+    with desk.session() as s:
+        assert s.scalars(select(CommentRevision.text)).all() == ["older"]
+
+
+def test_removal_marks_and_keeps_text(desk: Desk) -> None:
+    desk.ingest([rec("c1", "something")])
+    desk.ingest([rec("c1", "", minutes=3, verb="remove")])
+    c = comment(desk, "c1")
+    assert c.status == "removed" and c.text == "something" and c.removed_at is not None
+    # A stale 'add' replayed later does not bring it back.
+    desk.ingest([rec("c1", "something")])
+    assert comment(desk, "c1").status == "removed"
+
+
+def test_remove_before_add(desk: Desk) -> None:
+    desk.ingest([rec("c1", "", minutes=3, verb="remove")])
+    desk.ingest([rec("c1", "the original text")])
+    c = comment(desk, "c1")
+    assert c.status == "removed" and c.text == "the original text"
+
+
+def test_hide_unhide_in_event_time(desk: Desk) -> None:
+    desk.ingest([rec("c1")])
+    desk.ingest([rec("c1", "", minutes=2, verb="hide")])
+    assert comment(desk, "c1").status == "hidden"
+    desk.ingest([rec("c1", "", minutes=1, verb="unhide")])  # older than the hide: ignored
+    assert comment(desk, "c1").status == "hidden"
+    desk.ingest([rec("c1", "", minutes=4, verb="unhide")])
+    assert comment(desk, "c1").status == "visible"
+
+
+def test_threads_link_whichever_arrives_first(desk: Desk) -> None:
+    desk.ingest([rec("reply", "me too", minutes=2, parent_id="root", author_id="a2")])
+    assert comment(desk, "reply").parent_id is None
+    desk.ingest([rec("root", "late order")])
+    assert comment(desk, "reply").parent_id == comment(desk, "root").id
+
+
+def test_author_counts_and_first_time(desk: Desk) -> None:
+    seen: list[bool] = []
+    desk.listeners.append(lambda items: seen.extend(i.first_time_author for i in items))
+    desk.ingest([rec("c1"), rec("c2", minutes=1)])
+    desk.ingest([rec("c3", minutes=2)])
+    assert seen == [True, False, False]
+    with desk.session() as s:
+        author = s.scalars(select(Author)).one()
+    assert author.comment_count == 3 and author.first_seen == T0
+
+
+def test_same_id_on_two_platforms_is_two_comments(desk: Desk) -> None:
+    desk.ingest([rec("c1"), rec("c1", platform="instagram")])
+    assert count(desk, Comment) == 2
+
+
+def test_a_failing_listener_loses_nothing(desk: Desk) -> None:
+    def broken(_items: object) -> None:
+        raise RuntimeError("boom")
+
+    desk.listeners.append(broken)
+    desk.ingest([rec("c1")])
+    assert count(desk, Comment) == 1
+
+
+def test_batches_commit_independently(desk: Desk) -> None:
+    records = [rec(f"c{i}", minutes=i) for i in range(25)]
+    report = desk.ingest(records, batch_size=10)
+    assert report.inserted == 25 and count(desk, Comment) == 25
