@@ -287,3 +287,75 @@ class SignalState(Base):
     version: Mapped[str] = mapped_column(String(32))
     state: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Connection(Base):
+    """A platform account the desk reads from and acts through (a Facebook page, an Instagram
+    account, a Mastodon or Bluesky handle). Tokens are stored encrypted, never in clear."""
+
+    __tablename__ = "connections"
+    __table_args__ = (UniqueConstraint("platform", "account_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    account_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(300))
+    token_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Where polling or backfill stopped, so the next run continues from there.
+    cursor: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AuthorVerdict(Base):
+    """A person's verdict on an author after the manual check, per page."""
+
+    __tablename__ = "author_verdicts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("authors.id"), index=True)
+    page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id"))
+    verdict: Mapped[str] = mapped_column(String(16))  # real | fake | competitor | unsure
+    note: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ModerationRule(Base):
+    """An inbox rule: conditions on the comment and its author, and the actions to take."""
+
+    __tablename__ = "moderation_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    conditions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    actions: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CommentLabel(Base):
+    __tablename__ = "comment_labels"
+    __table_args__ = (UniqueConstraint("comment_id", "label"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"), index=True)
+    label: Mapped[str] = mapped_column(String(64))
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("moderation_rules.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

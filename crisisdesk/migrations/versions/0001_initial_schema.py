@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 14:07:23.427332
+Create Date: 2026-11-24 14:08:33.054226
 """
 
 from __future__ import annotations
@@ -31,6 +31,20 @@ def upgrade() -> None:
         sa.Column("banned", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("platform", "platform_id"),
+    )
+    op.create_table(
+        "connections",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("platform", sa.String(length=32), nullable=False),
+        sa.Column("account_id", sa.String(length=200), nullable=False),
+        sa.Column("name", sa.String(length=300), nullable=True),
+        sa.Column("token_encrypted", sa.LargeBinary(), nullable=True),
+        sa.Column("config", sa.JSON(), nullable=False),
+        sa.Column("cursor", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("platform", "account_id"),
     )
     op.create_table(
         "pages",
@@ -65,6 +79,65 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("username"),
+    )
+    op.create_table(
+        "api_tokens",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("last_used_at", sa.DateTime(), nullable=True),
+        sa.Column("revoked", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("token_hash"),
+    )
+    op.create_table(
+        "author_verdicts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("author_id", sa.Integer(), nullable=False),
+        sa.Column("page_id", sa.Integer(), nullable=True),
+        sa.Column("verdict", sa.String(length=16), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["author_id"],
+            ["authors.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["page_id"],
+            ["pages.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("author_verdicts", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_author_verdicts_author_id"), ["author_id"], unique=False
+        )
+
+    op.create_table(
+        "moderation_rules",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("page_id", sa.Integer(), nullable=True),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("conditions", sa.JSON(), nullable=False),
+        sa.Column("actions", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["page_id"],
+            ["pages.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
     )
     op.create_table(
         "posts",
@@ -255,6 +328,29 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_cases_state"), ["state"], unique=False)
 
     op.create_table(
+        "comment_labels",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("comment_id", sa.Integer(), nullable=False),
+        sa.Column("label", sa.String(length=64), nullable=False),
+        sa.Column("rule_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["comment_id"],
+            ["comments.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["rule_id"],
+            ["moderation_rules.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("comment_id", "label"),
+    )
+    with op.batch_alter_table("comment_labels", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_comment_labels_comment_id"), ["comment_id"], unique=False
+        )
+
+    op.create_table(
         "comment_revisions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("comment_id", sa.Integer(), nullable=False),
@@ -377,6 +473,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_comment_revisions_comment_id"))
 
     op.drop_table("comment_revisions")
+    with op.batch_alter_table("comment_labels", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_comment_labels_comment_id"))
+
+    op.drop_table("comment_labels")
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cases_state"))
         batch_op.drop_index(batch_op.f("ix_cases_page_id"))
@@ -415,7 +515,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_posts_page_id"))
 
     op.drop_table("posts")
+    op.drop_table("moderation_rules")
+    with op.batch_alter_table("author_verdicts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_author_verdicts_author_id"))
+
+    op.drop_table("author_verdicts")
+    op.drop_table("api_tokens")
     op.drop_table("users")
     op.drop_table("signal_state")
     op.drop_table("pages")
+    op.drop_table("connections")
     op.drop_table("authors")
