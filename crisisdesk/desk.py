@@ -299,6 +299,7 @@ class Desk:
             query = query.where(
                 or_(Comment.text.ilike(like, escape="\\"), Author.name.ilike(like, escape="\\"))
             )
+        order: tuple[Any, ...]
         if filters.sort == "urgent":
             order = (Comment.urgency.desc(), Comment.created_at.desc(), Comment.id.desc())
             if cursor:

@@ -67,7 +67,9 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(data_dir: Path) -> Settings:
-    return Settings({"data_dir": str(data_dir), "secret_key": "test-secret-key-0123456789"}, environ={})
+    return Settings(
+        {"data_dir": str(data_dir), "secret_key": "test-secret-key-0123456789"}, environ={}
+    )
 
 
 @pytest.fixture

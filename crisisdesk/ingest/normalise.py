@@ -127,6 +127,10 @@ def _parse_bool(value: Any) -> bool | None:
     raise RowError(f"is_hidden must be true or false, got {str(value)[:20]!r}")
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def from_canonical(
     row: Mapping[str, Any],
     *,
@@ -155,7 +159,7 @@ def from_canonical(
         parent_id=_clean_id(row.get("parent_id"), "parent_id"),
         author_id=_clean_id(row.get("author_id"), "author_id"),
         author_name=_clean_name(row.get("author_name")),
-        verb=verb,  # type: ignore[arg-type]
+        verb=verb,  # checked against VERBS above
         is_hidden=_parse_bool(row.get("is_hidden")),
         source=source,
     )
@@ -198,8 +202,8 @@ def from_graph_comment(
     """A record from one comment object of a Graph API listing (``GET /{object-id}/comments``)."""
     if not isinstance(item, Mapping):
         raise RowError("a comment must be a JSON object")
-    author = item.get("from") if isinstance(item.get("from"), Mapping) else {}
-    parent = item.get("parent") if isinstance(item.get("parent"), Mapping) else {}
+    author = _mapping(item.get("from"))
+    parent = _mapping(item.get("parent"))
     hidden = item.get("is_hidden")
     return CommentRecord(
         platform="facebook",
@@ -228,7 +232,7 @@ def from_facebook_change(
     verb = str(value.get("verb") or "add")
     if verb not in VERBS:
         raise RowError(f"unknown verb {verb[:20]!r}")
-    author = value.get("from") if isinstance(value.get("from"), Mapping) else {}
+    author = _mapping(value.get("from"))
     post_id = _clean_id(value.get("post_id"), "post_id")
     parent_id = _clean_id(value.get("parent_id"), "parent_id")
     if parent_id == post_id:
@@ -249,7 +253,7 @@ def from_facebook_change(
         parent_id=parent_id,
         author_id=_clean_id(author.get("id"), "from.id"),
         author_name=_clean_name(author.get("name")),
-        verb=verb,  # type: ignore[arg-type]
+        verb=verb,
         is_hidden=hidden if isinstance(hidden, bool) else None,
         source=source,
     )

@@ -388,11 +388,16 @@ READERS: dict[str, Callable[[IO[bytes], str, ReadOptions], Iterator[Item]]] = {
 
 
 def read_stream(
-    raw: IO[bytes], name: str, fmt: str | None = None, options: ReadOptions | None = None
+    raw: IO[bytes] | io.RawIOBase,
+    name: str,
+    fmt: str | None = None,
+    options: ReadOptions | None = None,
 ) -> Iterator[Item]:
     """Items from an open binary stream; ``fmt`` is guessed when not given."""
     options = options or ReadOptions()
-    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
+    buffered: io.BufferedReader = (
+        raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
+    )
     if fmt is None:
         fmt = guess_format(Path(name), buffered.peek(4096)[:4096])
     if fmt not in READERS:

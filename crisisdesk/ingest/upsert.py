@@ -22,7 +22,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    and_,
+    bindparam,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 
 from crisisdesk.analysis.base import Analysis, Analyzer
 from crisisdesk.ingest.record import CommentRecord
@@ -33,12 +44,13 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PAGE = "default"
 
-_pages = Page.__table__
-_posts = Post.__table__
-_authors = Author.__table__
-_comments = Comment.__table__
-_revisions = CommentRevision.__table__
-_analyses = AnalysisRow.__table__
+# Mapped classes' tables, typed as Table for SQLAlchemy Core statements.
+_pages: Table = Page.__table__  # type: ignore[assignment]
+_posts: Table = Post.__table__  # type: ignore[assignment]
+_authors: Table = Author.__table__  # type: ignore[assignment]
+_comments: Table = Comment.__table__  # type: ignore[assignment]
+_revisions: Table = CommentRevision.__table__  # type: ignore[assignment]
+_analyses: Table = AnalysisRow.__table__  # type: ignore[assignment]
 
 
 @dataclass

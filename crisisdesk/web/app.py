@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -73,7 +74,11 @@ def create_app(
         secret = secrets.token_urlsafe(32)
     app.state.secret = secret
 
-    templates = Jinja2Templates(directory=str(HERE / "templates"), autoescape=True)
+    # Autoescaping on for every template, whatever its file name: comment text is hostile.
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True
+    )
+    templates = Jinja2Templates(env=env)
     templates.env.globals["version"] = __version__
     app.state.templates = templates
 

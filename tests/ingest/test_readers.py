@@ -52,7 +52,12 @@ def test_csv_column_mapping() -> None:
     items = read(
         data,
         "x.csv",
-        column_map={"id": "comment_id", "created_at": "when", "text": "message", "author_id": "who"},
+        column_map={
+            "id": "comment_id",
+            "created_at": "when",
+            "text": "message",
+            "author_id": "who",
+        },
     )
     (record,) = good(items)
     assert (record.platform_id, record.text, record.author_id) == ("9", "ciao", "u1")
@@ -70,13 +75,13 @@ def test_csv_mapping_to_absent_header() -> None:
 
 def test_csv_bad_rows_rejected_with_line_numbers_good_rows_kept() -> None:
     data = (
-        "id,created_at,text\n"
-        "1,2024-01-01T00:00:00,ok one\n"
-        ",2024-01-01T00:00:00,no id\n"
-        "3,yesterday,bad time\n"
-        "4,2024-01-01T00:00:00\n"
-        "5,2024-01-01T00:00:00,ok five\n"
-    ).encode()
+        b"id,created_at,text\n"
+        b"1,2024-01-01T00:00:00,ok one\n"
+        b",2024-01-01T00:00:00,no id\n"
+        b"3,yesterday,bad time\n"
+        b"4,2024-01-01T00:00:00\n"
+        b"5,2024-01-01T00:00:00,ok five\n"
+    )
     items = read(data, "f.csv")
     assert [r.platform_id for r in good(items)] == ["1", "5"]
     rejected = {r.line: r.reason for r in bad(items)}
@@ -95,7 +100,9 @@ def test_csv_multiline_field_keeps_line_numbers() -> None:
 
 
 def test_csv_wrong_encoding_rejects_only_that_row() -> None:
-    data = "id,created_at,text\n1,2024-01-01,caffè\n".encode() + "2,2024-01-01,perché\n".encode("latin-1")
+    data = "id,created_at,text\n1,2024-01-01,caffè\n".encode() + "2,2024-01-01,perché\n".encode(
+        "latin-1"
+    )
     items = read(data, "enc.csv")
     assert [r.platform_id for r in good(items)] == ["1"]
     assert "not valid utf-8" in bad(items)[0].reason
@@ -186,7 +193,9 @@ def test_graph_listing_with_replies() -> None:
     assert len(bad(items)) == 1
 
 
-def webhook(verb: str, comment_id: str = "9_1", message: str = "hi", t: int = 1714557600) -> dict[str, object]:
+def webhook(
+    verb: str, comment_id: str = "9_1", message: str = "hi", t: int = 1714557600
+) -> dict[str, object]:
     return {
         "object": "page",
         "entry": [
@@ -222,7 +231,7 @@ def test_webhook_payload() -> None:
 
 
 def test_plain_text_ids_are_stable() -> None:
-    data = "first\n\nsecond\nfirst\n".encode()
+    data = b"first\n\nsecond\nfirst\n"
     a = good(read(data, "c.txt"))
     b = good(read(data, "c.txt"))
     assert [r.text for r in a] == ["first", "second", "first"]
@@ -232,9 +241,9 @@ def test_plain_text_ids_are_stable() -> None:
 
 def test_known_layout_airline_export(tmp_path: Path) -> None:
     data = (
-        "tweet_id,airline_sentiment,airline,name,text,tweet_created\n"
-        "5703,negative,United,jdoe,@united lost my bag,2015-02-24 11:35:52 -0800\n"
-    ).encode()
+        b"tweet_id,airline_sentiment,airline,name,text,tweet_created\n"
+        b"5703,negative,United,jdoe,@united lost my bag,2015-02-24 11:35:52 -0800\n"
+    )
     (record,) = good(read(data, "Tweets.csv"))
     assert (record.platform, record.page, record.author_id) == ("twitter", "United", "jdoe")
 
