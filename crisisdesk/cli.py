@@ -382,5 +382,21 @@ def demo(
     runner.stop()
 
 
+def _register_command_modules() -> None:
+    """Each capability keeps its commands in ``crisisdesk/commands/<name>.py`` with a
+    ``register(app)`` function; importing them is cheap because they import lazily inside."""
+    import importlib
+    import pkgutil
+
+    import crisisdesk.commands
+
+    for info in sorted(pkgutil.iter_modules(crisisdesk.commands.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"crisisdesk.commands.{info.name}")
+        module.register(app)
+
+
+_register_command_modules()
+
+
 def main() -> None:
     app(prog_name="crisisdesk")

@@ -111,6 +111,21 @@ class Desk:
         self._sessions: sessionmaker[Session] | None = None
         self._ingestor: Ingestor | None = None
         self.listeners: list[IngestListener] = []
+        # The clock every workflow rule reads; tests move it instead of sleeping.
+        self.clock: Callable[[], datetime] = utcnow
+        # Platform connectors by (platform, page platform id), filled from stored connections.
+        self.connectors: dict[tuple[str, str], Any] = {}
+        self._reply_indexes: dict[int, Any] = {}
+        self.notifier: Any = None
+
+        from crisisdesk.workflow.cases import Workflow
+        from crisisdesk.workflow.moderation import Moderation
+        from crisisdesk.workflow.voucher_book import VoucherBook
+
+        self.workflow = Workflow(self, clock=lambda: self.clock())
+        self.moderation = Moderation(self)
+        self.vouchers = VoucherBook(self)
+        self.listeners.append(self.workflow.on_ingested)
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -413,6 +428,56 @@ class Desk:
                 query = query.where(Comment.platform == platform)
             return s.scalars(query.limit(1)).first()
 
+    # -- collaborators ----------------------------------------------------------------------
+
+    def connector_for(self, page: Page) -> Any:
+        """The connector that can act on ``page``'s platform, or None (act by hand)."""
+        return self.connectors.get((page.platform, page.platform_id))
+
+    def reply_index(self, page_id: int) -> Any:
+        """The page's reply history for the ``canned`` check, built once from the store."""
+        index = self._reply_indexes.get(page_id)
+        if index is None:
+            from crisisdesk.models import ReplyDraft
+            from crisisdesk.workflow.canned import CannedIndex
+
+            with self.session() as s:
+                rows = s.execute(
+                    select(ReplyDraft.id, ReplyDraft.text, ReplyDraft.published_at).where(
+                        ReplyDraft.page_id == page_id, ReplyDraft.published_at.is_not(None)
+                    )
+                ).all()
+            index = CannedIndex.from_rows((str(r.id), r.text, r.published_at) for r in rows)
+            self._reply_indexes[page_id] = index
+        return index
+
+    def notify_escalation(
+        self, case: Case, *, page_name: str, comment_text: str, note: str, topic: str | None
+    ) -> None:
+        if self.notifier is None:
+            return
+        from crisisdesk.notify.message import Notification
+
+        url = (
+            f"{self.settings.public_url.rstrip('/')}/comments/{case.comment_id}"
+            if self.settings.public_url
+            else None
+        )
+        self.notifier.notify(
+            Notification(
+                title=f"Escalated: {page_name}",
+                text=f"Case {case.id} on {page_name} was escalated"
+                + (f" to {case.responsible}" if case.responsible else "")
+                + (f": {note}" if note else "")
+                + f"\nComment: {comment_text[:280]}",
+                level="escalation",
+                url=url,
+                episode_key=f"escalation:{case.id}:{utcnow().isoformat()}",
+                kind="escalation",
+                fields={"topic": topic or "", "responsible": case.responsible or ""},
+            )
+        )
+
     # -- users and audit ------------------------------------------------------------------
 
     def add_user(
@@ -486,6 +551,56 @@ class Desk:
                     detail=detail or {},
                 )
             )
+
+    def audit_entries(self, comment_id: int | None = None, limit: int = 500) -> list[AuditEntry]:
+        with self.session() as s:
+            query = (
+                select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
+            )
+            if comment_id is not None:
+                query = query.where(AuditEntry.comment_id == comment_id)
+            return list(s.scalars(query))
+
+    # -- API tokens -----------------------------------------------------------------------
+
+    def create_token(self, name: str, *, user_id: int | None = None) -> str:
+        """A new API token; only its hash is stored, so it is shown once."""
+        import hashlib
+        import secrets
+
+        from crisisdesk.models import ApiToken
+
+        if not name.strip():
+            raise ValueError("a token needs a name")
+        token = "cdk_" + secrets.token_urlsafe(32)
+        with self.session() as s, s.begin():
+            s.add(
+                ApiToken(
+                    name=name.strip()[:100],
+                    token_hash=hashlib.sha256(token.encode()).hexdigest(),
+                    user_id=user_id,
+                )
+            )
+            s.add(
+                AuditEntry(
+                    actor="cli", action="token.create", object_type="token", object_id=name[:100]
+                )
+            )
+        return token
+
+    def check_token(self, token: str) -> Any:
+        import hashlib
+
+        from crisisdesk.models import ApiToken
+
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        with self.session() as s, s.begin():
+            row = s.scalars(
+                select(ApiToken).where(ApiToken.token_hash == digest, ApiToken.revoked.is_(False))
+            ).first()
+            if row is not None:
+                row.last_used_at = utcnow()
+            return row
 
 
 def _decode_cursor(cursor: str, parts: int) -> list[str]:

@@ -122,7 +122,30 @@ def create_app(
     from crisisdesk.web import views
 
     app.include_router(views.router)
+    nav: list[tuple[str, str]] = []
+    panels: list[tuple[str, str]] = []
+    for module in route_modules():
+        app.include_router(module.router)
+        nav.extend(getattr(module, "NAV", []))
+        panels.extend(getattr(module, "COMMENT_PANELS", []))
+    templates.env.globals["nav"] = nav
+    templates.env.globals["comment_panels"] = panels
     return app
+
+
+def route_modules() -> list[Any]:
+    """The modules of ``crisisdesk/web/routes/``: each has a ``router`` and, optionally, ``NAV``
+    (``[(message id, path)]``) for the top navigation."""
+    import importlib
+    import pkgutil
+
+    from crisisdesk.web import routes
+
+    # ``COMMENT_PANELS``: ``[(name, path with {id})]``, fragments shown on a comment's page.
+    return [
+        importlib.import_module(f"crisisdesk.web.routes.{info.name}")
+        for info in sorted(pkgutil.iter_modules(routes.__path__), key=lambda i: i.name)
+    ]
 
 
 # -- helpers used by the views ----------------------------------------------------------------

@@ -172,6 +172,20 @@ def negotiate(accept_language: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
+def _load_locale_files() -> None:
+    """Merge ``locales/*.json`` (``{"en": {...}, "it": {...}}``), one file per capability, so
+    each part of the interface keeps its own text beside its templates."""
+    import json
+    from pathlib import Path
+
+    for path in sorted((Path(__file__).parent / "locales").glob("*.json")):
+        for lang, catalog in json.loads(path.read_text(encoding="utf-8")).items():
+            CATALOGS.setdefault(lang, {}).update(catalog)
+
+
+_load_locale_files()
+
+
 def translator(lang: str) -> Callable[[str], str]:
     catalog = CATALOGS.get(lang, CATALOGS[DEFAULT_LANGUAGE])
     fallback = CATALOGS[DEFAULT_LANGUAGE]

@@ -46,7 +46,8 @@ def test_import_then_stats(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     stats = invoke("stats", "--json", "--data-dir", str(data))
     counts = json.loads(stats.stdout)
-    assert counts == {"pages": 1, "posts": 0, "comments": 2, "authors": 2, "alerts": 0, "cases": 0}
+    # The complaint ("consegna in ritardo") opens a case; the thanks does not.
+    assert counts == {"pages": 1, "posts": 0, "comments": 2, "authors": 2, "alerts": 0, "cases": 1}
     # Importing the same file again changes nothing.
     assert invoke("import", str(f), "--data-dir", str(data)).exit_code == 0
     again = json.loads(invoke("stats", "--json", "--data-dir", str(data)).stdout)

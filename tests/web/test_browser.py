@@ -120,4 +120,6 @@ def test_sign_in_open_inbox_and_comment_text_is_escaped(
         page.screenshot(path=str(tmp_path) + "/comment.png")  # type: ignore[operator]
         browser.close()
     # A CSP violation or a script error would show up here.
-    assert not [e for e in console_errors if "Content Security Policy" in e or "dialog" in e], console_errors
+    assert not [e for e in console_errors if "Content Security Policy" in e or "dialog" in e], (
+        console_errors
+    )

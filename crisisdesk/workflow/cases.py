@@ -1,0 +1,511 @@
+"""Cases and the two clocks: the heart of the playbook.
+
+A comment that needs handling (a complaint, a misguided claim, a rager, a troll, or anything a rule
+or a person flags) opens a case. Two clocks run on it:
+
+- the **cool-down** (default 15 minutes, per page and per kind, none for praise and plain
+  questions) starts when a person first opens the comment, or when a draft is created through the
+  API. Publishing before it ends is refused unless the person gives a reason, which is logged: the
+  point is to stop the impulsive answer, not to block an informed decision;
+- the **response target** (default 60 minutes from arrival) runs beside it. When the cool-down
+  would push the reply past the target, the desk says so early, so the person can start sooner.
+
+Drafts are never sent automatically: a person writes or edits each one, the checks run on every
+version, and publishing is a separate, audited act.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from crisisdesk.models import (
+    Author,
+    Case,
+    Comment,
+    Lesson,
+    Page,
+    ReplyDraft,
+    utcnow,
+)
+
+if TYPE_CHECKING:
+    from crisisdesk.desk import Desk
+    from crisisdesk.ingest.upsert import Ingested
+
+log = logging.getLogger(__name__)
+
+STATES = ("new", "cooling", "drafting", "awaiting approval", "replied", "resolved", "dismissed")
+OPEN_STATES = ("new", "cooling", "drafting", "awaiting approval")
+# Kinds that open a case on arrival. Praise, questions, spam and the rest can still get one when a
+# rule or a person flags them.
+CASE_KINDS = ("complaint", "misguided", "rager", "troll")
+# No cool-down for these: a thank-you or a plain answer is not an impulsive reaction.
+NO_COOLDOWN_KINDS = ("praise", "question")
+DEFAULT_CAUSES = (
+    "product",
+    "delivery",
+    "billing",
+    "staff",
+    "communication",
+    "misunderstanding",
+    "attack",
+    "other",
+)
+# Warn this long before the response target when the cool-down would eat into it.
+TARGET_MARGIN = timedelta(minutes=10)
+
+
+class WorkflowError(Exception):
+    """A request the workflow refuses, with a message for the person."""
+
+    def __init__(self, code: str, message: str, **detail: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.detail = detail
+
+
+@dataclass
+class Clocks:
+    cooldown_until: datetime | None
+    respond_by: datetime | None
+    cooling: bool
+    late_warning: bool
+    overdue: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "cooldown_until": self.cooldown_until.isoformat() if self.cooldown_until else None,
+            "respond_by": self.respond_by.isoformat() if self.respond_by else None,
+            "cooling": self.cooling,
+            "late_warning": self.late_warning,
+            "overdue": self.overdue,
+        }
+
+
+class Workflow:
+    """Cases, drafts, publishing, vouchers and lessons, on top of a Desk's store."""
+
+    def __init__(self, desk: Desk, clock: Callable[[], datetime] = utcnow) -> None:
+        self.desk = desk
+        self.clock = clock
+
+    # -- configuration --------------------------------------------------------------------
+
+    def cooldown_for(self, page: Page, kind: str | None) -> timedelta:
+        if kind in NO_COOLDOWN_KINDS:
+            return timedelta(0)
+        per_kind = (page.config or {}).get("cooldown_minutes", {})
+        if isinstance(per_kind, dict) and kind in per_kind:
+            return timedelta(minutes=float(per_kind[kind]))
+        if isinstance(per_kind, int | float):
+            return timedelta(minutes=float(per_kind))
+        return timedelta(minutes=int(self.desk.settings.cooldown_minutes))
+
+    def response_target(self, page: Page) -> timedelta:
+        minutes = (page.config or {}).get("response_target_minutes")
+        return timedelta(minutes=float(minutes or self.desk.settings.response_target_minutes))
+
+    def causes(self, page: Page) -> list[str]:
+        causes = (page.config or {}).get("causes")
+        return list(causes) if causes else list(DEFAULT_CAUSES)
+
+    def responsible_for(self, page: Page, topic: str | None) -> str | None:
+        contacts = (page.config or {}).get("contacts", {})
+        if not isinstance(contacts, dict):
+            return None
+        return contacts.get(topic or "") or contacts.get("default")
+
+    # -- opening cases --------------------------------------------------------------------
+
+    def on_ingested(self, items: Sequence[Ingested]) -> None:
+        """Ingest listener: open a case for each new comment of a kind that needs handling."""
+        wanted = [
+            i
+            for i in items
+            if i.is_new and i.analysis is not None and i.analysis.kind in CASE_KINDS
+        ]
+        if not wanted:
+            return
+        with self.desk.session() as s, s.begin():
+            for item in wanted:
+                comment = s.get(Comment, item.comment_id)
+                if comment is not None:
+                    self._ensure_case(s, comment)
+
+    def _ensure_case(self, s: Session, comment: Comment) -> Case:
+        case = s.scalars(select(Case).where(Case.comment_id == comment.id)).first()
+        if case is not None:
+            return case
+        page = s.get(Page, comment.page_id)
+        assert page is not None
+        case = Case(
+            comment_id=comment.id,
+            page_id=comment.page_id,
+            state="new",
+            opened_at=self.clock(),
+            respond_by=comment.created_at + self.response_target(page),
+            responsible=self.responsible_for(page, comment.kind),
+        )
+        s.add(case)
+        s.flush()
+        return case
+
+    def open_case(
+        self, comment_id: int, *, actor: str, user_id: int | None = None, reason: str = ""
+    ) -> Case:
+        """Open a case by hand (a person or a rule flags the comment)."""
+        with self.desk.session() as s, s.begin():
+            comment = self._comment(s, comment_id)
+            existed = s.scalars(select(Case).where(Case.comment_id == comment.id)).first()
+            case = self._ensure_case(s, comment)
+        if existed is None:
+            self.desk.audit(
+                "case.open",
+                actor=actor,
+                user_id=user_id,
+                comment_id=comment_id,
+                object_type="case",
+                object_id=str(case.id),
+                reason=reason,
+            )
+        return case
+
+    def case_for(self, comment_id: int) -> Case | None:
+        with self.desk.session() as s:
+            return s.scalars(select(Case).where(Case.comment_id == comment_id)).first()
+
+    def _comment(self, s: Session, comment_id: int) -> Comment:
+        comment = s.get(Comment, comment_id)
+        if comment is None:
+            raise WorkflowError("not_found", "no such comment")
+        return comment
+
+    # -- the clocks -----------------------------------------------------------------------
+
+    def start_cooldown(
+        self, comment_id: int, *, actor: str, user_id: int | None = None, via: str = "opened"
+    ) -> Case | None:
+        """Start the cool-down the first time a person opens the comment (idempotent)."""
+        with self.desk.session() as s, s.begin():
+            case = s.scalars(select(Case).where(Case.comment_id == comment_id)).first()
+            if case is None or case.cooldown_started_at is not None:
+                return case
+            comment = self._comment(s, comment_id)
+            page = s.get(Page, case.page_id)
+            assert page is not None
+            now = self.clock()
+            case.cooldown_started_at = now
+            case.cooldown_until = now + self.cooldown_for(page, comment.kind)
+            if case.state == "new":
+                case.state = "cooling" if case.cooldown_until > now else "drafting"
+        self.desk.audit(
+            "case.cooldown_started", actor=actor, user_id=user_id, comment_id=comment_id,
+            object_type="case", object_id=str(case.id), detail={"via": via, "until": case.cooldown_until.isoformat() if case.cooldown_until else None},
+        )  # fmt: skip
+        return case
+
+    def clocks(self, case: Case) -> Clocks:
+        now = self.clock()
+        cooling = case.cooldown_until is not None and now < case.cooldown_until
+        late = False
+        if case.respond_by is not None and case.state in OPEN_STATES:
+            earliest = max(now, case.cooldown_until or now)
+            late = earliest > case.respond_by - TARGET_MARGIN
+        overdue = (
+            case.respond_by is not None and case.state in OPEN_STATES and now > case.respond_by
+        )
+        return Clocks(case.cooldown_until, case.respond_by, cooling, late, overdue)
+
+    # -- drafts ---------------------------------------------------------------------------
+
+    def create_draft(
+        self,
+        comment_id: int,
+        text: str,
+        *,
+        actor: str,
+        user_id: int | None = None,
+        via: str = "web",
+    ) -> ReplyDraft:
+        text = text.strip()
+        if not text:
+            raise WorkflowError("empty", "a draft needs some text")
+        if len(text) > 8000:
+            raise WorkflowError("too_long", "a reply can be at most 8,000 characters")
+        case = self.case_for(comment_id) or self.open_case(
+            comment_id, actor=actor, user_id=user_id, reason="draft started"
+        )
+        if case.cooldown_started_at is None:
+            case = self.start_cooldown(comment_id, actor=actor, user_id=user_id, via=via) or case
+        checks = self.check(comment_id, text)
+        with self.desk.session() as s, s.begin():
+            comment = self._comment(s, comment_id)
+            draft = ReplyDraft(
+                case_id=case.id,
+                comment_id=comment_id,
+                page_id=comment.page_id,
+                user_id=user_id,
+                text=text,
+                checks=checks,
+                created_at=self.clock(),
+            )
+            s.add(draft)
+            db_case = s.get(Case, case.id)
+            if db_case is not None and db_case.state in ("new", "cooling", "awaiting approval"):
+                db_case.state = "drafting" if not self.clocks(db_case).cooling else db_case.state
+            s.flush()
+        self.desk.audit(
+            "draft.create",
+            actor=actor,
+            user_id=user_id,
+            comment_id=comment_id,
+            object_type="draft",
+            object_id=str(draft.id),
+        )
+        return draft
+
+    def check(self, comment_id: int, text: str) -> list[dict[str, Any]]:
+        """Run every draft check; each result says why."""
+        from crisisdesk.workflow.checks import check_draft
+
+        with self.desk.session() as s:
+            comment = self._comment(s, comment_id)
+            author = s.get(Author, comment.author_id) if comment.author_id else None
+            case = s.scalars(select(Case).where(Case.comment_id == comment_id)).first()
+        index = self.desk.reply_index(comment.page_id)
+        results = check_draft(
+            text,
+            comment_text=comment.text,
+            comment_language=comment.language or "en",
+            comment_kind=comment.kind or "other",
+            author_name=author.name if author else None,
+            brand_at_fault=None if case is None or case.cause is None else case.cause != "attack",
+            history=index,
+            analyzer=self.desk.analyzer,
+        )
+        return [
+            {
+                "name": c.name,
+                "ok": c.ok,
+                "message": c.message,
+                "message_it": getattr(c, "message_it", c.message),
+            }
+            for c in results
+        ]
+
+    def suggest(self, comment_id: int) -> str:
+        from crisisdesk.workflow.drafts import suggest_draft
+
+        with self.desk.session() as s:
+            comment = self._comment(s, comment_id)
+            author = s.get(Author, comment.author_id) if comment.author_id else None
+            page = s.get(Page, comment.page_id)
+            case = s.scalars(select(Case).where(Case.comment_id == comment_id)).first()
+        return suggest_draft(
+            comment.kind or "other",
+            comment.language or "en",
+            author_name=author.name if author else None,
+            comment_text=comment.text,
+            responsible=case.responsible if case else None,
+            page_name=page.name if page else None,
+        )
+
+    def draft(self, draft_id: int) -> ReplyDraft:
+        with self.desk.session() as s:
+            draft = s.get(ReplyDraft, draft_id)
+        if draft is None:
+            raise WorkflowError("not_found", "no such draft")
+        return draft
+
+    def publish(
+        self,
+        draft_id: int,
+        *,
+        actor: str,
+        user_id: int | None = None,
+        override_reason: str | None = None,
+    ) -> dict[str, Any]:
+        """Publish a draft: refused during the cool-down unless a reason is given (and logged).
+
+        Returns what happened: ``published`` through a connector, or ``manual`` with the text to
+        post by hand on the platform.
+        """
+        draft = self.draft(draft_id)
+        if draft.published_at is not None:
+            raise WorkflowError("already_published", "this draft was already published")
+        case = self.case_for(draft.comment_id)
+        reason = (override_reason or "").strip()
+        if case is not None and self.clocks(case).cooling and not reason:
+            assert case.cooldown_until is not None
+            raise WorkflowError(
+                "cooldown",
+                "the cool-down is still running; wait, or give a reason to publish now",
+                not_before=case.cooldown_until.isoformat(),
+            )
+        result = self.desk.moderation.perform(
+            draft.comment_id,
+            "reply",
+            actor=actor,
+            user_id=user_id,
+            text=draft.text,
+            reason=reason or None,
+        )
+        now = self.clock()
+        with self.desk.session() as s, s.begin():
+            s.execute(
+                update(ReplyDraft)
+                .where(ReplyDraft.id == draft_id)
+                .values(published_at=now, override_reason=reason or None)
+            )
+            if case is not None:
+                s.execute(update(Case).where(Case.id == case.id).values(state="replied"))
+        self.desk.reply_index(draft.page_id).add(str(draft.id), draft.text, now)
+        if reason and case is not None and case.cooldown_until and now < case.cooldown_until:
+            self.desk.audit(
+                "draft.cooldown_override", actor=actor, user_id=user_id, comment_id=draft.comment_id,
+                object_type="draft", object_id=str(draft_id), reason=reason,
+            )  # fmt: skip
+        return {"draft_id": draft_id, "published_at": now.isoformat(), **result}
+
+    # -- states, escalation and lessons ---------------------------------------------------
+
+    def set_state(
+        self,
+        case_id: int,
+        state: str,
+        *,
+        actor: str,
+        user_id: int | None = None,
+        reason: str | None = None,
+    ) -> None:
+        if state not in STATES:
+            raise WorkflowError("bad_state", f"state must be one of {', '.join(STATES)}")
+        with self.desk.session() as s, s.begin():
+            case = s.get(Case, case_id)
+            if case is None:
+                raise WorkflowError("not_found", "no such case")
+            before = case.state
+            case.state = state
+            if state in ("resolved", "dismissed"):
+                case.closed_at = self.clock()
+            comment_id = case.comment_id
+        self.desk.audit(
+            "case.state",
+            actor=actor,
+            user_id=user_id,
+            comment_id=comment_id,
+            object_type="case",
+            object_id=str(case_id),
+            reason=reason,
+            detail={"from": before, "to": state},
+        )
+
+    def escalate(
+        self,
+        case_id: int,
+        *,
+        actor: str,
+        user_id: int | None = None,
+        owner_id: int | None = None,
+        topic: str | None = None,
+        note: str = "",
+    ) -> Case:
+        """Assign the case, name the person responsible for the topic, notify, keep a trail."""
+        with self.desk.session() as s, s.begin():
+            case = s.get(Case, case_id)
+            if case is None:
+                raise WorkflowError("not_found", "no such case")
+            page = s.get(Page, case.page_id)
+            assert page is not None
+            if owner_id is not None:
+                case.owner_id = owner_id
+            responsible = self.responsible_for(page, topic)
+            if responsible:
+                case.responsible = responsible
+            comment = s.get(Comment, case.comment_id)
+            s.flush()
+            page_name = page.name
+            text = comment.text if comment else ""
+        self.desk.audit(
+            "case.escalate", actor=actor, user_id=user_id, comment_id=case.comment_id, object_type="case",
+            object_id=str(case_id), reason=note or None, detail={"owner_id": owner_id, "topic": topic, "responsible": case.responsible},
+        )  # fmt: skip
+        self.desk.notify_escalation(
+            case, page_name=page_name, comment_text=text, note=note, topic=topic
+        )
+        return case
+
+    def close(
+        self,
+        case_id: int,
+        *,
+        cause: str,
+        change: str,
+        actor: str,
+        user_id: int | None = None,
+    ) -> Lesson:
+        """Resolve a case and record its lesson: the cause and what will change."""
+        with self.desk.session() as s, s.begin():
+            case = s.get(Case, case_id)
+            if case is None:
+                raise WorkflowError("not_found", "no such case")
+            page = s.get(Page, case.page_id)
+            assert page is not None
+            if cause not in self.causes(page):
+                raise WorkflowError(
+                    "bad_cause", f"cause must be one of {', '.join(self.causes(page))}"
+                )
+            case.state = "resolved"
+            case.cause = cause
+            case.closed_at = self.clock()
+            lesson = Lesson(
+                page_id=case.page_id,
+                case_id=case.id,
+                cause=cause,
+                change=change.strip(),
+                created_at=self.clock(),
+            )
+            s.add(lesson)
+            s.flush()
+            comment_id = case.comment_id
+        self.desk.audit(
+            "case.resolve",
+            actor=actor,
+            user_id=user_id,
+            comment_id=comment_id,
+            object_type="case",
+            object_id=str(case_id),
+            detail={"cause": cause, "change": change},
+        )
+        return lesson
+
+    def lessons_summary(self, page_id: int | None = None, weeks: int = 8) -> dict[str, Any]:
+        """Counts per cause, and per cause per week for the trend."""
+        now = self.clock()
+        since = now - timedelta(weeks=weeks)
+        with self.desk.session() as s:
+            query = select(Lesson).order_by(Lesson.created_at.desc())
+            if page_id:
+                query = query.where(Lesson.page_id == page_id)
+            lessons = list(s.scalars(query.limit(5000)))
+        counts: dict[str, int] = {}
+        trend: dict[str, list[int]] = {}
+        for lesson in lessons:
+            counts[lesson.cause] = counts.get(lesson.cause, 0) + 1
+            if lesson.created_at >= since:
+                week = int((now - lesson.created_at) / timedelta(weeks=1))
+                series = trend.setdefault(lesson.cause, [0] * weeks)
+                series[weeks - 1 - min(week, weeks - 1)] += 1
+        return {
+            "counts": dict(sorted(counts.items(), key=lambda kv: -kv[1])),
+            "trend": trend,
+            "lessons": lessons[:100],
+        }
