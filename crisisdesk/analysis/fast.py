@@ -1,0 +1,162 @@
+"""The default analyser: model scores for a whole batch at once, then per-comment rules.
+
+The split is deliberate. Everything numeric (language, sentiment, offence, irony) is computed for the
+whole batch in a few numpy operations by a *scorer*; what stays per comment is cheap Python (the
+question and spam rules, the kind, the reasons). That is what keeps the full analysis in the
+thousands of comments per second on one core.
+
+Two scorers exist: :class:`~crisisdesk.analysis.linear.ModelScorer` (the shipped, trained models) and
+:class:`LexiconScorer` (word lists, used only when the model files are missing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from crisisdesk.analysis import lexicon, rules
+from crisisdesk.analysis.base import SENTIMENTS, Analysis
+
+#: Longer comments are cut before analysis: the signal is in the first few thousand characters, and
+#: a pasted novel must not stall a batch.
+MAX_CHARS = 4000
+
+#: Languages a hint may force; anything else is treated as "detect".
+KNOWN_LANGUAGES = frozenset(("it", "en", "es", "fr", "de", "pt", "ar", "hi"))
+
+
+@dataclass
+class Scores:
+    """Model outputs for one text."""
+
+    language: str
+    sentiment_scores: dict[str, float]
+    offensive: float
+    irony: float
+    reasons: list[str] = field(default_factory=list)
+
+
+class Scorer(Protocol):
+    version: str
+
+    def score(self, texts: Sequence[str], hints: Sequence[str | None]) -> list[Scores]: ...
+
+
+class LexiconScorer:
+    """Word-list scores (see :mod:`crisisdesk.analysis.lexicon`)."""
+
+    version = "lexicon-1"
+
+    def score(self, texts: Sequence[str], hints: Sequence[str | None]) -> list[Scores]:
+        out = []
+        for text, hint in zip(texts, hints, strict=True):
+            toks = rules.words(text)
+            lang = hint or (lexicon.guess_language(toks) if toks else "und")
+            sent = lexicon.sentiment_scores(toks)
+            hits = [w for w in toks if w in lexicon.NEGATIVE or w in lexicon.POSITIVE]
+            out.append(
+                Scores(
+                    language=lang,
+                    sentiment_scores=sent,
+                    offensive=lexicon.offensive_score(toks),
+                    irony=0.0,
+                    reasons=[f"'{w}'" for w in hits[:3]],
+                )
+            )
+        return out
+
+
+def _clean_hint(hint: str | None) -> str | None:
+    if hint is None:
+        return None
+    hint = hint.strip().lower()
+    if not hint or hint == "auto":
+        return None
+    hint = hint.split("-")[0].split("_")[0]
+    return hint if hint in KNOWN_LANGUAGES else None
+
+
+class FastAnalyzer:
+    """Shipped models plus explainable rules; implements :class:`~crisisdesk.analysis.base.Analyzer`."""
+
+    def __init__(self, scorer: Scorer) -> None:
+        self.scorer = scorer
+        self.version = f"fast-{scorer.version}"
+
+    def analyze(self, text: str, lang_hint: str | None = None) -> Analysis:
+        return self.analyze_many([text], [lang_hint])[0]
+
+    def analyze_many(
+        self, texts: Sequence[str], lang_hints: Iterable[str | None] | None = None
+    ) -> list[Analysis]:
+        texts = list(texts)
+        for i, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise TypeError(f"comment {i}: expected str, got {type(text).__name__}")
+        hints = [None] * len(texts) if lang_hints is None else list(lang_hints)
+        if len(hints) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(hints)} language hints")
+        cut = [t[:MAX_CHARS] for t in texts]
+        clean = [_clean_hint(h) for h in hints]
+        scored = self.scorer.score(cut, clean)
+        return [self._finish(text, s) for text, s in zip(cut, scored, strict=True)]
+
+    def _finish(self, text: str, s: Scores) -> Analysis:
+        sentiment = max(SENTIMENTS, key=lambda k: s.sentiment_scores[k])
+        if not text.strip():
+            return Analysis(
+                language="und",
+                sentiment="neutral",
+                sentiment_scores={"negative": 0.0, "neutral": 1.0, "positive": 0.0},
+                offensive=0.0,
+                irony=0.0,
+                question=False,
+                spam=0.0,
+                kind="other",
+                reasons=["empty comment"],
+                model_version=self.version,
+            )
+        question, q_reasons = rules.question_signal(text)
+        spam = rules.spam_signal(text)
+        kind, k_reasons = rules.decide_kind(
+            rules.KindInput(
+                text=text,
+                words=rules.words(text),
+                sentiment=sentiment,
+                negative=s.sentiment_scores["negative"],
+                positive=s.sentiment_scores["positive"],
+                offensive=s.offensive,
+                irony=s.irony,
+                question=question,
+                spam=spam.score,
+            )
+        )
+        reasons = [f"{kind}: {r}" for r in k_reasons]
+        reasons += s.reasons
+        if kind != "spam":
+            reasons += spam.reasons
+        if question and kind != "question":
+            reasons += q_reasons
+        return Analysis(
+            language=s.language,
+            sentiment=sentiment,
+            sentiment_scores=s.sentiment_scores,
+            offensive=s.offensive,
+            irony=s.irony,
+            question=question,
+            spam=spam.score,
+            kind=kind,
+            reasons=_dedupe(reasons)[:8],
+            model_version=self.version,
+        )
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            out.append(item)
+    return out

@@ -1,0 +1,83 @@
+"""A small lexicon scorer: the fallback when the trained model files are missing.
+
+It exists so that the desk works from a source checkout before ``python -m training`` has been run,
+and so that the trained models have a transparent floor to be compared with. Language is guessed from
+function words; sentiment and offence from short word lists. It is honest about being crude: its
+``model_version`` says ``lexicon``.
+"""
+
+from __future__ import annotations
+
+STOPWORDS: dict[str, frozenset[str]] = {
+    "it": frozenset(
+        "il lo la gli le di che è non per un una sono con ma anche più mi ci si ho hai ha abbiamo "
+        "questo questa sempre ancora perché come quando cosa molto tutti grazie del della dei nel".split()
+    ),
+    "en": frozenset(
+        "the a an is are was were and but not for with you your my i we they this that have has "
+        "it's don't what why how when just very all thanks of to in on".split()
+    ),
+    "es": frozenset(
+        "el la los las es son y pero no para con que un una mi tu su muy por qué como cuando "
+        "gracias del al está esto este pero también".split()
+    ),
+    "fr": frozenset(
+        "le la les est sont et mais ne pas pour avec que un une mon ma vous nous je tu il elle "
+        "très pourquoi comment quand merci du des au c'est".split()
+    ),
+    "de": frozenset(
+        "der die das ist sind und aber nicht für mit dass ein eine mein ich du wir sie sehr "
+        "warum wie wann danke den dem des auch noch".split()
+    ),
+    "pt": frozenset(
+        "o a os as é são e mas não para com que um uma meu minha você nós eu muito por "
+        "porque como quando obrigado obrigada do da dos das está também".split()
+    ),
+}
+
+POSITIVE = frozenset(
+    "good great love loved lovely excellent amazing awesome best perfect thanks thank happy nice "
+    "delicious fantastic wonderful recommend kind helpful beautiful "
+    "buono buona buonissimo ottimo ottima grazie bravi bravo brava bello bella perfetto fantastico "
+    "eccellente gentile gentilissimi consiglio adoro felice complimenti top "
+    "bueno genial gracias excelente bon merci génial super gut danke toll obrigado ótimo".split()
+)
+NEGATIVE = frozenset(
+    "bad worst terrible awful horrible hate disgusting late delay delayed broken never refund rude "
+    "cancelled canceled poor disappointed disappointing shame useless waste wrong cold stale problem "
+    "cattivo pessimo pessima schifo vergogna ritardo ritardi rotto mai rimborso maleducato cancellato "
+    "deluso delusa inutile sbagliato freddo problema disservizio truffa peggio peggiore orribile "
+    "malo terrible mal nul déçu schlecht enttäuscht ruim péssimo".split()
+)
+OFFENSIVE = frozenset(
+    "idiot idiots stupid moron morons fuck fucking shit asshole bastard bitch dumb retard scum "
+    "idiota idioti stupido stupidi cretino cretini coglione coglioni stronzo stronzi merda cazzo "
+    "vaffanculo deficiente deficienti imbecille imbecilli ladri schifosi bastardi pezzenti".split()
+)
+
+
+def guess_language(words: list[str]) -> str:
+    """The language whose function words occur most; English when nothing matches.
+
+    >>> guess_language("il treno è in ritardo".split())
+    'it'
+    """
+    best, best_hits = "en", 0
+    for lang, stop in STOPWORDS.items():
+        hits = sum(1 for w in words if w in stop)
+        if hits > best_hits:
+            best, best_hits = lang, hits
+    return best
+
+
+def sentiment_scores(words: list[str]) -> dict[str, float]:
+    pos = sum(1 for w in words if w in POSITIVE)
+    neg = sum(1 for w in words if w in NEGATIVE)
+    raw = {"negative": 0.5 + 1.5 * neg, "neutral": 1.0, "positive": 0.5 + 1.5 * pos}
+    total = sum(raw.values())
+    return {k: round(v / total, 4) for k, v in raw.items()}
+
+
+def offensive_score(words: list[str]) -> float:
+    hits = sum(1 for w in words if w in OFFENSIVE)
+    return round(min(1.0, 0.05 + 0.45 * hits), 4)

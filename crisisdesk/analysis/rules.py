@@ -1,0 +1,450 @@
+"""Explainable rules: questions, spam, and the playbook's kinds.
+
+The trained models say *how* a comment sounds (negative, offensive, ironic); the playbook needs to know
+*what* it is (a real customer's complaint, a wrong claim, a rant, a provocation, spam). No public data
+set labels those kinds, so they are derived here from the model signals plus small, readable cue lists
+in Italian and English (with the commonest cues in es/fr/de/pt). Every rule that fires leaves a
+human-readable reason, because the person on the desk must be able to see why a comment was sorted
+the way it was, and disagree.
+
+Cue lists match whole words on a lower-cased text whose accents are kept (Italian "è" and "e" differ).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# --- questions -------------------------------------------------------------------------------------
+
+#: Words that open a question. Only the first word of a sentence counts, so "come sempre" (as always)
+#: or "when I arrived" do not make a question; a question mark always does.
+INTERROGATIVES = frozenset(
+    """
+    what why how when where who whom whose which can could is are do does did will would should shall
+    may have has any anyone
+    cosa che perché perche come quando dove chi quale quali quanto quanta quanti quante posso potete
+    possiamo può puo è avete sapete c'è ce qualcuno
+    qué que por cómo como cuándo cuando dónde donde quién quien cuál cual cuánto cuanto puedo pueden
+    pourquoi comment quand où qui quel quelle quels quelles combien est-ce pouvez puis-je
+    warum wie wann wo wer was welche welcher welches kann können gibt weshalb wieso
+    porquê quem qual quanto onde posso podem
+    """.split()
+)
+#: Interrogatives that are questions even as a plain first word with no verb-subject inversion.
+STRONG_INTERROGATIVES = frozenset(
+    """
+    why how when where who which what perché perche quando dove chi quale quanto come cosa
+    pourquoi comment quand où combien warum wieso weshalb wann wo wer cuándo dónde quién cuál cómo
+    porquê onde quem qual
+    """.split()
+)
+
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*", re.UNICODE)
+_SENTENCE_START = re.compile(r"(?:^|[.!?¿¡\n]\s*)([^\W\d_]+(?:['’\-][^\W\d_]+)?)", re.UNICODE)
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens, URLs removed.
+
+    >>> words("Perché il treno è in RITARDO? https://x.it")
+    ['perché', 'il', 'treno', 'è', 'in', 'ritardo']
+    """
+    return _WORD.findall(_URL.sub(" ", text).lower())
+
+
+def question_signal(text: str) -> tuple[bool, list[str]]:
+    """Is the person asking something? Returns the decision and why.
+
+    >>> question_signal("Quando riaprite il negozio")
+    (True, ["starts with 'quando'"])
+    >>> question_signal("Come sempre, ottimo!")
+    (False, [])
+    """
+    bare = _URL.sub(" ", text)
+    if "?" in bare or "¿" in bare or "？" in bare:
+        return True, ["question mark"]
+    for match in _SENTENCE_START.finditer(bare.lower()):
+        first = match.group(1)
+        if first in STRONG_INTERROGATIVES:
+            rest = bare[match.end() :].split()
+            # "Come sempre", "Quando sono arrivato": a wh-word followed by a comma-free clause of a
+            # few words is a question; followed by a typical subordinate opener it is not.
+            if rest and rest[0].lower().strip(",") in _NOT_QUESTION_AFTER:
+                continue
+            if "!" in bare and first not in ("why", "perché", "perche", "warum", "pourquoi"):
+                continue
+            return True, [f"starts with '{first}'"]
+    return False, []
+
+
+_NOT_QUESTION_AFTER = frozenset(
+    "sempre al il i la le lo un una uno always usual ever i we they i'm sono siamo ho abbiamo "
+    "usual d'habitude immer siempre sempre".split()
+)
+
+# --- spam ------------------------------------------------------------------------------------------
+
+_PHONE = re.compile(r"(?:\+\d{1,3}[\s.\-]?)?(?:\(?\d{2,4}\)?[\s.\-]?){2,4}\d{3,4}")
+_EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+\.[\w.\-]+")
+_REPEAT = re.compile(r"(.)\1{4,}")
+_MONEY = re.compile(r"(?:[$€£]\s?\d[\d.,]*|\d[\d.,]*\s?(?:[$€£]|(?:euro|eur|usd|dollars?)\b))", re.I)
+
+SPAM_PHRASES: dict[str, float] = {
+    # promotion and link farming
+    "click here": 1.2,
+    "clicca qui": 1.2,
+    "link in bio": 1.4,
+    "link nella bio": 1.4,
+    "check my profile": 1.3,
+    "guarda il mio profilo": 1.3,
+    "visit my page": 1.2,
+    "follow me": 1.0,
+    "seguimi": 1.0,
+    "follow for follow": 1.5,
+    "f4f": 1.5,
+    "dm me": 0.9,
+    "scrivimi in privato": 0.9,
+    "free followers": 1.8,
+    "followers gratis": 1.8,
+    "promo code": 0.9,
+    "codice sconto": 0.9,
+    "discount code": 0.9,
+    "limited offer": 1.0,
+    "offerta limitata": 1.0,
+    "buy now": 1.1,
+    "acquista ora": 1.1,
+    "order now": 0.8,
+    "100% free": 1.2,
+    "gratis": 0.6,
+    "free": 0.4,
+    "win": 0.3,
+    "vinci": 0.4,
+    "giveaway": 0.9,
+    "omaggio": 0.4,
+    "subscribe": 0.6,
+    "iscriviti": 0.6,
+    # money and scams
+    "bitcoin": 1.3,
+    "btc": 1.0,
+    "crypto": 1.1,
+    "cripto": 1.1,
+    "criptovalute": 1.1,
+    "forex": 1.3,
+    "trading": 0.7,
+    "investment": 0.6,
+    "investimento": 0.6,
+    "invest": 0.5,
+    "passive income": 1.5,
+    "rendita passiva": 1.5,
+    "guadagna": 1.0,
+    "guadagnare": 0.8,
+    "earn": 0.7,
+    "make money": 1.2,
+    "work from home": 1.2,
+    "lavoro da casa": 1.2,
+    "lavora da casa": 1.2,
+    "per day": 0.7,
+    "al giorno": 0.4,
+    "whatsapp": 0.9,
+    "telegram": 0.9,
+    "wire transfer": 0.9,
+    "account manager": 0.8,
+    "recover your account": 1.3,
+    "recupera il tuo account": 1.3,
+    "hacked account": 0.9,
+    "casino": 0.8,
+    "onlyfans": 1.4,
+    "hot singles": 1.6,
+    "dating": 0.6,
+}
+
+#: Phrases that in a page comment almost always mean "write to my contact", i.e. a scam funnel.
+_CONTACT_CUES = ("contact", "contatta", "contattami", "scrivi a", "write to", "message")
+
+
+@dataclass
+class SpamSignal:
+    score: float
+    reasons: list[str] = field(default_factory=list)
+
+
+def _phrase_hits(low: str, phrases: dict[str, float]) -> list[tuple[str, float]]:
+    hits = []
+    for phrase, weight in phrases.items():
+        if " " in phrase:
+            if phrase in low:
+                hits.append((phrase, weight))
+        elif re.search(rf"(?<![\w]){re.escape(phrase)}(?![\w])", low):
+            hits.append((phrase, weight))
+    return hits
+
+
+def spam_signal(text: str) -> SpamSignal:
+    """How much a comment looks like promotion, a scam or link farming, in [0, 1].
+
+    >>> spam_signal("Earn 500$ per day with bitcoin, contact me on whatsapp +44 7700 900123").score > 0.9
+    True
+    >>> spam_signal("Il treno delle 8 era in ritardo").score < 0.1
+    True
+    """
+    low = text.lower()
+    reasons: list[str] = []
+    logit = -4.0
+    urls = _URL.findall(text)
+    if urls:
+        logit += 1.6 + 0.6 * min(len(urls) - 1, 3)
+        reasons.append(f"{len(urls)} link{'s' if len(urls) > 1 else ''}")
+    if _EMAIL.search(text):
+        logit += 1.0
+        reasons.append("e-mail address")
+    phone = _PHONE.search(_URL.sub(" ", text))
+    if phone and sum(c.isdigit() for c in phone.group(0)) >= 8:
+        logit += 1.4
+        reasons.append("phone number")
+    if _MONEY.search(text):
+        logit += 0.7
+        reasons.append("money amount")
+    hits = _phrase_hits(low, SPAM_PHRASES)
+    hits.sort(key=lambda h: -h[1])
+    logit += sum(weight for _, weight in hits[:4])
+    if hits:
+        reasons.append("promo/scam words: " + ", ".join(f"'{p}'" for p, _ in hits[:3]))
+    if hits and any(cue in low for cue in _CONTACT_CUES):
+        logit += 0.6
+    if _REPEAT.search(text):
+        logit += 0.4
+        reasons.append("repeated characters")
+    emoji = sum(1 for c in text if ord(c) >= 0x1F300)
+    if emoji >= 6:
+        logit += 0.5
+        reasons.append("many emoji")
+    score = 1.0 / (1.0 + _exp(-logit))
+    return SpamSignal(round(score, 4), reasons if score >= 0.3 else [])
+
+
+def _exp(x: float) -> float:
+    import math
+
+    return math.exp(max(-50.0, min(50.0, x)))
+
+
+# --- cues for the kinds ----------------------------------------------------------------------------
+
+#: A wrong factual claim or an accusation stated as fact: rumours ("I heard"), appeals to what
+#: everybody knows, "it's a scam", "fake news", secret practices, conspiracies.
+MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
+    (name, pattern)
+    for name, pattern in (
+        ("rumour", r"\b(i heard|i've heard|i have heard|heard that|rumou?r has it|word is)\b"),
+        (
+            "rumour",
+            r"\b(ho sentito|ho letto che|ho saputo|mi hanno detto|si dice|dicono che|gira voce)\b",
+        ),
+        (
+            "everyone knows",
+            r"\b(everyone knows|everybody knows|we all know|it's well known|it is well known)\b",
+        ),
+        (
+            "everyone knows",
+            r"\b(lo sanno tutti|tutti sanno|sanno tutti|è risaputo|e risaputo|si sa che)\b",
+        ),
+        (
+            "scam claim",
+            r"\b(it'?s a scam|is a scam|are a scam|total scam|è una truffa|e una truffa|sono una truffa|truffatori|è una presa in giro)\b",
+        ),
+        ("fake news", r"\b(fake news|bufala|bufale|hoax|notizia falsa)\b"),
+        (
+            "cover-up",
+            r"\b(cover[- ]?up|they hide|you hide|hiding the truth|nascondete|vi nascondete|insabbiat\w*|non ve lo dicono|they don'?t tell you|won'?t tell you)\b",
+        ),
+        (
+            "conspiracy",
+            r"\b(conspiracy|complotto|poteri forti|big pharma|chemtrail\w*|5g|microchip|paid by|pagati da|vi pagano|they pay)\b",
+        ),
+        (
+            "secret practice",
+            r"\b(you (secretly )?use|you put|you add|usate|mettete|aggiungete)\b[^.!?]{0,40}\b(palm oil|olio di palma|chemicals|chimic\w+|additiv\w+|conservant\w+|frozen|surgelat\w+|congelat\w+|expired|scadut\w+|poison|veleno|plastic|plastica|cheap|scarto|scarti)\b",
+        ),
+        (
+            "false claim",
+            r"\b(actually|in realtà|in realta)\b[^.!?]{0,50}\b(owned by|di proprietà|belongs to|appartiene)\b",
+        ),
+        ("false claim", r"\b(owned by|di proprietà di|funded by|finanziat\w+ da)\b"),
+        (
+            "false claim",
+            r"\b(is made in china|made in china|viene dalla cina|fatto in cina|from china)\b",
+        ),
+        ("false claim", r"\b(causes? cancer|fa venire il cancro|cancerogen\w+|toxic|tossic\w+)\b"),
+        (
+            "false claim",
+            r"\b(they are closing|you are closing|state chiudendo|chiuderete|fallit\w+|bankrupt|going bankrupt)\b",
+        ),
+        ("false claim", r"\b(it is proven|è dimostrato|è provato|studies show|gli studi dicono)\b"),
+    )
+)
+_MISGUIDED = tuple((name, re.compile(p, re.IGNORECASE)) for name, p in MISGUIDED_PATTERNS)
+
+
+def misguided_cues(text: str) -> list[str]:
+    """Names of the claim/accusation patterns a text matches.
+
+    >>> misguided_cues("Ho sentito che usate olio di palma, è una truffa")
+    ['rumour', 'scam claim', 'secret practice']
+    """
+    found: list[str] = []
+    for name, pattern in _MISGUIDED:
+        if name not in found and pattern.search(text):
+            found.append(name)
+    return found
+
+
+#: Marks of a customer's own experience: first person, service objects, times and amounts.
+EXPERIENCE_WORDS = frozenset(
+    """
+    i my me i'm i've we our us ordered order bought paid waited waiting booked booking ticket tickets
+    delivery delivered package parcel refund refunded charged bill invoice receipt subscription contract
+    account line internet wifi connection signal router modem call called phone customer service support
+    train trains bus flight station platform seat late delayed delay cancelled canceled missed broken
+    stale mouldy moldy cold burnt raw wrong missing never arrived hours hour minutes days weeks month
+    months still again since yesterday today this morning staff waiter cashier manager shop store
+    bread cake croissant pizza coffee pastry order
+    ho abbiamo mio mia miei mie mi ci noi ordinato ordine comprato pagato pagata aspettato aspettando
+    atteso prenotato prenotazione biglietto biglietti consegna consegnato pacco rimborso addebitato
+    addebito bolletta fattura scontrino abbonamento contratto linea fibra internet connessione segnale
+    modem chiamato chiamata telefonato numero verde assistenza servizio clienti operatore treno treni
+    regionale frecciarossa binario stazione posto ritardo ritardi cancellato soppresso soppressi perso
+    rotto rotta freddo bruciato crudo sbagliato mancante mai arrivato arrivata ore ora minuti giorni
+    settimane mese mesi ancora ieri oggi stamattina personale cameriere cassiera commessa commesso
+    negozio pane torta cornetto cornetti brioche pizza caffè pasticceria
+    """.split()
+)
+
+ANGER_WORDS = frozenset(
+    """
+    shame disgrace disgusting disgusted outrageous ridiculous unacceptable pathetic furious sick tired
+    fed enough never worst horrible terrible awful hate angry rage scandal scandalous joke
+    vergogna vergognatevi vergognoso schifo schifoso schifosi vomitevole ridicolo ridicoli inaccettabile
+    pazzesco assurdo assurda basta mai peggiore pessimo pessimi orribile incazzato incazzata arrabbiato
+    arrabbiata furioso scandalo scandaloso vergognosi indegno indegni
+    """.split()
+)
+
+#: Mockery and provocation: laughter at someone, clown emoji, "wake up", "lol", rhetorical taunts.
+_MOCKERY = re.compile(
+    r"(\b(a+h+a+h+\w*|ha(ha)+|he(he)+|lol+|lmao+|rofl|xd+|ahahah\w*|sveglia|wake up|sheep|pecore|"
+    r"buffoni|buffone|pagliacci|pagliaccio|clowns?|bravi bravi|complimenti davvero|well done genius|"
+    r"nice try|ma fatemi il piacere|ma va|ma dai|sure sure|yeah right|certo certo|"
+    r"good luck with that|buona fortuna)\b|🤡|🤣|😂|🙄|👏)",
+    re.IGNORECASE,
+)
+
+#: Addressing someone with an insult: "you idiots", "siete dei ladri", "incompetenti".
+_DIRECTED = re.compile(r"\b(you|you're|youre|u|your|siete|sei|vi|voi|tu|te)\b", re.IGNORECASE)
+
+POSITIVE_CUES = frozenset(
+    """
+    thanks thank grazie great amazing excellent love loved lovely best delicious fantastic wonderful
+    perfect kind helpful fast quick recommend recommended brava bravi bravo buonissimo buonissima
+    buonissimi ottimo ottima ottimi eccellente fantastico fantastica perfetto perfetta gentile gentilissimi
+    gentilissima gentilissimo consiglio consigliato complimenti meraviglioso meravigliosa top super
+    squisito squisita delizioso deliziosa adoro gracias merci danke obrigado obrigada
+    """.split()
+)
+
+
+def shouting(text: str) -> tuple[float, int]:
+    """Share of upper-case letters among letters in words of 3+ letters, and the '!' count."""
+    caps = letters = 0
+    for word in _WORD.findall(text):
+        if len(word) >= 3:
+            for ch in word:
+                if ch.isalpha():
+                    letters += 1
+                    caps += ch.isupper()
+    return (caps / letters if letters >= 8 else 0.0), text.count("!")
+
+
+@dataclass
+class KindInput:
+    """The signals a kind decision rests on (model outputs and rule cues)."""
+
+    text: str
+    words: list[str]
+    sentiment: str
+    negative: float
+    positive: float
+    offensive: float
+    irony: float
+    question: bool
+    spam: float
+
+
+def decide_kind(s: KindInput) -> tuple[str, list[str]]:
+    """Sort a comment into one of the playbook's kinds, with the rules that decided it.
+
+    Precedence follows the cost of a mistake on the desk: spam first (never answer it), then wrong
+    claims (they spread if uncorrected), then provocation and rants, then real complaints, questions
+    and praise.
+    """
+    reasons: list[str] = []
+    toks = s.words
+    n_words = max(1, len(toks))
+    if s.spam >= 0.5:
+        return "spam", [f"spam signal {s.spam:.2f}"]
+
+    caps, bangs = shouting(s.text)
+    anger = sorted({w for w in toks if w in ANGER_WORDS})
+    experience = sorted({w for w in toks if w in EXPERIENCE_WORDS})
+    has_number = any(ch.isdigit() for ch in s.text)
+    mockery = [m.group(0) for m in _MOCKERY.finditer(s.text)]
+    directed = bool(_DIRECTED.search(s.text))
+    claims = misguided_cues(s.text)
+    negativeish = s.negative >= 0.4 or s.sentiment == "negative"
+
+    if claims and s.positive < 0.6:
+        return "misguided", [f"claim pattern: {', '.join(claims)}"]
+
+    # Troll: insults, or mockery/irony aimed at the page rather than a concrete problem.
+    if s.offensive >= 0.6 and (directed or len(experience) <= 1):
+        reasons.append(f"offensive {s.offensive:.2f}")
+        if directed:
+            reasons.append("addressed to someone")
+        return "troll", reasons
+    if mockery and (s.irony >= 0.35 or negativeish or s.offensive >= 0.35):
+        return "troll", [f"mockery: {', '.join(sorted(set(mockery))[:2])}"]
+    if s.irony >= 0.7 and negativeish and len(experience) <= 1:
+        return "troll", [f"irony {s.irony:.2f}", "negative"]
+
+    # Rager: shouting and angry venting without much of a story.
+    shouted = caps >= 0.6 or bangs >= 3
+    if negativeish and (shouted or (anger and len(experience) <= 1) or s.offensive >= 0.6):
+        if shouted:
+            reasons.append("shouting" if caps >= 0.6 else f"{bangs} exclamation marks")
+        if anger:
+            reasons.append(f"anger words: {', '.join(anger[:3])}")
+        if s.offensive >= 0.6:
+            reasons.append(f"offensive {s.offensive:.2f}")
+        # A rant that still tells what happened is a complaint from an unhappy customer.
+        if len(experience) >= 3 and s.offensive < 0.6:
+            return "complaint", [*reasons, f"experience: {', '.join(experience[:3])}"]
+        return "rager", reasons
+
+    if negativeish and (len(experience) >= 2 or (experience and has_number)):
+        reasons = [f"negative {s.negative:.2f}", f"experience: {', '.join(experience[:3])}"]
+        return "complaint", reasons
+
+    if s.question:
+        return "question", ["asks something"]
+
+    praise = sorted({w for w in toks if w in POSITIVE_CUES})
+    if s.sentiment == "positive" or (praise and s.negative < 0.4):
+        reasons = [f"positive {s.positive:.2f}"]
+        if praise:
+            reasons.append(f"praise words: {', '.join(praise[:3])}")
+        return "praise", reasons
+
+    if negativeish and n_words >= 4:
+        return "complaint", [f"negative {s.negative:.2f}"]
+    return "other", []
