@@ -1,0 +1,147 @@
+"""Commands for the flame early warning: ``crisisdesk spikes`` and ``crisisdesk alerts``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, TextIO
+
+import typer
+
+
+class SeriesError(ValueError):
+    """A malformed row in a ``timestamp,value`` file, as ``FILE:LINE: reason``."""
+
+
+def read_series(fh: TextIO, name: str) -> Iterator[tuple[str, datetime, float]]:
+    """Rows of a NAB-format file: the timestamp as written, parsed, and the value.
+
+    Timestamps must not go backwards: the detector is streaming and reads rows in order.
+    """
+    import csv
+
+    reader = csv.reader(fh)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise SeriesError(f"{name}:1: empty file, expected a 'timestamp,value' header") from None
+    cols = [h.strip().lower() for h in header]
+    if "timestamp" not in cols or "value" not in cols:
+        raise SeriesError(f"{name}:1: header must name 'timestamp' and 'value', got {header!r}")
+    ti, vi = cols.index("timestamp"), cols.index("value")
+    previous: datetime | None = None
+    for row in reader:
+        line = reader.line_num
+        if not row or all(not c.strip() for c in row):
+            continue
+        if len(row) <= max(ti, vi):
+            raise SeriesError(f"{name}:{line}: expected {len(cols)} columns, got {len(row)}")
+        raw_t, raw_v = row[ti].strip(), row[vi].strip()
+        try:
+            at = datetime.fromisoformat(raw_t)
+        except ValueError:
+            raise SeriesError(f"{name}:{line}: bad timestamp {raw_t!r}") from None
+        if at.tzinfo is not None:
+            at = at.astimezone(UTC).replace(tzinfo=None)
+        try:
+            value = float(raw_v)
+        except ValueError:
+            raise SeriesError(f"{name}:{line}: value {raw_v!r} is not a number") from None
+        if value != value or value in (float("inf"), float("-inf")):
+            raise SeriesError(f"{name}:{line}: value {raw_v!r} is not finite")
+        if previous is not None and at < previous:
+            raise SeriesError(f"{name}:{line}: timestamp {raw_t} is earlier than the row before")
+        previous = at
+        yield raw_t, at, value
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def spikes(
+        file: Annotated[
+            Path, typer.Argument(help="A timestamp,value CSV (NAB format); - for stdin.")
+        ],
+        weekly: Annotated[
+            bool, typer.Option(help="Learn a rhythm per weekday and hour, not per hour only.")
+        ] = False,
+        transform: Annotated[
+            str, typer.Option(help="raw, sqrt or log: the scale on which counts are compared.")
+        ] = "raw",
+    ) -> None:
+        """Score a count series for unusual rises; writes timestamp,value,anomaly_score.
+
+        Streaming: each row's score uses that row and the rows before it only. Exit codes: 0 done;
+        2 a malformed row (FILE:LINE: reason on stderr; rows before it were written).
+        """
+        from crisisdesk.cli import _fail
+        from crisisdesk.signals.spikes import SpikeDetector
+
+        try:
+            detector = SpikeDetector(weekly=weekly, transform=transform)
+        except ValueError as exc:
+            _fail(str(exc))
+        name = "<stdin>" if str(file) == "-" else str(file)
+        try:
+            fh = sys.stdin if name == "<stdin>" else file.open(encoding="utf-8", newline="")
+        except OSError as exc:
+            _fail(f"{file}: {exc.strerror or exc}")
+        out = sys.stdout
+        out.write("timestamp,value,anomaly_score\n")
+        try:
+            for raw_t, at, value in read_series(fh, name):
+                x = {"timestamp": at, "value": value}
+                score = detector.score_one(x)
+                detector.learn_one(x)
+                shown = int(value) if value.is_integer() else value
+                out.write(f"{raw_t},{shown},{score:.6f}\n")
+        except SeriesError as exc:
+            out.flush()
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from None
+        except UnicodeDecodeError:
+            out.flush()
+            _fail(f"{name}: not UTF-8 text")
+        finally:
+            if fh is not sys.stdin:
+                fh.close()
+
+    @app.command()
+    def alerts(
+        page: Annotated[int | None, typer.Option(help="Only this page (its numeric id).")] = None,
+        limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 50,
+        as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+        data_dir: Annotated[
+            Path | None,
+            typer.Option(
+                "--data-dir", help="Where the database and state live.", show_default=False
+            ),
+        ] = None,
+    ) -> None:
+        """Flame alerts: when, where, level and why."""
+        from crisisdesk.cli import _desk, _fail
+        from crisisdesk.signals.alerts import alert_dicts
+
+        if limit < 1:
+            _fail("--limit must be at least 1")
+        desk = _desk(data_dir)
+        try:
+            rows = alert_dicts(desk, page_id=page, limit=limit)
+        finally:
+            desk.close()
+        if as_json:
+            typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+            return
+        if not rows:
+            typer.echo("no alerts")
+            return
+        for row in rows:
+            typer.echo(_table_row(row))
+
+
+def _table_row(row: dict[str, Any]) -> str:
+    where = row["page_name"] + (f" / post {row['post_id']}" if row.get("post_id") else "")
+    reasons = "; ".join(row.get("reasons") or [])
+    return f"{row['at'][:16].replace('T', ' ')}  {row['level']:<7} {where:<30} {reasons}"
