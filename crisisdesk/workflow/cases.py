@@ -32,6 +32,7 @@ from crisisdesk.models import (
     Lesson,
     Page,
     ReplyDraft,
+    User,
     utcnow,
 )
 
@@ -212,12 +213,20 @@ class Workflow:
         )  # fmt: skip
         return case
 
-    def clocks(self, case: Case) -> Clocks:
+    def clocks(self, case: Case, *, pending_cooldown: timedelta | None = None) -> Clocks:
+        """Both clocks of a case now.
+
+        ``pending_cooldown`` is the cool-down that would start if nobody has opened the comment
+        yet: the early warning has to count it, since opening the comment will start it.
+        """
         now = self.clock()
         cooling = case.cooldown_until is not None and now < case.cooldown_until
         late = False
         if case.respond_by is not None and case.state in OPEN_STATES:
-            earliest = max(now, case.cooldown_until or now)
+            if case.cooldown_until is not None:
+                earliest = max(now, case.cooldown_until)
+            else:
+                earliest = now + (pending_cooldown or timedelta(0))
             late = earliest > case.respond_by - TARGET_MARGIN
         overdue = (
             case.respond_by is not None and case.state in OPEN_STATES and now > case.respond_by
@@ -259,8 +268,11 @@ class Workflow:
             )
             s.add(draft)
             db_case = s.get(Case, case.id)
-            if db_case is not None and db_case.state in ("new", "cooling", "awaiting approval"):
-                db_case.state = "drafting" if not self.clocks(db_case).cooling else db_case.state
+            if db_case is not None:
+                if db_case.state in ("new", "cooling"):
+                    db_case.state = "drafting"
+                if db_case.owner_id is None and user_id is not None:
+                    db_case.owner_id = user_id  # whoever writes the first draft owns the case
             s.flush()
         self.desk.audit(
             "draft.create",
@@ -291,15 +303,7 @@ class Workflow:
             history=index,
             analyzer=self.desk.analyzer,
         )
-        return [
-            {
-                "name": c.name,
-                "ok": c.ok,
-                "message": c.message,
-                "message_it": getattr(c, "message_it", c.message),
-            }
-            for c in results
-        ]
+        return [c.as_dict() for c in results]
 
     def suggest(self, comment_id: int) -> str:
         from crisisdesk.workflow.drafts import suggest_draft
@@ -335,45 +339,140 @@ class Workflow:
     ) -> dict[str, Any]:
         """Publish a draft: refused during the cool-down unless a reason is given (and logged).
 
-        Returns what happened: ``published`` through a connector, or ``manual`` with the text to
-        post by hand on the platform.
+        The draft is claimed with one conditional UPDATE before anything goes to the platform, so
+        two people pressing "publish" at once send one reply; if the platform refuses, the claim
+        is released. Returns what happened: ``published`` through a connector, or ``manual`` with
+        the text to post by hand on the platform.
         """
         draft = self.draft(draft_id)
         if draft.published_at is not None:
             raise WorkflowError("already_published", "this draft was already published")
         case = self.case_for(draft.comment_id)
-        reason = (override_reason or "").strip()
-        if case is not None and self.clocks(case).cooling and not reason:
-            assert case.cooldown_until is not None
+        reason = (override_reason or "").strip()[:2000]
+        cooling = case is not None and self.clocks(case).cooling
+        if cooling and not reason:
+            assert case is not None and case.cooldown_until is not None
             raise WorkflowError(
                 "cooldown",
                 "the cool-down is still running; wait, or give a reason to publish now",
                 not_before=case.cooldown_until.isoformat(),
             )
-        result = self.desk.moderation.perform(
-            draft.comment_id,
-            "reply",
-            actor=actor,
-            user_id=user_id,
-            text=draft.text,
-            reason=reason or None,
-        )
+        # Built (if it was not yet) before this reply is stored, so it is added exactly once.
+        index = self.desk.reply_index(draft.page_id)
         now = self.clock()
         with self.desk.session() as s, s.begin():
-            s.execute(
+            claimed = s.execute(
                 update(ReplyDraft)
-                .where(ReplyDraft.id == draft_id)
-                .values(published_at=now, override_reason=reason or None)
+                .where(ReplyDraft.id == draft_id, ReplyDraft.published_at.is_(None))
+                .values(published_at=now, override_reason=reason if cooling else None)
             )
-            if case is not None:
-                s.execute(update(Case).where(Case.id == case.id).values(state="replied"))
-        self.desk.reply_index(draft.page_id).add(str(draft.id), draft.text, now)
-        if reason and case is not None and case.cooldown_until and now < case.cooldown_until:
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                raise WorkflowError("already_published", "this draft was already published")
+        try:
+            result = self.desk.moderation.perform(
+                draft.comment_id,
+                "reply",
+                actor=actor,
+                user_id=user_id,
+                text=draft.text,
+                reason=reason or None,
+            )
+        except Exception:
+            with self.desk.session() as s, s.begin():
+                s.execute(
+                    update(ReplyDraft)
+                    .where(ReplyDraft.id == draft_id)
+                    .values(published_at=None, override_reason=None)
+                )
+            raise
+        if case is not None:
+            with self.desk.session() as s, s.begin():
+                s.execute(
+                    update(Case)
+                    .where(Case.id == case.id, Case.state.in_(OPEN_STATES))
+                    .values(state="replied")
+                )
+        index.add(str(draft.id), draft.text, now)
+        if cooling:
             self.desk.audit(
                 "draft.cooldown_override", actor=actor, user_id=user_id, comment_id=draft.comment_id,
                 object_type="draft", object_id=str(draft_id), reason=reason,
+                detail={"not_before": case.cooldown_until.isoformat() if case and case.cooldown_until else None},
             )  # fmt: skip
-        return {"draft_id": draft_id, "published_at": now.isoformat(), **result}
+        self.desk.audit(
+            "draft.publish", actor=actor, user_id=user_id, comment_id=draft.comment_id,
+            object_type="draft", object_id=str(draft_id), reason=reason or None,
+            detail={"outcome": result.get("status"), "override": cooling},
+        )  # fmt: skip
+        return {
+            "draft_id": draft_id,
+            "published_at": now.isoformat(),
+            "override": cooling,
+            **result,
+        }
+
+    def drafts_for(self, comment_id: int) -> list[ReplyDraft]:
+        with self.desk.session() as s:
+            return list(
+                s.scalars(
+                    select(ReplyDraft)
+                    .where(ReplyDraft.comment_id == comment_id)
+                    .order_by(ReplyDraft.created_at.desc(), ReplyDraft.id.desc())
+                    .limit(50)
+                )
+            )
+
+    # -- listing --------------------------------------------------------------------------
+
+    def cases(
+        self, *, state: str | None = None, page_id: int | None = None, limit: int = 200
+    ) -> list[dict[str, Any]]:
+        """Cases with their comment, author and page, most urgent response target first."""
+        if state is not None and state not in STATES:
+            raise WorkflowError("bad_state", f"state must be one of {', '.join(STATES)}")
+        query = (
+            select(Case, Comment, Author.name, Page.name)
+            .join(Comment, Comment.id == Case.comment_id)
+            .join(Page, Page.id == Case.page_id)
+            .outerjoin(Author, Author.id == Comment.author_id)
+        )
+        if state:
+            query = query.where(Case.state == state)
+        if page_id:
+            query = query.where(Case.page_id == page_id)
+        query = query.order_by(Case.respond_by.asc(), Case.id.asc()).limit(max(1, min(limit, 1000)))
+        with self.desk.session() as s:
+            rows = s.execute(query).all()
+        return [
+            {
+                "case": case,
+                "comment": comment,
+                "author_name": author_name,
+                "page_name": page_name,
+                "clocks": self.clocks(case),
+            }
+            for case, comment, author_name, page_name in rows
+        ]
+
+    def case_counts(self) -> dict[str, int]:
+        from sqlalchemy import func
+
+        with self.desk.session() as s:
+            rows = s.execute(select(Case.state, func.count()).group_by(Case.state)).all()
+        counts = dict.fromkeys(STATES, 0)
+        counts.update({state: int(n) for state, n in rows})
+        return counts
+
+    def pending_cooldown(self, case: Case) -> timedelta:
+        """The cool-down that opening the comment would start (zero once started)."""
+        if case.cooldown_started_at is not None:
+            return timedelta(0)
+        with self.desk.session() as s:
+            page = s.get(Page, case.page_id)
+            comment = s.get(Comment, case.comment_id)
+        if page is None or comment is None:
+            return timedelta(0)
+        return self.cooldown_for(page, comment.kind)
 
     # -- states, escalation and lessons ---------------------------------------------------
 
@@ -418,29 +517,45 @@ class Workflow:
         topic: str | None = None,
         note: str = "",
     ) -> Case:
-        """Assign the case, name the person responsible for the topic, notify, keep a trail."""
+        """Assign the case, name the person responsible for the topic, notify, keep a trail.
+
+        Without a topic the comment's own topic is guessed from its words (delivery, billing,
+        product, staff), so "escalate" does the sensible thing in one click.
+        """
+        from crisisdesk.workflow.drafts import detect_topic
+
         with self.desk.session() as s, s.begin():
             case = s.get(Case, case_id)
             if case is None:
                 raise WorkflowError("not_found", "no such case")
             page = s.get(Page, case.page_id)
             assert page is not None
+            comment = s.get(Comment, case.comment_id)
+            text = comment.text if comment else ""
+            topic = (topic or "").strip()[:64] or detect_topic(text) or None
             if owner_id is not None:
+                if s.get(User, owner_id) is None:
+                    raise WorkflowError("bad_owner", "no such user")
                 case.owner_id = owner_id
             responsible = self.responsible_for(page, topic)
             if responsible:
                 case.responsible = responsible
-            comment = s.get(Comment, case.comment_id)
             s.flush()
             page_name = page.name
-            text = comment.text if comment else ""
+        note = note.strip()[:2000]
+        notified = False
+        try:
+            self.desk.notify_escalation(
+                case, page_name=page_name, comment_text=text, note=note, topic=topic
+            )
+            notified = self.desk.notifier is not None
+        except Exception:  # a failing channel must not undo the escalation; the trail says so
+            log.exception("escalation notification failed for case %s", case_id)
         self.desk.audit(
             "case.escalate", actor=actor, user_id=user_id, comment_id=case.comment_id, object_type="case",
-            object_id=str(case_id), reason=note or None, detail={"owner_id": owner_id, "topic": topic, "responsible": case.responsible},
+            object_id=str(case_id), reason=note or None,
+            detail={"owner_id": owner_id, "topic": topic, "responsible": case.responsible, "notified": notified},
         )  # fmt: skip
-        self.desk.notify_escalation(
-            case, page_name=page_name, comment_text=text, note=note, topic=topic
-        )
         return case
 
     def close(

@@ -139,7 +139,8 @@ class VoucherBook:
         voucher = self.get(code)
         if voucher is None:
             raise WorkflowError("not_found", "no such voucher")
-        case = self.desk.session().get(Case, voucher.case_id) if voucher.case_id else None
+        with self.desk.session() as s:
+            case = s.get(Case, voucher.case_id) if voucher.case_id else None
         if case is None:
             raise WorkflowError("no_case", "this voucher is not tied to a comment")
         text = (

@@ -1,0 +1,179 @@
+"""Suggested starting points for a reply, per kind of comment and language.
+
+These are starting points, never replies: the desk shows one in an editable box, a person rewrites
+it for this comment, the checks run on what they wrote, and nothing is published without them.
+The text follows the playbook: acknowledge the feeling, apologise where the brand may be at
+fault, name the concrete next step and the person who will follow up, and offer to continue in
+private (Herhausen et al. 2019: moving to a private channel with an apology limits virality).
+Trolls get a short, calm note or nothing at all: feeding them is the mistake.
+
+The placeholders in square brackets are there on purpose: the ``personal`` and ``canned`` checks
+fail until the person writes something specific to this comment.
+"""
+
+from __future__ import annotations
+
+import re
+
+from crisisdesk.workflow.checks import first_name, fold
+
+# Topic words, folded (no accents), in Italian and English. The topic picks the contact to
+# escalate to (Page.config["contacts"]) and fills the suggestion.
+TOPICS: dict[str, tuple[str, ...]] = {
+    "delivery": (
+        "deliver", "delivery", "shipping", "shipment", "courier", "parcel", "package", "arrived",
+        "late", "consegna", "spedizione", "corriere", "pacco", "ordine", "order", "ritardo",
+        "arrivato", "arrivata",
+    ),
+    "billing": (
+        "bill", "billing", "invoice", "charge", "charged", "payment", "paid", "price", "refund",
+        "fattura", "addebito", "addebitato", "pagamento", "pagato", "prezzo", "rimborso", "soldi",
+        "money",
+    ),
+    "product": (
+        "broken", "quality", "stale", "taste", "product", "faulty", "defect", "expired", "rotto",
+        "qualita", "prodotto", "difettoso", "scaduto", "sapore", "duro", "bruciato", "crudo",
+        "pane", "bread", "cake", "torta",
+    ),
+    "staff": (
+        "staff", "rude", "employee", "waiter", "cashier", "manager", "service", "personale",
+        "commesso", "commessa", "cameriere", "cassiera", "maleducato", "maleducata", "servizio",
+        "scortese",
+    ),
+}  # fmt: skip
+
+TOPIC_WORDS = {
+    "delivery": ("your delivery", "la consegna"),
+    "billing": ("the charge on your account", "il pagamento"),
+    "product": ("what you received", "quello che hai ricevuto"),
+    "staff": ("how you were treated", "come sei stato trattato"),
+    None: ("what you describe", "quello che racconti"),
+}
+
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def detect_topic(text: str) -> str | None:
+    """The topic a comment is about, by keywords, or None.
+
+    >>> detect_topic("La consegna è arrivata con due giorni di ritardo")
+    'delivery'
+    >>> detect_topic("lovely weather") is None
+    True
+    """
+    words = set(_WORD.findall(fold(text)))
+    best, best_hits = None, 0
+    for topic, keys in TOPICS.items():
+        hits = sum(1 for k in keys if k in words)
+        if hits > best_hits:
+            best, best_hits = topic, hits
+    return best
+
+
+EN: dict[str, str] = {
+    "complaint": (
+        "Hi {name}, I'm sorry about {topic}: that is not the experience we want you to have, "
+        "and I understand why you are upset. [Say what went wrong, in their words.] "
+        "I have passed this on to {who}, who is looking into it today. "
+        "Could you send us a private message with your details so we can sort it out with you "
+        "directly? — {signature}"
+    ),
+    "misguided": (
+        "Hi {name}, thank you for raising this: I can see why it worries you. "
+        "[State the correct fact plainly, with a source or link.] "
+        "If anything is still unclear, {who} is happy to go through it with you by private "
+        "message. — {signature}"
+    ),
+    "rager": (
+        "Hi {name}, I hear you, and I'm sorry this has been so frustrating. "
+        "[Name the one concrete problem behind the anger.] "
+        "I'd like to help properly: if you send us a private message, {who} will follow it up "
+        "with you personally. — {signature}"
+    ),
+    "troll": (
+        "Hi {name}, we're here for anyone who has a real question or problem with us: "
+        "[one calm, factual sentence if needed]. Our messages are always open. — {signature}"
+    ),
+    "question": (
+        "Hi {name}, thanks for asking! [The answer, concrete and complete.] "
+        "If you need anything else, just write to us here or by private message. — {signature}"
+    ),
+    "praise": (
+        "Thank you so much, {name}! [Mention the detail they liked.] "
+        "We'll pass your words on to the team. — {signature}"
+    ),
+    "other": (
+        "Hi {name}, thanks for writing to us about {topic}. [Reply to what they actually said.] "
+        "If it helps, send us a private message and {who} will get back to you. — {signature}"
+    ),
+}
+
+IT: dict[str, str] = {
+    "complaint": (
+        "Ciao {name}, mi dispiace davvero per {topic}: non è l'esperienza che vogliamo farti "
+        "vivere e capisco perché sei arrabbiato. [Racconta cosa è andato storto, con le sue "
+        "parole.] Ho già girato la segnalazione a {who}, che se ne occupa oggi stesso. "
+        "Ci scrivi in privato con i tuoi dati, così lo risolviamo insieme a te? — {signature}"
+    ),
+    "misguided": (
+        "Ciao {name}, grazie per averlo segnalato: capisco che la cosa ti preoccupi. "
+        "[Scrivi il fatto corretto in modo semplice, con una fonte o un link.] "
+        "Se qualcosa non è chiaro, {who} è a disposizione in privato per spiegartelo meglio. "
+        "— {signature}"
+    ),
+    "rager": (
+        "Ciao {name}, ti ascolto e mi dispiace che sia stato così frustrante. "
+        "[Nomina il problema concreto dietro la rabbia.] Vorrei aiutarti davvero: se ci scrivi "
+        "in privato, {who} lo seguirà personalmente con te. — {signature}"
+    ),
+    "troll": (
+        "Ciao {name}, siamo qui per chiunque abbia una domanda o un problema reale: "
+        "[una frase calma e concreta, se serve]. I nostri messaggi sono sempre aperti. "
+        "— {signature}"
+    ),
+    "question": (
+        "Ciao {name}, grazie della domanda! [La risposta, concreta e completa.] "
+        "Per qualsiasi altra cosa scrivici qui o in privato. — {signature}"
+    ),
+    "praise": (
+        "Grazie di cuore, {name}! [Cita il dettaglio che ha apprezzato.] "
+        "Riferiremo le tue parole a tutta la squadra. — {signature}"
+    ),
+    "other": (
+        "Ciao {name}, grazie di averci scritto su {topic}. [Rispondi a quello che ha detto "
+        "davvero.] Se preferisci, scrivici in privato e {who} ti ricontatterà. — {signature}"
+    ),
+}
+
+
+def suggest_draft(
+    kind: str,
+    language: str,
+    *,
+    author_name: str | None = None,
+    comment_text: str = "",
+    responsible: str | None = None,
+    page_name: str | None = None,
+) -> str:
+    """A starting point for a person to edit.
+
+    >>> print(suggest_draft("complaint", "it", author_name="Anna Rossi",
+    ...     comment_text="Consegna in ritardo di due giorni", responsible="Marco (logistica)",
+    ...     page_name="Forno Aurora"))  # doctest: +ELLIPSIS
+    Ciao Anna, mi dispiace davvero per la consegna: ... a Marco (logistica), ... — Forno Aurora
+    """
+    italian = language == "it"
+    templates = IT if italian else EN
+    template = templates.get(kind) or templates["other"]
+    topic_en, topic_it = TOPIC_WORDS[detect_topic(comment_text)]
+    name = first_name(author_name) or ("" if not italian else "")
+    text = template.format(
+        name=name or ("a te" if italian else "there"),
+        topic=topic_it if italian else topic_en,
+        who=responsible or ("il nostro team" if italian else "our team"),
+        signature=page_name or ("Il team" if italian else "The team"),
+    )
+    if not name:
+        # "Ciao a te," / "Hi there," read fine; "Grazie di cuore, a te!" does not.
+        text = text.replace(", a te!", "!").replace(", there!", "!")
+    return text
