@@ -1,0 +1,223 @@
+"""Stored connections: platform accounts with their encrypted tokens, and connectors built from them.
+
+A :class:`~crisisdesk.models.Connection` row holds the account (``platform``, ``account_id``), a
+display name, the token encrypted with :class:`~crisisdesk.connectors.secrets.TokenBox`, the
+non-secret configuration (``config``: app id, base URL, handle...) and the polling cursor. The
+token is decrypted only to build a connector, and only held in a
+:class:`~crisisdesk.settings.Secret`.
+
+``install_connectors(desk)`` fills ``desk.connectors`` (keyed by platform and the page's platform
+id, which is the account id) so the moderation workflow acts through them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from sqlalchemy import select
+
+from crisisdesk.connectors import PLATFORMS, ConnectorError
+from crisisdesk.connectors.secrets import TokenBox, TokenKeyError
+from crisisdesk.models import Connection, utcnow
+from crisisdesk.settings import Secret
+
+if TYPE_CHECKING:
+    from crisisdesk.desk import Desk
+
+log = logging.getLogger(__name__)
+
+HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+USER_AGENT = "crisisdesk-connectors"
+
+
+def new_http_client() -> httpx.Client:
+    """The client connectors share when none is injected."""
+    return httpx.Client(timeout=HTTP_TIMEOUT, headers={"User-Agent": USER_AGENT})
+
+
+def save_connection(
+    desk: Desk,
+    platform: str,
+    account_id: str,
+    *,
+    token: str | Secret,
+    name: str | None = None,
+    config: dict[str, Any] | None = None,
+) -> Connection:
+    """Create or replace a connection; the token is encrypted before it reaches the store."""
+    if platform not in PLATFORMS:
+        raise ValueError(f"platform must be one of {', '.join(PLATFORMS)}")
+    if not account_id.strip():
+        raise ValueError("an account id is needed")
+    blob = TokenBox.from_settings(desk.settings).encrypt(token)
+    with desk.session() as s, s.begin():
+        row = s.scalars(
+            select(Connection).where(
+                Connection.platform == platform, Connection.account_id == account_id
+            )
+        ).first()
+        if row is None:
+            row = Connection(platform=platform, account_id=account_id, config={})
+            s.add(row)
+        row.name = (name or account_id)[:300]
+        row.token_encrypted = blob
+        row.config = dict(config or {})
+        row.updated_at = utcnow()
+        s.flush()
+        s.expunge(row)
+    desk.audit(
+        "connection.save",
+        actor="cli",
+        object_type="connection",
+        object_id=f"{platform}:{account_id}",
+    )
+    return row
+
+
+def load_connections(desk: Desk, platform: str | None = None) -> list[Connection]:
+    with desk.session() as s:
+        query = select(Connection).order_by(Connection.platform, Connection.account_id)
+        if platform:
+            query = query.where(Connection.platform == platform)
+        return list(s.scalars(query))
+
+
+def get_connection(desk: Desk, platform: str, account_id: str) -> Connection | None:
+    with desk.session() as s:
+        return s.scalars(
+            select(Connection).where(
+                Connection.platform == platform, Connection.account_id == account_id
+            )
+        ).first()
+
+
+def delete_connection(desk: Desk, platform: str, account_id: str) -> bool:
+    with desk.session() as s, s.begin():
+        row = s.scalars(
+            select(Connection).where(
+                Connection.platform == platform, Connection.account_id == account_id
+            )
+        ).first()
+        if row is None:
+            return False
+        s.delete(row)
+    desk.connectors.pop((platform, account_id), None)
+    return True
+
+
+def save_cursor(desk: Desk, connection_id: int, cursor: str | None) -> None:
+    with desk.session() as s, s.begin():
+        row = s.get(Connection, connection_id)
+        if row is not None:
+            row.cursor = cursor
+            row.updated_at = utcnow()
+
+
+def update_config(desk: Desk, connection_id: int, **values: Any) -> None:
+    with desk.session() as s, s.begin():
+        row = s.get(Connection, connection_id)
+        if row is not None:
+            row.config = {**(row.config or {}), **values}
+
+
+def token_of(desk: Desk, connection: Connection) -> Secret:
+    if not connection.token_encrypted:
+        raise ConnectorError(f"{connection.platform} {connection.account_id}: no token stored")
+    return TokenBox.from_settings(desk.settings).decrypt(connection.token_encrypted)
+
+
+def build_connector(desk: Desk, connection: Connection, http: httpx.Client) -> Any:
+    """A connector object for one stored connection."""
+    token = token_of(desk, connection)
+    config = connection.config or {}
+    settings = desk.settings
+    if connection.platform in ("facebook", "instagram"):
+        from crisisdesk.connectors.graph import GraphClient
+
+        graph = GraphClient(
+            http,
+            token,
+            base_url=str(config.get("graph_api_url") or settings.graph_api_url),
+            version=str(config.get("graph_api_version") or settings.graph_api_version),
+            app_secret=settings.facebook_app_secret or None,
+        )
+        if connection.platform == "facebook":
+            from crisisdesk.connectors.facebook import FacebookConnector
+
+            return FacebookConnector(graph, connection.account_id, page_name=connection.name)
+        from crisisdesk.connectors.instagram import InstagramConnector
+
+        return InstagramConnector(graph, connection.account_id, username=connection.name)
+    if connection.platform == "bluesky":
+        from crisisdesk.connectors.bluesky import BlueskyConnector
+
+        return BlueskyConnector(
+            http,
+            identifier=str(config.get("handle") or connection.account_id),
+            app_password=token,
+            service=str(config.get("service") or "https://bsky.social"),
+            did=connection.account_id,
+        )
+    if connection.platform == "mastodon":
+        from crisisdesk.connectors.mastodon import MastodonConnector
+
+        base_url = config.get("base_url")
+        if not base_url:
+            raise ConnectorError(f"mastodon {connection.account_id}: no base_url in its config")
+        return MastodonConnector(
+            http, base_url=str(base_url), token=token, account_id=connection.account_id
+        )
+    raise ConnectorError(f"unknown platform {connection.platform!r}")
+
+
+_clients: weakref.WeakKeyDictionary[Any, httpx.Client] = weakref.WeakKeyDictionary()
+_clients_lock = threading.Lock()
+
+
+def shared_http(desk: Desk) -> httpx.Client:
+    """One HTTP client per desk, reused by all its connectors (connection pooling)."""
+    with _clients_lock:
+        client = _clients.get(desk)
+        if client is None or client.is_closed:
+            client = new_http_client()
+            _clients[desk] = client
+        return client
+
+
+def close_connectors(desk: Desk) -> None:
+    with _clients_lock:
+        client = _clients.pop(desk, None)
+    if client is not None:
+        client.close()
+    desk.connectors.clear()
+
+
+def install_connectors(desk: Desk, http: httpx.Client | None = None) -> int:
+    """Fill ``desk.connectors`` from the stored connections; returns how many were installed.
+
+    A connection that cannot be built (no key, a key that does not fit, a bad config) is logged
+    and skipped: the desk still works for that page, by hand.
+    """
+    connections = load_connections(desk)
+    if not connections:
+        return 0
+    client = http or shared_http(desk)
+    installed = 0
+    for connection in connections:
+        try:
+            connector = build_connector(desk, connection, client)
+        except (TokenKeyError, ConnectorError) as exc:
+            log.error(
+                "connection %s %s not installed: %s",
+                connection.platform,
+                connection.account_id,
+                exc,
+            )
+            continue
+        desk.connectors[(connection.platform, connection.account_id)] = connector
+        installed += 1
+    return installed

@@ -1,0 +1,231 @@
+"""Meta webhooks: verifying deliveries and turning them into records, off the request path.
+
+The receiver (``crisisdesk/web/routes/webhooks.py``) only checks and spools; a
+:class:`WebhookProcessor` thread drains the spool in batches through ``Desk.ingest`` (the one
+write path, which also runs analysis and the listeners). Batching is what lets analysis keep up
+with bursts: a hundred deliveries waiting become one transaction and one vectorised analysis call.
+On start the processor replays whatever the spool holds, so a crash between acknowledgement and
+processing loses nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import threading
+import weakref
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from crisisdesk.connectors.instagram import from_instagram_comment
+from crisisdesk.connectors.spool import Spool
+from crisisdesk.ingest.normalise import RowError, from_facebook_change
+from crisisdesk.ingest.record import CommentRecord, Rejected
+
+if TYPE_CHECKING:
+    from crisisdesk.desk import Desk
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "x-hub-signature-256"
+
+
+def sign(body: bytes, app_secret: str) -> str:
+    """The ``X-Hub-Signature-256`` value Meta sends for ``body``.
+
+    >>> sign(b"{}", "s")[:15]
+    'sha256=5c6ee0c7'
+    """
+    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signature_valid(body: bytes, header: str | None, app_secret: str) -> bool:
+    """Constant-time check of ``X-Hub-Signature-256`` against the raw body.
+
+    >>> signature_valid(b"{}", sign(b"{}", "s"), "s"), signature_valid(b"{}", "sha256=00", "s")
+    (True, False)
+    """
+    if not header or not app_secret:
+        return False
+    expected = sign(body, app_secret)
+    return hmac.compare_digest(expected.encode(), header.strip().lower().encode("ascii", "replace"))
+
+
+def token_matches(given: str | None, expected: str) -> bool:
+    if not given or not expected:
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _changes(entry: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    changes = entry.get("changes")
+    if isinstance(changes, list):
+        return [c for c in changes if isinstance(c, Mapping)]
+    # Business Login for Instagram documents ``field``/``value`` directly on the entry.
+    if "field" in entry and "value" in entry:
+        return [entry]
+    return []
+
+
+def records_from_delivery(payload: Any, *, name: str = "webhook") -> list[CommentRecord | Rejected]:
+    """Records from one delivery (``object`` ``page`` or ``instagram``); other changes ignored."""
+    out: list[CommentRecord | Rejected] = []
+    if not isinstance(payload, Mapping) or not isinstance(payload.get("entry"), list):
+        return [Rejected(name, 0, "a delivery must be an object with an 'entry' list")]
+    kind = payload.get("object")
+    for entry in payload["entry"]:
+        if not isinstance(entry, Mapping):
+            out.append(Rejected(name, 0, "webhook entry must be an object"))
+            continue
+        account = str(entry["id"]) if entry.get("id") is not None else None
+        for change in _changes(entry):
+            field = change.get("field")
+            value = change.get("value")
+            try:
+                if kind == "page" and field == "feed":
+                    if not isinstance(value, Mapping):
+                        raise RowError("change value must be a JSON object")
+                    if value.get("created_time") is None and entry.get("time") is not None:
+                        # Some verbs (remove) may come without their own time: the entry's
+                        # time is when Meta saw the change, the best event time there is.
+                        value = {**value, "created_time": entry["time"]}
+                    record = from_facebook_change(account, value, source="webhook")
+                elif kind == "instagram" and field in ("comments", "live_comments"):
+                    if not isinstance(value, Mapping) or account is None:
+                        raise RowError("instagram comment change without value or account")
+                    record = from_instagram_comment(
+                        value,
+                        account=account,
+                        media_id=None,
+                        created_fallback=entry.get("time"),
+                        source="webhook",
+                    )
+                else:
+                    continue
+            except RowError as exc:
+                out.append(Rejected(name, 0, str(exc)))
+                continue
+            if record is not None:
+                out.append(record)
+    return out
+
+
+class WebhookProcessor:
+    """Drains a spool into a desk on a background thread."""
+
+    def __init__(self, desk: Desk, spool: Spool, *, batch_files: int = 500) -> None:
+        self.desk = desk
+        self.spool = spool
+        self.batch_files = batch_files
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()  # one drain at a time, whoever calls it
+        self.processed = 0
+        self.rejected = 0
+
+    def drain(self) -> int:
+        """Process everything pending now; returns the number of deliveries processed."""
+        total = 0
+        with self._lock:
+            while True:
+                files = self.spool.pending(self.batch_files)
+                if not files:
+                    return total
+                self._process(files)
+                total += len(files)
+                self.processed += len(files)
+
+    def _process(self, files: list[Path]) -> None:
+        loaded: list[tuple[Path, list[CommentRecord | Rejected]]] = []
+        for path in files:
+            try:
+                payload = json.loads(path.read_bytes())
+            except (OSError, ValueError) as exc:
+                self.spool.quarantine(path, f"unreadable: {exc}")
+                continue
+            loaded.append((path, records_from_delivery(payload, name=path.name)))
+        try:
+            report = self.desk.ingest([item for _, items in loaded for item in items])
+        except Exception:
+            log.exception("webhook batch of %d failed; retrying one by one", len(loaded))
+            for path, items in loaded:
+                try:
+                    report = self.desk.ingest(items)
+                except Exception as exc:  # a delivery the store refuses: set it aside
+                    log.exception("webhook delivery %s failed", path.name)
+                    self.spool.quarantine(path, f"ingest failed: {exc}")
+                    continue
+                self._log_rejected(report.rejected)
+                self.spool.done([path])
+            return
+        self._log_rejected(report.rejected)
+        self.spool.done([path for path, _ in loaded])
+
+    def _log_rejected(self, rejected: list[Rejected]) -> None:
+        for item in rejected:
+            self.rejected += 1
+            log.warning("webhook change rejected: %s", item)
+
+    # -- the background thread -------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="webhook-processor", daemon=True)
+        self._thread.start()
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                self.drain()
+                backoff = 0.5
+            except Exception:  # the store is down: wait and try again, the spool keeps it
+                log.exception("webhook processing failed; retrying in %.1fs", backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            self._wake.wait(1.0)
+            self._wake.clear()
+        # Whatever arrived before the stop is processed before the thread ends.
+        try:
+            self.drain()
+        except Exception:
+            log.exception("webhook processing at shutdown failed; the spool keeps it")
+
+
+_processors: weakref.WeakKeyDictionary[Any, WebhookProcessor] = weakref.WeakKeyDictionary()
+_registry_lock = threading.Lock()
+
+
+def spool_path(desk: Desk) -> Path:
+    return desk.settings.data_path / "webhook-spool"
+
+
+def processor_for(desk: Desk) -> WebhookProcessor:
+    """The one processor of ``desk`` (created on first use, not started)."""
+    with _registry_lock:
+        processor = _processors.get(desk)
+        if processor is None:
+            processor = WebhookProcessor(desk, Spool(spool_path(desk)))
+            _processors[desk] = processor
+        return processor
