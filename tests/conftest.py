@@ -6,6 +6,8 @@ behaviour is tested independently of the shipped models (which have their own te
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -83,3 +85,39 @@ def desk(settings: Settings, analyzer: KeywordAnalyzer) -> Iterator[Desk]:
     d.upgrade()
     yield d
     d.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_desk(
+    request: pytest.FixtureRequest, data_dir: Path, analyzer: KeywordAnalyzer
+) -> Iterator[Desk]:
+    """A desk on each supported database: SQLite always; PostgreSQL when
+    ``CRISISDESK_TEST_POSTGRES_URL`` points at a server (``scripts/postgres`` starts one), in a
+    fresh database per test. CI sets ``CRISISDESK_REQUIRE_POSTGRES=1`` so a missing server fails."""
+    overrides: dict[str, str] = {"data_dir": str(data_dir), "secret_key": "test-secret-key-0123"}
+    dropper = None
+    if request.param == "postgresql":
+        url = os.environ.get("CRISISDESK_TEST_POSTGRES_URL")
+        if not url:
+            if os.environ.get("CRISISDESK_REQUIRE_POSTGRES") == "1":
+                pytest.fail("CRISISDESK_TEST_POSTGRES_URL is not set")
+            pytest.skip("no PostgreSQL server (set CRISISDESK_TEST_POSTGRES_URL; scripts/postgres)")
+        import sqlalchemy as sa
+
+        name = "crisisdesk_test_" + uuid.uuid4().hex[:12]
+        admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        overrides["database_url"] = url.rsplit("/", 1)[0] + "/" + name
+
+        def dropper() -> None:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+            admin.dispose()
+
+    d = Desk(Settings(overrides, environ={}), analyzer=analyzer)
+    d.upgrade()
+    yield d
+    d.close()
+    if dropper is not None:
+        dropper()

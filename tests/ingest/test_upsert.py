@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from crisisdesk.desk import Desk
 from crisisdesk.ingest.record import CommentRecord
 from crisisdesk.models import Analysis, Author, Comment, CommentRevision
+
+# Every test here runs on SQLite and, where a server is available, on PostgreSQL: the write path is
+# where dialect differences would bite.
+
+
+@pytest.fixture
+def desk(backend_desk: Desk) -> Desk:
+    return backend_desk
+
 
 T0 = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
 

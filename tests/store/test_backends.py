@@ -1,0 +1,80 @@
+"""The reading side of the store on each database backend: migrations, inbox, comment page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from crisisdesk import store
+from crisisdesk.desk import Desk, InboxFilters
+from crisisdesk.ingest.record import CommentRecord
+
+T0 = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
+
+
+def _records() -> list[CommentRecord]:
+    texts = [
+        "Great bread, thanks!",
+        "The delivery was late again",
+        "Consegna in ritardo, che vergogna",
+        "Do you open on Sunday?",
+        "100% off_discount \\ weird % text",
+    ]
+    return [
+        CommentRecord(
+            platform="facebook",
+            platform_id=f"c{i}",
+            created_at=T0 + timedelta(minutes=i),
+            text=text,
+            page="P1" if i % 2 else "P2",
+            author_id=f"a{i}",
+            author_name=f"Person {i}",
+        )
+        for i, text in enumerate(texts)
+    ]
+
+
+def test_migrations_reach_head(backend_desk: Desk) -> None:
+    assert store.current_revision(backend_desk.engine) == store.head_revision(backend_desk.engine)
+
+
+def test_inbox_filters_search_and_paging(backend_desk: Desk) -> None:
+    desk = backend_desk
+    report = desk.ingest(_records())
+    assert report.inserted == 5
+    assert desk.stats()["comments"] == 5 and desk.stats()["pages"] == 2
+
+    newest = desk.inbox(InboxFilters())
+    assert [r["comment"].platform_id for r in newest.rows] == ["c4", "c3", "c2", "c1", "c0"]
+
+    first = desk.inbox(InboxFilters(), limit=2)
+    second = desk.inbox(InboxFilters(), cursor=first.next_cursor, limit=2)
+    third = desk.inbox(InboxFilters(), cursor=second.next_cursor, limit=2)
+    paged = [r["comment"].platform_id for p in (first, second, third) for r in p.rows]
+    assert paged == ["c4", "c3", "c2", "c1", "c0"] and third.next_cursor is None
+
+    complaints = desk.inbox(InboxFilters(kind="complaint"))
+    assert {r["comment"].platform_id for r in complaints.rows} == {"c1", "c2"}
+    italian = desk.inbox(InboxFilters(language="it"))
+    assert [r["comment"].platform_id for r in italian.rows] == ["c2"]
+
+    # Search is case-insensitive and treats LIKE wildcards in the query literally.
+    assert [r["comment"].platform_id for r in desk.inbox(InboxFilters(q="LATE")).rows] == ["c1"]
+    assert [r["comment"].platform_id for r in desk.inbox(InboxFilters(q="100%")).rows] == ["c4"]
+    assert desk.inbox(InboxFilters(q="of_")).rows == []
+    assert [r["comment"].platform_id for r in desk.inbox(InboxFilters(q="person 3")).rows] == ["c3"]
+
+    urgent = desk.inbox(InboxFilters(sort="urgent"), limit=2)
+    more = desk.inbox(InboxFilters(sort="urgent"), cursor=urgent.next_cursor, limit=10)
+    ids = [r["comment"].platform_id for r in urgent.rows + more.rows]
+    assert sorted(ids) == ["c0", "c1", "c2", "c3", "c4"]
+
+
+def test_comment_view(backend_desk: Desk) -> None:
+    desk = backend_desk
+    desk.ingest(_records())
+    found = desk.find_comment("c1")
+    assert found is not None
+    view = desk.comment_view(found.id)
+    assert view is not None
+    assert view["comment"].text == "The delivery was late again"
+    assert view["analysis"].kind == "complaint"
