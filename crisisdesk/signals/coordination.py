@@ -1,0 +1,1060 @@
+"""Coordinated groups: the coordination networks, computed as a stream.
+
+The QUT Coordination Network Toolkit links two accounts when they do the same thing within a time
+window: repost the same message (``co_retweet``), post the same normalised text (``co_tweet``),
+post texts whose token sets have a Jaccard similarity at or above a threshold (``co_similar``),
+share the same link (``co_link``) or reply to the same message (``co_reply``). An edge
+``user_1 -> user_2`` weighs the number of distinct messages of ``user_1`` for which ``user_2``
+posted a matching message within plus or minus the window; loops are left out.
+
+The toolkit computes these as self-joins in SQLite over the whole data set. Here each network is a
+streaming component with River's contract: ``learn_one(message)`` updates the state, ``edges()``
+reads it. Messages arrive in time order (the CLI sorts a file that is not), so a message older than
+the newest one minus the window can never match again and is evicted: the state a component holds
+is the messages of one window plus the edge weights. Exact-match networks keep a hash index from
+the shared key (repost target, text, link, reply target) to the messages of the window that carry
+it; ``co_similar`` compares a new message with the window's messages whose token-set size can
+reach the threshold (a size filter before any set operation), which is why it is far faster than
+a pairwise join calling a Python similarity function.
+
+Text normalisation follows the toolkit's definitions so that both give the same edges: for
+``co_tweet``, lower case, ``@mentions`` removed, whitespace collapsed; for ``co_similar``, the set
+of word segments (Unicode default word boundaries, UAX #29, approximated with the standard ``re``
+module over character classes built from ``unicodedata``) of the lower-cased text without
+mentions, whitespace and stray apostrophes.
+
+On top of the networks, ``CoTiming`` finds bursts of brand-new authors on one page, ``clusters``
+groups accounts (connected components of the undirected weighted graph) with the evidence that
+joined them, and ``CoordinationMonitor`` runs all of it over the desk's comments, per page, with
+its state saved in ``SignalState`` so that a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import pickle
+import re
+import sys
+import unicodedata
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from crisisdesk.desk import Desk
+    from crisisdesk.ingest.upsert import Ingested
+
+log = logging.getLogger(__name__)
+
+NETWORKS = ("co_retweet", "co_tweet", "co_similar", "co_link", "co_reply")
+STATE_NAME = "coordination"
+STATE_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message in the toolkit's terms (a comment, a tweet, a post).
+
+    ``timestamp`` is in seconds; only differences matter. ``first_time`` marks a message whose
+    author was never seen before (used by :class:`CoTiming`).
+    """
+
+    message_id: str
+    user_id: str
+    timestamp: float
+    text: str = ""
+    repost_id: str | None = None
+    reply_id: str | None = None
+    urls: tuple[str, ...] = ()
+    username: str = ""
+    first_time: bool = False
+
+
+@dataclass
+class Evidence:
+    """Why two accounts are linked: which network, what they shared, how close in time."""
+
+    network: str
+    shared: str
+    user_1: str
+    user_2: str
+    message_1: str
+    message_2: str
+    seconds_apart: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "network": self.network,
+            "shared": self.shared,
+            "user_1": self.user_1,
+            "user_2": self.user_2,
+            "message_1": self.message_1,
+            "message_2": self.message_2,
+            "seconds_apart": self.seconds_apart,
+        }
+
+
+# -- text normalisation ------------------------------------------------------------------------
+
+_MENTION = re.compile(r"@\S*")
+
+
+def normalise_text(text: str) -> str:
+    """The co-tweet form of a text: lower case, no @mentions, single spaces.
+
+    >>> normalise_text("  Hello   @Brand WORLD ")
+    'hello world'
+    """
+    return " ".join(_MENTION.sub("", text.lower()).split())
+
+
+def _ranges(chars: Iterable[int]) -> str:
+    """A regex character-class body for a sorted iterable of code points."""
+    out: list[str] = []
+    start = prev = -2
+    for cp in chars:
+        if cp == prev + 1:
+            prev = cp
+            continue
+        if start >= 0:
+            out.append(_span(start, prev))
+        start = prev = cp
+    if start >= 0:
+        out.append(_span(start, prev))
+    return "".join(out)
+
+
+def _span(a: int, b: int) -> str:
+    if a == b:
+        return re.escape(chr(a))
+    return f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+
+
+# Scripts written without spaces: UAX #29 breaks them at every character (dictionary-based
+# segmentation is out of scope), so they are not word letters here.
+_NOT_ALETTER = (
+    (0x0E00, 0x0EFF),  # Thai, Lao
+    (0x1000, 0x109F),  # Myanmar
+    (0x1780, 0x17FF),  # Khmer
+    (0x1950, 0x19DF),  # Tai Le, New Tai Lue
+    (0x1A20, 0x1AAF),  # Tai Tham
+    (0x3005, 0x3007),
+    (0x3040, 0x309F),  # Hiragana
+    (0x3400, 0x4DBF),  # Han
+    (0x4E00, 0x9FFF),
+    (0xAA60, 0xAADF),
+    (0xF900, 0xFAFF),
+    (0x20000, 0x3FFFF),
+)
+_KATAKANA = (
+    (0x30A0, 0x30FF),
+    (0x31F0, 0x31FF),
+    (0x32D0, 0x32FE),
+    (0x3300, 0x3357),
+    (0xFF66, 0xFF9D),
+)
+_MID_LETTER = "\u003a\u00b7\u0387\u055f\u05f4\u2027\ufe13\ufe55\uff1a"
+_MID_NUM = (
+    "\u002c\u003b\u037e\u0589\u060c\u060d\u066c\u07f8\u2044\ufe10\ufe14\ufe50\ufe54\uff0c\uff1b"
+)
+_MID_NUM_LET = "\u002e\u2018\u2019\u2024\ufe52\uff07\uff0e\u0027"
+_NO_BREAK_SPACES = {0x00A0, 0x2007, 0x202F}
+
+
+def _in(cp: int, table: tuple[tuple[int, int], ...]) -> bool:
+    return any(a <= cp <= b for a, b in table)
+
+
+@lru_cache(maxsize=1)
+def _segment_pattern() -> re.Pattern[str]:
+    """Compile the word-segment pattern once, from the Unicode tables of this Python."""
+    letters: list[int] = []
+    digits: list[int] = []
+    extend: list[int] = []
+    katakana: list[int] = []
+    connectors: list[int] = []
+    spaces: list[int] = []
+    pictographs: list[int] = []
+    for cp in range(sys.maxunicode + 1):
+        if 0xD800 <= cp <= 0xDFFF or 0xE000 <= cp <= 0xF8FF or 0xF0000 <= cp:
+            continue
+        ch = chr(cp)
+        cat = unicodedata.category(ch)
+        if cat == "Cn":
+            continue
+        if _in(cp, _KATAKANA):
+            katakana.append(cp)
+        elif cat in ("Mn", "Me", "Mc") or (cat == "Cf" and cp not in (0x200B, 0x200C)):
+            extend.append(cp)
+        elif 0x1F3FB <= cp <= 0x1F3FF:  # skin-tone modifiers attach to the emoji before them
+            extend.append(cp)
+        elif cat == "Nd" and not 0xFF10 <= cp <= 0xFF19:
+            digits.append(cp)
+        elif (cat.startswith("L") or cat == "Nl") and not _in(cp, _NOT_ALETTER):
+            letters.append(cp)
+        elif cat == "Pc" or cp == 0x202F:
+            connectors.append(cp)
+        elif cat == "Zs" and cp not in _NO_BREAK_SPACES:
+            spaces.append(cp)
+        elif 0x1F000 <= cp <= 0x1FAFF or 0x2600 <= cp <= 0x27BF:
+            pictographs.append(cp)
+    ext = f"[{_ranges(extend)}]*"
+    a = f"[{_ranges(letters)}]{ext}"
+    d = f"[{_ranges(digits)}]{ext}"
+    u = f"[{_ranges(connectors)}]{ext}"
+    k = f"[{_ranges(katakana)}]{ext}"
+    ml = f"[{re.escape(_MID_LETTER + _MID_NUM_LET)}]{ext}"
+    mn = f"[{re.escape(_MID_NUM + _MID_NUM_LET)}]{ext}"
+    letter_run = f"(?:{a})+(?:{ml}(?:{a})+)*"
+    digit_run = f"(?:{d})+(?:{mn}(?:{d})+)*"
+    word = f"(?:{letter_run}|{digit_run}|(?:{u})+)+"
+    kana = f"(?:(?:{u})*(?:{k})+)+(?:{u})*"
+    pict = f"[{_ranges(pictographs)}](?:[{_ranges(extend)}]|\u200d[{_ranges(pictographs)}])*"
+    regional = f"[\U0001f1e6-\U0001f1ff]{{1,2}}{ext}"
+    space = f"[{_ranges(spaces)}]+{ext}"
+    other = f"(?s:.){ext}"
+    return re.compile("|".join((word, kana, regional, pict, space, other)))
+
+
+def token_set(text: str) -> frozenset[str]:
+    """The co-similar form of a text: its set of word segments.
+
+    >>> sorted(token_set("Can't STOP, won't stop! @brand http://t.co/x1"))
+    ['!', ',', '/', ':', "can't", 'http', 'stop', 't.co', "won't", 'x1']
+    """
+    segments = _segment_pattern().findall(_MENTION.sub("", text.lower()))
+    tokens = set(" ".join(segments).split())
+    tokens.discard("'")
+    return frozenset(tokens)
+
+
+# -- the networks ------------------------------------------------------------------------------
+
+
+class _Live:
+    """A message while it can still match: its partners so far, so each counts once."""
+
+    __slots__ = ("message_id", "user", "ts", "partners", "shown")
+
+    def __init__(self, message_id: str, user: str, ts: float, shown: str) -> None:
+        self.message_id = message_id
+        self.user = user
+        self.ts = ts
+        self.partners: set[str] | None = None
+        self.shown = shown
+
+
+class CoNetwork:
+    """Base of the streaming coordination networks.
+
+    ``window`` is in seconds (matches are inclusive at both ends); ``evidence`` keeps up to
+    ``max_evidence`` examples per pair, which the CLI turns off for speed.
+    """
+
+    network = "co_network"
+
+    def __init__(self, window: float = 60.0, evidence: bool = True, max_evidence: int = 3) -> None:
+        if window < 0:
+            raise ValueError("window must be >= 0 seconds")
+        self.window = window
+        self.evidence = evidence
+        self.max_evidence = max_evidence
+        self._weights: dict[tuple[str, str], int] = {}
+        self._evidence: dict[tuple[str, str], list[Evidence]] = {}
+        self._last: dict[tuple[str, str], float] = {}
+        self._clock = float("-inf")
+        self.learned = 0
+
+    # River-style API
+    def learn_one(self, message: Message) -> None:
+        raise NotImplementedError
+
+    def edges(self, min_weight: int = 1) -> dict[tuple[str, str], int]:
+        """Directed edges ``(user_1, user_2) -> weight`` with weight >= ``min_weight``."""
+        return {pair: w for pair, w in self._weights.items() if w >= min_weight}
+
+    def evidence_for(self, user_1: str, user_2: str) -> list[Evidence]:
+        return list(self._evidence.get((user_1, user_2), ()))
+
+    def last_match(self, user_1: str, user_2: str) -> float | None:
+        return self._last.get((user_1, user_2))
+
+    @property
+    def held(self) -> int:
+        """How many messages the window holds now (the memory that does not grow)."""
+        raise NotImplementedError
+
+    def forget_before(self, ts: float) -> None:
+        """Drop edges whose last match is older than ``ts`` (bounds a long-running monitor)."""
+        old = [pair for pair, last in self._last.items() if last < ts]
+        for pair in old:
+            self._weights.pop(pair, None)
+            self._evidence.pop(pair, None)
+            self._last.pop(pair, None)
+
+    def _credit(self, live: _Live, partner: _Live, shared: str) -> None:
+        if live.partners is None:
+            live.partners = {partner.user}
+        elif partner.user in live.partners:
+            return
+        else:
+            live.partners.add(partner.user)
+        pair = (live.user, partner.user)
+        self._weights[pair] = self._weights.get(pair, 0) + 1
+        if self.evidence:
+            self._last[pair] = max(live.ts, partner.ts)
+            found = self._evidence.setdefault(pair, [])
+            if len(found) < self.max_evidence:
+                found.append(
+                    Evidence(
+                        network=self.network,
+                        shared=shared[:300],
+                        user_1=live.user,
+                        user_2=partner.user,
+                        message_1=live.message_id,
+                        message_2=partner.message_id,
+                        seconds_apart=abs(live.ts - partner.ts),
+                    )
+                )
+
+    def _match(self, old: _Live, new: _Live, shared: str) -> None:
+        if old.user == new.user or abs(old.ts - new.ts) > self.window:
+            return
+        self._credit(old, new, shared)
+        self._credit(new, old, shared)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(window={self.window!r})"
+
+
+class KeyedNetwork(CoNetwork):
+    """Networks whose match is an equal key: repost target, normalised text, link, reply target."""
+
+    def keys(self, message: Message) -> Iterable[str]:
+        raise NotImplementedError
+
+    def __init__(self, window: float = 60.0, evidence: bool = True, max_evidence: int = 3) -> None:
+        super().__init__(window, evidence, max_evidence)
+        self._index: dict[str, deque[_Live]] = {}
+        # Every (timestamp, key, live) in time order, for eviction.
+        self._queue: deque[tuple[float, str, _Live]] = deque()
+
+    @property
+    def held(self) -> int:
+        return len(self._queue)
+
+    def _evict(self) -> None:
+        horizon = self._clock - self.window
+        queue, index = self._queue, self._index
+        while queue and queue[0][0] < horizon:
+            _, key, _live = queue.popleft()
+            bucket = index[key]
+            bucket.popleft()
+            if not bucket:
+                del index[key]
+
+    def learn_one(self, message: Message) -> None:
+        keys = set(self.keys(message))
+        if not keys:
+            return
+        self.learned += 1
+        ts = float(message.timestamp)
+        late = ts < self._clock
+        if not late:
+            self._clock = ts
+            self._evict()
+        live = _Live(message.message_id, message.user_id, ts, "")
+        for key in keys:
+            bucket = self._index.get(key)
+            if bucket is None:
+                bucket = self._index[key] = deque()
+            else:
+                for old in bucket:
+                    self._match(old, live, key)
+            if late:
+                # Out of order: keep both the bucket and the queue sorted by time.
+                pos = bisect.bisect_right([b.ts for b in bucket], ts)
+                bucket.insert(pos, live)
+                qpos = bisect.bisect_right([q[0] for q in self._queue], ts)
+                self._queue.insert(qpos, (ts, key, live))
+            else:
+                bucket.append(live)
+                self._queue.append((ts, key, live))
+
+
+class CoRetweet(KeyedNetwork):
+    """Accounts reposting the same message."""
+
+    network = "co_retweet"
+
+    def keys(self, message: Message) -> Iterable[str]:
+        return (message.repost_id,) if message.repost_id else ()
+
+
+class CoTweet(KeyedNetwork):
+    """Accounts posting the same text (after :func:`normalise_text`); reposts are left out.
+
+    ``min_chars`` ignores short texts (0, the toolkit's behaviour, matches even empty ones); the
+    desk uses it so that a dozen people writing "thanks!" are not a campaign.
+    """
+
+    network = "co_tweet"
+
+    def __init__(
+        self,
+        window: float = 60.0,
+        evidence: bool = True,
+        max_evidence: int = 3,
+        min_chars: int = 0,
+    ) -> None:
+        super().__init__(window, evidence, max_evidence)
+        self.min_chars = min_chars
+
+    def keys(self, message: Message) -> Iterable[str]:
+        if message.repost_id:
+            return ()
+        text = normalise_text(message.text)
+        return (text,) if len(text) >= self.min_chars else ()
+
+
+class CoLink(KeyedNetwork):
+    """Accounts sharing the same link; links inside reposts are left out."""
+
+    network = "co_link"
+
+    def keys(self, message: Message) -> Iterable[str]:
+        return () if message.repost_id else [u for u in message.urls if u]
+
+
+class CoReply(KeyedNetwork):
+    """Accounts replying to the same message; reposts are left out."""
+
+    network = "co_reply"
+
+    def keys(self, message: Message) -> Iterable[str]:
+        return (message.reply_id,) if message.reply_id and not message.repost_id else ()
+
+
+class CoSimilar(CoNetwork):
+    """Accounts posting texts whose token sets have Jaccard similarity >= ``similarity``.
+
+    Texts with fewer than ``min_tokens`` tokens match nothing (the toolkit's
+    ``--min_document_size_similarity``, 1 by default). Two sets of sizes ``a <= b`` can only reach
+    the threshold when ``a / b >= similarity``, so the window is kept in buckets by size and only
+    the reachable buckets are compared.
+    """
+
+    network = "co_similar"
+
+    def __init__(
+        self,
+        window: float = 60.0,
+        similarity: float = 0.8,
+        min_tokens: int = 1,
+        evidence: bool = True,
+        max_evidence: int = 3,
+    ) -> None:
+        super().__init__(window, evidence, max_evidence)
+        if not 0.0 < similarity <= 1.0:
+            raise ValueError("similarity must be in (0, 1]")
+        self.similarity = similarity
+        self.min_tokens = min_tokens
+        # size -> deque of (timestamp, live, tokens)
+        self._buckets: dict[int, deque[tuple[float, _Live, frozenset[str]]]] = {}
+        self._held = 0
+
+    @property
+    def held(self) -> int:
+        return self._held
+
+    def learn_one(self, message: Message) -> None:
+        if message.repost_id:
+            return
+        self.learn_tokens(message, token_set(message.text))
+
+    def learn_tokens(self, message: Message, tokens: frozenset[str]) -> None:
+        """Like :meth:`learn_one` with the token set already computed (batch callers)."""
+        n = len(tokens)
+        if n < self.min_tokens or n == 0:
+            return
+        self.learned += 1
+        ts = float(message.timestamp)
+        late = ts < self._clock
+        if not late:
+            self._clock = ts
+        horizon = self._clock - self.window
+        threshold = self.similarity
+        live = _Live(message.message_id, message.user_id, ts, message.text)
+        lo = max(self.min_tokens, int(n * threshold))
+        hi = int(n / threshold) + 1
+        buckets = self._buckets
+        for size in [s for s in buckets if lo <= s <= hi]:
+            bucket = buckets[size]
+            while bucket and bucket[0][0] < horizon:
+                bucket.popleft()
+                self._held -= 1
+            if not bucket:
+                del buckets[size]
+                continue
+            # Integer form of inter / (n + size - inter) >= threshold, then the exact float test
+            # the toolkit uses, so borderline pairs agree with it.
+            for old_ts, old, old_tokens in bucket:
+                if old.user == live.user:
+                    continue
+                inter = len(tokens & old_tokens)
+                if inter and inter / (n + size - inter) >= threshold:
+                    if abs(old_ts - ts) <= self.window:
+                        shared = old.shown if old.shown else live.shown
+                        self._match(old, live, shared)
+        own = buckets.get(n)
+        if own is None:
+            own = buckets[n] = deque()
+        entry = (ts, live, tokens)
+        if late:
+            pos = bisect.bisect_right([b[0] for b in own], ts)
+            own.insert(pos, entry)
+        else:
+            own.append(entry)
+        self._held += 1
+        if self.learned % 4096 == 0:
+            self._evict_all(horizon)
+
+    def _evict_all(self, horizon: float) -> None:
+        """Sweep buckets that no new message visited, so memory stays bounded."""
+        for size in list(self._buckets):
+            bucket = self._buckets[size]
+            while bucket and bucket[0][0] < horizon:
+                bucket.popleft()
+                self._held -= 1
+            if not bucket:
+                del self._buckets[size]
+
+
+def make_network(
+    name: str, window: float, similarity: float = 0.8, evidence: bool = True, **options: Any
+) -> CoNetwork:
+    """A network component by its toolkit name (``co_similar_tweet`` is accepted too)."""
+    if name in ("co_similar", "co_similar_tweet"):
+        return CoSimilar(window, similarity=similarity, evidence=evidence, **options)
+    classes: dict[str, type[KeyedNetwork]] = {
+        "co_retweet": CoRetweet,
+        "co_tweet": CoTweet,
+        "co_link": CoLink,
+        "co_reply": CoReply,
+    }
+    if name not in classes:
+        raise ValueError(f"unknown network {name!r}; choose one of {', '.join(NETWORKS)}")
+    return classes[name](window, evidence=evidence, **options)
+
+
+def compute_edges(
+    messages: Iterable[Message],
+    network: str,
+    window: float,
+    min_weight: int = 1,
+    similarity: float = 0.8,
+) -> dict[tuple[str, str], int]:
+    """Batch form: feed time-sorted ``messages`` to a network and return its edges.
+
+    >>> ms = [Message("1", "a", 0, repost_id="x"), Message("2", "b", 30, repost_id="x")]
+    >>> compute_edges(ms, "co_retweet", window=60)
+    {('a', 'b'): 1, ('b', 'a'): 1}
+    """
+    component = make_network(network, window, similarity=similarity, evidence=False)
+    for message in messages:
+        component.learn_one(message)
+    return component.edges(min_weight)
+
+
+# -- co-timing of brand-new authors ------------------------------------------------------------
+
+
+@dataclass
+class Burst:
+    users: list[str]
+    messages: list[str]
+    start: float
+    end: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "users": self.users,
+            "messages": self.messages,
+            "start": self.start,
+            "end": self.end,
+            "seconds": self.end - self.start,
+        }
+
+
+class CoTiming:
+    """Bursts of first-time authors: ``min_authors`` or more new accounts within ``window``.
+
+    Accounts in one burst are linked pairwise (weight 1 per shared burst); overlapping bursts merge.
+    """
+
+    network = "co_timing"
+
+    def __init__(self, window: float = 300.0, min_authors: int = 3, max_bursts: int = 50) -> None:
+        self.window = window
+        self.min_authors = min_authors
+        self.max_bursts = max_bursts
+        self._recent: deque[tuple[float, str, str]] = deque()
+        self.bursts: list[Burst] = []
+        self._clock = float("-inf")
+
+    @property
+    def held(self) -> int:
+        return len(self._recent)
+
+    def learn_one(self, message: Message) -> None:
+        if not message.first_time:
+            return
+        ts = float(message.timestamp)
+        self._clock = max(self._clock, ts)
+        while self._recent and self._recent[0][0] < self._clock - self.window:
+            self._recent.popleft()
+        self._recent.append((ts, message.user_id, message.message_id))
+        users = {u for _, u, _ in self._recent}
+        if len(users) < self.min_authors:
+            return
+        start = min(t for t, _, _ in self._recent)
+        last = self.bursts[-1] if self.bursts else None
+        if last is not None and start <= last.end + self.window:
+            for _, user, mid in self._recent:
+                if user not in last.users:
+                    last.users.append(user)
+                if mid not in last.messages:
+                    last.messages.append(mid)
+            last.start = min(last.start, start)
+            last.end = max(last.end, ts)
+        else:
+            self.bursts.append(
+                Burst(
+                    users=sorted(users),
+                    messages=[m for _, _, m in self._recent],
+                    start=start,
+                    end=ts,
+                )
+            )
+            del self.bursts[: -self.max_bursts]
+
+    def edges(self, min_weight: int = 1) -> dict[tuple[str, str], int]:
+        weights: dict[tuple[str, str], int] = {}
+        for burst in self.bursts:
+            for a in burst.users:
+                for b in burst.users:
+                    if a != b:
+                        weights[(a, b)] = weights.get((a, b), 0) + 1
+        return {p: w for p, w in weights.items() if w >= min_weight}
+
+    def forget_before(self, ts: float) -> None:
+        self.bursts = [b for b in self.bursts if b.end >= ts]
+
+
+# -- clusters ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Cluster:
+    """A group of accounts linked by one or more networks, with why."""
+
+    accounts: list[str]
+    networks: dict[str, int]
+    weight: int
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    first: float | None = None
+    last: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "accounts": self.accounts,
+            "networks": self.networks,
+            "weight": self.weight,
+            "evidence": self.evidence,
+            "first": self.first,
+            "last": self.last,
+        }
+
+
+def clusters(
+    components: Sequence[CoNetwork | CoTiming],
+    min_weight: int = 1,
+    min_size: int = 2,
+    max_evidence: int = 8,
+) -> list[Cluster]:
+    """Connected components of the undirected graph joining the components' edges.
+
+    >>> net = CoTweet(window=60)
+    >>> for i, (u, t) in enumerate([("a", 0), ("b", 5), ("c", 9), ("d", 500)]):
+    ...     net.learn_one(Message(str(i), u, t, text="Same words here"))
+    >>> [c.accounts for c in clusters([net])]
+    [['a', 'b', 'c']]
+    """
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        root = x
+        while parent.setdefault(root, root) != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    pair_info: list[tuple[str, str, str, int, CoNetwork | CoTiming]] = []
+    for component in components:
+        for (a, b), w in component.edges(min_weight).items():
+            pair_info.append((a, b, component.network, w, component))
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[ra] = rb
+    groups: dict[str, Cluster] = {}
+    for a, b, network, w, component in pair_info:
+        root = find(a)
+        cluster = groups.get(root)
+        if cluster is None:
+            cluster = groups[root] = Cluster(accounts=[], networks={}, weight=0)
+        cluster.networks[network] = cluster.networks.get(network, 0) + 1
+        cluster.weight += w
+        if isinstance(component, CoNetwork):
+            for ev in component.evidence_for(a, b):
+                if a < b and len(cluster.evidence) < max_evidence:
+                    cluster.evidence.append(ev.as_dict())
+                when = component.last_match(a, b)
+                if when is not None:
+                    cluster.last = when if cluster.last is None else max(cluster.last, when)
+                    cluster.first = when if cluster.first is None else min(cluster.first, when)
+    for burst_owner in components:
+        if isinstance(burst_owner, CoTiming):
+            for burst in burst_owner.bursts:
+                if len(burst.users) < 2:
+                    continue
+                cluster = groups.get(find(burst.users[0]))
+                if cluster is not None and len(cluster.evidence) < max_evidence:
+                    cluster.evidence.append({"network": "co_timing", **burst.as_dict()})
+                if cluster is not None:
+                    cluster.first = (
+                        burst.start if cluster.first is None else min(cluster.first, burst.start)
+                    )
+                    cluster.last = (
+                        burst.end if cluster.last is None else max(cluster.last, burst.end)
+                    )
+    for account in parent:
+        cluster = groups.get(find(account))
+        if cluster is not None:
+            cluster.accounts.append(account)
+    out = [c for c in groups.values() if len(c.accounts) >= min_size]
+    for c in out:
+        c.accounts.sort()
+    out.sort(key=lambda c: (-len(c.accounts), -c.weight, c.accounts))
+    return out
+
+
+# -- reading the toolkit's CSV -----------------------------------------------------------------
+
+TOOLKIT_COLUMNS = (
+    "message_id",
+    "user_id",
+    "username",
+    "repost_id",
+    "reply_id",
+    "message",
+    "timestamp",
+    "urls",
+)
+
+
+class CoordinationInputError(ValueError):
+    """A malformed row or header in a toolkit CSV, with the line it is on."""
+
+
+def read_toolkit_csv(lines: Iterable[str], source: str = "<input>") -> Iterator[Message]:
+    """Messages from the toolkit's CSV (header required), in file order.
+
+    Repeated message ids keep their first row, as the toolkit does. Bad rows raise
+    :class:`CoordinationInputError` naming ``source:line``.
+    """
+    import csv
+
+    reader = csv.reader(lines)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise CoordinationInputError(f"{source}: empty file, expected a header row") from None
+    except csv.Error as exc:
+        raise CoordinationInputError(f"{source}:1: {exc}") from None
+    names = [h.strip().lstrip("\ufeff") for h in header]
+    missing = [c for c in TOOLKIT_COLUMNS if c not in names]
+    if missing:
+        raise CoordinationInputError(
+            f"{source}:1: missing column(s) {', '.join(missing)}; "
+            f"expected {','.join(TOOLKIT_COLUMNS)}"
+        )
+    at = {c: names.index(c) for c in TOOLKIT_COLUMNS}
+    width = len(names)
+    seen: set[str] = set()
+    try:
+        for row in reader:
+            line = reader.line_num
+            if not row:
+                continue
+            if len(row) != width:
+                raise CoordinationInputError(
+                    f"{source}:{line}: expected {width} fields, got {len(row)}"
+                )
+            message_id = row[at["message_id"]]
+            user_id = row[at["user_id"]]
+            if not message_id:
+                raise CoordinationInputError(f"{source}:{line}: empty message_id")
+            if not user_id:
+                raise CoordinationInputError(f"{source}:{line}: empty user_id")
+            raw_ts = row[at["timestamp"]]
+            try:
+                ts = float(raw_ts)
+            except ValueError:
+                raise CoordinationInputError(
+                    f"{source}:{line}: timestamp {raw_ts[:40]!r} is not a number of seconds"
+                ) from None
+            if ts != ts or ts in (float("inf"), float("-inf")):
+                raise CoordinationInputError(f"{source}:{line}: timestamp must be finite")
+            if message_id in seen:
+                continue
+            seen.add(message_id)
+            yield Message(
+                message_id=message_id,
+                user_id=user_id,
+                username=row[at["username"]],
+                repost_id=row[at["repost_id"]] or None,
+                reply_id=row[at["reply_id"]] or None,
+                text=row[at["message"]],
+                timestamp=ts,
+                urls=tuple(dict.fromkeys(u for u in row[at["urls"]].split() if u)),
+            )
+    except csv.Error as exc:
+        raise CoordinationInputError(f"{source}:{reader.line_num}: {exc}") from None
+
+
+def time_sorted(messages: Iterable[Message]) -> list[Message]:
+    """The messages in time order (stable: file order breaks ties)."""
+    out = list(messages)
+    if any(out[i].timestamp > out[i + 1].timestamp for i in range(len(out) - 1)):
+        out.sort(key=lambda m: m.timestamp)
+    return out
+
+
+# -- the desk's monitor ------------------------------------------------------------------------
+
+_URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"']+")
+
+
+def extract_urls(text: str) -> tuple[str, ...]:
+    """Links in a comment, normalised (scheme, ``www.`` and trailing punctuation dropped).
+
+    >>> extract_urls("see https://www.Example.com/x?y=1, and www.foo.org.")
+    ('example.com/x?y=1', 'foo.org')
+    """
+    out: list[str] = []
+    for match in _URL.findall(text):
+        url = match.rstrip(".,;:!?)]}")
+        url = re.sub(r"(?i)^https?://", "", url)
+        url = re.sub(r"(?i)^www\.", "", url)
+        host, sep, rest = url.partition("/")
+        url = host.lower() + sep + rest
+        if url and url not in out:
+            out.append(url)
+    return tuple(out)
+
+
+@dataclass
+class PageState:
+    """The streaming components of one page."""
+
+    co_tweet: CoTweet
+    co_similar: CoSimilar
+    co_link: CoLink
+    co_reply: CoReply
+    co_timing: CoTiming
+    last_ts: float = float("-inf")
+    texts: dict[str, str] = field(default_factory=dict)
+
+    def components(self) -> list[CoNetwork | CoTiming]:
+        return [self.co_tweet, self.co_similar, self.co_link, self.co_reply, self.co_timing]
+
+
+class CoordinationMonitor:
+    """Ingest listener: coordination networks over each page's comments.
+
+    Windows are wider than the toolkit's default minute because comment campaigns on a page
+    unfold over minutes; texts shorter than ``min_tokens`` tokens are ignored by the text
+    networks (identical "thanks!" is not a campaign). Edges older than ``horizon`` seconds are
+    forgotten. ``score(page_id)`` in [0, 1] summarises the recent clusters for the flame
+    detector; ``clusters(page_id)`` gives them with their evidence.
+    """
+
+    def __init__(
+        self,
+        desk: Desk,
+        *,
+        window: float = 900.0,
+        similarity: float = 0.6,
+        min_tokens: int = 4,
+        new_author_window: float = 600.0,
+        min_new_authors: int = 4,
+        horizon: float = 7 * 24 * 3600.0,
+        recent: float = 24 * 3600.0,
+    ) -> None:
+        self.desk = desk
+        self.window = window
+        self.similarity = similarity
+        self.min_tokens = min_tokens
+        self.new_author_window = new_author_window
+        self.min_new_authors = min_new_authors
+        self.horizon = horizon
+        self.recent = recent
+        self.pages: dict[int, PageState] = {}
+        self._restore()
+
+    def _new_page(self) -> PageState:
+        return PageState(
+            co_tweet=CoTweet(self.window, min_chars=12),
+            co_similar=CoSimilar(
+                self.window, similarity=self.similarity, min_tokens=self.min_tokens
+            ),
+            co_link=CoLink(self.window),
+            co_reply=CoReply(self.window),
+            co_timing=CoTiming(self.new_author_window, self.min_new_authors),
+        )
+
+    # -- state ---------------------------------------------------------------------------
+
+    def _restore(self) -> None:
+        from crisisdesk.models import SignalState
+
+        with self.desk.session() as s:
+            row = s.get(SignalState, STATE_NAME)
+        if row is None:
+            return
+        if row.version != STATE_VERSION:
+            log.warning(
+                "coordination state version %s ignored (want %s)", row.version, STATE_VERSION
+            )
+            return
+        try:
+            # The state is written only by this class into the desk's own database.
+            self.pages = pickle.loads(row.state)  # noqa: S301
+        except Exception:
+            log.exception("coordination state could not be read; starting fresh")
+            self.pages = {}
+
+    def save(self) -> None:
+        from crisisdesk.models import SignalState, utcnow
+
+        blob = pickle.dumps(self.pages, protocol=pickle.HIGHEST_PROTOCOL)
+        with self.desk.session() as s, s.begin():
+            row = s.get(SignalState, STATE_NAME)
+            if row is None:
+                s.add(
+                    SignalState(
+                        name=STATE_NAME, version=STATE_VERSION, state=blob, updated_at=utcnow()
+                    )
+                )
+            else:
+                row.version = STATE_VERSION
+                row.state = blob
+                row.updated_at = utcnow()
+
+    # -- learning ------------------------------------------------------------------------
+
+    def on_ingested(self, items: Sequence[Ingested]) -> None:
+        fresh = [i for i in items if i.is_new and i.author_id is not None]
+        if not fresh:
+            return
+        fresh.sort(key=lambda i: i.record.created_at)
+        for item in fresh:
+            self.learn_one(item.page_id, _message_from(item))
+        self.save()
+
+    def learn_one(self, page_id: int, message: Message) -> None:
+        state = self.pages.get(page_id)
+        if state is None:
+            state = self.pages[page_id] = self._new_page()
+        for component in state.components():
+            component.learn_one(message)
+        state.texts[message.message_id] = message.text[:300]
+        if message.timestamp > state.last_ts:
+            state.last_ts = message.timestamp
+            cutoff = state.last_ts - self.horizon
+            for component in state.components():
+                component.forget_before(cutoff)
+            if len(state.texts) > 5000:
+                keep = list(state.texts.items())[-2000:]
+                state.texts = dict(keep)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def clusters(self, page_id: int, since: float | None = None) -> list[Cluster]:
+        state = self.pages.get(page_id)
+        if state is None:
+            return []
+        found = clusters(state.components())
+        if since is not None:
+            found = [c for c in found if c.last is None or c.last >= since]
+        for cluster in found:
+            for ev in cluster.evidence:
+                for key in ("message_1", "message_2"):
+                    mid = ev.get(key)
+                    if isinstance(mid, str) and mid in state.texts:
+                        ev[key + "_text"] = state.texts[mid]
+        return found
+
+    def score(self, page_id: int) -> float:
+        """How strongly coordinated the page's recent comments look, in [0, 1].
+
+        Each recent cluster contributes by its size (two accounts are weak, five or more strong)
+        and by how many networks agree; contributions combine like independent alarms.
+        """
+        state = self.pages.get(page_id)
+        if state is None:
+            return 0.0
+        since = state.last_ts - self.recent
+        quiet = 1.0
+        for cluster in self.clusters(page_id, since=since):
+            size = min(1.0, (len(cluster.accounts) - 1) / 4)
+            agreement = min(1.0, 0.6 + 0.2 * (len(cluster.networks) - 1))
+            quiet *= 1.0 - size * agreement
+        return round(1.0 - quiet, 4)
+
+    def accounts(self, page_id: int) -> dict[str, Cluster]:
+        """Author platform id -> the cluster it belongs to, for the author card."""
+        return {a: c for c in self.clusters(page_id) for a in c.accounts}
+
+
+def _message_from(item: Ingested) -> Message:
+    record = item.record
+    created: datetime = record.created_at
+    return Message(
+        message_id=record.platform_id,
+        user_id=record.author_id or f"author:{item.author_id}",
+        username=record.author_name or "",
+        timestamp=created.timestamp(),
+        text=record.text,
+        reply_id=record.parent_id,
+        urls=extract_urls(record.text),
+        first_time=item.first_time_author,
+    )
+
+
+def evidence_text(evidence: dict[str, Any], describe: Callable[[str], str] | None = None) -> str:
+    """One line for a person: which network, what was shared, how close in time."""
+    network = str(evidence.get("network", ""))
+    if network == "co_timing":
+        return (
+            f"{len(evidence.get('users', []))} first-time authors within "
+            f"{float(evidence.get('seconds', 0)):.0f} s"
+        )
+    shared = str(evidence.get("shared", ""))
+    seconds = float(evidence.get("seconds_apart", 0))
+    return f"{network}: {shared[:120]!r} {seconds:.0f} s apart"

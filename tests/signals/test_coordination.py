@@ -1,0 +1,357 @@
+"""Coordination networks: exact weights on hand-written toolkit CSVs, streaming, CLI, monitor."""
+
+from __future__ import annotations
+
+import io
+import pickle
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from crisisdesk.cli import app
+from crisisdesk.desk import Desk
+from crisisdesk.ingest.record import CommentRecord
+from crisisdesk.signals.coordination import (
+    CoLink,
+    CoordinationInputError,
+    CoordinationMonitor,
+    CoSimilar,
+    CoTiming,
+    CoTweet,
+    Message,
+    clusters,
+    compute_edges,
+    normalise_text,
+    read_toolkit_csv,
+    time_sorted,
+    token_set,
+)
+
+HEADER = "message_id,user_id,username,repost_id,reply_id,message,timestamp,urls\n"
+runner = CliRunner()
+
+
+def edges_of(csv_text: str, network: str, window: float, min_weight: int = 1, **kw: float) -> dict:
+    messages = time_sorted(read_toolkit_csv(io.StringIO(HEADER + csv_text)))
+    return compute_edges(messages, network, window, min_weight, **kw)  # type: ignore[arg-type]
+
+
+# -- exact weights per network -------------------------------------------------------------------
+
+
+def test_co_retweet_window_boundary_is_inclusive() -> None:
+    rows = "1,a,A,X,,,0,\n2,b,B,X,,,60,\n3,c,C,X,,,121,\n4,d,D,Y,,,1,\n"
+    assert edges_of(rows, "co_retweet", 60) == {
+        ("a", "b"): 1,
+        ("b", "a"): 1,
+        # b at 60 and c at 121 are 61 s apart: outside the window
+    }
+    assert edges_of(rows, "co_retweet", 61) == {
+        ("a", "b"): 1, ("b", "a"): 1, ("b", "c"): 1, ("c", "b"): 1,
+    }  # fmt: skip
+
+
+def test_weight_counts_distinct_messages_of_user_1() -> None:
+    # a reposts X twice, b once between them; c twice right after b.
+    rows = "1,a,,X,,,0,\n2,b,,X,,,5,\n3,a,,X,,,10,\n4,c,,X,,,11,\n5,c,,X,,,12,\n"
+    got = edges_of(rows, "co_retweet", 60)
+    assert got[("a", "b")] == 2  # both of a's messages have a match by b
+    assert got[("b", "a")] == 1  # b's one message, however many matches
+    assert got[("c", "a")] == 2 and got[("a", "c")] == 2
+    assert ("a", "a") not in got  # no loops
+    assert edges_of(rows, "co_retweet", 60, min_weight=2) == {
+        ("a", "b"): 2, ("a", "c"): 2, ("c", "a"): 2, ("c", "b"): 2,
+    }  # fmt: skip
+
+
+def test_co_tweet_normalises_case_mentions_and_spaces_and_skips_reposts() -> None:
+    rows = (
+        "1,a,,,,Hello   @brand World,0,\n"
+        "2,b,,,,hello world @other,30,\n"
+        "3,c,,R,,hello world,31,\n"  # a repost: not a co-tweet
+        "4,d,,,,hello worlds,32,\n"
+    )
+    assert edges_of(rows, "co_tweet", 60) == {("a", "b"): 1, ("b", "a"): 1}
+    assert normalise_text("  A\tB  @x ") == "a b"
+
+
+def test_co_similar_uses_jaccard_on_token_sets() -> None:
+    base = "the delivery was late again and nobody answered"
+    near = "the delivery was late again and nobody answered us"  # 8/9 = 0.889
+    far = "the delivery was fine"
+    rows = f"1,a,,,,{base},0,\n2,b,,,,{near},10,\n3,c,,,,{far},20,\n"
+    assert edges_of(rows, "co_similar", 60, similarity=0.8) == {("a", "b"): 1, ("b", "a"): 1}
+    assert edges_of(rows, "co_similar", 60, similarity=0.9) == {}
+    assert edges_of(rows, "co_similar", 5, similarity=0.8) == {}
+
+
+def test_token_set_follows_word_boundaries() -> None:
+    assert token_set("'Orange' can't, U.S.A. 3.14 @x #Tag") == {
+        "orange", "can't", ",", "u.s.a", ".", "3.14", "#", "tag",
+    }  # fmt: skip
+    assert token_set("@only") == frozenset()
+
+
+def test_co_link_counts_a_message_once_even_with_two_shared_links() -> None:
+    rows = (
+        "1,a,,,,x,0,http://e.com/1 http://e.com/2\n"
+        "2,b,,,,y,10,http://e.com/1 http://e.com/2\n"
+        "3,c,,R,,z,11,http://e.com/1\n"  # links in reposts are ignored
+        "4,d,,,,w,200,http://e.com/1\n"
+    )
+    assert edges_of(rows, "co_link", 60) == {("a", "b"): 1, ("b", "a"): 1}
+
+
+def test_co_reply() -> None:
+    rows = "1,a,,,P,x,0,\n2,b,,,P,y,60,\n3,c,,,Q,z,1,\n4,d,,R,P,z,2,\n"
+    assert edges_of(rows, "co_reply", 60) == {("a", "b"): 1, ("b", "a"): 1}
+
+
+def _brute(messages: list[Message], network: str, window: float) -> dict[tuple[str, str], int]:
+    """The definition, written as the toolkit's self-join: O(n^2), for checking."""
+
+    def match(m1: Message, m2: Message) -> bool:
+        if network == "co_retweet":
+            return bool(m1.repost_id) and m1.repost_id == m2.repost_id
+        if m1.repost_id or m2.repost_id:
+            return False
+        if network == "co_tweet":
+            return normalise_text(m1.text) == normalise_text(m2.text)
+        if network == "co_link":
+            return bool(set(m1.urls) & set(m2.urls))
+        if network == "co_reply":
+            return bool(m1.reply_id) and m1.reply_id == m2.reply_id
+        t1, t2 = token_set(m1.text), token_set(m2.text)
+        return bool(t1 and t2) and len(t1 & t2) / len(t1 | t2) >= 0.5
+
+    seen: dict[tuple[str, str], set[str]] = {}
+    for m1 in messages:
+        for m2 in messages:
+            if m1.user_id != m2.user_id and abs(m1.timestamp - m2.timestamp) <= window:
+                if match(m1, m2):
+                    seen.setdefault((m1.user_id, m2.user_id), set()).add(m1.message_id)
+    return {pair: len(ids) for pair, ids in seen.items()}
+
+
+@pytest.mark.parametrize("network", ["co_retweet", "co_tweet", "co_similar", "co_link", "co_reply"])
+def test_streaming_equals_batch_definition(network: str) -> None:
+    rng = random.Random(7)
+    words = ["late", "order", "refund", "never", "again", "scam", "the", "shop"]
+    messages = []
+    for i in range(300):
+        messages.append(
+            Message(
+                message_id=str(i),
+                user_id=f"u{rng.randrange(12)}",
+                timestamp=float(rng.randrange(0, 2000)),
+                text=" ".join(rng.sample(words, rng.randrange(1, 5))),
+                repost_id=rng.choice([None, None, "r1", "r2"]),
+                reply_id=rng.choice([None, "p1", "p2", "p3"]),
+                urls=tuple(rng.sample(["u.com/1", "u.com/2", "u.com/3"], rng.randrange(0, 3))),
+            )
+        )
+    ordered = time_sorted(messages)
+    got = compute_edges(ordered, network, 45, similarity=0.5)
+    assert got == _brute(messages, network, 45)
+    assert got  # the data does produce edges
+
+
+def test_late_message_within_the_window_still_matches() -> None:
+    net = CoTweet(window=60)
+    net.learn_one(Message("1", "a", 100, text="same text here"))
+    net.learn_one(Message("2", "b", 130, text="other words"))
+    net.learn_one(Message("3", "c", 90, text="same text here"))  # arrives late
+    assert net.edges() == {("a", "c"): 1, ("c", "a"): 1}
+
+
+def test_eviction_keeps_memory_bounded() -> None:
+    keyed = CoLink(window=10, evidence=False)
+    similar = CoSimilar(window=10, similarity=0.8, evidence=False)
+    most_keyed = most_similar = 0
+    for i in range(20_000):
+        m = Message(str(i), f"u{i % 50}", float(i), text=f"w{i % 7} x y z", urls=(f"l{i % 3}",))
+        keyed.learn_one(m)
+        similar.learn_one(m)
+        most_keyed = max(most_keyed, keyed.held)
+        most_similar = max(most_similar, similar.held)
+    assert most_keyed <= 12 and most_similar <= 12 + 4096 // 1000 + 12
+
+
+# -- clusters and evidence -----------------------------------------------------------------------
+
+
+def test_clusters_join_networks_and_keep_evidence() -> None:
+    tweet = CoTweet(window=60)
+    link = CoLink(window=60)
+    timing = CoTiming(window=120, min_authors=3)
+    for m in [
+        Message(
+            "1", "a", 0, text="Boycott this shop now", urls=("bad.example/x",), first_time=True
+        ),
+        Message("2", "b", 8, text="boycott this shop NOW", first_time=True),
+        Message("3", "c", 20, text="unrelated", urls=("bad.example/x",), first_time=True),
+        Message("4", "z", 5000, text="nice", first_time=True),
+    ]:
+        for comp in (tweet, link, timing):
+            comp.learn_one(m)
+    found = clusters([tweet, link, timing])
+    assert [c.accounts for c in found] == [["a", "b", "c"]]
+    cluster = found[0]
+    assert cluster.networks == {"co_tweet": 2, "co_link": 2, "co_timing": 6}
+    kinds = {e["network"] for e in cluster.evidence}
+    assert kinds == {"co_tweet", "co_link", "co_timing"}
+    text_ev = next(e for e in cluster.evidence if e["network"] == "co_tweet")
+    assert text_ev["shared"] == "boycott this shop now" and text_ev["seconds_apart"] == 8
+    assert timing.bursts[0].users == ["a", "b", "c"]
+
+
+def test_components_pickle_and_keep_their_parameters() -> None:
+    net = CoSimilar(window=30, similarity=0.7, min_tokens=2)
+    net.learn_one(Message("1", "a", 0, text="one two three"))
+    clone = pickle.loads(pickle.dumps(net))
+    assert (clone.window, clone.similarity, clone.min_tokens) == (30, 0.7, 2)
+    clone.learn_one(Message("2", "b", 1, text="one two three four"))
+    assert clone.edges() == {("a", "b"): 1, ("b", "a"): 1} and net.edges() == {}
+
+
+# -- the CLI ----------------------------------------------------------------------------------
+
+
+def test_cli_prints_edges(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    # Out of time order on purpose: the command sorts.
+    path.write_text(HEADER + '2,b,B,X,,,30,\n1,a,A,X,,,0,\n3,c,"C, Inc",X,,,200,\n', "utf-8")
+    result = runner.invoke(
+        app, ["coordination", str(path), "--network", "co_retweet", "--window", "60",
+              "--min-weight", "1"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["user_1,user_2,weight", "a,b,1", "b,a,1"]
+
+
+def test_cli_co_similar_threshold(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text(
+        HEADER + "1,a,,,,one two three four,0,\n2,b,,,,one two three five,1,\n", "utf-8"
+    )
+    args = ["coordination", str(path), "--network", "co_similar", "--window", "10"]
+    # 3 shared tokens of 5: Jaccard 0.6 exactly, kept at 0.6 and dropped just above
+    assert runner.invoke(app, [*args, "--similarity", "0.61"]).stdout.count("\n") == 1
+    assert "a,b,1" in runner.invoke(app, [*args, "--similarity", "0.6"]).stdout
+    assert (
+        "a,b,1"
+        not in runner.invoke(app, [*args, "--min-weight", "2", "--similarity", "0.6"]).stdout
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "empty file"),
+        ("id,user\n1,a\n", "missing column(s) message_id"),
+        (HEADER + "1,a,,,,x,0\n", ":2: expected 8 fields, got 7"),
+        (HEADER + "1,a,,,,x,0,\n2,b,,,,y,soon,\n", ":3: timestamp 'soon' is not a number"),
+        (HEADER + ",a,,,,x,0,\n", ":2: empty message_id"),
+        (HEADER + "1,,,,,x,0,\n", ":2: empty user_id"),
+    ],
+)
+def test_cli_rejects_malformed_input(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(content, "utf-8")
+    result = runner.invoke(app, ["coordination", str(path), "--network", "co_tweet"])
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_cli_rejects_bad_options(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text(HEADER, "utf-8")
+    result = runner.invoke(app, ["coordination", str(path), "--network", "co_post"])
+    assert result.exit_code == 2 and "--network must be one of" in result.stderr
+    result = runner.invoke(app, ["coordination", str(tmp_path / "nope.csv")])
+    assert result.exit_code == 2 and "nope.csv" in result.stderr
+    (tmp_path / "latin.csv").write_bytes(HEADER.encode() + b"1,a,,,,caf\xe9,0,\n")
+    result = runner.invoke(app, ["coordination", str(tmp_path / "latin.csv")])
+    assert result.exit_code == 2 and "not UTF-8" in result.stderr
+
+
+def test_reader_keeps_first_of_repeated_ids() -> None:
+    rows = list(read_toolkit_csv(io.StringIO(HEADER + "1,a,,,,x,0,\n1,b,,,,y,5,\n")))
+    assert [(m.message_id, m.user_id) for m in rows] == [("1", "a")]
+    with pytest.raises(CoordinationInputError):
+        list(read_toolkit_csv(io.StringIO(HEADER + '1,a,,,,"unclosed,0,\n'), "f.csv"))
+
+
+# -- the desk's monitor ------------------------------------------------------------------------
+
+T0 = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
+
+
+def campaign(desk: Desk, page: str = "P1") -> None:
+    records = []
+    for i in range(5):
+        records.append(
+            CommentRecord(
+                platform="facebook", platform_id=f"c{i}", created_at=T0 + timedelta(seconds=20 * i),
+                text=f"This shop is a total scam, never buy here {'!' * i} see http://cheap.example/deal",
+                page=page, post_id="post1", author_id=f"fake{i}", author_name=f"user{i}8842",
+            )
+        )  # fmt: skip
+    records.append(
+        CommentRecord(
+            platform="facebook", platform_id="real", created_at=T0 + timedelta(hours=3),
+            text="My order arrived late but the staff were kind", page=page, post_id="post1",
+            author_id="ann", author_name="Ann",
+        )
+    )  # fmt: skip
+    desk.ingest(records)
+
+
+def test_monitor_finds_the_campaign_and_survives_restart(desk: Desk) -> None:
+    monitor = CoordinationMonitor(desk)
+    desk.listeners.append(monitor.on_ingested)
+    campaign(desk)
+    page_id = desk.pages()[0].id
+    found = monitor.clusters(page_id)
+    assert len(found) == 1
+    assert found[0].accounts == [f"fake{i}" for i in range(5)]
+    assert {"co_similar", "co_link", "co_timing"} <= set(found[0].networks)
+    similar = next(e for e in found[0].evidence if e["network"] == "co_similar")
+    assert "scam" in similar["message_1_text"]
+    score = monitor.score(page_id)
+    assert 0.9 <= score <= 1.0
+    assert monitor.score(page_id + 100) == 0.0
+
+    again = CoordinationMonitor(desk)  # a restart: the state comes back from SignalState
+    assert [c.accounts for c in again.clusters(page_id)] == [found[0].accounts]
+    assert again.score(page_id) == score
+    desk.listeners.append(again.on_ingested)
+    desk.ingest(
+        [
+            CommentRecord(
+                platform="facebook", platform_id="c9", created_at=T0 + timedelta(seconds=100),
+                text="This shop is a total scam, never buy here see http://cheap.example/deal",
+                page="P1", post_id="post1", author_id="fake9", author_name="user98842",
+            )
+        ]
+    )  # fmt: skip
+    assert "fake9" in again.clusters(page_id)[0].accounts
+
+
+def test_monitor_ignores_ordinary_comments(desk: Desk) -> None:
+    monitor = CoordinationMonitor(desk)
+    desk.listeners.append(monitor.on_ingested)
+    desk.ingest(
+        [
+            CommentRecord(
+                platform="facebook", platform_id=f"n{i}", created_at=T0 + timedelta(hours=i),
+                text=text, page="P1", author_id=f"p{i}", author_name=f"Person {i}",
+            )
+            for i, text in enumerate(["thanks!", "thanks!", "when do you open on sunday?", "great bread"])
+        ]
+    )  # fmt: skip
+    assert monitor.clusters(desk.pages()[0].id) == []
+    assert monitor.score(desk.pages()[0].id) == 0.0
