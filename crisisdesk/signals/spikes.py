@@ -64,6 +64,8 @@ class SpikeDetector:
         damping: float = 0.5,
         min_scale: float = 0.05,
         transform: str = "raw",
+        margin: float = 0.05,
+        arm: float = 0.6,
     ) -> None:
         if transform not in ("log", "sqrt", "raw"):
             raise ValueError("transform must be 'log' or 'sqrt'")
@@ -79,6 +81,8 @@ class SpikeDetector:
         self.damping = damping
         self.min_scale = min_scale
         self.transform = transform
+        self.margin = margin
+        self.arm = arm
         self._reset()
 
     def _reset(self) -> None:
@@ -111,6 +115,8 @@ class SpikeDetector:
             "damping": self.damping,
             "min_scale": self.min_scale,
             "transform": self.transform,
+            "margin": self.margin,
+            "arm": self.arm,
         }
 
     def clone(self) -> SpikeDetector:
@@ -154,7 +160,7 @@ class SpikeDetector:
     def score_one(self, x: Mapping[str, Any]) -> float:
         """Anomaly score of ``x = {"timestamp": datetime, "value": number}`` in [0, 1]."""
         raw = self.raw_score(x)
-        if self.since_peak < self.refractory and raw <= self.peak:
+        if self.since_peak < self.refractory and raw <= self.peak + self.margin:
             # Still inside an alarm already raised: only something worse than its peak counts.
             return raw * self.damping
         return raw
@@ -162,7 +168,9 @@ class SpikeDetector:
     def learn_one(self, x: Mapping[str, Any]) -> None:
         """Update the baseline with ``x``; returns nothing (River's contract)."""
         raw = self.raw_score(x)
-        if raw >= 0.5 and (raw > self.peak or self.since_peak >= self.refractory):
+        if raw >= self.arm and (
+            raw > self.peak + self.margin or self.since_peak >= self.refractory
+        ):
             self.peak = raw
             self.since_peak = 0
         else:
