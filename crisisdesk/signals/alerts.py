@@ -39,3 +39,200 @@ def alert_dicts(desk: Any, *, page_id: int | None = None, limit: int = 50) -> li
             }
         )
     return out
+
+
+def crisis_view(desk: Any, monitor: Any, page_id: int) -> dict[str, Any] | None:
+    """What the crisis page shows: the chart, the posts driving it, what changed in the hour.
+
+    Times are event times: "now" is the page's latest comment, so a replayed import reads the
+    same as a live flame.
+    """
+    from datetime import timedelta
+
+    from sqlalchemy import case, func
+
+    from crisisdesk.models import Author, Comment, Post
+
+    with desk.session() as s:
+        page = s.get(Page, page_id)
+        if page is None:
+            return None
+        now = s.scalar(select(func.max(Comment.created_at)).where(Comment.page_id == page_id))
+        view: dict[str, Any] = {
+            "page": {"id": page.id, "name": page.name, "platform": page.platform},
+            "level": monitor.level_of(page_id),
+            "now": now.isoformat() if now else None,
+            "posts": [],
+            "changes": None,
+        }
+        if now is None:
+            view["chart"] = build_chart([], [], [])
+            view["alerts"] = alert_dicts(desk, page_id=page_id, limit=20)
+            return view
+        hour = now - timedelta(hours=1)
+        before = now - timedelta(hours=2)
+        negative = case((Comment.sentiment == "negative", 1), else_=0)
+        rows = s.execute(
+            select(
+                Comment.post_id,
+                func.count(),
+                func.sum(negative),
+                Post.message,
+                Post.platform_id,
+            )
+            .outerjoin(Post, Post.id == Comment.post_id)
+            .where(Comment.page_id == page_id, Comment.created_at > hour)
+            .group_by(Comment.post_id, Post.message, Post.platform_id)
+            .order_by(func.count().desc())
+            .limit(5)
+        ).all()
+        view["posts"] = [
+            {
+                "post_id": post_id,
+                "platform_id": platform_id,
+                "message": (message or "")[:200],
+                "comments": int(n),
+                "negative": int(neg or 0),
+                "level": monitor.level_of(page_id, post_id) if post_id else None,
+            }
+            for post_id, n, neg, message, platform_id in rows
+        ]
+
+        def window(start: Any, end: Any) -> dict[str, Any]:
+            n, neg = s.execute(
+                select(func.count(), func.sum(negative)).where(
+                    Comment.page_id == page_id,
+                    Comment.created_at > start,
+                    Comment.created_at <= end,
+                )
+            ).one()
+            new_authors = s.scalar(
+                select(func.count(func.distinct(Comment.author_id)))
+                .join(Author, Author.id == Comment.author_id)
+                .where(
+                    Comment.page_id == page_id,
+                    Comment.created_at > start,
+                    Comment.created_at <= end,
+                    Author.first_seen > start,
+                )
+            )
+            n = int(n or 0)
+            return {
+                "comments": n,
+                "negative_share": (int(neg or 0) / n) if n else 0.0,
+                "new_authors": int(new_authors or 0),
+            }
+
+        view["changes"] = {"last_hour": window(hour, now), "hour_before": window(before, hour)}
+    history = monitor.detector.history(page_id)
+    alerts = alert_dicts(desk, page_id=page_id, limit=50)
+    view["alerts"] = alerts[:20]
+    view["chart"] = build_chart(history["buckets"], history["changes"], alerts)
+    levels = [b[3] for b in history["buckets"]]
+    view["changes"]["level_hour_ago"] = _level_at(history["buckets"], hour) or (
+        levels[0] if levels else "calm"
+    )
+    return view
+
+
+def _level_at(buckets: list[list[Any]], at: Any) -> str | None:
+    from datetime import datetime
+
+    found = None
+    for start, _n, _neg, level in buckets:
+        if datetime.fromisoformat(start) <= at:
+            found = level
+    return found
+
+
+LEVEL_RANK = {"calm": 0, "watch": 1, "flame": 2, "crisis": 3}
+
+
+def build_chart(
+    buckets: list[list[Any]],
+    changes: list[list[Any]],
+    alerts: list[dict[str, Any]],
+    *,
+    width: int = 720,
+    height: int = 200,
+    bin_buckets: int = 3,
+) -> dict[str, Any]:
+    """Geometry of the timeline chart, for an SVG drawn by the template with CSS classes only
+    (the CSP forbids inline styles): volume bars, a negative-share line, level bands and alert
+    markers. Buckets are ``[iso start, count, negatives, level]``, grouped ``bin_buckets`` a bar.
+
+    >>> c = build_chart([["2024-01-01T00:00:00+00:00", 4, 1, "calm"],
+    ...                  ["2024-01-01T00:05:00+00:00", 8, 6, "flame"]], [], [], bin_buckets=1)
+    >>> [b["level"] for b in c["bands"]], len(c["bars"]), c["max"]
+    (['flame'], 2, 8)
+    """
+    from datetime import datetime
+
+    bins: list[dict[str, Any]] = []
+    for i in range(0, len(buckets), bin_buckets):
+        group = buckets[i : i + bin_buckets]
+        n = sum(int(b[1]) for b in group)
+        neg = sum(int(b[2]) for b in group)
+        level = max((b[3] for b in group), key=lambda lv: LEVEL_RANK.get(lv, 0))
+        bins.append({"start": group[0][0], "n": n, "neg": neg, "level": level})
+    top = max([b["n"] for b in bins] + [1])
+    pad = 24
+    plot_h = height - pad
+    slot = width / max(1, len(bins))
+    bars: list[dict[str, Any]] = []
+    points: list[str] = []
+    bands: list[dict[str, Any]] = []
+    for i, b in enumerate(bins):
+        x = i * slot
+        h = plot_h * b["n"] / top
+        bars.append(
+            {
+                "x": round(x + slot * 0.1, 1),
+                "y": round(plot_h - h, 1),
+                "w": round(slot * 0.8, 1),
+                "h": round(h, 1),
+                "title": f"{b['start'][:16].replace('T', ' ')}: {b['n']}",
+            }
+        )
+        if b["n"]:
+            share = b["neg"] / b["n"]
+            points.append(f"{x + slot / 2:.1f},{plot_h - plot_h * share:.1f}")
+        if b["level"] != "calm":
+            if bands and bands[-1]["level"] == b["level"] and bands[-1]["end"] == i:
+                bands[-1]["end"] = i + 1
+                bands[-1]["w"] = round((i + 1) * slot - bands[-1]["x"], 1)
+            else:
+                bands.append(
+                    {"level": b["level"], "x": round(x, 1), "w": round(slot, 1), "end": i + 1}
+                )
+    markers = []
+    if bins:
+        first = datetime.fromisoformat(bins[0]["start"])
+        span = len(bins) * bin_buckets * 5 * 60
+        for alert in alerts:
+            offset = (datetime.fromisoformat(alert["at"]) - first).total_seconds()
+            if 0 <= offset <= span:
+                markers.append(
+                    {
+                        "x": round(width * offset / span, 1),
+                        "level": alert["level"],
+                        "title": f"{alert['level']} {alert['at'][:16].replace('T', ' ')}",
+                    }
+                )
+    labels = []
+    if bins:
+        step = max(1, len(bins) // 6)
+        for i in range(0, len(bins), step):
+            labels.append({"x": round(i * slot, 1), "text": bins[i]["start"][11:16]})
+    return {
+        "width": width,
+        "height": height,
+        "plot_height": plot_h,
+        "bars": bars,
+        "negative_line": " ".join(points),
+        "bands": bands,
+        "markers": markers,
+        "labels": labels,
+        "max": top,
+        "changes": changes,
+    }

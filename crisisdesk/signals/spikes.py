@@ -143,6 +143,16 @@ class SpikeDetector:
         scale = max(self.scale, self.min_scale)
         return slot, y - expected, scale
 
+    def expected(self, at: datetime) -> float:
+        """The usual value at ``at`` on the original scale (what "normal" looks like), for
+        explanations such as "42 comments where about 6 are usual"."""
+        if self.level is None:
+            return 0.0
+        y = max(0.0, self.level + self.season[self._slot(at)])
+        if self.transform == "log":
+            return math.expm1(y)
+        return y * y if self.transform == "sqrt" else y
+
     def raw_score(self, x: Mapping[str, Any]) -> float:
         """The score before refractory damping (how unusual this row is on its own)."""
         if self.n < self.warmup or self.level is None:

@@ -1,0 +1,905 @@
+"""Flame early warning: a streaming level per page and per post, with alerts that explain
+themselves.
+
+How it works, and why:
+
+- **Event time, not wall-clock time.** Every comment is placed in a five-minute bucket by its
+  ``created_at``. Replaying last month's export tells the same story, at the same moments, as
+  living through it. A comment that arrives late (up to an hour) counts in the current bucket;
+  older stragglers are ignored for volume, because re-opening a closed bucket would rewrite what
+  the detector already said.
+- **Volume against the page's own rhythm.** Each page has a :class:`SpikeDetector` learning the
+  usual count per bucket for each hour of the day and day of the week; a closed bucket teaches
+  it, the open one is scored while it fills up, so a burst is seen before the bucket ends.
+- **What the comments are like.** Over a sliding half hour: the share of negative comments
+  (and how far above the page's usual share), of offensive ones, of first-time authors, the
+  acceleration (the last quarter hour against the one before), how many posts are involved, and
+  a coordination score from the authors signal (:meth:`FlameMonitor.coordination_score`, 0 until
+  that signal is connected).
+- **One number, four levels.** These combine into a *heat* in [0, 1]. Levels ``calm``,
+  ``watch``, ``flame``, ``crisis`` are entered above one threshold and left only below a lower
+  one, one step at a time and not before a minimum dwell: a level that flaps teaches the team to
+  ignore it.
+- **Episodes and alerts.** Leaving ``calm`` opens an episode; each level reached for the first
+  time in an episode writes one :class:`~crisisdesk.models.Alert` with the evidence and the
+  playbook's first move, and notifies the team. Back to ``calm`` closes the episode.
+- **State survives a restart.** After every batch the detector state goes to ``signal_state``
+  (JSON, versioned) and is read back when a monitor is built on the same store.
+
+:class:`FlameDetector` is the pure streaming part (no database: it is what the speed benchmark
+replays); :class:`FlameMonitor` connects it to the desk as an ingest listener.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import zlib
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from crisisdesk.signals.spikes import SpikeDetector
+
+log = logging.getLogger(__name__)
+
+LEVELS = ("calm", "watch", "flame", "crisis")
+STATE_NAME = "flame"
+STATE_VERSION = "flame-1"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# The playbook's first move, per level, in the languages of the interface.
+FIRST_MOVE: dict[str, dict[str, str]] = {
+    "watch": {
+        "en": "Keep an eye on it: read the newest comments, and hold back from replying in a "
+        "hurry.",
+        "it": "Tenete d'occhio la pagina: leggete i commenti più recenti e non rispondete di "
+        "fretta.",
+    },
+    "flame": {
+        "en": "Take 15 minutes before anyone replies; check the three loudest authors (real "
+        "customers, fake accounts, competitors?); prepare the holding reply.",
+        "it": "Prendetevi 15 minuti prima di rispondere; controllate i tre autori più "
+        "rumorosi (clienti veri, profili falsi, concorrenti?); preparate la risposta di attesa.",
+    },
+    "crisis": {
+        "en": "Take 15 minutes, then act: tell the person responsible now; check the three "
+        "loudest authors; publish the holding reply within the hour and move complaints to "
+        "private messages.",
+        "it": "Prendetevi 15 minuti, poi agite: avvisate subito il responsabile; controllate i "
+        "tre autori più rumorosi; pubblicate la risposta di attesa entro l'ora e spostate i "
+        "reclami in privato.",
+    },
+}
+
+
+@dataclass
+class FlameConfig:
+    """Tuning of the flame level. Thresholds are on the heat, in [0, 1]."""
+
+    bucket_minutes: int = 5
+    window_buckets: int = 6  # the sliding half hour the shares are computed over
+    enter: tuple[float, float, float] = (0.35, 0.55, 0.75)  # watch, flame, crisis
+    leave: tuple[float, float, float] = (0.25, 0.45, 0.65)
+    min_dwell_minutes: int = 30
+    min_comments: int = 6  # in the window, before anything but calm is possible
+    late_minutes: int = 60
+    max_gap_buckets: int = 2016  # a week; longer silences are skipped, not replayed
+    post_idle_days: int = 2
+    samples: int = 30
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FlameConfig:
+        values: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in data.items()
+        }
+        return cls(**values)
+
+
+def volume_detector() -> SpikeDetector:
+    """The page-volume detector: comment counts are small, so counts are compared on the square
+    root scale (Poisson noise is even there) and alarms are not damped (levels have their own
+    hysteresis)."""
+    return SpikeDetector(transform="sqrt", z_half=3.0, refractory=0, warmup=288, min_scale=0.3)
+
+
+@dataclass(slots=True)
+class Event:
+    """One new comment, reduced to what the detector reads."""
+
+    page_id: int
+    post_id: int | None
+    at: datetime
+    negative: bool
+    offensive: bool
+    first_time: bool
+    author: str | None = None
+    comment_id: int | None = None
+    text: str = ""
+
+
+@dataclass
+class Rise:
+    """A level rise: what :class:`FlameMonitor` turns into an alert."""
+
+    page_id: int
+    post_id: int | None
+    level: str
+    previous: str
+    episode: str
+    at: datetime
+    evidence: dict[str, Any]
+
+
+class _Bucket:
+    __slots__ = ("authors", "first", "n", "neg", "off", "posts", "start")
+
+    def __init__(self, start: int) -> None:
+        self.start = start  # minutes since the epoch
+        self.n = 0
+        self.neg = 0
+        self.off = 0
+        self.first = 0
+        self.posts: dict[int, list[int]] = {}  # post id -> [n, neg, off, first]
+        self.authors: dict[str, int] = {}
+
+    def to_list(self) -> list[Any]:
+        return [
+            self.start,
+            self.n,
+            self.neg,
+            self.off,
+            self.first,
+            {str(k): v for k, v in self.posts.items()},
+            self.authors,
+        ]
+
+    @classmethod
+    def from_list(cls, data: list[Any]) -> _Bucket:
+        b = cls(int(data[0]))
+        b.n, b.neg, b.off, b.first = (int(v) for v in data[1:5])
+        b.posts = {int(k): [int(x) for x in v] for k, v in data[5].items()}
+        b.authors = {str(k): int(v) for k, v in data[6].items()}
+        return b
+
+
+@dataclass
+class _Level:
+    """The level state machine of one page or one post."""
+
+    level: int = 0
+    since: int = 0  # minute of the last change
+    episode: str | None = None
+    alerted: list[str] = field(default_factory=list)
+    heat: float = 0.0
+    last_minute: int = 0
+
+
+class _Page:
+    """Everything the detector remembers about one page."""
+
+    def __init__(self, page_id: int, config: FlameConfig) -> None:
+        self.page_id = page_id
+        self.volume = volume_detector()
+        self.window: deque[_Bucket] = deque(maxlen=config.window_buckets - 1)
+        self.window_n = 0  # comments in the closed buckets of the window
+        self.last_minute = 0  # event time of the page's latest comment
+        self.current: _Bucket | None = None
+        self.level = _Level()
+        self.posts: dict[int, _Level] = {}
+        self.samples: deque[list[Any]] = deque(maxlen=config.samples)
+        # Slow averages of the page's usual mix, learnt from closed buckets.
+        self.usual_neg = 0.0
+        self.usual_n = 0.0
+        self.history: deque[list[Any]] = deque(maxlen=288)  # [minute, n, neg, level]
+        self.changes: deque[list[Any]] = deque(maxlen=200)  # [minute, level]
+
+
+def _minute(at: datetime) -> int:
+    return int((at - EPOCH).total_seconds() // 60)
+
+
+def _at(minute: int) -> datetime:
+    return EPOCH + timedelta(minutes=minute)
+
+
+class FlameDetector:
+    """The streaming flame level of every page and post, without any storage.
+
+    ``learn_one(event)`` updates the state and returns the level rises it caused (usually none);
+    ``flush()`` evaluates every page once more at its latest event time (call it at the end of a
+    batch). ``level_of(page_id)`` reads the current level.
+    """
+
+    def __init__(
+        self,
+        config: FlameConfig | None = None,
+        *,
+        coordination: Callable[[int], float] | None = None,
+    ) -> None:
+        self.config = config or FlameConfig()
+        self.coordination = coordination
+        self.pages: dict[int, _Page] = {}
+        self.clock = 0  # latest event minute seen, over all pages
+
+    # -- streaming ----------------------------------------------------------------------------
+
+    def learn_one(self, event: Event) -> list[Rise]:
+        cfg = self.config
+        page = self.pages.get(event.page_id)
+        if page is None:
+            page = self.pages[event.page_id] = _Page(event.page_id, cfg)
+        minute = _minute(event.at)
+        start = minute - minute % cfg.bucket_minutes
+        rises: list[Rise] = []
+        bucket = page.current
+        if bucket is None:
+            bucket = page.current = _Bucket(start)
+        elif start > bucket.start:
+            rises.extend(self._close_until(page, start))
+            bucket = page.current
+            assert bucket is not None
+        elif start < bucket.start and minute < bucket.start - cfg.late_minutes:
+            return rises  # too late to count: that bucket is closed and learnt
+        if minute > self.clock:
+            self.clock = minute
+        if minute > page.last_minute:
+            page.last_minute = minute
+        bucket.n += 1
+        if event.negative:
+            bucket.neg += 1
+        if event.offensive:
+            bucket.off += 1
+        if event.first_time:
+            bucket.first += 1
+        if event.post_id is not None:
+            p = bucket.posts.get(event.post_id)
+            if p is None:
+                bucket.posts[event.post_id] = [
+                    1,
+                    int(event.negative),
+                    int(event.offensive),
+                    int(event.first_time),
+                ]
+            else:
+                p[0] += 1
+                p[1] += event.negative
+                p[2] += event.offensive
+                p[3] += event.first_time
+        if event.author:
+            bucket.authors[event.author] = bucket.authors.get(event.author, 0) + 1
+        if event.negative or event.offensive or event.first_time:
+            page.samples.append(
+                [
+                    event.comment_id,
+                    event.post_id,
+                    max(minute, bucket.start),
+                    event.text[:280],
+                    event.author,
+                    event.negative,
+                    event.offensive,
+                ]
+            )
+        return rises
+
+    def flush(self) -> list[Rise]:
+        """Evaluate every page at its latest event time; idle pages that are not calm move on to
+        the latest time seen anywhere, so a flame that went quiet can end."""
+        rises: list[Rise] = []
+        for page in self.pages.values():
+            if page.current is None:
+                continue
+            if page.level.level > 0 or self._posts_hot(page):
+                target = self.clock - self.clock % self.config.bucket_minutes
+                if target > page.current.start:
+                    rises.extend(self._close_until(page, target))
+            rises.extend(self._evaluate(page, max(page.current.start, page.last_minute)))
+        return rises
+
+    def _close_until(self, page: _Page, start: int) -> list[Rise]:
+        """Close the open bucket (and empty ones after it) until ``start`` opens."""
+        cfg = self.config
+        rises: list[Rise] = []
+        bucket = page.current
+        assert bucket is not None
+        gap = (start - bucket.start) // cfg.bucket_minutes
+        while bucket.start < start:
+            page.current = bucket
+            end = bucket.start + cfg.bucket_minutes
+            if bucket.n or page.level.level or page.window_n or self._posts_hot(page):
+                rises.extend(self._evaluate(page, end))
+            page.volume.learn_one({"timestamp": _at(bucket.start), "value": bucket.n})
+            if bucket.n:
+                a = 0.01
+                page.usual_n += a * (bucket.n - page.usual_n)
+                page.usual_neg += a * (bucket.neg - page.usual_neg)
+            page.history.append([bucket.start, bucket.n, bucket.neg, page.level.level])
+            if len(page.window) == page.window.maxlen:
+                page.window_n -= page.window[0].n
+            page.window.append(bucket)
+            page.window_n += bucket.n
+            if gap > cfg.max_gap_buckets and bucket.n == 0:
+                # A long silence: forget the window and jump, rather than replay weeks of zeros.
+                page.window.clear()
+                page.window_n = 0
+                bucket = _Bucket(start)
+                break
+            bucket = _Bucket(end)
+        page.current = bucket
+        self._expire_posts(page)
+        return rises
+
+    @staticmethod
+    def _posts_hot(page: _Page) -> bool:
+        return any(lv.level > 0 for lv in page.posts.values())
+
+    def _expire_posts(self, page: _Page) -> None:
+        if len(page.posts) < 64:
+            return
+        assert page.current is not None
+        horizon = page.current.start - self.config.post_idle_days * 1440
+        for post_id in [
+            k for k, v in page.posts.items() if v.level == 0 and v.last_minute < horizon
+        ]:
+            del page.posts[post_id]
+
+    # -- evaluation ---------------------------------------------------------------------------
+
+    def _figures(self, page: _Page, now: int) -> dict[str, Any]:
+        """The half-hour figures of a page, against its usual."""
+        cfg = self.config
+        assert page.current is not None
+        buckets = [*page.window, page.current]
+        n = sum(b.n for b in buckets)
+        neg = sum(b.neg for b in buckets)
+        off = sum(b.off for b in buckets)
+        first = sum(b.first for b in buckets)
+        posts: Counter[int] = Counter()
+        post_neg: Counter[int] = Counter()
+        for b in buckets:
+            for pid, counts in b.posts.items():
+                posts[pid] += counts[0]
+                post_neg[pid] += counts[1]
+        half = len(buckets) // 2
+        recent = sum(b.n for b in buckets[half:])
+        before = sum(b.n for b in buckets[:half])
+        usual = sum(page.volume.expected(_at(b.start)) for b in buckets)
+        warm = page.volume.n >= page.volume.warmup
+        if warm:
+            v = page.volume.score_one(
+                {"timestamp": _at(page.current.start), "value": page.current.n}
+            )
+            # A burst that straddles two buckets shows in the window, not in one bucket.
+            ratio_score = max(0.0, min(1.0, (n - 2.0 * usual - 4.0) / (4.0 * usual + 12.0)))
+            v = max(v, ratio_score)
+        else:
+            # No rhythm learnt yet: judge the half hour on an absolute scale.
+            v = max(0.0, min(1.0, (n - 10.0) / 30.0))
+        usual_neg = page.usual_neg / page.usual_n if page.usual_n > 0 else 0.3
+        return {
+            "n": n,
+            "neg": neg,
+            "off": off,
+            "first": first,
+            "usual": usual if warm else None,
+            "volume": v,
+            "neg_share": neg / n if n else 0.0,
+            "usual_neg_share": usual_neg,
+            "off_share": off / n if n else 0.0,
+            "first_share": first / n if n else 0.0,
+            "accel": max(0.0, min(1.0, (recent - before) / max(before, 3))),
+            "posts": posts,
+            "post_neg": post_neg,
+            "coordination": self._coordination(page.page_id),
+            "minutes": cfg.bucket_minutes * len(buckets),
+            "now": now,
+        }
+
+    def _coordination(self, page_id: int) -> float:
+        if self.coordination is None:
+            return 0.0
+        try:
+            return max(0.0, min(1.0, float(self.coordination(page_id))))
+        except Exception:  # a broken input must not stop the flame level
+            log.exception("coordination score failed for page %s", page_id)
+            return 0.0
+
+    def heat(self, f: dict[str, Any], share_of_page: float = 1.0) -> float:
+        """Combine the figures: volume weighs most; negativity decides whether a burst is a flame
+        or good news; newcomers, offence, acceleration, spread and coordination add to it.
+
+        >>> det = FlameDetector()
+        >>> base = {"n": 40, "volume": 0.9, "neg_share": 0.9, "usual_neg_share": 0.2,
+        ...         "off_share": 0.1, "first_share": 0.8, "accel": 1.0, "posts": {1: 40},
+        ...         "coordination": 0.0}
+        >>> det.heat(base) > 0.75
+        True
+        >>> det.heat({**base, "neg_share": 0.05, "first_share": 0.1, "off_share": 0.0}) < 0.55
+        True
+        """
+        cfg = self.config
+        n = f["n"]
+        if n == 0:
+            return 0.0
+        u = f["usual_neg_share"]
+        excess = max(0.0, f["neg_share"] - u) / max(0.2, 1.0 - u)
+        tone = min(
+            1.0,
+            0.5 * f["neg_share"] + 0.3 * excess + 0.3 * f["off_share"] + 0.2 * f["first_share"],
+        )
+        spread = max(0.0, min(1.0, (len(f["posts"]) - 1) / 4.0))
+        heat = (
+            0.5 * f["volume"] * share_of_page
+            + 0.4 * tone
+            + 0.05 * f["accel"]
+            + 0.05 * spread
+            + 0.15 * f["coordination"]
+        )
+        # Volume is required: a handful of angry comments is a case, not a flame.
+        heat *= min(1.0, n / cfg.min_comments)
+        if f["volume"] * share_of_page < 0.2:
+            heat = min(heat, cfg.enter[0] - 0.01)
+        return max(0.0, min(1.0, heat))
+
+    def _evaluate(self, page: _Page, now: int) -> list[Rise]:
+        f = self._figures(page, now)
+        rises: list[Rise] = []
+        h = self.heat(f)
+        rise = self._step(page.level, h, now, f"page:{page.page_id}")
+        if rise is not None:
+            rises.append(self._rise(page, None, page.level, rise, now, f, h))
+        for post_id, count in f["posts"].items():
+            lv = page.posts.get(post_id)
+            if count < self.config.min_comments and (lv is None or lv.level == 0):
+                continue
+            if lv is None:
+                lv = page.posts[post_id] = _Level()
+            lv.last_minute = now
+            pf = dict(f)
+            pf["n"] = count
+            pf["neg_share"] = f["post_neg"][post_id] / count
+            pf["posts"] = {post_id: count}
+            share = count / f["n"] if f["n"] else 0.0
+            ph = self.heat(pf, share_of_page=share)
+            rise = self._step(lv, ph, now, f"post:{post_id}")
+            if rise is not None:
+                rises.append(self._rise(page, post_id, lv, rise, now, pf, ph))
+        for post_id, lv in page.posts.items():
+            if post_id not in f["posts"] and lv.level > 0:
+                self._step(lv, 0.0, now, f"post:{post_id}")
+        if page.level.level != (page.changes[-1][1] if page.changes else 0):
+            page.changes.append([now, page.level.level])
+        return rises
+
+    def _step(self, lv: _Level, heat: float, now: int, key: str) -> int | None:
+        """Move the level state machine; return the previous level when the level rose."""
+        cfg = self.config
+        lv.heat = heat
+        target = 0
+        for i, threshold in enumerate(cfg.enter, start=1):
+            if heat >= threshold:
+                target = i
+        if target > lv.level:
+            previous = lv.level
+            if lv.level == 0:
+                lv.episode = f"{key}:{_at(now).strftime('%Y%m%dT%H%M')}"
+                lv.alerted = []
+            lv.level = target
+            lv.since = now
+            return previous
+        if lv.level > 0 and heat < cfg.leave[lv.level - 1]:
+            if now - lv.since >= cfg.min_dwell_minutes:
+                lv.level -= 1
+                lv.since = now
+                if lv.level == 0:
+                    lv.episode = None
+                    lv.alerted = []
+        return None
+
+    def _rise(
+        self,
+        page: _Page,
+        post_id: int | None,
+        lv: _Level,
+        previous: int,
+        now: int,
+        f: dict[str, Any],
+        heat: float,
+    ) -> Rise:
+        level = LEVELS[lv.level]
+        assert lv.episode is not None
+        return Rise(
+            page_id=page.page_id,
+            post_id=post_id,
+            level=level,
+            previous=LEVELS[previous],
+            episode=lv.episode,
+            at=_at(now),
+            evidence=self._evidence(page, post_id, level, f, heat),
+        )
+
+    def _evidence(
+        self, page: _Page, post_id: int | None, level: str, f: dict[str, Any], heat: float
+    ) -> dict[str, Any]:
+        window_start = f["now"] - f["minutes"]
+        samples = [
+            s for s in page.samples if s[2] >= window_start and (post_id is None or s[1] == post_id)
+        ]
+        samples.sort(key=lambda s: (not s[5], -s[2]))
+        authors: Counter[str] = Counter()
+        if post_id is None:
+            assert page.current is not None
+            for b in [*page.window, page.current]:
+                authors.update(b.authors)
+        else:
+            authors.update(s[4] for s in samples if s[4])
+        figures = {
+            "comments": f["n"],
+            "minutes": f["minutes"],
+            "usual_comments": None if f["usual"] is None else round(f["usual"], 1),
+            "volume_score": round(f["volume"], 3),
+            "negative_share": round(f["neg_share"], 3),
+            "usual_negative_share": round(f["usual_neg_share"], 3),
+            "offensive_share": round(f["off_share"], 3),
+            "first_time_share": round(f["first_share"], 3),
+            "acceleration": round(f["accel"], 3),
+            "posts": len(f["posts"]),
+            "coordination": round(f["coordination"], 3),
+            "heat": round(heat, 3),
+        }
+        return {
+            "figures": figures,
+            "reasons": _reasons(figures, "en"),
+            "reasons_it": _reasons(figures, "it"),
+            "samples": [
+                {
+                    "comment_id": s[0],
+                    "post_id": s[1],
+                    "at": _at(s[2]).isoformat(),
+                    "text": s[3],
+                    "author": s[4],
+                    "negative": bool(s[5]),
+                    "offensive": bool(s[6]),
+                }
+                for s in samples[:5]
+            ],
+            "authors": [{"name": name, "comments": n} for name, n in authors.most_common(3)],
+            "first_move": FIRST_MOVE.get(level, FIRST_MOVE["watch"]),
+        }
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def level_of(self, page_id: int, post_id: int | None = None) -> str:
+        page = self.pages.get(page_id)
+        if page is None:
+            return "calm"
+        if post_id is None:
+            return LEVELS[page.level.level]
+        lv = page.posts.get(post_id)
+        return LEVELS[lv.level] if lv is not None else "calm"
+
+    def heat_of(self, page_id: int) -> float:
+        page = self.pages.get(page_id)
+        return page.level.heat if page is not None else 0.0
+
+    def history(self, page_id: int) -> dict[str, Any]:
+        """The page's recent buckets ``[start, count, negatives, level]`` and level changes."""
+        page = self.pages.get(page_id)
+        if page is None:
+            return {"buckets": [], "changes": [], "now": None}
+        buckets = [[_at(m).isoformat(), n, neg, LEVELS[lv]] for m, n, neg, lv in page.history]
+        if page.current is not None:
+            c = page.current
+            buckets.append([_at(c.start).isoformat(), c.n, c.neg, LEVELS[page.level.level]])
+        return {
+            "buckets": buckets,
+            "changes": [[_at(m).isoformat(), LEVELS[lv]] for m, lv in page.changes],
+            "now": buckets[-1][0] if buckets else None,
+        }
+
+    # -- persistence --------------------------------------------------------------------------
+
+    def to_state(self) -> dict[str, Any]:
+        pages = {}
+        for pid, p in self.pages.items():
+            pages[str(pid)] = {
+                "volume": p.volume.to_state(),
+                "window": [b.to_list() for b in p.window],
+                "current": p.current.to_list() if p.current is not None else None,
+                "level": p.level.__dict__,
+                "posts": {str(k): v.__dict__ for k, v in p.posts.items()},
+                "samples": list(p.samples),
+                "usual_neg": p.usual_neg,
+                "usual_n": p.usual_n,
+                "last_minute": p.last_minute,
+                "history": list(p.history),
+                "changes": list(p.changes),
+            }
+        return {
+            "version": STATE_VERSION,
+            "config": self.config.to_dict(),
+            "clock": self.clock,
+            "pages": pages,
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"unknown flame state version {state.get('version')!r}")
+        self.config = FlameConfig.from_dict(state["config"])
+        self.clock = int(state["clock"])
+        self.pages = {}
+        for key, data in state["pages"].items():
+            p = _Page(int(key), self.config)
+            p.volume = SpikeDetector.from_state(data["volume"])
+            p.window.extend(_Bucket.from_list(b) for b in data["window"])
+            p.window_n = sum(b.n for b in p.window)
+            p.current = _Bucket.from_list(data["current"]) if data["current"] else None
+            p.level = _Level(**data["level"])
+            p.posts = {int(k): _Level(**v) for k, v in data["posts"].items()}
+            p.samples.extend(data["samples"])
+            p.usual_neg = float(data["usual_neg"])
+            p.usual_n = float(data["usual_n"])
+            p.last_minute = int(data["last_minute"])
+            p.history.extend(data["history"])
+            p.changes.extend(data["changes"])
+            self.pages[p.page_id] = p
+
+
+def _reasons(f: dict[str, Any], lang: str) -> list[str]:
+    """The figures that matter, in words."""
+    it = lang == "it"
+    out: list[str] = []
+    n, minutes, usual = f["comments"], f["minutes"], f["usual_comments"]
+    if usual is not None and n > max(1.5 * usual, usual + 3):
+        ratio = n / max(usual, 0.5)
+        out.append(
+            f"{n} commenti in {minutes} minuti, circa {ratio:.0f} volte il solito ({usual:g})"
+            if it
+            else f"{n} comments in {minutes} minutes, about {ratio:.0f}x the usual ({usual:g})"
+        )
+    elif f["volume_score"] >= 0.3:
+        out.append(
+            f"{n} commenti in {minutes} minuti" if it else f"{n} comments in {minutes} minutes"
+        )
+    neg, usual_neg = f["negative_share"], f["usual_negative_share"]
+    if neg >= 0.4:
+        out.append(
+            f"{neg:.0%} negativi (di solito {usual_neg:.0%})"
+            if it
+            else f"{neg:.0%} negative (usually {usual_neg:.0%})"
+        )
+    if f["offensive_share"] >= 0.1:
+        out.append(
+            f"{f['offensive_share']:.0%} offensivi"
+            if it
+            else f"{f['offensive_share']:.0%} offensive"
+        )
+    if f["first_time_share"] >= 0.3:
+        out.append(
+            f"{f['first_time_share']:.0%} da autori mai visti prima"
+            if it
+            else f"{f['first_time_share']:.0%} from first-time authors"
+        )
+    if f["acceleration"] >= 0.5:
+        out.append("in accelerazione" if it else "accelerating")
+    if f["posts"] >= 3:
+        out.append(f"sparso su {f['posts']} post" if it else f"spread across {f['posts']} posts")
+    if f["coordination"] >= 0.3:
+        out.append(
+            f"segni di coordinamento ({f['coordination']:.2f})"
+            if it
+            else f"signs of coordination ({f['coordination']:.2f})"
+        )
+    return out
+
+
+def events_from(items: Iterable[Any]) -> list[Event]:
+    """New comments of an ingest batch as detector events, in event-time order."""
+    events = []
+    for item in items:
+        if not item.is_new:
+            continue  # edits, hides and repeated deliveries are not new volume
+        a = item.analysis
+        record = item.record
+        events.append(
+            Event(
+                page_id=item.page_id,
+                post_id=item.post_id,
+                at=record.created_at,
+                negative=a is not None and a.sentiment == "negative",
+                offensive=a is not None and a.offensive >= 0.5,
+                first_time=item.first_time_author,
+                author=record.author_name or record.author_id,
+                comment_id=item.comment_id,
+                text=record.text,
+            )
+        )
+    events.sort(key=lambda e: e.at)
+    return events
+
+
+class FlameMonitor:
+    """The flame detector wired to a desk: an ingest listener that stores its state and writes
+    and announces alerts.
+
+    ``monitor = FlameMonitor(desk); desk.listeners.append(monitor.on_ingested)``.
+    """
+
+    def __init__(self, desk: Any, config: FlameConfig | None = None) -> None:
+        self.desk = desk
+        self.detector = FlameDetector(config, coordination=self.coordination_score)
+        # Set by the coordination signal: page id -> score in [0, 1].
+        self.coordination_source: Callable[[int], float] | None = None
+        self._restore()
+
+    def coordination_score(self, page_id: int) -> float:
+        """How coordinated the authors on ``page_id`` look right now, in [0, 1]; 0 until the
+        coordination signal provides :attr:`coordination_source`."""
+        if self.coordination_source is None:
+            return 0.0
+        return float(self.coordination_source(page_id))
+
+    # -- listener -----------------------------------------------------------------------------
+
+    def on_ingested(self, items: Sequence[Any]) -> None:
+        rises: list[Rise] = []
+        for event in events_from(items):
+            rises.extend(self.detector.learn_one(event))
+        rises.extend(self.detector.flush())
+        created = self._write(rises)
+        for alert in created:
+            self._announce(alert)
+
+    def _write(self, rises: list[Rise]) -> list[dict[str, Any]]:
+        """Store the alerts (one per episode and level) and the state, in one transaction."""
+        from sqlalchemy import select
+
+        from crisisdesk.models import Alert, SignalState, utcnow
+
+        created: list[dict[str, Any]] = []
+        with self.desk.session() as s, s.begin():
+            for rise in rises:
+                exists = s.scalars(
+                    select(Alert.id).where(Alert.episode == rise.episode, Alert.level == rise.level)
+                ).first()
+                if exists is not None:
+                    continue
+                alert = Alert(
+                    page_id=rise.page_id,
+                    post_id=rise.post_id,
+                    level=rise.level,
+                    episode=rise.episode,
+                    at=rise.at,
+                    evidence={**rise.evidence, "previous_level": rise.previous},
+                )
+                s.add(alert)
+                s.flush()
+                created.append(
+                    {
+                        "id": alert.id,
+                        "page_id": rise.page_id,
+                        "post_id": rise.post_id,
+                        "level": rise.level,
+                        "episode": rise.episode,
+                        "at": rise.at,
+                        "evidence": alert.evidence,
+                    }
+                )
+            blob = zlib.compress(json.dumps(self.detector.to_state()).encode("utf-8"))
+            row = s.get(SignalState, STATE_NAME)
+            if row is None:
+                s.add(
+                    SignalState(
+                        name=STATE_NAME, version=STATE_VERSION, state=blob, updated_at=utcnow()
+                    )
+                )
+            else:
+                row.version = STATE_VERSION
+                row.state = blob
+                row.updated_at = utcnow()
+        return created
+
+    def _restore(self) -> None:
+        from crisisdesk.models import SignalState
+
+        with self.desk.session() as s:
+            row = s.get(SignalState, STATE_NAME)
+            if row is None:
+                return
+            version, blob = row.version, row.state
+        if version != STATE_VERSION:
+            log.warning("flame state version %s is not %s: starting afresh", version, STATE_VERSION)
+            return
+        try:
+            self.detector.load_state(json.loads(zlib.decompress(blob)))
+        except (ValueError, KeyError, TypeError, zlib.error):
+            log.exception("flame state unreadable: starting afresh")
+
+    def _announce(self, alert: dict[str, Any]) -> None:
+        """Tell the team: the live banner and, if configured, webhooks and e-mail."""
+        page_name = self._page_name(alert["page_id"])
+        reasons = alert["evidence"].get("reasons", [])
+        text = (
+            f"{alert['level'].upper()} on {page_name}"
+            + (f" (post {alert['post_id']})" if alert["post_id"] else "")
+            + (": " + "; ".join(reasons) if reasons else "")
+            + "\nFirst move: "
+            + alert["evidence"]["first_move"]["en"]
+        )
+        settings = self.desk.settings
+        url = (
+            f"{settings.public_url.rstrip('/')}/crisis/{alert['page_id']}"
+            if settings.public_url
+            else None
+        )
+        try:
+            from crisisdesk.notify.live import broker_for
+
+            broker_for(self.desk).publish(
+                "alert",
+                {
+                    "id": alert["id"],
+                    "page_id": alert["page_id"],
+                    "post_id": alert["post_id"],
+                    "level": alert["level"],
+                    "text": text.splitlines()[0],
+                    "url": f"/crisis/{alert['page_id']}",
+                },
+            )
+        except Exception:
+            log.exception("live banner failed")
+        notifier = getattr(self.desk, "notifier", None)
+        if notifier is None:
+            return
+        from crisisdesk.notify.message import Notification
+
+        try:
+            notifier.notify(
+                Notification(
+                    title=f"{alert['level'].capitalize()}: {page_name}",
+                    text=text,
+                    level=alert["level"],
+                    url=url,
+                    episode_key=f"{alert['episode']}:{alert['level']}",
+                    kind="alert",
+                    fields={
+                        "page": page_name,
+                        "level": alert["level"],
+                        "at": alert["at"].isoformat(),
+                        **{
+                            k: str(v)
+                            for k, v in alert["evidence"].get("figures", {}).items()
+                            if v is not None
+                        },
+                    },
+                )
+            )
+        except Exception:
+            log.exception("notification failed")
+
+    def _page_name(self, page_id: int) -> str:
+        from crisisdesk.models import Page
+
+        with self.desk.session() as s:
+            page = s.get(Page, page_id)
+            return page.name if page is not None else f"page {page_id}"
+
+    # -- queries ------------------------------------------------------------------------------
+
+    def level_of(self, page_id: int, post_id: int | None = None) -> str:
+        return self.detector.level_of(page_id, post_id)
+
+    def alerts(self, page_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        from crisisdesk.signals.alerts import alert_dicts
+
+        return alert_dicts(self.desk, page_id=page_id, limit=limit)
+
+    def crisis_view(self, page_id: int) -> dict[str, Any] | None:
+        from crisisdesk.signals.alerts import crisis_view
+
+        return crisis_view(self.desk, self, page_id)
