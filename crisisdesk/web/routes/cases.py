@@ -1,0 +1,298 @@
+"""The case panel on a comment's page, and the list of cases.
+
+The panel is an HTMX fragment loaded by the comment page. Rendering it for a signed-in person is
+"opening the comment", so it starts the cool-down (once: later views leave the clock alone).
+Every form in it posts to a small route that calls the Desk and re-renders the panel in place;
+without JavaScript the same forms post normally and come back to the comment page.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
+from fastapi.responses import RedirectResponse
+
+from crisisdesk.desk import Desk
+from crisisdesk.web.app import check_csrf, current_user, get_desk, render
+from crisisdesk.workflow.cases import STATES, WorkflowError
+from crisisdesk.workflow.moderation import CRITICISM_KINDS
+from crisisdesk.workflow.vouchers import normalise_code
+
+router = APIRouter(include_in_schema=False)
+
+NAV = [("nav.cases", "/cases")]
+COMMENT_PANELS = [("case", "/comments/{id}/case")]
+
+User = Annotated[Any, Depends(current_user)]
+Text = Annotated[str, Form(max_length=8000)]
+Optional = Annotated[str, Form(max_length=4000)]
+
+PANEL_ACTIONS = ("hide", "unhide", "delete", "ban", "resolve")
+
+
+def panel_context(
+    desk: Desk, comment_id: int, *, result: dict[str, Any] | None = None,
+    error: WorkflowError | None = None, text: str | None = None,
+    checks: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Everything the panel shows; ``text`` keeps what the person typed across a refusal."""
+    view = desk.comment_view(comment_id)
+    if view is None:
+        raise HTTPException(404, "no such comment")
+    case = view["case"]
+    page = view["page"]
+    drafts = desk.workflow.drafts_for(comment_id) if case else []
+    clocks = (
+        desk.workflow.clocks(case, pending_cooldown=desk.workflow.pending_cooldown(case))
+        if case
+        else None
+    )
+    latest = next((d for d in drafts if d.published_at is None), None)
+    if text is None:
+        text = latest.text if latest else desk.workflow.suggest(comment_id)
+    if checks is None and latest is not None and latest.text == text:
+        checks = latest.checks
+    vouchers = [
+        (v, status)
+        for v, status in desk.vouchers.for_page(page.id)
+        if case and v.case_id == case.id
+    ]
+    owner = desk.get_user(case.owner_id) if case and case.owner_id else None
+    contacts = (page.config or {}).get("contacts") or {}
+    return {
+        "comment": view["comment"],
+        "page": page,
+        "author": view["author"],
+        "case": case,
+        "owner": owner,
+        "clocks": clocks,
+        "drafts": [d for d in drafts if d.published_at is not None],
+        "text": text,
+        "checks": checks,
+        "vouchers": vouchers,
+        "causes": desk.workflow.causes(page),
+        "topics": sorted(k for k in contacts if isinstance(k, str))
+        if isinstance(contacts, dict)
+        else [],
+        "criticism": view["comment"].kind in CRITICISM_KINDS,
+        "actions": PANEL_ACTIONS,
+        "states": STATES,
+        "result": result,
+        "error": error,
+        "audit": desk.audit_entries(comment_id, limit=30),
+    }
+
+
+def _panel(
+    request: Request, user: Any, comment_id: int, status_code: int = 200, **kw: Any
+) -> Response:
+    desk = get_desk(request)
+    if not request.headers.get("hx-request"):
+        # Without HTMX the form posted normally: go back to the comment page.
+        return RedirectResponse(f"/comments/{comment_id}", status_code=303)
+    context = panel_context(desk, comment_id, **kw)
+    return render(request, "cases/panel.html", {"user": user, **context}, status_code=status_code)
+
+
+@router.get("/comments/{comment_id}/case")
+def case_panel(request: Request, comment_id: int, user: User) -> Response:
+    desk = get_desk(request)
+    # Opening the comment is what starts the cool-down (no-op without a case or once started).
+    desk.workflow.start_cooldown(comment_id, actor=user.username, user_id=user.id)
+    context = panel_context(desk, comment_id)
+    return render(request, "cases/panel.html", {"user": user, **context})
+
+
+@router.post("/comments/{comment_id}/case/open", dependencies=[Depends(check_csrf)])
+def open_case(request: Request, comment_id: int, user: User, reason: Optional = "") -> Response:
+    desk = get_desk(request)
+    try:
+        desk.workflow.open_case(comment_id, actor=user.username, user_id=user.id, reason=reason)
+        desk.workflow.start_cooldown(comment_id, actor=user.username, user_id=user.id)
+    except WorkflowError as exc:
+        return _panel(request, user, comment_id, error=exc, status_code=422)
+    return _panel(request, user, comment_id)
+
+
+@router.post("/comments/{comment_id}/case/check", dependencies=[Depends(check_csrf)])
+def check(request: Request, comment_id: int, user: User, text: Text = "") -> Response:
+    desk = get_desk(request)
+    try:
+        checks = desk.workflow.check(comment_id, text)
+    except WorkflowError as exc:
+        raise HTTPException(404, exc.message) from None
+    if not request.headers.get("hx-request"):
+        return _panel(request, user, comment_id)
+    return render(request, "cases/_checks.html", {"checks": checks})
+
+
+@router.post("/comments/{comment_id}/case/publish", dependencies=[Depends(check_csrf)])
+def publish(
+    request: Request, comment_id: int, user: User, text: Text = "", override_reason: Optional = ""
+) -> Response:
+    """Save the text as a draft (checks included), then publish it unless the cool-down says no;
+    a refused draft stays saved with what the person wrote."""
+    desk = get_desk(request)
+    try:
+        draft = desk.workflow.create_draft(comment_id, text, actor=user.username, user_id=user.id)
+    except WorkflowError as exc:
+        return _panel(request, user, comment_id, error=exc, text=text, status_code=422)
+    try:
+        result = desk.workflow.publish(
+            draft.id, actor=user.username, user_id=user.id, override_reason=override_reason
+        )
+    except WorkflowError as exc:
+        status = 409 if exc.code in ("cooldown", "already_published") else 422
+        return _panel(
+            request, user, comment_id, error=exc, text=text, checks=draft.checks,
+            status_code=status,
+        )  # fmt: skip
+    return _panel(request, user, comment_id, result=result, text="")
+
+
+@router.post("/comments/{comment_id}/case/action", dependencies=[Depends(check_csrf)])
+def moderate(
+    request: Request,
+    comment_id: int,
+    user: User,
+    action: Annotated[str, Form(max_length=32)],
+    reason: Optional = "",
+    confirm: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    desk = get_desk(request)
+    if action not in PANEL_ACTIONS:
+        return _panel(request, user, comment_id, status_code=422,
+                      error=WorkflowError("bad_action", "unknown action"))  # fmt: skip
+    try:
+        result = desk.moderation.perform(
+            comment_id, action, actor=user.username, user_id=user.id, reason=reason.strip() or None,
+            confirm=confirm == "yes",
+        )  # fmt: skip
+    except WorkflowError as exc:
+        return _panel(request, user, comment_id, error=exc, status_code=422)
+    return _panel(request, user, comment_id, result=result)
+
+
+def _case_id(desk: Desk, comment_id: int) -> int:
+    case = desk.workflow.case_for(comment_id)
+    if case is None:
+        raise WorkflowError("no_case", "open a case first")
+    return case.id
+
+
+@router.post("/comments/{comment_id}/case/escalate", dependencies=[Depends(check_csrf)])
+def escalate(
+    request: Request,
+    comment_id: int,
+    user: User,
+    topic: Annotated[str, Form(max_length=64)] = "",
+    note: Optional = "",
+    assign_me: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    desk = get_desk(request)
+    try:
+        desk.workflow.escalate(
+            _case_id(desk, comment_id), actor=user.username, user_id=user.id,
+            owner_id=user.id if assign_me == "yes" else None, topic=topic or None, note=note,
+        )  # fmt: skip
+    except WorkflowError as exc:
+        return _panel(request, user, comment_id, error=exc, status_code=422)
+    return _panel(request, user, comment_id)
+
+
+@router.post("/comments/{comment_id}/case/state", dependencies=[Depends(check_csrf)])
+def set_state(
+    request: Request,
+    comment_id: int,
+    user: User,
+    state: Annotated[str, Form(max_length=32)],
+    reason: Optional = "",
+) -> Response:
+    desk = get_desk(request)
+    try:
+        desk.workflow.set_state(
+            _case_id(desk, comment_id), state, actor=user.username, user_id=user.id,
+            reason=reason.strip() or None,
+        )  # fmt: skip
+    except WorkflowError as exc:
+        return _panel(request, user, comment_id, error=exc, status_code=422)
+    return _panel(request, user, comment_id)
+
+
+@router.post("/comments/{comment_id}/case/close", dependencies=[Depends(check_csrf)])
+def close(
+    request: Request,
+    comment_id: int,
+    user: User,
+    cause: Annotated[str, Form(max_length=64)],
+    change: Optional = "",
+) -> Response:
+    desk = get_desk(request)
+    try:
+        if not change.strip():
+            raise WorkflowError("change", "say what will change, so the lesson is kept")
+        desk.workflow.close(
+            _case_id(desk, comment_id), cause=cause, change=change, actor=user.username,
+            user_id=user.id,
+        )  # fmt: skip
+        desk.moderation.perform(comment_id, "resolve", actor=user.username, user_id=user.id)
+    except WorkflowError as exc:
+        return _panel(request, user, comment_id, error=exc, status_code=422)
+    return _panel(request, user, comment_id)
+
+
+@router.post("/comments/{comment_id}/case/vouchers", dependencies=[Depends(check_csrf)])
+def create_voucher(
+    request: Request,
+    comment_id: int,
+    user: User,
+    value: Annotated[str, Form(max_length=20)],
+    currency: Annotated[str, Form(max_length=3)] = "EUR",
+    valid_days: Annotated[int, Form(ge=1, le=3650)] = 90,
+) -> Response:
+    desk = get_desk(request)
+    try:
+        desk.vouchers.create(
+            comment_id, value=value, currency=currency, valid_days=valid_days,
+            actor=user.username, user_id=user.id,
+        )  # fmt: skip
+    except WorkflowError as exc:
+        return _panel(request, user, comment_id, error=exc, status_code=422)
+    return _panel(request, user, comment_id)
+
+
+@router.post("/comments/{comment_id}/case/vouchers/send", dependencies=[Depends(check_csrf)])
+def send_voucher(
+    request: Request,
+    comment_id: int,
+    user: User,
+    code: Annotated[str, Form(max_length=64)],
+    message: Optional = "",
+) -> Response:
+    desk = get_desk(request)
+    try:
+        result = desk.vouchers.send(
+            normalise_code(code), actor=user.username, user_id=user.id, message=message
+        )
+    except WorkflowError as exc:
+        return _panel(request, user, comment_id, error=exc, status_code=422)
+    return _panel(request, user, comment_id, result=result)
+
+
+@router.get("/cases")
+def cases_page(request: Request, user: User, state: str = "") -> Response:
+    desk = get_desk(request)
+    chosen = state if state in STATES else None
+    rows = desk.workflow.cases(state=chosen, limit=500)
+    return render(
+        request,
+        "cases/list.html",
+        {
+            "user": user,
+            "rows": rows,
+            "state": chosen,
+            "states": STATES,
+            "counts": desk.workflow.case_counts(),
+        },
+    )

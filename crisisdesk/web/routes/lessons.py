@@ -1,0 +1,42 @@
+"""The lessons page: why cases happened, how often, and whether it is getting better."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from crisisdesk.web.app import current_user, get_desk, render
+
+router = APIRouter(include_in_schema=False)
+
+NAV = [("nav.lessons", "/lessons")]
+
+User = Annotated[Any, Depends(current_user)]
+WEEKS = 8
+
+
+@router.get("/lessons")
+def lessons_page(request: Request, user: User, page: str = "") -> Response:
+    desk = get_desk(request)
+    page_id = int(page) if page.isdigit() else None
+    summary = desk.workflow.lessons_summary(page_id, weeks=WEEKS)
+    peak = max((n for series in summary["trend"].values() for n in series), default=0)
+    pages = desk.pages()
+    return render(
+        request,
+        "lessons/list.html",
+        {
+            "user": user,
+            "summary": summary,
+            # Bar heights as classes h0..h8: the CSP forbids inline styles.
+            "levels": {
+                cause: [0 if not peak else round(8 * n / peak) for n in series]
+                for cause, series in summary["trend"].items()
+            },
+            "weeks": WEEKS,
+            "pages": pages,
+            "page_names": {p.id: p.name for p in pages},
+            "selected": page_id,
+        },
+    )

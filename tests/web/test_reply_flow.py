@@ -1,0 +1,178 @@
+"""The case panel and the cases, vouchers and lessons pages through the ASGI app."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from crisisdesk.desk import Desk
+from crisisdesk.web.app import create_app
+from tests.workflow.wf_support import GOOD_EN, HOSTILE, Clock, comment_id, seed
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def clock(desk: Desk) -> Clock:
+    return seed(desk)
+
+
+@pytest.fixture
+def client(desk: Desk, clock: Clock) -> Iterator[TestClient]:
+    desk.add_user("ann", "correct-horse-battery", language="en")
+    with TestClient(create_app(desk)) as c:
+        page = c.get("/login").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token
+        r = c.post("/login", data={"username": "ann", "password": "correct-horse-battery",
+                                   "csrf_token": token.group(1)}, follow_redirects=False)  # fmt: skip
+        assert r.status_code == 303
+        # Signing in starts a new session, with its own CSRF token.
+        fresh = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/cases").text)
+        assert fresh
+        c.headers["X-CSRF-Token"] = fresh.group(1)
+        yield c
+
+
+def test_panel_is_listed_on_the_comment_page_and_nav_has_the_pages(
+    client: TestClient, desk: Desk
+) -> None:
+    page = client.get(f"/comments/{comment_id(desk, 'c-en')}").text
+    assert 'hx-get="/comments/' in page and '/case"' in page
+    for path in ("/cases", "/vouchers", "/lessons"):
+        assert f'href="{path}"' in page
+
+
+def test_opening_the_panel_starts_the_cooldown_and_shows_both_clocks(
+    client: TestClient, desk: Desk, clock: Clock
+) -> None:
+    cid = comment_id(desk, "c-en")
+    html = client.get(f"/comments/{cid}/case").text
+    until = (clock.now.replace(microsecond=0)).isoformat()
+    assert 'id="cooldown-clock"' in html and "data-countdown=" in html
+    case = desk.workflow.case_for(cid)
+    assert case is not None and case.cooldown_until is not None and case.state == "cooling"
+    assert case.cooldown_until.isoformat() in html
+    assert case.respond_by is not None and case.respond_by.isoformat() in html
+    assert until  # the cool-down started at the desk's clock
+    # The suggestion is in the textarea, for the person to edit.
+    assert re.search(r'<textarea id="reply-text" name="text"[^>]*>Hi Anna,', html)
+    assert 'name="override_reason"' in html
+
+
+def test_check_button_shows_each_check_with_its_reason(client: TestClient, desk: Desk) -> None:
+    cid = comment_id(desk, "c-en")
+    r = client.post(f"/comments/{cid}/case/check", data={"text": "As we said, a refund."},
+                    headers=HX)  # fmt: skip
+    assert r.status_code == 200
+    assert r.text.count('<li class="check') == 7
+    assert "check-fail" in r.text and "defensive" in r.text.lower()
+
+
+def test_publish_refused_in_cooldown_then_with_reason_then_listed(
+    client: TestClient, desk: Desk, clock: Clock
+) -> None:
+    cid = comment_id(desk, "c-en")
+    client.get(f"/comments/{cid}/case")
+    refused = client.post(f"/comments/{cid}/case/publish", data={"text": GOOD_EN}, headers=HX)
+    assert refused.status_code == 409
+    assert 'data-error="cooldown"' in refused.text
+    assert "Hi Anna, I&#39;m so sorry" in refused.text  # what they wrote is kept
+    done = client.post(
+        f"/comments/{cid}/case/publish",
+        data={"text": GOOD_EN, "override_reason": "Press office approved"},
+        headers=HX,
+    )
+    assert done.status_code == 200
+    assert "Do this on the platform" in done.text and 'data-copy="#copy-result"' in done.text
+    assert "Press office approved" in done.text
+    actions = [e.action for e in desk.audit_entries(cid)]
+    assert "draft.cooldown_override" in actions
+    case = desk.workflow.case_for(cid)
+    assert case is not None and case.state == "replied"
+
+
+def test_publish_after_the_cooldown(client: TestClient, desk: Desk, clock: Clock) -> None:
+    cid = comment_id(desk, "c-it")
+    client.get(f"/comments/{cid}/case")
+    clock.advance(minutes=16)
+    html = client.get(f"/comments/{cid}/case").text
+    assert 'name="override_reason"' not in html
+    done = client.post(f"/comments/{cid}/case/publish", data={"text": "Ciao Marco, ci dispiace "
+                       "per il ritardo del pane: Giulia ti scrive in privato oggi."}, headers=HX)  # fmt: skip
+    assert done.status_code == 200 and "Do this on the platform" in done.text
+
+
+def test_forms_need_csrf(client: TestClient, desk: Desk) -> None:
+    cid = comment_id(desk, "c-en")
+    r = client.post(f"/comments/{cid}/case/publish", data={"text": GOOD_EN},
+                    headers={"X-CSRF-Token": "forged"})  # fmt: skip
+    assert r.status_code == 403
+
+
+def test_delete_needs_confirmation_and_manual_mode_has_a_copy_button(
+    client: TestClient, desk: Desk
+) -> None:
+    cid = comment_id(desk, "evil")
+    html = client.get(f"/comments/{cid}/case").text
+    assert "deleting it usually makes it louder" in html
+    r = client.post(f"/comments/{cid}/case/action", data={"action": "delete"}, headers=HX)
+    assert r.status_code == 422 and "confirmation" in r.text
+    r = client.post(f"/comments/{cid}/case/action", data={"action": "hide", "reason": "abuse"},
+                    headers=HX)  # fmt: skip
+    assert r.status_code == 200 and "hide the comment" in r.text
+    assert desk.find_comment("evil").status == "hidden"  # type: ignore[union-attr]
+
+
+def test_escalate_voucher_send_and_close_from_the_panel(client: TestClient, desk: Desk) -> None:
+    desk.configure_page("facebook", "P1", config={"contacts": {"delivery": "Giulia <g@x.it>"}})
+    cid = comment_id(desk, "c-en")
+    html = client.post(f"/comments/{cid}/case/escalate",
+                       data={"topic": "delivery", "note": "call her", "assign_me": "yes"},
+                       headers=HX).text  # fmt: skip
+    assert "Giulia &lt;g@x.it&gt;" in html
+    html = client.post(f"/comments/{cid}/case/vouchers", data={"value": "10", "currency": "EUR"},
+                       headers=HX).text  # fmt: skip
+    code = re.search(r'<code id="voucher-\d+">([A-Z0-9-]+)</code>', html)
+    assert code
+    sent = client.post(f"/comments/{cid}/case/vouchers/send",
+                       data={"code": code.group(1), "message": "Sorry, Anna"}, headers=HX)  # fmt: skip
+    assert sent.status_code == 200 and code.group(1) in sent.text
+    closed = client.post(f"/comments/{cid}/case/close",
+                         data={"cause": "delivery", "change": "Check vans at 7"}, headers=HX)  # fmt: skip
+    assert closed.status_code == 200 and "This case is closed" in closed.text
+    lessons = client.get("/lessons").text
+    assert "Check vans at 7" in lessons and 'data-cause="delivery"' in lessons
+    vouchers = client.get("/vouchers").text
+    assert code.group(1) in vouchers
+    redeem = client.post("/vouchers/redeem", data={"code": code.group(1).lower()})
+    assert redeem.status_code == 200 and 'id="redeem-ok"' in redeem.text
+    again = client.post("/vouchers/redeem", data={"code": code.group(1)})
+    assert again.status_code == 409 and "already redeemed" in again.text
+
+
+def test_cases_page_lists_by_state_and_escapes_hostile_text(client: TestClient, desk: Desk) -> None:
+    html = client.get("/cases").text
+    assert "&lt;script&gt;" in html and "<script>alert" not in html
+    assert client.get("/cases?state=replied").text.count('class="case-row') == 0
+    assert client.get("/cases?state=new").text.count('class="case-row') == 3
+    panel = client.get(f"/comments/{comment_id(desk, 'evil')}/case").text
+    assert "<script>alert" not in panel and "<img src=x" not in panel
+    assert HOSTILE  # shown elsewhere only as text
+
+
+def test_comments_without_a_case_can_open_one(client: TestClient, desk: Desk) -> None:
+    cid = comment_id(desk, "praise")
+    assert 'id="open-case"' in client.get(f"/comments/{cid}/case").text
+    html = client.post(f"/comments/{cid}/case/open", data={"reason": "VIP"}, headers=HX).text
+    assert 'id="case-state"' in html
+
+
+def test_italian_interface(client: TestClient, desk: Desk) -> None:
+    r = client.post("/lang", data={"lang": "it", "next": "/cases"}, follow_redirects=True)
+    assert "Casi" in r.text
+    html = client.get(f"/comments/{comment_id(desk, 'c-it')}/case").text
+    assert "Potrai pubblicare tra" in html and "Ciao Marco" in html
