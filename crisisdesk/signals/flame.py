@@ -84,7 +84,7 @@ class FlameConfig:
     enter: tuple[float, float, float] = (0.35, 0.55, 0.75)  # watch, flame, crisis
     leave: tuple[float, float, float] = (0.25, 0.45, 0.65)
     min_dwell_minutes: int = 30
-    min_comments: int = 6  # in the window, before anything but calm is possible
+    min_comments: int = 10  # in the window, before anything but calm is possible
     late_minutes: int = 60
     max_gap_buckets: int = 2016  # a week; longer silences are skipped, not replayed
     post_idle_days: int = 2
@@ -169,7 +169,7 @@ class _Bucket:
 
 
 @dataclass
-class _Level:
+class LevelState:
     """The level state machine of one page or one post."""
 
     level: int = 0
@@ -190,12 +190,16 @@ class _Page:
         self.window_n = 0  # comments in the closed buckets of the window
         self.last_minute = 0  # event time of the page's latest comment
         self.current: _Bucket | None = None
-        self.level = _Level()
-        self.posts: dict[int, _Level] = {}
+        self.level = LevelState()
+        self.posts: dict[int, LevelState] = {}
         self.samples: deque[list[Any]] = deque(maxlen=config.samples)
         # Slow averages of the page's usual mix, learnt from closed buckets.
         self.usual_neg = 0.0
         self.usual_n = 0.0
+        # Mean comments per bucket for each hour of the day, empty buckets included: the
+        # "usual" that explanations quote (the detector's own baseline is on another scale).
+        self.rate = [0.0] * 24
+        self.rate_seen = [0] * 24
         self.history: deque[list[Any]] = deque(maxlen=288)  # [minute, n, neg, level]
         self.changes: deque[list[Any]] = deque(maxlen=200)  # [minute, level]
 
@@ -314,6 +318,10 @@ class FlameDetector:
             if bucket.n or page.level.level or page.window_n or self._posts_hot(page):
                 rises.extend(self._evaluate(page, end))
             page.volume.learn_one({"timestamp": _at(bucket.start), "value": bucket.n})
+            hour = (bucket.start // 60) % 24
+            seen = page.rate_seen[hour]
+            page.rate[hour] += max(0.02, 1.0 / (seen + 1)) * (bucket.n - page.rate[hour])
+            page.rate_seen[hour] = seen + 1
             if bucket.n:
                 a = 0.01
                 page.usual_n += a * (bucket.n - page.usual_n)
@@ -368,7 +376,7 @@ class FlameDetector:
         half = len(buckets) // 2
         recent = sum(b.n for b in buckets[half:])
         before = sum(b.n for b in buckets[:half])
-        usual = sum(page.volume.expected(_at(b.start)) for b in buckets)
+        usual = sum(page.rate[(b.start // 60) % 24] for b in buckets)
         warm = page.volume.n >= page.volume.warmup
         if warm:
             v = page.volume.score_one(
@@ -450,7 +458,7 @@ class FlameDetector:
         f = self._figures(page, now)
         rises: list[Rise] = []
         h = self.heat(f)
-        rise = self._step(page.level, h, now, f"page:{page.page_id}")
+        rise = self.step(page.level, h, now, f"page:{page.page_id}")
         if rise is not None:
             rises.append(self._rise(page, None, page.level, rise, now, f, h))
         for post_id, count in f["posts"].items():
@@ -458,7 +466,7 @@ class FlameDetector:
             if count < self.config.min_comments and (lv is None or lv.level == 0):
                 continue
             if lv is None:
-                lv = page.posts[post_id] = _Level()
+                lv = page.posts[post_id] = LevelState()
             lv.last_minute = now
             pf = dict(f)
             pf["n"] = count
@@ -466,18 +474,20 @@ class FlameDetector:
             pf["posts"] = {post_id: count}
             share = count / f["n"] if f["n"] else 0.0
             ph = self.heat(pf, share_of_page=share)
-            rise = self._step(lv, ph, now, f"post:{post_id}")
+            rise = self.step(lv, ph, now, f"post:{post_id}")
             if rise is not None:
                 rises.append(self._rise(page, post_id, lv, rise, now, pf, ph))
         for post_id, lv in page.posts.items():
             if post_id not in f["posts"] and lv.level > 0:
-                self._step(lv, 0.0, now, f"post:{post_id}")
+                self.step(lv, 0.0, now, f"post:{post_id}")
         if page.level.level != (page.changes[-1][1] if page.changes else 0):
             page.changes.append([now, page.level.level])
         return rises
 
-    def _step(self, lv: _Level, heat: float, now: int, key: str) -> int | None:
-        """Move the level state machine; return the previous level when the level rose."""
+    def step(self, lv: LevelState, heat: float, now: int, key: str) -> int | None:
+        """Move a level state machine to ``heat`` at minute ``now``; return the previous level
+        when the level rose. Rises are immediate; falls need the heat below the lower threshold,
+        one level at a time, after ``min_dwell_minutes`` at the current level."""
         cfg = self.config
         lv.heat = heat
         target = 0
@@ -505,7 +515,7 @@ class FlameDetector:
         self,
         page: _Page,
         post_id: int | None,
-        lv: _Level,
+        lv: LevelState,
         previous: int,
         now: int,
         f: dict[str, Any],
@@ -616,6 +626,8 @@ class FlameDetector:
                 "samples": list(p.samples),
                 "usual_neg": p.usual_neg,
                 "usual_n": p.usual_n,
+                "rate": p.rate,
+                "rate_seen": p.rate_seen,
                 "last_minute": p.last_minute,
                 "history": list(p.history),
                 "changes": list(p.changes),
@@ -639,11 +651,13 @@ class FlameDetector:
             p.window.extend(_Bucket.from_list(b) for b in data["window"])
             p.window_n = sum(b.n for b in p.window)
             p.current = _Bucket.from_list(data["current"]) if data["current"] else None
-            p.level = _Level(**data["level"])
-            p.posts = {int(k): _Level(**v) for k, v in data["posts"].items()}
+            p.level = LevelState(**data["level"])
+            p.posts = {int(k): LevelState(**v) for k, v in data["posts"].items()}
             p.samples.extend(data["samples"])
             p.usual_neg = float(data["usual_neg"])
             p.usual_n = float(data["usual_n"])
+            p.rate = [float(v) for v in data["rate"]]
+            p.rate_seen = [int(v) for v in data["rate_seen"]]
             p.last_minute = int(data["last_minute"])
             p.history.extend(data["history"])
             p.changes.extend(data["changes"])

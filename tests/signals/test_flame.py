@@ -1,0 +1,264 @@
+"""The flame level on a real desk: bursts, hysteresis, de-escalation, restarts and alerts."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from crisisdesk.desk import Desk
+from crisisdesk.ingest.record import CommentRecord
+from crisisdesk.models import Alert, SignalState
+from crisisdesk.signals.flame import (
+    LEVELS,
+    Event,
+    FlameConfig,
+    FlameDetector,
+    FlameMonitor,
+    LevelState,
+)
+from tests.conftest import KeywordAnalyzer
+
+T0 = datetime(2024, 5, 6, 8, 0, tzinfo=UTC)  # a Monday
+
+
+def history(start: datetime = T0, days: float = 2.0, seed: int = 3) -> list[CommentRecord]:
+    """Quiet, mixed comments from a few regulars, about one every 15 minutes."""
+    rng = random.Random(seed)
+    out = []
+    t = start
+    i = 0
+    while t < start + timedelta(days=days):
+        t += timedelta(minutes=rng.uniform(5, 25))
+        text = rng.choice(["great pizza, thanks", "open on sunday?", "ok", "delivery was late"])
+        out.append(
+            CommentRecord(
+                platform="facebook", platform_id=f"h{seed}-{i}", created_at=t, text=text,
+                page="P1", page_name="Forno", post_id=rng.choice(["post1", "post2"]),
+                author_id=f"regular{rng.randint(1, 8)}", author_name=f"Regular {rng.randint(1, 8)}",
+            )
+        )  # fmt: skip
+        i += 1
+    return out
+
+
+def _author(tag: str, i: int) -> str:
+    # Two loud newcomers write every other comment; the rest are one-off newcomers.
+    return {0: f"{tag}loud1", 2: f"{tag}loud2"}.get(i % 4, f"{tag}new{i}")
+
+
+def burst(start: datetime, n: int = 45, every_s: int = 20, tag: str = "b") -> list[CommentRecord]:
+    """Angry comments from people never seen before, under one post."""
+    return [
+        CommentRecord(
+            platform="facebook", platform_id=f"{tag}{i}", created_at=start + timedelta(seconds=every_s * i),
+            text=("schifo, " if i % 4 == 0 else "") + f"order {i} late again, vergogna",
+            page="P1", page_name="Forno", post_id="post3", author_id=_author(tag, i),
+            author_name="Newcomer " + _author(tag, i),
+        )
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def calm_after(start: datetime, hours: float = 4.0) -> list[CommentRecord]:
+    return [
+        CommentRecord(
+            platform="facebook", platform_id=f"c{start:%H%M}-{i}", created_at=start + timedelta(minutes=15 * i),
+            text="thanks for the answer", page="P1", post_id="post1", author_id="regular1",
+            author_name="Regular 1",
+        )
+        for i in range(int(hours * 4))
+    ]  # fmt: skip
+
+
+def feed(desk: Desk, records: list[CommentRecord], batch: int = 10) -> None:
+    for k in range(0, len(records), batch):
+        desk.ingest(records[k : k + batch])
+
+
+@pytest.fixture
+def monitor(desk: Desk) -> Iterator[FlameMonitor]:
+    m = FlameMonitor(desk)
+    desk.listeners.append(m.on_ingested)
+    yield m
+
+
+def page_id(desk: Desk) -> int:
+    return desk.pages()[0].id
+
+
+def alerts_in_store(desk: Desk) -> list[Alert]:
+    with desk.session() as s:
+        return list(s.scalars(select(Alert).order_by(Alert.id)))
+
+
+def test_quiet_history_stays_calm(desk: Desk, monitor: FlameMonitor) -> None:
+    desk.ingest(history())
+    assert monitor.level_of(page_id(desk)) == "calm"
+    assert alerts_in_store(desk) == []
+
+
+def test_burst_of_negative_newcomers_raises_the_level(desk: Desk, monitor: FlameMonitor) -> None:
+    past = history()
+    desk.ingest(past)
+    start = past[-1].created_at + timedelta(minutes=10)
+    feed(desk, burst(start))
+    pid = page_id(desk)
+    assert monitor.level_of(pid) in ("flame", "crisis")
+    alerts = monitor.alerts(page_id=pid)
+    page_alerts = [a for a in alerts if a["post_id"] is None]
+    post_alerts = [a for a in alerts if a["post_id"] is not None]
+    assert page_alerts and post_alerts
+    first = min(page_alerts, key=lambda a: a["at"])
+    # Event time: the alert is dated inside the burst, within its first quarter hour.
+    at = datetime.fromisoformat(first["at"])
+    assert start <= at <= start + timedelta(minutes=15)
+    ev = first["evidence"]
+    fig = ev["figures"]
+    assert fig["usual_comments"] is not None and fig["comments"] > 3 * fig["usual_comments"]
+    assert fig["negative_share"] >= 0.6 > fig["usual_negative_share"]
+    assert fig["first_time_share"] >= 0.5
+    assert fig["offensive_share"] > 0
+    assert any("usual" in r for r in ev["reasons"]) and any("negative" in r for r in ev["reasons"])
+    assert any("negativi" in r for r in ev["reasons_it"])
+    assert ev["samples"] and all("vergogna" in s["text"] for s in ev["samples"])
+    assert all(s["comment_id"] for s in ev["samples"])
+    loud = {a["name"] for a in ev["authors"][:2]}
+    assert loud == {"Newcomer bloud1", "Newcomer bloud2"}
+    assert ev["authors"][0]["comments"] >= 2
+    assert "15 minutes" in ev["first_move"]["en"] and "15 minuti" in ev["first_move"]["it"]
+    assert ev["previous_level"] in LEVELS
+
+
+def test_no_duplicate_alerts_for_an_episode(desk: Desk, monitor: FlameMonitor) -> None:
+    past = history()
+    desk.ingest(past)
+    records = burst(past[-1].created_at + timedelta(minutes=10))
+    feed(desk, records)
+    before = alerts_in_store(desk)
+    keys = [(a.episode, a.level) for a in before]
+    assert len(keys) == len(set(keys))
+    # The same comments delivered again, and a second monitor on the same store: nothing new.
+    feed(desk, records)
+    twin = FlameMonitor(desk)
+    twin.on_ingested([])
+    assert len(alerts_in_store(desk)) == len(before)
+
+
+def test_levels_do_not_flap() -> None:
+    cfg = FlameConfig()
+    det = FlameDetector(cfg)
+    lv = LevelState()
+    heats = [0.6, 0.5, 0.58, 0.48, 0.6, 0.47, 0.56, 0.5] * 5  # hovering around "flame"
+    levels = []
+    for minute, heat in enumerate(heats):
+        det.step(lv, heat, minute * 5, "page:1")
+        levels.append(lv.level)
+    assert levels[0] == LEVELS.index("flame")
+    assert set(levels) == {LEVELS.index("flame")}  # entered once, never left
+    # Falling needs the lower threshold and the dwell: one step at a time.
+    det.step(lv, 0.1, 1000, "page:1")
+    assert lv.level == LEVELS.index("watch")
+    det.step(lv, 0.1, 1010, "page:1")
+    assert lv.level == LEVELS.index("watch")  # dwell not over
+    det.step(lv, 0.1, 1000 + cfg.min_dwell_minutes, "page:1")
+    assert lv.level == 0 and lv.episode is None
+
+
+def test_de_escalation_and_a_new_episode(desk: Desk, monitor: FlameMonitor) -> None:
+    past = history()
+    desk.ingest(past)
+    start = past[-1].created_at + timedelta(minutes=10)
+    first = burst(start)
+    feed(desk, first)
+    pid = page_id(desk)
+    assert monitor.level_of(pid) != "calm"
+    episodes = {a.episode for a in alerts_in_store(desk) if a.post_id is None}
+    assert len(episodes) == 1
+    quiet = calm_after(first[-1].created_at + timedelta(minutes=5), hours=4)
+    feed(desk, quiet)
+    assert monitor.level_of(pid) == "calm"
+    changes = monitor.detector.history(pid)["changes"]
+    levels = [level for _at, level in changes]
+    # Up, then down one level at a time back to calm.
+    peak = max(range(len(levels)), key=lambda i: LEVELS.index(levels[i]))
+    down = levels[peak:]
+    assert down[-1] == "calm"
+    assert all(LEVELS.index(a) - LEVELS.index(b) == 1 for a, b in zip(down, down[1:]))
+    again = burst(quiet[-1].created_at + timedelta(minutes=10), tag="second")
+    feed(desk, again)
+    episodes = {a.episode for a in alerts_in_store(desk) if a.post_id is None}
+    assert len(episodes) == 2
+
+
+def test_restart_restores_state(desk: Desk, monitor: FlameMonitor, settings: object) -> None:
+    past = history()
+    desk.ingest(past)
+    feed(desk, burst(past[-1].created_at + timedelta(minutes=10))[:25])
+    pid = page_id(desk)
+    level = monitor.level_of(pid)
+    assert level != "calm"
+    with desk.session() as s:
+        row = s.get(SignalState, "flame")
+        assert row is not None and row.version == "flame-1"
+    # A new desk on the same data directory: the detector picks up where it was.
+    other = Desk(desk.settings, analyzer=KeywordAnalyzer())
+    try:
+        restored = FlameMonitor(other)
+        assert restored.level_of(pid) == level
+        assert restored.detector.to_state() == monitor.detector.to_state()
+        other.listeners.append(restored.on_ingested)
+        n_before = len(alerts_in_store(desk))
+        rest = burst(past[-1].created_at + timedelta(minutes=10))[25:]
+        feed(other, rest)
+        # The run continues in the same episode: no repeat of alerts already written.
+        alerts = alerts_in_store(desk)
+        keys = [(a.episode, a.level) for a in alerts]
+        assert len(keys) == len(set(keys)) and len(alerts) >= n_before
+    finally:
+        other.close()
+
+
+def test_replay_in_one_batch_matches_live_feed(
+    desk: Desk, monitor: FlameMonitor, tmp_path: object
+) -> None:
+    """A year-old export imported at once tells the same story as living through it."""
+    old = datetime(2021, 3, 1, 8, 0, tzinfo=UTC)
+    records = history(old)
+    records += burst(records[-1].created_at + timedelta(minutes=10))
+    shuffled = list(records)
+    random.Random(5).shuffle(shuffled[-60:])  # a little disorder inside the last batch
+    desk.ingest(shuffled, batch_size=5000)
+    replayed = [(a["level"], a["post_id"] is None, a["at"]) for a in monitor.alerts(limit=100)]
+    assert replayed and all(a[2].startswith("2021-03") for a in replayed)
+
+    live = FlameDetector()
+    page = page_id(desk)
+    for r in sorted(records, key=lambda r: r.created_at):
+        ev = Event(page, None, r.created_at, "late" in r.text, "schifo" in r.text, False)
+        live.learn_one(ev)
+        live.flush()
+    assert live.level_of(page) == monitor.level_of(page)
+
+
+def test_coordination_input_is_used_and_reported(desk: Desk, monitor: FlameMonitor) -> None:
+    monitor.coordination_source = lambda _page: 0.8
+    past = history()
+    desk.ingest(past)
+    feed(desk, burst(past[-1].created_at + timedelta(minutes=10), n=30))
+    alerts = monitor.alerts()
+    assert alerts and alerts[0]["evidence"]["figures"]["coordination"] == 0.8
+    assert any("coordination" in r for r in alerts[0]["reasons"])
+
+
+def test_edits_and_repeats_are_not_volume(desk: Desk, monitor: FlameMonitor) -> None:
+    past = history(days=1.5)
+    desk.ingest(past)
+    state = monitor.detector.to_state()
+    desk.ingest(past[-20:])  # repeated deliveries
+    assert monitor.detector.to_state()["pages"] == state["pages"]
+    with desk.session() as s:
+        assert s.scalar(select(func.count()).select_from(Alert)) == 0
