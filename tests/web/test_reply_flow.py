@@ -78,7 +78,7 @@ def test_publish_refused_in_cooldown_then_with_reason_then_listed(
     cid = comment_id(desk, "c-en")
     client.get(f"/comments/{cid}/case")
     refused = client.post(f"/comments/{cid}/case/publish", data={"text": GOOD_EN}, headers=HX)
-    assert refused.status_code == 409
+    assert refused.headers["X-Crisisdesk-Status"] == "409"
     assert 'data-error="cooldown"' in refused.text
     assert "Hi Anna, I&#39;m so sorry" in refused.text  # what they wrote is kept
     done = client.post(
@@ -88,6 +88,7 @@ def test_publish_refused_in_cooldown_then_with_reason_then_listed(
     )
     assert done.status_code == 200
     assert "Do this on the platform" in done.text and 'data-copy="#copy-result"' in done.text
+    assert '<pre class="copy-text" id="copy-result">Hi Anna, I&#39;m so sorry' in done.text
     assert "Press office approved" in done.text
     actions = [e.action for e in desk.audit_entries(cid)]
     assert "draft.cooldown_override" in actions
@@ -120,7 +121,7 @@ def test_delete_needs_confirmation_and_manual_mode_has_a_copy_button(
     html = client.get(f"/comments/{cid}/case").text
     assert "deleting it usually makes it louder" in html
     r = client.post(f"/comments/{cid}/case/action", data={"action": "delete"}, headers=HX)
-    assert r.status_code == 422 and "confirmation" in r.text
+    assert r.headers["X-Crisisdesk-Status"] == "422" and "confirmation" in r.text
     r = client.post(f"/comments/{cid}/case/action", data={"action": "hide", "reason": "abuse"},
                     headers=HX)  # fmt: skip
     assert r.status_code == 200 and "hide the comment" in r.text

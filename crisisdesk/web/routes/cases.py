@@ -92,7 +92,11 @@ def _panel(
         # Without HTMX the form posted normally: go back to the comment page.
         return RedirectResponse(f"/comments/{comment_id}", status_code=303)
     context = panel_context(desk, comment_id, **kw)
-    return render(request, "cases/panel.html", {"user": user, **context}, status_code=status_code)
+    # HTMX does not swap 4xx responses in, so a refusal comes back as 200 with the reason shown
+    # in the panel (``data-error`` carries its code); the status is kept in a header.
+    response = render(request, "cases/panel.html", {"user": user, **context})
+    response.headers["X-Crisisdesk-Status"] = str(status_code)
+    return response
 
 
 @router.get("/comments/{comment_id}/case")

@@ -1,0 +1,182 @@
+"""The main reply path in a real headless Chromium (Debian's ``chromium``), driven by Playwright:
+open a hostile comment, see the cool-down counting, write a reply, see the checks, publish after
+the cool-down (the desk's clock is moved forward instead of waiting 15 minutes).
+
+Skipped when no Chromium is installed, unless ``CRISISDESK_REQUIRE_BROWSER=1`` (CI sets it), in
+which case a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import uvicorn
+
+from crisisdesk.desk import Desk
+from crisisdesk.ingest.record import CommentRecord
+from crisisdesk.web.app import create_app
+from tests.workflow.wf_support import Clock
+
+pytestmark = pytest.mark.browser
+
+# A complaint (the test analyser reads "late") whose text tries to run script in the page.
+HOSTILE = (
+    "Your delivery was late! <img src=x onerror=\"document.title='pwned'\">"
+    '<script>document.title="pwned"</script>'
+)
+REPLY = (
+    "Hi Anna, I'm really sorry your delivery was late. Giulia from our shop is checking with the "
+    "courier today: could you send us a private message with your order so we can fix it?"
+)
+
+
+def chromium_path() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture
+def browser_path() -> str:
+    path = chromium_path()
+    if path is None:
+        if os.environ.get("CRISISDESK_REQUIRE_BROWSER") == "1":
+            pytest.fail("Chromium is required (CRISISDESK_REQUIRE_BROWSER=1) but not installed")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def clock(desk: Desk) -> Clock:
+    # Real time, so the browser's countdown (Date.now()) and the server agree.
+    clock = Clock(datetime.now(UTC))
+    desk.clock = clock
+    return clock
+
+
+@pytest.fixture
+def live_server(desk: Desk, clock: Clock) -> Iterator[str]:
+    desk.ingest(
+        [
+            CommentRecord(
+                platform="facebook", platform_id="hostile", created_at=clock.now, text=HOSTILE,
+                page="P1", page_name="Forno Aurora", post_id="p1", author_id="a1",
+                author_name="Anna Rossi",
+            )
+        ]
+    )  # fmt: skip
+    desk.add_user("ann", "correct-horse-battery")
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(desk), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_open_hostile_comment_cool_down_write_check_and_publish(
+    browser_path: str, live_server: str, desk: Desk, clock: Clock, tmp_path: object
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    comment = desk.find_comment("hostile")
+    assert comment is not None
+    console_errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=browser_path,
+            headless=True,
+            args=[
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            ],
+        )  # fmt: skip
+        page = browser.new_page(locale="en-GB")
+        page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+        page.on("dialog", lambda d: (console_errors.append("dialog: " + d.message), d.dismiss()))
+        page.goto(live_server + "/login")
+        page.fill("input[name=username]", "ann")
+        page.fill("input[name=password]", "correct-horse-battery")
+        page.click("button[type=submit]")
+        page.wait_for_url(live_server + "/")
+
+        # Open the hostile comment: its text is text, and the panel starts the cool-down.
+        page.goto(f"{live_server}/comments/{comment.id}")
+        page.wait_for_selector("#case-panel")
+        assert page.locator("#comment-text").inner_text() == HOSTILE
+        assert page.locator("#comment-text img, #case-panel img, #case-panel script").count() == 0
+        countdown = page.locator("#cooldown-clock time[data-countdown]")
+        expect(countdown).to_have_text(re.compile(r"^1[45]:\d\d$"))
+        first = countdown.inner_text()
+        page.wait_for_timeout(1300)
+        assert countdown.inner_text() != first  # it is counting down
+        expect(page.locator("#target-clock time[data-countdown]")).to_have_text(
+            re.compile(r"^(59|60):\d\d$")
+        )
+
+        # Write a reply over the suggestion and check it.
+        assert page.locator("#reply-text").input_value().startswith("Hi Anna")
+        page.fill("#reply-text", REPLY)
+        page.click("#check-button")
+        checks = page.locator("#check-results li")
+        expect(checks).to_have_count(7)
+        assert page.locator("#check-results li.check-fail").count() == 0, page.locator(
+            "#check-results"
+        ).inner_text()
+        page.fill("#reply-text", "As we already said, you'll get a refund.")
+        page.click("#check-button")
+        expect(page.locator('#check-results li[data-check="tone"]')).to_have_class(
+            re.compile("check-fail")
+        )
+        expect(page.locator('#check-results li[data-check="public_compensation"]')).to_contain_text(
+            "private message"
+        )
+
+        # Publishing during the cool-down is refused, and says until when.
+        page.fill("#reply-text", REPLY)
+        page.click("#publish-button")
+        expect(page.locator('#case-error[data-error="cooldown"]')).to_be_visible()
+        assert page.locator("#reply-text").input_value() == REPLY
+
+        # Fifteen minutes later (on the desk's clock) it goes through, as a manual instruction.
+        clock.advance(minutes=16)
+        page.reload()
+        page.wait_for_selector("#case-panel")
+        expect(page.locator("#cooldown-clock")).to_contain_text("Over")
+        assert page.locator("#override-reason").count() == 0
+        page.fill("#reply-text", REPLY)
+        page.click("#publish-button")
+        expect(page.locator("#case-result")).to_contain_text("Do this on the platform")
+        assert page.locator("#copy-result").inner_text() == REPLY
+        expect(page.locator("#case-state")).to_have_text("replied")
+        assert page.title() != "pwned"
+        page.screenshot(path=str(tmp_path) + "/reply.png", full_page=True)  # type: ignore[operator]
+        browser.close()
+    assert not [e for e in console_errors if "Content Security Policy" in e or "dialog" in e], (
+        console_errors
+    )
+    case = desk.workflow.case_for(comment.id)
+    assert case is not None and case.state == "replied"
+    assert clock.now - case.cooldown_until >= timedelta(minutes=1)  # type: ignore[operator]
