@@ -82,6 +82,7 @@ def latency(rows: list[dict[str, Any]], history: int, requests: int) -> dict[str
     with tempfile.TemporaryDirectory() as tmp:
         desk = Desk(Settings({"data_dir": tmp, "secret_key": "bench-" + "x" * 30}, environ={}))
         desk.upgrade()
+        analyser = desk.analyzer.version
         now = datetime.now(UTC)
         desk.ingest(
             CommentRecord(
@@ -159,6 +160,7 @@ def latency(rows: list[dict[str, Any]], history: int, requests: int) -> dict[str
     ms = [t * 1000 for t in timings]
     return {
         "history": history,
+        "analyser": analyser,
         "requests": requests,
         "seed_s": seeded,
         "build_s": build,
@@ -257,7 +259,8 @@ def run(data: Path, quick: bool) -> str:
         "(tone with the shipped analyser, canned against the page's history, personal, apology, "
         "public compensation, length, language). Measured by an httpx client against a real "
         "uvicorn server on 127.0.0.1 (a thread of the same process), SQLite in WAL mode, bearer "
-        "token checked on every request. Latency is client-side wall time.",
+        "token checked on every request. Latency is client-side wall time. Analyser: "
+        f"`{lat['analyser']}` (whatever `load_analyzer('fast')` gave in this checkout).",
         "",
         "| requests | p50 ms | p95 ms | p99 ms | max ms | mean ms | target |",
         "|---:|---:|---:|---:|---:|---:|---|",
