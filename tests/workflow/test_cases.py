@@ -268,3 +268,18 @@ def test_bad_drafts_are_refused(desk: Desk) -> None:
     with pytest.raises(WorkflowError) as missing:
         desk.workflow.create_draft(999_999, "hello", actor="ann")
     assert missing.value.code == "not_found"
+
+
+def test_plain_questions_have_no_cooldown_and_targets_are_per_page(desk: Desk) -> None:
+    from tests.workflow.wf_support import record
+
+    clock = seed(desk)
+    desk.configure_page("facebook", "P1", config={"response_target_minutes": 30})
+    desk.ingest([record("q", "When do you open on Sunday?", minutes=2)])
+    cid = comment_id(desk, "q")
+    desk.workflow.open_case(cid, actor="ann", reason="needs an answer")
+    case = desk.workflow.start_cooldown(cid, actor="ann")
+    assert case is not None and case.cooldown_until == clock.now
+    assert case.respond_by == T0 + timedelta(minutes=32)
+    draft = desk.workflow.create_draft(cid, "Hi Anna, on Sunday we open at nine.", actor="ann")
+    assert desk.workflow.publish(draft.id, actor="ann")["override"] is False
