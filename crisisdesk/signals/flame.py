@@ -917,3 +917,15 @@ class FlameMonitor:
         from crisisdesk.signals.alerts import crisis_view
 
         return crisis_view(self.desk, self, page_id)
+
+
+def monitor_for(desk: Any) -> FlameMonitor:
+    """The desk's flame monitor, listening to its ingest; made (and its state restored) on first
+    use, so the web app and the CLI share the one the desk already has."""
+    monitor = getattr(desk, "flame", None)
+    if isinstance(monitor, FlameMonitor):
+        return monitor
+    monitor = FlameMonitor(desk)
+    desk.listeners.append(monitor.on_ingested)
+    desk.flame = monitor
+    return monitor

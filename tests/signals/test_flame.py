@@ -262,3 +262,30 @@ def test_edits_and_repeats_are_not_volume(desk: Desk, monitor: FlameMonitor) -> 
     assert monitor.detector.to_state()["pages"] == state["pages"]
     with desk.session() as s:
         assert s.scalar(select(func.count()).select_from(Alert)) == 0
+
+
+def test_alerts_command_json_and_table(desk: Desk, monitor: FlameMonitor) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from crisisdesk.cli import app
+
+    past = history()
+    desk.ingest(past)
+    feed(desk, burst(past[-1].created_at + timedelta(minutes=10)))
+    data_dir = str(desk.settings.data_path)
+    runner = CliRunner()
+    result = runner.invoke(app, ["alerts", "--json", "--data-dir", data_dir])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert rows and rows == sorted(rows, key=lambda r: r["at"], reverse=True)
+    assert {"page_name", "level", "episode", "at", "reasons", "evidence"} <= set(rows[0])
+    assert rows[0]["page_name"] == "Forno"
+    table = runner.invoke(app, ["alerts", "--data-dir", data_dir, "--limit", "1"])
+    assert table.exit_code == 0 and "Forno" in table.stdout
+    assert len(table.stdout.strip().splitlines()) == 1
+    other = runner.invoke(app, ["alerts", "--page", "999", "--data-dir", data_dir])
+    assert other.stdout.strip() == "no alerts"
+    bad = runner.invoke(app, ["alerts", "--limit", "0", "--data-dir", data_dir])
+    assert bad.exit_code == 2

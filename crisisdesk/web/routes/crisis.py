@@ -1,0 +1,81 @@
+"""Flame alerts in the web app: the list, the crisis view of a page, and the live event stream
+that drives the banner on every page."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.responses import StreamingResponse
+
+from crisisdesk.web.app import current_user, get_desk, render
+
+router = APIRouter(include_in_schema=False)
+NAV = [("nav.alerts", "/alerts")]
+
+User = Annotated[Any, Depends(current_user)]
+
+# An event stream ends after this long and the browser reconnects (EventSource does so by
+# itself, resuming with Last-Event-ID): no connection is held forever by a forgotten tab.
+STREAM_SECONDS = 300.0
+KEEPALIVE_SECONDS = 15.0
+
+
+@router.get("/alerts")
+async def alerts_page(request: Request, user: User, page: int | None = None) -> Response:
+    from crisisdesk.signals.flame import monitor_for
+
+    desk = get_desk(request)
+    monitor = monitor_for(desk)
+    alerts = monitor.alerts(page_id=page, limit=200)
+    pages = [{"id": p.id, "name": p.name, "level": monitor.level_of(p.id)} for p in desk.pages()]
+    return render(
+        request,
+        "crisis/alerts.html",
+        {"user": user, "alerts": alerts, "pages": pages, "selected": page},
+    )
+
+
+@router.get("/crisis/{page_id}")
+async def crisis_page(request: Request, page_id: int, user: User) -> Response:
+    from crisisdesk.signals.flame import monitor_for
+
+    view = monitor_for(get_desk(request)).crisis_view(page_id)
+    if view is None:
+        raise HTTPException(404, "no such page")
+    return render(request, "crisis/view.html", {"user": user, "view": view})
+
+
+@router.get("/events")
+async def events(request: Request, user: User) -> StreamingResponse:
+    """Server-sent events: ``alert`` when a flame level rises (``{"text", "level", ...}``)."""
+    from crisisdesk.notify.live import broker_for
+
+    broker = broker_for(get_desk(request))
+    last = request.headers.get("last-event-id", "")
+    subscription = broker.subscribe(int(last) if last.isdigit() else None)
+
+    async def stream() -> AsyncIterator[str]:
+        loop = asyncio.get_running_loop()
+        ends = loop.time() + STREAM_SECONDS
+        try:
+            yield "retry: 3000\n\n"
+            while loop.time() < ends:
+                wait = min(KEEPALIVE_SECONDS, max(0.0, ends - loop.time()))
+                event = await subscription.get(wait)
+                if event is not None:
+                    yield event.encode()
+                elif await request.is_disconnected():
+                    return
+                else:
+                    yield ": keep-alive\n\n"
+        finally:
+            subscription.close()
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,148 @@
+"""The alerts list, the crisis view and the live event stream, through the ASGI app."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from crisisdesk.desk import Desk
+from crisisdesk.ingest.record import CommentRecord
+from crisisdesk.notify.live import broker_for
+from crisisdesk.signals.flame import monitor_for
+from crisisdesk.web.app import create_app
+from crisisdesk.web.routes import crisis
+from tests.signals.test_flame import burst, feed, history
+from tests.web.test_app import login
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> late "quoted" & vergogna'
+
+
+def hostile_burst(start: object) -> list[CommentRecord]:
+    records = burst(start)  # type: ignore[arg-type]
+    for r in records[::3]:
+        r.text = HOSTILE
+        r.author_name = "<b>Mallory</b>"
+    return records
+
+
+@pytest.fixture
+def flamed(desk: Desk) -> Desk:
+    monitor_for(desk)
+    past = history()
+    desk.ingest(past)
+    feed(desk, hostile_burst(past[-1].created_at + timedelta(minutes=10)))
+    return desk
+
+
+@pytest.fixture
+def client(flamed: Desk) -> Iterator[TestClient]:
+    flamed.add_user("ann", "correct-horse-battery", language="en")
+    with TestClient(create_app(flamed)) as c:
+        yield c
+
+
+def test_alerts_page_lists_alerts_and_escapes_hostile_text(client: TestClient) -> None:
+    assert client.get("/alerts", follow_redirects=False).status_code == 303
+    login(client)
+    r = client.get("/alerts")
+    assert r.status_code == 200
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    assert 'href="/alerts"' in r.text  # the navigation entry
+    assert "First move:" in r.text and "15 minutes" in r.text
+    assert "<script>alert" not in r.text and "<b>Mallory</b>" not in r.text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in r.text
+    assert "&lt;b&gt;Mallory&lt;/b&gt;" in r.text
+    assert " style=" not in r.text and "<script>" not in r.text
+    assert re.search(r'class="level-pill level-(flame|crisis)"', r.text)
+
+
+def test_alerts_page_in_italian(client: TestClient) -> None:
+    login(client)
+    r = client.get("/alerts", headers={"accept-language": "it"})
+    # Signed-in users keep their language; switch explicitly through the form.
+    token = re.search(r'name="csrf_token" value="([^"]+)"', r.text)
+    assert token
+    client.post("/lang", data={"lang": "it", "next": "/alerts", "csrf_token": token.group(1)})
+    r = client.get("/alerts")
+    assert "Prima mossa:" in r.text and "negativi" in r.text
+
+
+def test_crisis_view_has_chart_posts_and_changes(client: TestClient, flamed: Desk) -> None:
+    login(client)
+    page = flamed.pages()[0]
+    r = client.get(f"/crisis/{page.id}")
+    assert r.status_code == 200
+    text = r.text
+    assert "<svg" in text and 'class="bar"' in text and "negative-line" in text
+    assert re.search(r'class="band band-(watch|flame|crisis)"', text)
+    assert re.search(r'class="marker marker-(watch|flame|crisis)"', text)
+    assert "What changed in the last hour" in text
+    assert "post3" in text  # the post driving it
+    assert "<script>alert" not in text and " style=" not in text
+    assert client.get("/crisis/99999").status_code == 404
+
+
+def test_events_stream_pushes_level_rises(
+    client: TestClient, flamed: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(crisis, "STREAM_SECONDS", 0.6)
+    monkeypatch.setattr(crisis, "KEEPALIVE_SECONDS", 0.1)
+    login(client)
+    broker = broker_for(flamed)
+    published_before = broker.publish("alert", {"text": "earlier", "level": "watch"})
+
+    def later() -> None:
+        time.sleep(0.2)
+        broker.publish("alert", {"text": "FLAME on <Forno>", "level": "flame", "page_id": 1})
+
+    thread = threading.Thread(target=later)
+    thread.start()
+    try:
+        with client.stream(
+            "GET", "/events", headers={"Last-Event-ID": str(published_before.id - 1)}
+        ) as r:
+            assert r.status_code == 200
+            assert r.headers["content-type"].startswith("text/event-stream")
+            body = "".join(r.iter_text())
+    finally:
+        thread.join()
+    events = [
+        json.loads(line[len("data: ") :]) for line in body.splitlines() if line.startswith("data: ")
+    ]
+    assert "event: alert" in body and "retry: 3000" in body
+    assert events[0]["text"] == "earlier"
+    assert {"text": "FLAME on <Forno>", "level": "flame", "page_id": 1} in events
+    assert broker.subscribers == 0  # the stream let go of its subscription
+
+
+def test_events_need_a_login(client: TestClient) -> None:
+    r = client.get("/events", follow_redirects=False)
+    assert r.status_code == 303
+
+
+def test_alert_rise_is_published_live(desk: Desk) -> None:
+    import asyncio
+
+    monitor_for(desk)
+    broker = broker_for(desk)
+
+    async def listen() -> list[str]:
+        sub = broker.subscribe()
+        past = history()
+        await asyncio.to_thread(desk.ingest, past)
+        await asyncio.to_thread(feed, desk, burst(past[-1].created_at + timedelta(minutes=10)))
+        got = []
+        while (event := await sub.get(0.2)) is not None:
+            got.append(event.data["level"])
+        sub.close()
+        return got
+
+    levels = asyncio.run(listen())
+    assert levels and set(levels) <= {"watch", "flame", "crisis"}
