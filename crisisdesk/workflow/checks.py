@@ -162,6 +162,11 @@ def content_words(text: str) -> set[str]:
     return {w[:5] for w in words if len(w) >= 4 and w not in STOPWORDS}
 
 
+def _cap(text: str) -> str:
+    # str.capitalize() would lower-case the quoted phrases and names that follow.
+    return text[:1].upper() + text[1:]
+
+
 def _say(lang: str, en: str, it: str) -> str:
     return it if lang == "it" else en
 
@@ -205,7 +210,7 @@ def check_tone(text: str, analysis: Analysis | None, lang: str) -> Check:
                 )
             )
     if problems:
-        return Check("tone", False, "; ".join(problems).capitalize() + ".")
+        return Check("tone", False, _cap("; ".join(problems)) + ".")
     return Check(
         "tone",
         True,
@@ -288,7 +293,7 @@ def check_personal(text: str, comment_text: str, author_name: str | None, lang: 
                     f"riprende le sue parole ({', '.join(shared[:4])}…)",
                 )
             )
-        return Check("personal", True, ("; ".join(bits) or "ok").capitalize() + ".")
+        return Check("personal", True, _cap("; ".join(bits) or "ok") + ".")
     missing = []
     if not named and name:
         missing.append(
@@ -302,7 +307,7 @@ def check_personal(text: str, comment_text: str, author_name: str | None, lang: 
                 "non riprende nulla di specifico del suo commento",
             )
         )
-    return Check("personal", False, "; ".join(missing).capitalize() + ".")
+    return Check("personal", False, _cap("; ".join(missing)) + ".")
 
 
 def check_apology(text: str, kind: str, brand_at_fault: bool | None, lang: str) -> Check:
