@@ -59,6 +59,8 @@ DEFAULT_CAUSES = (
     "attack",
     "other",
 )
+# Causes where the brand is not at fault, so a complaint needs no apology (Coombs' victim cluster).
+NO_FAULT_CAUSES = ("attack", "misunderstanding")
 # Warn this long before the response target when the cool-down would eat into it.
 TARGET_MARGIN = timedelta(minutes=10)
 
@@ -299,7 +301,9 @@ class Workflow:
             comment_language=comment.language or "en",
             comment_kind=comment.kind or "other",
             author_name=author.name if author else None,
-            brand_at_fault=None if case is None or case.cause is None else case.cause != "attack",
+            brand_at_fault=None
+            if case is None or case.cause is None
+            else case.cause not in NO_FAULT_CAUSES,
             history=index,
             analyzer=self.desk.analyzer,
         )

@@ -201,3 +201,8 @@ def test_hostile_text_comes_back_exactly_as_json(api: TestClient) -> None:
     body: dict[str, Any] = api.get("/api/v1/comments/evil").json()
     assert body["text"] == HOSTILE
     assert api.get("/api/v1/comments/evil").headers["content-type"] == "application/json"
+
+
+def test_replies_cannot_bypass_drafts_through_actions(api: TestClient) -> None:
+    r = api.post("/api/v1/comments/c-en/actions", json={"action": "reply", "text": "whatever"})
+    assert r.status_code == 422 and r.json()["error"] == "use_drafts"

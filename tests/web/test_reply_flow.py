@@ -177,3 +177,10 @@ def test_italian_interface(client: TestClient, desk: Desk) -> None:
     assert "Casi" in r.text
     html = client.get(f"/comments/{comment_id(desk, 'c-it')}/case").text
     assert "Potrai pubblicare tra" in html and "Ciao Marco" in html
+
+
+def test_ask_for_approval(client: TestClient, desk: Desk) -> None:
+    cid = comment_id(desk, "c-en")
+    html = client.post(f"/comments/{cid}/case/state", data={"state": "awaiting approval"},
+                       headers=HX).text  # fmt: skip
+    assert "awaiting approval" in html and 'id="ask-approval"' not in html

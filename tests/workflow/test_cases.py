@@ -283,3 +283,14 @@ def test_plain_questions_have_no_cooldown_and_targets_are_per_page(desk: Desk) -
     assert case.respond_by == T0 + timedelta(minutes=32)
     draft = desk.workflow.create_draft(cid, "Hi Anna, on Sunday we open at nine.", actor="ann")
     assert desk.workflow.publish(draft.id, actor="ann")["override"] is False
+
+
+def test_no_apology_needed_once_the_cause_says_the_brand_is_not_at_fault(desk: Desk) -> None:
+    seed(desk)
+    cid = comment_id(desk, "c-en")
+    text = "Hi Anna, the order and the bread left us in perfect shape; courier data attached."
+    assert not next(c for c in desk.workflow.check(cid, text) if c["name"] == "apology")["ok"]
+    case = desk.workflow.case_for(cid)
+    assert case is not None
+    desk.workflow.close(case.id, cause="misunderstanding", change="Clearer FAQ", actor="ann")
+    assert next(c for c in desk.workflow.check(cid, text) if c["name"] == "apology")["ok"]

@@ -487,8 +487,19 @@ def get_comment(comment_id: str, desk: DeskDep, platform: Platform = None) -> An
 def moderate(
     comment_id: str, body: ActionIn, desk: DeskDep, caller: CallerDep, platform: Platform = None
 ) -> Any:
-    """Reply, hide, unhide, delete (needs `confirm`; discouraged for criticism), ban, resolve,
-    private_reply: through the platform's connector, or as instructions to do by hand."""
+    """Hide, unhide, delete (needs `confirm`; discouraged for criticism), ban or resolve: through
+    the platform's connector, or as instructions to do by hand. Replies are not actions here:
+    they go through drafts, so the checks and the cool-down apply."""
+    if body.action in ("reply", "private_reply"):
+        # A reply outside a draft would skip the checks and the cool-down.
+        return JSONResponse(
+            {
+                "error": "use_drafts",
+                "message": "replies go through POST /api/v1/comments/{id}/drafts and "
+                "POST /api/v1/drafts/{id}/publish; private messages through vouchers/send",
+            },
+            422,
+        )
     try:
         comment = _comment(desk, comment_id, platform)
         result = desk.moderation.perform(
