@@ -1,0 +1,119 @@
+"""``crisisdesk page``: the pages the team manages and their playbook settings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+page_app = typer.Typer(help="The pages the team manages and their settings.", no_args_is_help=True)
+
+
+def _pairs(values: list[str], option: str) -> dict[str, str]:
+    from crisisdesk.cli import _fail
+
+    out: dict[str, str] = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key.strip() or not rest.strip():
+            _fail(f"{option} takes key=value, got {value!r}")
+        out[key.strip()] = rest.strip()
+    return out
+
+
+@page_app.command("list")
+def list_pages(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array.")] = False,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="As for import.")] = None,
+) -> None:
+    """List the pages with their settings."""
+    from crisisdesk.cli import _desk
+
+    desk = _desk(data_dir)
+    pages = [
+        {
+            "id": p.id,
+            "platform": p.platform,
+            "platform_id": p.platform_id,
+            "name": p.name,
+            "language": p.language,
+            "config": p.config or {},
+        }
+        for p in desk.pages()
+    ]
+    if as_json:
+        typer.echo(json.dumps(pages, ensure_ascii=False, indent=2))
+        return
+    for p in pages:
+        typer.echo(f"{p['platform']}:{p['platform_id']}\t{p['name']}\t{p['language'] or '-'}")
+        for key, value in sorted(p["config"].items()):
+            typer.echo(f"    {key}: {json.dumps(value, ensure_ascii=False)}")
+
+
+@page_app.command("set")
+def set_page(
+    page: Annotated[str, typer.Argument(help="PLATFORM:ID, e.g. facebook:1234567890.")],
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    language: Annotated[str | None, typer.Option(help="Main language (ISO code).")] = None,
+    competitor: Annotated[
+        list[str],
+        typer.Option(help="A competitor's name, handle, domain or product (repeatable)."),
+    ] = [],  # noqa: B006
+    contact: Annotated[
+        list[str],
+        typer.Option(
+            help="topic=person responsible inside the company (repeatable); "
+            "'default=...' for anything else."
+        ),
+    ] = [],  # noqa: B006
+    cause: Annotated[
+        list[str], typer.Option(help="A cause offered when closing a case (repeatable).")
+    ] = [],  # noqa: B006
+    cooldown: Annotated[
+        list[str],
+        typer.Option(help="kind=minutes of cool-down before replying (repeatable), or minutes."),
+    ] = [],  # noqa: B006
+    response_target: Annotated[
+        float | None, typer.Option(help="Minutes from arrival to the reply customers expect.")
+    ] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="As for import.")] = None,
+) -> None:
+    """Create or update a page. Lists given here replace the page's current list."""
+    from crisisdesk.cli import _desk, _fail
+
+    platform, sep, platform_id = page.partition(":")
+    if not sep or not platform or not platform_id:
+        _fail(f"PAGE is PLATFORM:ID, got {page!r}")
+    config: dict[str, Any] = {}
+    if competitor:
+        config["competitors"] = [c.strip() for c in competitor if c.strip()]
+    if contact:
+        config["contacts"] = _pairs(contact, "--contact")
+    if cause:
+        config["causes"] = [c.strip() for c in cause if c.strip()]
+    if cooldown:
+        if len(cooldown) == 1 and "=" not in cooldown[0]:
+            per_kind: Any = cooldown[0]
+        else:
+            per_kind = _pairs(cooldown, "--cooldown")
+        try:
+            config["cooldown_minutes"] = (
+                float(per_kind)
+                if isinstance(per_kind, str)
+                else {k: float(v) for k, v in per_kind.items()}
+            )
+        except ValueError:
+            _fail("--cooldown minutes must be numbers")
+    if response_target is not None:
+        if response_target <= 0:
+            _fail("--response-target must be positive")
+        config["response_target_minutes"] = response_target
+    desk = _desk(data_dir)
+    saved = desk.configure_page(platform, platform_id, name=name, language=language, config=config)
+    typer.echo(f"page {saved.platform}:{saved.platform_id} ({saved.name}) saved")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(page_app, name="page")
