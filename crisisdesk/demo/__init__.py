@@ -83,7 +83,10 @@ class DemoRunner:
                 key,
                 name=str(page["name"]),
                 language=str(page["language"]),
-                config={"competitors": list(page["competitors"])},
+                config={
+                    "competitors": list(page["competitors"]),
+                    "contacts": dict(page["contacts"]),
+                },
             )
         if self.replay is None:
             history, _ = scenario_records(datetime.now(UTC))

@@ -11,6 +11,7 @@ a competitor's employee, and spam. A smaller wave of complaints hits the English
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -24,16 +25,27 @@ class Scripted:
     parent: str | None = None
 
 
-PAGES = {
+PAGES: dict[str, dict[str, Any]] = {
     "forno-aurora": {
         "name": "Forno Aurora",
         "language": "it",
         "competitors": ["Panificio Rivale", "panificiorivale.it", "@panificiorivale"],
+        # Who inside the (fictional) company answers for each topic: roles, not people.
+        "contacts": {
+            "delivery": "Responsabile consegne",
+            "product": "Responsabile qualità",
+            "default": "Social media manager",
+        },
     },
     "bluebell-rail": {
         "name": "Bluebell Rail",
         "language": "en",
         "competitors": ["Kestrel Coaches", "kestrelcoaches.co.uk"],
+        "contacts": {
+            "delivery": "Operations control duty manager",
+            "billing": "Ticketing and refunds team",
+            "default": "Customer relations lead",
+        },
     },
 }
 
