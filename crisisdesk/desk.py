@@ -254,7 +254,8 @@ class Desk:
         language: str | None = None,
         config: dict[str, Any] | None = None,
     ) -> Page:
-        """Create or update a page the team manages; ``config`` keys are merged."""
+        """Create or update a page the team manages; ``config`` keys are merged, and a key given
+        as None is removed (the desk's default applies again)."""
         with self.session() as s, s.begin():
             page = s.scalars(
                 select(Page).where(Page.platform == platform, Page.platform_id == platform_id)
@@ -269,7 +270,8 @@ class Desk:
             if language:
                 page.language = language
             if config:
-                page.config = {**(page.config or {}), **config}
+                merged = {**(page.config or {}), **config}
+                page.config = {k: v for k, v in merged.items() if v is not None}
             s.flush()
             return page
 

@@ -1,0 +1,148 @@
+"""Page settings: what the playbook needs to know about each page the team manages."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
+from fastapi.responses import RedirectResponse
+
+from crisisdesk.web.app import check_csrf, current_user, get_desk, render
+
+router = APIRouter(include_in_schema=False)
+NAV = [("nav.pages", "/pages")]
+
+User = Annotated[Any, Depends(current_user)]
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _pairs(text: str) -> dict[str, str]:
+    """``key = value`` per line; lines without ``=`` are an error worth showing."""
+    out: dict[str, str] = {}
+    for line in _lines(text):
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ValueError(line)
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(text) from None
+    if value < 0:
+        raise ValueError(text)
+    return value
+
+
+def _config_text(config: dict[str, Any]) -> dict[str, str]:
+    cooldown = config.get("cooldown_minutes", "")
+    return {
+        "competitors": "\n".join(str(c) for c in config.get("competitors", []) or []),
+        "contacts": "\n".join(f"{k} = {v}" for k, v in (config.get("contacts") or {}).items()),
+        "causes": "\n".join(config.get("causes", []) or []),
+        "cooldown": (
+            "\n".join(f"{k} = {v:g}" for k, v in cooldown.items())
+            if isinstance(cooldown, dict)
+            else (f"{cooldown:g}" if cooldown != "" else "")
+        ),
+        "response_target": (
+            f"{config['response_target_minutes']:g}"
+            if config.get("response_target_minutes")
+            else ""
+        ),
+    }
+
+
+@router.get("/pages")
+async def pages(request: Request, user: User, saved: int | None = None) -> Response:
+    desk = get_desk(request)
+    rows = [{"page": p, "text": _config_text(p.config or {})} for p in desk.pages()]
+    return render(
+        request,
+        "pages/list.html",
+        {
+            "user": user,
+            "rows": rows,
+            "saved": saved,
+            "error": None,
+            "can_edit": user.role == "admin",
+            "default_cooldown": desk.settings.cooldown_minutes,
+            "default_target": desk.settings.response_target_minutes,
+        },
+    )
+
+
+@router.post("/pages/{page_id}", dependencies=[Depends(check_csrf)])
+async def save_page(
+    request: Request,
+    page_id: int,
+    user: User,
+    competitors: Annotated[str, Form()] = "",
+    contacts: Annotated[str, Form()] = "",
+    causes: Annotated[str, Form()] = "",
+    cooldown: Annotated[str, Form()] = "",
+    response_target: Annotated[str, Form()] = "",
+) -> Response:
+    if user.role != "admin":
+        raise HTTPException(403, "only admins change page settings")
+    desk = get_desk(request)
+    page = next((p for p in desk.pages() if p.id == page_id), None)
+    if page is None:
+        raise HTTPException(404, "no such page")
+    config: dict[str, Any] = {"competitors": _lines(competitors), "causes": _lines(causes)}
+    try:
+        config["contacts"] = _pairs(contacts)
+        if "=" in cooldown:
+            config["cooldown_minutes"] = {k: _minutes(v) for k, v in _pairs(cooldown).items()}
+        elif cooldown.strip():
+            config["cooldown_minutes"] = _minutes(cooldown.strip())
+        else:
+            config["cooldown_minutes"] = None
+        config["response_target_minutes"] = (
+            _minutes(response_target.strip()) if response_target.strip() else None
+        )
+    except ValueError as exc:
+        rows = [{"page": p, "text": _config_text(p.config or {})} for p in desk.pages()]
+        return render(
+            request,
+            "pages/list.html",
+            {
+                "user": user,
+                "rows": rows,
+                "saved": None,
+                "error": str(exc),
+                "can_edit": True,
+                "default_cooldown": desk.settings.cooldown_minutes,
+                "default_target": desk.settings.response_target_minutes,
+            },
+            status_code=400,
+        )
+    # Empty fields fall back to the desk's defaults rather than storing empty values.
+    config = {k: v for k, v in config.items() if v not in (None, [], {})}
+    cleared = {
+        k: None
+        for k in (
+            "competitors",
+            "causes",
+            "contacts",
+            "cooldown_minutes",
+            "response_target_minutes",
+        )
+        if k not in config
+    }
+    desk.configure_page(page.platform, page.platform_id, config={**cleared, **config})
+    desk.audit(
+        "page.configure",
+        actor=user.username,
+        user_id=user.id,
+        object_type="page",
+        object_id=str(page.id),
+        detail=config,
+    )
+    return RedirectResponse(f"/pages?saved={page.id}", status_code=303)
