@@ -84,6 +84,7 @@ class FlameConfig:
     enter: tuple[float, float, float] = (0.35, 0.55, 0.75)  # watch, flame, crisis
     leave: tuple[float, float, float] = (0.25, 0.45, 0.65)
     min_dwell_minutes: int = 30
+    episode_gap_minutes: int = 120  # calm this long closes an episode
     min_comments: int = 10  # in the window, before anything but calm is possible
     late_minutes: int = 60
     max_gap_buckets: int = 2016  # a week; longer silences are skipped, not replayed
@@ -188,6 +189,9 @@ class _Page:
         self.volume = volume_detector()
         self.window: deque[_Bucket] = deque(maxlen=config.window_buckets - 1)
         self.window_n = 0  # comments in the closed buckets of the window
+        # Comments per post in the closed buckets of the window, kept incrementally so that
+        # counting the posts involved does not walk every bucket at every evaluation.
+        self.window_posts: Counter[int] = Counter()
         self.last_minute = 0  # event time of the page's latest comment
         self.current: _Bucket | None = None
         self.level = LevelState()
@@ -328,13 +332,23 @@ class FlameDetector:
                 page.usual_neg += a * (bucket.neg - page.usual_neg)
             page.history.append([bucket.start, bucket.n, bucket.neg, page.level.level])
             if len(page.window) == page.window.maxlen:
-                page.window_n -= page.window[0].n
+                old = page.window[0]
+                page.window_n -= old.n
+                for pid, counts in old.posts.items():
+                    left = page.window_posts[pid] - counts[0]
+                    if left > 0:
+                        page.window_posts[pid] = left
+                    else:
+                        del page.window_posts[pid]
             page.window.append(bucket)
             page.window_n += bucket.n
+            for pid, counts in bucket.posts.items():
+                page.window_posts[pid] += counts[0]
             if gap > cfg.max_gap_buckets and bucket.n == 0:
                 # A long silence: forget the window and jump, rather than replay weeks of zeros.
                 page.window.clear()
                 page.window_n = 0
+                page.window_posts.clear()
                 bucket = _Bucket(start)
                 break
             bucket = _Bucket(end)
@@ -363,20 +377,18 @@ class FlameDetector:
         cfg = self.config
         assert page.current is not None
         buckets = [*page.window, page.current]
-        n = sum(b.n for b in buckets)
-        neg = sum(b.neg for b in buckets)
-        off = sum(b.off for b in buckets)
-        first = sum(b.first for b in buckets)
-        posts: Counter[int] = Counter()
-        post_neg: Counter[int] = Counter()
-        for b in buckets:
-            for pid, counts in b.posts.items():
-                posts[pid] += counts[0]
-                post_neg[pid] += counts[1]
+        n = neg = off = first = recent = 0
+        usual = 0.0
         half = len(buckets) // 2
-        recent = sum(b.n for b in buckets[half:])
-        before = sum(b.n for b in buckets[:half])
-        usual = sum(page.rate[(b.start // 60) % 24] for b in buckets)
+        for i, b in enumerate(buckets):
+            n += b.n
+            neg += b.neg
+            off += b.off
+            first += b.first
+            if i >= half:
+                recent += b.n
+            usual += page.rate[(b.start // 60) % 24]
+        before = n - recent
         warm = page.volume.n >= page.volume.warmup
         if warm:
             v = page.volume.score_one(
@@ -389,6 +401,18 @@ class FlameDetector:
             # No rhythm learnt yet: judge the half hour on an absolute scale.
             v = max(0.0, min(1.0, (n - 10.0) / 30.0))
         usual_neg = page.usual_neg / page.usual_n if page.usual_n > 0 else 0.3
+        posts: Counter[int] = Counter()
+        post_neg: Counter[int] = Counter()
+        if v >= 0.2 or self._posts_hot(page):
+            for b in buckets:
+                for pid, counts in b.posts.items():
+                    posts[pid] += counts[0]
+                    post_neg[pid] += counts[1]
+            n_posts = len(posts)
+        else:
+            # No post can leave calm without page volume (see heat): only count them.
+            wp = page.window_posts
+            n_posts = len(wp) + sum(1 for pid in page.current.posts if pid not in wp)
         return {
             "n": n,
             "neg": neg,
@@ -402,6 +426,7 @@ class FlameDetector:
             "first_share": first / n if n else 0.0,
             "accel": max(0.0, min(1.0, (recent - before) / max(before, 3))),
             "posts": posts,
+            "n_posts": n_posts,
             "post_neg": post_neg,
             "coordination": self._coordination(page.page_id),
             "minutes": cfg.bucket_minutes * len(buckets),
@@ -440,7 +465,7 @@ class FlameDetector:
             1.0,
             0.5 * f["neg_share"] + 0.3 * excess + 0.3 * f["off_share"] + 0.2 * f["first_share"],
         )
-        spread = max(0.0, min(1.0, (len(f["posts"]) - 1) / 4.0))
+        spread = max(0.0, min(1.0, (f.get("n_posts", len(f["posts"])) - 1) / 4.0))
         heat = (
             0.5 * f["volume"] * share_of_page
             + 0.4 * tone
@@ -472,6 +497,7 @@ class FlameDetector:
             pf["n"] = count
             pf["neg_share"] = f["post_neg"][post_id] / count
             pf["posts"] = {post_id: count}
+            pf["n_posts"] = 1
             share = count / f["n"] if f["n"] else 0.0
             ph = self.heat(pf, share_of_page=share)
             rise = self.step(lv, ph, now, f"post:{post_id}")
@@ -486,8 +512,13 @@ class FlameDetector:
 
     def step(self, lv: LevelState, heat: float, now: int, key: str) -> int | None:
         """Move a level state machine to ``heat`` at minute ``now``; return the previous level
-        when the level rose. Rises are immediate; falls need the heat below the lower threshold,
-        one level at a time, after ``min_dwell_minutes`` at the current level."""
+        when the level rose to one not yet announced in this episode.
+
+        Rises are immediate; falls need the heat below the lower threshold, one level at a
+        time, after ``min_dwell_minutes`` at the current level. An episode stays open for
+        ``episode_gap_minutes`` after the level is back to calm, so a flame that pauses and
+        flares up again is one episode, not a string of repeated alerts.
+        """
         cfg = self.config
         lv.heat = heat
         target = 0
@@ -496,19 +527,22 @@ class FlameDetector:
                 target = i
         if target > lv.level:
             previous = lv.level
-            if lv.level == 0:
+            if lv.level == 0 and (lv.episode is None or now - lv.since > cfg.episode_gap_minutes):
                 lv.episode = f"{key}:{_at(now).strftime('%Y%m%dT%H%M')}"
                 lv.alerted = []
             lv.level = target
             lv.since = now
+            if LEVELS[target] in lv.alerted:
+                return None
+            lv.alerted.append(LEVELS[target])
             return previous
         if lv.level > 0 and heat < cfg.leave[lv.level - 1]:
             if now - lv.since >= cfg.min_dwell_minutes:
                 lv.level -= 1
                 lv.since = now
-                if lv.level == 0:
-                    lv.episode = None
-                    lv.alerted = []
+        elif lv.level == 0 and lv.episode is not None and now - lv.since > cfg.episode_gap_minutes:
+            lv.episode = None
+            lv.alerted = []
         return None
 
     def _rise(
@@ -558,7 +592,7 @@ class FlameDetector:
             "offensive_share": round(f["off_share"], 3),
             "first_time_share": round(f["first_share"], 3),
             "acceleration": round(f["accel"], 3),
-            "posts": len(f["posts"]),
+            "posts": f.get("n_posts", len(f["posts"])),
             "coordination": round(f["coordination"], 3),
             "heat": round(heat, 3),
         }
@@ -650,6 +684,9 @@ class FlameDetector:
             p.volume = SpikeDetector.from_state(data["volume"])
             p.window.extend(_Bucket.from_list(b) for b in data["window"])
             p.window_n = sum(b.n for b in p.window)
+            for b in p.window:
+                for pid, counts in b.posts.items():
+                    p.window_posts[pid] += counts[0]
             p.current = _Bucket.from_list(data["current"]) if data["current"] else None
             p.level = LevelState(**data["level"])
             p.posts = {int(k): LevelState(**v) for k, v in data["posts"].items()}

@@ -165,7 +165,18 @@ def test_levels_do_not_flap() -> None:
     det.step(lv, 0.1, 1010, "page:1")
     assert lv.level == LEVELS.index("watch")  # dwell not over
     det.step(lv, 0.1, 1000 + cfg.min_dwell_minutes, "page:1")
+    assert lv.level == 0
+    episode = lv.episode
+    # Flaring up again soon after is the same episode, and "flame" was already announced.
+    calm_since = 1000 + cfg.min_dwell_minutes
+    assert det.step(lv, 0.6, calm_since + 10, "page:1") is None
+    assert lv.level == LEVELS.index("flame") and lv.episode == episode
+    assert det.step(lv, 0.9, calm_since + 15, "page:1") == LEVELS.index("flame")  # crisis: new
+    # Long calm closes the episode; the next rise opens another.
+    for minute in range(calm_since + 20, calm_since + 400, 5):
+        det.step(lv, 0.0, minute, "page:1")
     assert lv.level == 0 and lv.episode is None
+    assert det.step(lv, 0.4, calm_since + 500, "page:1") == 0
 
 
 def test_de_escalation_and_a_new_episode(desk: Desk, monitor: FlameMonitor) -> None:
