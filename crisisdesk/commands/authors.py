@@ -80,9 +80,14 @@ def register(app: typer.Typer) -> None:
         if isinstance(component, CoSimilar):
             from crisisdesk.signals.coordination import token_set
 
+            # Campaign texts repeat: tokenise each distinct text once.
+            known: dict[str, frozenset[str]] = {}
             for message in messages:
                 if not message.repost_id:
-                    component.learn_tokens(message, token_set(message.text))
+                    tokens = known.get(message.text)
+                    if tokens is None:
+                        tokens = known[message.text] = token_set(message.text)
+                    component.learn_tokens(message, tokens)
         else:
             for message in messages:
                 component.learn_one(message)
