@@ -227,10 +227,11 @@ class GraphClient:
                 self._pause_before_next = 0.0
             self.calls += 1
             try:
+                # httpx replaces a URL's query with ``params``: merge them (paging links).
+                target = httpx.URL(url).copy_merge_params(query) if query else httpx.URL(url)
                 response = self.http.request(
                     method,
-                    url,
-                    params=query or None,
+                    target,
                     data={k: _param(v) for k, v in data.items()} if data is not None else None,
                     json=json_body,
                     headers=headers,
@@ -277,7 +278,12 @@ class GraphClient:
         """Every item of an edge, following ``paging.next`` (or ``paging.cursors.after``)."""
         url = self.url(path)
         query: Mapping[str, Any] | None = params
+        seen_pages: set[str] = set()
         for _ in range(max_pages):
+            page_key = url + json.dumps(dict(query or {}), sort_keys=True, default=str)
+            if page_key in seen_pages:
+                raise ConnectorError(f"GET {_path(url)}: the paging links go round in a circle")
+            seen_pages.add(page_key)
             body = self.request("GET", url, params=query)
             data = body.get("data")
             if not isinstance(data, list):

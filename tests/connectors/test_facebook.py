@@ -1,0 +1,287 @@
+"""The Graph API client and the Facebook connector against a local server speaking the Graph
+API's documented shapes: listings with ``data`` and ``paging`` (cursors and ``next``), error
+objects ``{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}``, and the usage
+headers."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from crisisdesk.connectors import PermissionMissing, RateLimited, TokenExpired
+from crisisdesk.connectors.facebook import FacebookConnector
+from crisisdesk.connectors.graph import GraphClient, appsecret_proof
+from crisisdesk.connectors.store import install_connectors, save_connection
+from crisisdesk.desk import Desk
+from crisisdesk.models import Comment
+from tests.connectors.conftest import APP_SECRET, FakePlatform, Seen
+
+V = "/v21.0"
+TOKEN = "EAAB-page-token-secret"
+
+
+def graph(platform: FakePlatform, http: httpx.Client, delays: list[float]) -> GraphClient:
+    return GraphClient(
+        http,
+        TOKEN,
+        base_url=platform.url,
+        version="v21.0",
+        app_secret=APP_SECRET,
+        base_delay=0.5,
+        sleep=delays.append,
+    )
+
+
+def _err(code: int, message: str, kind: str = "OAuthException", subcode: int | None = None) -> dict:
+    error: dict = {"message": message, "type": kind, "code": code, "fbtrace_id": "AbC"}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    return {"error": error}
+
+
+def _comment(cid: str, text: str, at: str, parent: str | None = None) -> dict:
+    item = {
+        "id": cid,
+        "message": text,
+        "created_time": at,
+        "from": {"id": f"u-{cid}", "name": f"User {cid}"},
+        "is_hidden": False,
+    }
+    if parent:
+        item["parent"] = {"id": parent}
+    return item
+
+
+def serve_page(platform: FakePlatform) -> None:
+    """Page 100 with two posts on two listing pages; post 100_1's comments on two pages."""
+    base = platform.url
+    platform.add(
+        "GET",
+        f"{V}/100/posts",
+        lambda seen: (
+            (
+                200,
+                {
+                    "data": [{"id": "100_2", "created_time": "2024-05-02T09:00:00+0000"}],
+                    "paging": {"cursors": {"before": "B", "after": "A2"}},
+                },
+                {},
+            )
+            if seen.q("after") == "A1"
+            else (
+                200,
+                {
+                    "data": [{"id": "100_1", "created_time": "2024-05-01T09:00:00+0000"}],
+                    "paging": {
+                        "cursors": {"before": "B", "after": "A1"},
+                        # The Graph API puts the token in next links; it must not be re-sent there.
+                        "next": f"{base}{V}/100/posts?access_token=LEAKED&after=A1&limit=100",
+                    },
+                },
+                {},
+            )
+        ),
+    )
+    platform.add(
+        "GET",
+        f"{V}/100_1/comments",
+        lambda seen: (
+            (200, {"data": [_comment("c3", "Thanks, great!", "2024-05-01T11:00:00+0000")]}, {})
+            if seen.q("after") == "P2"
+            else (
+                200,
+                {
+                    "data": [
+                        _comment("c1", "My order is late", "2024-05-01T10:00:00+0000"),
+                        _comment("c2", "Same here", "2024-05-01T10:05:00+0000", parent="c1"),
+                    ],
+                    "paging": {
+                        "cursors": {"after": "P2"},
+                        "next": f"{base}{V}/100_1/comments?after=P2&access_token=LEAKED",
+                    },
+                },
+                {},
+            )
+        ),
+    )
+    platform.add(
+        "GET",
+        f"{V}/100_2/comments",
+        (200, {"data": [_comment("c4", "Old news", "2024-04-01T10:00:00+0000")], "paging": {}}, {}),
+    )
+
+
+def test_backfill_follows_paging_and_never_resends_the_token_in_urls(
+    cdesk: Desk, platform: FakePlatform, http: httpx.Client
+) -> None:
+    serve_page(platform)
+    delays: list[float] = []
+    fb = FacebookConnector(graph(platform, http, delays), "100", page_name="Shop")
+    report = cdesk.ingest(fb.backfill(since=datetime(2024, 4, 15, tzinfo=UTC)))
+    assert report.inserted == 3 and not report.rejected  # c4 is before --since
+    for seen in platform.requests:
+        assert seen.headers["authorization"] == f"Bearer {TOKEN}"
+        assert "access_token" not in seen.query
+        assert seen.q("appsecret_proof") == appsecret_proof(TOKEN, APP_SECRET)
+    first = platform.seen("GET", f"{V}/100/posts")[0]
+    assert first.q("since") == str(int(datetime(2024, 4, 15, tzinfo=UTC).timestamp()))
+    assert [r.q("after") for r in platform.seen("GET", f"{V}/100_1/comments")] == [None, "P2"]
+    with cdesk.session() as s:
+        rows = {c.platform_id: c for c in s.scalars(select(Comment))}
+    assert rows["c2"].parent_id == rows["c1"].id
+    assert rows["c1"].kind == "complaint"
+    # Backfill again: the same comments, nothing new.
+    again = cdesk.ingest(fb.backfill(since=datetime(2024, 4, 15, tzinfo=UTC)))
+    assert again.inserted == 0 and again.unchanged == 3
+
+
+def test_rate_limit_errors_back_off_then_succeed(
+    platform: FakePlatform, http: httpx.Client
+) -> None:
+    usage = json.dumps({"call_count": 100, "total_time": 40, "total_cputime": 20})
+    platform.add(
+        "GET",
+        f"{V}/me",
+        (
+            400,
+            _err(4, "Application request limit reached", "OAuthException"),
+            {"X-App-Usage": usage},
+        ),
+        (400, _err(17, "User request limit reached"), {}),
+        (200, {"id": "100", "name": "Shop"}, {}),
+    )
+    delays: list[float] = []
+    g = graph(platform, http, delays)
+    assert g.get("me", {"fields": "id,name"}) == {"id": "100", "name": "Shop"}
+    assert len(delays) == 2
+    assert delays[0] >= 1.0 + 10 * 2.9 - 0.01  # the usage header at 100% sets the first wait
+    assert delays[1] >= 1.0  # then exponential back-off
+
+
+def test_business_use_case_header_sets_the_wait(platform: FakePlatform, http: httpx.Client) -> None:
+    buc = json.dumps(
+        {"123": [{"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 3}]}
+    )
+    platform.add(
+        "POST",
+        f"{V}/c1",
+        (400, _err(32, "Page request limit reached"), {"X-Business-Use-Case-Usage": buc}),
+        (200, {"success": True}, {}),
+    )
+    delays: list[float] = []
+    assert graph(platform, http, delays).post("c1", {"is_hidden": True}) == {"success": True}
+    assert delays == [180.0]
+
+
+def test_persistent_rate_limit_gives_up_with_a_clear_error(
+    platform: FakePlatform, http: httpx.Client
+) -> None:
+    platform.add(
+        "GET", f"{V}/me", (400, _err(613, "Calls to this api have exceeded the rate limit"), {})
+    )
+    delays: list[float] = []
+    g = graph(platform, http, delays)
+    g.max_retries = 3
+    with pytest.raises(RateLimited, match="rate limiting"):
+        g.get("me")
+    assert len(delays) == 3 and delays == sorted(delays)
+
+
+def test_high_usage_slows_down_before_being_refused(
+    platform: FakePlatform, http: httpx.Client
+) -> None:
+    platform.add(
+        "GET", f"{V}/me", (200, {"id": "1"}, {"X-App-Usage": json.dumps({"call_count": 95})})
+    )
+    delays: list[float] = []
+    g = graph(platform, http, delays)
+    g.get("me")
+    assert delays == []
+    g.get("me")
+    assert len(delays) == 1 and 10 < delays[0] < 20
+
+
+def test_expired_token_and_missing_permission_are_explained(
+    platform: FakePlatform, http: httpx.Client
+) -> None:
+    platform.add(
+        "POST",
+        f"{V}/c1/comments",
+        (400, _err(190, "Error validating access token: Session has expired", subcode=463), {}),
+    )
+    platform.add(
+        "POST",
+        f"{V}/c1",
+        (403, _err(200, "(#200) The user hasn't authorized the application", "OAuthException"), {}),
+    )
+    platform.add("DELETE", f"{V}/c1", (400, _err(10, "(#10) Permission denied"), {}))
+    fb = FacebookConnector(graph(platform, http, []), "100")
+    with pytest.raises(TokenExpired, match="connect the account again") as expired:
+        fb.reply("c1", "Hello")
+    assert TOKEN not in str(expired.value)
+    with pytest.raises(PermissionMissing, match="pages_manage_engagement"):
+        fb.hide("c1")
+    with pytest.raises(PermissionMissing):
+        fb.delete("c1")
+
+
+def test_actions_speak_the_documented_contract(platform: FakePlatform, http: httpx.Client) -> None:
+    platform.add("POST", f"{V}/c1/comments", (200, {"id": "c1_r1"}, {}))
+    platform.add("POST", f"{V}/c1", (200, {"success": True}, {}))
+    platform.add("DELETE", f"{V}/c1", (200, {"success": True}, {}))
+    platform.add("POST", f"{V}/100/messages", (200, {"recipient_id": "u1", "message_id": "m1"}, {}))
+    fb = FacebookConnector(graph(platform, http, []), "100")
+    assert fb.reply("c1", "We're sorry, we're on it")["id"] == "c1_r1"
+    fb.hide("c1")
+    fb.unhide("c1")
+    fb.delete("c1")
+    assert fb.private_reply("c1", "Here is a voucher")["message_id"] == "m1"
+    reply = platform.seen("POST", f"{V}/c1/comments")[0]
+    assert reply.form == {"message": "We're sorry, we're on it"}
+    assert [s.form for s in platform.seen("POST", f"{V}/c1")] == [
+        {"is_hidden": "true"},
+        {"is_hidden": "false"},
+    ]
+    assert len(platform.seen("DELETE", f"{V}/c1")) == 1
+    private = platform.seen("POST", f"{V}/100/messages")[0]
+    assert private.json == {
+        "recipient": {"comment_id": "c1"},
+        "message": {"text": "Here is a voucher"},
+    }
+
+
+def test_non_json_answer_is_a_clear_error(platform: FakePlatform, http: httpx.Client) -> None:
+    platform.add("GET", f"{V}/me", (502, b"<html>Bad gateway</html>", {}))
+    with pytest.raises(Exception, match="HTTP 502"):
+        graph(platform, http, []).get("me")
+
+
+def test_moderation_acts_through_the_installed_connector(
+    cdesk: Desk, platform: FakePlatform, http: httpx.Client
+) -> None:
+    serve_page(platform)
+    platform.add("POST", f"{V}/c1", (200, {"success": True}, {}))
+    save_connection(cdesk, "facebook", "100", token=TOKEN, name="Shop")
+    assert install_connectors(cdesk, http=http) == 1
+    connector = cdesk.connectors[("facebook", "100")]
+    cdesk.ingest(connector.backfill())
+    comment = cdesk.find_comment("c1", "facebook")
+    assert comment is not None
+    outcome = cdesk.moderation.perform(comment.id, "hide", actor="test")
+    assert outcome["status"] == "done"
+    assert platform.seen("POST", f"{V}/c1")[0].form == {"is_hidden": "true"}
+    with cdesk.session() as s:
+        assert s.get(Comment, comment.id).status == "hidden"  # type: ignore[union-attr]
+
+
+def test_sent_requests_carry_no_token_outside_the_header(
+    platform: FakePlatform, http: httpx.Client
+) -> None:
+    platform.add("POST", f"{V}/c9/comments", lambda seen: (200, {"id": "x"}, {}))
+    FacebookConnector(graph(platform, http, []), "100").reply("c9", "hi")
+    seen: Seen = platform.requests[-1]
+    assert TOKEN not in seen.body.decode() and TOKEN not in json.dumps(seen.query)
