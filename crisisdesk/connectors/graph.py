@@ -80,7 +80,7 @@ def appsecret_proof(token: str, app_secret: str) -> str:
     """The ``appsecret_proof`` parameter: HMAC-SHA256 of the token keyed with the app secret.
 
     >>> appsecret_proof("token", "secret")[:16]
-    'c9e6d33e9ac0eb7e'
+    'e941110e3d2bfe82'
     """
     return hmac.new(app_secret.encode(), token.encode(), hashlib.sha256).hexdigest()
 

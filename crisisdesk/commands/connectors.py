@@ -1,0 +1,396 @@
+"""Commands of the platform connectors: connect accounts, sync them, replay the webhook spool,
+import the exports people already have."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+connect_app = typer.Typer(
+    help="Connect a platform account (the token is checked, then stored encrypted).",
+    no_args_is_help=True,
+)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    from crisisdesk.cli import _fail as fail
+
+    fail(message, code)
+
+
+def _open_desk(data_dir: Path | None) -> Any:
+    from crisisdesk.cli import _desk
+
+    return _desk(data_dir)
+
+
+def _need_key(desk: Any) -> None:
+    from crisisdesk.connectors.secrets import TokenBox, TokenKeyError
+
+    try:
+        TokenBox.from_settings(desk.settings)
+    except TokenKeyError as exc:
+        _fail(str(exc))
+
+
+def _save(desk: Any, platform: str, account_id: str, **kwargs: Any) -> None:
+    from crisisdesk.connectors.store import save_connection
+
+    save_connection(desk, platform, account_id, **kwargs)
+    typer.echo(
+        f"connected {platform} {account_id} ({kwargs.get('name') or account_id}); token stored encrypted"
+    )
+
+
+DataDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Where the database and state live (default ./crisisdesk-data, or CRISISDESK_DATA_DIR).",
+        show_default=False,
+    ),
+]
+
+
+@connect_app.command("facebook")
+def connect_facebook(
+    page_id: Annotated[str, typer.Option(prompt="Page id", help="The Facebook page's id.")],
+    page_token: Annotated[
+        str,
+        typer.Option(prompt="Page access token", hide_input=True, help="A page access token."),
+    ],
+    app_id: Annotated[str, typer.Option(prompt="Meta app id", help="Your Meta app's id.")] = "",
+    app_secret: Annotated[
+        str,
+        typer.Option(
+            help="Meta app secret (default CRISISDESK_FACEBOOK_APP_SECRET); used for "
+            "appsecret_proof and to verify webhooks.",
+            show_default=False,
+        ),
+    ] = "",
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Connect a Facebook page: checks the token (GET /me, /{page-id}, /me/permissions)."""
+    from crisisdesk.connectors import ConnectorError
+    from crisisdesk.connectors.facebook import FacebookConnector
+    from crisisdesk.connectors.graph import GraphClient
+    from crisisdesk.connectors.store import new_http_client
+
+    desk = _open_desk(data_dir)
+    _need_key(desk)
+    secret = app_secret or desk.settings.facebook_app_secret.reveal()
+    with new_http_client() as http:
+        graph = GraphClient(
+            http,
+            page_token,
+            base_url=desk.settings.graph_api_url,
+            version=desk.settings.graph_api_version,
+            app_secret=secret or None,
+            max_retries=2,
+        )
+        try:
+            checked = FacebookConnector(graph, page_id).check()
+        except ConnectorError as exc:
+            _fail(f"the token was not accepted: {exc}")
+    page = checked["page"]
+    typer.echo(
+        f"token works for {checked['me'].get('name')}; page: {page.get('name')} ({page.get('id')})"
+    )
+    if str(page.get("id")) != page_id:
+        _fail(f"the Graph API answered for page {page.get('id')}, not {page_id}")
+    if checked["missing"]:
+        typer.echo(
+            "warning: missing permissions: "
+            + ", ".join(checked["missing"])
+            + " (some actions will fail until they are granted)",
+            err=True,
+        )
+    _save(
+        desk,
+        "facebook",
+        page_id,
+        token=page_token,
+        name=str(page.get("name") or page_id),
+        config={"app_id": app_id, "granted": checked["granted"]},
+    )
+    if not desk.settings.facebook_app_secret:
+        typer.echo(
+            "for live comments set CRISISDESK_FACEBOOK_APP_SECRET and CRISISDESK_FACEBOOK_VERIFY_TOKEN, "
+            "then subscribe the app's page webhook (field 'feed') to <public url>/webhooks/facebook",
+            err=True,
+        )
+
+
+@connect_app.command("instagram")
+def connect_instagram(
+    account_id: Annotated[
+        str, typer.Option(prompt="Instagram account id", help="The professional account's id.")
+    ],
+    token: Annotated[
+        str,
+        typer.Option(prompt="Access token", hide_input=True, help="A token for the account."),
+    ],
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Connect an Instagram professional account through the same Meta app."""
+    from crisisdesk.connectors import ConnectorError
+    from crisisdesk.connectors.graph import GraphClient
+    from crisisdesk.connectors.instagram import InstagramConnector
+    from crisisdesk.connectors.store import new_http_client
+
+    desk = _open_desk(data_dir)
+    _need_key(desk)
+    with new_http_client() as http:
+        graph = GraphClient(
+            http,
+            token,
+            base_url=desk.settings.graph_api_url,
+            version=desk.settings.graph_api_version,
+            app_secret=desk.settings.facebook_app_secret or None,
+            max_retries=2,
+        )
+        try:
+            account = InstagramConnector(graph, account_id).check()["account"]
+        except ConnectorError as exc:
+            _fail(f"the token was not accepted: {exc}")
+    _save(
+        desk, "instagram", account_id, token=token, name=str(account.get("username") or account_id)
+    )
+
+
+@connect_app.command("bluesky")
+def connect_bluesky(
+    handle: Annotated[str, typer.Option(prompt="Handle", help="e.g. shop.bsky.social")],
+    app_password: Annotated[
+        str,
+        typer.Option(prompt="App password", hide_input=True, help="Settings → App passwords."),
+    ],
+    service: Annotated[str, typer.Option(help="The account's PDS.")] = "https://bsky.social",
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Connect a Bluesky account with an app password."""
+    from crisisdesk.connectors import ConnectorError
+    from crisisdesk.connectors.bluesky import BlueskyConnector
+    from crisisdesk.connectors.store import new_http_client
+
+    desk = _open_desk(data_dir)
+    _need_key(desk)
+    with new_http_client() as http:
+        try:
+            session = BlueskyConnector(
+                http, identifier=handle, app_password=app_password, service=service
+            ).login()
+        except ConnectorError as exc:
+            _fail(str(exc))
+    _save(
+        desk,
+        "bluesky",
+        str(session["did"]),
+        token=app_password,
+        name=str(session["handle"]),
+        config={"handle": session["handle"], "service": service},
+    )
+
+
+@connect_app.command("mastodon")
+def connect_mastodon(
+    base_url: Annotated[
+        str, typer.Option(prompt="Server URL", help="e.g. https://mastodon.social")
+    ],
+    token: Annotated[
+        str,
+        typer.Option(prompt="Access token", hide_input=True, help="Preferences → Development."),
+    ],
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Connect a Mastodon account with an access token."""
+    from crisisdesk.connectors import ConnectorError
+    from crisisdesk.connectors.mastodon import MastodonConnector
+    from crisisdesk.connectors.store import new_http_client
+
+    desk = _open_desk(data_dir)
+    _need_key(desk)
+    with new_http_client() as http:
+        try:
+            account = MastodonConnector(http, base_url=base_url, token=token).verify()
+        except ConnectorError as exc:
+            _fail(str(exc))
+    _save(
+        desk,
+        "mastodon",
+        str(account["id"]),
+        token=token,
+        name=str(account.get("acct") or account["id"]),
+        config={"base_url": base_url.rstrip("/"), "acct": account.get("acct")},
+    )
+
+
+def _progress(label: str) -> Any:
+    """A counter that rewrites one progress line on a terminal (and prints nothing otherwise)."""
+    tty = sys.stderr.isatty()
+    count = 0
+
+    def tap(items: Any) -> Any:
+        nonlocal count
+        for item in items:
+            count += 1
+            if tty and count % 50 == 0:
+                typer.echo(f"\r{label}: {count} read", nl=False, err=True)
+            yield item
+        if tty:
+            typer.echo(f"\r{label}: {count} read", err=True)
+
+    return tap
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(connect_app, name="connect")
+
+    @app.command("connections")
+    def connections(data_dir: DataDirOpt = None) -> None:
+        """List connected accounts (tokens are never shown)."""
+        from crisisdesk.connectors.store import load_connections
+
+        desk = _open_desk(data_dir)
+        rows = load_connections(desk)
+        if not rows:
+            typer.echo("no connections; add one with `crisisdesk connect facebook`")
+        for row in rows:
+            cursor = f" cursor={row.cursor}" if row.cursor else ""
+            typer.echo(f"{row.platform}\t{row.account_id}\t{row.name or ''}{cursor}")
+
+    @app.command("disconnect")
+    def disconnect(
+        platform: Annotated[str, typer.Argument(help="facebook, instagram, bluesky or mastodon")],
+        account_id: Annotated[str, typer.Argument(help="The account id shown by `connections`.")],
+        data_dir: DataDirOpt = None,
+    ) -> None:
+        """Forget a connection and its token."""
+        from crisisdesk.connectors.store import delete_connection
+
+        desk = _open_desk(data_dir)
+        if not delete_connection(desk, platform, account_id):
+            _fail(f"no connection {platform} {account_id}")
+        typer.echo(f"disconnected {platform} {account_id}")
+
+    @app.command("sync")
+    def sync(
+        since: Annotated[
+            str | None, typer.Option(help="Backfill from this date or time (ISO), Meta platforms.")
+        ] = None,
+        until: Annotated[str | None, typer.Option(help="Backfill up to this date or time.")] = None,
+        platform: Annotated[str | None, typer.Option(help="Only this platform.")] = None,
+        account: Annotated[str | None, typer.Option(help="Only this account id.")] = None,
+        data_dir: DataDirOpt = None,
+    ) -> None:
+        """Fetch comments from connected accounts: backfill for Facebook and Instagram (posts and
+        comments in the time range), new replies and mentions since the last run for Bluesky and
+        Mastodon. Everything goes through the one ingest path, so re-running is harmless.
+
+        Exit codes: 0 all synced; 3 some accounts or rows failed; 2 nothing synced."""
+        from crisisdesk.connectors import ConnectorError
+        from crisisdesk.connectors.facebook import parse_when
+        from crisisdesk.connectors.secrets import TokenKeyError
+        from crisisdesk.connectors.store import (
+            build_connector,
+            load_connections,
+            new_http_client,
+            save_cursor,
+        )
+        from crisisdesk.desk import ImportReport
+
+        try:
+            start = parse_when(since) if since else None
+            end = parse_when(until) if until else None
+        except ValueError as exc:
+            _fail(str(exc))
+        desk = _open_desk(data_dir)
+        rows = [
+            r
+            for r in load_connections(desk, platform)
+            if account is None or r.account_id == account
+        ]
+        if not rows:
+            _fail("no matching connections; add one with `crisisdesk connect`")
+        failures = 0
+        synced = 0
+        with new_http_client() as http:
+            for row in rows:
+                label = f"{row.platform} {row.name or row.account_id}"
+                report = ImportReport()
+                try:
+                    connector = build_connector(desk, row, http)
+                    if row.platform in ("facebook", "instagram"):
+                        desk.ingest(_progress(label)(connector.backfill(start, end)), report)
+                    else:
+                        records, cursor = connector.poll(row.cursor)
+                        desk.ingest(_progress(label)(records), report)
+                        save_cursor(desk, row.id, cursor)
+                except (ConnectorError, TokenKeyError) as exc:
+                    failures += 1
+                    typer.echo(f"error: {label}: {exc}", err=True)
+                    continue
+                synced += 1
+                for rejected in report.rejected:
+                    typer.echo(str(rejected), err=True)
+                typer.echo(
+                    f"{label}: {report.inserted} new, {report.updated} updated, "
+                    f"{report.unchanged} unchanged, {len(report.rejected)} rejected"
+                )
+                if report.rejected:
+                    failures += 1
+        if synced == 0:
+            raise typer.Exit(2)
+        if failures:
+            raise typer.Exit(3)
+
+    @app.command("webhook-replay")
+    def webhook_replay(data_dir: DataDirOpt = None) -> None:
+        """Process webhook deliveries waiting in the spool (the server does this on start)."""
+        from crisisdesk.connectors.webhook import processor_for
+
+        desk = _open_desk(data_dir)
+        processor = processor_for(desk)
+        done = processor.drain()
+        typer.echo(f"{done} deliveries processed, {processor.rejected} changes rejected")
+
+    @app.command("import-export")
+    def import_export(
+        files: Annotated[
+            list[Path],
+            typer.Argument(
+                help="Facebook 'Download your information' comment files (JSON) or CSV exports "
+                "of social media tools (see docs/exports.md)."
+            ),
+        ],
+        page: Annotated[
+            str | None, typer.Option(help="The page the comments belong to (its id or name).")
+        ] = None,
+        data_dir: DataDirOpt = None,
+    ) -> None:
+        """Import the exports people already have. Exit codes as `crisisdesk import`."""
+        from crisisdesk.connectors.exports import ExportError, read_export
+        from crisisdesk.desk import ImportReport
+
+        desk = _open_desk(data_dir)
+        report = ImportReport()
+        for path in files:
+            try:
+                with path.open("rb") as raw:
+                    desk.ingest(read_export(raw, str(path), page=page), report)
+            except OSError as exc:
+                report.errors.append(f"{path}: {exc.strerror or exc}")
+            except ExportError as exc:
+                report.errors.append(str(exc))
+        for error in report.errors:
+            typer.echo(f"error: {error}", err=True)
+        for rejected in report.rejected:
+            typer.echo(str(rejected), err=True)
+        typer.echo(
+            f"{report.inserted} new, {report.updated} updated, {report.unchanged} unchanged, "
+            f"{len(report.rejected)} rejected"
+        )
+        raise typer.Exit(report.exit_code)

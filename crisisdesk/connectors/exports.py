@@ -1,0 +1,349 @@
+"""The exports people already have: Facebook's "Download your information" and tools' CSVs.
+
+Neither kind carries platform comment ids, and the CSV exports of social media tools each name
+their columns their own way. This module turns both into
+:class:`~crisisdesk.ingest.record.CommentRecord` through
+:func:`~crisisdesk.ingest.normalise.from_canonical` (the checks every source gets):
+
+- ids are derived from what the row does carry (author, time, text) plus how many identical rows
+  came before in the file, so importing the same export twice gives the same rows;
+- Facebook's JSON exports write UTF-8 text as if each byte were a Latin-1 character
+  (``"caff\\u00c3\\u00a8"`` for "caffè"); that is undone;
+- each tool layout lists, per canonical field, the headers it may appear under
+  (case-insensitive); the mappings, and which are based on the tools' published documentation,
+  are in ``docs/exports.md``.
+
+Streaming: CSVs are read row by row; a "Download your information" file is one JSON object and is
+read whole (bounded), as the platform writes it.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from crisisdesk.ingest.normalise import RowError, from_canonical, parse_time
+from crisisdesk.ingest.record import CommentRecord, Rejected
+
+Item = CommentRecord | Rejected
+MAX_DYI_BYTES = 256 * 1024 * 1024
+
+
+class ExportError(ValueError):
+    """The file is not an export this module knows."""
+
+
+def fix_mojibake(text: str) -> str:
+    """Undo the Latin-1 reading of UTF-8 found in Facebook's JSON exports; leave other text alone.
+
+    >>> fix_mojibake("caff\\u00c3\\u00a8 \\u00f0\\u009f\\u0098\\u00a1")
+    'caffè 😡'
+    >>> fix_mojibake("già")
+    'già'
+    """
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
+
+
+def _derived_id(prefix: str, *parts: str, occurrence: int) -> str:
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:20]
+    return f"{prefix}-{digest}-{occurrence}"
+
+
+# -- Facebook "Download your information" --------------------------------------------------
+
+
+def read_facebook_dyi(obj: Mapping[str, Any], name: str, *, page: str | None) -> Iterator[Item]:
+    """Comments from a "Download your information" comments file (``comments_v2``; older files
+    call the list ``comments``)."""
+    entries = obj.get("comments_v2", obj.get("comments"))
+    if not isinstance(entries, list):
+        raise ExportError(f"{name}: no 'comments_v2' list: not a Facebook comments export")
+    seen: dict[str, int] = {}
+    for number, entry in enumerate(entries, start=1):
+        if not isinstance(entry, Mapping):
+            yield Rejected(name, number, "entry is not an object")
+            continue
+        data = entry.get("data")
+        comments = [
+            d["comment"]
+            for d in (data if isinstance(data, list) else [])
+            if isinstance(d, Mapping) and isinstance(d.get("comment"), Mapping)
+        ]
+        if not comments:
+            # Entries with only an attachment (a photo, a sticker) carry no text to triage.
+            continue
+        for comment in comments:
+            text = fix_mojibake(str(comment.get("comment") or ""))
+            author = fix_mojibake(str(comment.get("author") or "")).strip()
+            when = comment.get("timestamp", entry.get("timestamp"))
+            key = f"{author}\x1f{when}\x1f{text}"
+            occurrence = seen.get(key, 0)
+            seen[key] = occurrence + 1
+            row = {
+                "id": _derived_id("fbdyi", author, str(when), text, occurrence=occurrence),
+                "created_at": when,
+                "text": text,
+                "page": page,
+                "author_id": f"name:{author}" if author else None,
+                "author_name": author or None,
+            }
+            try:
+                yield from_canonical(row, platform="facebook", source=f"file:{Path(name).name}")
+            except RowError as exc:
+                yield Rejected(name, number, str(exc))
+
+
+# -- tools' CSV exports --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ToolLayout:
+    """How one tool names its columns. ``fields`` maps a canonical field to the headers it may
+    appear under; ``signature`` headers must all be present for the layout to be chosen."""
+
+    name: str
+    tool: str
+    signature: frozenset[str]
+    fields: dict[str, tuple[str, ...]]
+    documented: bool = False
+    day_first: bool = False
+    notes: str = ""
+    platform_values: dict[str, str] = field(default_factory=dict)
+
+
+NETWORKS = {
+    "facebook": "facebook",
+    "facebook page": "facebook",
+    "fb": "facebook",
+    "instagram": "instagram",
+    "instagram business": "instagram",
+    "ig": "instagram",
+    "twitter": "twitter",
+    "x": "twitter",
+    "x (twitter)": "twitter",
+    "linkedin": "linkedin",
+    "youtube": "youtube",
+    "tiktok": "tiktok",
+    "bluesky": "bluesky",
+    "mastodon": "mastodon",
+    "threads": "threads",
+}
+
+TOOL_LAYOUTS: list[ToolLayout] = [
+    ToolLayout(
+        name="hootsuite-inbox-messages",
+        tool="Hootsuite Inbox 2.0, Messages export",
+        signature=frozenset({"conversation id", "medium", "created at"}),
+        fields={
+            "id": ("message id",),
+            "post_id": ("conversation id",),
+            "platform": ("medium",),
+            "page": ("channel display name", "channel"),
+            "author_id": ("contact profile id", "contact primary identifier"),
+            "author_name": ("contact primary identifier", "contact secondary identifier"),
+            "created_at": ("created at", "sent at"),
+            "text": ("message", "message text", "text", "content"),
+        },
+        documented=True,
+        notes="Conversation ID, Medium, Channel, Channel Display Name, Contact Profile ID, "
+        "Contact Primary Identifier and Created at follow Hootsuite's published export "
+        "definitions; the message id and text column names are not in the part we could read.",
+    ),
+    ToolLayout(
+        name="sprout-social-messages",
+        tool="Sprout Social, Smart Inbox / message export",
+        signature=frozenset({"network", "message"}),
+        fields={
+            "id": ("message id", "guid"),
+            "platform": ("network",),
+            "page": ("profile", "profile name"),
+            "author_id": ("from", "sender", "from username"),
+            "author_name": ("from name", "from", "sender"),
+            "created_at": ("timestamp", "date", "created time", "sent date"),
+            "text": ("message", "message text", "text"),
+        },
+        notes="Column names assumed from typical Sprout exports; not checked against Sprout's docs.",
+    ),
+    ToolLayout(
+        name="agorapulse-inbox",
+        tool="Agorapulse, Inbox export",
+        signature=frozenset({"social profile", "content"}),
+        fields={
+            "id": ("item id", "id"),
+            "platform": ("network", "social network"),
+            "page": ("social profile", "profile"),
+            "author_id": ("author id", "author", "user"),
+            "author_name": ("author", "author name", "user"),
+            "created_at": ("date", "created at", "publication date"),
+            "text": ("content", "text", "message"),
+        },
+        day_first=True,
+        notes="Column names assumed; not checked against Agorapulse's docs. Dates day first.",
+    ),
+    ToolLayout(
+        name="brandwatch-mentions",
+        tool="Brandwatch Consumer Research, Mentions export",
+        signature=frozenset({"full text", "author", "date"}),
+        fields={
+            "id": ("resource id", "mention id", "url"),
+            "platform": ("page type", "content source", "domain"),
+            "page": ("query name",),
+            "post_id": ("thread id", "thread url"),
+            "author_id": ("author",),
+            "author_name": ("full name", "author"),
+            "created_at": ("date",),
+            "text": ("full text", "snippet", "title"),
+        },
+        notes="Column names assumed from typical Brandwatch exports; not checked against its docs.",
+    ),
+    ToolLayout(
+        name="meta-business-suite-comments",
+        tool="Meta Business Suite, comments exported to CSV",
+        signature=frozenset({"comment", "commenter name"}),
+        fields={
+            "id": ("comment id",),
+            "post_id": ("post id",),
+            "page": ("page name", "page id"),
+            "author_id": ("commenter id", "commenter name"),
+            "author_name": ("commenter name",),
+            "created_at": ("comment time", "created time", "date"),
+            "text": ("comment", "comment text", "message"),
+        },
+        notes="Meta Business Suite has no documented comment CSV export; this layout reads "
+        "the shape that exports made from its inbox usually take. Not checked against Meta's docs.",
+    ),
+]
+
+
+def match_tool_layout(header: Sequence[str]) -> ToolLayout | None:
+    """The tool layout whose signature the header contains (case-insensitive).
+
+    >>> match_tool_layout(["Date", "Author", "Full Text", "Url"]).name
+    'brandwatch-mentions'
+    >>> match_tool_layout(["id", "created_at", "text"]) is None
+    True
+    """
+    present = {h.strip().lower() for h in header}
+    for layout in TOOL_LAYOUTS:
+        if layout.signature <= present:
+            return layout
+    return None
+
+
+_FORMATS_MONTH_FIRST = ("%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y")
+_FORMATS_DAY_FIRST = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d.%m.%Y %H:%M")
+_FORMATS_COMMON = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%b %d, %Y %I:%M %p", "%d %b %Y %H:%M")
+
+
+def parse_tool_time(value: str, *, day_first: bool) -> datetime:
+    """Dates as tools write them (ISO, US or European), taken as UTC when no zone is given.
+
+    >>> parse_tool_time("05/01/2024 10:30 PM", day_first=False).isoformat()
+    '2024-05-01T22:30:00+00:00'
+    >>> parse_tool_time("01/05/2024 22:30", day_first=True).isoformat()
+    '2024-05-01T22:30:00+00:00'
+    """
+    try:
+        return parse_time(value)
+    except RowError:
+        pass
+    text = value.strip()
+    formats = (_FORMATS_DAY_FIRST if day_first else _FORMATS_MONTH_FIRST) + _FORMATS_COMMON
+    for fmt in formats:
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    raise RowError(f"created_at is not a date and time: {text[:40]!r}")
+
+
+def read_tool_csv(
+    raw: IO[bytes], name: str, *, page: str | None, layout: ToolLayout | None = None
+) -> Iterator[Item]:
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="", errors="replace")
+    first = text.readline()
+    if not first:
+        return
+    delimiter = max((",", ";", "\t"), key=first.count)
+    header = next(csv.reader([first], delimiter=delimiter))
+    layout = layout or match_tool_layout(header)
+    if layout is None:
+        raise ExportError(
+            f"{name}: a CSV whose columns match no known tool export "
+            f"(headers: {', '.join(header)[:200]}); import it with `crisisdesk import --column ...`"
+        )
+    index = {h.strip().lower(): i for i, h in enumerate(header)}
+    sources: dict[str, int] = {}
+    for canonical, candidates in layout.fields.items():
+        for candidate in candidates:
+            if candidate in index:
+                sources[canonical] = index[candidate]
+                break
+    for needed in ("created_at", "text"):
+        if needed not in sources:
+            raise ExportError(f"{name}: {layout.tool}: no column for {needed}")
+    reader = csv.reader(text, delimiter=delimiter)
+    seen: dict[str, int] = {}
+    source = f"file:{Path(name).name}"
+    line = 1
+    for values in reader:
+        line = reader.line_num + 1
+        if not values or all(not v.strip() for v in values):
+            continue
+        if len(values) != len(header):
+            yield Rejected(name, line, f"expected {len(header)} fields, found {len(values)}")
+            continue
+        row: dict[str, Any] = {k: values[i].strip() for k, i in sources.items()}
+        try:
+            created = parse_tool_time(row.get("created_at", ""), day_first=layout.day_first)
+        except RowError as exc:
+            yield Rejected(name, line, str(exc))
+            continue
+        row["created_at"] = created.isoformat()
+        if not row.get("id"):
+            key = "\x1f".join(str(row.get(k, "")) for k in ("author_id", "created_at", "text"))
+            occurrence = seen.get(key, 0)
+            seen[key] = occurrence + 1
+            row["id"] = _derived_id(
+                layout.name.split("-")[0], key, row.get("page") or "", occurrence=occurrence
+            )
+        network = str(row.pop("platform", "") or "").strip().lower()
+        platform = NETWORKS.get(network, network.replace(" ", "_")[:32] or "import")
+        if page:
+            row["page"] = page
+        try:
+            yield from_canonical(row, platform=platform, source=source)
+        except RowError as exc:
+            yield Rejected(name, line, str(exc))
+
+
+# -- one entry point -----------------------------------------------------------------------
+
+
+def read_export(raw: IO[bytes], name: str, *, page: str | None = None) -> Iterator[Item]:
+    """Records from an export file: a "Download your information" JSON or a tool's CSV."""
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[type-var]
+    head = buffered.peek(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"{"):
+        data = buffered.read(MAX_DYI_BYTES + 1)
+        if len(data) > MAX_DYI_BYTES:
+            raise ExportError(f"{name}: larger than {MAX_DYI_BYTES // 2**20} MB")
+        try:
+            obj = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ExportError(f"{name}: not valid JSON: {exc}") from None
+        if not isinstance(obj, Mapping):
+            raise ExportError(f"{name}: expected a JSON object")
+        yield from read_facebook_dyi(obj, name, page=page)
+        return
+    yield from read_tool_csv(buffered, name, page=page)
