@@ -1,0 +1,600 @@
+"""The author card: what the desk can tell about a commenter, and two risk scores with reasons.
+
+A page sees little about a commenter (an id, a name, what they did on our pages), so the card is
+built from behaviour in the store: history across our pages, sentiment and kinds over time,
+moderation history, when they post, what their name looks like, which links they share, which texts
+they share with other authors, and whether they push a competitor. Two scores come out of it,
+``fake`` and ``competitor``, each in [0, 1] with the reasons that raised it; the reasons are the
+point (the person on duty checks them against the profile), the number only orders the queue.
+
+Evidence combines like independent alarms: ``1 - prod(1 - w)``, so no single weak sign saturates
+the score and several together do. A verdict a person records for an author on a page overrides
+the behaviour on that page: ``real`` damps both scores, ``fake`` and ``competitor`` raise theirs,
+``unsure`` only adds its note.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+
+from crisisdesk.models import AuditEntry, Author, AuthorVerdict, Comment, Page
+from crisisdesk.signals.competitors import (
+    competitors_for,
+    flag_comment,
+    friendly_threads,
+    thread_key,
+)
+from crisisdesk.signals.coordination import extract_urls, normalise_text, token_set
+
+if TYPE_CHECKING:
+    from crisisdesk.desk import Desk
+
+VERDICTS = ("real", "fake", "competitor", "unsure")
+MODERATION_ACTIONS = ("moderation.hide", "moderation.delete", "moderation.ban", "rule.hide")
+MAX_COMMENTS = 500
+
+
+@dataclass
+class Risk:
+    score: float
+    reasons: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"score": self.score, "reasons": self.reasons}
+
+
+@dataclass
+class AuthorCard:
+    author_id: int
+    platform: str
+    platform_id: str
+    name: str | None
+    first_seen: datetime | None
+    last_seen: datetime | None
+    comments: int
+    pages: list[dict[str, Any]]
+    sentiment: dict[str, int]
+    kinds: dict[str, int]
+    timeline: list[dict[str, Any]]
+    moderation: dict[str, Any]
+    hours: list[int]
+    bursts: list[dict[str, Any]]
+    name_patterns: list[str]
+    links: list[str]
+    domains: dict[str, int]
+    shared_texts: list[dict[str, Any]]
+    competitor_flags: list[dict[str, Any]]
+    competitor_threads: int
+    coordination: dict[str, Any] | None
+    verdicts: list[dict[str, Any]]
+    fake: Risk
+    competitor: Risk
+    recent: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        out["fake"] = self.fake.as_dict()
+        out["competitor"] = self.competitor.as_dict()
+        for key in ("first_seen", "last_seen"):
+            value = out[key]
+            out[key] = value.isoformat() if value else None
+        return out
+
+
+# -- names -------------------------------------------------------------------------------------
+
+_DEFAULT_NAMES = re.compile(
+    r"^(?:user|utente|account|profile|profilo|fb|facebook user|utente facebook|instagram user|"
+    r"guest|anonymous|anonimo|test|new user|nuovo utente)[\W_]*\d*$",
+    re.IGNORECASE,
+)
+_VOWELS = set("aeiouy")
+
+
+def name_patterns(name: str | None, handle: str | None = None) -> list[str]:
+    """Signs of a throwaway account in a display name or handle.
+
+    >>> name_patterns("Mario Rossi")
+    []
+    >>> name_patterns("giulia84736251")
+    ['ends in a long run of digits (84736251)']
+    >>> name_patterns("User 1234")
+    ['default-like name (User 1234)']
+    """
+    found: list[str] = []
+    text = (name or "").strip()
+    if not text:
+        return ["no display name"]
+    if _DEFAULT_NAMES.match(text):
+        found.append(f"default-like name ({text[:40]})")
+        return found
+    digits = re.search(r"(\d{4,})$", text.replace(" ", ""))
+    if digits:
+        found.append(f"ends in a long run of digits ({digits.group(1)[:20]})")
+    for word in re.findall(r"[A-Za-z]{6,}", text):
+        low = word.lower()
+        vowels = sum(c in _VOWELS for c in low)
+        if vowels / len(low) < 0.2 or re.search(r"[^aeiouy]{5,}", low):
+            found.append(f"random-looking letters ({word[:30]})")
+            break
+    mixed = re.search(r"[A-Za-z]+\d+[A-Za-z]+\d*", text)
+    if mixed and not digits and len(mixed.group(0)) >= 8:
+        found.append(f"letters and digits mixed ({mixed.group(0)[:30]})")
+    if re.fullmatch(r"[\W_]+", text):
+        found.append("name made only of symbols")
+    return found
+
+
+# -- activity ----------------------------------------------------------------------------------
+
+
+def bursts(
+    times: list[datetime], window: timedelta = timedelta(minutes=10), least: int = 3
+) -> list[dict[str, Any]]:
+    """Runs of at least ``least`` comments with no gap longer than ``window``."""
+    out: list[dict[str, Any]] = []
+    ordered = sorted(times)
+    start = 0
+    for i in range(1, len(ordered) + 1):
+        if i == len(ordered) or ordered[i] - ordered[i - 1] > window:
+            if i - start >= least:
+                out.append(
+                    {
+                        "start": ordered[start].isoformat(),
+                        "end": ordered[i - 1].isoformat(),
+                        "comments": i - start,
+                        "minutes": round((ordered[i - 1] - ordered[start]).total_seconds() / 60, 1),
+                    }
+                )
+            start = i
+    return out
+
+
+def _combine(weights: list[float]) -> float:
+    quiet = 1.0
+    for w in weights:
+        quiet *= 1.0 - max(0.0, min(1.0, w))
+    return round(1.0 - quiet, 4)
+
+
+# -- the card ----------------------------------------------------------------------------------
+
+
+def author_card(
+    desk: Desk,
+    author_id: int,
+    *,
+    page_id: int | None = None,
+    coordination: Any = None,
+) -> AuthorCard | None:
+    """Build the card of ``author_id``; ``page_id`` selects whose verdicts apply, and
+    ``coordination`` (a :class:`CoordinationMonitor`) adds cluster membership."""
+    with desk.session() as s:
+        author = s.get(Author, author_id)
+        if author is None:
+            return None
+        comments = list(
+            s.scalars(
+                select(Comment)
+                .where(Comment.author_id == author_id)
+                .order_by(Comment.created_at.desc())
+                .limit(MAX_COMMENTS)
+            )
+        )
+        total = (
+            s.scalar(
+                select(func.count()).select_from(Comment).where(Comment.author_id == author_id)
+            )
+            or 0
+        )
+        page_names = {p.id: p.name for p in s.scalars(select(Page))}
+        comment_ids = [c.id for c in comments]
+        audit = (
+            list(
+                s.scalars(
+                    select(AuditEntry)
+                    .where(
+                        AuditEntry.comment_id.in_(comment_ids),
+                        AuditEntry.action.in_(MODERATION_ACTIONS),
+                    )
+                    .order_by(AuditEntry.at.desc())
+                )
+            )
+            if comment_ids
+            else []
+        )
+        verdict_rows = list(
+            s.scalars(
+                select(AuthorVerdict)
+                .where(AuthorVerdict.author_id == author_id)
+                .order_by(AuthorVerdict.created_at.desc(), AuthorVerdict.id.desc())
+            )
+        )
+    now = desk.clock()
+    pages = Counter(c.page_id for c in comments)
+    sentiment = Counter(c.sentiment or "unknown" for c in comments)
+    kinds = Counter(c.kind or "unknown" for c in comments)
+    weeks: dict[str, Counter[str]] = {}
+    for c in comments:
+        week = c.created_at.strftime("%G-W%V")
+        weeks.setdefault(week, Counter())[c.sentiment or "unknown"] += 1
+    timeline = [{"week": w, **dict(counts)} for w, counts in sorted(weeks.items())]
+    hours = [0] * 24
+    for c in comments:
+        hours[c.created_at.hour] += 1
+    hidden = sum(c.status == "hidden" for c in comments)
+    removed = sum(c.status == "removed" for c in comments)
+    actions = Counter(a.action for a in audit)
+    offences = hidden + removed + int(author.banned)
+    moderation = {
+        "hidden": hidden,
+        "removed": removed,
+        "banned": author.banned,
+        "actions": dict(actions),
+        "repeat_offender": offences >= 2 or (author.banned and offences >= 1),
+        "log": [
+            {"at": a.at.isoformat(), "action": a.action, "actor": a.actor, "reason": a.reason or ""}
+            for a in audit[:20]
+        ],
+    }
+    links: list[str] = []
+    for c in comments:
+        for url in extract_urls(c.text):
+            if url not in links:
+                links.append(url)
+    domains = Counter(u.split("/")[0] for c in comments for u in extract_urls(c.text))
+    shared = _shared_texts(desk, author_id, comments[:50])
+    found_bursts = bursts([c.created_at for c in comments])
+    patterns = name_patterns(author.name) + [
+        p
+        for p in name_patterns(author.platform_id)
+        if "digits" in p and author.platform_id != author.name
+    ]
+
+    # Competitors: flags on this author's comments and presence on competitor-friendly threads.
+    flags: list[dict[str, Any]] = []
+    threads_seen = 0
+    for pid in pages:
+        competitors = competitors_for(desk, pid)
+        if not competitors:
+            continue
+        friendly = friendly_threads(desk, pid)
+        own_threads = set()
+        for c in comments:
+            if c.page_id != pid:
+                continue
+            own = flag_comment(c.text, competitors, sentiment=c.sentiment, kind=c.kind)
+            for flag in own:
+                flags.append({**flag.as_dict(), "comment_id": c.id, "page_id": pid})
+            key = thread_key(c.post_id, c.parent_id, c.id)
+            # Only threads someone else made competitor-friendly: their own flags count above.
+            if key in friendly and not own:
+                own_threads.add(key)
+        threads_seen += len(own_threads)
+
+    cluster_info: dict[str, Any] | None = None
+    if coordination is not None:
+        for pid in pages:
+            cluster = coordination.accounts(pid).get(author.platform_id)
+            if cluster is not None:
+                cluster_info = {"page_id": pid, **cluster.as_dict()}
+                break
+
+    verdicts = [
+        {
+            "verdict": v.verdict,
+            "note": v.note,
+            "page_id": v.page_id,
+            "user_id": v.user_id,
+            "at": v.created_at.isoformat(),
+        }
+        for v in verdict_rows
+    ]
+    fake = _fake_risk(
+        author, comments, now, patterns, shared, found_bursts, domains, cluster_info, moderation
+    )
+    competitor = _competitor_risk(flags, threads_seen)
+    _apply_verdict(fake, competitor, verdict_rows, page_id)
+    return AuthorCard(
+        author_id=author.id,
+        platform=author.platform,
+        platform_id=author.platform_id,
+        name=author.name,
+        first_seen=author.first_seen,
+        last_seen=author.last_seen,
+        comments=total,
+        pages=[
+            {"page_id": p, "name": page_names.get(p, str(p)), "comments": n}
+            for p, n in pages.most_common()
+        ],
+        sentiment=dict(sentiment),
+        kinds=dict(kinds),
+        timeline=timeline,
+        moderation=moderation,
+        hours=hours,
+        bursts=found_bursts,
+        name_patterns=patterns,
+        links=links[:30],
+        domains=dict(domains.most_common(20)),
+        shared_texts=shared,
+        competitor_flags=flags[:30],
+        competitor_threads=threads_seen,
+        coordination=cluster_info,
+        verdicts=verdicts,
+        fake=fake,
+        competitor=competitor,
+        recent=[
+            {
+                "id": c.id,
+                "at": c.created_at.isoformat(),
+                "text": c.text[:300],
+                "kind": c.kind,
+                "status": c.status,
+            }
+            for c in comments[:10]
+        ],
+    )
+
+
+def _shared_texts(desk: Desk, author_id: int, comments: list[Comment]) -> list[dict[str, Any]]:
+    """Texts this author shares with other authors: identical after normalisation, or
+    near-identical (Jaccard >= 0.7 on token sets) on the same page within a day."""
+    out: list[dict[str, Any]] = []
+    with desk.session() as s:
+        for c in comments:
+            norm = normalise_text(c.text)
+            tokens = token_set(c.text)
+            if len(tokens) < 4:
+                continue
+            near = s.execute(
+                select(Comment.id, Comment.text, Comment.author_id, Author.name, Author.platform_id)
+                .join(Author, Author.id == Comment.author_id)
+                .where(
+                    Comment.page_id == c.page_id,
+                    Comment.author_id != author_id,
+                    Comment.created_at.between(
+                        c.created_at - timedelta(days=1), c.created_at + timedelta(days=1)
+                    ),
+                )
+                .limit(2000)
+            ).all()
+            same = s.execute(
+                select(Comment.id, Comment.text, Comment.author_id, Author.name, Author.platform_id)
+                .join(Author, Author.id == Comment.author_id)
+                .where(Comment.text == c.text, Comment.author_id != author_id)
+                .limit(50)
+            ).all()
+            others: dict[int, dict[str, Any]] = {}
+            identical = False
+            for row in [*same, *near]:
+                if row.author_id in others:
+                    continue
+                if normalise_text(row.text) == norm:
+                    identical = True
+                    others[row.author_id] = {
+                        "author_id": row.author_id,
+                        "name": row.name or row.platform_id,
+                        "comment_id": row.id,
+                        "how": "identical",
+                    }
+                    continue
+                theirs = token_set(row.text)
+                if theirs and len(tokens & theirs) / len(tokens | theirs) >= 0.7:
+                    others[row.author_id] = {
+                        "author_id": row.author_id,
+                        "name": row.name or row.platform_id,
+                        "comment_id": row.id,
+                        "how": "near-identical",
+                    }
+            if others:
+                out.append(
+                    {
+                        "comment_id": c.id,
+                        "text": c.text[:300],
+                        "identical": identical,
+                        "others": list(others.values())[:10],
+                        "count": len(others),
+                    }
+                )
+    return out[:20]
+
+
+def _fake_risk(
+    author: Author,
+    comments: list[Comment],
+    now: datetime,
+    patterns: list[str],
+    shared: list[dict[str, Any]],
+    found_bursts: list[dict[str, Any]],
+    domains: Counter[str],
+    cluster: dict[str, Any] | None,
+    moderation: dict[str, Any],
+) -> Risk:
+    weights: list[float] = []
+    reasons: list[str] = []
+
+    def add(weight: float, reason: str) -> None:
+        weights.append(weight)
+        reasons.append(reason)
+
+    if (
+        author.first_seen is not None
+        and now - author.first_seen < timedelta(days=2)
+        and len(comments) <= 3
+    ):
+        add(0.15, "first seen on our pages less than two days ago")
+    if patterns:
+        add(
+            min(0.35, 0.2 * len(patterns)),
+            "name looks like a throwaway account: " + "; ".join(patterns),
+        )
+    identical = sum(1 for s in shared if s["identical"])
+    if identical:
+        others = {o["author_id"] for s in shared for o in s["others"]}
+        add(
+            min(0.5, 0.3 + 0.05 * len(others)),
+            f"posted the same text as {len(others)} other author(s)",
+        )
+    elif shared:
+        add(0.2, f"posted near-identical texts to {len(shared)} other comment(s)")
+    if cluster is not None:
+        size = len(cluster.get("accounts", []))
+        networks = ", ".join(sorted(cluster.get("networks", {})))
+        add(
+            min(0.5, 0.15 + 0.07 * size),
+            f"part of a coordinated group of {size} accounts ({networks})",
+        )
+    if found_bursts:
+        biggest = max(found_bursts, key=lambda b: b["comments"])
+        add(
+            0.1,
+            f"bursts of activity ({biggest['comments']} comments in {biggest['minutes']} minutes)",
+        )
+    repeated = [d for d, n in domains.items() if n >= 2]
+    if repeated:
+        add(0.15, "posts the same links again and again (" + ", ".join(repeated[:3]) + ")")
+    negative = sum(c.sentiment == "negative" for c in comments)
+    if len(comments) >= 3 and negative == len(comments):
+        add(0.1, f"all {len(comments)} comments are negative")
+    if moderation["repeat_offender"]:
+        add(0.1, "repeat offender (hidden, removed or banned before)")
+    if not comments:
+        reasons.append("no comments in the store")
+    return Risk(_combine(weights), reasons)
+
+
+def _competitor_risk(flags: list[dict[str, Any]], threads: int) -> Risk:
+    weights: list[float] = []
+    reasons: list[str] = []
+    for flag in flags[:10]:
+        weights.append(float(flag["weight"]))
+        if flag["reason"] not in reasons:
+            reasons.append(flag["reason"])
+    if threads:
+        weights.append(min(0.3, 0.1 * threads))
+        reasons.append(f"comments on {threads} thread(s) where a competitor is pushed")
+    return Risk(_combine(weights), reasons)
+
+
+def _apply_verdict(
+    fake: Risk, competitor: Risk, verdicts: list[AuthorVerdict], page_id: int | None
+) -> None:
+    """The newest verdict for this page (or a page-less one) decides."""
+    chosen = next((v for v in verdicts if v.page_id == page_id), None)
+    if chosen is None:
+        chosen = next((v for v in verdicts if v.page_id is None), None)
+    if chosen is None:
+        return
+    note = f": {chosen.note}" if chosen.note else ""
+    if chosen.verdict == "real":
+        fake.score = round(fake.score * 0.2, 4)
+        competitor.score = round(competitor.score * 0.2, 4)
+        fake.reasons.insert(0, f"checked by a person and marked real{note}")
+        competitor.reasons.insert(0, f"checked by a person and marked real{note}")
+    elif chosen.verdict == "fake":
+        fake.score = max(fake.score, 0.95)
+        fake.reasons.insert(0, f"checked by a person and marked fake{note}")
+    elif chosen.verdict == "competitor":
+        competitor.score = max(competitor.score, 0.95)
+        competitor.reasons.insert(0, f"checked by a person and marked competitor{note}")
+    else:
+        fake.reasons.insert(0, f"checked by a person, unsure{note}")
+
+
+def record_verdict(
+    desk: Desk,
+    author_id: int,
+    verdict: str,
+    *,
+    note: str = "",
+    page_id: int | None = None,
+    actor: str,
+    user_id: int | None = None,
+    comment_id: int | None = None,
+) -> AuthorVerdict:
+    """Save a person's verdict on an author (for a page) and log it in the audit trail."""
+    if verdict not in VERDICTS:
+        raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}")
+    note = (note or "").strip()[:2000]
+    with desk.session() as s, s.begin():
+        if s.get(Author, author_id) is None:
+            raise ValueError("no such author")
+        if page_id is not None and s.get(Page, page_id) is None:
+            raise ValueError("no such page")
+        row = AuthorVerdict(
+            author_id=author_id,
+            page_id=page_id,
+            verdict=verdict,
+            note=note,
+            user_id=user_id,
+            created_at=desk.clock(),
+        )
+        s.add(row)
+        s.flush()
+        s.expunge(row)
+    desk.audit(
+        "author.verdict",
+        actor=actor,
+        user_id=user_id,
+        comment_id=comment_id,
+        object_type="author",
+        object_id=str(author_id),
+        reason=note or None,
+        detail={"verdict": verdict, "page_id": page_id},
+    )
+    return row
+
+
+def fake_score(
+    desk: Desk, author_id: int, page_id: int | None = None, coordination: Any = None
+) -> Risk:
+    """The ``fake`` risk alone (rules read it)."""
+    card = author_card(desk, author_id, page_id=page_id, coordination=coordination)
+    return card.fake if card else Risk(0.0, [])
+
+
+def latest_verdict(desk: Desk, author_id: int, page_id: int | None = None) -> str | None:
+    with desk.session() as s:
+        rows = list(
+            s.scalars(
+                select(AuthorVerdict)
+                .where(AuthorVerdict.author_id == author_id)
+                .order_by(AuthorVerdict.created_at.desc(), AuthorVerdict.id.desc())
+                .limit(50)
+            )
+        )
+    chosen = next((v for v in rows if v.page_id == page_id), None) or next(
+        (v for v in rows if v.page_id is None), None
+    )
+    return chosen.verdict if chosen else None
+
+
+def is_repeat_offender(desk: Desk, author_id: int) -> bool:
+    with desk.session() as s:
+        author = s.get(Author, author_id)
+        if author is None:
+            return False
+        offences = (
+            s.scalar(
+                select(func.count())
+                .select_from(Comment)
+                .where(Comment.author_id == author_id, Comment.status.in_(("hidden", "removed")))
+            )
+            or 0
+        )
+    return offences + int(author.banned) >= 2 or (author.banned and offences >= 1)
+
+
+def hours_entropy(hours: list[int]) -> float:
+    """Spread of activity over the day in bits (0: always the same hour)."""
+    total = sum(hours)
+    if not total:
+        return 0.0
+    return -sum((h / total) * math.log2(h / total) for h in hours if h)
