@@ -1,0 +1,136 @@
+"""The connector commands through the CLI runner, against the local Graph API server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from crisisdesk.cli import app
+from tests.connectors.conftest import APP_SECRET, TOKEN_KEY, FakePlatform
+from tests.connectors.test_facebook import V, serve_page
+
+runner = CliRunner()
+TOKEN = "EAAB-cli-page-token"
+
+
+@pytest.fixture(autouse=True)
+def _keyword_analyzer(monkeypatch: pytest.MonkeyPatch) -> None:
+    import crisisdesk.desk
+    from tests.conftest import KeywordAnalyzer
+
+    monkeypatch.setattr(crisisdesk.desk.Desk, "analyzer", property(lambda self: KeywordAnalyzer()))
+
+
+def env(platform: FakePlatform, data_dir: Path) -> dict[str, str]:
+    return {
+        "CRISISDESK_DATA_DIR": str(data_dir),
+        "CRISISDESK_TOKEN_KEY": TOKEN_KEY,
+        "CRISISDESK_GRAPH_API_URL": platform.url,
+        "CRISISDESK_FACEBOOK_APP_SECRET": APP_SECRET,
+    }
+
+
+def serve_checks(platform: FakePlatform) -> None:
+    platform.add("GET", f"{V}/me", (200, {"id": "100", "name": "Bar Centrale"}, {}))
+    platform.add("GET", f"{V}/100", (200, {"id": "100", "name": "Bar Centrale"}, {}))
+    platform.add(
+        "GET",
+        f"{V}/me/permissions",
+        (
+            200,
+            {
+                "data": [
+                    {"permission": "pages_read_engagement", "status": "granted"},
+                    {"permission": "pages_read_user_content", "status": "granted"},
+                    {"permission": "pages_manage_engagement", "status": "granted"},
+                    {"permission": "pages_messaging", "status": "declined"},
+                ]
+            },
+            {},
+        ),
+    )
+
+
+def test_connect_then_sync(platform: FakePlatform, data_dir: Path) -> None:
+    serve_checks(platform)
+    serve_page(platform)
+    e = env(platform, data_dir)
+    result = runner.invoke(
+        app,
+        ["connect", "facebook", "--page-id", "100", "--app-id", "42"],
+        input=TOKEN + "\n",
+        env=e,
+    )
+    assert result.exit_code == 0, result.output
+    assert "Bar Centrale" in result.output and "pages_messaging" in result.output
+    assert TOKEN not in result.output
+    listed = runner.invoke(app, ["connections"], env=e)
+    assert "facebook\t100\tBar Centrale" in listed.output and TOKEN not in listed.output
+    synced = runner.invoke(app, ["sync", "--since", "2024-04-15"], env=e)
+    assert synced.exit_code == 0, synced.output
+    assert "3 new" in synced.output
+    again = runner.invoke(app, ["sync", "--since", "2024-04-15"], env=e)
+    assert "0 new" in again.output and "3 unchanged" in again.output
+    assert runner.invoke(app, ["sync", "--since", "yesterday"], env=e).exit_code == 2
+
+
+def test_connect_refuses_an_expired_token(platform: FakePlatform, data_dir: Path) -> None:
+    platform.add(
+        "GET",
+        f"{V}/me",
+        (
+            400,
+            {"error": {"message": "Session has expired", "type": "OAuthException", "code": 190}},
+            {},
+        ),
+    )
+    e = env(platform, data_dir)
+    result = runner.invoke(
+        app,
+        ["connect", "facebook", "--page-id", "100", "--app-id", "42", "--page-token", TOKEN],
+        env=e,
+    )
+    assert result.exit_code == 2 and "expired" in result.output
+    assert "no connections" in runner.invoke(app, ["connections"], env=e).output
+
+
+def test_connect_without_a_token_key_explains(platform: FakePlatform, data_dir: Path) -> None:
+    e = env(platform, data_dir)
+    del e["CRISISDESK_TOKEN_KEY"]
+    result = runner.invoke(
+        app,
+        ["connect", "facebook", "--page-id", "100", "--app-id", "42", "--page-token", TOKEN],
+        env=e,
+    )
+    assert result.exit_code == 2 and "CRISISDESK_TOKEN_KEY" in result.output
+
+
+def test_import_export_command(platform: FakePlatform, data_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "comments.json"
+    path.write_text(
+        json.dumps(
+            {
+                "comments_v2": [
+                    {
+                        "timestamp": 1714557600,
+                        "data": [
+                            {
+                                "comment": {
+                                    "timestamp": 1714557600,
+                                    "comment": "late again",
+                                    "author": "Ada",
+                                }
+                            }
+                        ],
+                    }
+                ]
+            }
+        )
+    )
+    result = runner.invoke(
+        app, ["import-export", str(path), "--page", "bar"], env=env(platform, data_dir)
+    )
+    assert result.exit_code == 0 and "1 new" in result.output

@@ -1,0 +1,152 @@
+"""Exports people already have: Facebook's "Download your information" and tools' CSVs."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from crisisdesk.connectors.exports import (
+    ExportError,
+    match_tool_layout,
+    read_export,
+)
+from crisisdesk.desk import Desk
+from crisisdesk.ingest.record import CommentRecord, Rejected
+
+
+def _mojibake(text: str) -> str:
+    return text.encode("utf-8").decode("latin-1")
+
+
+DYI = {
+    "comments_v2": [
+        {
+            "timestamp": 1714557600,
+            "data": [
+                {
+                    "comment": {
+                        "timestamp": 1714557600,
+                        "comment": _mojibake("Il caffè è arrivato freddo 😡"),
+                        "author": _mojibake("Niccolò Rossi"),
+                    }
+                }
+            ],
+            "title": _mojibake("Niccolò Rossi commented on Bar Centrale's post."),
+        },
+        {
+            "timestamp": 1714557700,
+            "attachments": [{"data": [{"media": {"uri": "x.jpg"}}]}],
+            "title": "photo only",
+        },
+        {
+            "timestamp": 1714557800,
+            "data": [{"comment": {"timestamp": 1714557800, "comment": "Grazie!", "author": "Ada"}}],
+            "title": "Ada replied",
+        },
+        {
+            "timestamp": 1714557800,
+            "data": [{"comment": {"timestamp": 1714557800, "comment": "Grazie!", "author": "Ada"}}],
+            "title": "Ada replied",
+        },
+        {"timestamp": "not a time", "data": [{"comment": {"comment": "bad", "author": "Z"}}]},
+    ]
+}
+
+
+def items(data: bytes, name: str, page: str | None = "bar") -> list[CommentRecord | Rejected]:
+    return list(read_export(io.BytesIO(data), name, page=page))
+
+
+def test_download_your_information_comments() -> None:
+    out = items(json.dumps(DYI).encode(), "comments.json")
+    records = [i for i in out if isinstance(i, CommentRecord)]
+    rejected = [i for i in out if isinstance(i, Rejected)]
+    assert [r.text for r in records] == ["Il caffè è arrivato freddo 😡", "Grazie!", "Grazie!"]
+    assert records[0].author_name == "Niccolò Rossi" and records[0].platform == "facebook"
+    assert records[0].page == "bar"
+    assert records[1].platform_id != records[2].platform_id  # identical comments stay two
+    assert len(rejected) == 1 and rejected[0].line == 5
+    again = [
+        i.platform_id
+        for i in items(json.dumps(DYI).encode(), "comments.json")
+        if isinstance(i, CommentRecord)
+    ]
+    assert again == [r.platform_id for r in records]
+
+
+def test_import_twice_is_one_set_of_rows(desk: Desk, tmp_path: Path) -> None:
+    path = tmp_path / "comments.json"
+    path.write_text(json.dumps(DYI))
+    for _ in range(2):
+        with path.open("rb") as raw:
+            desk.ingest(read_export(raw, str(path), page="bar"))
+    assert desk.stats()["comments"] == 3
+
+
+def test_not_an_export_is_a_clear_error() -> None:
+    with pytest.raises(ExportError, match="comments_v2"):
+        items(b'{"messages": []}', "x.json")
+    with pytest.raises(ExportError, match="not valid JSON"):
+        items(b'{"comments_v2": [', "x.json")
+    with pytest.raises(ExportError, match="no known tool"):
+        items(b"a,b,c\n1,2,3\n", "x.csv")
+
+
+HOOTSUITE = (
+    "Conversation ID,Message ID,Medium,Channel,Channel Display Name,Contact Profile ID,"
+    "Contact Primary Identifier,Created at,Message\n"
+    "conv1,msg1,Facebook,123,Bar Centrale,u1,Ada,2024-05-01 10:00:00,Order is late\n"
+    'conv1,msg2,Instagram,456,Bar IG,u2,Bo,2024-05-01 10:05:00,"Thanks, great"\n'
+)
+BRANDWATCH = (
+    "Query Id;Query Name;Date;Title;Url;Page Type;Author;Full Name;Full Text\n"
+    "1;Brand;2024-05-01 10:00:00.0;;https://x.com/a/status/1;twitter;@ana;Ana;This brand is broken\n"
+    "1;Brand;not a date;;https://x.com/a/status/2;twitter;@bo;Bo;Hello\n"
+)
+AGORAPULSE = (
+    "Date,Social profile,Network,Author,Content\n01/05/2024 22:30,Bar,Instagram,carla,Schifo\n"
+)
+SPROUT = "Timestamp,Network,Profile,From,Message\n05/01/2024 10:30 PM,Facebook,Bar,Dan,Where is my order?\n"
+
+
+@pytest.mark.parametrize(
+    ("csv_text", "layout", "expected"),
+    [
+        (
+            HOOTSUITE,
+            "hootsuite-inbox-messages",
+            [("facebook", "msg1", "Order is late"), ("instagram", "msg2", "Thanks, great")],
+        ),
+        (
+            BRANDWATCH,
+            "brandwatch-mentions",
+            [("twitter", "https://x.com/a/status/1", "This brand is broken")],
+        ),
+        (AGORAPULSE, "agorapulse-inbox", [("instagram", None, "Schifo")]),
+        (SPROUT, "sprout-social-messages", [("facebook", None, "Where is my order?")]),
+    ],
+)
+def test_tool_csv_layouts(
+    csv_text: str, layout: str, expected: list[tuple[str, str | None, str]]
+) -> None:
+    header = csv_text.splitlines()[0]
+    delimiter = ";" if ";" in header else ","
+    matched = match_tool_layout(header.split(delimiter))
+    assert matched is not None and matched.name == layout
+    out = items(csv_text.encode("utf-8-sig"), "export.csv", page=None)
+    records = [i for i in out if isinstance(i, CommentRecord)]
+    assert [(r.platform, r.text) for r in records] == [(p, t) for p, _, t in expected]
+    for record, (_, pid, _) in zip(records, expected, strict=True):
+        if pid is not None:
+            assert record.platform_id == pid
+        else:
+            assert record.platform_id.startswith(layout.split("-")[0])
+    if layout == "agorapulse-inbox":
+        assert records[0].created_at.isoformat() == "2024-05-01T22:30:00+00:00"
+    if layout == "sprout-social-messages":
+        assert records[0].created_at.isoformat() == "2024-05-01T22:30:00+00:00"
+    if layout == "brandwatch-mentions":
+        assert any(isinstance(i, Rejected) and i.line == 3 for i in out)
