@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from crisisdesk.desk import Desk
 
 VERDICTS = ("real", "fake", "competitor", "unsure")
-MODERATION_ACTIONS = ("moderation.hide", "moderation.delete", "moderation.ban", "rule.hide")
+MODERATION_ACTIONS = ("moderation.hide", "moderation.delete", "moderation.ban")
 MAX_COMMENTS = 500
 
 
