@@ -38,6 +38,12 @@ def register(app: typer.Typer) -> None:
             int,
             typer.Option("--min-tokens", help="co_similar: texts with fewer tokens match nothing."),
         ] = 1,
+        jobs: Annotated[
+            int,
+            typer.Option(
+                "--jobs", help="co_similar: processes to use (default: up to 2, one per core)."
+            ),
+        ] = 0,
     ) -> None:
         """Print the directed coordination network of FILE as user_1,user_2,weight lines.
 
@@ -51,7 +57,7 @@ def register(app: typer.Typer) -> None:
         from crisisdesk.signals.coordination import (
             NETWORKS,
             CoordinationInputError,
-            CoSimilar,
+            co_similar_edges,
             make_network,
             read_toolkit_csv,
             time_sorted,
@@ -75,23 +81,23 @@ def register(app: typer.Typer) -> None:
             _fail(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})")
         except OSError as exc:
             _fail(f"{file}: {exc.strerror or exc}")
-        options = {"min_tokens": min_tokens} if name == "co_similar" else {}
-        component = make_network(name, window, similarity=similarity, evidence=False, **options)
-        if isinstance(component, CoSimilar):
-            from crisisdesk.signals.coordination import token_set
+        if name == "co_similar":
+            import os
 
-            # Campaign texts repeat: tokenise each distinct text once.
-            known: dict[str, frozenset[str]] = {}
-            for message in messages:
-                if not message.repost_id:
-                    tokens = known.get(message.text)
-                    if tokens is None:
-                        tokens = known[message.text] = token_set(message.text)
-                    component.learn_tokens(message, tokens)
+            edges = co_similar_edges(
+                messages,
+                window,
+                similarity=similarity,
+                min_tokens=min_tokens,
+                min_weight=min_weight,
+                jobs=jobs if jobs > 0 else min(2, os.cpu_count() or 1),
+            )
         else:
+            component = make_network(name, window, evidence=False)
             for message in messages:
                 component.learn_one(message)
+            edges = component.edges(min_weight)
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(("user_1", "user_2", "weight"))
-        for (a, b), w in sorted(component.edges(min_weight).items()):
+        for (a, b), w in sorted(edges.items()):
             writer.writerow((a, b, w))

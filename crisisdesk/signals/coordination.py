@@ -261,14 +261,18 @@ def token_set(text: str) -> frozenset[str]:
 class _Live:
     """A message while it can still match: its partners so far, so each counts once."""
 
-    __slots__ = ("message_id", "user", "ts", "partners", "shown")
+    __slots__ = ("message_id", "user", "ts", "partners", "shown", "home")
 
-    def __init__(self, message_id: str, user: str, ts: float, shown: str) -> None:
+    def __init__(
+        self, message_id: str, user: str, ts: float, shown: str, home: bool = True
+    ) -> None:
         self.message_id = message_id
         self.user = user
         self.ts = ts
         self.partners: set[str] | None = None
         self.shown = shown
+        # False for context messages of a parallel slice: they match, but another slice counts them.
+        self.home = home
 
 
 class CoNetwork:
@@ -320,6 +324,8 @@ class CoNetwork:
             self._last.pop(pair, None)
 
     def _credit(self, live: _Live, partner: _Live, shared: str) -> None:
+        if not live.home:
+            return
         if live.partners is None:
             live.partners = {partner.user}
         elif partner.user in live.partners:
@@ -498,8 +504,11 @@ class CoSimilar(CoNetwork):
             return
         self.learn_tokens(message, token_set(message.text))
 
-    def learn_tokens(self, message: Message, tokens: frozenset[str]) -> None:
-        """Like :meth:`learn_one` with the token set already computed (batch callers)."""
+    def learn_tokens(self, message: Message, tokens: frozenset[str], home: bool = True) -> None:
+        """Like :meth:`learn_one` with the token set already computed (batch callers).
+
+        ``home=False`` lets the message match without counting its own edges (see
+        :func:`co_similar_edges`)."""
         n = len(tokens)
         if n < self.min_tokens or n == 0:
             return
@@ -516,7 +525,7 @@ class CoSimilar(CoNetwork):
         lo = n * threshold
         hi = n / threshold
         user = message.user_id
-        live = _Live(message.message_id, user, ts, message.text)
+        live = _Live(message.message_id, user, ts, message.text, home)
         for old_ts, size, old_tokens, old_user, old in window:
             if size < lo or size > hi or old_user == user:
                 continue
@@ -547,6 +556,78 @@ def make_network(
     if name not in classes:
         raise ValueError(f"unknown network {name!r}; choose one of {', '.join(NETWORKS)}")
     return classes[name](window, evidence=evidence, **options)
+
+
+_SLICE_INPUT: list[Message] = []
+
+
+def _similar_slice(job: tuple[int, int, int, int, float, float, int]) -> dict[tuple[str, str], int]:
+    """Edges counted for the home messages ``[home_lo, home_hi)`` of the shared input, with the
+    context ``[lo, hi)`` around them so that every home message meets all its window."""
+    lo, hi, home_lo, home_hi, window, similarity, min_tokens = job
+    net = CoSimilar(window, similarity=similarity, min_tokens=min_tokens, evidence=False)
+    known: dict[str, frozenset[str]] = {}
+    messages = _SLICE_INPUT
+    for i in range(lo, hi):
+        message = messages[i]
+        if message.repost_id:
+            continue
+        tokens = known.get(message.text)
+        if tokens is None:
+            tokens = known[message.text] = token_set(message.text)
+        net.learn_tokens(message, tokens, home_lo <= i < home_hi)
+    return net.edges()
+
+
+def co_similar_edges(
+    messages: Sequence[Message],
+    window: float,
+    similarity: float = 0.8,
+    min_tokens: int = 1,
+    min_weight: int = 1,
+    jobs: int = 1,
+    min_parallel: int = 20_000,
+) -> dict[tuple[str, str], int]:
+    """Batch co-similar edges of time-sorted ``messages``, on ``jobs`` processes.
+
+    The input is cut into ``jobs`` slices of consecutive messages. Each process streams its slice
+    plus one window of context on each side, counting edges only for its own messages; a
+    message's weight contribution depends only on the messages within its window, so the summed
+    counts equal a single pass exactly. Processes are forked (they share the parsed input), so
+    this runs in parallel only where ``fork`` exists; elsewhere, and for small inputs, one pass.
+    """
+    import multiprocessing
+
+    global _SLICE_INPUT
+    n = len(messages)
+    if jobs <= 1 or n < min_parallel or "fork" not in multiprocessing.get_all_start_methods():
+        job = (0, n, 0, n, window, similarity, min_tokens)
+        _SLICE_INPUT = list(messages)
+        try:
+            weights = _similar_slice(job)
+        finally:
+            _SLICE_INPUT = []
+        return {p: w for p, w in weights.items() if w >= min_weight}
+    times = [m.timestamp for m in messages]
+    bounds = [n * k // jobs for k in range(jobs + 1)]
+    jobs_args = []
+    for k in range(jobs):
+        home_lo, home_hi = bounds[k], bounds[k + 1]
+        lo = bisect.bisect_left(times, times[home_lo] - window)
+        hi = bisect.bisect_right(times, times[home_hi - 1] + window)
+        jobs_args.append((lo, hi, home_lo, home_hi, window, similarity, min_tokens))
+    _SLICE_INPUT = list(messages)
+    _segment_pattern()  # compiled once, before the fork
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            parts = pool.map(_similar_slice, jobs_args)
+    finally:
+        _SLICE_INPUT = []
+    total: dict[tuple[str, str], int] = {}
+    for part in parts:
+        for pair, w in part.items():
+            total[pair] = total.get(pair, 0) + w
+    return {p: w for p, w in total.items() if w >= min_weight}
 
 
 def compute_edges(
@@ -933,6 +1014,7 @@ class CoordinationMonitor:
         self.horizon = horizon
         self.recent = recent
         self.pages: dict[int, PageState] = {}
+        self._restored = False
         self._restore()
 
     def _new_page(self) -> PageState:
@@ -949,10 +1031,21 @@ class CoordinationMonitor:
     # -- state ---------------------------------------------------------------------------
 
     def _restore(self) -> None:
+        """Load the saved state; when the schema is not there yet (a Desk is built before
+        ``upgrade``), try again on first use."""
+        from sqlalchemy.exc import SQLAlchemyError
+
         from crisisdesk.models import SignalState
 
-        with self.desk.session() as s:
-            row = s.get(SignalState, STATE_NAME)
+        if self._restored:
+            return
+        try:
+            with self.desk.session() as s:
+                row = s.get(SignalState, STATE_NAME)
+        except SQLAlchemyError:
+            log.debug("coordination state not readable yet; will retry on first use")
+            return
+        self._restored = True
         if row is None:
             return
         if row.version != STATE_VERSION:
@@ -970,6 +1063,7 @@ class CoordinationMonitor:
     def save(self) -> None:
         from crisisdesk.models import SignalState, utcnow
 
+        self._restore()
         blob = pickle.dumps(self.pages, protocol=pickle.HIGHEST_PROTOCOL)
         with self.desk.session() as s, s.begin():
             row = s.get(SignalState, STATE_NAME)
@@ -996,6 +1090,7 @@ class CoordinationMonitor:
         self.save()
 
     def learn_one(self, page_id: int, message: Message) -> None:
+        self._restore()
         state = self.pages.get(page_id)
         if state is None:
             state = self.pages[page_id] = self._new_page()
@@ -1014,6 +1109,7 @@ class CoordinationMonitor:
     # -- reading -------------------------------------------------------------------------
 
     def clusters(self, page_id: int, since: float | None = None) -> list[Cluster]:
+        self._restore()
         state = self.pages.get(page_id)
         if state is None:
             return []
@@ -1034,6 +1130,7 @@ class CoordinationMonitor:
         Each recent cluster contributes by its size (two accounts are weak, five or more strong)
         and by how many networks agree; contributions combine like independent alarms.
         """
+        self._restore()
         state = self.pages.get(page_id)
         if state is None:
             return 0.0

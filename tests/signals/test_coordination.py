@@ -23,6 +23,7 @@ from crisisdesk.signals.coordination import (
     CoTweet,
     Message,
     clusters,
+    co_similar_edges,
     compute_edges,
     normalise_text,
     read_toolkit_csv,
@@ -157,6 +158,23 @@ def test_streaming_equals_batch_definition(network: str) -> None:
     got = compute_edges(ordered, network, 45, similarity=0.5)
     assert got == _brute(messages, network, 45)
     assert got  # the data does produce edges
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_parallel_slices_equal_one_pass(jobs: int) -> None:
+    rng = random.Random(11)
+    words = ["late", "order", "refund", "never", "again", "scam", "the", "shop", "bread"]
+    messages = time_sorted(
+        Message(str(i), f"u{rng.randrange(30)}", float(rng.randrange(0, 5000)),
+                text=" ".join(rng.sample(words, rng.randrange(2, 7))))
+        for i in range(1500)
+    )  # fmt: skip
+    one = co_similar_edges(messages, 30, similarity=0.6)
+    assert one == compute_edges(messages, "co_similar", 30, similarity=0.6)
+    assert co_similar_edges(messages, 30, similarity=0.6, jobs=jobs, min_parallel=10) == one
+    assert co_similar_edges(
+        messages, 30, similarity=0.6, min_weight=3, jobs=jobs, min_parallel=10
+    ) == {p: w for p, w in one.items() if w >= 3}
 
 
 def test_late_message_within_the_window_still_matches() -> None:
@@ -355,3 +373,17 @@ def test_monitor_ignores_ordinary_comments(desk: Desk) -> None:
     )  # fmt: skip
     assert monitor.clusters(desk.pages()[0].id) == []
     assert monitor.score(desk.pages()[0].id) == 0.0
+
+
+def test_monitor_built_before_the_schema_restores_later(settings, analyzer) -> None:  # type: ignore[no-untyped-def]
+    early = Desk(settings, analyzer=analyzer)
+    try:
+        monitor = CoordinationMonitor(early)  # no tables yet: no error, state read on first use
+        early.upgrade()
+        early.listeners.append(monitor.on_ingested)
+        campaign(early)
+        page_id = early.pages()[0].id
+        assert len(monitor.clusters(page_id)) == 1
+        assert len(CoordinationMonitor(early).clusters(page_id)) == 1
+    finally:
+        early.close()
