@@ -31,7 +31,8 @@ STOPWORDS: dict[str, frozenset[str]] = {
     ),
     "pt": frozenset(
         "o a os as é são e mas não para com que um uma meu minha você nós eu muito por "
-        "porque como quando obrigado obrigada do da dos das está também".split()
+        "porque como quando obrigado obrigada do da dos das está também pelo pela foi não você "
+        "isso tem muito já vocês estou".split()
     ),
 }
 

@@ -1,0 +1,190 @@
+"""Hashed character and word n-grams, computed for a whole batch with numpy.
+
+The same function featurises text at training time and at inference time, so the shipped weights and
+the features can never drift apart. Design choices:
+
+- **Stable hashing.** Python's ``hash`` is salted per process; character n-grams use a polynomial
+  rolling hash over Unicode code points (uint64, wrapping) and words use CRC-32 over UTF-8, both
+  mixed with a SplitMix64 finaliser. The same text gives the same features on every machine.
+- **Vectorised.** A batch is joined into one code-point array; every character n-gram of every text
+  is hashed by a handful of array operations, and n-grams that straddle two texts are masked out.
+- **Two groups, each L2-normalised.** Characters (2-5 grams, robust to spelling, elongation, emoji)
+  and words (unigrams and bigrams, readable and used for the *reasons*) are normalised separately
+  and weighted, which acts like concatenating two TF vectorisers. Values are sublinear (1 + log tf).
+- **One feature pass, many models.** Hashes are kept at 38 bits; each model folds them into its own
+  table size with a mask, so language, sentiment, offence and irony share one featurisation.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+CHAR_NGRAMS = (2, 3, 4, 5)
+HASH_BITS = 38
+_HASH_MASK = np.uint64((1 << HASH_BITS) - 1)
+_GROUP_SHIFT = np.uint64(HASH_BITS)
+_ROW_SHIFT = np.uint64(HASH_BITS + 2)
+#: Relative weight of the word group against the character group.
+WORD_WEIGHT = 1.0
+CHAR_WEIGHT = 1.0
+_BASE = np.uint64(1_000_003)
+_SEP = 0  # code point that never occurs in normalised text: separates texts in a batch
+
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_MENTION = re.compile(r"@\w+")
+_ELONGATED = re.compile(r"(.)\1{2,}")
+_SPACE = re.compile(r"\s+")
+_DIGITS = re.compile(r"\d")
+_TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?|\d+|[^\w\s]", re.UNICODE)
+
+U64 = npt.NDArray[np.uint64]
+F32 = npt.NDArray[np.float32]
+I64 = npt.NDArray[np.int64]
+
+
+def normalise(text: str) -> str:
+    """Lower-case, links and mentions replaced by placeholders, elongations cut to two letters.
+
+    >>> normalise("@Trenitalia  ANCORA in ritardooooo!!! https://t.co/x 12:30")
+    '@user ancora in ritardoo!! http 00:00'
+    """
+    text = _URL.sub("http", text.replace("\x00", " "))
+    text = _MENTION.sub("@user", text)
+    text = _ELONGATED.sub(r"\1\1", text.lower())
+    text = _DIGITS.sub("0", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def tokens(normalised: str) -> list[str]:
+    """Word tokens of a normalised text: words, numbers and single punctuation marks or emoji."""
+    return _TOKEN.findall(normalised)
+
+
+def _mix(x: U64) -> U64:
+    """SplitMix64 finaliser: spreads similar inputs over the whole 64-bit range."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def word_hash(gram: str) -> int:
+    """Stable hash of a word n-gram (CRC-32 of its UTF-8, in the word group's own range)."""
+    return zlib.crc32(gram.encode("utf-8", "surrogatepass"))
+
+
+@dataclass
+class Batch:
+    """Sparse features of a batch, sorted by row.
+
+    ``rows``/``hashes``/``values`` are the non-zero entries (``hashes`` are 38-bit, to be masked by
+    each model); ``starts`` indexes the first entry of each row (every row has at least one entry);
+    ``word_grams`` maps a word-feature hash back to its text, for the reasons.
+    """
+
+    n: int
+    rows: I64
+    hashes: U64
+    values: F32
+    is_word: npt.NDArray[np.bool_]
+    starts: I64
+    word_grams: dict[int, str]
+
+
+def featurise(texts: Sequence[str], with_grams: bool = False) -> Batch:
+    """Featurise raw texts (normalisation included).
+
+    >>> b = featurise(["Grazie mille!", "Great"])
+    >>> b.n, int(b.starts[1]) > 0, bool(abs(b.values[b.rows == 0].sum()) > 0)
+    (2, True, True)
+    """
+    norm = [normalise(t) for t in texts]
+    n = len(norm)
+    # --- character n-grams: one code-point array for the whole batch
+    joined = "\x00" + "\x00".join(f" {t} " for t in norm) + "\x00"
+    raw = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    cps: U64 = raw.astype(np.uint64)
+    is_sep = cps == np.uint64(_SEP)
+    row_of = np.cumsum(is_sep) - 1  # row index of each position (separators belong to the next)
+    sep_count = np.concatenate(([0], np.cumsum(is_sep)))
+    parts_rows: list[I64] = []
+    parts_hash: list[U64] = []
+    h = np.zeros(len(cps), dtype=np.uint64)
+    length = len(cps)
+    for size in range(1, max(CHAR_NGRAMS) + 1):
+        # h[i] holds the hash of cps[i : i + size]; extend by one character each round
+        if size == 1:
+            h = cps.copy()
+        else:
+            h = h[: length - size + 1] * _BASE + cps[size - 1 :]
+        if size in CHAR_NGRAMS:
+            starts = np.arange(length - size + 1)
+            ok = sep_count[starts + size] == sep_count[starts]
+            parts_rows.append(row_of[starts[ok]].astype(np.int64))
+            parts_hash.append(_mix(h[ok] ^ np.uint64(size * 0x9E3779B97F4A7C15 & (2**64 - 1))))
+    char_rows = np.concatenate(parts_rows) if parts_rows else np.zeros(0, np.int64)
+    char_hash = (np.concatenate(parts_hash) if parts_hash else np.zeros(0, np.uint64)) & _HASH_MASK
+
+    # --- word unigrams and bigrams
+    w_rows: list[int] = []
+    w_hash: list[int] = []
+    grams: dict[int, str] = {}
+    for i, t in enumerate(norm):
+        toks = tokens(t)
+        for j, tok in enumerate(toks):
+            hv = word_hash(tok)
+            w_rows.append(i)
+            w_hash.append(hv)
+            if with_grams:
+                grams.setdefault(hv, tok)
+            if j:
+                bigram = toks[j - 1] + " " + tok
+                hv2 = word_hash(bigram) ^ 0x5BD1E995
+                w_rows.append(i)
+                w_hash.append(hv2)
+                if with_grams:
+                    grams.setdefault(hv2, bigram)
+    word_rows = np.asarray(w_rows, dtype=np.int64)
+    word_hash_arr = np.asarray(w_hash, dtype=np.uint64)
+    # word hashes are remixed so that they spread over the 38-bit space like the char ones
+    word_hash_mixed = _mix(word_hash_arr | np.uint64(1 << 40)) & _HASH_MASK
+    word_grams = {}
+    if with_grams:
+        mixed = dict(zip(w_hash, word_hash_mixed.tolist(), strict=True))
+        word_grams = {mixed[k]: v for k, v in grams.items()}
+
+    # --- dedupe (row, group, hash) with counts; group 1 = words
+    key = np.concatenate(
+        (
+            (char_rows.astype(np.uint64) << _ROW_SHIFT) | char_hash,
+            (word_rows.astype(np.uint64) << _ROW_SHIFT)
+            | (np.uint64(1) << _GROUP_SHIFT)
+            | word_hash_mixed,
+        )
+    )
+    uniq, counts = np.unique(key, return_counts=True)
+    rows = (uniq >> _ROW_SHIFT).astype(np.int64)
+    is_word = ((uniq >> _GROUP_SHIFT) & np.uint64(1)).astype(bool)
+    hashes = uniq & _HASH_MASK
+    values = (1.0 + np.log(counts)).astype(np.float32)
+    # L2-normalise each (row, group) block
+    block = rows * 2 + is_word
+    norms = np.sqrt(np.bincount(block, weights=values * values, minlength=2 * n))
+    values = values / norms[block].astype(np.float32)
+    values = values * np.where(is_word, WORD_WEIGHT, CHAR_WEIGHT).astype(np.float32)
+    row_starts = np.searchsorted(rows, np.arange(n)).astype(np.int64)
+    return Batch(n, rows, hashes, values, is_word, row_starts, word_grams)
+
+
+def to_csr_parts(batch: Batch, bits: int) -> tuple[F32, I64, I64]:
+    """(data, indices, indptr) of the batch's features folded into ``2**bits`` columns."""
+    cols = (batch.hashes & np.uint64((1 << bits) - 1)).astype(np.int64)
+    indptr = np.concatenate((batch.starts, [len(batch.rows)])).astype(np.int64)
+    return batch.values, cols, indptr

@@ -1,0 +1,147 @@
+"""The shipped fast analyser: contract, ranges, languages, reasons, determinism, hostile input."""
+
+from __future__ import annotations
+
+import json
+import math
+import pickle
+
+import pytest
+
+from crisisdesk.analysis import KINDS, SENTIMENTS, Analysis, Analyzer, linear, load_analyzer
+from crisisdesk.analysis.fast import MAX_CHARS, FastAnalyzer
+
+SAMPLES = [
+    "Il treno è in ritardo anche oggi, che schifo di servizio.",
+    "Thank you so much for the wedding cake, everyone loved it!",
+    "¿A qué hora abre la tienda el domingo?",
+    "Merci beaucoup pour votre aide, le problème est résolu.",
+    "Warum ist mein Internet schon wieder seit drei Tagen kaputt?",
+    "Obrigado pelo atendimento, foi muito rápido!",
+    "You idiots can't even bake bread lol",
+    "Earn 500$ a day from home!!! Click here http://bit.ly/xx9",
+]
+
+
+@pytest.fixture(scope="module")
+def fast() -> Analyzer:
+    return load_analyzer("fast")
+
+
+def test_shipped_models_load_once_and_are_real(fast: Analyzer) -> None:
+    assert isinstance(fast, FastAnalyzer)
+    assert fast.version.startswith("fast-linear-")
+    assert isinstance(fast, Analyzer)
+    again = load_analyzer("fast")
+    assert isinstance(again, FastAnalyzer)
+    assert again.scorer is fast.scorer  # module-level cache: files read once
+
+
+def test_field_types_and_ranges(fast: Analyzer) -> None:
+    for result in fast.analyze_many(SAMPLES):
+        assert isinstance(result, Analysis)
+        assert result.sentiment in SENTIMENTS
+        assert set(result.sentiment_scores) == set(SENTIMENTS)
+        assert math.isclose(sum(result.sentiment_scores.values()), 1.0, abs_tol=1e-3)
+        assert result.sentiment == max(result.sentiment_scores, key=result.sentiment_scores.get)
+        for value in (
+            result.offensive,
+            result.irony,
+            result.spam,
+            *result.sentiment_scores.values(),
+        ):
+            assert isinstance(value, float) and 0.0 <= value <= 1.0
+        assert isinstance(result.question, bool)
+        assert result.kind in KINDS
+        assert isinstance(result.reasons, list) and all(isinstance(r, str) for r in result.reasons)
+        assert result.model_version == fast.version
+        json.dumps(result.to_dict())  # serialisable as the CLI and the store need
+
+
+def test_languages(fast: Analyzer) -> None:
+    langs = [r.language for r in fast.analyze_many(SAMPLES[:6])]
+    assert langs == ["it", "en", "es", "fr", "de", "pt"]
+    assert fast.analyze("Thank you so much", lang_hint="it").language == "it"
+    # an unknown hint is ignored rather than trusted
+    assert fast.analyze("Thank you so much for the cake", lang_hint="xx").language == "en"
+
+
+def test_signals_point_the_right_way(fast: Analyzer) -> None:
+    late, thanks, *_ = fast.analyze_many(SAMPLES)
+    assert late.sentiment == "negative"
+    assert thanks.sentiment == "positive"
+    insult = fast.analyze("You are all stupid idiots, shut up")
+    polite = fast.analyze("Thank you for the quick reply")
+    assert insult.offensive > 0.5 > polite.offensive
+    assert fast.analyze("Quando riaprite il negozio di via Roma?").question
+    assert not fast.analyze("Buonissimo come sempre").question
+    spam = fast.analyze(SAMPLES[-1])
+    assert spam.spam > 0.8 and spam.kind == "spam"
+
+
+def test_every_result_explains_itself(fast: Analyzer) -> None:
+    for result in fast.analyze_many(SAMPLES + ["Great job!", "VERGOGNA!!!"]):
+        if result.kind != "other":
+            assert result.reasons, result
+    negative = fast.analyze("Il servizio è pessimo, una vergogna")
+    assert any("vergogna" in r or "pessimo" in r for r in negative.reasons)
+
+
+def test_deterministic_and_batch_independent(fast: Analyzer) -> None:
+    one_by_one = [fast.analyze(t) for t in SAMPLES]
+    batched = fast.analyze_many(SAMPLES)
+    assert one_by_one == batched
+    assert fast.analyze_many(list(reversed(SAMPLES))) == list(reversed(batched))
+    # a fresh load of the same files gives the same results (no salted hashing)
+    scorer = linear.LinearModel.load(linear.MODELS_DIR / "sentiment.npz")
+    assert scorer.classes == pickle.loads(pickle.dumps(scorer)).classes
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   \n\t ",
+        "\x00\x00",
+        "🤡" * 50,
+        "<script>alert(1)</script>",
+        "\ud800 lone surrogate",
+        "a" * 100_000,
+        "\u202e\u200b zero width and bidi",
+        "١٢٣ ٤٥٦",
+    ],
+)
+def test_hostile_empty_and_huge_input(fast: Analyzer, text: str) -> None:
+    result = fast.analyze(text)
+    assert result.kind in KINDS and 0.0 <= result.offensive <= 1.0
+    if not text.strip():
+        assert result.kind == "other" and result.language == "und"
+
+
+def test_huge_batch_keeps_order_and_length(fast: Analyzer) -> None:
+    texts = [
+        f"comment {i}: the train was late again, terrible service" if i % 2 else "grazie!"
+        for i in range(3000)
+    ]
+    results = fast.analyze_many(texts)
+    assert len(results) == 3000
+    assert results[0] == results[2]
+    assert results[1].sentiment == "negative"
+    assert len(fast.analyze("x" * (MAX_CHARS * 3)).reasons) <= 8
+
+
+def test_bad_input_is_a_clear_error(fast: Analyzer) -> None:
+    with pytest.raises(TypeError, match="comment 1: expected str"):
+        fast.analyze_many(["ok", None])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="language hints"):
+        fast.analyze_many(["a", "b"], ["it"])
+    with pytest.raises(ValueError, match="unknown analyzer backend"):
+        load_analyzer("gpt")
+
+
+def test_lexicon_backend_and_missing_models_fallback(tmp_path: object) -> None:
+    lex = load_analyzer("lexicon")
+    assert lex.version == "fast-lexicon-1"
+    assert lex.analyze("Grazie, buonissimo!").kind == "praise"
+    fallback = load_analyzer("fast", models_dir=str(tmp_path))
+    assert fallback.version == "fast-lexicon-1"

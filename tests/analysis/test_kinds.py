@@ -1,0 +1,103 @@
+"""The playbook kinds on the project's own labelled comments (Italian and English).
+
+``fixtures/kinds.csv`` was written for the project: realistic comments under the pages of a bakery, a
+rail company and a telco, one kind each. No public set labels these kinds, so this is the check. The
+floor asserted below is the figure measured with the shipped models, rounded down: a change that
+makes the kinds worse fails here.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from crisisdesk.analysis import KINDS, Analyzer, load_analyzer
+
+FIXTURE = Path(__file__).parent / "fixtures" / "kinds.csv"
+
+HOLDOUT = Path(__file__).parent / "fixtures" / "kinds_holdout.csv"
+
+#: Measured on kinds.csv with the shipped models and rules (0.94 macro-F1, 0.94 accuracy when
+#: written); the rules were adjusted while looking at this set, so it is a regression floor.
+MACRO_F1_FLOOR = 0.90
+ACCURACY_FLOOR = 0.90
+#: kinds_holdout.csv was written before the last round of rule changes and not used to tune them:
+#: measured 0.95 macro-F1 on its 40 comments (see MODEL_CARD.md).
+HOLDOUT_FLOOR = 0.85
+
+
+def macro_f1(gold: list[str], pred: list[str], labels: tuple[str, ...]) -> float:
+    scores = []
+    for label in labels:
+        tp = sum(1 for g, p in zip(gold, pred, strict=True) if g == p == label)
+        fp = sum(1 for g, p in zip(gold, pred, strict=True) if p == label != g)
+        fn = sum(1 for g, p in zip(gold, pred, strict=True) if g == label != p)
+        if tp + fp + fn:
+            scores.append(2 * tp / (2 * tp + fp + fn))
+    return sum(scores) / len(scores)
+
+
+@pytest.fixture(scope="module")
+def rows() -> list[dict[str, str]]:
+    with FIXTURE.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def fast() -> Analyzer:
+    return load_analyzer("fast")
+
+
+def test_fixture_is_balanced_and_bilingual(rows: list[dict[str, str]]) -> None:
+    kinds = Counter(r["kind"] for r in rows)
+    assert set(kinds) == set(KINDS)
+    assert min(kinds.values()) >= 15
+    assert Counter(r["lang"] for r in rows).keys() == {"it", "en"}
+    assert len(rows) >= 150
+
+
+def test_kinds_accuracy_floor(rows: list[dict[str, str]], fast: Analyzer) -> None:
+    results = fast.analyze_many([r["text"] for r in rows], [None] * len(rows))
+    gold = [r["kind"] for r in rows]
+    pred = [a.kind for a in results]
+    f1 = macro_f1(gold, pred, KINDS)
+    accuracy = sum(g == p for g, p in zip(gold, pred, strict=True)) / len(gold)
+    assert f1 >= MACRO_F1_FLOOR, f"kinds macro-F1 {f1:.3f}"
+    assert accuracy >= ACCURACY_FLOOR, f"kinds accuracy {accuracy:.3f}"
+    for lang in ("it", "en"):
+        sub = [(g, p) for g, p, r in zip(gold, pred, rows, strict=True) if r["lang"] == lang]
+        lang_f1 = macro_f1([g for g, _ in sub], [p for _, p in sub], KINDS)
+        assert lang_f1 >= MACRO_F1_FLOOR - 0.1, f"{lang} kinds macro-F1 {lang_f1:.3f}"
+
+
+def test_kinds_holdout_floor(fast: Analyzer) -> None:
+    with HOLDOUT.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    results = fast.analyze_many([r["text"] for r in rows])
+    f1 = macro_f1([r["kind"] for r in rows], [a.kind for a in results], KINDS)
+    assert f1 >= HOLDOUT_FLOOR, f"holdout kinds macro-F1 {f1:.3f}"
+
+
+def test_languages_of_fixture(rows: list[dict[str, str]], fast: Analyzer) -> None:
+    """The fixture's comments are short page comments: the detector should still get most right."""
+    results = fast.analyze_many([r["text"] for r in rows])
+    right = sum(a.language == r["lang"] for a, r in zip(results, rows, strict=True))
+    assert right / len(rows) >= 0.85
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Ho sentito che usate farina scaduta, lo sanno tutti", "misguided"),
+        ("Earn 500$ a day from home!!! Click here http://bit.ly/xx9", "spam"),
+        ("What time do you open on Sundays?", "question"),
+        ("Grazie mille, torta buonissima!", "praise"),
+    ],
+)
+def test_clear_cases(fast: Analyzer, text: str, kind: str) -> None:
+    result = fast.analyze(text)
+    assert result.kind == kind, result
+    assert any(r.startswith(f"{kind}:") for r in result.reasons) or kind == "question"
