@@ -77,7 +77,7 @@ SPECS: dict[str, Spec] = {
         select_on=["tweeteval-offensive"],
     ),
     "irony": Spec(
-        bits=19,
+        bits=20,
         grid=[{"C": c, "class_weight": "balanced"} for c in (0.5, 1.0, 2.0, 4.0)],
         positive="irony",
     ),

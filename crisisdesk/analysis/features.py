@@ -75,9 +75,13 @@ def _mix(x: U64) -> U64:
     return x ^ (x >> np.uint64(31))
 
 
+_BIGRAM_SALT = 0x5BD1E995
+
+
 def word_hash(gram: str) -> int:
-    """Stable hash of a word n-gram (CRC-32 of its UTF-8, in the word group's own range)."""
-    return zlib.crc32(gram.encode("utf-8", "surrogatepass"))
+    """Stable hash of a word n-gram (CRC-32 of its UTF-8; bigrams are salted)."""
+    value = zlib.crc32(gram.encode("utf-8", "surrogatepass"))
+    return value ^ _BIGRAM_SALT if " " in gram else value
 
 
 @dataclass
@@ -136,29 +140,29 @@ def featurise(texts: Sequence[str], with_grams: bool = False) -> Batch:
     w_rows: list[int] = []
     w_hash: list[int] = []
     grams: dict[int, str] = {}
+    crc = zlib.crc32
     for i, t in enumerate(norm):
-        toks = tokens(t)
-        for j, tok in enumerate(toks):
-            hv = word_hash(tok)
-            w_rows.append(i)
-            w_hash.append(hv)
-            if with_grams:
-                grams.setdefault(hv, tok)
-            if j:
-                bigram = toks[j - 1] + " " + tok
-                hv2 = word_hash(bigram) ^ 0x5BD1E995
-                w_rows.append(i)
-                w_hash.append(hv2)
-                if with_grams:
-                    grams.setdefault(hv2, bigram)
+        toks = _TOKEN.findall(t)
+        if not toks:
+            continue
+        bigrams = [a + " " + b for a, b in zip(toks, toks[1:], strict=False)]
+        uni = [crc(tok.encode("utf-8", "surrogatepass")) for tok in toks]
+        bi = [crc(g.encode("utf-8", "surrogatepass")) ^ _BIGRAM_SALT for g in bigrams]
+        w_hash += uni
+        w_hash += bi
+        w_rows += [i] * (len(uni) + len(bi))
+        if with_grams:
+            grams.update(zip(uni, toks, strict=True))
+            grams.update(zip(bi, bigrams, strict=True))
     word_rows = np.asarray(w_rows, dtype=np.int64)
     word_hash_arr = np.asarray(w_hash, dtype=np.uint64)
     # word hashes are remixed so that they spread over the 38-bit space like the char ones
     word_hash_mixed = _mix(word_hash_arr | np.uint64(1 << 40)) & _HASH_MASK
     word_grams = {}
     if with_grams:
-        mixed = dict(zip(w_hash, word_hash_mixed.tolist(), strict=True))
-        word_grams = {mixed[k]: v for k, v in grams.items()}
+        raw = np.fromiter(grams.keys(), dtype=np.uint64, count=len(grams))
+        mixed = (_mix(raw | np.uint64(1 << 40)) & _HASH_MASK).tolist()
+        word_grams = dict(zip(mixed, grams.values(), strict=True))
 
     # --- dedupe (row, group, hash) with counts; group 1 = words
     key = np.concatenate(

@@ -200,14 +200,16 @@ class SpamSignal:
     reasons: list[str] = field(default_factory=list)
 
 
-def _phrase_hits(low: str, phrases: dict[str, float]) -> list[tuple[str, float]]:
-    hits = []
-    for phrase, weight in phrases.items():
-        if " " in phrase:
-            if phrase in low:
-                hits.append((phrase, weight))
-        elif re.search(rf"(?<![\w]){re.escape(phrase)}(?![\w])", low):
-            hits.append((phrase, weight))
+_ALNUM = re.compile(r"\w+")
+# Single-word cues match whole tokens; phrases and symbols ("$$$", "% off") match as substrings.
+_SPAM_WORDS = {p: w for p, w in SPAM_PHRASES.items() if _ALNUM.fullmatch(p)}
+_SPAM_SUBSTRINGS = {p: w for p, w in SPAM_PHRASES.items() if p not in _SPAM_WORDS}
+
+
+def _phrase_hits(low: str) -> list[tuple[str, float]]:
+    tokens = set(_ALNUM.findall(low))
+    hits = [(p, w) for p, w in _SPAM_WORDS.items() if p in tokens]
+    hits += [(p, w) for p, w in _SPAM_SUBSTRINGS.items() if p in low]
     return hits
 
 
@@ -226,17 +228,17 @@ def spam_signal(text: str) -> SpamSignal:
     if urls:
         logit += 1.6 + 0.6 * min(len(urls) - 1, 3)
         reasons.append(f"{len(urls)} link{'s' if len(urls) > 1 else ''}")
-    if _EMAIL.search(text):
+    if "@" in text and _EMAIL.search(text):
         logit += 1.0
         reasons.append("e-mail address")
-    phone = _PHONE.search(_URL.sub(" ", text))
-    if phone and sum(c.isdigit() for c in phone.group(0)) >= 8:
+    phone = _PHONE.search(_URL.sub(" ", text)) if sum(map(str.isdigit, text)) >= 8 else None
+    if phone and sum(map(str.isdigit, phone.group(0))) >= 8:
         logit += 1.4
         reasons.append("phone number")
     if _MONEY.search(text):
         logit += 0.7
         reasons.append("money amount")
-    hits = _phrase_hits(low, SPAM_PHRASES)
+    hits = _phrase_hits(low)
     hits.sort(key=lambda h: -h[1])
     logit += sum(weight for _, weight in hits[:4])
     if hits:
@@ -333,7 +335,10 @@ MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
         ("cartel claim", r"\b(cartel|cartello|price[- ]fixing)\b"),
     )
 )
-_MISGUIDED = tuple((name, re.compile(p, re.IGNORECASE)) for name, p in MISGUIDED_PATTERNS)
+# Patterns run on the lower-cased text: case-sensitive matching of a big alternation is about
+# twice as fast as re.IGNORECASE, and this scan runs on every comment.
+_MISGUIDED = tuple((name, re.compile(p)) for name, p in MISGUIDED_PATTERNS)
+_ANY_MISGUIDED = re.compile("|".join(f"(?:{p})" for _, p in MISGUIDED_PATTERNS))
 
 
 def misguided_cues(text: str) -> list[str]:
@@ -343,6 +348,9 @@ def misguided_cues(text: str) -> list[str]:
     ['rumour', 'scam claim', 'secret practice']
     """
     found: list[str] = []
+    text = text.lower()
+    if not _ANY_MISGUIDED.search(text):  # one scan for the common case: no claim at all
+        return found
     for name, pattern in _MISGUIDED:
         if name not in found and pattern.search(text):
             found.append(name)
@@ -411,8 +419,7 @@ _MOCKERY = re.compile(
     r"(\b(a+h+a+h+\w*|ha(ha)+h?|he(he)+|lol+|lmao+|rofl|xd+|sveglia|wake up|"
     r"bravi bravi|complimenti davvero|well done genius|good job genius\w*|oh look|toh|"
     r"nice try|ma fatemi il piacere|yeah right|certo certo|imagine|immagina|"
-    r"good luck with that|call the newspapers|chiamate i giornali)\b|🤡|🤣|😂|🙄|👏)",
-    re.IGNORECASE,
+    r"good luck with that|call the newspapers|chiamate i giornali)\b|🤡|🤣|😂|🙄|👏)"
 )
 
 POSITIVE_CUES = frozenset(
@@ -431,16 +438,14 @@ POSITIVE_CUES = frozenset(
 _NON_CONTENT = frozenset("first primo prima ok okay k idem same here".split())
 
 
+_LONG_WORD = re.compile(r"[^\W\d_]{3,}")
+
+
 def shouting(text: str) -> tuple[float, int]:
     """Share of upper-case letters among letters in words of 3+ letters, and the '!' count."""
-    caps = letters = 0
-    for word in _WORD.findall(text):
-        if len(word) >= 3:
-            for ch in word:
-                if ch.isalpha():
-                    letters += 1
-                    caps += ch.isupper()
-    return (caps / letters if letters >= 8 else 0.0), text.count("!")
+    letters = "".join(_LONG_WORD.findall(text))
+    caps = sum(map(str.isupper, letters))
+    return (caps / len(letters) if len(letters) >= 8 else 0.0), text.count("!")
 
 
 @dataclass
@@ -486,7 +491,7 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     caps, bangs = shouting(s.text)
     anger = _listed(toks, ANGER_WORDS)
     insults = _listed(toks, INSULT_WORDS)
-    mockery = sorted({m.group(0).lower() for m in _MOCKERY.finditer(s.text)})
+    mockery = sorted({m.group(0) for m in _MOCKERY.finditer(s.text.lower())})
     experience = _listed(toks, EXPERIENCE_WORDS)
     problems = _listed(toks, PROBLEM_WORDS)
     praise = _listed(toks, POSITIVE_CUES)
