@@ -563,20 +563,66 @@ _SLICE_INPUT: list[Message] = []
 
 def _similar_slice(job: tuple[int, int, int, int, float, float, int]) -> dict[tuple[str, str], int]:
     """Edges counted for the home messages ``[home_lo, home_hi)`` of the shared input, with the
-    context ``[lo, hi)`` around them so that every home message meets all its window."""
-    lo, hi, home_lo, home_hi, window, similarity, min_tokens = job
-    net = CoSimilar(window, similarity=similarity, min_tokens=min_tokens, evidence=False)
-    known: dict[str, frozenset[str]] = {}
+    context ``[lo, hi)`` around them so that every home message meets all its window.
+
+    This is :class:`CoSimilar`'s loop written out flat for the batch case (time-sorted input, no
+    evidence): no per-message objects or method calls, which halves its cost. The tests check
+    that both give the same edges.
+    """
+    lo, hi, home_lo, home_hi, window, threshold, min_tokens = job
     messages = _SLICE_INPUT
+    known: dict[str, frozenset[str]] = {}
+    weights: dict[tuple[str, str], int] = {}
+    live: deque[list[Any]] = deque()  # [timestamp, size, tokens, user, partners, home]
+    popleft = live.popleft
+    min_size = max(1, min_tokens)
     for i in range(lo, hi):
         message = messages[i]
         if message.repost_id:
             continue
-        tokens = known.get(message.text)
+        text = message.text
+        tokens = known.get(text)
         if tokens is None:
-            tokens = known[message.text] = token_set(message.text)
-        net.learn_tokens(message, tokens, home_lo <= i < home_hi)
-    return net.edges()
+            tokens = known[text] = token_set(text)
+        n = len(tokens)
+        if n < min_size:
+            continue
+        ts = message.timestamp
+        horizon = ts - window
+        while live and live[0][0] < horizon:
+            popleft()
+        smallest = n * threshold
+        largest = n / threshold
+        user = message.user_id
+        home = home_lo <= i < home_hi
+        mine: set[str] | None = None
+        for entry in live:
+            size = entry[1]
+            if size < smallest or size > largest:
+                continue
+            other = entry[3]
+            if other == user:
+                continue
+            inter = len(tokens & entry[2])
+            if not inter or inter / (n + size - inter) < threshold:
+                continue
+            if entry[5]:
+                partners = entry[4]
+                if partners is None:
+                    entry[4] = {user}
+                    weights[(other, user)] = weights.get((other, user), 0) + 1
+                elif user not in partners:
+                    partners.add(user)
+                    weights[(other, user)] = weights.get((other, user), 0) + 1
+            if home:
+                if mine is None:
+                    mine = {other}
+                    weights[(user, other)] = weights.get((user, other), 0) + 1
+                elif other not in mine:
+                    mine.add(other)
+                    weights[(user, other)] = weights.get((user, other), 0) + 1
+        live.append([ts, n, tokens, user, mine, home])
+    return weights
 
 
 def co_similar_edges(
@@ -892,28 +938,22 @@ def read_toolkit_csv(lines: Iterable[str], source: str = "<input>") -> Iterator[
     seen: set[str] = set()
     try:
         for row in reader:
-            line = reader.line_num
             if len(row) != width:
                 if not row:
                     continue
                 raise CoordinationInputError(
-                    f"{source}:{line}: expected {width} fields, got {len(row)}"
+                    f"{source}:{reader.line_num}: expected {width} fields, got {len(row)}"
                 )
             message_id = row[i_id]
             user_id = row[i_user]
-            if not message_id:
-                raise CoordinationInputError(f"{source}:{line}: empty message_id")
-            if not user_id:
-                raise CoordinationInputError(f"{source}:{line}: empty user_id")
-            raw_ts = row[i_ts]
             try:
-                ts = float(raw_ts)
+                ts = float(row[i_ts])
+                if not (message_id and user_id and ts - ts == 0.0):
+                    raise ValueError
             except ValueError:
                 raise CoordinationInputError(
-                    f"{source}:{line}: timestamp {raw_ts[:40]!r} is not a number of seconds"
+                    f"{source}:{reader.line_num}: {_row_problem(message_id, user_id, row[i_ts])}"
                 ) from None
-            if not _finite(ts):
-                raise CoordinationInputError(f"{source}:{line}: timestamp must be finite")
             if message_id in seen:
                 continue
             seen.add(message_id)
@@ -932,8 +972,17 @@ def read_toolkit_csv(lines: Iterable[str], source: str = "<input>") -> Iterator[
         raise CoordinationInputError(f"{source}:{reader.line_num}: {exc}") from None
 
 
-def _finite(x: float) -> bool:
-    return x - x == 0.0
+def _row_problem(message_id: str, user_id: str, raw_ts: str) -> str:
+    """Why a row was refused (worked out only once a row fails: the fast path checks all at once)."""
+    if not message_id:
+        return "empty message_id"
+    if not user_id:
+        return "empty user_id"
+    try:
+        float(raw_ts)
+    except ValueError:
+        return f"timestamp {raw_ts[:40]!r} is not a number of seconds"
+    return "timestamp must be finite"
 
 
 def time_sorted(messages: Iterable[Message]) -> list[Message]:

@@ -274,6 +274,7 @@ def test_cli_co_similar_threshold(tmp_path: Path) -> None:
         (HEADER + "1,a,,,,x,0,\n2,b,,,,y,soon,\n", ":3: timestamp 'soon' is not a number"),
         (HEADER + ",a,,,,x,0,\n", ":2: empty message_id"),
         (HEADER + "1,,,,,x,0,\n", ":2: empty user_id"),
+        (HEADER + "1,a,,,,x,inf,\n", ":2: timestamp must be finite"),
     ],
 )
 def test_cli_rejects_malformed_input(tmp_path: Path, content: str, message: str) -> None:
