@@ -15,6 +15,7 @@ Files are read once per process (module-level cache) and never fetched from the 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Sequence
@@ -134,6 +135,8 @@ class ModelScorer:
                 start += width
             table = np.ascontiguousarray(np.hstack([models[n].weights for n in names]))
             self._groups.append((bits, table, slices))
+            for name, part in slices.items():  # keep one copy of the weights in memory
+                models[name] = dataclasses.replace(models[name], weights=table[:, part])
 
     def _contributions(self, batch: features.Batch) -> dict[str, F32]:
         out: dict[str, F32] = {}
