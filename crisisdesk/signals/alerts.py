@@ -124,7 +124,7 @@ def crisis_view(desk: Any, monitor: Any, page_id: int) -> dict[str, Any] | None:
             }
 
         view["changes"] = {"last_hour": window(hour, now), "hour_before": window(before, hour)}
-    history = monitor.detector.history(page_id)
+    history = monitor.history(page_id)
     alerts = alert_dicts(desk, page_id=page_id, limit=50)
     view["alerts"] = alerts[:20]
     view["chart"] = build_chart(history["buckets"], history["changes"], alerts)

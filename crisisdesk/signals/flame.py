@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import zlib
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
@@ -330,6 +331,10 @@ class FlameDetector:
                 a = 0.01
                 page.usual_n += a * (bucket.n - page.usual_n)
                 page.usual_neg += a * (bucket.neg - page.usual_neg)
+            if len(bucket.authors) > 20:
+                # Closed buckets keep their loudest authors only: the evidence names the top
+                # three, and the saved state stays small on busy pages.
+                bucket.authors = dict(Counter(bucket.authors).most_common(20))
             page.history.append([bucket.start, bucket.n, bucket.neg, page.level.level])
             if len(page.window) == page.window.maxlen:
                 old = page.window[0]
@@ -784,6 +789,9 @@ class FlameMonitor:
     def __init__(self, desk: Any, config: FlameConfig | None = None) -> None:
         self.desk = desk
         self.detector = FlameDetector(config, coordination=self.coordination_score)
+        # Webhook deliveries and imports may ingest from several threads, and the web app
+        # reads while they do: one lock around the detector.
+        self.lock = threading.RLock()
         # Set by the coordination signal: page id -> score in [0, 1].
         self.coordination_source: Callable[[int], float] | None = None
         self._restore()
@@ -799,10 +807,12 @@ class FlameMonitor:
 
     def on_ingested(self, items: Sequence[Any]) -> None:
         rises: list[Rise] = []
-        for event in events_from(items):
-            rises.extend(self.detector.learn_one(event))
-        rises.extend(self.detector.flush())
-        created = self._write(rises)
+        events = events_from(items)
+        with self.lock:
+            for event in events:
+                rises.extend(self.detector.learn_one(event))
+            rises.extend(self.detector.flush())
+            created = self._write(rises)
         for alert in created:
             self._announce(alert)
 
@@ -943,7 +953,13 @@ class FlameMonitor:
     # -- queries ------------------------------------------------------------------------------
 
     def level_of(self, page_id: int, post_id: int | None = None) -> str:
-        return self.detector.level_of(page_id, post_id)
+        with self.lock:
+            return self.detector.level_of(page_id, post_id)
+
+    def history(self, page_id: int) -> dict[str, Any]:
+        """Recent buckets and level changes of a page (see :meth:`FlameDetector.history`)."""
+        with self.lock:
+            return self.detector.history(page_id)
 
     def alerts(self, page_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
         from crisisdesk.signals.alerts import alert_dicts

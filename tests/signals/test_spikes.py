@@ -145,3 +145,14 @@ def test_cli_spikes_missing_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["spikes", str(tmp_path / "nope.csv")])
     assert result.exit_code == 2
     assert "No such file" in result.stderr or "no such file" in result.stderr.lower()
+
+
+def test_cli_spikes_reads_stdin() -> None:
+    body = "timestamp,value\n2024-01-01 00:00:00,3\n2024-01-01 00:05:00,4\n"
+    result = runner.invoke(app, ["spikes", "-"], input=body)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        "timestamp,value,anomaly_score",
+        "2024-01-01 00:00:00,3,0.000000",
+        "2024-01-01 00:05:00,4,0.000000",
+    ]
