@@ -59,6 +59,8 @@ def read_series(fh: TextIO, name: str) -> Iterator[tuple[str, datetime, float]]:
 
 
 def register(app: typer.Typer) -> None:
+    _register_flame(app)
+
     @app.command()
     def spikes(
         file: Annotated[
@@ -139,6 +141,56 @@ def register(app: typer.Typer) -> None:
             return
         for row in rows:
             typer.echo(_table_row(row))
+
+
+def _register_flame(app: typer.Typer) -> None:
+    @app.command()
+    def flame(
+        rebuild: Annotated[
+            bool,
+            typer.Option(
+                "--rebuild",
+                help="Replay the stored comments in event-time order first (after importing "
+                "history out of order: newest first, or one page after another).",
+            ),
+        ] = False,
+        page: Annotated[
+            int | None, typer.Option(help="Only this page (its numeric id), with --rebuild.")
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+        data_dir: Annotated[
+            Path | None,
+            typer.Option(
+                "--data-dir", help="Where the database and state live.", show_default=False
+            ),
+        ] = None,
+    ) -> None:
+        """The flame level of every page now (calm, watch, flame, crisis)."""
+        from crisisdesk.cli import _desk
+        from crisisdesk.signals.flame import monitor_for
+
+        desk = _desk(data_dir)
+        try:
+            monitor = monitor_for(desk)
+            if rebuild:
+                written = monitor.rebuild([page] if page is not None else None)
+                typer.echo(f"rebuilt from the store; {written} new alerts", err=True)
+            rows = [
+                {
+                    "page_id": p.id,
+                    "page_name": p.name,
+                    "level": monitor.level_of(p.id),
+                    "heat": round(monitor.detector.heat_of(p.id), 3),
+                }
+                for p in desk.pages()
+            ]
+        finally:
+            desk.close()
+        if as_json:
+            typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+            return
+        for row in rows:
+            typer.echo(f"{row['level']:<7} {row['heat']:.2f}  {row['page_name']}")
 
 
 def _table_row(row: dict[str, Any]) -> str:

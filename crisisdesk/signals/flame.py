@@ -235,6 +235,7 @@ class FlameDetector:
         self.coordination = coordination
         self.pages: dict[int, _Page] = {}
         self.clock = 0  # latest event minute seen, over all pages
+        self.dropped: Counter[int] = Counter()  # comments too late to count, per page
 
     # -- streaming ----------------------------------------------------------------------------
 
@@ -254,7 +255,10 @@ class FlameDetector:
             bucket = page.current
             assert bucket is not None
         elif start < bucket.start and minute < bucket.start - cfg.late_minutes:
-            return rises  # too late to count: that bucket is closed and learnt
+            # Too late to count: that bucket is closed and learnt. Counted, so that an import of
+            # history out of order can be replayed from the store (FlameMonitor.rebuild).
+            self.dropped[event.page_id] += 1
+            return rises
         if minute > self.clock:
             self.clock = minute
         if minute > page.last_minute:
@@ -794,6 +798,9 @@ class FlameMonitor:
         self.lock = threading.RLock()
         # Set by the coordination signal: page id -> score in [0, 1].
         self.coordination_source: Callable[[int], float] | None = None
+        # Pages that received comments too far out of event-time order to count.
+        self.pending: set[int] = set()
+        self.announce_within_hours = 6.0
         self._restore()
 
     def coordination_score(self, page_id: int) -> float:
@@ -813,8 +820,99 @@ class FlameMonitor:
                 rises.extend(self.detector.learn_one(event))
             rises.extend(self.detector.flush())
             created = self._write(rises)
+            if self.detector.dropped:
+                self.pending.update(self.detector.dropped)
+                log.info(
+                    "flame: %d comments arrived out of event-time order on pages %s; "
+                    "run rebuild() (crisisdesk flame --rebuild) after the import",
+                    sum(self.detector.dropped.values()),
+                    sorted(self.detector.dropped),
+                )
+                self.detector.dropped.clear()
+        now = self.desk.clock()
         for alert in created:
-            self._announce(alert)
+            # History being imported does not page anyone: a flame of last month is news for
+            # the alerts page, not for the team's phones.
+            if now - alert["at"] <= timedelta(hours=self.announce_within_hours):
+                self._announce(alert)
+
+    # -- history out of order ----------------------------------------------------------------
+
+    def rebuild(self, page_ids: Iterable[int] | None = None, *, batch: int = 1000) -> int:
+        """Replay pages' comments from the store in event-time order and replace their
+        detector state; alerts missing for the replayed history are written (never repeated,
+        never announced). Returns the number of alerts written.
+
+        Imports that deliver history out of order (newest first, or one page after another)
+        leave comments the streaming detector could not place; this puts them in order.
+        """
+        from sqlalchemy import func, select
+
+        from crisisdesk.models import Analysis as AnalysisRow
+        from crisisdesk.models import Author, Comment
+
+        wanted = None if page_ids is None else set(page_ids)
+        latest = (
+            select(AnalysisRow.comment_id, func.max(AnalysisRow.id).label("aid"))
+            .group_by(AnalysisRow.comment_id)
+            .subquery()
+        )
+        query = (
+            select(
+                Comment.id,
+                Comment.page_id,
+                Comment.post_id,
+                Comment.created_at,
+                Comment.sentiment,
+                Comment.text,
+                Author.name,
+                Author.platform_id,
+                Author.first_seen,
+                AnalysisRow.offensive,
+            )
+            .outerjoin(Author, Author.id == Comment.author_id)
+            .outerjoin(latest, latest.c.comment_id == Comment.id)
+            .outerjoin(AnalysisRow, AnalysisRow.id == latest.c.aid)
+            .order_by(Comment.created_at, Comment.id)
+        )
+        if wanted is not None:
+            query = query.where(Comment.page_id.in_(wanted))
+        fresh = FlameDetector(self.detector.config, coordination=self.coordination_score)
+        rises: list[Rise] = []
+        with self.desk.session() as s:
+            for n, row in enumerate(s.execute(query).yield_per(batch), start=1):
+                rises.extend(
+                    fresh.learn_one(
+                        Event(
+                            page_id=row.page_id,
+                            post_id=row.post_id,
+                            at=row.created_at,
+                            negative=row.sentiment == "negative",
+                            offensive=(row.offensive or 0.0) >= 0.5,
+                            first_time=row.first_seen is not None
+                            and row.first_seen == row.created_at,
+                            author=row.name or row.platform_id,
+                            comment_id=row.id,
+                            text=row.text or "",
+                        )
+                    )
+                )
+                if n % batch == 0:
+                    rises.extend(fresh.flush())
+        rises.extend(fresh.flush())
+        with self.lock:
+            for pid, page in fresh.pages.items():
+                self.detector.pages[pid] = page
+                self.pending.discard(pid)
+            self.detector.clock = max(self.detector.clock, fresh.clock)
+            created = self._write(rises)
+        return len(created)
+
+    def rebuild_pending(self) -> int:
+        """:meth:`rebuild` the pages that received comments out of order, if any."""
+        if not self.pending:
+            return 0
+        return self.rebuild(sorted(self.pending))
 
     def _write(self, rises: list[Rise]) -> list[dict[str, Any]]:
         """Store the alerts (one per episode and level) and the state, in one transaction."""

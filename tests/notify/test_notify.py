@@ -316,6 +316,8 @@ def test_flame_alert_reaches_the_webhook_once(
         "dead": lambda n: send_webhook(dead_receiver, n, timeout=0.3),
     }
     desk.notifier = Notifier(desk.settings, channels=channels, retries=1, backoff=0.01)
+    # The burst happens "now" for the desk: recent alerts are announced, old history is not.
+    desk.clock = lambda: history()[-1].created_at + dt.timedelta(minutes=30)
     monitor = FlameMonitor(desk)
     desk.listeners.append(monitor.on_ingested)
     try:

@@ -300,3 +300,58 @@ def test_alerts_command_json_and_table(desk: Desk, monitor: FlameMonitor) -> Non
     assert other.stdout.strip() == "no alerts"
     bad = runner.invoke(app, ["alerts", "--limit", "0", "--data-dir", data_dir])
     assert bad.exit_code == 2
+
+
+def test_history_out_of_order_is_rebuilt_from_the_store(desk: Desk, monitor: FlameMonitor) -> None:
+    """An export read newest first: the stream cannot place it, a rebuild replays it in order."""
+    past = history()
+    records = past + burst(past[-1].created_at + timedelta(minutes=10))
+    newest_first = sorted(records, key=lambda r: r.created_at, reverse=True)
+    desk.ingest(newest_first, batch_size=100)
+    pid = page_id(desk)
+    assert pid in monitor.pending
+    # The first batch (the newest hundred) was seen without any history: what it raised stays;
+    # the rebuild adds what the ordered history shows, one alert per episode and level.
+    monitor.rebuild_pending()
+    assert monitor.pending == set()
+    page_alerts = [a for a in monitor.alerts() if a["post_id"] is None]
+    assert page_alerts and monitor.level_of(pid) in ("flame", "crisis")
+
+    # The same as a desk that received the comments in order.
+    other_dir = desk.settings.data_path.parent / "in-order"
+    from crisisdesk.settings import Settings
+
+    other = Desk(Settings({"data_dir": str(other_dir)}, environ={}), analyzer=KeywordAnalyzer())
+    try:
+        other.upgrade()
+        in_order = FlameMonitor(other)
+        other.listeners.append(in_order.on_ingested)
+        other.ingest(records, batch_size=1000)
+        expected = {(a["episode"], a["level"]) for a in in_order.alerts() if a["post_id"] is None}
+        assert expected and expected <= {(a["episode"], a["level"]) for a in page_alerts}
+        assert in_order.level_of(pid) == monitor.level_of(pid)
+        assert monitor.rebuild() == 0  # nothing new the second time
+    finally:
+        other.close()
+
+
+def test_flame_command_rebuilds_and_lists_levels(desk: Desk) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from crisisdesk.cli import app
+
+    past = history()
+    desk.ingest(past + burst(past[-1].created_at + timedelta(minutes=10)))  # no monitor yet
+    data_dir = str(desk.settings.data_path)
+    runner = CliRunner()
+    result = runner.invoke(app, ["flame", "--rebuild", "--json", "--data-dir", data_dir])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert rows[0]["page_name"] == "Forno" and rows[0]["level"] in ("flame", "crisis")
+    assert "new alerts" in result.stderr
+    # The state was saved: without --rebuild the level is still known.
+    again = runner.invoke(app, ["flame", "--data-dir", data_dir])
+    assert again.exit_code == 0 and "Forno" in again.stdout
+    assert again.stdout.split()[0] in ("flame", "crisis")

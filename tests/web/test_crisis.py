@@ -132,6 +132,7 @@ def test_alert_rise_is_published_live(desk: Desk) -> None:
 
     monitor_for(desk)
     broker = broker_for(desk)
+    desk.clock = lambda: history()[-1].created_at + timedelta(minutes=30)
 
     async def listen() -> list[str]:
         sub = broker.subscribe()
@@ -146,3 +147,24 @@ def test_alert_rise_is_published_live(desk: Desk) -> None:
 
     levels = asyncio.run(listen())
     assert levels and set(levels) <= {"watch", "flame", "crisis"}
+
+
+def test_old_history_is_not_announced(desk: Desk) -> None:
+    import asyncio
+
+    monitor_for(desk)  # the desk's clock is today; the comments are from 2024
+    broker = broker_for(desk)
+
+    async def listen() -> list[object]:
+        sub = broker.subscribe()
+        past = history()
+        await asyncio.to_thread(desk.ingest, past)
+        await asyncio.to_thread(feed, desk, burst(past[-1].created_at + timedelta(minutes=10)))
+        got = []
+        while (event := await sub.get(0.1)) is not None:
+            got.append(event)
+        sub.close()
+        return got
+
+    assert asyncio.run(listen()) == []
+    assert monitor_for(desk).alerts()  # stored all the same
