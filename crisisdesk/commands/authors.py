@@ -101,3 +101,74 @@ def register(app: typer.Typer) -> None:
         writer.writerow(("user_1", "user_2", "weight"))
         for (a, b), w in sorted(edges.items()):
             writer.writerow((a, b, w))
+
+    @app.command("competitors")
+    def competitors(
+        page: Annotated[str, typer.Argument(help="The page: its desk id or its platform id.")],
+        set_file: Annotated[
+            Path | None,
+            typer.Option(
+                "--set",
+                help="JSON file with the list to store: [{name, handles, domains, products}].",
+            ),
+        ] = None,
+        data_dir: Annotated[
+            Path | None, typer.Option("--data-dir", help="Where the database lives.")
+        ] = None,
+    ) -> None:
+        """Show (or replace) a page's competitors, used to flag comments that push them."""
+        import json
+
+        from crisisdesk.cli import _desk, _fail
+        from crisisdesk.signals.competitors import (
+            competitors_for,
+            parse_competitors,
+            set_competitors,
+        )
+
+        desk = _desk(data_dir)
+        try:
+            found = [p for p in desk.pages() if str(p.id) == page or p.platform_id == page]
+            if not found:
+                _fail(f"no page {page!r}; see the pages the desk knows with `crisisdesk stats`")
+            target = found[0]
+            if set_file is not None:
+                try:
+                    raw = json.loads(set_file.read_text(encoding="utf-8"))
+                except (OSError, ValueError) as exc:
+                    _fail(f"{set_file}: {exc}")
+                parsed = parse_competitors(raw)
+                if isinstance(raw, list) and len(parsed) != len(raw):
+                    _fail(f"{set_file}: every entry needs at least a name")
+                set_competitors(desk, target.id, parsed, actor="cli")
+            typer.echo(
+                json.dumps([c.as_dict() for c in competitors_for(desk, target.id)], indent=2)
+            )
+        finally:
+            desk.close()
+
+    @app.command("author")
+    def author(
+        author_id: Annotated[int, typer.Argument(help="The author's desk id.")],
+        page: Annotated[
+            int | None, typer.Option("--page", help="Apply the verdicts given for this page id.")
+        ] = None,
+        data_dir: Annotated[
+            Path | None, typer.Option("--data-dir", help="Where the database lives.")
+        ] = None,
+    ) -> None:
+        """Print an author's card (history, patterns, fake and competitor risk with reasons) as JSON."""
+        import json
+
+        from crisisdesk.cli import _desk, _fail
+        from crisisdesk.signals.authors import author_card
+
+        desk = _desk(data_dir)
+        try:
+            card = author_card(desk, author_id, page_id=page)
+            if card is None:
+                _fail(f"no author {author_id}")
+            assert card is not None
+            typer.echo(json.dumps(card.as_dict(), indent=2, ensure_ascii=False, default=str))
+        finally:
+            desk.close()

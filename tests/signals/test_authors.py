@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select, update
 
@@ -216,3 +217,29 @@ def test_competitor_affinity_on_the_card(desk: Desk) -> None:
     assert bystander is not None
     assert bystander.competitor_threads == 1
     assert bystander.competitor.reasons == ["comments on 1 thread(s) where a competitor is pushed"]
+
+
+def test_cli_competitors_and_author(desk: Desk, data_dir: Path, tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from crisisdesk.cli import app
+
+    seed(desk)
+    runner = CliRunner()
+    spec = tmp_path / "competitors.json"
+    spec.write_text(json.dumps([{"name": "Rossi", "domains": ["promo.example"]}]), "utf-8")
+    r = runner.invoke(app, ["competitors", "P1", "--set", str(spec), "--data-dir", str(data_dir)])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)[0]["domains"] == ["promo.example"]
+    spec.write_text(json.dumps([{"handles": ["x"]}]), "utf-8")
+    r = runner.invoke(app, ["competitors", "P1", "--set", str(spec), "--data-dir", str(data_dir)])
+    assert r.exit_code == 2 and "needs at least a name" in r.stderr
+    assert runner.invoke(app, ["competitors", "nope", "--data-dir", str(data_dir)]).exit_code == 2
+    r = runner.invoke(app, ["author", str(author_id(desk, "x1")), "--data-dir", str(data_dir)])
+    assert r.exit_code == 0, r.output
+    card = json.loads(r.stdout)
+    assert card["name"] == "marco83746251" and card["fake"]["score"] > 0.5
+    assert "links to Rossi (promo.example)" in card["competitor"]["reasons"]
+    assert runner.invoke(app, ["author", "9999", "--data-dir", str(data_dir)]).exit_code == 2
