@@ -55,6 +55,28 @@ def _replay(csv_path: Path, quick: bool) -> tuple[list[str], dict[str, float]]:
         finally:
             desk.close()
 
+    # The file as people have it (grouped by airline, newest first) through `crisisdesk import`,
+    # then the rebuild from the store that `crisisdesk flame --rebuild` runs.
+    with tempfile.TemporaryDirectory(prefix="crisisdesk-flame-") as tmp:
+        desk = Desk(Settings({"data_dir": tmp}, environ={}))
+        try:
+            desk.upgrade()
+            monitor = monitor_for(desk)
+            started = time.perf_counter()
+            desk.import_file(csv_path)
+            imported = time.perf_counter() - started
+            pending = len(monitor.pending)
+            started = time.perf_counter()
+            monitor.rebuild()
+            rebuilt = time.perf_counter() - started
+            streamed_keys = {(a["page_name"], a["level"], a["at"]) for a in alerts}
+            after = monitor.alerts(limit=10_000)
+            matched = sum(
+                1 for a in after if (a["page_name"], a["level"], a["at"]) in streamed_keys
+            )
+        finally:
+            desk.close()
+
     first, last = records[0].created_at, records[-1].created_at
     lines = [
         "### Airline complaints replayed through the desk",
@@ -91,6 +113,15 @@ def _replay(csv_path: Path, quick: bool) -> tuple[list[str], dict[str, float]]:
         page_alerts = by_page.get(pid, [])
         top = max((str(a["level"]) for a in page_alerts), key=lambda lv: rank[lv], default="calm")
         lines.append(f"| {name} | {len(page_alerts)} | {top} | {levels[pid]} |")
+    lines += [
+        "",
+        "The same file imported as it is (grouped by airline, newest first) with "
+        f"`crisisdesk import` took {imported:.1f} s; the stream could not place most of it "
+        f"({pending} pages flagged as out of order), and `crisisdesk flame --rebuild` then "
+        f"replayed the store in event-time order in {rebuilt:.1f} s. Of the {len(alerts)} "
+        f"alerts above, {matched} were written identically (page, level, time) by that path"
+        + (" (the quick run imports the whole file, so these differ)." if quick else "."),
+    ]
     return lines, {"records": len(records), "seconds": elapsed}
 
 
