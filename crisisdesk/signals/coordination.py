@@ -1053,6 +1053,7 @@ class CoordinationMonitor:
         min_new_authors: int = 4,
         horizon: float = 7 * 24 * 3600.0,
         recent: float = 24 * 3600.0,
+        lazy: bool = False,
     ) -> None:
         self.desk = desk
         self.window = window
@@ -1062,9 +1063,11 @@ class CoordinationMonitor:
         self.min_new_authors = min_new_authors
         self.horizon = horizon
         self.recent = recent
+        self.lazy = lazy
         self.pages: dict[int, PageState] = {}
         self._restored = False
-        self._restore()
+        if not lazy:  # ``lazy``: no database access until first use (for Desk.__init__)
+            self._restore()
 
     def _new_page(self) -> PageState:
         return PageState(

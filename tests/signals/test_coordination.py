@@ -388,3 +388,13 @@ def test_monitor_built_before_the_schema_restores_later(settings, analyzer) -> N
         assert len(CoordinationMonitor(early).clusters(page_id)) == 1
     finally:
         early.close()
+
+
+def test_lazy_monitor_reads_its_state_on_first_use(desk: Desk) -> None:
+    first = CoordinationMonitor(desk)
+    desk.listeners.append(first.on_ingested)
+    campaign(desk)
+    page_id = desk.pages()[0].id
+    lazy = CoordinationMonitor(desk, lazy=True)
+    assert lazy.pages == {}
+    assert lazy.score(page_id) == first.score(page_id) > 0.9
