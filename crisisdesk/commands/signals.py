@@ -180,7 +180,7 @@ def _register_flame(app: typer.Typer) -> None:
                     "page_id": p.id,
                     "page_name": p.name,
                     "level": monitor.level_of(p.id),
-                    "heat": round(monitor.detector.heat_of(p.id), 3),
+                    "heat": round(monitor.heat_of(p.id), 3),
                 }
                 for p in desk.pages()
             ]

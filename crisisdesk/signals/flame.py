@@ -801,7 +801,9 @@ class FlameMonitor:
         # Pages that received comments too far out of event-time order to count.
         self.pending: set[int] = set()
         self.announce_within_hours = 6.0
-        self._restore()
+        # The saved state is read on first use, not here: a desk builds its monitor before
+        # the schema is created or upgraded.
+        self._restored = False
 
     def coordination_score(self, page_id: int) -> float:
         """How coordinated the authors on ``page_id`` look right now, in [0, 1]; 0 until the
@@ -816,6 +818,7 @@ class FlameMonitor:
         rises: list[Rise] = []
         events = events_from(items)
         with self.lock:
+            self._ensure_restored()
             for event in events:
                 rises.extend(self.detector.learn_one(event))
             rises.extend(self.detector.flush())
@@ -851,6 +854,8 @@ class FlameMonitor:
         from crisisdesk.models import Analysis as AnalysisRow
         from crisisdesk.models import Author, Comment
 
+        with self.lock:
+            self._ensure_restored()
         wanted = None if page_ids is None else set(page_ids)
         latest = (
             select(AnalysisRow.comment_id, func.max(AnalysisRow.id).label("aid"))
@@ -901,6 +906,7 @@ class FlameMonitor:
                     rises.extend(fresh.flush())
         rises.extend(fresh.flush())
         with self.lock:
+            self._ensure_restored()
             for pid, page in fresh.pages.items():
                 self.detector.pages[pid] = page
                 self.pending.discard(pid)
@@ -962,6 +968,11 @@ class FlameMonitor:
                 row.state = blob
                 row.updated_at = utcnow()
         return created
+
+    def _ensure_restored(self) -> None:
+        if not self._restored:
+            self._restored = True
+            self._restore()
 
     def _restore(self) -> None:
         from crisisdesk.models import SignalState
@@ -1052,11 +1063,18 @@ class FlameMonitor:
 
     def level_of(self, page_id: int, post_id: int | None = None) -> str:
         with self.lock:
+            self._ensure_restored()
             return self.detector.level_of(page_id, post_id)
+
+    def heat_of(self, page_id: int) -> float:
+        with self.lock:
+            self._ensure_restored()
+            return self.detector.heat_of(page_id)
 
     def history(self, page_id: int) -> dict[str, Any]:
         """Recent buckets and level changes of a page (see :meth:`FlameDetector.history`)."""
         with self.lock:
+            self._ensure_restored()
             return self.detector.history(page_id)
 
     def alerts(self, page_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:

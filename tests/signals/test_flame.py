@@ -355,3 +355,20 @@ def test_flame_command_rebuilds_and_lists_levels(desk: Desk) -> None:
     again = runner.invoke(app, ["flame", "--data-dir", data_dir])
     assert again.exit_code == 0 and "Forno" in again.stdout
     assert again.stdout.split()[0] in ("flame", "crisis")
+
+
+def test_monitor_can_be_built_before_the_schema_exists(settings: object) -> None:
+    """A desk makes its monitor in its constructor, before `upgrade()`: state is read lazily."""
+    from crisisdesk.settings import Settings
+
+    assert isinstance(settings, Settings)
+    fresh = Desk(settings, analyzer=KeywordAnalyzer())
+    try:
+        monitor = FlameMonitor(fresh)
+        fresh.listeners.append(monitor.on_ingested)
+        fresh.upgrade()
+        past = history(days=1.2)
+        fresh.ingest(past)
+        assert monitor.level_of(fresh.pages()[0].id) == "calm"
+    finally:
+        fresh.close()
