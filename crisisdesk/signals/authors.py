@@ -222,10 +222,15 @@ def author_card(
     sentiment = Counter(c.sentiment or "unknown" for c in comments)
     kinds = Counter(c.kind or "unknown" for c in comments)
     weeks: dict[str, Counter[str]] = {}
+    week_kinds: dict[str, Counter[str]] = {}
     for c in comments:
         week = c.created_at.strftime("%G-W%V")
         weeks.setdefault(week, Counter())[c.sentiment or "unknown"] += 1
-    timeline = [{"week": w, **dict(counts)} for w, counts in sorted(weeks.items())]
+        week_kinds.setdefault(week, Counter())[c.kind or "unknown"] += 1
+    timeline = [
+        {"week": w, **dict(counts), "kinds": dict(week_kinds[w])}
+        for w, counts in sorted(weeks.items())
+    ]
     hours = [0] * 24
     for c in comments:
         hours[c.created_at.hour] += 1

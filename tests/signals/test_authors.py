@@ -87,6 +87,7 @@ def test_card_of_an_ordinary_customer(desk: Desk) -> None:
         card.first_seen is not None and card.first_seen.date() == (T0 - timedelta(days=30)).date()
     )
     assert sum(card.hours) == 3 and len(card.timeline) >= 2
+    assert sum(sum(w["kinds"].values()) for w in card.timeline) == 3
     assert card.name_patterns == [] and card.shared_texts == []
     assert card.fake.score < 0.2 and card.competitor.score == 0.0
 
