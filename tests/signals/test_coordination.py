@@ -25,6 +25,7 @@ from crisisdesk.signals.coordination import (
     clusters,
     co_similar_edges,
     compute_edges,
+    make_network,
     normalise_text,
     read_toolkit_csv,
     time_sorted,
@@ -398,3 +399,32 @@ def test_lazy_monitor_reads_its_state_on_first_use(desk: Desk) -> None:
     lazy = CoordinationMonitor(desk, lazy=True)
     assert lazy.pages == {}
     assert lazy.score(page_id) == first.score(page_id) > 0.9
+
+
+@pytest.mark.parametrize("network", ["co_retweet", "co_tweet", "co_similar", "co_link", "co_reply"])
+def test_contract_pickle_mid_stream_and_clone(network: str) -> None:
+    """River-style checks: state survives a pickle round trip mid-stream; a component built from
+    the same parameters repeats the same result."""
+    rng = random.Random(3)
+    messages = time_sorted(
+        Message(str(i), f"u{rng.randrange(8)}", float(rng.randrange(0, 600)),
+                text=rng.choice(["same words here now", "same words here", "other text entirely"]),
+                repost_id=rng.choice([None, "r"]), reply_id=rng.choice([None, "p"]),
+                urls=(rng.choice(["a.example", "b.example"]),))
+        for i in range(200)
+    )  # fmt: skip
+    whole = make_network(network, 30, similarity=0.7)
+    for m in messages:
+        whole.learn_one(m)
+    half = make_network(network, 30, similarity=0.7)
+    for m in messages[:100]:
+        half.learn_one(m)
+    resumed = pickle.loads(pickle.dumps(half))
+    for m in messages[100:]:
+        resumed.learn_one(m)
+    assert resumed.edges() == whole.edges() and whole.edges()
+    params = {"window": whole.window, **({"similarity": 0.7} if network == "co_similar" else {})}
+    clone = make_network(network, **params)
+    for m in messages:
+        clone.learn_one(m)
+    assert clone.edges() == whole.edges()
