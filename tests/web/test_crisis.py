@@ -19,7 +19,19 @@ from crisisdesk.signals.flame import monitor_for
 from crisisdesk.web.app import create_app
 from crisisdesk.web.routes import crisis
 from tests.signals.test_flame import burst, feed, history
-from tests.web.test_app import login
+
+
+def login(client: TestClient) -> None:
+    page = client.get("/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token
+    r = client.post(
+        "/login",
+        data={"username": "ann", "password": "correct-horse-battery", "csrf_token": token.group(1)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> late "quoted" & vergogna'
 
