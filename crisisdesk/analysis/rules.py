@@ -513,14 +513,15 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
             reasons.append("shouting" if caps >= 0.6 else f"{bangs} exclamation marks")
         if s.offensive >= 0.8:
             reasons.append(f"offensive {s.offensive:.2f}")
-        if len(experience) >= 3 and problems:
+        if len(experience) >= 2 and problems and not shouted:
             return "complaint", [*reasons, f"experience: {', '.join(experience[:3])}"]
         if anger or shouted:
             return "rager", reasons
         return "troll", reasons
 
     # Complaint: an unhappy customer's own experience of a concrete problem.
-    if experience and (problems or (negativeish and not praise)):
+    thanked = bool(praise) and s.positive > s.negative  # "thanks for fixing my broken phone"
+    if experience and (problems or (negativeish and not praise)) and not thanked:
         if len(experience) >= 2 or any(ch.isdigit() for ch in s.text) or negativeish:
             reasons = [f"experience: {', '.join(experience[:3])}"]
             if problems:

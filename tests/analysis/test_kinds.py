@@ -20,7 +20,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "kinds.csv"
 
 HOLDOUT = Path(__file__).parent / "fixtures" / "kinds_holdout.csv"
 
-#: Measured on kinds.csv with the shipped models and rules (0.94 macro-F1, 0.94 accuracy when
+#: Measured on kinds.csv with the shipped models and rules (0.944 macro-F1, 0.943 accuracy when
 #: written); the rules were adjusted while looking at this set, so it is a regression floor.
 MACRO_F1_FLOOR = 0.90
 ACCURACY_FLOOR = 0.90
