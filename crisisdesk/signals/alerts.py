@@ -36,9 +36,29 @@ def alert_dicts(desk: Any, *, page_id: int | None = None, limit: int = 50) -> li
                 "created_at": alert.created_at.isoformat() if alert.created_at else None,
                 "reasons": list(evidence.get("reasons", [])),
                 "evidence": evidence,
+                "acknowledged_by": alert.acknowledged_by,
             }
         )
     return out
+
+
+def acknowledge(desk: Any, alert_id: int, user_id: int) -> bool:
+    """Mark an alert as taken in hand by ``user_id`` (kept in the audit log); False if there
+    is no such alert. Acknowledging again keeps the first person."""
+    with desk.session() as s, s.begin():
+        alert = s.get(Alert, alert_id)
+        if alert is None:
+            return False
+        if alert.acknowledged_by is None:
+            alert.acknowledged_by = user_id
+    desk.audit(
+        "alert.acknowledge",
+        actor=f"user:{user_id}",
+        user_id=user_id,
+        object_type="alert",
+        object_id=str(alert_id),
+    )
+    return True
 
 
 def crisis_view(desk: Any, monitor: Any, page_id: int) -> dict[str, Any] | None:

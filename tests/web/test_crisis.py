@@ -180,3 +180,22 @@ def test_old_history_is_not_announced(desk: Desk) -> None:
 
     assert asyncio.run(listen()) == []
     assert monitor_for(desk).alerts()  # stored all the same
+
+
+def test_acknowledge_an_alert_needs_csrf_and_records_who(client: TestClient, flamed: Desk) -> None:
+    login(client)
+    page = client.get("/alerts").text
+    alert_id = int(re.findall(r'action="/alerts/(\d+)/ack"', page)[0])
+    assert client.post(f"/alerts/{alert_id}/ack").status_code == 403
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token
+    r = client.post(
+        f"/alerts/{alert_id}/ack", data={"csrf_token": token.group(1)}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    after = client.get("/alerts").text
+    assert "Taken in hand by ann" in after
+    assert f'action="/alerts/{alert_id}/ack"' not in after
+    assert any(e.action == "alert.acknowledge" for e in flamed.audit_entries())
+    missing = client.post("/alerts/999999/ack", data={"csrf_token": token.group(1)})
+    assert missing.status_code == 404

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi.responses import RedirectResponse, StreamingResponse
 
-from crisisdesk.web.app import current_user, get_desk, render
+from crisisdesk.web.app import check_csrf, current_user, get_desk, render
 
 router = APIRouter(include_in_schema=False)
 NAV = [("nav.alerts", "/alerts")]
@@ -30,12 +30,28 @@ async def alerts_page(request: Request, user: User, page: int | None = None) -> 
     desk = get_desk(request)
     monitor = monitor_for(desk)
     alerts = monitor.alerts(page_id=page, limit=200)
+    users = {a["acknowledged_by"] for a in alerts if a["acknowledged_by"]}
+    names = {}
+    for uid in users:
+        person = desk.get_user(uid)
+        names[uid] = (person.display_name or person.username) if person else str(uid)
+    for a in alerts:
+        a["acknowledged_name"] = names.get(a["acknowledged_by"])
     pages = [{"id": p.id, "name": p.name, "level": monitor.level_of(p.id)} for p in desk.pages()]
     return render(
         request,
         "crisis/alerts.html",
         {"user": user, "alerts": alerts, "pages": pages, "selected": page},
     )
+
+
+@router.post("/alerts/{alert_id}/ack", dependencies=[Depends(check_csrf)])
+async def acknowledge_alert(request: Request, alert_id: int, user: User) -> Response:
+    from crisisdesk.signals.alerts import acknowledge
+
+    if not acknowledge(get_desk(request), alert_id, user.id):
+        raise HTTPException(404, "no such alert")
+    return RedirectResponse(f"/alerts#alert-{alert_id}", status_code=303)
 
 
 @router.get("/crisis/{page_id}")
