@@ -112,6 +112,8 @@ async def delivery(request: Request) -> Response:
     if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
         return _refuse(400, "expected an object with an 'entry' list")
     processor = processor_for(desk)
+    # In the thread pool: an fsync can take milliseconds on a slow disk, and the event loop must
+    # keep accepting other deliveries meanwhile.
     await run_in_threadpool(processor.spool.put, body)
     if not processor.running:
         processor.start()
