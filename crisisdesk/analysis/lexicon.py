@@ -8,6 +8,8 @@ function words; sentiment and offence from short word lists. It is honest about 
 
 from __future__ import annotations
 
+import re
+
 STOPWORDS: dict[str, frozenset[str]] = {
     "it": frozenset(
         "il lo la gli le di che è non per un una sono con ma anche più mi ci si ho hai ha abbiamo "
@@ -82,3 +84,43 @@ def sentiment_scores(words: list[str]) -> dict[str, float]:
 def offensive_score(words: list[str]) -> float:
     hits = sum(1 for w in words if w in OFFENSIVE)
     return round(min(1.0, 0.05 + 0.45 * hits), 4)
+
+
+#: Scripts that name a language on their own (the trained detector knows Latin-script languages and
+#: Arabic only): (first code point, last code point, ISO 639-1 code as the best guess).
+SCRIPTS: tuple[tuple[int, int, str], ...] = (
+    (0x0400, 0x04FF, "ru"),  # Cyrillic
+    (0x0370, 0x03FF, "el"),  # Greek
+    (0x0590, 0x05FF, "he"),  # Hebrew
+    (0x0900, 0x097F, "hi"),  # Devanagari
+    (0x0E00, 0x0E7F, "th"),  # Thai
+    (0x3040, 0x30FF, "ja"),  # Hiragana, Katakana
+    (0xAC00, 0xD7AF, "ko"),  # Hangul
+    (0x4E00, 0x9FFF, "zh"),  # CJK ideographs (Japanese text also has kana, counted first)
+)
+
+
+_SCRIPT_CHARS = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi, _ in SCRIPTS) + "]")
+
+
+def script_language(text: str) -> str | None:
+    """The language a non-Latin script points to, if most letters are in it.
+
+    >>> script_language("Почему поезд опаздывает?"), script_language("ciao")
+    ('ru', None)
+    """
+    if text.isascii() or not _SCRIPT_CHARS.search(text):
+        return None
+    letters = [ord(c) for c in text if c.isalpha()]
+    counts: dict[str, int] = {}
+    for c in letters:
+        for low, high, code in SCRIPTS:
+            if low <= c <= high:
+                counts[code] = counts.get(code, 0) + 1
+                break
+    if not counts:
+        return None
+    if counts.get("ja") and counts.get("zh"):  # kanji with kana is Japanese
+        counts["ja"] += counts.pop("zh")
+    code, n = max(counts.items(), key=lambda kv: kv[1])
+    return code if n * 2 > len(letters) else None

@@ -172,6 +172,10 @@ class ModelScorer:
         lang_m = self.models["language"]
         lang_logits = lang_m.logits(batch) + self._function_word_bonus(texts, lang_m.classes)
         langs = [lang_m.classes[i] for i in lang_logits.argmax(axis=1).tolist()]
+        for i, text in enumerate(texts):
+            script = lexicon.script_language(text)
+            if script is not None:
+                langs[i] = script
 
         contributions = self._contributions(batch)
         sent_m = self.models["sentiment"]

@@ -75,7 +75,11 @@ def question_signal(text: str) -> tuple[bool, list[str]]:
             rest = bare[match.end() :].split()
             # "Come sempre", "Quando sono arrivato": a wh-word followed by a comma-free clause of a
             # few words is a question; followed by a typical subordinate opener it is not.
-            if rest and rest[0].lower().strip(",") in _NOT_QUESTION_AFTER:
+            if (
+                first in _ALSO_CONJUNCTIONS
+                and rest
+                and rest[0].lower().strip(",") in _NOT_QUESTION_AFTER
+            ):
                 continue
             if "!" in bare and first not in ("why", "perché", "perche", "warum", "pourquoi"):
                 continue
@@ -87,6 +91,9 @@ _HOW_OPENING = re.compile(
     r"\s*(come (si|faccio|posso|devo|mai|funziona|fare)|comment (faire|puis|est-ce)|"
     r"cómo (puedo|se|hago)|como (posso|faço|se))\b"
 )
+
+#: Wh-words that also open statements ("when I arrived", "quando sono arrivato").
+_ALSO_CONJUNCTIONS = frozenset("when where what quando dove cosa cuando quand wann wo onde".split())
 
 _NOT_QUESTION_AFTER = frozenset(
     "sempre al il i la le lo un una uno always usual ever i we they i'm sono siamo ho abbiamo a an "
@@ -245,12 +252,16 @@ def spam_signal(text: str) -> SpamSignal:
         reasons.append("promo/scam words: " + ", ".join(f"'{p}'" for p, _ in hits[:3]))
     if hits and any(cue in low for cue in _CONTACT_CUES):
         logit += 0.6
+    channels = bool(urls) + ("e-mail address" in reasons) + ("phone number" in reasons)
+    if hits and (channels or "money amount" in reasons):
+        # promotion plus a way to reach the promoter (link, phone, e-mail) or a sum of money
+        logit += 1.0
     if _REPEAT.search(text):
         logit += 0.4
         reasons.append("repeated characters")
     emoji = [c for c in text if ord(c) >= 0x1F300]
     if len(emoji) >= 6 or (hits and len(emoji) >= 3):
-        logit += 0.5
+        logit += 0.8
         reasons.append("many emoji")
     score = 1.0 / (1.0 + _exp(-logit))
     return SpamSignal(round(score, 4), reasons if score >= 0.3 else [])

@@ -1,0 +1,116 @@
+"""The explainable rules on their own: questions, spam, claims, scripts, kinds."""
+
+from __future__ import annotations
+
+import pytest
+
+from crisisdesk.analysis import lexicon, rules
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What time do you open on Sundays?",
+        "A che ora aprite la domenica?",
+        "¿A qué hora abren el domingo",
+        "Pourquoi le train est en retard",
+        "Warum ist der Zug schon wieder zu spät",
+        "Porquê o comboio está atrasado",
+        "Quando riaprite il negozio",
+        "Come faccio a disdire l'abbonamento",
+        "Great cake. Why did you change the recipe",
+    ],
+)
+def test_questions_in_six_languages(text: str) -> None:
+    asked, reasons = rules.question_signal(text)
+    assert asked and reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Come sempre, ottimo!",
+        "Comment section is wild today",
+        "When I arrived the shop was closed.",
+        "What a beautiful view from the train!",
+        "Thanks, see you at https://example.com/?q=1",
+    ],
+)
+def test_not_questions(text: str) -> None:
+    assert rules.question_signal(text) == (False, [])
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("Win a free iPhone http://x.example http://y.example", "links"),
+        ("Call me now +39 333 1234567 for crypto tips", "phone number"),
+        ("Earn 500$ per day, contact me on Telegram", "money amount"),
+        ("Write to promo@deals.example for the discount code", "e-mail address"),
+        ("Link in bio!!!!!!! 🔥🔥🔥🔥🔥🔥", "repeated characters"),
+    ],
+)
+def test_spam_cues_are_explained(text: str, cue: str) -> None:
+    signal = rules.spam_signal(text)
+    assert signal.score >= 0.5
+    assert any(cue in r for r in signal.reasons), signal.reasons
+
+
+def test_ordinary_comments_are_not_spam() -> None:
+    for text in ("Il treno era in ritardo", "Thanks for the cake!", "Free parking at the station?"):
+        assert rules.spam_signal(text).score < 0.3
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("I heard you use frozen dough", "rumour"),
+        ("Lo sanno tutti che è una truffa", "everyone knows"),
+        ("Fake news, never happened", "fake news"),
+        ("You sell our data to advertisers", "data claim"),
+        ("Il vostro concorso è una truffa", "scam claim"),
+    ],
+)
+def test_claim_patterns(text: str, cue: str) -> None:
+    assert cue in rules.misguided_cues(text)
+
+
+def test_no_claim_in_plain_text() -> None:
+    assert rules.misguided_cues("The croissants were stale this morning") == []
+
+
+def test_script_languages() -> None:
+    assert lexicon.script_language("Почему поезд опаздывает?") == "ru"
+    assert lexicon.script_language("電車が遅れています") == "ja"
+    assert lexicon.script_language("Il treno è in ritardo") is None
+    assert lexicon.script_language("ok 👍") is None
+
+
+def _kind(text: str, **signals: float | bool | str) -> tuple[str, list[str]]:
+    base: dict[str, object] = {
+        "sentiment": "neutral",
+        "negative": 0.2,
+        "positive": 0.2,
+        "offensive": 0.1,
+        "irony": 0.2,
+        "question": False,
+        "spam": 0.02,
+    }
+    base.update(signals)
+    return rules.decide_kind(rules.KindInput(text=text, words=rules.words(text), **base))  # type: ignore[arg-type]
+
+
+def test_kind_precedence_and_reasons() -> None:
+    assert _kind("anything", spam=0.9)[0] == "spam"
+    kind, reasons = _kind("Ho sentito che chiudete")
+    assert kind == "misguided" and "rumour" in reasons[0]
+    kind, reasons = _kind("You idiots")
+    assert kind == "troll" and "idiots" in reasons[0]
+    assert _kind("VERGOGNA!!! MAI PIÙ!!!", sentiment="negative", negative=0.8)[0] == "rager"
+    kind, reasons = _kind(
+        "My train was cancelled again and I missed my meeting", sentiment="negative", negative=0.7
+    )
+    assert kind == "complaint" and any("experience" in r for r in reasons)
+    assert _kind("Do you open on Sunday?", question=True)[0] == "question"
+    assert _kind("Grazie, buonissimo!", sentiment="positive", positive=0.9)[0] == "praise"
+    assert _kind("First!", sentiment="positive", positive=0.9)[0] == "other"
