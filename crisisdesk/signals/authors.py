@@ -255,7 +255,8 @@ def author_card(
             if url not in links:
                 links.append(url)
     domains = Counter(u.split("/")[0] for c in comments for u in extract_urls(c.text))
-    shared = _shared_texts(desk, author_id, comments[:50])
+    # The 20 most recent comments: enough to see a copy-paste habit, cheap enough for a panel.
+    shared = _shared_texts(desk, author_id, comments[:20])
     found_bursts = bursts([c.created_at for c in comments])
     patterns = name_patterns(author.name) + [
         p
@@ -368,7 +369,8 @@ def _shared_texts(desk: Desk, author_id: int, comments: list[Comment]) -> list[d
                         c.created_at - timedelta(days=1), c.created_at + timedelta(days=1)
                     ),
                 )
-                .limit(2000)
+                .order_by(Comment.created_at.desc())
+                .limit(500)
             ).all()
             same = s.execute(
                 select(Comment.id, Comment.text, Comment.author_id, Author.name, Author.platform_id)
@@ -390,6 +392,8 @@ def _shared_texts(desk: Desk, author_id: int, comments: list[Comment]) -> list[d
                         "how": "identical",
                     }
                     continue
+                if not 0.5 <= len(row.text) / max(1, len(c.text)) <= 2.0:
+                    continue  # lengths this far apart are not treated as near-identical
                 theirs = token_set(row.text)
                 if theirs and len(tokens & theirs) / len(tokens | theirs) >= 0.7:
                     others[row.author_id] = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -23,6 +24,16 @@ from crisisdesk.signals.coordination import CoordinationMonitor
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 SCAM = "This bakery is a scam, the bread is broken and late, never again http://promo.example/x"
+
+
+def attach(desk: Desk, component: Any) -> None:
+    """Make ``component`` the only listener of its kind (the Desk may already wire one in)."""
+    desk.listeners[:] = [
+        listener
+        for listener in desk.listeners
+        if not isinstance(getattr(listener, "__self__", None), type(component))
+    ]
+    desk.listeners.append(component.on_ingested)
 
 
 def rec(
@@ -94,7 +105,7 @@ def test_card_of_an_ordinary_customer(desk: Desk) -> None:
 
 def test_card_of_a_throwaway_account_explains_its_risk(desk: Desk) -> None:
     monitor = CoordinationMonitor(desk)
-    desk.listeners.append(monitor.on_ingested)
+    attach(desk, monitor)
     seed(desk)
     card = author_card(desk, author_id(desk, "x1"))
     assert card is not None

@@ -7,6 +7,7 @@ import pickle
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -34,6 +35,16 @@ from crisisdesk.signals.coordination import (
 
 HEADER = "message_id,user_id,username,repost_id,reply_id,message,timestamp,urls\n"
 runner = CliRunner()
+
+
+def attach(desk: Desk, component: Any) -> None:
+    """Make ``component`` the only listener of its kind (the Desk may already wire one in)."""
+    desk.listeners[:] = [
+        listener
+        for listener in desk.listeners
+        if not isinstance(getattr(listener, "__self__", None), type(component))
+    ]
+    desk.listeners.append(component.on_ingested)
 
 
 def edges_of(csv_text: str, network: str, window: float, min_weight: int = 1, **kw: float) -> dict:
@@ -332,7 +343,7 @@ def campaign(desk: Desk, page: str = "P1") -> None:
 
 def test_monitor_finds_the_campaign_and_survives_restart(desk: Desk) -> None:
     monitor = CoordinationMonitor(desk)
-    desk.listeners.append(monitor.on_ingested)
+    attach(desk, monitor)
     campaign(desk)
     page_id = desk.pages()[0].id
     found = monitor.clusters(page_id)
@@ -348,7 +359,7 @@ def test_monitor_finds_the_campaign_and_survives_restart(desk: Desk) -> None:
     again = CoordinationMonitor(desk)  # a restart: the state comes back from SignalState
     assert [c.accounts for c in again.clusters(page_id)] == [found[0].accounts]
     assert again.score(page_id) == score
-    desk.listeners.append(again.on_ingested)
+    attach(desk, again)
     desk.ingest(
         [
             CommentRecord(
@@ -363,7 +374,7 @@ def test_monitor_finds_the_campaign_and_survives_restart(desk: Desk) -> None:
 
 def test_monitor_ignores_ordinary_comments(desk: Desk) -> None:
     monitor = CoordinationMonitor(desk)
-    desk.listeners.append(monitor.on_ingested)
+    attach(desk, monitor)
     desk.ingest(
         [
             CommentRecord(
@@ -382,7 +393,7 @@ def test_monitor_built_before_the_schema_restores_later(settings, analyzer) -> N
     try:
         monitor = CoordinationMonitor(early)  # no tables yet: no error, state read on first use
         early.upgrade()
-        early.listeners.append(monitor.on_ingested)
+        attach(early, monitor)
         campaign(early)
         page_id = early.pages()[0].id
         assert len(monitor.clusters(page_id)) == 1
@@ -393,7 +404,7 @@ def test_monitor_built_before_the_schema_restores_later(settings, analyzer) -> N
 
 def test_lazy_monitor_reads_its_state_on_first_use(desk: Desk) -> None:
     first = CoordinationMonitor(desk)
-    desk.listeners.append(first.on_ingested)
+    attach(desk, first)
     campaign(desk)
     page_id = desk.pages()[0].id
     lazy = CoordinationMonitor(desk, lazy=True)

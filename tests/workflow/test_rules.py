@@ -19,6 +19,16 @@ T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 n = 0
 
 
+def attach(desk: Desk, component: Any) -> None:
+    """Make ``component`` the only listener of its kind (the Desk may already wire one in)."""
+    desk.listeners[:] = [
+        listener
+        for listener in desk.listeners
+        if not isinstance(getattr(listener, "__self__", None), type(component))
+    ]
+    desk.listeners.append(component.on_ingested)
+
+
 def rec(text: str, author: str = "a1", name: str = "Ann", minutes: float = 0) -> CommentRecord:
     global n
     n += 1
@@ -31,7 +41,7 @@ def rec(text: str, author: str = "a1", name: str = "Ann", minutes: float = 0) ->
 @pytest.fixture
 def engine(desk: Desk) -> Iterator[RulesEngine]:
     engine = RulesEngine(desk)
-    desk.listeners.append(engine.on_ingested)
+    attach(desk, engine)
     yield engine
 
 
