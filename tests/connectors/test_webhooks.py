@@ -302,3 +302,30 @@ def test_an_unreadable_spool_file_is_set_aside(wdesk: Desk) -> None:
     assert "c1" in comments(wdesk)
     assert processor.spool.count() == 0
     assert any(p.name.endswith(".reason.txt") for p in processor.spool.failed.iterdir())
+
+
+def _login(client: TestClient, desk: Desk) -> None:
+    import re
+
+    desk.add_user("ann", "correct-horse-battery")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token is not None
+    r = client.post(
+        "/login",
+        data={"username": "ann", "password": "correct-horse-battery", "csrf_token": token.group(1)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+
+
+def test_connections_page_lists_accounts_without_tokens(client: TestClient, wdesk: Desk) -> None:
+    from crisisdesk.connectors.store import save_connection
+
+    assert client.get("/connections", follow_redirects=False).status_code == 303
+    _login(client, wdesk)
+    save_connection(wdesk, "facebook", "100", token="EAAB-secret-token", name="<b>Bar</b>")
+    page = client.get("/connections")
+    assert page.status_code == 200
+    assert "&lt;b&gt;Bar&lt;/b&gt;" in page.text and "<b>Bar</b>" not in page.text
+    assert "EAAB-secret-token" not in page.text
+    assert "/webhooks/facebook" in page.text
