@@ -350,8 +350,9 @@ def author_card(
 
 
 def _shared_texts(desk: Desk, author_id: int, comments: list[Comment]) -> list[dict[str, Any]]:
-    """Texts this author shares with other authors: identical after normalisation, or
-    near-identical (Jaccard >= 0.7 on token sets) on the same page within a day."""
+    """Texts this author shares with other authors on the same page within a day: identical after
+    normalisation, or near-identical (Jaccard >= 0.7 on token sets). Bounded to the page's
+    comments around each text (an indexed range), never a scan of the whole store."""
     out: list[dict[str, Any]] = []
     with desk.session() as s:
         for c in comments:
@@ -372,15 +373,9 @@ def _shared_texts(desk: Desk, author_id: int, comments: list[Comment]) -> list[d
                 .order_by(Comment.created_at.desc())
                 .limit(500)
             ).all()
-            same = s.execute(
-                select(Comment.id, Comment.text, Comment.author_id, Author.name, Author.platform_id)
-                .join(Author, Author.id == Comment.author_id)
-                .where(Comment.text == c.text, Comment.author_id != author_id)
-                .limit(50)
-            ).all()
             others: dict[int, dict[str, Any]] = {}
             identical = False
-            for row in [*same, *near]:
+            for row in near:
                 if row.author_id in others:
                     continue
                 if normalise_text(row.text) == norm:
