@@ -31,6 +31,7 @@ from crisisdesk.analysis.fast import Scores
 MODELS_DIR = Path(__file__).with_name("models")
 MODEL_NAMES = ("language", "sentiment", "offensive", "irony")
 FUNCTION_WORD_BONUS = 1.5
+REASON_THRESHOLD = {"offensive": 0.5, "irony": 0.7}
 _CACHE: dict[Path, ModelScorer] = {}
 _LOCK = threading.Lock()
 
@@ -89,8 +90,26 @@ class LinearModel:
         return p
 
 
+#: Tokens that never make a useful reason on their own: function words, placeholders, digits.
+_DULL = frozenset().union(*lexicon.STOPWORDS.values()) | frozenset(
+    "@user http 0 00 000 rt i me my you your it is are was be to of and or a an the il lo la le "
+    "un una di da in con su per che e è".split()
+)
+
+
+def _readable(gram: str) -> bool:
+    """A reason a person can read: not only function words, digits or punctuation."""
+    toks = gram.split(" ")
+    if any(not tok[0].isalnum() and ord(tok[0]) < 0x2000 and tok != "@user" for tok in toks):
+        return False  # "pessimo ," adds nothing to "pessimo"
+    return any(
+        tok not in _DULL and (any(ch.isalpha() for ch in tok) or ord(tok[0]) > 0x2000)
+        for tok in toks
+    )
+
+
 def _top_words(batch: features.Batch, score: F32, k: int, floor: float) -> dict[int, list[str]]:
-    """For each row, the ``k`` word n-grams with the largest positive ``score`` above ``floor``."""
+    """For each row, the ``k`` readable word n-grams with the largest ``score`` above ``floor``."""
     mask = batch.is_word & (score > floor)
     idx = np.nonzero(mask)[0]
     if idx.size == 0:
@@ -99,13 +118,16 @@ def _top_words(batch: features.Batch, score: F32, k: int, floor: float) -> dict[
     order = np.lexsort((-score[idx], rows))
     idx, rows = idx[order], rows[order]
     first = np.searchsorted(rows, rows)  # first index of each row's run
-    keep = (np.arange(len(rows)) - first) < k
+    keep = (np.arange(len(rows)) - first) < 4 * k  # candidates; dull ones are dropped below
     out: dict[int, list[str]] = {}
     hashes = batch.hashes[idx[keep]].tolist()
     for row, h in zip(rows[keep].tolist(), hashes, strict=True):
         gram = batch.word_grams.get(h)
-        if gram is not None and any(ch.isalnum() or ord(ch) > 0x2000 for ch in gram):
-            out.setdefault(row, []).append(f"'{gram}'")
+        if gram is None or not _readable(gram):
+            continue
+        found = out.setdefault(row, [])
+        if len(found) < k:
+            found.append(f"'{gram}'")
     return out
 
 
@@ -196,7 +218,8 @@ class ModelScorer:
             contrib = contributions[name]
             p = model.proba(model.logits(batch, contrib))[:, 0]
             binary[name] = p
-            flagged = p[batch.rows] >= 0.5
+            # irony fires weakly on most page comments: only a confident score earns a reason
+            flagged = p[batch.rows] >= REASON_THRESHOLD[name]
             binary_words[name] = _top_words(
                 batch, np.where(flagged, contrib[:, 0], -1.0).astype(np.float32), 2, 0.05
             )

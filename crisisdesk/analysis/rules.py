@@ -404,7 +404,7 @@ ANGER_WORDS = frozenset(
 #: Words of a concrete problem: what went wrong in the customer's experience.
 PROBLEM_WORDS = frozenset(
     """
-    late delayed delay cancelled canceled missed broken stale mould mouldy moldy cold burnt raw wrong
+    late delayed delay cancelled canceled cancelling canceling missed broken stale mould mouldy moldy cold burnt raw wrong
     missing never still again down twice charged overcharged rude ruined nobody nothing instead no not
     without doesn't didn't won't can't isn't wasn't weren't haven't hasn't refund lost error
     ritardo ritardi soppresso soppressi cancellato cancellata perso persa rotto rotta duri duro muffa
@@ -474,6 +474,21 @@ class KindInput:
     spam: float
 
 
+#: Problem words that sarcastic praise is usually wrapped around.
+_SARCASM_TARGETS = frozenset(
+    "late delay delayed cancelled canceled cancelling canceling again ritardo ritardi "
+    "soppresso cancellato ancora".split()
+)
+
+
+def experience_first_person(words: list[str]) -> bool:
+    """Does the comment tell the writer's own story ("my", "I waited", "ho aspettato")?"""
+    return any(w in _FIRST_PERSON for w in words)
+
+
+_FIRST_PERSON = frozenset("my me i'm i've we our ho abbiamo mio mia miei mie".split())
+
+
 def _listed(words: list[str], vocabulary: frozenset[str]) -> list[str]:
     seen: list[str] = []
     for w in words:
@@ -514,6 +529,13 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         return "troll", [f"insult: {', '.join(insults[:2])}", f"offensive {s.offensive:.2f}"]
     if mockery and (negativeish or s.irony >= 0.5 or s.offensive >= 0.3 or not praise):
         return "troll", [f"mockery: {', '.join(mockery[:2])}"]
+
+    # Sarcasm: praise words around a concrete problem ("oh great, another delay, love it").
+    sarcasm_cues = [w for w in problems if w in _SARCASM_TARGETS]
+    if s.irony >= 0.7 and praise and sarcasm_cues:
+        reasons = [f"sarcasm: irony {s.irony:.2f}", f"praise around: {', '.join(sarcasm_cues[:2])}"]
+        # told from the writer's own experience it is a complaint in sarcastic form
+        return ("complaint" if experience_first_person(toks) else "troll"), reasons
 
     # Rager: angry venting, shouting; a rant that tells a real story is a complaint.
     if anger or (shouted and negativeish) or (s.offensive >= 0.8 and negativeish):

@@ -114,3 +114,14 @@ def test_kind_precedence_and_reasons() -> None:
     assert _kind("Do you open on Sunday?", question=True)[0] == "question"
     assert _kind("Grazie, buonissimo!", sentiment="positive", positive=0.9)[0] == "praise"
     assert _kind("First!", sentiment="positive", positive=0.9)[0] == "other"
+
+
+def test_sarcasm_is_mockery_or_a_sarcastic_complaint() -> None:
+    signals: dict[str, float | str] = {"irony": 0.9, "sentiment": "positive", "positive": 0.9}
+    kind, reasons = _kind("Oh great, another delay, love it", **signals)
+    assert kind == "troll" and reasons[0].startswith("sarcasm")
+    assert _kind("Thanks for cancelling my train again, amazing", **signals)[0] == "complaint"
+    # without a confident irony score the same words stay praise
+    assert (
+        _kind("Oh great, another delay, love it", sentiment="positive", positive=0.9)[0] == "praise"
+    )
