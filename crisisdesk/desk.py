@@ -120,14 +120,33 @@ class Desk:
         self._reply_index_lock = threading.Lock()
         self.notifier: Any = None
 
+        from crisisdesk.signals.coordination import CoordinationMonitor
+        from crisisdesk.signals.flame import FlameMonitor
         from crisisdesk.workflow.cases import Workflow
         from crisisdesk.workflow.moderation import Moderation
+        from crisisdesk.workflow.rules import RulesEngine
         from crisisdesk.workflow.voucher_book import VoucherBook
 
+        # The signals and the workflow, in the order each committed batch reaches them:
+        # coordination first (the flame detector reads its score), then the flame level, then
+        # cases, then the team's moderation rules (which may escalate a case).
+        self.coordination = CoordinationMonitor(self, lazy=True)
+        self.flame = FlameMonitor(self)
+        self.flame.coordination_source = self.coordination.score
         self.workflow = Workflow(self, clock=lambda: self.clock())
         self.moderation = Moderation(self)
         self.vouchers = VoucherBook(self)
-        self.listeners.append(self.workflow.on_ingested)
+        self.rules = RulesEngine(self, coordination=self.coordination)
+        self.listeners += [
+            self.coordination.on_ingested,
+            self.flame.on_ingested,
+            self.workflow.on_ingested,
+            self.rules.on_ingested,
+        ]
+        if self.settings.csv("webhook_urls") or self.settings.smtp_host:
+            from crisisdesk.notify.dispatcher import Notifier
+
+            self.notifier = Notifier(self.settings)
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -161,6 +180,9 @@ class Desk:
         store.upgrade(self.engine)
 
     def close(self) -> None:
+        close_notifier = getattr(self.notifier, "close", None)
+        if close_notifier is not None:
+            close_notifier()
         if self._engine is not None:
             self._engine.dispose()
 
@@ -228,6 +250,11 @@ class Desk:
             report.errors.append(str(exc))
         except OSError as exc:
             report.errors.append(f"{path}: {exc.strerror or exc}")
+        # A file may hold history newest first; the flame level is replayed in event order then.
+        try:
+            self.flame.rebuild_pending()
+        except Exception:  # the comments are stored; a failed replay must not fail the import
+            log.exception("flame rebuild after import failed")
         return report
 
     # -- reading --------------------------------------------------------------------------

@@ -308,7 +308,6 @@ def test_notifier_sends_email_in_background(smtp_server: Mailbox) -> None:
 def test_flame_alert_reaches_the_webhook_once(
     desk: Desk, receiver: Receiver, dead_receiver: str
 ) -> None:
-    from crisisdesk.signals.flame import FlameMonitor
     from tests.signals.test_flame import burst, feed, history
 
     channels = {
@@ -318,8 +317,7 @@ def test_flame_alert_reaches_the_webhook_once(
     desk.notifier = Notifier(desk.settings, channels=channels, retries=1, backoff=0.01)
     # The burst happens "now" for the desk: recent alerts are announced, old history is not.
     desk.clock = lambda: history()[-1].created_at + dt.timedelta(minutes=30)
-    monitor = FlameMonitor(desk)
-    desk.listeners.append(monitor.on_ingested)
+    monitor = desk.flame
     try:
         past = history()
         desk.ingest(past)

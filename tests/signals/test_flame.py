@@ -81,9 +81,7 @@ def feed(desk: Desk, records: list[CommentRecord], batch: int = 10) -> None:
 
 @pytest.fixture
 def monitor(desk: Desk) -> Iterator[FlameMonitor]:
-    m = FlameMonitor(desk)
-    desk.listeners.append(m.on_ingested)
-    yield m
+    yield desk.flame  # the desk's own monitor, already listening to its ingest
 
 
 def page_id(desk: Desk) -> int:
@@ -102,6 +100,8 @@ def test_quiet_history_stays_calm(desk: Desk, monitor: FlameMonitor) -> None:
 
 
 def test_burst_of_negative_newcomers_raises_the_level(desk: Desk, monitor: FlameMonitor) -> None:
+    # The detector's own signals only; the coordination input has its own test below.
+    monitor.coordination_source = None
     past = history()
     desk.ingest(past)
     start = past[-1].created_at + timedelta(minutes=10)
@@ -218,10 +218,9 @@ def test_restart_restores_state(desk: Desk, monitor: FlameMonitor, settings: obj
     # A new desk on the same data directory: the detector picks up where it was.
     other = Desk(desk.settings, analyzer=KeywordAnalyzer())
     try:
-        restored = FlameMonitor(other)
+        restored = other.flame
         assert restored.level_of(pid) == level
         assert restored.detector.to_state() == monitor.detector.to_state()
-        other.listeners.append(restored.on_ingested)
         n_before = len(alerts_in_store(desk))
         rest = burst(past[-1].created_at + timedelta(minutes=10))[25:]
         feed(other, rest)
@@ -324,8 +323,7 @@ def test_history_out_of_order_is_rebuilt_from_the_store(desk: Desk, monitor: Fla
     other = Desk(Settings({"data_dir": str(other_dir)}, environ={}), analyzer=KeywordAnalyzer())
     try:
         other.upgrade()
-        in_order = FlameMonitor(other)
-        other.listeners.append(in_order.on_ingested)
+        in_order = other.flame
         other.ingest(records, batch_size=1000)
         expected = {(a["episode"], a["level"]) for a in in_order.alerts() if a["post_id"] is None}
         assert expected and expected <= {(a["episode"], a["level"]) for a in page_alerts}
@@ -364,11 +362,39 @@ def test_monitor_can_be_built_before_the_schema_exists(settings: object) -> None
     assert isinstance(settings, Settings)
     fresh = Desk(settings, analyzer=KeywordAnalyzer())
     try:
-        monitor = FlameMonitor(fresh)
-        fresh.listeners.append(monitor.on_ingested)
+        monitor = fresh.flame
         fresh.upgrade()
         past = history(days=1.2)
         fresh.ingest(past)
         assert monitor.level_of(fresh.pages()[0].id) == "calm"
     finally:
         fresh.close()
+
+
+def test_coordination_signal_raises_the_alarm_sooner(desk: Desk, monitor: FlameMonitor) -> None:
+    """The burst's newcomers post near-identical texts: with the desk's coordination monitor
+    feeding the detector, the first alert comes no later and names the coordination figure."""
+
+    def first_alert(d: Desk) -> dict[str, object]:
+        past = history()
+        d.ingest(past)
+        feed(d, burst(past[-1].created_at + timedelta(minutes=10)))
+        alerts = [a for a in d.flame.alerts(page_id=page_id(d)) if a["post_id"] is None]
+        return min(alerts, key=lambda a: a["at"])
+
+    with_coordination = first_alert(desk)
+    from crisisdesk.settings import Settings
+
+    other = Desk(
+        Settings({"data_dir": str(desk.settings.data_path.parent / "no-coord")}, environ={}),
+        analyzer=KeywordAnalyzer(),
+    )
+    try:
+        other.upgrade()
+        other.flame.coordination_source = None
+        without = first_alert(other)
+    finally:
+        other.close()
+    assert str(with_coordination["at"]) <= str(without["at"])
+    figures = with_coordination["evidence"]["figures"]  # type: ignore[index]
+    assert figures["coordination"] > 0.5
