@@ -4,6 +4,7 @@ import the exports people already have."""
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -246,6 +247,41 @@ def _progress(label: str) -> Any:
     return tap
 
 
+def _sync_once(desk: Any, rows: list[Any], http: Any, start: Any, end: Any) -> tuple[int, int]:
+    from crisisdesk.connectors import ConnectorError
+    from crisisdesk.connectors.secrets import TokenKeyError
+    from crisisdesk.connectors.store import build_connector, save_cursor
+    from crisisdesk.desk import ImportReport
+
+    failures = 0
+    synced = 0
+    for row in rows:
+        label = f"{row.platform} {row.name or row.account_id}"
+        report = ImportReport()
+        try:
+            connector = build_connector(desk, row, http)
+            if row.platform in ("facebook", "instagram"):
+                desk.ingest(_progress(label)(connector.backfill(start, end)), report)
+            else:
+                records, cursor = connector.poll(row.cursor)
+                desk.ingest(_progress(label)(records), report)
+                save_cursor(desk, row.id, cursor)
+        except (ConnectorError, TokenKeyError) as exc:
+            failures += 1
+            typer.echo(f"error: {label}: {exc}", err=True)
+            continue
+        synced += 1
+        for rejected in report.rejected:
+            typer.echo(str(rejected), err=True)
+        typer.echo(
+            f"{label}: {report.inserted} new, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {len(report.rejected)} rejected"
+        )
+        if report.rejected:
+            failures += 1
+    return failures, synced
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(connect_app, name="connect")
 
@@ -284,6 +320,12 @@ def register(app: typer.Typer) -> None:
         until: Annotated[str | None, typer.Option(help="Backfill up to this date or time.")] = None,
         platform: Annotated[str | None, typer.Option(help="Only this platform.")] = None,
         account: Annotated[str | None, typer.Option(help="Only this account id.")] = None,
+        every: Annotated[
+            int,
+            typer.Option(
+                help="Repeat every N seconds (polling Bluesky and Mastodon); 0 runs once.", min=0
+            ),
+        ] = 0,
         data_dir: DataDirOpt = None,
     ) -> None:
         """Fetch comments from connected accounts: backfill for Facebook and Instagram (posts and
@@ -291,16 +333,11 @@ def register(app: typer.Typer) -> None:
         Mastodon. Everything goes through the one ingest path, so re-running is harmless.
 
         Exit codes: 0 all synced; 3 some accounts or rows failed; 2 nothing synced."""
-        from crisisdesk.connectors import ConnectorError
         from crisisdesk.connectors.facebook import parse_when
-        from crisisdesk.connectors.secrets import TokenKeyError
         from crisisdesk.connectors.store import (
-            build_connector,
             load_connections,
             new_http_client,
-            save_cursor,
         )
-        from crisisdesk.desk import ImportReport
 
         try:
             start = parse_when(since) if since else None
@@ -318,30 +355,16 @@ def register(app: typer.Typer) -> None:
         failures = 0
         synced = 0
         with new_http_client() as http:
-            for row in rows:
-                label = f"{row.platform} {row.name or row.account_id}"
-                report = ImportReport()
-                try:
-                    connector = build_connector(desk, row, http)
-                    if row.platform in ("facebook", "instagram"):
-                        desk.ingest(_progress(label)(connector.backfill(start, end)), report)
-                    else:
-                        records, cursor = connector.poll(row.cursor)
-                        desk.ingest(_progress(label)(records), report)
-                        save_cursor(desk, row.id, cursor)
-                except (ConnectorError, TokenKeyError) as exc:
-                    failures += 1
-                    typer.echo(f"error: {label}: {exc}", err=True)
-                    continue
-                synced += 1
-                for rejected in report.rejected:
-                    typer.echo(str(rejected), err=True)
-                typer.echo(
-                    f"{label}: {report.inserted} new, {report.updated} updated, "
-                    f"{report.unchanged} unchanged, {len(report.rejected)} rejected"
-                )
-                if report.rejected:
-                    failures += 1
+            while True:
+                failures, synced = _sync_once(desk, rows, http, start, end)
+                if not every:
+                    break
+                time.sleep(every)
+                rows = [
+                    r
+                    for r in load_connections(desk, platform)
+                    if account is None or r.account_id == account
+                ]
         if synced == 0:
             raise typer.Exit(2)
         if failures:
@@ -354,7 +377,11 @@ def register(app: typer.Typer) -> None:
 
         desk = _open_desk(data_dir)
         processor = processor_for(desk)
-        done = processor.drain()
+        try:
+            done = processor.drain()
+        except Exception as exc:  # the store refused every delivery: they stay in the spool
+            _fail(f"the store refused the deliveries, which stay in the spool: {exc}")
+            return
         typer.echo(f"{done} deliveries processed, {processor.rejected} changes rejected")
 
     @app.command("import-export")

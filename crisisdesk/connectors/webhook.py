@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "x-hub-signature-256"
+# A delivery the store refuses this many times (while others go through) is set aside.
+MAX_ATTEMPTS = 3
 
 
 def sign(body: bytes, app_secret: str) -> str:
@@ -126,6 +128,7 @@ class WebhookProcessor:
         self._lock = threading.Lock()  # one drain at a time, whoever calls it
         self.processed = 0
         self.rejected = 0
+        self._failures: dict[str, int] = {}
 
     def drain(self) -> int:
         """Process everything pending now; returns the number of deliveries processed."""
@@ -135,11 +138,15 @@ class WebhookProcessor:
                 files = self.spool.pending(self.batch_files)
                 if not files:
                     return total
-                self._process(files)
-                total += len(files)
-                self.processed += len(files)
+                left = self._process(files)
+                total += len(files) - left
+                self.processed += len(files) - left
+                if left:
+                    # Retry those on the next drain, a second later, not in a tight loop.
+                    return total
 
-    def _process(self, files: list[Path]) -> None:
+    def _process(self, files: list[Path]) -> int:
+        """Ingest a batch of spooled deliveries; returns how many stay in the spool to retry."""
         loaded: list[tuple[Path, list[CommentRecord | Rejected]]] = []
         for path in files:
             try:
@@ -152,18 +159,38 @@ class WebhookProcessor:
             report = self.desk.ingest([item for _, items in loaded for item in items])
         except Exception:
             log.exception("webhook batch of %d failed; retrying one by one", len(loaded))
-            for path, items in loaded:
-                try:
-                    report = self.desk.ingest(items)
-                except Exception as exc:  # a delivery the store refuses: set it aside
-                    log.exception("webhook delivery %s failed", path.name)
-                    self.spool.quarantine(path, f"ingest failed: {exc}")
-                    continue
-                self._log_rejected(report.rejected)
-                self.spool.done([path])
-            return
+            return self._one_by_one(loaded)
         self._log_rejected(report.rejected)
         self.spool.done([path for path, _ in loaded])
+        return 0
+
+    def _one_by_one(self, loaded: list[tuple[Path, list[CommentRecord | Rejected]]]) -> int:
+        """Isolate the delivery that fails. If every one fails the store itself is the problem:
+        raise, so the caller backs off and the spool keeps them all. A delivery that fails alone
+        is retried on later drains and set aside only after ``MAX_ATTEMPTS``."""
+        failed: list[tuple[Path, Exception]] = []
+        for path, items in loaded:
+            try:
+                report = self.desk.ingest(items)
+            except Exception as exc:
+                failed.append((path, exc))
+                continue
+            self._failures.pop(path.name, None)
+            self._log_rejected(report.rejected)
+            self.spool.done([path])
+        if failed and len(failed) == len(loaded):
+            raise failed[0][1]
+        left = 0
+        for path, error in failed:
+            attempts = self._failures.get(path.name, 0) + 1
+            self._failures[path.name] = attempts
+            if attempts >= MAX_ATTEMPTS:
+                log.error("webhook delivery %s failed %d times; set aside", path.name, attempts)
+                self.spool.quarantine(path, f"ingest failed {attempts} times: {error}")
+                self._failures.pop(path.name, None)
+            else:
+                left += 1
+        return left
 
     def _log_rejected(self, rejected: list[Rejected]) -> None:
         for item in rejected:

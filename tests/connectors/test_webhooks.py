@@ -329,3 +329,50 @@ def test_connections_page_lists_accounts_without_tokens(client: TestClient, wdes
     assert "&lt;b&gt;Bar&lt;/b&gt;" in page.text and "<b>Bar</b>" not in page.text
     assert "EAAB-secret-token" not in page.text
     assert "/webhooks/facebook" in page.text
+
+
+def test_a_delivery_the_store_refuses_is_retried_then_set_aside(
+    wdesk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_ingest = wdesk.ingest
+
+    def ingest(items: Any, *args: Any, **kwargs: Any) -> Any:
+        items = list(items)
+        if any(getattr(i, "platform_id", None) == "poison" for i in items):
+            raise RuntimeError("constraint failed")
+        return real_ingest(items, *args, **kwargs)
+
+    monkeypatch.setattr(wdesk, "ingest", ingest)
+    processor = processor_for(wdesk)
+    processor.spool.put(delivery(change("add", "poison", 1714560000, "bad")))
+    processor.spool.put(delivery(change("add", "good", 1714560001, "fine")))
+    processor.drain()
+    assert "good" in comments(wdesk) and processor.spool.count() == 1
+    with pytest.raises(RuntimeError):
+        processor.drain()  # alone, it looks like the store is down: kept, the caller backs off
+    assert processor.spool.count() == 1
+    processor.spool.put(delivery(change("add", "good2", 1714560002, "fine too")))
+    processor.drain()
+    processor.spool.put(delivery(change("add", "good3", 1714560003, "and this")))
+    processor.drain()
+    assert processor.spool.count() == 0
+    assert {"good", "good2", "good3"} <= set(comments(wdesk))
+    assert any("ingest failed 3 times" in p.read_text() for p in processor.spool.failed.glob("*.txt"))
+
+
+def test_when_the_store_is_down_the_spool_keeps_everything(
+    wdesk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("database is locked")
+
+    processor = processor_for(wdesk)
+    processor.spool.put(delivery(change("add", "c1", 1714560000, "one")))
+    processor.spool.put(delivery(change("add", "c2", 1714560001, "two")))
+    monkeypatch.setattr(wdesk, "ingest", down)
+    with pytest.raises(RuntimeError):
+        processor.drain()
+    assert processor.spool.count() == 2
+    monkeypatch.undo()
+    processor.drain()
+    assert {"c1", "c2"} <= set(comments(wdesk))
