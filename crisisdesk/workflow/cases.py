@@ -137,11 +137,28 @@ class Workflow:
         ]
         if not wanted:
             return
+        # Three queries per batch, whatever its size: imports open thousands of cases at once.
+        ids = [i.comment_id for i in wanted]
         with self.desk.session() as s, s.begin():
-            for item in wanted:
-                comment = s.get(Comment, item.comment_id)
-                if comment is not None:
-                    self._ensure_case(s, comment)
+            comments = list(s.scalars(select(Comment).where(Comment.id.in_(ids))))
+            have = set(s.scalars(select(Case.comment_id).where(Case.comment_id.in_(ids))))
+            pages = {
+                p.id: p
+                for p in s.scalars(select(Page).where(Page.id.in_({c.page_id for c in comments})))
+            }
+            opened = self.clock()
+            s.add_all(
+                Case(
+                    comment_id=c.id,
+                    page_id=c.page_id,
+                    state="new",
+                    opened_at=opened,
+                    respond_by=c.created_at + self.response_target(pages[c.page_id]),
+                    responsible=self.responsible_for(pages[c.page_id], c.kind),
+                )
+                for c in comments
+                if c.id not in have
+            )
 
     def _ensure_case(self, s: Session, comment: Comment) -> Case:
         case = s.scalars(select(Case).where(Case.comment_id == comment.id)).first()
