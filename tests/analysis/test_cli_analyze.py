@@ -56,3 +56,23 @@ def test_language_hint_is_passed_through(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0
     assert json.loads(result.stdout.splitlines()[0])["language"] == "it"
+
+
+def test_csv_import_format_and_table(tmp_path: Path) -> None:
+    path = tmp_path / "comments.csv"
+    path.write_text(
+        'id,created_at,text,author_id\nc1,2024-01-01T10:00:00Z,"Grazie, buonissimo!",a\n'
+        'c2,2024-01-01T10:01:00Z,"You idiots, shut up",b\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["analyze", str(path), "--format", "csv"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["id"] for r in rows] == ["c1", "c2"]
+    assert rows[0]["kind"] == "praise" and rows[1]["kind"] == "troll"
+    assert json.loads(rows[1]["reasons"])  # lists are JSON inside CSV cells
+    table = runner.invoke(app, ["analyze", str(path)], catch_exceptions=False)
+    assert table.exit_code == 0 and "praise" in table.stdout and "troll" in table.stdout
