@@ -1026,6 +1026,7 @@ class PageState:
     co_reply: CoReply
     co_timing: CoTiming
     last_ts: float = float("-inf")
+    swept: float = float("-inf")
     texts: dict[str, str] = field(default_factory=dict)
 
     def components(self) -> list[CoNetwork | CoTiming]:
@@ -1148,15 +1149,17 @@ class CoordinationMonitor:
             state = self.pages[page_id] = self._new_page()
         for component in state.components():
             component.learn_one(message)
-        state.texts[message.message_id] = message.text[:300]
+        state.texts[message.message_id] = message.text[:200]
         if message.timestamp > state.last_ts:
             state.last_ts = message.timestamp
-            cutoff = state.last_ts - self.horizon
-            for component in state.components():
-                component.forget_before(cutoff)
-            if len(state.texts) > 5000:
-                keep = list(state.texts.items())[-2000:]
-                state.texts = dict(keep)
+            # Forgetting walks every edge, so it runs once per hour of event time, not per message.
+            if state.last_ts - state.swept >= 3600.0:
+                state.swept = state.last_ts
+                cutoff = state.last_ts - self.horizon
+                for component in state.components():
+                    component.forget_before(cutoff)
+        if len(state.texts) > 1000:
+            state.texts = dict(list(state.texts.items())[-500:])
 
     # -- reading -------------------------------------------------------------------------
 
