@@ -195,27 +195,34 @@ class Ingestor:
             )
             for row in rows:
                 found[(row.platform, row.platform_id)] = dict(row._mapping)
-        for key in keys:
-            if key not in found:
-                new_id = conn.execute(
-                    insert(_authors)
-                    .values(
-                        platform=key[0],
-                        platform_id=key[1],
-                        name=names[key],
-                        comment_count=0,
-                        banned=False,
+        missing = [key for key in keys if key not in found]
+        if missing:
+            # One multi-row insert, then one read back per chunk: a per-author INSERT ...
+            # RETURNING costs a round trip each, and an import brings thousands of new authors.
+            conn.execute(
+                insert(_authors),
+                [
+                    {
+                        "platform": key[0],
+                        "platform_id": key[1],
+                        "name": names[key],
+                        "comment_count": 0,
+                        "banned": False,
+                    }
+                    for key in missing
+                ],
+            )
+            for chunk in _chunks(missing):
+                rows = conn.execute(
+                    select(_authors).where(
+                        tuple_(_authors.c.platform, _authors.c.platform_id).in_(chunk)
                     )
-                    .returning(_authors.c.id)
-                ).scalar_one()
-                found[key] = {
-                    "id": new_id,
-                    "name": names[key],
-                    "first_seen": None,
-                    "last_seen": None,
-                    "comment_count": 0,
-                }
-            elif names[key] and found[key]["name"] != names[key]:
+                )
+                for row in rows:
+                    found[(row.platform, row.platform_id)] = dict(row._mapping)
+        inserted = set(missing)
+        for key in keys:
+            if key not in inserted and names[key] and found[key]["name"] != names[key]:
                 found[key]["name"] = names[key]
                 found[key]["_renamed"] = True
         return found
