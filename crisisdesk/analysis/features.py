@@ -84,6 +84,13 @@ def word_hash(gram: str) -> int:
     return value ^ _BIGRAM_SALT if " " in gram else value
 
 
+def word_feature_hashes(words: Sequence[str]) -> U64:
+    """The 38-bit feature hashes that single words get in :func:`featurise` (for lookups)."""
+    raw = np.asarray([word_hash(w) for w in words if " " not in w], dtype=np.uint64)
+    out: U64 = _mix(raw | np.uint64(1 << 40)) & _HASH_MASK
+    return out
+
+
 @dataclass
 class Batch:
     """Sparse features of a batch, sorted by row.
