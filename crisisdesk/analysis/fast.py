@@ -22,6 +22,9 @@ from crisisdesk.analysis.base import SENTIMENTS, Analysis
 #: a pasted novel must not stall a batch.
 MAX_CHARS = 4000
 
+#: Texts scored together at most; larger calls are split.
+CHUNK = 2000
+
 #: Languages a hint may force; anything else is treated as "detect".
 KNOWN_LANGUAGES = frozenset(("it", "en", "es", "fr", "de", "pt", "ar", "hi"))
 
@@ -99,8 +102,13 @@ class FastAnalyzer:
             raise ValueError(f"{len(texts)} texts but {len(hints)} language hints")
         cut = [t[:MAX_CHARS] for t in texts]
         clean = [_clean_hint(h) for h in hints]
-        scored = self.scorer.score(cut, clean)
-        return [self._finish(text, s) for text, s in zip(cut, scored, strict=True)]
+        out: list[Analysis] = []
+        # Chunks bound the memory of one call (a batch's n-gram arrays grow with its text).
+        for start in range(0, len(cut), CHUNK):
+            part = cut[start : start + CHUNK]
+            scored = self.scorer.score(part, clean[start : start + CHUNK])
+            out.extend(self._finish(text, s) for text, s in zip(part, scored, strict=True))
+        return out
 
     def _finish(self, text: str, s: Scores) -> Analysis:
         sentiment = max(SENTIMENTS, key=lambda k: s.sentiment_scores[k])
