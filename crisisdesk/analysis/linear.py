@@ -145,10 +145,19 @@ class ModelScorer:
         sent = models["sentiment"].classes
         if sorted(sent) != ["negative", "neutral", "positive"]:
             raise ValueError(f"sentiment model classes are {sent}")
-        self._stop_hashes = {
-            code: features.word_feature_hashes(sorted(words))
-            for code, words in lexicon.STOPWORDS.items()
-        }
+        # Function words of each language the detector knows, as a sorted hash table: row k of
+        # ``member`` says which languages list the word whose hash is ``keys[k]``.
+        lang_classes = models["language"].classes
+        entries: dict[int, np.ndarray] = {}
+        for j, code in enumerate(lang_classes):
+            words = sorted(lexicon.STOPWORDS.get(code, ()))
+            for h in features.word_feature_hashes(words).tolist() if words else []:
+                entries.setdefault(h, np.zeros(len(lang_classes), dtype=np.float32))[j] = 1.0
+        keys = np.asarray(sorted(entries), dtype=np.uint64)
+        member = np.asarray([entries[k] for k in sorted(entries)], dtype=np.float32).reshape(
+            len(entries), len(lang_classes)
+        )
+        self._stop_table = (keys, member)
         # Models with the same table size share one stacked table, so one gather per n-gram
         # fetches every model's weights from one cache line instead of one random read each.
         self._groups: list[tuple[int, F32, dict[str, slice]]] = []
@@ -183,13 +192,14 @@ class ModelScorer:
         Looked up by feature hash, so it costs a few array operations per batch.
         """
         bonus = np.zeros((batch.n, len(classes)), dtype=np.float32)
-        for j, code in enumerate(classes):
-            hashes = self._stop_hashes.get(code)
-            if hashes is None:
-                continue
-            hit = batch.is_word & np.isin(batch.hashes, hashes)
-            bonus[:, j] = FUNCTION_WORD_BONUS * np.bincount(batch.rows[hit], minlength=batch.n)
-        return bonus
+        keys, member = self._stop_table
+        if keys.size == 0:
+            return bonus
+        words = np.nonzero(batch.is_word)[0]
+        pos = np.minimum(np.searchsorted(keys, batch.hashes[words]), keys.size - 1)
+        hit = keys[pos] == batch.hashes[words]
+        np.add.at(bonus, batch.rows[words[hit]], member[pos[hit]])
+        return bonus * FUNCTION_WORD_BONUS
 
     def score(self, texts: Sequence[str], hints: Sequence[str | None]) -> list[Scores]:
         n = len(texts)
