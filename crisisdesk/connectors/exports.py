@@ -23,7 +23,7 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -282,6 +282,21 @@ def read_tool_csv(
             f"{name}: a CSV whose columns match no known tool export "
             f"(headers: {', '.join(header)[:200]}); import it with `crisisdesk import --column ...`"
         )
+    yield from tool_records(header, text, name, layout=layout, page=page, delimiter=delimiter)
+
+
+def tool_records(
+    header: Sequence[str],
+    lines: Iterable[str],
+    name: str,
+    *,
+    layout: ToolLayout,
+    page: str | None = None,
+    delimiter: str = ",",
+    first_line: int = 2,
+) -> Iterator[Item]:
+    """Records from the data lines of a tool's CSV whose header was already read (the hook
+    ``crisisdesk.ingest.readers.read_csv`` can call once ``match_tool_layout`` recognised it)."""
     index = {h.strip().lower(): i for i, h in enumerate(header)}
     sources: dict[str, int] = {}
     for canonical, candidates in layout.fields.items():
@@ -292,12 +307,11 @@ def read_tool_csv(
     for needed in ("created_at", "text"):
         if needed not in sources:
             raise ExportError(f"{name}: {layout.tool}: no column for {needed}")
-    reader = csv.reader(text, delimiter=delimiter)
+    reader = csv.reader(lines, delimiter=delimiter)
     seen: dict[str, int] = {}
     source = f"file:{Path(name).name}"
-    line = 1
     for values in reader:
-        line = reader.line_num + 1
+        line = reader.line_num + first_line - 1
         if not values or all(not v.strip() for v in values):
             continue
         if len(values) != len(header):
