@@ -56,8 +56,10 @@ class GraphError(ConnectorError):
         subcode: int | None = None,
         status: int | None = None,
         kind: str | None = None,
+        transient: bool = False,
     ) -> None:
         super().__init__(message)
+        self.transient = transient
         self.code = code
         self.subcode = subcode
         self.status = status
@@ -252,10 +254,15 @@ class GraphClient:
                     f"the Graph API answered {method} {_path(url)} with something that is not JSON"
                 )
             error = _error_from(body, response.status_code, method, url)
-            if isinstance(error, GraphRateLimited) and attempt < self.max_retries:
+            # Reads are also retried on transient failures (codes 1 and 2, ``is_transient``, 5xx);
+            # writes are not: a reply that timed out may have been published.
+            transient = method == "GET" and (
+                error.transient or response.status_code >= 500 or error.code in (1, 2)
+            )
+            if (isinstance(error, GraphRateLimited) or transient) and attempt < self.max_retries:
                 delay = self._backoff(attempt, response.headers)
                 log.warning(
-                    "graph rate limit (code %s) on %s %s: retrying in %.1fs",
+                    "graph error (code %s) on %s %s: retrying in %.1fs",
                     error.code,
                     method,
                     _path(url),
@@ -360,6 +367,7 @@ def _error_from(body: Any, status: int, method: str, url: str) -> GraphError:
         )
     return GraphError(
         f"{where} failed (code {code}): {message}",
+        transient=error.get("is_transient") is True,
         code=code,
         subcode=subcode,
         status=status,

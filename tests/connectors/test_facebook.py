@@ -285,3 +285,19 @@ def test_sent_requests_carry_no_token_outside_the_header(
     FacebookConnector(graph(platform, http, []), "100").reply("c9", "hi")
     seen: Seen = platform.requests[-1]
     assert TOKEN not in seen.body.decode() and TOKEN not in json.dumps(seen.query)
+
+
+def test_transient_errors_are_retried_for_reads_only(
+    platform: FakePlatform, http: httpx.Client
+) -> None:
+    transient = {
+        "error": {"message": "An unexpected error has occurred", "code": 2, "is_transient": True}
+    }
+    platform.add("GET", f"{V}/me", (500, transient, {}), (200, {"id": "1"}, {}))
+    platform.add("POST", f"{V}/c1/comments", (500, transient, {}), (200, {"id": "r"}, {}))
+    delays: list[float] = []
+    g = graph(platform, http, delays)
+    assert g.get("me") == {"id": "1"} and len(delays) == 1
+    with pytest.raises(Exception, match="code 2"):
+        FacebookConnector(g, "100").reply("c1", "hello")
+    assert len(platform.seen("POST", f"{V}/c1/comments")) == 1
