@@ -106,6 +106,7 @@ _NOT_QUESTION_AFTER = frozenset(
 _PHONE = re.compile(r"(?:\+\d{1,3}[\s.\-]?)?(?:\(?\d{2,4}\)?[\s.\-]?){2,4}\d{3,4}")
 _EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+\.[\w.\-]+")
 _REPEAT = re.compile(r"(.)\1{4,}")
+_EMOJI = re.compile("[\U0001f300-\U0010ffff]")
 _MONEY = re.compile(
     r"(?:[$€£]\s?\d[\d.,]*|\d[\d.,]*\s?(?:[$€£]|(?:euro|eur|usd|dollars?)\b))", re.I
 )
@@ -259,7 +260,7 @@ def spam_signal(text: str) -> SpamSignal:
     if _REPEAT.search(text):
         logit += 0.4
         reasons.append("repeated characters")
-    emoji = [c for c in text if ord(c) >= 0x1F300]
+    emoji = _EMOJI.findall(text)
     if len(emoji) >= 6 or (hits and len(emoji) >= 3):
         logit += 0.8
         reasons.append("many emoji")
