@@ -37,6 +37,12 @@ def _need_key(desk: Any) -> None:
         _fail(str(exc))
 
 
+def _encrypt(desk: Any, value: str) -> str:
+    from crisisdesk.connectors.secrets import TokenBox
+
+    return TokenBox.from_settings(desk.settings).encrypt(value).decode("ascii")
+
+
 def _save(desk: Any, platform: str, account_id: str, **kwargs: Any) -> None:
     from crisisdesk.connectors.store import save_connection
 
@@ -83,6 +89,10 @@ def connect_facebook(
     desk = _open_desk(data_dir)
     _need_key(desk)
     secret = app_secret or desk.settings.facebook_app_secret.reveal()
+    if not secret and sys.stdin.isatty():
+        secret = typer.prompt(
+            "Meta app secret (empty to skip)", default="", hide_input=True, show_default=False
+        )
     with new_http_client() as http:
         graph = GraphClient(
             http,
@@ -115,7 +125,12 @@ def connect_facebook(
         page_id,
         token=page_token,
         name=str(page.get("name") or page_id),
-        config={"app_id": app_id, "granted": checked["granted"]},
+        config={
+            "app_id": app_id,
+            "granted": checked["granted"],
+            # Kept encrypted, for appsecret_proof when CRISISDESK_FACEBOOK_APP_SECRET is unset.
+            **({"app_secret_encrypted": _encrypt(desk, secret)} if secret else {}),
+        },
     )
     if not desk.settings.facebook_app_secret:
         typer.echo(

@@ -130,6 +130,14 @@ def token_of(desk: Desk, connection: Connection) -> Secret:
     return TokenBox.from_settings(desk.settings).decrypt(connection.token_encrypted)
 
 
+def _stored_secret(desk: Desk, config: dict[str, Any]) -> Secret | None:
+    """The app secret kept (encrypted) with a connection, when the setting is not given."""
+    blob = config.get("app_secret_encrypted")
+    if not isinstance(blob, str) or not blob:
+        return None
+    return TokenBox.from_settings(desk.settings).decrypt(blob.encode("ascii"))
+
+
 def build_connector(desk: Desk, connection: Connection, http: httpx.Client) -> Any:
     """A connector object for one stored connection."""
     token = token_of(desk, connection)
@@ -143,7 +151,7 @@ def build_connector(desk: Desk, connection: Connection, http: httpx.Client) -> A
             token,
             base_url=str(config.get("graph_api_url") or settings.graph_api_url),
             version=str(config.get("graph_api_version") or settings.graph_api_version),
-            app_secret=settings.facebook_app_secret or None,
+            app_secret=settings.facebook_app_secret or _stored_secret(desk, config) or None,
         )
         if connection.platform == "facebook":
             from crisisdesk.connectors.facebook import FacebookConnector

@@ -134,3 +134,42 @@ def test_import_export_command(platform: FakePlatform, data_dir: Path, tmp_path:
         app, ["import-export", str(path), "--page", "bar"], env=env(platform, data_dir)
     )
     assert result.exit_code == 0 and "1 new" in result.output
+
+
+def test_app_secret_given_as_option_is_stored_encrypted_and_used(
+    platform: FakePlatform, data_dir: Path
+) -> None:
+    from crisisdesk.connectors.graph import appsecret_proof
+    from crisisdesk.connectors.store import build_connector, load_connections
+    from crisisdesk.desk import Desk
+    from crisisdesk.settings import Settings
+
+    serve_checks(platform)
+    e = env(platform, data_dir)
+    del e["CRISISDESK_FACEBOOK_APP_SECRET"]
+    result = runner.invoke(
+        app,
+        ["connect", "facebook", "--page-id", "100", "--app-id", "42", "--page-token", TOKEN]
+        + ["--app-secret", "opt-secret-99"],
+        env=e,
+    )
+    assert result.exit_code == 0, result.output
+    proof = appsecret_proof(TOKEN, "opt-secret-99")
+    assert platform.seen("GET", f"{V}/me")[0].q("appsecret_proof") == proof
+    desk = Desk(
+        Settings(
+            {"data_dir": str(data_dir), "token_key": TOKEN_KEY, "graph_api_url": platform.url},
+            environ={},
+        )
+    )
+    try:
+        (row,) = load_connections(desk)
+        assert "opt-secret-99" not in json.dumps(row.config)
+        import httpx
+
+        with httpx.Client() as http:
+            connector = build_connector(desk, row, http)
+            connector.graph.get("me")
+        assert platform.seen("GET", f"{V}/me")[-1].q("appsecret_proof") == proof
+    finally:
+        desk.close()

@@ -357,7 +357,9 @@ def test_a_delivery_the_store_refuses_is_retried_then_set_aside(
     processor.drain()
     assert processor.spool.count() == 0
     assert {"good", "good2", "good3"} <= set(comments(wdesk))
-    assert any("ingest failed 3 times" in p.read_text() for p in processor.spool.failed.glob("*.txt"))
+    assert any(
+        "ingest failed 3 times" in p.read_text() for p in processor.spool.failed.glob("*.txt")
+    )
 
 
 def test_when_the_store_is_down_the_spool_keeps_everything(
