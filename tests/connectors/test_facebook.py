@@ -301,3 +301,62 @@ def test_transient_errors_are_retried_for_reads_only(
     with pytest.raises(Exception, match="code 2"):
         FacebookConnector(g, "100").reply("c1", "hello")
     assert len(platform.seen("POST", f"{V}/c1/comments")) == 1
+
+
+def test_the_token_never_reaches_the_logs(
+    cdesk: Desk, platform: FakePlatform, http: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    serve_page(platform)
+    platform.add("POST", f"{V}/c1", (400, _err(190, "Error validating access token"), {}))
+    fb = FacebookConnector(graph(platform, http, []), "100")
+    cdesk.ingest(fb.backfill())
+    with pytest.raises(TokenExpired) as raised:
+        fb.hide("c1")
+    assert caplog.records  # httpx and the client did log
+    assert TOKEN not in caplog.text and TOKEN not in repr(raised.value) and TOKEN not in repr(fb)
+
+
+def test_paging_links_that_go_round_in_a_circle_stop(
+    platform: FakePlatform, http: httpx.Client
+) -> None:
+    platform.add(
+        "GET",
+        f"{V}/100/posts",
+        (
+            200,
+            {"data": [{"id": "p"}], "paging": {"next": f"{platform.url}{V}/100/posts?after=X"}},
+            {},
+        ),
+    )
+    with pytest.raises(Exception, match="circle"):
+        list(graph(platform, http, []).paged("100/posts"))
+
+
+def test_next_links_to_another_host_are_not_followed_with_the_token(
+    platform: FakePlatform, http: httpx.Client
+) -> None:
+    platform.add(
+        "GET",
+        f"{V}/100/posts",
+        lambda seen: (
+            (200, {"data": [{"id": "p2"}]}, {})
+            if seen.q("after") == "C2"
+            else (
+                200,
+                {
+                    "data": [{"id": "p1"}],
+                    "paging": {
+                        "cursors": {"after": "C2"},
+                        "next": "https://evil.example/steal?after=C2",
+                    },
+                },
+                {},
+            )
+        ),
+    )
+    items = list(graph(platform, http, []).paged("100/posts", {"limit": 1}))
+    assert [i["id"] for i in items] == ["p1", "p2"]
+    assert all(s.headers["host"].startswith("127.0.0.1") for s in platform.requests)

@@ -351,3 +351,23 @@ def test_stored_open_network_connections_build_and_keep_cursors(
     )
     bs = build_connector(cdesk, saved, http)
     assert isinstance(bs, BlueskyConnector) and bs.did == DID and "app-pass" not in repr(bs)
+
+
+def test_mastodon_refuses_ids_that_are_not_ids(mastodon: FakePlatform, http: httpx.Client) -> None:
+    from crisisdesk.connectors import ConnectorError
+
+    conn = MastodonConnector(http, base_url=mastodon.url, token="t", account_id="1")
+    with pytest.raises(ConnectorError, match="not a Mastodon status id"):
+        conn.reply("../../admin", "hi")
+    assert not mastodon.requests
+
+
+def test_bluesky_deletes_its_own_post(bsky: FakePlatform, http: httpx.Client) -> None:
+    bsky.add("POST", X + "com.atproto.repo.deleteRecord", (200, {}, {}))
+    conn = bluesky(bsky, http)
+    conn.delete(f"at://{DID}/app.bsky.feed.post/3kabc")
+    assert bsky.seen("POST", X + "com.atproto.repo.deleteRecord")[0].json == {
+        "repo": DID,
+        "collection": "app.bsky.feed.post",
+        "rkey": "3kabc",
+    }
