@@ -25,8 +25,11 @@ MAX_CHARS = 4000
 #: Texts scored together at most; larger calls are split.
 CHUNK = 2000
 
-#: Languages a hint may force; anything else is treated as "detect".
-KNOWN_LANGUAGES = frozenset(("it", "en", "es", "fr", "de", "pt", "ar", "hi"))
+#: Languages a hint may force (ISO 639-1); anything else is treated as "detect".
+KNOWN_LANGUAGES = frozenset(
+    "it en es fr de pt ar hi ru el he ja ko zh th nl pl ro sv da no nb fi tr cs sk hu uk bg hr "
+    "sl sr ca eu gl ga cy is et lv lt mt sq mk fa ur bn ta te id ms vi tl sw".split()
+)
 
 
 @dataclass
