@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from crisisdesk.connectors.instagram import from_instagram_comment
 from crisisdesk.connectors.spool import Spool
-from crisisdesk.ingest.normalise import RowError, from_facebook_change
+from crisisdesk.ingest.normalise import RowError, from_facebook_change, parse_time
 from crisisdesk.ingest.record import CommentRecord, Rejected
 
 if TYPE_CHECKING:
@@ -72,6 +72,28 @@ def _changes(entry: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return []
 
 
+def _event_time(value: Mapping[str, Any], entry_time: Any) -> Mapping[str, Any]:
+    """The time a feed change happened, which the upsert orders events by.
+
+    ``created_time`` is the comment's creation time; for an edit, a removal or a hide it may
+    still be that, so an edit delivered before its ``add`` would look no newer than it and lose.
+    The entry's ``time`` is when the change happened: for every verb but ``add`` the later of
+    the two is the event time. A change without ``created_time`` takes the entry's.
+    """
+    created = value.get("created_time")
+    if entry_time is None:
+        return value
+    if created is None:
+        return {**value, "created_time": entry_time}
+    if value.get("verb") in (None, "add"):
+        return value
+    try:
+        later = max(parse_time(created), parse_time(entry_time))
+    except RowError:
+        return value
+    return {**value, "created_time": later.isoformat()}
+
+
 def records_from_delivery(payload: Any, *, name: str = "webhook") -> list[CommentRecord | Rejected]:
     """Records from one delivery (``object`` ``page`` or ``instagram``); other changes ignored."""
     out: list[CommentRecord | Rejected] = []
@@ -90,10 +112,7 @@ def records_from_delivery(payload: Any, *, name: str = "webhook") -> list[Commen
                 if kind == "page" and field == "feed":
                     if not isinstance(value, Mapping):
                         raise RowError("change value must be a JSON object")
-                    if value.get("created_time") is None and entry.get("time") is not None:
-                        # Some verbs (remove) may come without their own time: the entry's
-                        # time is when Meta saw the change, the best event time there is.
-                        value = {**value, "created_time": entry["time"]}
+                    value = _event_time(value, entry.get("time"))
                     record = from_facebook_change(account, value, source="webhook")
                 elif kind == "instagram" and field in ("comments", "live_comments"):
                     if not isinstance(value, Mapping) or account is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -60,9 +61,9 @@ def change(verb: str, cid: str, at: int, text: str = "", **extra: Any) -> dict[s
     return {"field": "feed", "value": value}
 
 
-def delivery(*changes: dict[str, Any], page: str = "100") -> bytes:
+def delivery(*changes: dict[str, Any], page: str = "100", time: int = 1714560000) -> bytes:
     return json.dumps(
-        {"object": "page", "entry": [{"id": page, "time": 1714560000, "changes": list(changes)}]}
+        {"object": "page", "entry": [{"id": page, "time": time, "changes": list(changes)}]}
     ).encode()
 
 
@@ -198,6 +199,20 @@ def test_duplicates_and_out_of_order_deliveries_are_harmless(
     assert comments(wdesk)["c1"].status == "removed"
     assert len(comments(wdesk)) == 1
     assert wdesk.stats()["comments"] == 1
+
+
+def test_an_edit_carrying_the_creation_time_still_wins_over_a_late_add(
+    client: TestClient, wdesk: Desk
+) -> None:
+    t = 1714560000
+    # The edit's created_time is the comment's creation time; the entry time says when it was
+    # edited. Delivered before the add, it must still end as the current text.
+    post(client, delivery(change("edited", "c1", t, "Late, and nobody answers"), time=t + 600))
+    post(client, delivery(change("add", "c1", t, "Late"), time=t + 1))
+    settle(wdesk)
+    c1 = comments(wdesk)["c1"]
+    assert c1.text == "Late, and nobody answers"
+    assert c1.created_at.replace(tzinfo=None) == datetime.fromtimestamp(t, UTC).replace(tzinfo=None)
 
 
 @pytest.mark.xfail(
