@@ -200,7 +200,7 @@ def bench_inbox(texts: list[str], n: int, repeat: int) -> list[tuple[str, float,
             "sentiment=negative + language=it": InboxFilters(sentiment="negative", language="it"),
             "status=hidden, most urgent": InboxFilters(status="hidden", sort="urgent"),
             "search 'delay' (substring, common word)": InboxFilters(q="delay"),
-            "search 'zanzara' (substring, rare word: scans)": InboxFilters(q="zanzara"),
+            "search 'zanzara' (substring, rare word)": InboxFilters(q="zanzara"),
         }
         for label, filters in cases.items():
             results.append(
@@ -227,6 +227,17 @@ def bench_inbox(texts: list[str], n: int, repeat: int) -> list[tuple[str, float,
                 (
                     "baseline: page 201 by OFFSET (same query, plain SQL)",
                     *timed(lambda: conn.exec_driver_sql(sql).all(), repeat),
+                )
+            )
+
+            scan = (
+                "select c.id from comments c where lower(c.text) like '%zanzara%' "
+                "order by c.created_at desc, c.id desc limit 51"
+            )
+            results.append(
+                (
+                    "baseline: search 'zanzara' by scanning (no search index, plain SQL)",
+                    *timed(lambda: conn.exec_driver_sql(scan).all(), max(3, repeat // 5)),
                 )
             )
 
@@ -282,7 +293,8 @@ def run(data: Path, quick: bool) -> str:
     lines += [
         "",
         "Target: the inbox page answers in under 200 ms with 1,000,000 comments.",
-        "Search is a portable case-insensitive substring match (it works the same on",
-        "PostgreSQL); it scans, so its time grows with the store.",
+        "Search is a case-insensitive substring match on text and author name. It uses a",
+        "trigram index (SQLite FTS5 here; `pg_trgm` on PostgreSQL) when the query has three or",
+        "more characters and no wildcard characters, and scans otherwise.",
     ]
     return "\n".join(lines)

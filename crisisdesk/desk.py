@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, column, func, inspect, or_, select, table
 from sqlalchemy.orm import Session, sessionmaker
 
 from crisisdesk import store
@@ -119,6 +119,7 @@ class Desk:
         self._reply_indexes: dict[int, Any] = {}
         self._reply_index_lock = threading.Lock()
         self.notifier: Any = None
+        self._search_table: bool | None = None
 
         from crisisdesk.signals.coordination import CoordinationMonitor
         from crisisdesk.signals.flame import FlameMonitor
@@ -338,13 +339,7 @@ class Desk:
         if filters.status:
             query = query.where(Comment.status == filters.status)
         if filters.q:
-            # Portable full-text search: a case-insensitive substring match on text and author.
-            like = (
-                "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            )
-            query = query.where(
-                or_(Comment.text.ilike(like, escape="\\"), Author.name.ilike(like, escape="\\"))
-            )
+            query = query.where(self._search_condition(filters.q))
         order: tuple[Any, ...]
         if filters.sort == "urgent":
             order = (Comment.urgency.desc(), Comment.created_at.desc(), Comment.id.desc())
@@ -388,6 +383,33 @@ class Desk:
             else:
                 next_cursor = f"{last.created_at.isoformat()}|{last.id}"
         return InboxPage(rows=out, next_cursor=next_cursor)
+
+    def _search_condition(self, q: str) -> Any:
+        """Case-insensitive substring match on the text and the author's name.
+
+        Where the store has a search index (migration 0002: an FTS5 trigram table on SQLite, a
+        trigram index on PostgreSQL) the text match uses it; the results are the same either way.
+        """
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        by_author = Comment.author_id.in_(
+            select(Author.id).where(Author.name.ilike(like, escape="\\"))
+        )
+        plain = like == f"%{q}%"
+        if plain and len(q) >= 3 and self._has_search_table():
+            # The trigram index serves LIKE patterns of three or more characters; it cannot take
+            # an ESCAPE clause, hence only for queries without wildcard characters.
+            search = table("comments_search", column("rowid"), column("text"))
+            in_text = Comment.id.in_(select(search.c.rowid).where(search.c.text.like(like)))
+        else:
+            in_text = Comment.text.ilike(like, escape="\\")
+        return or_(in_text, by_author)
+
+    def _has_search_table(self) -> bool:
+        if self._search_table is None:
+            self._search_table = self.engine.dialect.name == "sqlite" and inspect(
+                self.engine
+            ).has_table("comments_search")
+        return self._search_table
 
     def comment_view(self, comment_id: int) -> dict[str, Any] | None:
         """A comment with its latest analysis, its thread, its history and its author's history."""
