@@ -59,7 +59,10 @@ def set_page(
     language: Annotated[str | None, typer.Option(help="Main language (ISO code).")] = None,
     competitor: Annotated[
         list[str],
-        typer.Option(help="A competitor's name, handle, domain or product (repeatable)."),
+        typer.Option(
+            help="A competitor (repeatable): its name, then handles (@name), web domains and "
+            "products, separated by ';', e.g. 'Rival Bakery; @rival; rival.com'."
+        ),
     ] = [],  # noqa: B006
     contact: Annotated[
         list[str],
@@ -88,7 +91,11 @@ def set_page(
         _fail(f"PAGE is PLATFORM:ID, got {page!r}")
     config: dict[str, Any] = {}
     if competitor:
-        config["competitors"] = [c.strip() for c in competitor if c.strip()]
+        from crisisdesk.signals.competitors import competitor_from_line
+
+        config["competitors"] = [
+            c.as_dict() for line in competitor if (c := competitor_from_line(line))
+        ]
     if contact:
         config["contacts"] = _pairs(contact, "--contact")
     if cause:

@@ -29,7 +29,14 @@ PAGES: dict[str, dict[str, Any]] = {
     "forno-aurora": {
         "name": "Forno Aurora",
         "language": "it",
-        "competitors": ["Panificio Rivale", "panificiorivale.it", "@panificiorivale"],
+        "competitors": [
+            {
+                "name": "Panificio Rivale",
+                "handles": ["panificiorivale"],
+                "domains": ["panificiorivale.it"],
+                "products": ["Colomba Rivale"],
+            }
+        ],
         # Who inside the (fictional) company answers for each topic: roles, not people.
         "contacts": {
             "delivery": "Responsabile consegne",
@@ -40,7 +47,9 @@ PAGES: dict[str, dict[str, Any]] = {
     "bluebell-rail": {
         "name": "Bluebell Rail",
         "language": "en",
-        "competitors": ["Kestrel Coaches", "kestrelcoaches.co.uk"],
+        "competitors": [
+            {"name": "Kestrel Coaches", "handles": [], "domains": ["kestrelcoaches.co.uk"]}
+        ],
         "contacts": {
             "delivery": "Operations control duty manager",
             "billing": "Ticketing and refunds team",

@@ -269,3 +269,38 @@ def thread_key(post_id: int | None, parent_id: int | None, comment_id: int) -> s
     if post_id is not None:
         return f"post:{post_id}"
     return f"comment:{parent_id or comment_id}"
+
+
+def competitor_from_line(line: str) -> Competitor | None:
+    """One competitor written as people write it: the name first, then handles, web domains and
+    product names in any order, separated by ``;`` or ``,``. ``@name`` is a handle; a word with
+    a dot and no spaces is a domain; anything else is a product.
+
+    >>> competitor_from_line("Panificio Rivale; @rivale, rivale.it; Colomba Rivale").as_dict()
+    {'name': 'Panificio Rivale', 'handles': ['rivale'], 'domains': ['rivale.it'], \
+'products': ['Colomba Rivale']}
+    """
+    parts = [p.strip() for p in re.split(r"[;,]", line) if p.strip()]
+    if not parts:
+        return None
+    competitor = Competitor(name=parts[0][:200])
+    for part in parts[1:]:
+        if part.startswith("@"):
+            competitor.handles.append(part.lstrip("@")[:200])
+        elif "." in part and " " not in part:
+            competitor.domains.append(_domain(part))
+        else:
+            competitor.products.append(part[:200])
+    return competitor
+
+
+def competitor_to_line(competitor: Competitor) -> str:
+    """The inverse of :func:`competitor_from_line`."""
+    return "; ".join(
+        [
+            competitor.name,
+            *("@" + h for h in competitor.handles),
+            *competitor.domains,
+            *competitor.products,
+        ]
+    )

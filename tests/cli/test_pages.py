@@ -18,7 +18,7 @@ def test_set_and_list(tmp_path: Path) -> None:
         app,
         [
             "page", "set", "facebook:123", "--name", "Forno <b>Aurora</b>", "--language", "it",
-            "--competitor", "Panificio Rivale", "--competitor", "rivale.it",
+            "--competitor", "Panificio Rivale; @rivale; rivale.it", "--competitor", "Forno Due",
             "--contact", "delivery=Luca (logistics)", "--contact", "default=Sara",
             "--cause", "delivery", "--cause", "product",
             "--cooldown", "complaint=20", "--cooldown", "troll=30",
@@ -32,7 +32,15 @@ def test_set_and_list(tmp_path: Path) -> None:
     page = pages[0]
     assert page["name"] == "Forno <b>Aurora</b>" and page["language"] == "it"
     assert page["config"] == {
-        "competitors": ["Panificio Rivale", "rivale.it"],
+        "competitors": [
+            {
+                "name": "Panificio Rivale",
+                "handles": ["rivale"],
+                "domains": ["rivale.it"],
+                "products": [],
+            },
+            {"name": "Forno Due", "handles": [], "domains": [], "products": []},
+        ],
         "contacts": {"delivery": "Luca (logistics)", "default": "Sara"},
         "causes": ["delivery", "product"],
         "cooldown_minutes": {"complaint": 20.0, "troll": 30.0},

@@ -47,7 +47,7 @@ def test_admin_saves_settings(client: TestClient, desk_with_page: Desk) -> None:
         f"/pages/{page.id}",
         data={
             "csrf_token": token,
-            "competitors": "Rivale\n<script>x</script>\n",
+            "competitors": "Rivale; @rivale; rivale.it; Colomba\n<script>x</script>\n",
             "contacts": "delivery = Logistics lead\ndefault = Social team",
             "causes": "delivery\nproduct",
             "cooldown": "complaint = 20\ntroll = 30",
@@ -58,7 +58,15 @@ def test_admin_saves_settings(client: TestClient, desk_with_page: Desk) -> None:
     assert r.status_code == 303
     config = desk_with_page.pages()[0].config
     assert config == {
-        "competitors": ["Rivale", "<script>x</script>"],
+        "competitors": [
+            {
+                "name": "Rivale",
+                "handles": ["rivale"],
+                "domains": ["rivale.it"],
+                "products": ["Colomba"],
+            },
+            {"name": "<script>x</script>", "handles": [], "domains": [], "products": []},
+        ],
         "contacts": {"delivery": "Logistics lead", "default": "Social team"},
         "causes": ["delivery", "product"],
         "cooldown_minutes": {"complaint": 20.0, "troll": 30.0},
@@ -75,7 +83,9 @@ def test_admin_saves_settings(client: TestClient, desk_with_page: Desk) -> None:
         data={"csrf_token": token, "competitors": "Rivale", "cooldown": ""},
     )
     config = desk_with_page.pages()[0].config
-    assert config == {"competitors": ["Rivale"]}
+    assert config == {
+        "competitors": [{"name": "Rivale", "handles": [], "domains": [], "products": []}]
+    }
 
 
 def test_bad_line_is_refused_and_nothing_changes(client: TestClient, desk_with_page: Desk) -> None:

@@ -7,6 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
 
+from crisisdesk.signals.competitors import (
+    competitor_from_line,
+    competitor_to_line,
+    parse_competitors,
+)
 from crisisdesk.web.app import check_csrf, current_user, get_desk, render
 
 router = APIRouter(include_in_schema=False)
@@ -43,7 +48,9 @@ def _minutes(text: str) -> float:
 def _config_text(config: dict[str, Any]) -> dict[str, str]:
     cooldown = config.get("cooldown_minutes", "")
     return {
-        "competitors": "\n".join(str(c) for c in config.get("competitors", []) or []),
+        "competitors": "\n".join(
+            competitor_to_line(c) for c in parse_competitors(config.get("competitors"))
+        ),
         "contacts": "\n".join(f"{k} = {v}" for k, v in (config.get("contacts") or {}).items()),
         "causes": "\n".join(config.get("causes", []) or []),
         "cooldown": (
@@ -95,7 +102,12 @@ async def save_page(
     page = next((p for p in desk.pages() if p.id == page_id), None)
     if page is None:
         raise HTTPException(404, "no such page")
-    config: dict[str, Any] = {"competitors": _lines(competitors), "causes": _lines(causes)}
+    config: dict[str, Any] = {
+        "competitors": [
+            c.as_dict() for line in _lines(competitors) if (c := competitor_from_line(line))
+        ],
+        "causes": _lines(causes),
+    }
     try:
         config["contacts"] = _pairs(contacts)
         if "=" in cooldown:
