@@ -182,7 +182,10 @@ def analyze(
         options_kw["sentiment_model"] = settings.sentiment_model
     if settings.toxicity_model:
         options_kw["toxicity_model"] = settings.toxicity_model
-    analyzer = load_analyzer(settings.analyzer, **options_kw)
+    try:
+        analyzer = load_analyzer(settings.analyzer, **options_kw)
+    except (ValueError, RuntimeError, OSError) as exc:  # unknown backend, missing extra, bad dir
+        _fail(str(exc))
     hint = None if lang == "auto" else lang
     options = ReadOptions(column_map=_column_map(column))
     name = "<stdin>" if str(file) == "-" else str(file)

@@ -66,7 +66,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Signs session cookies and CSRF tokens. Must be changed outside the demo.",
         secret=True,
     ),
-    Setting("analyzer", "fast", "Analysis backend: 'fast' (shipped models) or 'transformers'."),
+    Setting(
+        "analyzer",
+        "fast",
+        "Analysis backend: 'fast' (shipped models), 'lexicon' (word lists only) or "
+        "'transformers' (local Hugging Face models; pip install crisisdesk[transformers]).",
+    ),
     Setting("sentiment_model", "", "Local Hugging Face model directory for sentiment."),
     Setting("toxicity_model", "", "Local Hugging Face model directory for offensiveness."),
     Setting("cooldown_minutes", 15, "Default cool-down before a reply may be published."),
