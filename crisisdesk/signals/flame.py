@@ -717,11 +717,19 @@ def _reasons(f: dict[str, Any], lang: str) -> list[str]:
     n, minutes, usual = f["comments"], f["minutes"], f["usual_comments"]
     if usual is not None and n > max(1.5 * usual, usual + 3):
         ratio = n / max(usual, 0.5)
-        out.append(
-            f"{n} commenti in {minutes} minuti, circa {ratio:.0f} volte il solito ({usual:g})"
-            if it
-            else f"{n} comments in {minutes} minutes, about {ratio:.0f}x the usual ({usual:g})"
-        )
+        if usual < 0.5:  # "12x the usual (0)" reads as a bug; say what it means
+            out.append(
+                f"{n} commenti in {minutes} minuti, quando di solito non ce n'è quasi nessuno"
+                if it
+                else f"{n} comments in {minutes} minutes, when there are usually almost none"
+            )
+        else:
+            out.append(
+                f"{n} commenti in {minutes} minuti, circa {ratio:.0f} volte il solito ({usual:.1f})"
+                if it
+                else f"{n} comments in {minutes} minutes, about {ratio:.0f}x the usual "
+                f"({usual:.1f})"
+            )
     elif f["volume_score"] >= 0.3:
         out.append(
             f"{n} commenti in {minutes} minuti" if it else f"{n} comments in {minutes} minutes"
