@@ -41,6 +41,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
@@ -667,6 +668,9 @@ def co_similar_edges(
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             parts = pool.map(_similar_slice, jobs_args)
+    except OSError as exc:  # no semaphores or process limit reached: one pass instead
+        log.warning("co_similar: parallel run failed (%s); running in one process", exc)
+        parts = [_similar_slice((0, n, 0, n, window, similarity, min_tokens))]
     finally:
         _SLICE_INPUT = []
     total: dict[tuple[str, str], int] = {}
@@ -989,7 +993,7 @@ def time_sorted(messages: Iterable[Message]) -> list[Message]:
     """The messages in time order (stable: file order breaks ties)."""
     out = list(messages)
     if any(out[i].timestamp > out[i + 1].timestamp for i in range(len(out) - 1)):
-        out.sort(key=lambda m: m.timestamp)
+        out.sort(key=itemgetter(2))  # the timestamp field
     return out
 
 
