@@ -99,17 +99,36 @@ async def inbox(request: Request, user: User) -> Response:
         page = desk.inbox(filters, cursor=cursor)
     except ValueError:
         raise HTTPException(400, "bad cursor") from None
+    pages = desk.pages()
     context = {
         "user": user,
         "filters": filters,
         "page": page,
-        "pages": desk.pages(),
+        "pages": pages,
+        "levels": _page_levels(desk, pages) if not cursor else [],
         "facets": desk.facets(),
         "query": _query_without_cursor(request),
     }
     if request.headers.get("hx-request") and cursor:
         return render(request, "_inbox_rows.html", context)
     return render(request, "inbox.html", context)
+
+
+# Most urgent first, so the strip at the top of the inbox reads like a priority list.
+_LEVEL_ORDER = {"crisis": 0, "flame": 1, "watch": 2}
+
+
+def _page_levels(desk: Any, pages: list[Any]) -> list[dict[str, Any]]:
+    """Each page's current flame level, for the strip at the top of the inbox; only pages above
+    calm, the ones that need a look."""
+    from crisisdesk.signals.flame import monitor_for
+
+    monitor = monitor_for(desk)
+    levels = [{"id": p.id, "name": p.name, "level": monitor.level_of(p.id)} for p in pages]
+    return sorted(
+        (lv for lv in levels if lv["level"] in _LEVEL_ORDER),
+        key=lambda lv: (_LEVEL_ORDER[lv["level"]], lv["name"]),
+    )
 
 
 def _query_without_cursor(request: Request) -> str:

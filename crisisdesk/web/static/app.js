@@ -8,6 +8,15 @@ document.addEventListener("change", (event) => {
   }
 });
 
+// Long filter forms fold away on phones (<details data-fold-narrow>) unless a filter is in use, so
+// the comments come first; the summary opens them again. Without JS they simply stay open.
+document.addEventListener("DOMContentLoaded", () => {
+  if (!window.matchMedia("(max-width: 720px)").matches) return;
+  for (const el of document.querySelectorAll("details[data-fold-narrow]:not([data-active])")) {
+    el.open = false;
+  }
+});
+
 // Copy buttons: <button data-copy="#element-id">.
 document.addEventListener("click", async (event) => {
   const button = event.target instanceof Element ? event.target.closest("[data-copy]") : null;
