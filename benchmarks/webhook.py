@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import signal
@@ -31,6 +32,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -185,6 +187,13 @@ def _stream(
     last_ack = [start]
     stopped = threading.Event()
 
+    parts = urlsplit(url)
+
+    def connect() -> http.client.HTTPConnection:
+        # The standard library client: a fraction of httpx's CPU per request, so the client
+        # takes less of the two cores it shares with the server.
+        return http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
+
     def send(i: int) -> None:
         if stopped.is_set():
             return
@@ -195,37 +204,37 @@ def _stream(
         if stop_after is not None and time.perf_counter() - start > stop_after:
             stopped.set()
             return
-        client = getattr(local, "client", None)
-        if client is None:
-            client = local.client = httpx.Client(timeout=10)
+        conn = getattr(local, "conn", None) or connect()
+        local.conn = conn
         cid, body = bodies[i]
+        headers = {"Content-Type": "application/json", "X-Hub-Signature-256": _sign(body)}
         sent = time.perf_counter()
         try:
-            response = client.post(
-                url,
-                content=body,
-                headers={"Content-Type": "application/json", "X-Hub-Signature-256": _sign(body)},
-            )
-        except httpx.HTTPError:
+            conn.request("POST", parts.path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            local.conn = None
             return
         done = time.perf_counter()
-        if response.status_code == 200:
+        if response.status == 200:
             with lock:
                 latencies.append(done - sent)
                 acked.add(cid)
                 last_ack[0] = max(last_ack[0], done)
 
-    clients: list[httpx.Client] = []
+    conns: list[http.client.HTTPConnection] = []
 
     def init() -> None:
-        local.client = httpx.Client(timeout=10)
+        local.conn = connect()
         with lock:
-            clients.append(local.client)
+            conns.append(local.conn)
 
     with ThreadPoolExecutor(max_workers=workers, initializer=init) as pool:
         list(pool.map(send, range(len(bodies))))
-    for client in clients:
-        client.close()
+    for conn in conns:
+        conn.close()
     return latencies, acked, start, last_ack[0]
 
 
@@ -260,63 +269,94 @@ def _pct(values: list[float], q: float) -> float:
 
 def run(data: Path, quick: bool) -> str:
     rate = 200.0
-    seconds = 5 if quick else 20
+    seconds = 5 if quick else 10  # per round
+    rounds = 2 if quick else 4
     n = int(rate * seconds)
-    texts = _texts(data, n * 2)
+    texts = _texts(data, n * (rounds + 1))
     now = int(time.time())
     lines = ["## Webhook endpoint: acknowledgement latency, ingest lag, kill -9", ""]
     with tempfile.TemporaryDirectory(prefix="crisisdesk-bench-webhook-") as tmp:
-        # -- 1 and 2: steady stream ------------------------------------------------------
+        # -- 1 and 2: steady streams, alternating with a baseline server -------------------
+        # The machine is shared, so its load changes from minute to minute; alternating short
+        # rounds against the real server and a baseline (ingest worker off) lets both see the
+        # same conditions, and the baseline shows how much of the latency is the machine's.
         data_dir = Path(tmp) / "steady"
-        data_dir.mkdir()
-        server = Server(data_dir)
-        try:
-            bodies = [
-                (f"steady-{i}", _body(f"steady-{i}", texts[i % len(texts)], now + i))
-                for i in range(n)
-            ]
-            latencies, acked, first, last_ack = _stream(server.url, bodies, rate)
-            done_at = _wait_for(data_dir, len(acked), timeout=300)
-            wall = last_ack - first
-        finally:
-            server.stop()
         base_dir = Path(tmp) / "baseline"
+        data_dir.mkdir()
         base_dir.mkdir()
-        server = Server(base_dir, process=False)
+        server = Server(data_dir)
+        baseline = Server(base_dir, process=False)
+        table = ["| round | load (1 min) | p50 | p99 | baseline p50 | baseline p99 | ingest lag |"]
+        table.append("|---:|---:|---:|---:|---:|---:|---:|")
+        all_latencies: list[float] = []
+        all_base: list[float] = []
+        acked_total = 0
+        sent_total = 0
+        lags: list[float | None] = []
+        wall = 0.0
         try:
-            bodies = [
-                (f"base-{i}", _body(f"base-{i}", texts[i % len(texts)], now + i)) for i in range(n)
-            ]
-            base_latencies, _, _, _ = _stream(server.url, bodies, rate)
+            for r in range(rounds):
+                offset = r * n
+                texts_at = [texts[(offset + i) % len(texts)] for i in range(n)]
+                base_bodies = [
+                    (f"base-{r}-{i}", _body(f"base-{r}-{i}", t, now + offset + i))
+                    for i, t in enumerate(texts_at)
+                ]
+                base_latencies, _, _, _ = _stream(baseline.url, base_bodies, rate)
+                bodies = [
+                    (f"steady-{r}-{i}", _body(f"steady-{r}-{i}", t, now + offset + i))
+                    for i, t in enumerate(texts_at)
+                ]
+                latencies, acked, first, last_ack = _stream(server.url, bodies, rate)
+                done_at = _wait_for(data_dir, acked_total + len(acked), timeout=300)
+                lag = (done_at - last_ack) if done_at else None
+                lags.append(lag)
+                wall += last_ack - first
+                acked_total += len(acked)
+                sent_total += n
+                all_latencies += latencies
+                all_base += base_latencies
+                table.append(
+                    f"| {r + 1} | {os.getloadavg()[0]:.2f} | {_pct(latencies, 0.5):.1f} ms "
+                    f"| {_pct(latencies, 0.99):.1f} ms | {_pct(base_latencies, 0.5):.1f} ms "
+                    f"| {_pct(base_latencies, 0.99):.1f} ms | "
+                    + (f"{lag:.2f} s" if lag is not None else "> 300 s")
+                    + " |"
+                )
         finally:
             server.stop()
-        load = os.getloadavg()[0]
+            baseline.stop()
         flame = "flame monitor wired" in (data_dir / "server.log").read_text(errors="replace")
-        lag = (done_at - last_ack) if done_at else None
+        round_p99 = sorted(float(row.split("|")[4].split()[0]) for row in table[2:])
+        worst_lag = max((lag for lag in lags if lag is not None), default=None)
         lines += [
-            f"Server: `uvicorn` process with the desk (`fast` analyser{', flame monitor listening' if flame else ''}), "
-            f"fresh SQLite data directory. Client: {n} signed deliveries (one new comment each, "
-            f"tweets from Twitter US Airline Sentiment as text) scheduled open-loop at {rate:.0f}/s "
-            "from 16 keep-alive connections.",
+            f"Server: `uvicorn` process with the desk (`fast` analyser"
+            f"{', flame monitor listening' if flame else ''}), fresh SQLite data directory. Client: "
+            f"{rounds} rounds of {n} signed deliveries (one new comment each, tweets from Twitter "
+            f"US Airline Sentiment as text) scheduled open-loop at {rate:.0f}/s from 16 keep-alive "
+            "connections (`http.client`). Before each round the same stream goes to a baseline "
+            "server whose ingest worker is off (deliveries only spooled and acknowledged).",
             "",
             "| measure | value | target |",
             "|---|---:|---:|",
-            f"| deliveries acknowledged (200) | {len(acked)} / {n} | all |",
-            f"| achieved rate | {len(acked) / wall:.0f}/s | ≥ 200/s |",
-            f"| ack latency p50 | {_pct(latencies, 0.5):.1f} ms | |",
-            f"| ack latency p95 | {_pct(latencies, 0.95):.1f} ms | |",
-            f"| ack latency p99 | {_pct(latencies, 0.99):.1f} ms | < 50 ms |",
-            f"| ack latency max | {max(latencies) * 1000:.1f} ms | |",
-            f"| baseline without ingest behind it: p50 / p99 | {_pct(base_latencies, 0.5):.1f} / "
-            f"{_pct(base_latencies, 0.99):.1f} ms | |",
-            f"| mean ack latency | {statistics.mean(latencies) * 1000:.1f} ms | |",
-            "| ingest lag: last ack → all comments stored and analysed | "
-            + (f"{lag:.2f} s" if lag is not None else "not reached in 300 s")
+            f"| deliveries acknowledged (200) | {acked_total} / {sent_total} | all |",
+            f"| achieved rate | {acked_total / wall:.0f}/s | ≥ 200/s |",
+            f"| ack latency p50 (all rounds) | {_pct(all_latencies, 0.5):.1f} ms | |",
+            f"| ack latency p95 (all rounds) | {_pct(all_latencies, 0.95):.1f} ms | |",
+            f"| ack latency p99 (all rounds) | {_pct(all_latencies, 0.99):.1f} ms | < 50 ms |",
+            f"| ack latency p99, best / median round | {round_p99[0]:.1f} / "
+            f"{statistics.median(round_p99):.1f} ms | |",
+            f"| ack latency max | {max(all_latencies) * 1000:.1f} ms | |",
+            f"| baseline p50 / p99 (all rounds) | {_pct(all_base, 0.5):.1f} / "
+            f"{_pct(all_base, 0.99):.1f} ms | |",
+            "| ingest lag, worst round: last ack → all stored and analysed | "
+            + (f"{worst_lag:.2f} s" if worst_lag is not None else "not reached")
             + " | keeps up |",
             "",
-            f"Load average (1 min) at the end of the stream: {load:.2f} on this 2-core machine, "
-            "shared with other jobs; the client runs on the same cores. The baseline row is the "
-            "same stream against a server whose ingest worker is off (deliveries only spooled).",
+            *table,
+            "",
+            "This is a 2-core machine shared with other jobs, and the client runs on the same "
+            "cores; the load column is the 1-minute load average after each round.",
             "",
         ]
         # -- 3: kill -9 mid-stream ---------------------------------------------------------
