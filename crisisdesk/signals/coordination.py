@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import math
 import pickle
 import re
 import unicodedata
@@ -720,20 +721,43 @@ class Burst:
 
 
 class CoTiming:
-    """Bursts of first-time authors: ``min_authors`` or more new accounts within ``window``.
+    """Bursts of first-time authors: more new accounts within ``window`` than the page's usual.
 
-    Accounts in one burst are linked pairwise (weight 1 per shared burst); overlapping bursts merge.
+    A busy page sees several first-time authors every few minutes, so the bar adapts: the arrival
+    rate of new authors is tracked with an exponential decay of time constant ``baseline``
+    seconds, and a burst needs at least ``min_authors`` and at least the expected count plus three
+    standard deviations (Poisson). Accounts in one burst are linked pairwise (weight 1 per
+    shared burst); overlapping bursts merge.
     """
 
     network = "co_timing"
 
-    def __init__(self, window: float = 300.0, min_authors: int = 3, max_bursts: int = 50) -> None:
+    def __init__(
+        self,
+        window: float = 300.0,
+        min_authors: int = 3,
+        max_bursts: int = 50,
+        baseline: float = 6 * 3600.0,
+    ) -> None:
         self.window = window
         self.min_authors = min_authors
         self.max_bursts = max_bursts
+        self.baseline = baseline
         self._recent: deque[tuple[float, str, str]] = deque()
         self.bursts: list[Burst] = []
         self._clock = float("-inf")
+        self._level = 0.0  # decayed count of first-time authors seen before
+        self._level_at = float("-inf")
+        self._first = float("-inf")
+
+    def threshold(self) -> int:
+        """How many new authors in one window make a burst, given the recent rate."""
+        # Until a full baseline has been observed, divide by the time seen so far (at least six
+        # windows, so the first few comments of a page do not set an absurd rate).
+        seen = self._clock - self._first if self._first > float("-inf") else 0.0
+        span = min(self.baseline, max(seen, 6 * self.window))
+        expected = self._level * self.window / span
+        return max(self.min_authors, math.ceil(expected + 3 * math.sqrt(expected)))
 
     @property
     def held(self) -> int:
@@ -744,11 +768,19 @@ class CoTiming:
             return
         ts = float(message.timestamp)
         self._clock = max(self._clock, ts)
+        if self._first == float("-inf"):
+            self._first = ts
         while self._recent and self._recent[0][0] < self._clock - self.window:
             self._recent.popleft()
         self._recent.append((ts, message.user_id, message.message_id))
+        # The bar is set by the rate before the window, so a burst does not raise its own bar.
+        bar = self.threshold()
+        if self._level_at > float("-inf") and self._clock > self._level_at:
+            self._level *= math.exp(-(self._clock - self._level_at) / self.baseline)
+        self._level += 1.0
+        self._level_at = max(self._level_at, self._clock)
         users = {u for _, u, _ in self._recent}
-        if len(users) < self.min_authors:
+        if len(users) < bar:
             return
         start = min(t for t, _, _ in self._recent)
         last = self.bursts[-1] if self.bursts else None

@@ -439,3 +439,18 @@ def test_contract_pickle_mid_stream_and_clone(network: str) -> None:
     for m in messages:
         clone.learn_one(m)
     assert clone.edges() == whole.edges()
+
+
+def test_co_timing_bar_adapts_to_the_page_rate() -> None:
+    timing = CoTiming(window=600, min_authors=4)
+    assert timing.threshold() == 4
+    for i in range(360):  # six hours of one new author a minute: the page's normal
+        timing.learn_one(Message(f"b{i}", f"bg{i}", i * 60.0, first_time=True))
+    assert timing.threshold() >= 12  # about ten new authors per window is normal here
+    # Once the page's rate is known (after the first hour), the steady flow is not a burst.
+    assert all(b.start < 3600 for b in timing.bursts)
+    before = len(timing.bursts)
+    for i in range(30):  # thirty new accounts in two minutes
+        timing.learn_one(Message(f"c{i}", f"camp{i}", 360 * 60.0 + i * 4, first_time=True))
+    assert len(timing.bursts) == before + 1
+    assert {f"camp{i}" for i in range(30)} <= set(timing.bursts[-1].users)
