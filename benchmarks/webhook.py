@@ -24,7 +24,6 @@ import os
 import signal
 import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -66,6 +66,53 @@ except Exception as exc:
     print(f"flame monitor not wired: {exc}", file=sys.stderr, flush=True)
 uvicorn.run(create_app(desk), host="127.0.0.1", port=port, log_level="warning", access_log=False)
 """
+
+
+WORKER = r"""
+import signal
+import sys
+from crisisdesk.connectors.webhook import processor_for
+from crisisdesk.desk import Desk
+from crisisdesk.settings import Settings
+
+desk = Desk(Settings({"data_dir": sys.argv[1]}, environ={}))
+desk.upgrade()
+desk.analyzer
+try:
+    from crisisdesk.signals.flame import monitor_for
+    monitor_for(desk)
+except Exception:
+    pass
+processor = processor_for(desk)
+processor.poll_seconds = 0.05
+signal.signal(signal.SIGTERM, lambda *_: processor.stop(0))
+processor.run_forever()
+"""
+
+
+class Worker:
+    """The webhook processor in its own process (what ``crisisdesk webhook-worker`` runs)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        root = Path(__file__).resolve().parent.parent
+        self.log = (data_dir / "worker.log").open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(data_dir)],
+            stdout=self.log,
+            stderr=self.log,
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": str(root)},
+        )
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(120)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.log.close()
 
 
 def _texts(data: Path, limit: int) -> list[str]:
@@ -270,93 +317,121 @@ def _pct(values: list[float], q: float) -> float:
 def run(data: Path, quick: bool) -> str:
     rate = 200.0
     seconds = 5 if quick else 10  # per round
-    rounds = 2 if quick else 4
+    rounds = 2 if quick else 3
     n = int(rate * seconds)
     texts = _texts(data, n * (rounds + 1))
     now = int(time.time())
     lines = ["## Webhook endpoint: acknowledgement latency, ingest lag, kill -9", ""]
     with tempfile.TemporaryDirectory(prefix="crisisdesk-bench-webhook-") as tmp:
-        # -- 1 and 2: steady streams, alternating with a baseline server -------------------
+        # -- 1 and 2: steady streams, three set-ups in alternation ------------------------
         # The machine is shared, so its load changes from minute to minute; alternating short
-        # rounds against the real server and a baseline (ingest worker off) lets both see the
-        # same conditions, and the baseline shows how much of the latency is the machine's.
-        data_dir = Path(tmp) / "steady"
-        base_dir = Path(tmp) / "baseline"
-        data_dir.mkdir()
-        base_dir.mkdir()
-        server = Server(data_dir)
-        baseline = Server(base_dir, process=False)
-        table = ["| round | load (1 min) | p50 | p99 | baseline p50 | baseline p99 | ingest lag |"]
-        table.append("|---:|---:|---:|---:|---:|---:|---:|")
-        all_latencies: list[float] = []
-        all_base: list[float] = []
-        acked_total = 0
-        sent_total = 0
-        lags: list[float | None] = []
-        wall = 0.0
+        # rounds lets the set-ups see the same conditions:
+        #   inline   - the shipped default: the web process also runs ingest and analysis;
+        #   worker   - the web process only spools; `crisisdesk webhook-worker` ingests in its
+        #              own process (no GIL shared with the acknowledgements);
+        #   baseline - the web process only spools and nothing ingests: the floor.
+        dirs = {name: Path(tmp) / name for name in ("inline", "worker", "baseline")}
+        for d in dirs.values():
+            d.mkdir()
+        servers = {
+            "inline": Server(dirs["inline"]),
+            "worker": Server(dirs["worker"], process=False),
+            "baseline": Server(dirs["baseline"], process=False),
+        }
+        worker = Worker(dirs["worker"])
+        stats: dict[str, dict[str, Any]] = {
+            name: {"lat": [], "acked": 0, "sent": 0, "wall": 0.0, "lags": [], "rounds": []}
+            for name in servers
+        }
         try:
             for r in range(rounds):
                 offset = r * n
                 texts_at = [texts[(offset + i) % len(texts)] for i in range(n)]
-                base_bodies = [
-                    (f"base-{r}-{i}", _body(f"base-{r}-{i}", t, now + offset + i))
-                    for i, t in enumerate(texts_at)
-                ]
-                base_latencies, _, _, _ = _stream(baseline.url, base_bodies, rate)
-                bodies = [
-                    (f"steady-{r}-{i}", _body(f"steady-{r}-{i}", t, now + offset + i))
-                    for i, t in enumerate(texts_at)
-                ]
-                latencies, acked, first, last_ack = _stream(server.url, bodies, rate)
-                done_at = _wait_for(data_dir, acked_total + len(acked), timeout=300)
-                lag = (done_at - last_ack) if done_at else None
-                lags.append(lag)
-                wall += last_ack - first
-                acked_total += len(acked)
-                sent_total += n
-                all_latencies += latencies
-                all_base += base_latencies
-                table.append(
-                    f"| {r + 1} | {os.getloadavg()[0]:.2f} | {_pct(latencies, 0.5):.1f} ms "
-                    f"| {_pct(latencies, 0.99):.1f} ms | {_pct(base_latencies, 0.5):.1f} ms "
-                    f"| {_pct(base_latencies, 0.99):.1f} ms | "
-                    + (f"{lag:.2f} s" if lag is not None else "> 300 s")
-                    + " |"
-                )
+                for name in ("baseline", "inline", "worker"):
+                    st = stats[name]
+                    bodies = [
+                        (f"{name}-{r}-{i}", _body(f"{name}-{r}-{i}", t, now + offset + i))
+                        for i, t in enumerate(texts_at)
+                    ]
+                    latencies, acked, first, last_ack = _stream(servers[name].url, bodies, rate)
+                    lag: float | None = None
+                    if name != "baseline":
+                        done_at = _wait_for(dirs[name], st["acked"] + len(acked), timeout=300)
+                        lag = (done_at - last_ack) if done_at else None
+                    st["lat"] += latencies
+                    st["acked"] += len(acked)
+                    st["sent"] += n
+                    st["wall"] += last_ack - first
+                    st["lags"].append(lag)
+                    st["rounds"].append(
+                        (os.getloadavg()[0], _pct(latencies, 0.5), _pct(latencies, 0.99), lag)
+                    )
         finally:
-            server.stop()
-            baseline.stop()
-        flame = "flame monitor wired" in (data_dir / "server.log").read_text(errors="replace")
-        round_p99 = sorted(float(row.split("|")[4].split()[0]) for row in table[2:])
-        worst_lag = max((lag for lag in lags if lag is not None), default=None)
+            for server in servers.values():
+                server.stop()
+            worker.stop()
+        flame = "flame monitor wired" in (dirs["inline"] / "server.log").read_text(errors="replace")
+
+        def lag_text(name: str) -> str:
+            lags = [lag for lag in stats[name]["lags"] if lag is not None]
+            if name == "baseline":
+                return "—"
+            if len(lags) < len(stats[name]["lags"]):
+                return "not reached in 300 s"
+            return f"{max(lags):.2f} s"
+
+        header = "| measure | inline (default) | worker process | baseline (no ingest) | target |"
         lines += [
             f"Server: `uvicorn` process with the desk (`fast` analyser"
-            f"{', flame monitor listening' if flame else ''}), fresh SQLite data directory. Client: "
-            f"{rounds} rounds of {n} signed deliveries (one new comment each, tweets from Twitter "
-            f"US Airline Sentiment as text) scheduled open-loop at {rate:.0f}/s from 16 keep-alive "
-            "connections (`http.client`). Before each round the same stream goes to a baseline "
-            "server whose ingest worker is off (deliveries only spooled and acknowledged).",
+            f"{', flame monitor listening' if flame else ''}), fresh SQLite data directory per "
+            f"set-up. Client: {rounds} rounds; in each, {n} signed deliveries (one new comment "
+            "each, tweets from Twitter US Airline Sentiment as text) scheduled open-loop at "
+            f"{rate:.0f}/s from 16 keep-alive connections (`http.client`) go to each set-up in "
+            "turn: **inline** (the default: the web process also ingests and analyses), "
+            "**worker process** (the web process only spools; `crisisdesk webhook-worker` ingests "
+            "in its own process) and **baseline** (spool only, nothing ingests).",
             "",
-            "| measure | value | target |",
-            "|---|---:|---:|",
-            f"| deliveries acknowledged (200) | {acked_total} / {sent_total} | all |",
-            f"| achieved rate | {acked_total / wall:.0f}/s | ≥ 200/s |",
-            f"| ack latency p50 (all rounds) | {_pct(all_latencies, 0.5):.1f} ms | |",
-            f"| ack latency p95 (all rounds) | {_pct(all_latencies, 0.95):.1f} ms | |",
-            f"| ack latency p99 (all rounds) | {_pct(all_latencies, 0.99):.1f} ms | < 50 ms |",
-            f"| ack latency p99, best / median round | {round_p99[0]:.1f} / "
-            f"{statistics.median(round_p99):.1f} ms | |",
-            f"| ack latency max | {max(all_latencies) * 1000:.1f} ms | |",
-            f"| baseline p50 / p99 (all rounds) | {_pct(all_base, 0.5):.1f} / "
-            f"{_pct(all_base, 0.99):.1f} ms | |",
-            "| ingest lag, worst round: last ack → all stored and analysed | "
-            + (f"{worst_lag:.2f} s" if worst_lag is not None else "not reached")
+            header,
+            "|---|---:|---:|---:|---:|",
+            "| acknowledged (200) | "
+            + " | ".join(f"{stats[k]['acked']} / {stats[k]['sent']}" for k in stats)
+            + " | all |",
+            "| achieved rate | "
+            + " | ".join(f"{stats[k]['acked'] / stats[k]['wall']:.0f}/s" for k in stats)
+            + " | ≥ 200/s |",
+            "| ack latency p50 | "
+            + " | ".join(f"{_pct(stats[k]['lat'], 0.5):.1f} ms" for k in stats)
+            + " | |",
+            "| ack latency p95 | "
+            + " | ".join(f"{_pct(stats[k]['lat'], 0.95):.1f} ms" for k in stats)
+            + " | |",
+            "| ack latency p99 | "
+            + " | ".join(f"{_pct(stats[k]['lat'], 0.99):.1f} ms" for k in stats)
+            + " | < 50 ms |",
+            "| ack latency max | "
+            + " | ".join(f"{max(stats[k]['lat']) * 1000:.1f} ms" for k in stats)
+            + " | |",
+            "| ingest lag, worst round (last ack → all stored and analysed) | "
+            + " | ".join(lag_text(k) for k in stats)
             + " | keeps up |",
             "",
-            *table,
+            "Per round (p50 / p99; load = 1-minute load average after the stream):",
+            "",
+            "| round | set-up | load | p50 | p99 | ingest lag |",
+            "|---:|---|---:|---:|---:|---:|",
+        ]
+        for r in range(rounds):
+            for name in ("baseline", "inline", "worker"):
+                load, p50, p99, lag = stats[name]["rounds"][r]
+                lines.append(
+                    f"| {r + 1} | {name} | {load:.2f} | {p50:.1f} ms | {p99:.1f} ms | "
+                    + ("—" if lag is None else f"{lag:.2f} s")
+                    + " |"
+                )
+        lines += [
             "",
             "This is a 2-core machine shared with other jobs, and the client runs on the same "
-            "cores; the load column is the 1-minute load average after each round.",
+            "cores.",
             "",
         ]
         # -- 3: kill -9 mid-stream ---------------------------------------------------------

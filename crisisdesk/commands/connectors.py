@@ -399,6 +399,25 @@ def register(app: typer.Typer) -> None:
             return
         typer.echo(f"{done} deliveries processed, {processor.rejected} changes rejected")
 
+    @app.command("webhook-worker")
+    def webhook_worker(
+        poll: Annotated[
+            float, typer.Option(help="Seconds between looks at the spool.", min=0.05)
+        ] = 0.2,
+        data_dir: DataDirOpt = None,
+    ) -> None:
+        """Process webhook deliveries in this process, continuously (Ctrl-C stops), so that analysis
+        does not share a process with the web server. The web server keeps processing too unless
+        it is configured not to; both at once are harmless (the upsert is idempotent)."""
+        from crisisdesk.connectors.webhook import processor_for
+
+        desk = _open_desk(data_dir)
+        processor = processor_for(desk)
+        processor.poll_seconds = poll
+        typer.echo(f"processing {processor.spool.incoming} (Ctrl-C stops)", err=True)
+        processor.run_forever()
+        typer.echo(f"{processor.processed} deliveries processed", err=True)
+
     @app.command("import-export")
     def import_export(
         files: Annotated[

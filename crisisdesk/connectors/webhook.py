@@ -148,6 +148,9 @@ class WebhookProcessor:
         self.processed = 0
         self.rejected = 0
         self._failures: dict[str, int] = {}
+        # How often the spool is looked at without a wake-up (deliveries spooled by another
+        # process, e.g. when this processor runs in its own process, cannot wake it).
+        self.poll_seconds = 1.0
 
     def drain(self) -> int:
         """Process everything pending now; returns the number of deliveries processed."""
@@ -239,6 +242,15 @@ class WebhookProcessor:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    def run_forever(self) -> None:
+        """Process in the foreground until :meth:`stop` (or Ctrl-C): the processor in its own
+        process, beside a web server that only spools (``crisisdesk webhook-worker``)."""
+        try:
+            self._run()
+        except KeyboardInterrupt:
+            self._stop.set()
+            self.drain()
+
     def _run(self) -> None:
         backoff = 0.5
         while not self._stop.is_set():
@@ -250,7 +262,7 @@ class WebhookProcessor:
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
-            self._wake.wait(1.0)
+            self._wake.wait(self.poll_seconds)
             self._wake.clear()
         # Whatever arrived before the stop is processed before the thread ends.
         try:

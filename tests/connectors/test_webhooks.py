@@ -393,3 +393,28 @@ def test_when_the_store_is_down_the_spool_keeps_everything(
     monkeypatch.undo()
     processor.drain()
     assert {"c1", "c2"} <= set(comments(wdesk))
+
+
+def test_a_separate_worker_processes_what_another_process_spooled(data_dir: Path) -> None:
+    import threading
+
+    from crisisdesk.connectors.webhook import WebhookProcessor
+
+    web = make_desk(data_dir)
+    worker_desk = make_desk(data_dir)
+    try:
+        # The web side only spools; the worker (its own desk, as in its own process) polls.
+        Spool(spool_path(web)).put(delivery(change("add", "c1", 1714560000, "from the web side")))
+        worker = WebhookProcessor(worker_desk, Spool(spool_path(worker_desk)))
+        worker.poll_seconds = 0.05
+        thread = threading.Thread(target=worker.run_forever)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while "c1" not in comments(web) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        worker.stop()
+        thread.join(10)
+        assert "c1" in comments(web) and not thread.is_alive()
+    finally:
+        web.close()
+        worker_desk.close()
