@@ -333,12 +333,21 @@ def run(data: Path, quick: bool) -> str:
         dirs = {name: Path(tmp) / name for name in ("inline", "worker", "baseline")}
         for d in dirs.values():
             d.mkdir()
+        worker = Worker(dirs["worker"])
+        from crisisdesk.connectors.spool import Spool
+
+        deadline = time.monotonic() + 120
+        while not Spool(dirs["worker"] / "webhook-spool").external_worker_active():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the webhook worker did not start")
+            time.sleep(0.1)
         servers = {
             "inline": Server(dirs["inline"]),
-            "worker": Server(dirs["worker"], process=False),
+            # The same server as "inline": it sees the worker's claim on the spool and leaves
+            # the processing to it.
+            "worker": Server(dirs["worker"]),
             "baseline": Server(dirs["baseline"], process=False),
         }
-        worker = Worker(dirs["worker"])
         stats: dict[str, dict[str, Any]] = {
             name: {"lat": [], "acked": 0, "sent": 0, "wall": 0.0, "lags": [], "rounds": []}
             for name in servers
@@ -388,8 +397,8 @@ def run(data: Path, quick: bool) -> str:
             "each, tweets from Twitter US Airline Sentiment as text) scheduled open-loop at "
             f"{rate:.0f}/s from 16 keep-alive connections (`http.client`) go to each set-up in "
             "turn: **inline** (the default: the web process also ingests and analyses), "
-            "**worker process** (the web process only spools; `crisisdesk webhook-worker` ingests "
-            "in its own process) and **baseline** (spool only, nothing ingests).",
+            "**worker process** (`crisisdesk webhook-worker` runs beside the same server and "
+            "ingests in its own process; the server sees its claim on the spool and only spools) and **baseline** (spool only, nothing ingests).",
             "",
             header,
             "|---|---:|---:|---:|---:|",

@@ -407,15 +407,18 @@ def register(app: typer.Typer) -> None:
         data_dir: DataDirOpt = None,
     ) -> None:
         """Process webhook deliveries in this process, continuously (Ctrl-C stops), so that analysis
-        does not share a process with the web server. The web server keeps processing too unless
-        it is configured not to; both at once are harmless (the upsert is idempotent)."""
+        does not share a process (and its GIL) with the web server: acknowledgements stay fast.
+        While it runs, web servers on the same data directory only spool and acknowledge."""
         from crisisdesk.connectors.webhook import processor_for
 
         desk = _open_desk(data_dir)
         processor = processor_for(desk)
         processor.poll_seconds = poll
         typer.echo(f"processing {processor.spool.incoming} (Ctrl-C stops)", err=True)
-        processor.run_forever()
+        try:
+            processor.run_forever()
+        except RuntimeError as exc:
+            _fail(str(exc))
         typer.echo(f"{processor.processed} deliveries processed", err=True)
 
     @app.command("import-export")

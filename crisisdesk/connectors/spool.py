@@ -16,6 +16,12 @@ from __future__ import annotations
 
 import itertools
 import os
+from typing import IO
+
+try:  # POSIX advisory locks; elsewhere no external worker is detected (both would run: harmless)
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 import secrets
 import threading
 import time
@@ -82,6 +88,38 @@ class Spool:
                 path.unlink()
             except FileNotFoundError:
                 pass
+
+    # -- who processes ---------------------------------------------------------------------
+
+    @property
+    def _lock_path(self) -> Path:
+        return self.root / "worker.lock"
+
+    def hold_worker_lock(self) -> IO[bytes] | None:
+        """Claim the spool for a dedicated worker process; the claim lasts while the returned
+        file stays open (and ends by itself if the process dies). ``None``: already claimed."""
+        handle = self._lock_path.open("ab")
+        if fcntl is None:
+            return handle
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return None
+        return handle
+
+    def external_worker_active(self) -> bool:
+        """Whether a dedicated worker process holds the spool (then the web process need not
+        process it)."""
+        if fcntl is None:
+            return False
+        with self._lock_path.open("ab") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return True
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            return False
 
     def quarantine(self, path: Path, reason: str) -> None:
         """Set aside a delivery that cannot be processed, with why, for a person to look at."""

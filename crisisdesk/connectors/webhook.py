@@ -151,6 +151,7 @@ class WebhookProcessor:
         # How often the spool is looked at without a wake-up (deliveries spooled by another
         # process, e.g. when this processor runs in its own process, cannot wake it).
         self.poll_seconds = 1.0
+        self._dedicated = False
 
     def drain(self) -> int:
         """Process everything pending now; returns the number of deliveries processed."""
@@ -244,16 +245,28 @@ class WebhookProcessor:
 
     def run_forever(self) -> None:
         """Process in the foreground until :meth:`stop` (or Ctrl-C): the processor in its own
-        process, beside a web server that only spools (``crisisdesk webhook-worker``)."""
+        process (``crisisdesk webhook-worker``). It claims the spool, so web processes on the same
+        data directory leave the processing to it and only spool and acknowledge."""
+        claim = self.spool.hold_worker_lock()
+        if claim is None:
+            raise RuntimeError(f"another webhook worker already processes {self.spool.root}")
+        self._dedicated = True
         try:
             self._run()
         except KeyboardInterrupt:
             self._stop.set()
             self.drain()
+        finally:
+            claim.close()
 
     def _run(self) -> None:
         backoff = 0.5
         while not self._stop.is_set():
+            if not self._dedicated and self.spool.external_worker_active():
+                # A dedicated worker process runs analysis away from this process's GIL.
+                self._wake.wait(self.poll_seconds)
+                self._wake.clear()
+                continue
             try:
                 self.drain()
                 backoff = 0.5
@@ -264,7 +277,10 @@ class WebhookProcessor:
                 continue
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
-        # Whatever arrived before the stop is processed before the thread ends.
+        # Whatever arrived before the stop is processed before the thread ends (unless a dedicated
+        # worker is there to do it).
+        if not self._dedicated and self.spool.external_worker_active():
+            return
         try:
             self.drain()
         except Exception:

@@ -395,26 +395,38 @@ def test_when_the_store_is_down_the_spool_keeps_everything(
     assert {"c1", "c2"} <= set(comments(wdesk))
 
 
-def test_a_separate_worker_processes_what_another_process_spooled(data_dir: Path) -> None:
+def test_a_dedicated_worker_takes_over_from_the_web_process(data_dir: Path) -> None:
     import threading
 
     from crisisdesk.connectors.webhook import WebhookProcessor
 
     web = make_desk(data_dir)
     worker_desk = make_desk(data_dir)
+    inline = processor_for(web)
+    inline.poll_seconds = 0.05
+    worker = WebhookProcessor(worker_desk, Spool(spool_path(worker_desk)))
+    worker.poll_seconds = 0.05
+    thread = threading.Thread(target=worker.run_forever)
     try:
-        # The web side only spools; the worker (its own desk, as in its own process) polls.
-        Spool(spool_path(web)).put(delivery(change("add", "c1", 1714560000, "from the web side")))
-        worker = WebhookProcessor(worker_desk, Spool(spool_path(worker_desk)))
-        worker.poll_seconds = 0.05
-        thread = threading.Thread(target=worker.run_forever)
         thread.start()
         deadline = time.monotonic() + 10
+        while not inline.spool.external_worker_active() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert inline.spool.external_worker_active()
+        with pytest.raises(RuntimeError, match="another webhook worker"):
+            WebhookProcessor(web, inline.spool).run_forever()
+        inline.start()  # as the web app's start-up does: it must leave the work to the worker
+        inline.spool.put(delivery(change("add", "c1", 1714560000, "from the web side")))
+        inline.notify()
         while "c1" not in comments(web) and time.monotonic() < deadline:
             time.sleep(0.05)
+        assert "c1" in comments(web)
+        assert worker.processed == 1 and inline.processed == 0
+    finally:
         worker.stop()
         thread.join(10)
-        assert "c1" in comments(web) and not thread.is_alive()
-    finally:
+        inline.stop()
         web.close()
         worker_desk.close()
+    assert not thread.is_alive()
+    assert not inline.spool.external_worker_active()  # the claim ends with the worker
