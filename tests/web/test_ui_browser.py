@@ -127,7 +127,7 @@ class Watch:
     def attach(self, page: Any) -> None:
         page.on("console", self._console)
         page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        page.on("dialog", lambda d: (self.problems.append("dialog: " + d.message), d.dismiss()))
+        page.on("dialog", self._dialog)
         page.on("response", self._response)
         page.on("requestfailed", self._failed)
         # Reported through the console, where the listener above picks it up; init scripts are
@@ -136,6 +136,10 @@ class Watch:
             "document.addEventListener('securitypolicyviolation', e => console.error("
             "'CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sample));"
         )
+
+    def _dialog(self, dialog: Any) -> None:
+        self.problems.append("dialog: " + dialog.message)  # an alert() from comment text
+        dialog.dismiss()
 
     def _console(self, message: Any) -> None:
         if message.type == "error":
