@@ -489,10 +489,16 @@ def _apply(
         if record.verb == "unhide":
             wanted = "visible"
         last = v["status_changed_at"]
-        if v["status"] != "removed" and v["status"] != wanted and (last is None or at >= last):
-            v["status"] = wanted
-            v["status_changed_at"] = at
-            state.dirty = True
+        if v["status"] != "removed" and (last is None or at >= last):
+            # The newest decision wins, even one that changes nothing: an explicit unhide of a
+            # visible comment must still outrank an older hide delivered after it. A snapshot
+            # (``is_hidden`` on a listing) only counts when it changes the status, so that
+            # fetching the same listing twice changes nothing.
+            explicit = record.verb in ("hide", "unhide")
+            if v["status"] != wanted or (explicit and last != at):
+                v["status"] = wanted
+                v["status_changed_at"] = at
+                state.dirty = True
         if record.verb in ("hide", "unhide"):
             return
     if (

@@ -215,11 +215,6 @@ def test_an_edit_carrying_the_creation_time_still_wins_over_a_late_add(
     assert c1.created_at.replace(tzinfo=None) == datetime.fromtimestamp(t, UTC).replace(tzinfo=None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="upsert: an unhide of an already visible comment does not advance status_changed_at, "
-    "so an older hide delivered later wins (fix proposed for crisisdesk/ingest/upsert.py)",
-)
 def test_stale_hide_after_newer_unhide_of_a_visible_comment(
     client: TestClient, wdesk: Desk
 ) -> None:
