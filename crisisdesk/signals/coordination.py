@@ -644,6 +644,30 @@ def co_similar_edges(
     counts equal a single pass exactly. Processes are forked (they share the parsed input), so
     this runs in parallel only where ``fork`` exists; elsewhere, and for small inputs, one pass.
     """
+    import gc
+
+    # Hundreds of thousands of small objects and no reference cycles: the cyclic collector would
+    # only rescan them again and again (about a quarter of the time). Forked workers inherit this.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _co_similar_edges(
+            messages, window, similarity, min_tokens, min_weight, jobs, min_parallel
+        )
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _co_similar_edges(
+    messages: Sequence[Message],
+    window: float,
+    similarity: float,
+    min_tokens: int,
+    min_weight: int,
+    jobs: int,
+    min_parallel: int,
+) -> dict[tuple[str, str], int]:
     import multiprocessing
 
     global _SLICE_INPUT
