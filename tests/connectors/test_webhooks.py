@@ -425,3 +425,14 @@ def test_a_dedicated_worker_takes_over_from_the_web_process(data_dir: Path) -> N
         worker_desk.close()
     assert not thread.is_alive()
     assert not inline.spool.external_worker_active()  # the claim ends with the worker
+
+
+def test_a_delivery_that_cannot_be_spooled_is_not_acknowledged(
+    client: TestClient, wdesk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(body: bytes) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(processor_for(wdesk).spool, "put", full)
+    response = post(client, delivery(change("add", "c1", 1714560000, "hello")))
+    assert response.status_code == 503

@@ -114,7 +114,12 @@ async def delivery(request: Request) -> Response:
     processor = processor_for(desk)
     # In the thread pool: an fsync can take milliseconds on a slow disk, and the event loop must
     # keep accepting other deliveries meanwhile.
-    await run_in_threadpool(processor.spool.put, body)
+    try:
+        await run_in_threadpool(processor.spool.put, body)
+    except OSError as exc:
+        # Not durable, so not acknowledged: Meta retries the delivery later.
+        log.error("webhook delivery not spooled (%s); answering 503 so that Meta retries", exc)
+        return _refuse(503, "try again later")
     if not processor.running:
         processor.start()
     processor.notify()
