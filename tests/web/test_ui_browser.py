@@ -237,11 +237,15 @@ def test_every_page_in_both_languages_is_clean(browser_path: str, scene: Scene) 
         assert page.locator("#comment-text *").count() == 0
         # The playbook's order down the page: understand, check the author, cool down and reply.
         assert page.locator(".step-title .n").all_inner_texts() == ["1", "2", "3"]
-        tops = page.evaluate(
-            "['comment-text', 'panel-author', 'cooldown-clock', 'reply-text'].map("
-            "id => document.getElementById(id).getBoundingClientRect().top)"
+        # In document order (what a phone shows top to bottom, and what a screen reader reads).
+        assert page.evaluate(
+            """() => {
+                const ids = ['comment-text', 'panel-author', 'cooldown-clock', 'reply-text'];
+                const els = ids.map(id => document.getElementById(id));
+                return els.every((el, i) => i === 0 ||
+                    (els[i - 1].compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING));
+            }"""
         )
-        assert tops == sorted(tops), tops
 
         # Switch to Italian with the selector in the top bar; the same page comes back.
         page.select_option("#lang-select", "it")
