@@ -169,6 +169,13 @@ def check_page(page: Any, url: str) -> None:
     """What every page must hold: nothing from comment text turned into markup or ran."""
     assert page.evaluate("window.__pwned") is None, url
     assert page.locator("img[src=x], script:not([src]), style, b[onmouseover]").count() == 0, url
+    # Every form field has a name a screen reader can announce.
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+            .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+            .map(e => e.outerHTML.slice(0, 80))"""
+    )
+    assert not unlabelled, (url, unlabelled)
     # The stylesheet really applied (a blocked or missing app.css would leave this transparent).
     top = page.evaluate("getComputedStyle(document.querySelector('header.top')).backgroundColor")
     assert top not in ("rgba(0, 0, 0, 0)", "transparent"), url
