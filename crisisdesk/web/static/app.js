@@ -40,9 +40,14 @@ function tickCountdowns() {
     const end = Date.parse(el.getAttribute("data-countdown"));
     if (Number.isNaN(end)) continue;
     const left = Math.max(0, Math.round((end - Date.now()) / 1000));
-    const m = Math.floor(left / 60);
     const s = String(left % 60).padStart(2, "0");
-    el.textContent = `${m}:${s}`;
+    // m:ss up to an hour, h:mm:ss beyond (a long response target reads as hours, not 125:00).
+    if (left > 3600) {
+      const m = String(Math.floor((left % 3600) / 60)).padStart(2, "0");
+      el.textContent = `${Math.floor(left / 3600)}:${m}:${s}`;
+    } else {
+      el.textContent = `${Math.floor(left / 60)}:${s}`;
+    }
     el.classList.toggle("done", left === 0);
   }
 }
