@@ -14,7 +14,9 @@ Networks and inputs:
   ``object_id``;
 - co_reply: the same rows read as replies to ``object_id`` (the data has no replies; this checks
   the reply code path on real timing);
-- co_link: ``german_elections.csv``, one message per post with its ``url_id``s as links;
+- co_link: ``german_elections.csv``, one message per post with its ``url_id``s as links (only
+  posts that have one: the toolkit turns an empty ``urls`` field into the link ``""``, which
+  would make every link-less message co-link with every other; ours ignores empty links);
 - co_tweet: the German posts that carry an image hash, the hash as the message text;
 - co_similar: every German row (219k) as a message with its real account and time, and a tweet
   text from SemEval-2017, TweetEval and UMSAB: rows that share content in the original data
