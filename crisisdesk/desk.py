@@ -120,6 +120,7 @@ class Desk:
         self._reply_index_lock = threading.Lock()
         self.notifier: Any = None
         self._search_table: bool | None = None
+        self._connectors_installed = False
 
         from crisisdesk.signals.coordination import CoordinationMonitor
         from crisisdesk.signals.flame import FlameMonitor
@@ -184,6 +185,10 @@ class Desk:
         close_notifier = getattr(self.notifier, "close", None)
         if close_notifier is not None:
             close_notifier()
+        if self._connectors_installed:
+            from crisisdesk.connectors.store import close_connectors
+
+            close_connectors(self)
         if self._engine is not None:
             self._engine.dispose()
 
@@ -484,7 +489,15 @@ class Desk:
     # -- collaborators ----------------------------------------------------------------------
 
     def connector_for(self, page: Page) -> Any:
-        """The connector that can act on ``page``'s platform, or None (act by hand)."""
+        """The connector that can act on ``page``'s platform, or None (act by hand).
+
+        Stored connections become connectors on first use, not at start-up: most commands never
+        act on a platform and should not decrypt tokens."""
+        if not self._connectors_installed:
+            self._connectors_installed = True
+            from crisisdesk.connectors.store import install_connectors
+
+            install_connectors(self)
         return self.connectors.get((page.platform, page.platform_id))
 
     def reply_index(self, page_id: int) -> Any:

@@ -130,6 +130,16 @@ def read_csv(raw: IO[bytes], name: str, options: ReadOptions) -> Iterator[Item]:
             column_map = dict(layout.mapping)
             if platform == "import":
                 platform = layout.platform
+        else:
+            # Social media tools' exports (Hootsuite, Sprout Social, ...): docs/exports.md.
+            from crisisdesk.connectors.exports import match_tool_layout, tool_records
+
+            tool = match_tool_layout(header)
+            if tool is not None:
+                yield from tool_records(
+                    header, lines, name, layout=tool, page=options.page, delimiter=delimiter
+                )
+                return
     missing_mapped = [theirs for theirs in column_map.values() if theirs not in header]
     if missing_mapped:
         raise ImportFormatError(
@@ -228,7 +238,16 @@ def items_from_object(obj: Any, name: str, line: int, options: ReadOptions) -> I
     if not isinstance(obj, Mapping):
         yield Rejected(name, line, "expected a JSON object")
         return
-    if "entry" in obj and obj.get("object") in ("page", None):
+    if isinstance(obj.get("comments_v2"), list):
+        # Facebook's "Download your information" comments file.
+        from crisisdesk.connectors.exports import read_facebook_dyi
+
+        yield from read_facebook_dyi(obj, name, page=options.page)
+    elif "entry" in obj and obj.get("object") == "instagram":
+        from crisisdesk.connectors.webhook import records_from_delivery
+
+        yield from records_from_delivery(obj, name=name)
+    elif "entry" in obj and obj.get("object") in ("page", None):
         yield from _webhook_items(obj, name, line)
     elif "data" in obj and isinstance(obj.get("data"), list):
         for item in obj["data"]:

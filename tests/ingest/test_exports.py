@@ -150,3 +150,24 @@ def test_tool_csv_layouts(
         assert records[0].created_at.isoformat() == "2024-05-01T22:30:00+00:00"
     if layout == "brandwatch-mentions":
         assert any(isinstance(i, Rejected) and i.line == 3 for i in out)
+
+
+def test_plain_import_recognises_exports(tmp_path: Path) -> None:
+    """`crisisdesk import` reads the same exports as `import-export`: the readers recognise a
+    "Download your information" file and a tool's CSV by their shape."""
+    from typer.testing import CliRunner
+
+    from crisisdesk.cli import app
+
+    dyi = tmp_path / "comments.json"
+    dyi.write_text(json.dumps(DYI), encoding="utf-8")
+    tool = tmp_path / "hootsuite.csv"
+    tool.write_text(HOOTSUITE, encoding="utf-8")
+    data = str(tmp_path / "d")
+    result = CliRunner().invoke(app, ["import", str(tool), "--data-dir", data])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(app, ["import", str(dyi), "--data-dir", data])
+    # The export holds one row without a usable time: reported, the others kept.
+    assert result.exit_code == 3, result.output
+    stats = json.loads(CliRunner().invoke(app, ["stats", "--json", "--data-dir", data]).stdout)
+    assert stats["comments"] == 2 + 3  # two from the tool; three from the file, twins kept apart
