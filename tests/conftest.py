@@ -10,6 +10,7 @@ import os
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,6 +61,16 @@ class KeywordAnalyzer:
                 )
             )
         return out
+
+
+def attach(desk: Desk, component: Any) -> None:
+    """Make ``component`` the only listener of its kind (the Desk may already wire one in)."""
+    desk.listeners[:] = [
+        listener
+        for listener in desk.listeners
+        if not isinstance(getattr(listener, "__self__", None), type(component))
+    ]
+    desk.listeners.append(component.on_ingested)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select, update
 
@@ -21,19 +20,10 @@ from crisisdesk.signals.authors import (
 )
 from crisisdesk.signals.competitors import Competitor, set_competitors
 from crisisdesk.signals.coordination import CoordinationMonitor
+from tests.conftest import attach
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 SCAM = "This bakery is a scam, the bread is broken and late, never again http://promo.example/x"
-
-
-def attach(desk: Desk, component: Any) -> None:
-    """Make ``component`` the only listener of its kind (the Desk may already wire one in)."""
-    desk.listeners[:] = [
-        listener
-        for listener in desk.listeners
-        if not isinstance(getattr(listener, "__self__", None), type(component))
-    ]
-    desk.listeners.append(component.on_ingested)
 
 
 def rec(

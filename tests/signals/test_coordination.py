@@ -7,7 +7,6 @@ import pickle
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -32,19 +31,10 @@ from crisisdesk.signals.coordination import (
     time_sorted,
     token_set,
 )
+from tests.conftest import attach
 
 HEADER = "message_id,user_id,username,repost_id,reply_id,message,timestamp,urls\n"
 runner = CliRunner()
-
-
-def attach(desk: Desk, component: Any) -> None:
-    """Make ``component`` the only listener of its kind (the Desk may already wire one in)."""
-    desk.listeners[:] = [
-        listener
-        for listener in desk.listeners
-        if not isinstance(getattr(listener, "__self__", None), type(component))
-    ]
-    desk.listeners.append(component.on_ingested)
 
 
 def edges_of(csv_text: str, network: str, window: float, min_weight: int = 1, **kw: float) -> dict:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,20 +15,11 @@ from crisisdesk.ingest.record import CommentRecord
 from crisisdesk.models import AuditEntry, AuthorVerdict, ModerationRule
 from crisisdesk.web.app import create_app
 from crisisdesk.workflow.rules import RulesEngine
+from tests.conftest import attach
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> "quoted" & done'
 HOSTILE_NAME = '<b onmouseover="alert(2)">Mallory</b>'
 T0 = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
-
-
-def attach(desk: Desk, component: Any) -> None:
-    """Make ``component`` the only listener of its kind (the Desk may already wire one in)."""
-    desk.listeners[:] = [
-        listener
-        for listener in desk.listeners
-        if not isinstance(getattr(listener, "__self__", None), type(component))
-    ]
-    desk.listeners.append(component.on_ingested)
 
 
 @pytest.fixture

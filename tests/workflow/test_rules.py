@@ -14,19 +14,10 @@ from crisisdesk.ingest.record import CommentRecord
 from crisisdesk.models import AuditEntry, Case, Comment, CommentLabel
 from crisisdesk.signals.authors import record_verdict
 from crisisdesk.workflow.rules import RuleError, RulesEngine, fold, keyword_pattern, validate
+from tests.conftest import attach
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 n = 0
-
-
-def attach(desk: Desk, component: Any) -> None:
-    """Make ``component`` the only listener of its kind (the Desk may already wire one in)."""
-    desk.listeners[:] = [
-        listener
-        for listener in desk.listeners
-        if not isinstance(getattr(listener, "__self__", None), type(component))
-    ]
-    desk.listeners.append(component.on_ingested)
 
 
 def rec(text: str, author: str = "a1", name: str = "Ann", minutes: float = 0) -> CommentRecord:
