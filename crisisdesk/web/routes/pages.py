@@ -66,8 +66,9 @@ def _config_text(config: dict[str, Any]) -> dict[str, str]:
     }
 
 
-@router.get("/pages")
-async def pages(request: Request, user: User, saved: int | None = None) -> Response:
+def _render_pages(
+    request: Request, user: Any, *, saved: int | None = None, error: str | None = None
+) -> Response:
     desk = get_desk(request)
     rows = [{"page": p, "text": _config_text(p.config or {})} for p in desk.pages()]
     return render(
@@ -77,12 +78,18 @@ async def pages(request: Request, user: User, saved: int | None = None) -> Respo
             "user": user,
             "rows": rows,
             "saved": saved,
-            "error": None,
+            "error": error,
             "can_edit": user.role == "admin",
             "default_cooldown": desk.settings.cooldown_minutes,
             "default_target": desk.settings.response_target_minutes,
         },
+        status_code=400 if error else 200,
     )
+
+
+@router.get("/pages")
+async def pages(request: Request, user: User, saved: int | None = None) -> Response:
+    return _render_pages(request, user, saved=saved)
 
 
 @router.post("/pages/{page_id}", dependencies=[Depends(check_csrf)])
@@ -120,21 +127,7 @@ async def save_page(
             _minutes(response_target.strip()) if response_target.strip() else None
         )
     except ValueError as exc:
-        rows = [{"page": p, "text": _config_text(p.config or {})} for p in desk.pages()]
-        return render(
-            request,
-            "pages/list.html",
-            {
-                "user": user,
-                "rows": rows,
-                "saved": None,
-                "error": str(exc),
-                "can_edit": True,
-                "default_cooldown": desk.settings.cooldown_minutes,
-                "default_target": desk.settings.response_target_minutes,
-            },
-            status_code=400,
-        )
+        return _render_pages(request, user, error=str(exc))
     # Empty fields fall back to the desk's defaults rather than storing empty values.
     config = {k: v for k, v in config.items() if v not in (None, [], {})}
     cleared = {
