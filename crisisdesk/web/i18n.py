@@ -92,7 +92,7 @@ CATALOGS: dict[str, dict[str, str]] = {
         "comment.step.author": "Check the author",
         "comment.step.reply": "Cool down, then reply",
         "comment.scores": "Scores",
-        "comment.reply_to": "in reply to",
+        "comment.loading": "Loading…",
     },
     "it": {
         "app.title": "crisisdesk",
@@ -173,7 +173,7 @@ CATALOGS: dict[str, dict[str, str]] = {
         "comment.step.author": "Verificare l'autore",
         "comment.step.reply": "Raffreddare, poi rispondere",
         "comment.scores": "Punteggi",
-        "comment.reply_to": "in risposta a",
+        "comment.loading": "Caricamento…",
     },
 }
 
