@@ -195,3 +195,13 @@ def test_demo_user_is_signed_in_automatically(desk: Desk) -> None:
     with TestClient(create_app(desk, demo_user="demo")) as c:
         r = c.get("/")
         assert r.status_code == 200 and "Demo" in r.text
+
+
+def test_static_assets_revalidate_and_pages_are_not_stored(client: TestClient) -> None:
+    asset = client.get("/static/app.css")
+    assert asset.status_code == 200 and asset.headers["cache-control"] == "no-cache"
+    etag = asset.headers["etag"]
+    again = client.get("/static/app.css", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    login(client)
+    assert client.get("/").headers["cache-control"] == "no-store"
