@@ -8,8 +8,10 @@ CLI commands (the shape of Datasette's ``Datasette`` object).
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +43,8 @@ from crisisdesk.settings import Settings
 log = logging.getLogger(__name__)
 
 IngestListener = Callable[[Sequence[Ingested]], None]
+# Files larger than this are imported with the analysis of the next batch in a second process.
+PREFETCH_MIN_BYTES = 2_000_000
 
 
 @dataclass
@@ -200,31 +204,99 @@ class Desk:
         report: ImportReport | None = None,
         *,
         batch_size: int | None = None,
+        prefetch: bool = False,
     ) -> ImportReport:
         """Write records through the one upsert path, a transaction per batch.
 
         A failing batch is reported and the import goes on: earlier batches stay committed and
-        a re-run is harmless because the upsert is idempotent.
+        a re-run is harmless because the upsert is idempotent. ``prefetch`` analyses the next
+        batch in a second process while this one is written (large imports on several cores).
         """
         report = report or ImportReport()
         size = batch_size or int(self.settings.import_batch_size)
         if self._ingestor is None:
             self._ingestor = Ingestor(self.engine, self.analyzer)
-        batch: list[CommentRecord] = []
-        for item in items:
-            if isinstance(item, Rejected):
-                report.rejected.append(item)
-                continue
-            batch.append(item)
-            if len(batch) >= size:
+        prefetcher = self._prefetcher() if prefetch else None
+        in_flight: tuple[list[CommentRecord], list[str], Future[Any]] | None = None
+
+        def write(batch: list[CommentRecord]) -> None:
+            nonlocal in_flight, prefetcher
+            future: Future[Any] | None = None
+            texts: list[str] = []
+            if prefetcher is not None:
+                texts = list(
+                    dict.fromkeys(r.text for r in batch if r.text and r.verb in ("add", "edited"))
+                )
+                try:
+                    future = prefetcher.submit(texts)
+                except Exception:  # the worker died: go on in this process
+                    log.exception("analysis worker unavailable; analysing in this process")
+                    prefetcher.close()
+                    prefetcher = None
+            if in_flight is not None:
+                self._write_prefetched(*in_flight, report)
+                in_flight = None
+            if future is None:
                 self._write_batch(batch, report)
-                batch = []
-        if batch:
-            self._write_batch(batch, report)
+            else:
+                in_flight = (batch, texts, future)
+
+        try:
+            batch: list[CommentRecord] = []
+            for item in items:
+                if isinstance(item, Rejected):
+                    report.rejected.append(item)
+                    continue
+                batch.append(item)
+                if len(batch) >= size:
+                    write(batch)
+                    batch = []
+            if batch:
+                write(batch)
+            if in_flight is not None:
+                self._write_prefetched(*in_flight, report)
+        finally:
+            if prefetcher is not None:
+                prefetcher.close()
         return report
 
-    def _write_batch(self, batch: list[CommentRecord], report: ImportReport) -> None:
-        result = self._ingestor.write(batch)  # type: ignore[union-attr]
+    def _prefetcher(self) -> Any:
+        """A worker process for analysis, when it can help and is safe: a second core, and no
+        other thread in this process (see :mod:`crisisdesk.ingest.prefetch`)."""
+        if (os.cpu_count() or 1) < 2 or threading.active_count() > 1:
+            return None
+        from crisisdesk.ingest.prefetch import AnalysisPrefetcher
+
+        try:
+            return AnalysisPrefetcher(self.analyzer)
+        except (OSError, RuntimeError, ValueError):  # no fork here: analyse in-process
+            log.warning("analysis worker unavailable; analysing in this process")
+            return None
+
+    def _write_prefetched(
+        self,
+        batch: list[CommentRecord],
+        texts: list[str],
+        future: Future[Any],
+        report: ImportReport,
+    ) -> None:
+        from crisisdesk.ingest.prefetch import by_text
+
+        try:
+            prefetched = by_text(texts, future.result())
+        except Exception:  # a dead worker costs speed, not comments
+            # (and the next submit to a broken pool fails the same way, batch by batch)
+            log.exception("analysis worker failed; analysing this batch in-process")
+            prefetched = None
+        self._write_batch(batch, report, prefetched)
+
+    def _write_batch(
+        self,
+        batch: list[CommentRecord],
+        report: ImportReport,
+        prefetched: dict[str, Any] | None = None,
+    ) -> None:
+        result = self._ingestor.write(batch, prefetched)  # type: ignore[union-attr]
         report.add(result)
         for listener in self.listeners:
             try:
@@ -251,7 +323,9 @@ class Desk:
                 items = read_stream(counting, str(path), fmt, options)
                 if on_progress is not None:
                     items = _tap(items, lambda: on_progress(counting.bytes_read))
-                self.ingest(items, report)
+                # A file worth a second process (the worker takes a second to start).
+                big = path.stat().st_size > PREFETCH_MIN_BYTES
+                self.ingest(items, report, prefetch=big)
         except ImportFormatError as exc:
             report.errors.append(str(exc))
         except OSError as exc:

@@ -103,12 +103,16 @@ class Ingestor:
         self._page_ids: dict[tuple[str, str], int] = {}
         self._post_ids: dict[tuple[str, str], int] = {}
 
-    def write(self, records: Sequence[CommentRecord]) -> BatchResult:
+    def write(
+        self, records: Sequence[CommentRecord], prefetched: dict[str, Analysis] | None = None
+    ) -> BatchResult:
+        """Write one batch in one transaction. ``prefetched`` holds analyses already computed
+        for some texts (by :mod:`crisisdesk.ingest.prefetch`); the others are analysed here."""
         if not records:
             return BatchResult()
         try:
             with self.engine.begin() as conn:
-                return self._write(conn, records)
+                return self._write(conn, records, prefetched or {})
         except Exception:
             # Ids cached during a rolled-back transaction may not exist.
             self._page_ids.clear()
@@ -229,7 +233,12 @@ class Ingestor:
 
     # -- comments -------------------------------------------------------------------------
 
-    def _write(self, conn: Connection, records: Sequence[CommentRecord]) -> BatchResult:
+    def _write(
+        self,
+        conn: Connection,
+        records: Sequence[CommentRecord],
+        prefetched: dict[str, Analysis],
+    ) -> BatchResult:
         pages = self._page_map(conn, records)
         posts = self._post_map(conn, records, pages)
         authors = self._author_rows(conn, records)
@@ -268,7 +277,12 @@ class Ingestor:
         to_analyse = [s for s in {id(s): s for _, s in touched}.values() if s.text_changed]
         analyses: dict[int, Analysis] = {}
         if self.analyzer is not None and to_analyse:
-            results = self.analyzer.analyze_many([s.values["text"] for s in to_analyse])
+            missing = [s for s in to_analyse if s.values["text"] not in prefetched]
+            fresh = (
+                self.analyzer.analyze_many([s.values["text"] for s in missing]) if missing else []
+            )
+            computed = {id(s): a for s, a in zip(missing, fresh, strict=True)}
+            results = [computed.get(id(s)) or prefetched[s.values["text"]] for s in to_analyse]
             for state, analysis in zip(to_analyse, results, strict=True):
                 analyses[id(state)] = analysis
                 state.values.update(
@@ -280,13 +294,20 @@ class Ingestor:
 
         new_states = [s for s in {id(s): s for _, s in touched}.values() if s.is_new]
         if new_states:
+            # A plain multi-row insert, then the ids read back by key: RETURNING with a
+            # guaranteed order makes SQLAlchemy send one INSERT per row on SQLite.
             rows = [{k: v for k, v in s.values.items() if k != "id"} for s in new_states]
-            returned = conn.execute(
-                insert(_comments).returning(_comments.c.id, sort_by_parameter_order=True), rows
-            ).all()
-            for state, row in zip(new_states, returned, strict=True):
-                state.id = row.id
-                state.values["id"] = row.id
+            conn.execute(insert(_comments), rows)
+            by_key = {(s.values["platform"], s.values["platform_id"]): s for s in new_states}
+            for chunk in _chunks(list(by_key)):
+                for row in conn.execute(
+                    select(_comments.c.id, _comments.c.platform, _comments.c.platform_id).where(
+                        tuple_(_comments.c.platform, _comments.c.platform_id).in_(chunk)
+                    )
+                ):
+                    state = by_key[(row.platform, row.platform_id)]
+                    state.id = row.id
+                    state.values["id"] = row.id
         changed = [s for s in {id(s): s for _, s in touched}.values() if not s.is_new and s.dirty]
         if changed:
             columns = (
