@@ -132,6 +132,9 @@ def import_(
                 DownloadColumn(),
                 TimeRemainingColumn(),
                 transient=True,
+                # Refreshed from the import's own progress calls, not by a thread: a large
+                # import forks an analysis worker, which is only safe single-threaded.
+                auto_refresh=False,
             ) as progress:
                 task = progress.add_task(path.name, total=path.stat().st_size)
                 desk.import_file(
@@ -139,7 +142,9 @@ def import_(
                     fmt=fmt,
                     options=options,
                     report=report,
-                    on_progress=lambda n, task=task: progress.update(task, completed=n),
+                    on_progress=lambda n, task=task: progress.update(
+                        task, completed=n, refresh=True
+                    ),
                 )
         else:
             desk.import_file(path, fmt=fmt, options=options, report=report)
