@@ -6,14 +6,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from crisisdesk.models import Alert, Page
+from crisisdesk.models import Alert, Page, Post
 
 
 def alert_dicts(desk: Any, *, page_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """Newest alerts first, each with its page name and its evidence."""
     query = (
-        select(Alert, Page.name)
+        select(Alert, Page.name, Post.platform_id, Post.message)
         .join(Page, Page.id == Alert.page_id)
+        .outerjoin(Post, Post.id == Alert.post_id)
         .order_by(Alert.at.desc(), Alert.id.desc())
         .limit(max(1, limit))
     )
@@ -22,7 +23,7 @@ def alert_dicts(desk: Any, *, page_id: int | None = None, limit: int = 50) -> li
     with desk.session() as s:
         rows = s.execute(query).all()
     out = []
-    for alert, page_name in rows:
+    for alert, page_name, post_platform_id, post_message in rows:
         evidence = dict(alert.evidence or {})
         out.append(
             {
@@ -30,6 +31,8 @@ def alert_dicts(desk: Any, *, page_id: int | None = None, limit: int = 50) -> li
                 "page_id": alert.page_id,
                 "page_name": page_name,
                 "post_id": alert.post_id,
+                # How people recognise the post: its text if known, else the platform's id.
+                "post": _post_label(post_platform_id, post_message),
                 "level": alert.level,
                 "episode": alert.episode,
                 "at": alert.at.isoformat(),
@@ -40,6 +43,15 @@ def alert_dicts(desk: Any, *, page_id: int | None = None, limit: int = 50) -> li
             }
         )
     return out
+
+
+def _post_label(platform_id: str | None, message: str | None) -> str | None:
+    if platform_id is None:
+        return None
+    if message and message.strip():
+        text = " ".join(message.split())
+        return text if len(text) <= 60 else text[:59] + "…"
+    return platform_id
 
 
 def acknowledge(desk: Any, alert_id: int, user_id: int) -> bool:

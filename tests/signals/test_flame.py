@@ -112,6 +112,12 @@ def test_burst_of_negative_newcomers_raises_the_level(desk: Desk, monitor: Flame
     page_alerts = [a for a in alerts if a["post_id"] is None]
     post_alerts = [a for a in alerts if a["post_id"] is not None]
     assert page_alerts and post_alerts
+    # People recognise a post by its text or its platform id, not the desk's row number.
+    from crisisdesk.signals.alerts import alert_dicts
+
+    listed = alert_dicts(desk, page_id=pid)
+    assert {a["post"] for a in listed if a["post_id"] is not None} == {"post3"}
+    assert all(a["post"] is None for a in listed if a["post_id"] is None)
     first = min(page_alerts, key=lambda a: a["at"])
     # Event time: the alert is dated inside the burst, within its first quarter hour.
     at = datetime.fromisoformat(first["at"])
