@@ -6,48 +6,19 @@ which case a missing browser is a failure.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-import uvicorn
 
 from crisisdesk.desk import Desk
 from crisisdesk.ingest.record import CommentRecord
 from crisisdesk.web.app import create_app
+from tests.web.conftest import serving
 
 pytestmark = pytest.mark.browser
 
 HOSTILE = '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>'
-
-
-def chromium_path() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-@pytest.fixture
-def browser_path() -> str:
-    path = chromium_path()
-    if path is None:
-        if os.environ.get("CRISISDESK_REQUIRE_BROWSER") == "1":
-            pytest.fail("Chromium is required (CRISISDESK_REQUIRE_BROWSER=1) but not installed")
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -61,18 +32,8 @@ def live_server(desk: Desk) -> Iterator[str]:
         ]
     )  # fmt: skip
     desk.add_user("ann", "correct-horse-battery")
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(desk), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(desk)) as url:
+        yield url
 
 
 def test_sign_in_open_inbox_and_comment_text_is_escaped(

@@ -8,21 +8,16 @@ which case a missing browser is a failure.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import uvicorn
 
 from crisisdesk.desk import Desk
 from crisisdesk.ingest.record import CommentRecord
 from crisisdesk.web.app import create_app
+from tests.web.conftest import serving
 from tests.workflow.wf_support import Clock
 
 pytestmark = pytest.mark.browser
@@ -36,30 +31,6 @@ REPLY = (
     "Hi Anna, I'm really sorry your delivery was late. Giulia from our shop is checking with the "
     "courier today: could you send us a private message with your order so we can fix it?"
 )
-
-
-def chromium_path() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-@pytest.fixture
-def browser_path() -> str:
-    path = chromium_path()
-    if path is None:
-        if os.environ.get("CRISISDESK_REQUIRE_BROWSER") == "1":
-            pytest.fail("Chromium is required (CRISISDESK_REQUIRE_BROWSER=1) but not installed")
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -82,18 +53,8 @@ def live_server(desk: Desk, clock: Clock) -> Iterator[str]:
         ]
     )  # fmt: skip
     desk.add_user("ann", "correct-horse-battery")
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(desk), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(desk)) as url:
+        yield url
 
 
 def test_open_hostile_comment_cool_down_write_check_and_publish(

@@ -9,11 +9,6 @@ which case a missing browser is a failure.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,7 +16,6 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-import uvicorn
 
 from crisisdesk.desk import Desk
 from crisisdesk.ingest.record import CommentRecord
@@ -29,6 +23,7 @@ from crisisdesk.signals.flame import monitor_for
 from crisisdesk.web.app import create_app
 from crisisdesk.web.routes import crisis
 from tests.signals.test_flame import burst, feed, history
+from tests.web.conftest import serving
 
 pytestmark = pytest.mark.browser
 
@@ -38,30 +33,6 @@ HOSTILE = (
     "<style>body{display:none}</style> the order was late, vergogna"
 )
 PASSWORD = "correct-horse-battery"
-
-
-def chromium_path() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-@pytest.fixture
-def browser_path() -> str:
-    path = chromium_path()
-    if path is None:
-        if os.environ.get("CRISISDESK_REQUIRE_BROWSER") == "1":
-            pytest.fail("Chromium is required (CRISISDESK_REQUIRE_BROWSER=1) but not installed")
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -99,21 +70,8 @@ def scene(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> Iterator[Scene]:
     assert monitor_for(desk).level_of(hostile.page_id) in ("flame", "crisis")
     desk.add_user("ann", PASSWORD, language="en")
 
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(desk), host="127.0.0.1", port=port, log_level="warning",
-            timeout_graceful_shutdown=2,
-        )
-    )  # fmt: skip
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield Scene(f"http://127.0.0.1:{port}", hostile.page_id, hostile.id, found_normal.id)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(desk)) as url:
+        yield Scene(url, hostile.page_id, hostile.id, found_normal.id)
 
 
 @dataclass
