@@ -194,6 +194,8 @@ def _register_flame(app: typer.Typer) -> None:
 
 
 def _table_row(row: dict[str, Any]) -> str:
-    where = row["page_name"] + (f" / post {row.get('post') or row['post_id']}" if row.get("post_id") else "")
+    where = row["page_name"] + (
+        f" / post {row.get('post') or row['post_id']}" if row.get("post_id") else ""
+    )
     reasons = "; ".join(row.get("reasons") or [])
     return f"{row['at'][:16].replace('T', ' ')}  {row['level']:<7} {where:<30} {reasons}"
