@@ -1,4 +1,4 @@
-"""The training entry point runs end to end on a tiny dataset written here (never ../shared)."""
+"""The training entry point runs end to end on a tiny dataset written here, not the real datasets."""
 
 from __future__ import annotations
 

@@ -98,7 +98,8 @@ def test_draft_cooldown_refusal_override_and_audit(api: TestClient, clock: Clock
     empty_reason = api.post(f"/api/v1/drafts/{draft['id']}/publish", json={"override_reason": " "})
     assert empty_reason.status_code == 409
     done = api.post(
-        f"/api/v1/drafts/{draft['id']}/publish", json={"override_reason": "CEO asked for it"}
+        f"/api/v1/drafts/{draft['id']}/publish",
+        json={"override_reason": "the owner approved it by phone"},
     )
     assert done.status_code == 200, done.text
     assert done.json()["override"] is True and done.json()["status"] == "manual"
@@ -111,7 +112,10 @@ def test_draft_cooldown_refusal_override_and_audit(api: TestClient, clock: Clock
                      "draft.cooldown_override", "draft.publish"):  # fmt: skip
         assert expected in actions
     override = next(e for e in audit if e["action"] == "draft.cooldown_override")
-    assert override["reason"] == "CEO asked for it" and override["actor"] == "token:tests"
+    assert (
+        override["reason"] == "the owner approved it by phone"
+        and override["actor"] == "token:tests"
+    )
     assert override["comment_id"] == "c-en"
     case = api.get("/api/v1/comments/c-en/case").json()
     assert case["state"] == "replied"
