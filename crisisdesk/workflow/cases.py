@@ -199,8 +199,18 @@ class Workflow:
         return case
 
     def case_for(self, comment_id: int) -> Case | None:
-        with self.desk.session() as s:
-            return s.scalars(select(Case).where(Case.comment_id == comment_id)).first()
+        """The comment's case. A cool-down that has run out moves the case on to ``drafting``
+        here, when someone looks: time alone changes that state, and nothing else would."""
+        with self.desk.session() as s, s.begin():
+            case = s.scalars(select(Case).where(Case.comment_id == comment_id)).first()
+            if (
+                case is not None
+                and case.state == "cooling"
+                and case.cooldown_until is not None
+                and self.clock() >= case.cooldown_until
+            ):
+                case.state = "drafting"
+            return case
 
     def _comment(self, s: Session, comment_id: int) -> Comment:
         comment = s.get(Comment, comment_id)

@@ -33,6 +33,11 @@ def test_cooldown_starts_when_first_opened_and_only_once(desk: Desk) -> None:
     assert again is not None and again.cooldown_until == case.cooldown_until
     started = [e for e in desk.audit_entries(cid) if e.action == "case.cooldown_started"]
     assert len(started) == 1 and started[0].actor == "ann"
+    # Still cooling a minute before the end; time to write once it has run out.
+    clock.advance(minutes=9)
+    assert desk.workflow.case_for(cid).state == "cooling"  # type: ignore[union-attr]
+    clock.advance(minutes=1)
+    assert desk.workflow.case_for(cid).state == "drafting"  # type: ignore[union-attr]
 
 
 def test_cooldown_per_page_and_kind_and_none_for_praise(desk: Desk) -> None:
