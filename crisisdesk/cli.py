@@ -315,8 +315,17 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     data_dir: DataDir = None,
+    webhook_worker: Annotated[
+        bool,
+        typer.Option(
+            help="With webhooks configured (CRISISDESK_FACEBOOK_APP_SECRET), ingest their "
+            "deliveries in a second process, so acknowledgements never wait for analysis."
+        ),
+    ] = True,
 ) -> None:
     """Run the web desk (sign-in required; create users with `crisisdesk user add`)."""
+    import subprocess
+
     import uvicorn
 
     from crisisdesk.web.app import create_app
@@ -327,7 +336,19 @@ def serve(
             "set a secret key first, e.g. export CRISISDESK_SECRET_KEY="
             "\"$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')\""
         )
-    uvicorn.run(create_app(desk), host=host, port=port, log_level="info")
+    worker = None
+    if webhook_worker and desk.settings.facebook_app_secret.reveal():
+        # The same command a user could run by hand; it inherits the environment (settings).
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "crisisdesk", "webhook-worker", "--data-dir",
+             str(desk.settings.data_path)]
+        )  # fmt: skip
+    try:
+        uvicorn.run(create_app(desk), host=host, port=port, log_level="info")
+    finally:
+        if worker is not None:
+            worker.terminate()  # deliveries not yet ingested wait in the spool for the next start
+            worker.wait(timeout=10)
 
 
 @app.command()
