@@ -326,9 +326,10 @@ def run(data: Path, quick: bool) -> str:
         # -- 1 and 2: steady streams, three set-ups in alternation ------------------------
         # The machine is shared, so its load changes from minute to minute; alternating short
         # rounds lets the set-ups see the same conditions:
-        #   inline   - the shipped default: the web process also runs ingest and analysis;
-        #   worker   - the web process only spools; `crisisdesk webhook-worker` ingests in its
-        #              own process (no GIL shared with the acknowledgements);
+        #   inline   - `serve --no-webhook-worker`: the web process also ingests and analyses;
+        #   worker   - what `serve` does with webhooks configured: the web process only spools;
+        #              `crisisdesk webhook-worker` ingests in its own process (no GIL shared
+        #              with the acknowledgements);
         #   baseline - the web process only spools and nothing ingests: the floor.
         dirs = {name: Path(tmp) / name for name in ("inline", "worker", "baseline")}
         for d in dirs.values():
@@ -389,16 +390,18 @@ def run(data: Path, quick: bool) -> str:
                 return "not reached in 300 s"
             return f"{max(lags):.2f} s"
 
-        header = "| measure | inline (default) | worker process | baseline (no ingest) | target |"
+        header = "| measure | inline | worker process (serve's default) | baseline (no ingest) | target |"
         lines += [
             f"Server: `uvicorn` process with the desk (`fast` analyser"
             f"{', flame monitor listening' if flame else ''}), fresh SQLite data directory per "
             f"set-up. Client: {rounds} rounds; in each, {n} signed deliveries (one new comment "
             "each, tweets from Twitter US Airline Sentiment as text) scheduled open-loop at "
             f"{rate:.0f}/s from 16 keep-alive connections (`http.client`) go to each set-up in "
-            "turn: **inline** (the default: the web process also ingests and analyses), "
-            "**worker process** (`crisisdesk webhook-worker` runs beside the same server and "
-            "ingests in its own process; the server sees its claim on the spool and only spools) and **baseline** (spool only, nothing ingests).",
+            "turn: **inline** (`serve --no-webhook-worker`: the web process also ingests and "
+            "analyses), **worker process** (what `serve` does when webhooks are configured: "
+            "`crisisdesk webhook-worker` runs beside the server and ingests in its own process; "
+            "the server sees its claim on the spool and only spools) and **baseline** (spool "
+            "only, nothing ingests).",
             "",
             header,
             "|---|---:|---:|---:|---:|",
