@@ -32,7 +32,7 @@ def alert_dicts(desk: Any, *, page_id: int | None = None, limit: int = 50) -> li
                 "page_name": page_name,
                 "post_id": alert.post_id,
                 # How people recognise the post: its text if known, else the platform's id.
-                "post": _post_label(post_platform_id, post_message),
+                "post": post_label(post_platform_id, post_message),
                 "level": alert.level,
                 "episode": alert.episode,
                 "at": alert.at.isoformat(),
@@ -45,7 +45,7 @@ def alert_dicts(desk: Any, *, page_id: int | None = None, limit: int = 50) -> li
     return out
 
 
-def _post_label(platform_id: str | None, message: str | None) -> str | None:
+def post_label(platform_id: str | None, message: str | None) -> str | None:
     if platform_id is None:
         return None
     if message and message.strip():

@@ -1004,7 +1004,7 @@ class FlameMonitor:
         reasons = alert["evidence"].get("reasons", [])
         text = (
             f"{alert['level'].upper()} on {page_name}"
-            + (f" (post {alert['post_id']})" if alert["post_id"] else "")
+            + (f" (post {self._post_label(alert['post_id'])})" if alert["post_id"] else "")
             + (": " + "; ".join(reasons) if reasons else "")
             + "\nFirst move: "
             + alert["evidence"]["first_move"]["en"]
@@ -1059,6 +1059,17 @@ class FlameMonitor:
             )
         except Exception:
             log.exception("notification failed")
+
+    def _post_label(self, post_id: int) -> str:
+        """The post as people know it (its text or the platform's id), not the desk's row id."""
+        from crisisdesk.models import Post
+        from crisisdesk.signals.alerts import post_label
+
+        with self.desk.session() as s:
+            post = s.get(Post, post_id)
+        if post is None:
+            return str(post_id)
+        return post_label(post.platform_id, post.message) or str(post_id)
 
     def _page_name(self, page_id: int) -> str:
         from crisisdesk.models import Page

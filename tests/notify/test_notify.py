@@ -335,3 +335,6 @@ def test_flame_alert_reaches_the_webhook_once(
     keys = [p["episode_key"] for p in payloads]
     assert len(keys) == len(set(keys)) == len(monitor.alerts())
     assert all(p["kind"] == "alert" and "First move" in p["text"] for p in payloads)
+    # Post alerts name the post as people know it (its platform id here), not the row id.
+    post_messages = [p["text"] for p in payloads if "(post " in p["text"]]
+    assert post_messages and all("(post post3)" in t for t in post_messages)
