@@ -80,6 +80,7 @@ def create_app(
     )
     templates = Jinja2Templates(env=env)
     templates.env.globals["version"] = __version__
+    templates.env.filters["reason"] = i18n.translate_reason
     app.state.templates = templates
 
     app.add_middleware(

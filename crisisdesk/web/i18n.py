@@ -7,6 +7,7 @@ language still renders.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 LANGUAGES = {"en": "English", "it": "Italiano"}
@@ -216,6 +217,85 @@ def _load_locale_files() -> None:
 
 
 _load_locale_files()
+
+
+# The analysis explains itself with short English labels followed by the words that drove it
+# ("complaint: experience: consegna, ritardo"). The labels are translated for display; the words
+# are the commenter's own and stay as they are.
+REASON_LABELS: dict[str, dict[str, str]] = {
+    "it": {
+        "complaint": "lamentela",
+        "misguided": "affermazione errata",
+        "rager": "sfogo",
+        "troll": "troll",
+        "spam": "spam",
+        "praise": "elogio",
+        "question": "domanda",
+        "other": "altro",
+        "negative": "negativo",
+        "neutral": "neutro",
+        "positive": "positivo",
+        "offensive": "offensivo",
+        "irony": "ironia",
+        "anger words": "parole di rabbia",
+        "shouting": "scrive in maiuscolo",
+        "exclamation marks": "punti esclamativi",
+        "experience": "esperienza",
+        "problem": "problema",
+        "sarcasm": "sarcasmo",
+        "praise around": "lodi di facciata",
+        "praise words": "parole di lode",
+        "insult": "insulto",
+        "mockery": "scherno",
+        "claim pattern": "affermazione",
+        "spam signal": "segnale di spam",
+        "promo/scam words": "parole da promozione o truffa",
+        "link": "link",
+        "links": "link",
+        "e-mail address": "indirizzo e-mail",
+        "phone number": "numero di telefono",
+        "money amount": "cifra in denaro",
+        "repeated characters": "caratteri ripetuti",
+        "many emoji": "molte emoji",
+        "question mark": "punto di domanda",
+        "starts with": "inizia con",
+    }
+}
+_NUMBER_AFTER = re.compile(r"^(?P<label>[a-z][a-z /-]*?) (?P<n>\d+(?:\.\d+)?)$")
+_NUMBER_BEFORE = re.compile(r"^(?P<n>\d+) (?P<label>[a-z][a-z /-]*)$")
+_QUOTED_AFTER = re.compile(r"^(?P<label>[a-z][a-z /-]*?) (?P<rest>'.*)$")
+
+
+def translate_reason(reason: str, lang: str) -> str:
+    """The reason's labels in ``lang``; anything not recognised is left as it is.
+
+    >>> translate_reason("complaint: experience: consegna, ritardo", "it")
+    'lamentela: esperienza: consegna, ritardo'
+    >>> translate_reason("3 exclamation marks", "it")
+    '3 punti esclamativi'
+    >>> translate_reason("sarcasm: irony 0.81", "it")
+    'sarcasmo: ironia 0.81'
+    >>> translate_reason("negative: 'vergogna'", "en")
+    "negative: 'vergogna'"
+    """
+    labels = REASON_LABELS.get(lang)
+    if not labels:
+        return reason
+    parts = reason.split(": ")
+    head, last = parts[:-1], parts[-1]
+
+    def label(text: str) -> str | None:
+        if text in labels:
+            return labels[text]
+        for pattern in (_NUMBER_AFTER, _NUMBER_BEFORE, _QUOTED_AFTER):
+            match = pattern.match(text)
+            if match and match["label"] in labels:
+                return text.replace(match["label"], labels[match["label"]], 1)
+        return None
+
+    translated = [label(p) or p for p in head]
+    translated.append(label(last) or last)
+    return ": ".join(translated)
 
 
 def translator(lang: str) -> Callable[[str], str]:

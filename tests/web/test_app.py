@@ -179,8 +179,19 @@ def test_language_switch_and_default_from_browser(client: TestClient) -> None:
     token = csrf(client, "/")
     client.post("/lang", data={"lang": "it", "csrf_token": token, "next": "/"})
     assert "Posta in arrivo" in client.get("/").text
+    # The analysis's reasons follow the interface language; the commenter's words do not change.
+    root = desk_comment_id(client, "root")
+    assert "keyword test: lamentela" in client.get(f"/comments/{root}").text
     client.post("/lang", data={"lang": "en", "csrf_token": token, "next": "/"})
     assert "Inbox" in client.get("/").text
+    assert "keyword test: complaint" in client.get(f"/comments/{root}").text
+
+
+def desk_comment_id(client: TestClient, platform_id: str) -> int:
+    desk = client.app.state.desk  # type: ignore[attr-defined]
+    found = desk.find_comment(platform_id)
+    assert found is not None
+    return int(found.id)
 
 
 def test_logout(client: TestClient) -> None:
