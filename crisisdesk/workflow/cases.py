@@ -249,7 +249,13 @@ class Workflow:
         yet: the early warning has to count it, since opening the comment will start it.
         """
         now = self.clock()
-        cooling = case.cooldown_until is not None and now < case.cooldown_until
+        # The cool-down guards the first answer: once a case is replied to or closed, follow-ups
+        # are not held back (and the panel stops offering an override).
+        cooling = (
+            case.state in OPEN_STATES
+            and case.cooldown_until is not None
+            and now < case.cooldown_until
+        )
         late = False
         if case.respond_by is not None and case.state in OPEN_STATES:
             if case.cooldown_until is not None:

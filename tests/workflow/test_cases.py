@@ -82,6 +82,12 @@ def test_override_reason_is_stored_and_logged(desk: Desk) -> None:
     assert desk.workflow.draft(draft.id).override_reason == "Legal approved it"
     entries = {e.action: e for e in desk.audit_entries(cid)}
     assert entries["draft.cooldown_override"].reason == "Legal approved it"
+    # Replied: a follow-up inside the same cool-down is not held back and needs no override.
+    case = desk.workflow.case_for(cid)
+    assert case is not None and case.state == "replied"
+    assert not desk.workflow.clocks(case).cooling
+    follow_up = desk.workflow.create_draft(cid, GOOD_EN + " Thanks again.", actor="ann")
+    assert desk.workflow.publish(follow_up.id, actor="ann")["override"] is False
     assert entries["draft.cooldown_override"].actor == "ann"
     assert entries["moderation.reply"].detail["text"] == GOOD_EN
 
