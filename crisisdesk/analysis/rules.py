@@ -562,7 +562,9 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
                 reasons.append(f"problem: {', '.join(problems[:3])}")
             if negativeish:
                 reasons.append(f"negative {s.negative:.2f}")
-            if not s.question or negativeish or len(problems) >= 2:
+            # A question is a complaint only with a concrete problem in it or a clearly
+            # negative tone: "how much is delivery?" mentions delivery but asks a price.
+            if not s.question or problems or s.negative >= 0.7:
                 return "complaint", reasons
 
     if s.question:

@@ -125,3 +125,19 @@ def test_sarcasm_is_mockery_or_a_sarcastic_complaint() -> None:
     assert (
         _kind("Oh great, another delay, love it", sentiment="positive", positive=0.9)[0] == "praise"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Quanto costa la consegna fuori città?", "question"),
+        ("How much is delivery to Leeds?", "question"),
+        ("Why is my delivery late again?", "complaint"),
+        ("Perché il mio ordine è arrivato rotto?", "complaint"),
+    ],
+)
+def test_a_question_about_a_topic_is_not_a_complaint(text: str, kind: str) -> None:
+    """Mentioning delivery does not make a question a complaint; a concrete problem does."""
+    from crisisdesk.analysis import load_analyzer
+
+    assert load_analyzer("fast").analyze(text).kind == kind
