@@ -212,6 +212,12 @@ class Workflow:
                 case.state = "drafting"
             return case
 
+    def _case(self, s: Session, case_id: int) -> Case:
+        case = s.get(Case, case_id)
+        if case is None:
+            raise WorkflowError("not_found", "no such case")
+        return case
+
     def _comment(self, s: Session, comment_id: int) -> Comment:
         comment = s.get(Comment, comment_id)
         if comment is None:
@@ -525,9 +531,7 @@ class Workflow:
         if state not in STATES:
             raise WorkflowError("bad_state", f"state must be one of {', '.join(STATES)}")
         with self.desk.session() as s, s.begin():
-            case = s.get(Case, case_id)
-            if case is None:
-                raise WorkflowError("not_found", "no such case")
+            case = self._case(s, case_id)
             before = case.state
             case.state = state
             if state in ("resolved", "dismissed"):
@@ -562,9 +566,7 @@ class Workflow:
         from crisisdesk.workflow.drafts import detect_topic
 
         with self.desk.session() as s, s.begin():
-            case = s.get(Case, case_id)
-            if case is None:
-                raise WorkflowError("not_found", "no such case")
+            case = self._case(s, case_id)
             page = s.get(Page, case.page_id)
             assert page is not None
             comment = s.get(Comment, case.comment_id)
@@ -606,9 +608,7 @@ class Workflow:
     ) -> Lesson:
         """Resolve a case and record its lesson: the cause and what will change."""
         with self.desk.session() as s, s.begin():
-            case = s.get(Case, case_id)
-            if case is None:
-                raise WorkflowError("not_found", "no such case")
+            case = self._case(s, case_id)
             page = s.get(Page, case.page_id)
             assert page is not None
             if cause not in self.causes(page):
