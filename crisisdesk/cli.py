@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from crisisdesk import __version__
+from crisisdesk.commands import DataDir
 
 app = typer.Typer(
     help="crisisdesk: a crisis desk for the people who run social media pages.\n\n"
@@ -24,15 +25,6 @@ db_app = typer.Typer(help="Database chores.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage the people who sign in to the desk.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
-
-DataDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir",
-        help="Where the database and state live (default ./crisisdesk-data, or CRISISDESK_DATA_DIR).",
-        show_default=False,
-    ),
-]
 
 
 def _desk(data_dir: Path | None, **overrides: Any) -> Any:

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from crisisdesk.commands import DataDir
+
 
 def register(app: typer.Typer) -> None:
     @app.command("coordination")
@@ -116,9 +118,7 @@ def register(app: typer.Typer) -> None:
                 help="JSON file with the list to store: [{name, handles, domains, products}].",
             ),
         ] = None,
-        data_dir: Annotated[
-            Path | None, typer.Option("--data-dir", help="Where the database lives.")
-        ] = None,
+        data_dir: DataDir = None,
     ) -> None:
         """Show (or replace) a page's competitors, used to flag comments that push them."""
         import json
@@ -157,9 +157,7 @@ def register(app: typer.Typer) -> None:
         page: Annotated[
             int | None, typer.Option("--page", help="Apply the verdicts given for this page id.")
         ] = None,
-        data_dir: Annotated[
-            Path | None, typer.Option("--data-dir", help="Where the database lives.")
-        ] = None,
+        data_dir: DataDir = None,
     ) -> None:
         """Print an author's card (history, patterns, fake and competitor risk with reasons) as JSON."""
         import json

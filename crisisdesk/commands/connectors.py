@@ -10,6 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
+from crisisdesk.commands import DataDir
+
 connect_app = typer.Typer(
     help="Connect a platform account (the token is checked, then stored encrypted).",
     no_args_is_help=True,
@@ -52,16 +54,6 @@ def _save(desk: Any, platform: str, account_id: str, **kwargs: Any) -> None:
     )
 
 
-DataDirOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir",
-        help="Where the database and state live (default ./crisisdesk-data, or CRISISDESK_DATA_DIR).",
-        show_default=False,
-    ),
-]
-
-
 @connect_app.command("facebook")
 def connect_facebook(
     page_id: Annotated[str, typer.Option(prompt="Page id", help="The Facebook page's id.")],
@@ -78,7 +70,7 @@ def connect_facebook(
             show_default=False,
         ),
     ] = "",
-    data_dir: DataDirOpt = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Connect a Facebook page: checks the token (GET /me, /{page-id}, /me/permissions)."""
     from crisisdesk.connectors import ConnectorError
@@ -149,7 +141,7 @@ def connect_instagram(
         str,
         typer.Option(prompt="Access token", hide_input=True, help="A token for the account."),
     ],
-    data_dir: DataDirOpt = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Connect an Instagram professional account through the same Meta app."""
     from crisisdesk.connectors import ConnectorError
@@ -185,7 +177,7 @@ def connect_bluesky(
         typer.Option(prompt="App password", hide_input=True, help="Settings → App passwords."),
     ],
     service: Annotated[str, typer.Option(help="The account's PDS.")] = "https://bsky.social",
-    data_dir: DataDirOpt = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Connect a Bluesky account with an app password."""
     from crisisdesk.connectors import ConnectorError
@@ -220,7 +212,7 @@ def connect_mastodon(
         str,
         typer.Option(prompt="Access token", hide_input=True, help="Preferences → Development."),
     ],
-    data_dir: DataDirOpt = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Connect a Mastodon account with an access token."""
     from crisisdesk.connectors import ConnectorError
@@ -301,7 +293,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(connect_app, name="connect")
 
     @app.command("connections")
-    def connections(data_dir: DataDirOpt = None) -> None:
+    def connections(data_dir: DataDir = None) -> None:
         """List connected accounts (tokens are never shown)."""
         from crisisdesk.connectors.store import load_connections
 
@@ -317,7 +309,7 @@ def register(app: typer.Typer) -> None:
     def disconnect(
         platform: Annotated[str, typer.Argument(help="facebook, instagram, bluesky or mastodon")],
         account_id: Annotated[str, typer.Argument(help="The account id shown by `connections`.")],
-        data_dir: DataDirOpt = None,
+        data_dir: DataDir = None,
     ) -> None:
         """Forget a connection and its token."""
         from crisisdesk.connectors.store import delete_connection
@@ -341,7 +333,7 @@ def register(app: typer.Typer) -> None:
                 help="Repeat every N seconds (polling Bluesky and Mastodon); 0 runs once.", min=0
             ),
         ] = 0,
-        data_dir: DataDirOpt = None,
+        data_dir: DataDir = None,
     ) -> None:
         """Fetch comments from connected accounts: backfill for Facebook and Instagram (posts and
         comments in the time range), new replies and mentions since the last run for Bluesky and
@@ -386,7 +378,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(3)
 
     @app.command("webhook-replay")
-    def webhook_replay(data_dir: DataDirOpt = None) -> None:
+    def webhook_replay(data_dir: DataDir = None) -> None:
         """Process webhook deliveries waiting in the spool (the server does this on start)."""
         from crisisdesk.connectors.webhook import processor_for
 
@@ -404,7 +396,7 @@ def register(app: typer.Typer) -> None:
         poll: Annotated[
             float, typer.Option(help="Seconds between looks at the spool.", min=0.05)
         ] = 0.2,
-        data_dir: DataDirOpt = None,
+        data_dir: DataDir = None,
     ) -> None:
         """Process webhook deliveries in this process, continuously (Ctrl-C stops), so that analysis
         does not share a process (and its GIL) with the web server: acknowledgements stay fast.
@@ -433,7 +425,7 @@ def register(app: typer.Typer) -> None:
         page: Annotated[
             str | None, typer.Option(help="The page the comments belong to (its id or name).")
         ] = None,
-        data_dir: DataDirOpt = None,
+        data_dir: DataDir = None,
     ) -> None:
         """Import the exports people already have. Exit codes as `crisisdesk import`."""
         from crisisdesk.connectors.exports import ExportError, read_export

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+from crisisdesk.commands import DataDir
 
 page_app = typer.Typer(help="The pages the team manages and their settings.", no_args_is_help=True)
 
@@ -26,7 +27,7 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
 @page_app.command("list")
 def list_pages(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON array.")] = False,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="As for import.")] = None,
+    data_dir: DataDir = None,
 ) -> None:
     """List the pages with their settings."""
     from crisisdesk.cli import _desk
@@ -81,7 +82,7 @@ def set_page(
     response_target: Annotated[
         float | None, typer.Option(help="Minutes from arrival to the reply customers expect.")
     ] = None,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="As for import.")] = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Create or update a page. Lists given here replace the page's current list."""
     from crisisdesk.cli import _desk, _fail

@@ -11,6 +11,8 @@ from typing import Annotated, Any, TextIO
 
 import typer
 
+from crisisdesk.commands import DataDir
+
 
 class SeriesError(ValueError):
     """A malformed row in a ``timestamp,value`` file, as ``FILE:LINE: reason``."""
@@ -115,12 +117,7 @@ def register(app: typer.Typer) -> None:
         page: Annotated[int | None, typer.Option(help="Only this page (its numeric id).")] = None,
         limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 50,
         as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
-        data_dir: Annotated[
-            Path | None,
-            typer.Option(
-                "--data-dir", help="Where the database and state live.", show_default=False
-            ),
-        ] = None,
+        data_dir: DataDir = None,
     ) -> None:
         """Flame alerts: when, where, level and why."""
         from crisisdesk.cli import _desk, _fail
@@ -158,12 +155,7 @@ def _register_flame(app: typer.Typer) -> None:
             int | None, typer.Option(help="Only this page (its numeric id), with --rebuild.")
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
-        data_dir: Annotated[
-            Path | None,
-            typer.Option(
-                "--data-dir", help="Where the database and state live.", show_default=False
-            ),
-        ] = None,
+        data_dir: DataDir = None,
     ) -> None:
         """The flame level of every page now (calm, watch, flame, crisis)."""
         from crisisdesk.cli import _desk

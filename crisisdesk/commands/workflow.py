@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-# The same option as crisisdesk.cli.DataDir; repeated because annotations are resolved in this
-# module's globals and importing the CLI module here would be circular.
-DataDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir",
-        help="Where the database and state live (default ./crisisdesk-data, or CRISISDESK_DATA_DIR).",
-        show_default=False,
-    ),
-]
+from crisisdesk.commands import DataDir
 
 
 def register(app: typer.Typer) -> None:
