@@ -67,3 +67,17 @@ def head_revision(engine: Engine) -> str | None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def put_signal_state(s: Session, name: str, version: str, blob: bytes) -> None:
+    """Save a streaming component's state in ``s``'s transaction (insert or replace), so it can
+    go in with the rows it explains (the flame detector writes its alerts alongside)."""
+    from crisisdesk.models import SignalState, utcnow
+
+    row = s.get(SignalState, name)
+    if row is None:
+        s.add(SignalState(name=name, version=version, state=blob, updated_at=utcnow()))
+    else:
+        row.version = version
+        row.state = blob
+        row.updated_at = utcnow()

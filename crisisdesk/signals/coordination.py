@@ -1174,22 +1174,12 @@ class CoordinationMonitor:
             self.pages = {}
 
     def save(self) -> None:
-        from crisisdesk.models import SignalState, utcnow
+        from crisisdesk.store import put_signal_state
 
         self._restore()
         blob = pickle.dumps(self.pages, protocol=pickle.HIGHEST_PROTOCOL)
         with self.desk.session() as s, s.begin():
-            row = s.get(SignalState, STATE_NAME)
-            if row is None:
-                s.add(
-                    SignalState(
-                        name=STATE_NAME, version=STATE_VERSION, state=blob, updated_at=utcnow()
-                    )
-                )
-            else:
-                row.version = STATE_VERSION
-                row.state = blob
-                row.updated_at = utcnow()
+            put_signal_state(s, STATE_NAME, STATE_VERSION, blob)
 
     # -- learning ------------------------------------------------------------------------
 

@@ -932,7 +932,8 @@ class FlameMonitor:
         """Store the alerts (one per episode and level) and the state, in one transaction."""
         from sqlalchemy import select
 
-        from crisisdesk.models import Alert, SignalState, utcnow
+        from crisisdesk.models import Alert
+        from crisisdesk.store import put_signal_state
 
         created: list[dict[str, Any]] = []
         with self.desk.session() as s, s.begin():
@@ -964,17 +965,7 @@ class FlameMonitor:
                     }
                 )
             blob = zlib.compress(json.dumps(self.detector.to_state()).encode("utf-8"))
-            row = s.get(SignalState, STATE_NAME)
-            if row is None:
-                s.add(
-                    SignalState(
-                        name=STATE_NAME, version=STATE_VERSION, state=blob, updated_at=utcnow()
-                    )
-                )
-            else:
-                row.version = STATE_VERSION
-                row.state = blob
-                row.updated_at = utcnow()
+            put_signal_state(s, STATE_NAME, STATE_VERSION, blob)
         return created
 
     def _ensure_restored(self) -> None:
