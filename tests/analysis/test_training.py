@@ -29,7 +29,11 @@ def write_tiny_datasets(root: Path) -> None:
         d = root / "umsab" / folder
         d.mkdir(parents=True)
         for split in ("train", "val"):
-            (d / f"{split}_text.txt").write_text("\n".join(texts * 2) + "\n", encoding="utf-8")
+            # val texts differ from training ones: training drops rows that appear in any val split
+            lines = (
+                texts * 2 if split == "train" else [t + suffix for suffix in "!?" for t in texts]
+            )
+            (d / f"{split}_text.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
             labels = ["0", "1", "2"] * 2 if split == "train" else SENTIMENT * 2
             (d / f"{split}_labels.txt").write_text("\n".join(labels) + "\n", encoding="utf-8")
     tasks = {
@@ -95,3 +99,20 @@ def test_training_rebuilds_loadable_models(tmp_path: Path) -> None:
 def test_training_refuses_a_missing_directory(tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         main(["--data", str(tmp_path / "nope"), "--out", str(tmp_path / "m")])
+
+
+def test_sentiment_training_drops_rows_seen_in_any_val_split(tmp_path: Path) -> None:
+    from training.data import sentiment_task
+
+    data = tmp_path / "datasets"
+    write_tiny_datasets(data)
+    # TweetEval sentiment val shares tweets with UMSAB English training (as the real sets do)
+    d = data / "tweeteval" / "sentiment"
+    d.mkdir(parents=True)
+    (d / "val_text.txt").write_text("the train is late again\n", encoding="utf-8")
+    (d / "val_labels.txt").write_text("0\n", encoding="utf-8")
+    task = sentiment_task(data)
+    assert "the train is late again" not in task.train.texts
+    assert "what a lovely day" in task.train.texts
+    val_texts = {t for v in task.vals.values() for t in v.texts}
+    assert not val_texts & set(task.train.texts)
