@@ -3,6 +3,12 @@
 Live comments arrive through the page webhook (:mod:`crisisdesk.connectors.webhook`); this module
 reads what was there before (a page's posts, then each post's comments with ``filter=stream`` so
 replies come in the same listing with their ``parent``) and acts on comments with the page token.
+
+A backfill's time range is about *comments*: a comment written yesterday under a post from last
+month belongs to "the last three days". The Graph API cannot list a page's comments by time
+directly, so the posts are listed over a wider, bounded look-back (:data:`POSTS_LOOKBACK` before
+``since``) and each post's comments are read newest first (``order=reverse_chronological``), which
+lets the paging stop at the first comment older than ``since``: a quiet post costs one request.
 Records go through :func:`crisisdesk.ingest.normalise.from_graph_comment`, the same normaliser the
 file importer uses for Graph listings, so a comment seen by backfill, webhook and file is one row.
 """
@@ -11,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from crisisdesk.connectors import ConnectorError
@@ -31,6 +37,10 @@ NEEDED_PERMISSIONS = (
     "pages_messaging",
 )
 MAX_MESSAGE_CHARS = 8000
+# How far before a backfill's ``since`` posts are still searched for new comments. Comments on
+# older posts are missed; the bound keeps a backfill of a busy page to a sensible number of calls
+# (one listing call per 100 posts, then at least one call per post).
+POSTS_LOOKBACK = timedelta(days=90)
 
 
 def _check_text(text: str) -> str:
@@ -45,15 +55,38 @@ def in_range(at: datetime, since: datetime | None, until: datetime | None) -> bo
     return (since is None or at >= since) and (until is None or at <= until)
 
 
+def posts_since(since: datetime | None, lookback: timedelta | None) -> datetime | None:
+    """The oldest post a backfill from ``since`` looks at for comments (``None``: every post).
+
+    >>> from datetime import UTC
+    >>> posts_since(datetime(2024, 5, 10, tzinfo=UTC), timedelta(days=90)).date().isoformat()
+    '2024-02-10'
+    >>> posts_since(datetime(2024, 5, 10, tzinfo=UTC), None) is None
+    True
+    """
+    if since is None or lookback is None:
+        return None
+    return since - lookback
+
+
 class FacebookConnector:
     """Acts on one Facebook page with its page token."""
 
     platform = "facebook"
 
-    def __init__(self, graph: GraphClient, page_id: str, *, page_name: str | None = None) -> None:
+    def __init__(
+        self,
+        graph: GraphClient,
+        page_id: str,
+        *,
+        page_name: str | None = None,
+        posts_lookback: timedelta | None = POSTS_LOOKBACK,
+    ) -> None:
         self.graph = graph
         self.page_id = page_id
         self.page_name = page_name
+        # ``None`` searches every post of the page, however old (one call per post at least).
+        self.posts_lookback = posts_lookback
 
     def __repr__(self) -> str:
         return f"FacebookConnector(page_id={self.page_id!r})"
@@ -109,37 +142,52 @@ class FacebookConnector:
     def backfill(
         self, since: datetime | None = None, until: datetime | None = None
     ) -> Iterator[CommentRecord | Rejected]:
-        """Comments of the posts published in the range, each comment kept if it is in range."""
+        """The comments (and replies) written between ``since`` and ``until``, whatever the age of
+        their post, as long as the post is no older than ``posts_lookback`` before ``since``
+        (90 days unless the connector was built with another; ``None`` for no bound).
+
+        Requests: the posts listing (100 posts a call), then one comments call per post, and more
+        only while a post's comments, newest first, are still inside the range.
+        """
         params: dict[str, Any] = {"fields": POST_FIELDS, "limit": 100}
-        if since is not None:
-            params["since"] = int(since.timestamp())
+        oldest_post = posts_since(since, self.posts_lookback)
+        if oldest_post is not None:
+            params["since"] = int(oldest_post.timestamp())
         if until is not None:
+            # A post published after ``until`` cannot carry a comment written before it.
             params["until"] = int(until.timestamp())
         for post in self.graph.paged(f"{self.page_id}/posts", params):
             post_id = str(post.get("id") or "")
-            if not post_id:
+            if post_id:
+                yield from self._comments(post_id, since, until)
+
+    def _comments(
+        self, post_id: str, since: datetime | None, until: datetime | None
+    ) -> Iterator[CommentRecord | Rejected]:
+        comments = self.graph.paged(
+            f"{post_id}/comments",
+            {
+                "fields": COMMENT_FIELDS,
+                "filter": "stream",
+                "order": "reverse_chronological",
+                "limit": 100,
+            },
+        )
+        for item in comments:
+            try:
+                record = from_graph_comment(
+                    item, page=self.page_id, post_id=post_id, source="graph"
+                )
+            except RowError as exc:
+                yield Rejected(f"graph:{post_id}", 0, str(exc))
                 continue
-            comments = self.graph.paged(
-                f"{post_id}/comments",
-                {
-                    "fields": COMMENT_FIELDS,
-                    "filter": "stream",
-                    "order": "chronological",
-                    "limit": 100,
-                },
-            )
-            for item in comments:
-                try:
-                    record = from_graph_comment(
-                        item, page=self.page_id, post_id=post_id, source="graph"
-                    )
-                except RowError as exc:
-                    yield Rejected(f"graph:{post_id}", 0, str(exc))
-                    continue
-                if record.page_name is None and self.page_name:
-                    record.page_name = self.page_name
-                if in_range(record.created_at, since, until):
-                    yield record
+            if since is not None and record.created_at < since:
+                # Newest first: everything after this one is older still, so no more pages.
+                return
+            if record.page_name is None and self.page_name:
+                record.page_name = self.page_name
+            if in_range(record.created_at, since, until):
+                yield record
 
 
 def parse_when(value: str) -> datetime:

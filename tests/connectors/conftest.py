@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -80,6 +80,27 @@ class FakePlatform:
 
     def seen(self, method: str, path: str) -> list[Seen]:
         return [r for r in self.requests if r.method == method and r.path == path]
+
+    def listing(
+        self, seen: Seen, items: list[dict[str, Any]], *, page_size: int = 100
+    ) -> dict[str, Any]:
+        """One page of a Graph API listing of ``items``, as the documented cursor paging gives
+        it: ``limit`` items from the ``after`` cursor on (never more than ``page_size``, since the
+        platform may return fewer than asked), ``paging.cursors`` on every page and
+        ``paging.next`` (with the token inside, as the Graph API writes it) on all but the last."""
+        start = int((seen.q("after") or "cursor-0").removeprefix("cursor-"))
+        size = min(int(seen.q("limit") or 25), page_size)
+        page = items[start : start + size]
+        paging: dict[str, Any] = {
+            "cursors": {"before": f"cursor-{start}", "after": f"cursor-{start + len(page)}"}
+        }
+        if start + size < len(items):
+            query = {
+                k: v[0] for k, v in seen.query.items() if k not in ("after", "appsecret_proof")
+            }
+            query.update(access_token="LEAKED", after=f"cursor-{start + len(page)}")
+            paging["next"] = f"{self.url}{seen.path}?{urlencode(query)}"
+        return {"data": page, "paging": paging}
 
 
 def _handler(platform: FakePlatform) -> type[BaseHTTPRequestHandler]:

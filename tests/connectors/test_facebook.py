@@ -6,7 +6,7 @@ headers."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -17,6 +17,7 @@ from crisisdesk.connectors.facebook import FacebookConnector
 from crisisdesk.connectors.graph import GraphClient, appsecret_proof
 from crisisdesk.connectors.store import install_connectors, save_connection
 from crisisdesk.desk import Desk
+from crisisdesk.ingest.record import CommentRecord, Rejected
 from crisisdesk.models import Comment
 from tests.connectors.conftest import APP_SECRET, FakePlatform, Seen
 
@@ -56,6 +57,31 @@ def _comment(cid: str, text: str, at: str, parent: str | None = None) -> dict:
     return item
 
 
+def _time(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
+
+
+def in_order(seen: Seen, comments: list[dict]) -> list[dict]:
+    """Comments in the order the request asks for (``order``: chronological by default)."""
+    ordered = sorted(comments, key=lambda c: _time(c["created_time"]))
+    return ordered[::-1] if seen.q("order") == "reverse_chronological" else ordered
+
+
+def posts_in_range(seen: Seen, posts: list[dict]) -> list[dict]:
+    """A page's posts, newest first, published between ``since`` and ``until`` (epoch seconds)."""
+    since, until = seen.q("since"), seen.q("until")
+    return sorted(
+        (
+            p
+            for p in posts
+            if (since is None or _time(p["created_time"]).timestamp() >= int(since))
+            and (until is None or _time(p["created_time"]).timestamp() <= int(until))
+        ),
+        key=lambda p: _time(p["created_time"]),
+        reverse=True,
+    )
+
+
 def serve_page(platform: FakePlatform) -> None:
     """Page 100 with two posts on two listing pages; post 100_1's comments on two pages."""
     base = platform.url
@@ -86,27 +112,15 @@ def serve_page(platform: FakePlatform) -> None:
             )
         ),
     )
+    thread = [
+        _comment("c1", "My order is late", "2024-05-01T10:00:00+0000"),
+        _comment("c2", "Same here", "2024-05-01T10:05:00+0000", parent="c1"),
+        _comment("c3", "Thanks, great!", "2024-05-01T11:00:00+0000"),
+    ]
     platform.add(
         "GET",
         f"{V}/100_1/comments",
-        lambda seen: (
-            (200, {"data": [_comment("c3", "Thanks, great!", "2024-05-01T11:00:00+0000")]}, {})
-            if seen.q("after") == "P2"
-            else (
-                200,
-                {
-                    "data": [
-                        _comment("c1", "My order is late", "2024-05-01T10:00:00+0000"),
-                        _comment("c2", "Same here", "2024-05-01T10:05:00+0000", parent="c1"),
-                    ],
-                    "paging": {
-                        "cursors": {"after": "P2"},
-                        "next": f"{base}{V}/100_1/comments?after=P2&access_token=LEAKED",
-                    },
-                },
-                {},
-            )
-        ),
+        lambda seen: (200, platform.listing(seen, in_order(seen, thread), page_size=2), {}),
     )
     platform.add(
         "GET",
@@ -128,8 +142,11 @@ def test_backfill_follows_paging_and_never_resends_the_token_in_urls(
         assert "access_token" not in seen.query
         assert seen.q("appsecret_proof") == appsecret_proof(TOKEN, APP_SECRET)
     first = platform.seen("GET", f"{V}/100/posts")[0]
-    assert first.q("since") == str(int(datetime(2024, 4, 15, tzinfo=UTC).timestamp()))
-    assert [r.q("after") for r in platform.seen("GET", f"{V}/100_1/comments")] == [None, "P2"]
+    # Posts are searched from 90 days before --since: old posts can carry new comments.
+    assert first.q("since") == str(int(datetime(2024, 1, 16, tzinfo=UTC).timestamp()))
+    comment_calls = platform.seen("GET", f"{V}/100_1/comments")
+    assert [r.q("after") for r in comment_calls] == [None, "cursor-2"]
+    assert {r.q("order") for r in comment_calls} == {"reverse_chronological"}
     with cdesk.session() as s:
         rows = {c.platform_id: c for c in s.scalars(select(Comment))}
     assert rows["c2"].parent_id == rows["c1"].id
@@ -360,3 +377,121 @@ def test_next_links_to_another_host_are_not_followed_with_the_token(
     items = list(graph(platform, http, []).paged("100/posts", {"limit": 1}))
     assert [i["id"] for i in items] == ["p1", "p2"]
     assert all(s.headers["host"].startswith("127.0.0.1") for s in platform.requests)
+
+
+SINCE = datetime(2024, 5, 10, tzinfo=UTC)
+
+
+def records(items: list[CommentRecord | Rejected]) -> dict[str, CommentRecord]:
+    """The records of a backfill by platform id; a rejected row fails the test."""
+    assert all(isinstance(r, CommentRecord) for r in items), items
+    return {r.platform_id: r for r in items if isinstance(r, CommentRecord)}
+
+
+def serve_old_posts(platform: FakePlatform) -> None:
+    """Page 200: a recent post, a post from before --since whose thread goes on inside the window
+    (read two comments a page, newest first when asked), and a post from last year."""
+    posts = [
+        {"id": "200_new", "created_time": "2024-05-11T08:00:00+0000"},
+        {"id": "200_old", "created_time": "2024-04-20T09:00:00+0000"},
+        {"id": "200_ancient", "created_time": "2023-11-01T09:00:00+0000"},
+    ]
+    threads = {
+        "200_new": [],
+        "200_old": [
+            _comment("o1", "First!", "2024-04-20T10:00:00+0000"),
+            _comment("o2", "Still waiting", "2024-05-05T10:00:00+0000"),
+            _comment("o3", "Three weeks and no parcel", "2024-05-11T10:00:00+0000"),
+            _comment("o4", "Me neither", "2024-05-12T10:00:00+0000", parent="o3"),
+            _comment("o5", "Any news?", "2024-05-20T10:00:00+0000"),
+        ],
+        "200_ancient": [_comment("a1", "Bringing this back up", "2024-05-11T12:00:00+0000")],
+    }
+    platform.add(
+        "GET",
+        f"{V}/200/posts",
+        lambda seen: (200, platform.listing(seen, posts_in_range(seen, posts)), {}),
+    )
+    for post_id, thread in threads.items():
+        platform.add(
+            "GET",
+            f"{V}/{post_id}/comments",
+            lambda seen, thread=thread: (
+                200,
+                platform.listing(seen, in_order(seen, thread), page_size=2),
+                {},
+            ),
+        )
+
+
+def test_backfill_finds_new_comments_on_posts_older_than_since(
+    platform: FakePlatform, http: httpx.Client
+) -> None:
+    serve_old_posts(platform)
+    fb = FacebookConnector(graph(platform, http, []), "200")
+    until = datetime(2024, 5, 11, 23, 0, tzinfo=UTC)
+    got = list(fb.backfill(since=SINCE, until=until))
+    # o2 is before --since, o4 and o5 after --until: only o3 was written in the window.
+    assert list(records(got)) == ["o3"] and len(got) == 1
+    posts_call = platform.seen("GET", f"{V}/200/posts")[0]
+    assert posts_call.q("since") == str(int((SINCE - timedelta(days=90)).timestamp()))
+    assert posts_call.q("until") == str(int(until.timestamp()))
+
+
+def test_backfill_stops_paging_comments_older_than_since(
+    platform: FakePlatform, http: httpx.Client
+) -> None:
+    serve_old_posts(platform)
+    fb = FacebookConnector(graph(platform, http, []), "200")
+    got = records(list(fb.backfill(since=SINCE)))
+    assert sorted(got) == ["o3", "o4", "o5"]
+    assert got["o4"].parent_id == "o3"
+    # Newest first, two a page: [o5, o4], [o3, o2] reaches o2, older than --since, so the page
+    # holding o1 is never asked for.
+    calls = platform.seen("GET", f"{V}/200_old/comments")
+    assert [c.q("after") for c in calls] == [None, "cursor-2"]
+    assert all(c.q("order") == "reverse_chronological" for c in calls)
+    assert all(c.q("filter") == "stream" for c in calls)
+    # The post from last year is beyond the 90-day look-back: not even listed.
+    assert platform.seen("GET", f"{V}/200_ancient/comments") == []
+
+
+def test_posts_lookback_is_configurable(platform: FakePlatform, http: httpx.Client) -> None:
+    serve_old_posts(platform)
+    short = FacebookConnector(graph(platform, http, []), "200", posts_lookback=timedelta(days=7))
+    assert list(short.backfill(since=SINCE)) == []  # the post of 20 April is 20 days old
+    assert platform.seen("GET", f"{V}/200_old/comments") == []
+    platform.requests.clear()
+    unbounded = FacebookConnector(graph(platform, http, []), "200", posts_lookback=None)
+    got = records(list(unbounded.backfill(since=SINCE)))
+    assert sorted(got) == ["a1", "o3", "o4", "o5"]
+    assert platform.seen("GET", f"{V}/200/posts")[0].q("since") is None
+
+
+def test_backfill_keeps_clear_errors_and_back_off_on_comment_listings(
+    platform: FakePlatform, http: httpx.Client
+) -> None:
+    platform.add(
+        "GET",
+        f"{V}/300/posts",
+        (200, {"data": [{"id": "300_1", "created_time": "2024-04-01T09:00:00+0000"}]}, {}),
+    )
+    platform.add(
+        "GET",
+        f"{V}/300_1/comments",
+        (400, _err(613, "Calls to this api have exceeded the rate limit"), {}),
+        (200, {"data": [_comment("r1", "Hello", "2024-05-11T10:00:00+0000")]}, {}),
+    )
+    delays: list[float] = []
+    got = records(list(FacebookConnector(graph(platform, http, delays), "300").backfill(SINCE)))
+    assert list(got) == ["r1"] and len(delays) == 1
+    platform.add(
+        "GET",
+        f"{V}/300_1/comments",
+        (403, _err(10, "(#10) Requires pages_read_user_content permission"), {}),
+    )
+    with pytest.raises(PermissionMissing, match="pages_read_user_content"):
+        list(FacebookConnector(graph(platform, http, []), "300").backfill(since=SINCE))
+    platform.add("GET", f"{V}/300_1/comments", (400, _err(190, "Session has expired"), {}))
+    with pytest.raises(TokenExpired, match="connect the account again"):
+        list(FacebookConnector(graph(platform, http, []), "300").backfill(since=SINCE))
