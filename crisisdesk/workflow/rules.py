@@ -10,9 +10,16 @@ Like Meta's Moderation Assist and Agorapulse's inbox rules, on what the desk kno
   ``verdicts`` (the latest verdict for the page), ``repeat_offender``;
 - ``match``: ``all`` (default) or ``any``.
 
-Actions: ``{"type": "label", "label": ...}``, ``{"type": "assign", "user_id": ...}``,
-``{"type": "hide"}`` (through the page's connector when there is one, otherwise recorded as a
-to-do, by ``desk.moderation``), ``{"type": "escalate", "topic": ..., "note": ...}``.
+Actions: ``{"type": "label", "label": ...}``, ``{"type": "assign", "user_id": ...}`` (a user id
+or a username, or ``"username": ...``; a username is turned into the id when the rule is saved, so
+a typo is refused then rather than found when a comment matches), ``{"type": "hide"}`` (through the
+page's connector when there is one, otherwise recorded as a to-do, by ``desk.moderation``),
+``{"type": "escalate", "topic": ..., "note": ...}``.
+
+Rules run on new comments and again on edited ones (the text changed: a harmless comment can be
+edited into spam). A rule acts on a comment at most once per kind of action, so an edit that
+still matches does not escalate twice, and an action a person undid is not redone by an edit.
+Re-deliveries of the same text change nothing and run nothing.
 
 Every automatic action writes an audit entry ``rule.<action>`` naming the rule and holding what is
 needed to undo it; :meth:`RulesEngine.undo` reverts one and logs ``rule.undo``. Rules never
@@ -24,7 +31,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -126,8 +133,19 @@ class RuleError(ValueError):
     """A rule that cannot be saved, with why."""
 
 
-def validate(conditions: Any, actions: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Check a rule's JSON and return it cleaned; raise :class:`RuleError` with the reason."""
+def validate(
+    conditions: Any, actions: Any, *, find_user: Callable[[int | str], int | None] | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Check a rule's JSON and return it cleaned; raise :class:`RuleError` with the reason.
+
+    ``find_user`` turns a user id or a username into the id of an existing user (None if there is
+    none); without it an ``assign`` action takes numeric ids only, unchecked.
+
+    >>> users = {"anna": 7}
+    >>> validate({"has_link": True}, [{"type": "assign", "user_id": "anna"}],
+    ...          find_user=lambda u: users.get(u) if isinstance(u, str) else u)[1]
+    [{'type': 'assign', 'user_id': 7}]
+    """
     if not isinstance(conditions, dict):
         raise RuleError("conditions must be an object")
     unknown = [k for k in conditions if k not in CONDITION_KEYS]
@@ -174,10 +192,7 @@ def validate(conditions: Any, actions: Any) -> tuple[dict[str, Any], list[dict[s
                 raise RuleError("a label action needs a label")
             clean_actions.append({"type": "label", "label": label})
         elif kind == "assign":
-            try:
-                clean_actions.append({"type": "assign", "user_id": int(action["user_id"])})
-            except (KeyError, TypeError, ValueError):
-                raise RuleError("an assign action needs a user_id") from None
+            clean_actions.append({"type": "assign", "user_id": _assignee(action, find_user)})
         elif kind == "hide":
             clean_actions.append({"type": "hide"})
         else:
@@ -189,6 +204,31 @@ def validate(conditions: Any, actions: Any) -> tuple[dict[str, Any], list[dict[s
                 }
             )
     return clean, clean_actions
+
+
+def _assignee(action: dict[str, Any], find_user: Callable[[int | str], int | None] | None) -> int:
+    """The user id an ``assign`` action names, by id or by username."""
+    # The web form sends whatever was typed as ``user_id``: digits are an id, anything else a
+    # username. An explicit ``username`` is always a username (even one made of digits).
+    value = action.get("username", action.get("user_id"))
+    wanted: int | str
+    if isinstance(value, int) and not isinstance(value, bool):
+        wanted = value
+    elif isinstance(value, str) and value.strip():
+        text = value.strip()
+        wanted = int(text) if "username" not in action and text.isdigit() else text.lstrip("@")
+    else:
+        raise RuleError("an assign action needs a user id or a username")
+    if find_user is None:
+        if isinstance(wanted, str):
+            raise RuleError("an assign action needs a numeric user id here")
+        return wanted
+    found = find_user(wanted)
+    if found is None:
+        if isinstance(wanted, str):
+            raise RuleError(f"assign: no user named {wanted!r}")
+        raise RuleError(f"assign: no user with id {wanted}")
+    return found
 
 
 @dataclass
@@ -319,7 +359,7 @@ class RulesEngine:
         name = (name or "").strip()[:200]
         if not name:
             raise RuleError("a rule needs a name")
-        clean, clean_actions = validate(conditions, actions)
+        clean, clean_actions = validate(conditions, actions, find_user=self._find_user)
         with self.desk.session() as s, s.begin():
             rule = ModerationRule(
                 page_id=page_id,
@@ -340,6 +380,12 @@ class RulesEngine:
             detail={"name": name, "conditions": clean, "actions": clean_actions},
         )
         return rule
+
+    def _find_user(self, wanted: int | str) -> int | None:
+        with self.desk.session() as s:
+            if isinstance(wanted, int):
+                return wanted if s.get(User, wanted) is not None else None
+            return s.scalar(select(User.id).where(User.username == wanted))
 
     def set_enabled(
         self, rule_id: int, enabled: bool, *, actor: str, user_id: int | None = None
@@ -377,13 +423,14 @@ class RulesEngine:
     # -- applying rules -------------------------------------------------------------------
 
     def on_ingested(self, items: Sequence[Ingested]) -> None:
-        """Ingest listener: run the rules on each new comment.
+        """Ingest listener: run the rules on each new comment and each edited one.
 
-        The enabled rules are read once per batch, and a page without rules costs nothing more:
-        an import of a hundred thousand comments must not pay a query per comment for rules that
-        do not exist."""
-        new = [item for item in items if item.is_new]
-        if not new:
+        ``text_changed`` is set only when a delivery brings a text the comment did not have, so
+        a repeated delivery (or an older text arriving late) runs nothing. The enabled rules are
+        read once per batch, and a page without rules costs nothing more: an import of a hundred
+        thousand comments must not pay a query per comment for rules that do not exist."""
+        todo = [item for item in items if item.is_new or item.text_changed]
+        if not todo:
             return
         with self.desk.session() as s:
             enabled = list(
@@ -395,16 +442,24 @@ class RulesEngine:
             )
         if not enabled:
             return
-        for item in new:
+        for item in todo:
             rules = [r for r in enabled if r.page_id is None or r.page_id == item.page_id]
             if not rules:
                 continue
-            offensive = item.analysis.offensive if item.analysis is not None else 0.0
+            offensive: float | None
+            if item.is_new:
+                offensive = item.analysis.offensive if item.analysis is not None else 0.0
+                first_time: bool | None = item.first_time_author
+            else:
+                # An edit: the batch knows the new analysis (if any) but not whether the author
+                # is new here, so apply_rules reads what it lacks from the store.
+                offensive = item.analysis.offensive if item.analysis is not None else None
+                first_time = None
             try:
                 self.apply_rules(
                     item.comment_id,
                     offensive=offensive,
-                    first_time=item.first_time_author,
+                    first_time=first_time,
                     rules=rules,
                 )
             except Exception:  # one bad rule or comment must not stop the others
@@ -449,9 +504,12 @@ class RulesEngine:
     def _act(self, rule: ModerationRule, comment: Comment, reasons: list[str]) -> list[int]:
         actor = f"rule:{rule.id}"
         why = f"rule {rule.name!r}: " + "; ".join(reasons)
+        done = self._done_before(actor, comment.id)
         ids: list[int] = []
         for action in rule.actions or []:
             kind = action.get("type")
+            if (f"rule.{kind}", action.get("label")) in done:
+                continue  # this rule already did it here (before an edit), maybe undone since
             detail: dict[str, Any] = {"rule_id": rule.id, "rule": rule.name, "reasons": reasons}
             try:
                 if kind == "label":
@@ -512,6 +570,18 @@ class RulesEngine:
                 continue
             ids.append(self._audit(f"rule.{kind}", actor, comment.id, why, detail))
         return ids
+
+    def _done_before(self, actor: str, comment_id: int) -> set[tuple[str, str | None]]:
+        """What ``actor`` (one rule) already did to the comment, by action and label."""
+        with self.desk.session() as s:
+            rows = s.execute(
+                select(AuditEntry.action, AuditEntry.detail).where(
+                    AuditEntry.comment_id == comment_id,
+                    AuditEntry.actor == actor,
+                    AuditEntry.action.in_([f"rule.{k}" for k in ACTION_TYPES]),
+                )
+            ).all()
+        return {(row.action, (row.detail or {}).get("label")) for row in rows}
 
     def _audit(
         self, action: str, actor: str, comment_id: int, reason: str, detail: dict[str, Any]

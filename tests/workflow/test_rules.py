@@ -209,3 +209,109 @@ def test_offensive_kind_repeat_offender_and_disable(desk: Desk, engine: RulesEng
     assert [e.action for e in desk.audit_entries() if e.object_type == "rule"][:1] == [
         "rule.disable"
     ]
+
+
+def delivery(platform_id: str, text: str, minutes: float, verb: Any = "add") -> CommentRecord:
+    return CommentRecord(
+        platform="facebook", platform_id=platform_id, created_at=T0 + timedelta(minutes=minutes),
+        text=text, page="P1", page_name="Forno", author_id="e1", author_name="Eve", verb=verb,
+    )  # fmt: skip
+
+
+def rule_entries(desk: Desk, comment_id: int) -> list[str]:
+    with desk.session() as s:
+        return sorted(
+            s.scalars(
+                select(AuditEntry.action).where(
+                    AuditEntry.comment_id == comment_id, AuditEntry.action.like("rule.%")
+                )
+            )
+        )
+
+
+def test_an_edit_runs_the_rules_once_and_a_repeated_delivery_does_nothing(
+    desk: Desk, engine: RulesEngine
+) -> None:
+    uid = desk.add_user("giulia", "correct-horse-battery").id
+    engine.create(
+        "scam words",
+        {"keywords": ["scam"]},
+        [
+            {"type": "label", "label": "scam-claim"},
+            {"type": "assign", "user_id": "giulia"},
+            {"type": "escalate", "topic": "legal", "note": "scam claim"},
+        ],
+        actor="ann",
+    )
+    desk.ingest([delivery("e-1", "lovely bread this morning", minutes=1)])
+    target = comment(desk, "lovely bread this morning")
+    assert rule_entries(desk, target.id) == []
+
+    edited = delivery("e-1", "this bakery is a scam", minutes=5, verb="edited")
+    desk.ingest([edited])
+    expected = ["rule.assign", "rule.escalate", "rule.label"]
+    assert rule_entries(desk, target.id) == expected
+    assert labels(desk, target.id) == ["scam-claim"]
+    case = desk.workflow.case_for(target.id)
+    assert case is not None and case.owner_id == uid
+
+    def escalations() -> int:
+        return sum(e.action == "case.escalate" for e in desk.audit_entries(target.id))
+
+    assert escalations() == 1
+    audit_count = len(desk.audit_entries(target.id))
+
+    # The same edit delivered again (a webhook retry, a second import) changes nothing.
+    desk.ingest([edited])
+    desk.ingest([delivery("e-1", "this bakery is a scam", minutes=5, verb="edited")])
+    assert rule_entries(desk, target.id) == expected
+    assert len(desk.audit_entries(target.id)) == audit_count
+
+    # A further edit that still matches is not escalated or assigned a second time, and a label
+    # a person removed stays removed.
+    label_entry = next(
+        a for a in engine.automatic_actions(target.id) if a["action"] == "rule.label"
+    )
+    engine.undo(label_entry["id"], actor="ann")
+    desk.ingest([delivery("e-1", "this bakery is a scam, really", minutes=9, verb="edited")])
+    assert rule_entries(desk, target.id) == [*expected, "rule.undo"]
+    assert labels(desk, target.id) == [] and escalations() == 1
+
+
+def test_an_edit_is_judged_on_its_new_text(desk: Desk, engine: RulesEngine) -> None:
+    engine.create("links", {"has_link": True}, [{"type": "label", "label": "link"}], actor="ann")
+    desk.ingest([delivery("e-2", "see https://spam.example/win", minutes=1)])
+    target = comment(desk, "see https://spam.example/win")
+    assert labels(desk, target.id) == ["link"]
+    other = engine.create(
+        "no links", {"has_link": False}, [{"type": "label", "label": "plain"}], actor="ann"
+    )
+    desk.ingest([delivery("e-2", "sorry, wrong page", minutes=3, verb="edited")])
+    assert sorted(labels(desk, target.id)) == ["link", "plain"]
+    assert {a["rule_id"] for a in engine.automatic_actions(target.id)} >= {other.id}
+
+
+def test_assign_takes_a_username_or_an_id(desk: Desk, engine: RulesEngine) -> None:
+    uid = desk.add_user("giulia", "correct-horse-battery").id
+    conditions = {"keywords": ["late"]}
+    for action in (
+        {"type": "assign", "user_id": "giulia"},
+        {"type": "assign", "username": " @giulia "},
+        {"type": "assign", "user_id": uid},
+        {"type": "assign", "user_id": str(uid)},  # what the web form sends
+    ):
+        rule = engine.create("late", conditions, [action], actor="ann")
+        assert rule.actions == [{"type": "assign", "user_id": uid}]
+
+    with pytest.raises(RuleError, match="no user named 'nobody'"):
+        engine.create("late", conditions, [{"type": "assign", "user_id": "nobody"}], actor="ann")
+    with pytest.raises(RuleError, match="no user with id 9999"):
+        engine.create("late", conditions, [{"type": "assign", "user_id": 9999}], actor="ann")
+    with pytest.raises(RuleError, match="user id or a username"):
+        engine.create("late", conditions, [{"type": "assign", "user_id": " "}], actor="ann")
+    # Nothing half-saved by the refused rules.
+    assert len(engine.all_rules()) == 4
+
+    desk.ingest([rec("late again", author="z1")])
+    case = desk.workflow.case_for(comment(desk, "late again").id)
+    assert case is not None and case.owner_id == uid
