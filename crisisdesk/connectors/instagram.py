@@ -6,6 +6,10 @@ Instagram's shapes differ from Facebook's (``text``/``timestamp``/``username`` i
 :func:`crisisdesk.ingest.normalise.from_canonical`, which applies the same checks as every other
 source. Comments are keyed under platform ``instagram`` and page = the Instagram account id.
 
+Replies come with their comment (field expansion ``replies{...}``), but only their first page: when
+that page says there is more (``paging.next``), the rest is read from the comment's ``/replies``
+edge from the cursor on, so a busy thread is read whole.
+
 Instagram's own rules the desk relays as clear errors: replies only to top-level, visible comments;
 one private reply per comment, within 7 days.
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from crisisdesk.connectors.facebook import _check_text, in_range
 from crisisdesk.connectors.graph import GraphClient
@@ -24,6 +29,7 @@ from crisisdesk.ingest.record import CommentRecord, Rejected
 MEDIA_FIELDS = "id,caption,timestamp,permalink,comments_count"
 _C = "id,text,timestamp,username,from{id,username},hidden,parent_id"
 COMMENT_FIELDS = f"{_C},replies{{{_C}}}"
+REPLY_FIELDS = _C
 NEEDED_PERMISSIONS = ("instagram_basic", "instagram_manage_comments", "instagram_manage_messages")
 
 
@@ -138,10 +144,44 @@ class InstagramConnector:
             return
         if in_range(record.created_at, since, until):
             yield record
+        for reply in self._replies(item, record.platform_id):
+            yield from self._with_replies(reply, media_id, since, until, parent=record.platform_id)
+
+    def _replies(self, item: Mapping[str, Any], comment_id: str) -> Iterator[Mapping[str, Any]]:
+        """The replies of a comment: the first page that came with it, then the following pages
+        from the ``/replies`` edge."""
         replies = item.get("replies")
-        if isinstance(replies, Mapping) and isinstance(replies.get("data"), list):
-            for reply in replies["data"]:
-                if isinstance(reply, Mapping):
-                    yield from self._with_replies(
-                        reply, media_id, since, until, parent=record.platform_id
-                    )
+        if not isinstance(replies, Mapping) or not isinstance(replies.get("data"), list):
+            return
+        for reply in replies["data"]:
+            if isinstance(reply, Mapping):
+                yield reply
+        after = _next_cursor(replies.get("paging"))
+        if after is None or not replies["data"]:
+            return
+        yield from self.graph.paged(
+            f"{comment_id}/replies", {"fields": REPLY_FIELDS, "limit": 50, "after": after}
+        )
+
+
+def _next_cursor(paging: Any) -> str | None:
+    """The ``after`` cursor of a listing that has a next page, or ``None`` on the last page.
+
+    >>> _next_cursor({"cursors": {"after": "QVF"}, "next": "https://g/v21.0/1/replies?after=QVF"})
+    'QVF'
+    >>> _next_cursor({"cursors": {"after": "QVF"}}) is None
+    True
+    """
+    if not isinstance(paging, Mapping):
+        return None
+    next_url = paging.get("next")
+    if not isinstance(next_url, str) or not next_url:
+        return None  # the Graph API leaves ``next`` out on the last page
+    cursors = paging.get("cursors")
+    after = cursors.get("after") if isinstance(cursors, Mapping) else None
+    if isinstance(after, str) and after:
+        return after
+    # Some listings give the cursor only inside the next link; the link itself is not followed,
+    # so the token and the configured API are never sent elsewhere.
+    values = parse_qs(urlsplit(next_url).query).get("after")
+    return values[0] if values else None

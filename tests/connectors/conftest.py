@@ -1,7 +1,7 @@
 """A real local HTTP server that replays a platform's documented contract.
 
 Each test registers, per method and path, what the platform answers (status, JSON body, headers),
-either a fixed answer, a queue of answers (the last one repeats) or a function of the request.
+either a fixed answer, a function of the request, or a queue of those (the last one repeats).
 Every request is recorded so tests can assert what the connector sent: paths, query, headers,
 form and JSON bodies.
 """
@@ -58,13 +58,13 @@ Handler = Callable[[Seen], Answer]
 class FakePlatform:
     url: str = ""
     requests: list[Seen] = field(default_factory=list)
-    routes: dict[tuple[str, str], Handler | list[Answer]] = field(default_factory=dict)
+    routes: dict[tuple[str, str], Handler | list[Answer | Handler]] = field(default_factory=dict)
 
     def add(self, method: str, path: str, *answers: Answer | Handler) -> None:
         if len(answers) == 1 and callable(answers[0]):
             self.routes[(method, path)] = answers[0]
         else:
-            self.routes[(method, path)] = list(answers)  # type: ignore[arg-type]
+            self.routes[(method, path)] = list(answers)
 
     def answer(self, seen: Seen) -> Answer:
         route = self.routes.get((seen.method, seen.path))
@@ -76,7 +76,8 @@ class FakePlatform:
             )
         if callable(route):
             return route(seen)
-        return route.pop(0) if len(route) > 1 else route[0]
+        answer = route.pop(0) if len(route) > 1 else route[0]
+        return answer(seen) if callable(answer) else answer
 
     def seen(self, method: str, path: str) -> list[Seen]:
         return [r for r in self.requests if r.method == method and r.path == path]

@@ -4,13 +4,16 @@ shapes (media listings, comments with nested ``replies``, ``hide``, ``/replies``
 from __future__ import annotations
 
 import httpx
+import pytest
 from sqlalchemy import select
 
+from crisisdesk.connectors import PermissionMissing
 from crisisdesk.connectors.graph import GraphClient
 from crisisdesk.connectors.instagram import InstagramConnector
 from crisisdesk.desk import Desk
+from crisisdesk.ingest.record import CommentRecord
 from crisisdesk.models import Comment
-from tests.connectors.conftest import FakePlatform
+from tests.connectors.conftest import Answer, FakePlatform, Seen
 
 V = "/v21.0"
 IG = "17841400000000001"
@@ -108,3 +111,101 @@ def test_actions(platform: FakePlatform, http: httpx.Client) -> None:
         "recipient": {"comment_id": "c1"},
         "message": {"text": "A voucher for you"},
     }
+
+
+def _reply(n: int) -> dict:
+    return {
+        "id": f"1790000000000010{n}",
+        "text": f"@ana reply {n}",
+        "timestamp": f"2024-05-01T10:1{n}:00+0000",
+        "username": f"user{n}",
+        "from": {"id": f"90{n}", "username": f"user{n}"},
+        "parent_id": "17900000000000100",
+    }
+
+
+def test_backfill_follows_the_paging_of_nested_replies(
+    cdesk: Desk, platform: FakePlatform, http: httpx.Client
+) -> None:
+    replies = [_reply(n) for n in range(1, 6)]
+    top = {
+        "id": "17900000000000100",
+        "text": "Where is my order?",
+        "timestamp": "2024-05-01T10:00:00+0000",
+        "username": "ana",
+        "from": {"id": "9001", "username": "ana"},
+    }
+
+    def comments(seen: Seen) -> Answer:
+        # Field expansion brings the first page of replies (three of five) with its paging.
+        first_page = Seen("GET", f"{V}/{top['id']}/replies", {"limit": ["3"]}, {}, b"")
+        return (200, {"data": [{**top, "replies": platform.listing(first_page, replies)}]}, {})
+
+    platform.add(
+        "GET", f"{V}/{IG}/media", (200, {"data": [{"id": "m1", "timestamp": top["timestamp"]}]}, {})
+    )
+    platform.add("GET", f"{V}/m1/comments", comments)
+    platform.add(
+        "GET",
+        f"{V}/{top['id']}/replies",
+        (400, {"error": {"message": "User request limit reached", "code": 17}}, {}),
+        lambda seen: (200, platform.listing(seen, replies), {}),
+    )
+    delays: list[float] = []
+    ig = connector(platform, http)
+    ig.graph.sleep = delays.append
+    got = list(ig.backfill())
+    assert [r.platform_id for r in got if isinstance(r, CommentRecord)] == [
+        top["id"],
+        *(r["id"] for r in replies),
+    ]
+    assert len(got) == 6  # each reply once, nothing rejected
+    asked = platform.seen("GET", f"{V}/{top['id']}/replies")
+    assert [s.q("after") for s in asked] == ["cursor-3", "cursor-3"]  # once after the back-off
+    assert len(delays) == 1
+    assert "replies" not in (asked[-1].q("fields") or "") and "access_token" not in asked[-1].query
+    report = cdesk.ingest(iter(got))
+    assert report.inserted == 6
+    with cdesk.session() as s:
+        rows = {c.platform_id: c for c in s.scalars(select(Comment))}
+    assert {rows[r["id"]].parent_id for r in replies} == {rows[top["id"]].id}
+
+
+def test_replies_edge_keeps_the_clear_permission_error(
+    platform: FakePlatform, http: httpx.Client
+) -> None:
+    platform.add("GET", f"{V}/{IG}/media", (200, {"data": [{"id": "m1"}]}, {}))
+    platform.add(
+        "GET",
+        f"{V}/m1/comments",
+        (
+            200,
+            {
+                "data": [
+                    {
+                        "id": "c1",
+                        "text": "hi",
+                        "timestamp": "2024-05-01T10:00:00+0000",
+                        "username": "ana",
+                        "replies": {
+                            "data": [
+                                {"id": "r1", "text": "yo", "timestamp": "2024-05-01T10:01:00+0000"}
+                            ],
+                            "paging": {
+                                "cursors": {"after": "R2"},
+                                "next": f"{platform.url}{V}/c1/replies?after=R2",
+                            },
+                        },
+                    }
+                ]
+            },
+            {},
+        ),
+    )
+    platform.add(
+        "GET",
+        f"{V}/c1/replies",
+        (400, {"error": {"message": "(#10) Permission denied", "code": 10}}, {}),
+    )
+    with pytest.raises(PermissionMissing, match="instagram_manage_comments"):
+        list(connector(platform, http).backfill())
