@@ -11,6 +11,9 @@ Evidence combines like independent alarms: ``1 - prod(1 - w)``, so no single wea
 the score and several together do. A verdict a person records for an author on a page overrides
 the behaviour on that page: ``real`` damps both scores, ``fake`` and ``competitor`` raise theirs,
 ``unsure`` only adds its note.
+
+Reasons are :class:`~crisisdesk.signals.competitors.Reason` values: English sentences for the JSON
+and the command line, with a code and parameters so the web interface can say them in Italian.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from sqlalchemy import func, select
 
 from crisisdesk.models import AuditEntry, Author, AuthorVerdict, Comment, Page
 from crisisdesk.signals.competitors import (
+    Reason,
     competitors_for,
     flag_comment,
     friendly_threads,
@@ -40,11 +44,41 @@ VERDICTS = ("real", "fake", "competitor", "unsure")
 MODERATION_ACTIONS = ("moderation.hide", "moderation.delete", "moderation.ban")
 MAX_COMMENTS = 500
 
+# Every reason the card can give, by code; the Italian is in web/locales/authors.json.
+REASONS = {
+    "name.none": "no display name",
+    "name.default": "default-like name ({name})",
+    "name.digits": "ends in a long run of digits ({digits})",
+    "name.random": "random-looking letters ({word})",
+    "name.mixed": "letters and digits mixed ({text})",
+    "name.symbols": "name made only of symbols",
+    "fake.new": "first seen on our pages less than two days ago",
+    "fake.name": "name looks like a throwaway account: {patterns}",
+    "fake.same_text": "posted the same text as {authors} other author(s)",
+    "fake.near_text": "posted near-identical texts to {comments} other comment(s)",
+    "fake.coordinated": "part of a coordinated group of {size} accounts ({networks})",
+    "fake.bursts": "bursts of activity ({comments} comments in {minutes} minutes)",
+    "fake.links": "posts the same links again and again ({domains})",
+    "fake.all_negative": "all {comments} comments are negative",
+    "fake.repeat_offender": "repeat offender (hidden, removed or banned before)",
+    "fake.no_comments": "no comments in the store",
+    "competitor.threads": "comments on {threads} thread(s) where a competitor is pushed",
+    # ``note`` is ": " and the person's note, or nothing: punctuation every language shares.
+    "verdict.real": "checked by a person and marked real{note}",
+    "verdict.fake": "checked by a person and marked fake{note}",
+    "verdict.competitor": "checked by a person and marked competitor{note}",
+    "verdict.unsure": "checked by a person, unsure{note}",
+}
+
+
+def _reason(code: str, **params: Any) -> Reason:
+    return Reason(code, REASONS[code], **params)
+
 
 @dataclass
 class Risk:
     score: float
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"score": self.score, "reasons": self.reasons}
@@ -66,7 +100,7 @@ class AuthorCard:
     moderation: dict[str, Any]
     hours: list[int]
     bursts: list[dict[str, Any]]
-    name_patterns: list[str]
+    name_patterns: list[Reason]
     links: list[str]
     domains: dict[str, int]
     shared_texts: list[dict[str, Any]]
@@ -98,7 +132,7 @@ _DEFAULT_NAMES = re.compile(
 _VOWELS = set("aeiouy")
 
 
-def name_patterns(name: str | None, handle: str | None = None) -> list[str]:
+def name_patterns(name: str | None, handle: str | None = None) -> list[Reason]:
     """Signs of a throwaway account in a display name or handle.
 
     >>> name_patterns("Mario Rossi")
@@ -108,27 +142,27 @@ def name_patterns(name: str | None, handle: str | None = None) -> list[str]:
     >>> name_patterns("User 1234")
     ['default-like name (User 1234)']
     """
-    found: list[str] = []
+    found: list[Reason] = []
     text = (name or "").strip()
     if not text:
-        return ["no display name"]
+        return [_reason("name.none")]
     if _DEFAULT_NAMES.match(text):
-        found.append(f"default-like name ({text[:40]})")
+        found.append(_reason("name.default", name=text[:40]))
         return found
     digits = re.search(r"(\d{4,})$", text.replace(" ", ""))
     if digits:
-        found.append(f"ends in a long run of digits ({digits.group(1)[:20]})")
+        found.append(_reason("name.digits", digits=digits.group(1)[:20]))
     for word in re.findall(r"[A-Za-z]{6,}", text):
         low = word.lower()
         vowels = sum(c in _VOWELS for c in low)
         if vowels / len(low) < 0.2 or re.search(r"[^aeiouy]{5,}", low):
-            found.append(f"random-looking letters ({word[:30]})")
+            found.append(_reason("name.random", word=word[:30]))
             break
     mixed = re.search(r"[A-Za-z]+\d+[A-Za-z]+\d*", text)
     if mixed and not digits and len(mixed.group(0)) >= 8:
-        found.append(f"letters and digits mixed ({mixed.group(0)[:30]})")
+        found.append(_reason("name.mixed", text=mixed.group(0)[:30]))
     if re.fullmatch(r"[\W_]+", text):
-        found.append("name made only of symbols")
+        found.append(_reason("name.symbols"))
     return found
 
 
@@ -258,10 +292,11 @@ def author_card(
     # The 20 most recent comments: enough to see a copy-paste habit, cheap enough for a panel.
     shared = _shared_texts(desk, author_id, comments[:20])
     found_bursts = bursts([c.created_at for c in comments])
+    # From the platform's id only the digit patterns: ids are often generated, names are chosen.
     patterns = name_patterns(author.name) + [
         p
         for p in name_patterns(author.platform_id)
-        if "digits" in p and author.platform_id != author.name
+        if p.code in ("name.digits", "name.mixed") and author.platform_id != author.name
     ]
 
     # Competitors: flags on this author's comments and presence on competitor-friendly threads.
@@ -414,7 +449,7 @@ def _fake_risk(
     author: Author,
     comments: list[Comment],
     now: datetime,
-    patterns: list[str],
+    patterns: list[Reason],
     shared: list[dict[str, Any]],
     found_bursts: list[dict[str, Any]],
     domains: Counter[str],
@@ -422,68 +457,56 @@ def _fake_risk(
     moderation: dict[str, Any],
 ) -> Risk:
     weights: list[float] = []
-    reasons: list[str] = []
+    reasons: list[Reason] = []
 
-    def add(weight: float, reason: str) -> None:
+    def add(weight: float, code: str, **params: Any) -> None:
         weights.append(weight)
-        reasons.append(reason)
+        reasons.append(_reason(code, **params))
 
     if (
         author.first_seen is not None
         and now - author.first_seen < timedelta(days=2)
         and len(comments) <= 3
     ):
-        add(0.15, "first seen on our pages less than two days ago")
+        add(0.15, "fake.new")
     if patterns:
-        add(
-            min(0.35, 0.2 * len(patterns)),
-            "name looks like a throwaway account: " + "; ".join(patterns),
-        )
+        add(min(0.35, 0.2 * len(patterns)), "fake.name", patterns=patterns)
     identical = sum(1 for s in shared if s["identical"])
     if identical:
         others = {o["author_id"] for s in shared for o in s["others"]}
-        add(
-            min(0.5, 0.3 + 0.05 * len(others)),
-            f"posted the same text as {len(others)} other author(s)",
-        )
+        add(min(0.5, 0.3 + 0.05 * len(others)), "fake.same_text", authors=len(others))
     elif shared:
-        add(0.2, f"posted near-identical texts to {len(shared)} other comment(s)")
+        add(0.2, "fake.near_text", comments=len(shared))
     if cluster is not None:
         size = len(cluster.get("accounts", []))
         networks = ", ".join(sorted(cluster.get("networks", {})))
-        add(
-            min(0.5, 0.15 + 0.07 * size),
-            f"part of a coordinated group of {size} accounts ({networks})",
-        )
+        add(min(0.5, 0.15 + 0.07 * size), "fake.coordinated", size=size, networks=networks)
     if found_bursts:
         biggest = max(found_bursts, key=lambda b: b["comments"])
-        add(
-            0.1,
-            f"bursts of activity ({biggest['comments']} comments in {biggest['minutes']} minutes)",
-        )
+        add(0.1, "fake.bursts", comments=biggest["comments"], minutes=biggest["minutes"])
     repeated = [d for d, n in domains.items() if n >= 2]
     if repeated:
-        add(0.15, "posts the same links again and again (" + ", ".join(repeated[:3]) + ")")
+        add(0.15, "fake.links", domains=", ".join(repeated[:3]))
     negative = sum(c.sentiment == "negative" for c in comments)
     if len(comments) >= 3 and negative == len(comments):
-        add(0.1, f"all {len(comments)} comments are negative")
+        add(0.1, "fake.all_negative", comments=len(comments))
     if moderation["repeat_offender"]:
-        add(0.1, "repeat offender (hidden, removed or banned before)")
+        add(0.1, "fake.repeat_offender")
     if not comments:
-        reasons.append("no comments in the store")
+        reasons.append(_reason("fake.no_comments"))
     return Risk(_combine(weights), reasons)
 
 
 def _competitor_risk(flags: list[dict[str, Any]], threads: int) -> Risk:
     weights: list[float] = []
-    reasons: list[str] = []
+    reasons: list[Reason] = []
     for flag in flags[:10]:
         weights.append(float(flag["weight"]))
         if flag["reason"] not in reasons:
             reasons.append(flag["reason"])
     if threads:
         weights.append(min(0.3, 0.1 * threads))
-        reasons.append(f"comments on {threads} thread(s) where a competitor is pushed")
+        reasons.append(_reason("competitor.threads", threads=threads))
     return Risk(_combine(weights), reasons)
 
 
@@ -497,19 +520,22 @@ def _apply_verdict(
     if chosen is None:
         return
     note = f": {chosen.note}" if chosen.note else ""
+    # A verdict outside VERDICTS (an old row, a hand edit) reads as unsure, as it always did.
+    verdict = chosen.verdict if chosen.verdict in VERDICTS else "unsure"
+    checked = _reason("verdict." + verdict, note=note)
     if chosen.verdict == "real":
         fake.score = round(fake.score * 0.2, 4)
         competitor.score = round(competitor.score * 0.2, 4)
-        fake.reasons.insert(0, f"checked by a person and marked real{note}")
-        competitor.reasons.insert(0, f"checked by a person and marked real{note}")
+        fake.reasons.insert(0, checked)
+        competitor.reasons.insert(0, checked)
     elif chosen.verdict == "fake":
         fake.score = max(fake.score, 0.95)
-        fake.reasons.insert(0, f"checked by a person and marked fake{note}")
+        fake.reasons.insert(0, checked)
     elif chosen.verdict == "competitor":
         competitor.score = max(competitor.score, 0.95)
-        competitor.reasons.insert(0, f"checked by a person and marked competitor{note}")
+        competitor.reasons.insert(0, checked)
     else:
-        fake.reasons.insert(0, f"checked by a person, unsure{note}")
+        fake.reasons.insert(0, checked)
 
 
 def record_verdict(

@@ -6,6 +6,11 @@ product names. A comment is flagged when it links to a competitor's domain, or n
 mention is noted with a lower weight. A thread with such a comment is "competitor-friendly", and the
 author card counts how often an author turns up on such threads. Every flag carries its reason in
 words, because the person on duty decides, not the score.
+
+A reason is a :class:`Reason`: the English sentence itself (what the JSON API and the command line
+print) that also keeps a stable code and its parameters, so the web interface can say it in the
+reader's language from ``web/locales/authors.json`` without parsing English back. The author card
+builds its reasons the same way.
 """
 
 from __future__ import annotations
@@ -23,6 +28,56 @@ from crisisdesk.signals.coordination import extract_urls
 
 if TYPE_CHECKING:
     from crisisdesk.desk import Desk
+
+
+class Reason(str):
+    """A reason in English words that remembers how it was made.
+
+    It is a ``str``, so JSON, joins and comparisons see the English sentence as before; ``code``
+    and ``params`` let a reader in another language get the same sentence from a catalog entry
+    ``reason.<code>`` (see ``crisisdesk.web.i18n.translate_reason``). A parameter may itself be a
+    reason, or a list of reasons (joined with ``"; "``), and is then translated too.
+
+    >>> r = Reason("competitor.mention", "mentions {name}", name="Acme")
+    >>> r, r.code, r.params
+    ('mentions Acme', 'competitor.mention', {'name': 'Acme'})
+    """
+
+    code: str
+    template: str
+    params: dict[str, Any]
+
+    def __new__(cls, code: str, template: str, **params: Any) -> Reason:
+        self = super().__new__(cls, template.format_map({k: _words(v) for k, v in params.items()}))
+        self.code = code
+        self.template = template
+        self.params = params
+        return self
+
+    def __getnewargs_ex__(self) -> tuple[tuple[str, str], dict[str, Any]]:
+        # Copies and pickles rebuild from the code, not from the finished sentence.
+        return (self.code, self.template), self.params
+
+
+def _words(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return "; ".join(str(v) for v in value)
+    return value
+
+
+# Every reason a competitor flag can give, by code; the Italian is in web/locales/authors.json.
+REASONS = {
+    "competitor.link": "links to {competitor} ({domain})",
+    "competitor.push_attack": "names {name} and sends people there while attacking us",
+    "competitor.attack": "names {name} while attacking us",
+    "competitor.better": "names {name} as the better choice",
+    "competitor.mention": "mentions {name}",
+}
+
+
+def _reason(code: str, **params: Any) -> Reason:
+    return Reason(code, REASONS[code], **params)
+
 
 # Kinds and sentiment that mean the comment is against us.
 HOSTILE_KINDS = ("complaint", "rager", "troll", "misguided")
@@ -59,7 +114,7 @@ class Flag:
 
     kind: str  # competitor_link | pushes_competitor | mentions_competitor
     competitor: str
-    reason: str
+    reason: Reason
     weight: float
 
     def as_dict(self) -> dict[str, Any]:
@@ -189,7 +244,7 @@ def flag_comment(
                 Flag(
                     "competitor_link",
                     competitor.name,
-                    f"links to {competitor.name} ({linked[0]})",
+                    _reason("competitor.link", competitor=competitor.name, domain=linked[0]),
                     0.35,
                 )
             )
@@ -199,7 +254,7 @@ def flag_comment(
                 Flag(
                     "pushes_competitor",
                     competitor.name,
-                    f"names {named[0]} and sends people there while attacking us",
+                    _reason("competitor.push_attack", name=named[0]),
                     0.45,
                 )
             )
@@ -208,13 +263,19 @@ def flag_comment(
                 Flag(
                     "pushes_competitor",
                     competitor.name,
-                    f"names {named[0]} "
-                    + ("while attacking us" if hostile else "as the better choice"),
+                    _reason("competitor.attack" if hostile else "competitor.better", name=named[0]),
                     0.3,
                 )
             )
         elif named and not linked:  # a link already says more than the name in it
-            flags.append(Flag("mentions_competitor", competitor.name, f"mentions {named[0]}", 0.1))
+            flags.append(
+                Flag(
+                    "mentions_competitor",
+                    competitor.name,
+                    _reason("competitor.mention", name=named[0]),
+                    0.1,
+                )
+            )
     return flags
 
 
@@ -231,13 +292,13 @@ def comment_flags(desk: Desk, comment_id: int) -> list[Flag]:
     )
 
 
-def friendly_threads(desk: Desk, page_id: int, limit: int = 5000) -> dict[str, list[str]]:
+def friendly_threads(desk: Desk, page_id: int, limit: int = 5000) -> dict[str, list[Reason]]:
     """Threads (posts, or root comments without a post) on ``page_id`` where some comment pushes
     or links a competitor: thread key -> reasons."""
     competitors = competitors_for(desk, page_id)
     if not competitors:
         return {}
-    out: dict[str, list[str]] = {}
+    out: dict[str, list[Reason]] = {}
     with desk.session() as s:
         rows = s.execute(
             select(

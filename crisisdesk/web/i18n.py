@@ -278,6 +278,9 @@ def translate_reason(reason: str, lang: str) -> str:
     >>> translate_reason("negative: 'vergogna'", "en")
     "negative: 'vergogna'"
     """
+    coded = _coded_reason(reason, lang)
+    if coded is not None:
+        return coded
     labels = REASON_LABELS.get(lang)
     if not labels:
         return reason
@@ -296,6 +299,36 @@ def translate_reason(reason: str, lang: str) -> str:
     translated = [label(p) or p for p in head]
     translated.append(label(last) or last)
     return ": ".join(translated)
+
+
+def _coded_reason(reason: str, lang: str) -> str | None:
+    """A reason that carries a code and parameters (``crisisdesk.signals.competitors.Reason``:
+    author risk, competitor flags) said from the catalog entry ``reason.<code>``; None for a plain
+    string. Without an entry in ``lang`` it is its own English sentence. Parameters are the
+    commenter's or the person's words and stay as they are, except nested reasons.
+
+    >>> from crisisdesk.signals.competitors import Reason
+    >>> translate_reason(Reason("competitor.mention", "mentions {name}", name="Acme"), "it")
+    'menziona Acme'
+    >>> translate_reason(Reason("competitor.mention", "mentions {name}", name="Acme"), "en")
+    'mentions Acme'
+    """
+    code, params = getattr(reason, "code", None), getattr(reason, "params", None)
+    if not isinstance(code, str) or not isinstance(params, dict):
+        return None
+    template = CATALOGS.get(lang, {}).get("reason." + code)
+    if not template:
+        return str(reason)
+
+    def value(v: object) -> object:
+        if isinstance(v, list | tuple):
+            return "; ".join(str(value(x)) for x in v)
+        return translate_reason(v, lang) if isinstance(v, str) and hasattr(v, "code") else v
+
+    try:
+        return template.format_map({k: value(v) for k, v in params.items()})
+    except (KeyError, IndexError, ValueError):
+        return str(reason)  # a broken translation must not hide the reason
 
 
 def translator(lang: str) -> Callable[[str], str]:

@@ -84,3 +84,21 @@ def test_stored_per_page_and_threads(desk: Desk) -> None:
     threads = friendly_threads(desk, page_id)
     assert list(threads) == [f"post:{c1.post_id}"]
     assert desk.audit_entries()[0].action == "page.competitors"
+
+
+def test_flag_reasons_are_english_text_with_a_code_that_survives_copies() -> None:
+    import copy
+    import json
+    import pickle
+
+    (flag,) = flag_comment("deal at https://nero.example/offer", [ACME])
+    reason = flag.reason
+    assert reason == "links to Caffè Nero (nero.example)"
+    assert (reason.code, reason.params) == (
+        "competitor.link",
+        {"competitor": "Caffè Nero", "domain": "nero.example"},
+    )
+    # What the JSON API and the command line print is the English sentence, as before.
+    assert json.loads(json.dumps(flag.as_dict()))["reason"] == reason
+    for again in (pickle.loads(pickle.dumps(reason)), copy.deepcopy(reason)):
+        assert again == reason and again.code == reason.code and again.params == reason.params
