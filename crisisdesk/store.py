@@ -8,6 +8,7 @@ Alembic migrations shipped in ``crisisdesk/migrations``; :func:`upgrade` applies
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,21 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import (
+    Column,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Row,
+    String,
+    Table,
+    create_engine,
+    event,
+    select,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -81,3 +96,55 @@ def put_signal_state(s: Session, name: str, version: str, blob: bytes) -> None:
         row.version = version
         row.state = blob
         row.updated_at = utcnow()
+
+
+# -- reply signatures for the ``canned`` check ------------------------------------------------
+#
+# One row per published reply (migration 0003): the reply's MinHash signature, so a restart reads
+# the page's signatures back instead of recomputing them. Declared here with SQLAlchemy Core
+# rather than as a model: nothing but the reply index reads or writes it.
+
+_signature_metadata = MetaData()
+reply_signatures = Table(
+    "reply_signatures",
+    _signature_metadata,
+    Column("reply_id", Integer, primary_key=True),
+    Column("scheme", String(32), nullable=False),
+    Column("signature", LargeBinary, nullable=False),
+)
+
+
+def published_replies(s: Session, page_id: int, scheme: str) -> list[Row[Any]]:
+    """The page's published replies as ``(id, text, published_at, signature)``, oldest first,
+    ``signature`` None where none is stored for ``scheme``."""
+    from crisisdesk.models import ReplyDraft
+
+    sig = reply_signatures.c
+    query = (
+        select(ReplyDraft.id, ReplyDraft.text, ReplyDraft.published_at, sig.signature)
+        .outerjoin(reply_signatures, (sig.reply_id == ReplyDraft.id) & (sig.scheme == scheme))
+        .where(ReplyDraft.page_id == page_id, ReplyDraft.published_at.is_not(None))
+        .order_by(ReplyDraft.published_at, ReplyDraft.id)
+    )
+    return list(s.execute(query).all())
+
+
+def put_reply_signatures(s: Session, scheme: str, signatures: Sequence[tuple[int, bytes]]) -> None:
+    """Store ``(reply id, signature)`` pairs in ``s``'s transaction, replacing older ones."""
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    for start in range(0, len(signatures), 2000):
+        rows = [
+            {"reply_id": reply_id, "scheme": scheme, "signature": blob}
+            for reply_id, blob in signatures[start : start + 2000]
+        ]
+        statement = insert(reply_signatures)
+        s.execute(
+            statement.on_conflict_do_update(
+                index_elements=["reply_id"],
+                set_={
+                    "scheme": statement.excluded.scheme,
+                    "signature": statement.excluded.signature,
+                },
+            ),
+            rows,
+        )

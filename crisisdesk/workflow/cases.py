@@ -35,6 +35,7 @@ from crisisdesk.models import (
     User,
     utcnow,
 )
+from crisisdesk.workflow.reply_index import ReplyIndexes
 
 if TYPE_CHECKING:
     from crisisdesk.desk import Desk
@@ -99,6 +100,8 @@ class Workflow:
     def __init__(self, desk: Desk, clock: Callable[[], datetime] = utcnow) -> None:
         self.desk = desk
         self.clock = clock
+        # The pages' published replies, for the ``canned`` check.
+        self.replies = ReplyIndexes(desk)
 
     # -- configuration --------------------------------------------------------------------
 
@@ -333,7 +336,7 @@ class Workflow:
             comment = self._comment(s, comment_id)
             author = s.get(Author, comment.author_id) if comment.author_id else None
             case = s.scalars(select(Case).where(Case.comment_id == comment_id)).first()
-        index = self.desk.reply_index(comment.page_id)
+        index = self.replies.get(comment.page_id)
         results = check_draft(
             text,
             comment_text=comment.text,
@@ -401,7 +404,7 @@ class Workflow:
                 not_before=case.cooldown_until.isoformat(),
             )
         # Built (if it was not yet) before this reply is stored, so it is added exactly once.
-        index = self.desk.reply_index(draft.page_id)
+        self.replies.get(draft.page_id)
         now = self.clock()
         with self.desk.session() as s, s.begin():
             claimed = s.execute(
@@ -435,7 +438,7 @@ class Workflow:
                     .where(Case.id == case.id, Case.state.in_(OPEN_STATES))
                     .values(state="replied")
                 )
-        index.add(str(draft.id), draft.text, now)
+        self.replies.add(draft.page_id, draft.id, draft.text, now)
         if cooling:
             self.desk.audit(
                 "draft.cooldown_override", actor=actor, user_id=user_id, comment_id=draft.comment_id,

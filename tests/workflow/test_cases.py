@@ -101,7 +101,7 @@ def test_published_replies_feed_the_canned_check(desk: Desk) -> None:
     canned = next(c for c in copy if c["name"] == "canned")
     assert canned["ok"] is False and "2024-05-01" in canned["message"]
     # The index rebuilt from the store (a restart) knows the same reply.
-    desk._reply_indexes.clear()
+    desk.workflow.replies.forget()
     again = next(c for c in desk.workflow.check(comment_id(desk, "evil"), GOOD_EN)
                  if c["name"] == "canned")  # fmt: skip
     assert again["ok"] is False

@@ -1,0 +1,149 @@
+"""The reply index behind the ``canned`` check survives a restart without recomputing."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import numpy as np
+from sqlalchemy import func, select, update
+
+from crisisdesk import store
+from crisisdesk.analysis.base import Analyzer
+from crisisdesk.desk import Desk
+from crisisdesk.models import ReplyDraft
+from crisisdesk.settings import Settings
+from crisisdesk.workflow.canned import SCHEME, CannedIndex
+from tests.workflow.wf_support import GOOD_EN, T0, Clock, comment_id, seed
+
+TEMPLATE = "Hi {n}, we are sorry about the delay. Please send us a DM with your order number {o}."
+WORDS = "bread cake oven flour sugar morning shop street friend price milk butter honey".split()
+QUERIES = [
+    TEMPLATE.format(n="Marco", o=4242),
+    "Hi Lucia, sorry about the delay! Please send us a DM with your order number.",
+    "The trains to Milan run every hour from platform four, see you there.",
+    GOOD_EN,
+]
+
+
+def open_desk(settings: Settings, analyzer: Analyzer) -> Desk:
+    desk = Desk(settings, analyzer=analyzer)
+    desk.upgrade()
+    desk.clock = Clock(T0 + timedelta(hours=2))
+    return desk
+
+
+def store_replies(desk: Desk, count: int) -> None:
+    """``count`` published replies, as if published earlier: a third from one template, the rest
+    different; some share a timestamp, so the order rests on the id too."""
+    rng = random.Random(7)
+    comment = desk.find_comment("c-en")
+    assert comment is not None
+    with desk.session() as s, s.begin():
+        for i in range(count):
+            text = (
+                TEMPLATE.format(n=f"user{i}", o=1000 + i)
+                if i % 3 == 0
+                else " ".join(rng.choice(WORDS) for _ in range(14))
+            )
+            s.add(
+                ReplyDraft(
+                    comment_id=comment.id,
+                    page_id=comment.page_id,
+                    text=text,
+                    created_at=T0,
+                    published_at=T0 + timedelta(minutes=i // 2),
+                )
+            )
+
+
+def canned(desk: Desk, text: str) -> dict[str, object]:
+    checks = desk.workflow.check(comment_id(desk, "praise"), text)
+    return next(c for c in checks if c["name"] == "canned")
+
+
+def stored_signatures(desk: Desk) -> int:
+    with desk.session() as s:
+        return int(s.scalar(select(func.count()).select_from(store.reply_signatures)) or 0)
+
+
+def page_id(desk: Desk) -> int:
+    comment = desk.find_comment("c-en")
+    assert comment is not None
+    return comment.page_id
+
+
+def test_a_restart_reads_signatures_back_and_answers_the_same(
+    settings: Settings, analyzer: Analyzer
+) -> None:
+    first = open_desk(settings, analyzer)
+    seed(first)
+    store_replies(first, 300)
+    before = [canned(first, q) for q in QUERIES]
+    assert [c["ok"] for c in before] == [False, False, True, True]
+    assert first.workflow.replies.computed == 300
+    assert stored_signatures(first) == 300
+    first.close()
+
+    second = open_desk(settings, analyzer)
+    after = [canned(second, q) for q in QUERIES]
+    assert after == before
+    assert second.workflow.replies.computed == 0
+
+    # The loaded index is the one a build from scratch gives, signature for signature.
+    with second.session() as s:
+        rows = s.execute(
+            select(ReplyDraft.id, ReplyDraft.text, ReplyDraft.published_at)
+            .where(ReplyDraft.published_at.is_not(None))
+            .order_by(ReplyDraft.published_at, ReplyDraft.id)
+        ).all()
+    fresh = CannedIndex.from_rows((str(r.id), r.text, r.published_at) for r in rows)
+    loaded = second.workflow.replies.get(page_id(second))
+    assert np.array_equal(loaded._sigs, fresh._sigs) and loaded._ids == fresh._ids
+    for query in QUERIES:
+        assert loaded.nearest(query) == fresh.nearest(query)
+    second.close()
+
+
+def test_new_replies_are_added_and_stored_once(settings: Settings, analyzer: Analyzer) -> None:
+    first = open_desk(settings, analyzer)
+    seed(first)
+    first.clock = Clock(T0 + timedelta(hours=2))
+    store_replies(first, 30)
+    assert canned(first, GOOD_EN)["ok"] is True
+    assert first.workflow.replies.computed == 30
+    # Published here: in this process's index at once, and stored for the next start.
+    draft = first.workflow.create_draft(comment_id(first, "c-en"), GOOD_EN, actor="ann")
+    first.workflow.publish(draft.id, actor="ann", override_reason="Checked with the shop")
+    assert canned(first, GOOD_EN)["ok"] is False
+    assert first.workflow.replies.computed == 31 and stored_signatures(first) == 31
+    first.close()
+
+    # One more published without a stored signature (by a version that did not keep them):
+    # the next start computes that one only.
+    second = open_desk(settings, analyzer)
+    store_replies(second, 1)
+    again = canned(second, GOOD_EN)
+    assert again["ok"] is False and second.workflow.replies.computed == 1
+    assert stored_signatures(second) == 32
+    second.close()
+
+
+def test_signatures_of_another_scheme_are_recomputed(
+    settings: Settings, analyzer: Analyzer
+) -> None:
+    first = open_desk(settings, analyzer)
+    seed(first)
+    store_replies(first, 20)
+    before = canned(first, QUERIES[0])
+    with first.session() as s, s.begin():
+        s.execute(update(store.reply_signatures).values(scheme="older", signature=b"\0" * 256))
+    first.close()
+
+    second = open_desk(settings, analyzer)
+    assert canned(second, QUERIES[0]) == before
+    assert second.workflow.replies.computed == 20
+    with second.session() as s:
+        schemes = set(s.scalars(select(store.reply_signatures.c.scheme)))
+    assert schemes == {SCHEME}
+    second.close()
