@@ -74,16 +74,16 @@ def page_id(desk: Desk) -> int:
 
 
 def test_a_restart_reads_signatures_back_and_answers_the_same(
-    settings: Settings, analyzer: Analyzer
+    backend_desk: Desk, analyzer: Analyzer
 ) -> None:
-    first = open_desk(settings, analyzer)
+    first = backend_desk
+    settings = first.settings
     seed(first)
     store_replies(first, 300)
     before = [canned(first, q) for q in QUERIES]
     assert [c["ok"] for c in before] == [False, False, True, True]
     assert first.workflow.replies.computed == 300
     assert stored_signatures(first) == 300
-    first.close()
 
     second = open_desk(settings, analyzer)
     after = [canned(second, q) for q in QUERIES]
@@ -105,8 +105,9 @@ def test_a_restart_reads_signatures_back_and_answers_the_same(
     second.close()
 
 
-def test_new_replies_are_added_and_stored_once(settings: Settings, analyzer: Analyzer) -> None:
-    first = open_desk(settings, analyzer)
+def test_new_replies_are_added_and_stored_once(backend_desk: Desk, analyzer: Analyzer) -> None:
+    first = backend_desk
+    settings = first.settings
     seed(first)
     first.clock = Clock(T0 + timedelta(hours=2))
     store_replies(first, 30)
@@ -117,7 +118,6 @@ def test_new_replies_are_added_and_stored_once(settings: Settings, analyzer: Ana
     first.workflow.publish(draft.id, actor="ann", override_reason="Checked with the shop")
     assert canned(first, GOOD_EN)["ok"] is False
     assert first.workflow.replies.computed == 31 and stored_signatures(first) == 31
-    first.close()
 
     # One more published without a stored signature (by a version that did not keep them):
     # the next start computes that one only.
