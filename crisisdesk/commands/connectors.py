@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -254,7 +255,9 @@ def _progress(label: str) -> Any:
     return tap
 
 
-def _sync_once(desk: Any, rows: list[Any], http: Any, start: Any, end: Any) -> tuple[int, int]:
+def _sync_once(
+    desk: Any, rows: list[Any], http: Any, start: Any, end: Any, lookback: Any
+) -> tuple[int, int]:
     from crisisdesk.connectors import ConnectorError
     from crisisdesk.connectors.secrets import TokenKeyError
     from crisisdesk.connectors.store import build_connector, save_cursor
@@ -268,6 +271,7 @@ def _sync_once(desk: Any, rows: list[Any], http: Any, start: Any, end: Any) -> t
         try:
             connector = build_connector(desk, row, http)
             if row.platform in ("facebook", "instagram"):
+                connector.posts_lookback = lookback
                 desk.ingest(_progress(label)(connector.backfill(start, end)), report)
             else:
                 records, cursor = connector.poll(row.cursor)
@@ -325,6 +329,14 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="Backfill from this date or time (ISO), Meta platforms.")
         ] = None,
         until: Annotated[str | None, typer.Option(help="Backfill up to this date or time.")] = None,
+        lookback_days: Annotated[
+            int,
+            typer.Option(
+                help="Backfill looks for new comments on posts published up to this many days "
+                "before --since; 0 looks at every post (one request per post at least).",
+                min=0,
+            ),
+        ] = 90,
         platform: Annotated[str | None, typer.Option(help="Only this platform.")] = None,
         account: Annotated[str | None, typer.Option(help="Only this account id.")] = None,
         every: Annotated[
@@ -335,9 +347,9 @@ def register(app: typer.Typer) -> None:
         ] = 0,
         data_dir: DataDir = None,
     ) -> None:
-        """Fetch comments from connected accounts: backfill for Facebook and Instagram (posts and
-        comments in the time range), new replies and mentions since the last run for Bluesky and
-        Mastodon. Everything goes through the one ingest path, so re-running is harmless.
+        """Fetch comments from connected accounts: backfill for Facebook and Instagram (the
+        comments written in the time range, on posts up to --lookback-days older), new replies and
+        mentions since the last run for Bluesky and Mastodon. Everything goes through the one ingest path, so re-running is harmless.
 
         Exit codes: 0 all synced; 3 some accounts or rows failed; 2 nothing synced."""
         from crisisdesk.connectors.facebook import parse_when
@@ -363,7 +375,8 @@ def register(app: typer.Typer) -> None:
         synced = 0
         with new_http_client() as http:
             while True:
-                failures, synced = _sync_once(desk, rows, http, start, end)
+                lookback = timedelta(days=lookback_days) if lookback_days else None
+                failures, synced = _sync_once(desk, rows, http, start, end, lookback)
                 if not every:
                     break
                 time.sleep(every)

@@ -17,11 +17,11 @@ one private reply per comment, within 7 days.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from crisisdesk.connectors.facebook import _check_text, in_range
+from crisisdesk.connectors.facebook import POSTS_LOOKBACK, _check_text, in_range, posts_since
 from crisisdesk.connectors.graph import GraphClient
 from crisisdesk.ingest.normalise import RowError, from_canonical
 from crisisdesk.ingest.record import CommentRecord, Rejected
@@ -77,10 +77,19 @@ class InstagramConnector:
 
     platform = "instagram"
 
-    def __init__(self, graph: GraphClient, account_id: str, *, username: str | None = None) -> None:
+    def __init__(
+        self,
+        graph: GraphClient,
+        account_id: str,
+        *,
+        username: str | None = None,
+        posts_lookback: timedelta | None = POSTS_LOOKBACK,
+    ) -> None:
         self.graph = graph
         self.account_id = account_id
         self.username = username
+        # ``None`` searches every media of the account for comments in the range.
+        self.posts_lookback = posts_lookback
 
     def __repr__(self) -> str:
         return f"InstagramConnector(account_id={self.account_id!r})"
@@ -113,9 +122,13 @@ class InstagramConnector:
     def backfill(
         self, since: datetime | None = None, until: datetime | None = None
     ) -> Iterator[CommentRecord | Rejected]:
+        """The comments and replies written between ``since`` and ``until``, on media published
+        up to ``posts_lookback`` before ``since`` (as for Facebook: a new comment on an older post
+        belongs to the range)."""
         params: dict[str, Any] = {"fields": MEDIA_FIELDS, "limit": 100}
-        if since is not None:
-            params["since"] = int(since.timestamp())
+        oldest_media = posts_since(since, self.posts_lookback)
+        if oldest_media is not None:
+            params["since"] = int(oldest_media.timestamp())
         if until is not None:
             params["until"] = int(until.timestamp())
         for media in self.graph.paged(f"{self.account_id}/media", params):

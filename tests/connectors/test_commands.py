@@ -173,3 +173,28 @@ def test_app_secret_given_as_option_is_stored_encrypted_and_used(
         assert platform.seen("GET", f"{V}/me")[-1].q("appsecret_proof") == proof
     finally:
         desk.close()
+
+
+def test_sync_lookback_days_sets_how_old_the_posts_searched_are(
+    platform: FakePlatform, data_dir: Path
+) -> None:
+    serve_checks(platform)
+    serve_page(platform)
+    e = env(platform, data_dir)
+    runner.invoke(
+        app,
+        ["connect", "facebook", "--page-id", "100", "--app-id", "42"],
+        input=TOKEN + "\n",
+        env=e,
+    )
+    since = "2024-04-15T00:00:00+00:00"
+    start = 1713139200  # 2024-04-15 UTC
+    assert (
+        runner.invoke(app, ["sync", "--since", since, "--lookback-days", "7"], env=e).exit_code == 0
+    )
+    assert platform.seen("GET", f"{V}/100/posts")[0].q("since") == str(start - 7 * 86400)
+    platform.requests.clear()
+    assert (
+        runner.invoke(app, ["sync", "--since", since, "--lookback-days", "0"], env=e).exit_code == 0
+    )
+    assert platform.seen("GET", f"{V}/100/posts")[0].q("since") is None

@@ -3,6 +3,8 @@ shapes (media listings, comments with nested ``replies``, ``hide``, ``/replies``
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 import pytest
 from sqlalchemy import select
@@ -209,3 +211,42 @@ def test_replies_edge_keeps_the_clear_permission_error(
     )
     with pytest.raises(PermissionMissing, match="instagram_manage_comments"):
         list(connector(platform, http).backfill())
+
+
+def test_backfill_range_selects_comments_on_older_media(
+    platform: FakePlatform, http: httpx.Client
+) -> None:
+    since = datetime(2024, 5, 10, tzinfo=UTC)
+    # a post from April, listed because it is within the look-back; one comment before the range
+    platform.add(
+        "GET",
+        f"{V}/{IG}/media",
+        (200, {"data": [{"id": "m1", "timestamp": "2024-04-20T09:00:00+0000"}]}, {}),
+    )
+    platform.add(
+        "GET",
+        f"{V}/m1/comments",
+        (
+            200,
+            {
+                "data": [
+                    {"id": "c_old", "text": "Nice", "timestamp": "2024-04-21T10:00:00+0000"},
+                    {
+                        "id": "c_new",
+                        "text": "Still no reply?",
+                        "timestamp": "2024-05-11T10:00:00+0000",
+                    },
+                ]
+            },
+            {},
+        ),
+    )
+    got = list(connector(platform, http).backfill(since=since))
+    assert [r.platform_id for r in got if isinstance(r, CommentRecord)] == ["c_new"]
+    media_call = platform.seen("GET", f"{V}/{IG}/media")[0]
+    assert media_call.q("since") == str(int((since - timedelta(days=90)).timestamp()))
+    platform.requests.clear()
+    unbounded = connector(platform, http)
+    unbounded.posts_lookback = None
+    assert len(list(unbounded.backfill(since=since))) == 1
+    assert platform.seen("GET", f"{V}/{IG}/media")[0].q("since") is None
