@@ -120,8 +120,6 @@ class Desk:
         self.clock: Callable[[], datetime] = utcnow
         # Platform connectors by (platform, page platform id), filled from stored connections.
         self.connectors: dict[tuple[str, str], Any] = {}
-        self._reply_indexes: dict[int, Any] = {}
-        self._reply_index_lock = threading.Lock()
         self.notifier: Any = None
         self._search_table: bool | None = None
         self._connectors_installed = False
@@ -573,33 +571,6 @@ class Desk:
 
             install_connectors(self)
         return self.connectors.get((page.platform, page.platform_id))
-
-    def reply_index(self, page_id: int) -> Any:
-        """The page's reply history for the ``canned`` check, built once from the store (under a
-        lock: two first requests at once must not both pay for the build)."""
-        index = self._reply_indexes.get(page_id)
-        if index is not None:
-            return index
-        with self._reply_index_lock:
-            index = self._reply_indexes.get(page_id)
-            if index is None:
-                from crisisdesk.models import ReplyDraft
-                from crisisdesk.workflow.canned import CannedIndex
-
-                with self.session() as s:
-                    rows = s.execute(
-                        select(ReplyDraft.id, ReplyDraft.text, ReplyDraft.published_at).where(
-                            ReplyDraft.page_id == page_id, ReplyDraft.published_at.is_not(None)
-                        )
-                    ).all()
-                index = CannedIndex.from_rows((str(r.id), r.text, r.published_at) for r in rows)
-                self._reply_indexes[page_id] = index
-        return index
-
-    def warm_reply_indexes(self) -> None:
-        """Build every page's reply index now (``serve`` does it in the background at start)."""
-        for page in self.pages():
-            self.reply_index(page.id)
 
     def notify_escalation(
         self, case: Case, *, page_name: str, comment_text: str, note: str, topic: str | None

@@ -289,6 +289,18 @@ class SignalState(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ReplySignature(Base):
+    """The MinHash signature of a published reply, kept so that a restart reads the ``canned``
+    check's index back instead of recomputing it; ``scheme`` names how it was computed."""
+
+    __tablename__ = "reply_signatures"
+    reply_id: Mapped[int] = mapped_column(
+        ForeignKey("reply_drafts.id", ondelete="CASCADE"), primary_key=True
+    )
+    scheme: Mapped[str] = mapped_column(String(32))
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class Connection(Base):
     """A platform account the desk reads from and acts through (a Facebook page, an Instagram
     account, a Mastodon or Bluesky handle). Tokens are stored encrypted, never in clear."""

@@ -17,14 +17,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import (
-    Column,
     Engine,
-    Integer,
-    LargeBinary,
-    MetaData,
-    Row,
-    String,
-    Table,
     create_engine,
     event,
     select,
@@ -98,31 +91,18 @@ def put_signal_state(s: Session, name: str, version: str, blob: bytes) -> None:
         row.updated_at = utcnow()
 
 
-# -- reply signatures for the ``canned`` check ------------------------------------------------
-#
-# One row per published reply (migration 0003): the reply's MinHash signature, so a restart reads
-# the page's signatures back instead of recomputing them. Declared here with SQLAlchemy Core
-# rather than as a model: nothing but the reply index reads or writes it.
-
-_signature_metadata = MetaData()
-reply_signatures = Table(
-    "reply_signatures",
-    _signature_metadata,
-    Column("reply_id", Integer, primary_key=True),
-    Column("scheme", String(32), nullable=False),
-    Column("signature", LargeBinary, nullable=False),
-)
+# -- reply signatures for the ``canned`` check (table ``reply_signatures``, migration 0003) ------
 
 
-def published_replies(s: Session, page_id: int, scheme: str) -> list[Row[Any]]:
+def published_replies(s: Session, page_id: int, scheme: str) -> list[Any]:
     """The page's published replies as ``(id, text, published_at, signature)``, oldest first,
     ``signature`` None where none is stored for ``scheme``."""
-    from crisisdesk.models import ReplyDraft
+    from crisisdesk.models import ReplyDraft, ReplySignature
 
-    sig = reply_signatures.c
+    sig = ReplySignature
     query = (
         select(ReplyDraft.id, ReplyDraft.text, ReplyDraft.published_at, sig.signature)
-        .outerjoin(reply_signatures, (sig.reply_id == ReplyDraft.id) & (sig.scheme == scheme))
+        .outerjoin(sig, (sig.reply_id == ReplyDraft.id) & (sig.scheme == scheme))
         .where(ReplyDraft.page_id == page_id, ReplyDraft.published_at.is_not(None))
         .order_by(ReplyDraft.published_at, ReplyDraft.id)
     )
@@ -131,13 +111,15 @@ def published_replies(s: Session, page_id: int, scheme: str) -> list[Row[Any]]:
 
 def put_reply_signatures(s: Session, scheme: str, signatures: Sequence[tuple[int, bytes]]) -> None:
     """Store ``(reply id, signature)`` pairs in ``s``'s transaction, replacing older ones."""
+    from crisisdesk.models import ReplySignature
+
     insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
     for start in range(0, len(signatures), 2000):
         rows = [
             {"reply_id": reply_id, "scheme": scheme, "signature": blob}
             for reply_id, blob in signatures[start : start + 2000]
         ]
-        statement = insert(reply_signatures)
+        statement = insert(ReplySignature)
         s.execute(
             statement.on_conflict_do_update(
                 index_elements=["reply_id"],

@@ -8,10 +8,9 @@ from datetime import timedelta
 import numpy as np
 from sqlalchemy import func, select, update
 
-from crisisdesk import store
 from crisisdesk.analysis.base import Analyzer
 from crisisdesk.desk import Desk
-from crisisdesk.models import ReplyDraft
+from crisisdesk.models import ReplyDraft, ReplySignature
 from crisisdesk.settings import Settings
 from crisisdesk.workflow.canned import SCHEME, CannedIndex
 from tests.workflow.wf_support import GOOD_EN, T0, Clock, comment_id, seed
@@ -64,7 +63,7 @@ def canned(desk: Desk, text: str) -> dict[str, object]:
 
 def stored_signatures(desk: Desk) -> int:
     with desk.session() as s:
-        return int(s.scalar(select(func.count()).select_from(store.reply_signatures)) or 0)
+        return int(s.scalar(select(func.count()).select_from(ReplySignature)) or 0)
 
 
 def page_id(desk: Desk) -> int:
@@ -137,13 +136,13 @@ def test_signatures_of_another_scheme_are_recomputed(
     store_replies(first, 20)
     before = canned(first, QUERIES[0])
     with first.session() as s, s.begin():
-        s.execute(update(store.reply_signatures).values(scheme="older", signature=b"\0" * 256))
+        s.execute(update(ReplySignature).values(scheme="older", signature=b"\0" * 256))
     first.close()
 
     second = open_desk(settings, analyzer)
     assert canned(second, QUERIES[0]) == before
     assert second.workflow.replies.computed == 20
     with second.session() as s:
-        schemes = set(s.scalars(select(store.reply_signatures.c.scheme)))
+        schemes = set(s.scalars(select(ReplySignature.scheme)))
     assert schemes == {SCHEME}
     second.close()
