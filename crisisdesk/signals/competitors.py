@@ -7,10 +7,8 @@ mention is noted with a lower weight. A thread with such a comment is "competito
 author card counts how often an author turns up on such threads. Every flag carries its reason in
 words, because the person on duty decides, not the score.
 
-A reason is a :class:`Reason`: the English sentence itself (what the JSON API and the command line
-print) that also keeps a stable code and its parameters, so the web interface can say it in the
-reader's language from ``web/locales/authors.json`` without parsing English back. The author card
-builds its reasons the same way.
+Reasons are :class:`~crisisdesk.signals.reasons.Reason` values, said in the reader's language by
+the web interface.
 """
 
 from __future__ import annotations
@@ -25,44 +23,10 @@ from sqlalchemy import select
 
 from crisisdesk.models import Comment, Page
 from crisisdesk.signals.coordination import extract_urls
+from crisisdesk.signals.reasons import Reason
 
 if TYPE_CHECKING:
     from crisisdesk.desk import Desk
-
-
-class Reason(str):
-    """A reason in English words that remembers how it was made.
-
-    It is a ``str``, so JSON, joins and comparisons see the English sentence as before; ``code``
-    and ``params`` let a reader in another language get the same sentence from a catalog entry
-    ``reason.<code>`` (see ``crisisdesk.web.i18n.translate_reason``). A parameter may itself be a
-    reason, or a list of reasons (joined with ``"; "``), and is then translated too.
-
-    >>> r = Reason("competitor.mention", "mentions {name}", name="Acme")
-    >>> r, r.code, r.params
-    ('mentions Acme', 'competitor.mention', {'name': 'Acme'})
-    """
-
-    code: str
-    template: str
-    params: dict[str, Any]
-
-    def __new__(cls, code: str, template: str, **params: Any) -> Reason:
-        self = super().__new__(cls, template.format_map({k: _words(v) for k, v in params.items()}))
-        self.code = code
-        self.template = template
-        self.params = params
-        return self
-
-    def __getnewargs_ex__(self) -> tuple[tuple[str, str], dict[str, Any]]:
-        # Copies and pickles rebuild from the code, not from the finished sentence.
-        return (self.code, self.template), self.params
-
-
-def _words(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        return "; ".join(str(v) for v in value)
-    return value
 
 
 # Every reason a competitor flag can give, by code; the Italian is in web/locales/authors.json.
