@@ -108,7 +108,12 @@ def test_verdict_needs_csrf_and_is_saved_and_audited(client: TestClient, desk: D
     assert verdict.verdict == "fake" and verdict.note == "<i>no photo</i> [checked: photo, age]"
     assert entry.actor == "ann" and entry.comment_id == cid and entry.detail["verdict"] == "fake"
     plain = client.post(path, data={"verdict": "real", "csrf_token": token}, follow_redirects=False)
-    assert plain.status_code == 303 and plain.headers["location"] == f"/comments/{cid}"
+    # Without HTMX: back to the card's own page, which says what was saved, once.
+    location = f"/comments/{cid}/author-card"
+    assert plain.status_code == 303 and plain.headers["location"] == location
+    page = client.get(location).text
+    assert "<html" in page and 'id="verdict-saved"' in page and "Real customer" in page
+    assert 'id="verdict-saved"' not in client.get(location).text
 
 
 def test_full_author_page(client: TestClient, desk: Desk) -> None:

@@ -1,7 +1,8 @@
 """Who is behind a comment: the author card, the manual checklist and the verdict; the rules page.
 
-The card is an HTMX fragment on the comment page; the same forms work without JavaScript (they post
-normally and come back to the comment page). Author names and comment texts are hostile input:
+The card is an HTMX fragment on the comment page and, for a browser without JavaScript, a page of
+its own at the same address; its form works without JavaScript too (it posts normally and is
+redirected back to the card's page, which says what was saved). Author names and comment texts are hostile input:
 they are only ever rendered through autoescaped templates.
 """
 
@@ -17,6 +18,7 @@ from crisisdesk.desk import Desk
 from crisisdesk.signals.authors import VERDICTS, author_card, record_verdict
 from crisisdesk.signals.competitors import comment_flags
 from crisisdesk.web.app import check_csrf, current_user, get_desk, render
+from crisisdesk.web.routes import is_htmx, pop_flash, render_panel, set_flash
 from crisisdesk.workflow.rules import ACTION_TYPES, RuleError, RulesEngine
 
 router = APIRouter(include_in_schema=False)
@@ -57,7 +59,16 @@ def _card_context(desk: Desk, comment_id: int) -> dict[str, Any]:
 
 @router.get("/comments/{comment_id}/author-card")
 def author_fragment(request: Request, comment_id: int, user: User) -> Response:
-    return render(request, "authors/card.html", _card_context(get_desk(request), comment_id))
+    context = _card_context(get_desk(request), comment_id)
+    saved = pop_flash(request, "author", comment_id).get("saved")
+    context["saved"] = saved if saved in VERDICTS else None
+    return _card(request, user, context)
+
+
+def _card(request: Request, user: Any, context: dict[str, Any]) -> Response:
+    return render_panel(
+        request, "author", "authors/card.html", {"user": user, **context}, title="author.title"
+    )
 
 
 @router.post("/comments/{comment_id}/author-card/verdict", dependencies=[Depends(check_csrf)])
@@ -89,11 +100,13 @@ def verdict(
         user_id=user.id,
         comment_id=comment_id,
     )
-    if not request.headers.get("hx-request"):
-        return RedirectResponse(f"/comments/{comment_id}", status_code=303)
+    if not is_htmx(request):
+        # A plain form post: to the card's page, so a reload does not post the verdict again.
+        set_flash(request, "author", comment_id, saved=verdict)
+        return RedirectResponse(f"/comments/{comment_id}/author-card", status_code=303)
     context = _card_context(desk, comment_id)
     context["saved"] = verdict
-    return render(request, "authors/card.html", context)
+    return _card(request, user, context)
 
 
 @router.get("/authors/{author_id}")

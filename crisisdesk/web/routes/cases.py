@@ -1,9 +1,11 @@
 """The case panel on a comment's page, and the list of cases.
 
-The panel is an HTMX fragment loaded by the comment page. Rendering it for a signed-in person is
-"opening the comment", so it starts the cool-down (once: later views leave the clock alone).
-Every form in it posts to a small route that calls the Desk and re-renders the panel in place;
-without JavaScript the same forms post normally and come back to the comment page.
+The panel is an HTMX fragment loaded by the comment page, and a page of its own at the same address
+for a browser without JavaScript. Rendering it for a signed-in person is "opening the comment", so
+it starts the cool-down (once: later views leave the clock alone). Every form in it posts to a
+small route that calls the Desk and re-renders the panel in place; without JavaScript the same
+forms post normally: a refusal is shown at once with what the person typed, a success redirects
+(303) to the panel's page, which shows the outcome.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from fastapi.responses import RedirectResponse
 
 from crisisdesk.desk import Desk
 from crisisdesk.web.app import check_csrf, current_user, get_desk, render
+from crisisdesk.web.routes import is_htmx, pop_flash, render_panel, set_flash
 from crisisdesk.workflow.cases import STATES, WorkflowError
 from crisisdesk.workflow.moderation import CRITICISM_KINDS
 from crisisdesk.workflow.vouchers import normalise_code
@@ -79,24 +82,59 @@ def panel_context(
         "actions": PANEL_ACTIONS,
         "states": STATES,
         "result": result,
+        "saved": False,
         "error": error,
         "audit": desk.audit_entries(comment_id, limit=30),
     }
 
 
 def _panel(
-    request: Request, user: Any, comment_id: int, status_code: int = 200, **kw: Any
+    request: Request,
+    user: Any,
+    comment_id: int,
+    status_code: int = 200,
+    *,
+    result: dict[str, Any] | None = None,
+    error: WorkflowError | None = None,
+    text: str | None = None,
+    checks: list[dict[str, Any]] | None = None,
 ) -> Response:
     desk = get_desk(request)
-    if not request.headers.get("hx-request"):
-        # Without HTMX the form posted normally: go back to the comment page.
-        return RedirectResponse(f"/comments/{comment_id}", status_code=303)
-    context = panel_context(desk, comment_id, **kw)
-    # HTMX does not swap 4xx responses in, so a refusal comes back as 200 with the reason shown
-    # in the panel (``data-error`` carries its code); the status is kept in a header.
-    response = render(request, "cases/panel.html", {"user": user, **context})
+    if not is_htmx(request) and error is None and checks is None:
+        # A plain form post that went through: back to the panel's page (so a reload does not
+        # post again), which shows the outcome once.
+        set_flash(request, "case", comment_id, result=_flash_result(result))
+        return RedirectResponse(f"/comments/{comment_id}/case", status_code=303)
+    context = panel_context(desk, comment_id, result=result, error=error, text=text, checks=checks)
+    # HTMX does not swap 4xx responses in, so for HTMX a refusal comes back as 200 with the reason
+    # shown in the panel (``data-error`` carries its code); the status is kept in a header. A
+    # plain post gets the real status, with the page and the text as typed.
+    response = render_panel(
+        request, "case", "cases/panel.html", {"user": user, **context}, title="case.title",
+        status_code=200 if is_htmx(request) else status_code,
+    )  # fmt: skip
     response.headers["X-Crisisdesk-Status"] = str(status_code)
     return response
+
+
+def _flash_result(result: dict[str, Any] | None) -> dict[str, str] | None:
+    """What the panel shows of an outcome, small enough for the session cookie: the text to copy
+    (up to a whole reply) is read back from the audit log instead (``_shown_result``)."""
+    if not result:
+        return None
+    return {"status": str(result.get("status", "")), "action": str(result.get("action", ""))}
+
+
+def _shown_result(result: Any, audit: list[Any]) -> dict[str, Any] | None:
+    """A flashed outcome made whole again: a manual one gets its text to copy from the newest
+    audit entry of that action on this comment, the one the post just wrote."""
+    if not isinstance(result, dict) or not result.get("status"):
+        return None
+    shown: dict[str, Any] = dict(result)
+    if shown["status"] == "manual":
+        entry = next((e for e in audit if e.action == f"moderation.{shown['action']}"), None)
+        shown["copy"] = str((entry.detail or {}).get("text", "")) if entry else ""
+    return shown
 
 
 @router.get("/comments/{comment_id}/case")
@@ -104,8 +142,14 @@ def case_panel(request: Request, comment_id: int, user: User) -> Response:
     desk = get_desk(request)
     # Opening the comment is what starts the cool-down (no-op without a case or once started).
     desk.workflow.start_cooldown(comment_id, actor=user.username, user_id=user.id)
+    flashed = pop_flash(request, "case", comment_id)
     context = panel_context(desk, comment_id)
-    return render(request, "cases/panel.html", {"user": user, **context})
+    context["result"] = _shown_result(flashed.get("result"), context["audit"])
+    # A change with nothing more to report (a case opened, escalated, closed) still says so.
+    context["saved"] = bool(flashed) and context["result"] is None
+    return render_panel(
+        request, "case", "cases/panel.html", {"user": user, **context}, title="case.title"
+    )
 
 
 @router.post("/comments/{comment_id}/case/open", dependencies=[Depends(check_csrf)])
@@ -126,8 +170,9 @@ def check(request: Request, comment_id: int, user: User, text: Text = "") -> Res
         checks = desk.workflow.check(comment_id, text)
     except WorkflowError as exc:
         raise HTTPException(404, exc.message) from None
-    if not request.headers.get("hx-request"):
-        return _panel(request, user, comment_id)
+    if not is_htmx(request):
+        # The check button without JavaScript: the whole panel, the text as typed and its checks.
+        return _panel(request, user, comment_id, text=text, checks=checks)
     return render(request, "cases/_checks.html", {"checks": checks})
 
 
