@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from crisisdesk.desk import Desk
 from crisisdesk.web.app import create_app
+from tests.web.conftest import serving
 from tests.workflow.wf_support import GOOD_EN, HOSTILE, Clock, comment_id, seed
 
 HX = {"HX-Request": "true"}
@@ -276,3 +277,67 @@ def test_plain_post_still_needs_the_csrf_token(client: TestClient, desk: Desk) -
     r = client.post(f"/comments/{cid}/case/action", data={"action": "hide"})
     assert r.status_code == 403
     assert desk.find_comment("c-en").status != "hidden"  # type: ignore[union-attr]
+
+
+# -- in a real Chromium with JavaScript switched off ----------------------------------------------
+
+
+@pytest.fixture
+def live_server(desk: Desk, clock: Clock) -> Iterator[str]:
+    desk.add_user("ann", "correct-horse-battery", language="en")
+    with serving(create_app(desk)) as url:
+        yield url
+
+
+@pytest.mark.browser
+def test_chromium_without_javascript_reaches_and_uses_the_panels(
+    browser_path: str, live_server: str, desk: Desk
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    cid = comment_id(desk, "c-en")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=browser_path,
+            headless=True,
+            args=[
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            ],
+        )  # fmt: skip
+        page = browser.new_context(locale="en-GB", java_script_enabled=False).new_page()
+        page.goto(live_server + "/login")
+        page.fill("input[name=username]", "ann")
+        page.fill("input[name=password]", "correct-horse-battery")
+        page.click("form[action='/login'] button[type=submit]")
+        page.wait_for_url(live_server + "/")
+
+        # The inbox row opens the comment; its panels are links, not "Loading…" forever.
+        page.click(f"td.text a[href='/comments/{cid}']")
+        page.wait_for_url(f"{live_server}/comments/{cid}")
+        assert "My order arrived late" in page.locator("#comment-text").inner_text()
+        assert page.locator("#case-panel").count() == 0  # nothing ran to load it in place
+        page.click("#panel-case a")
+        page.wait_for_url(f"{live_server}/comments/{cid}/case")
+        assert "My order arrived late" in page.locator("#comment-text").inner_text()
+        assert page.locator("#case-panel #cooldown-clock").count() == 1
+
+        # The check button posts the draft and the whole page comes back with the checks.
+        page.fill("#reply-text", "As we said, a refund.")
+        page.click("#check-button")
+        assert page.locator("#check-results li").count() == 7
+        assert page.locator("#reply-text").input_value() == "As we said, a refund."
+
+        # A moderation action posts, redirects back to the panel's page and says what to do.
+        page.fill(".action-hide input[name=reason]", "abuse")
+        page.click("#action-hide")
+        page.wait_for_url(f"{live_server}/comments/{cid}/case")
+        assert "Do this on the platform" in page.locator("#case-result").inner_text()
+
+        # Back on the comment, the author card opens as its own page, with the risk section.
+        page.click("p.back a")
+        page.wait_for_url(f"{live_server}/comments/{cid}")
+        page.click("#panel-author a")
+        page.wait_for_url(f"{live_server}/comments/{cid}/author-card")
+        assert "Fake account risk" in page.locator(".author-panel .risks").inner_text()
+        browser.close()
