@@ -29,10 +29,10 @@ def write_tiny_datasets(root: Path) -> None:
         d = root / "umsab" / folder
         d.mkdir(parents=True)
         for split in ("train", "val"):
-            # val texts differ from training ones: training drops rows that appear in any val split
-            lines = (
-                texts * 2 if split == "train" else [t + suffix for suffix in "!?" for t in texts]
-            )
+            # val texts differ from training ones: training drops rows that are (near-)duplicates
+            # of any val text, so four new words are added to each
+            suffixes = ("alpha bravo charlie delta", "echo foxtrot hotel india")
+            lines = texts * 2 if split == "train" else [f"{t} {x}" for x in suffixes for t in texts]
             (d / f"{split}_text.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
             labels = ["0", "1", "2"] * 2 if split == "train" else SENTIMENT * 2
             (d / f"{split}_labels.txt").write_text("\n".join(labels) + "\n", encoding="utf-8")
@@ -116,3 +116,13 @@ def test_sentiment_training_drops_rows_seen_in_any_val_split(tmp_path: Path) -> 
     assert "what a lovely day" in task.train.texts
     val_texts = {t for v in task.vals.values() for t in v.texts}
     assert not val_texts & set(task.train.texts)
+
+
+def test_near_duplicates_of_val_texts_are_recognised() -> None:
+    from training.data import NearDuplicates
+
+    near = NearDuplicates(["@Trenitalia ancora in ritardo il regionale delle 8, vergogna"])
+    # a retweet wave: another mention, a word changed, a link added
+    assert "@treni ancora in ritardo il regionale delle 9, vergogna https://t.co/x" in near
+    assert "il regionale delle 8 era puntuale stamattina, grazie" not in near
+    assert "" not in near
