@@ -105,6 +105,7 @@ _NOT_QUESTION_AFTER = frozenset(
 
 _PHONE = re.compile(r"(?:\+\d{1,3}[\s.\-]?)?(?:\(?\d{2,4}\)?[\s.\-]?){2,4}\d{3,4}")
 _EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+\.[\w.\-]+")
+_DIGIT = re.compile(r"\d")
 _REPEAT = re.compile(r"(.)\1{4,}")
 _EMOJI = re.compile("[\U0001f300-\U0010ffff]")
 _MONEY = re.compile(
@@ -214,9 +215,14 @@ _SPAM_WORDS = {p: w for p, w in SPAM_PHRASES.items() if _ALNUM.fullmatch(p)}
 _SPAM_SUBSTRINGS = {p: w for p, w in SPAM_PHRASES.items() if p not in _SPAM_WORDS}
 
 
+_SPAM_WORD_SET = frozenset(_SPAM_WORDS)
+
+
 def _phrase_hits(low: str) -> list[tuple[str, float]]:
     tokens = set(_ALNUM.findall(low))
-    hits = [(p, w) for p, w in _SPAM_WORDS.items() if p in tokens]
+    hits = []
+    if not tokens.isdisjoint(_SPAM_WORD_SET):  # most comments: one set operation, no loop
+        hits = [(p, w) for p, w in _SPAM_WORDS.items() if p in tokens]
     hits += [(p, w) for p, w in _SPAM_SUBSTRINGS.items() if p in low]
     return hits
 
@@ -239,8 +245,8 @@ def spam_signal(text: str) -> SpamSignal:
     if "@" in text and _EMAIL.search(text):
         logit += 1.0
         reasons.append("e-mail address")
-    phone = _PHONE.search(_URL.sub(" ", text)) if sum(map(str.isdigit, text)) >= 8 else None
-    if phone and sum(map(str.isdigit, phone.group(0))) >= 8:
+    phone = _PHONE.search(_URL.sub(" ", text)) if len(_DIGIT.findall(text)) >= 8 else None
+    if phone and len(_DIGIT.findall(phone.group(0))) >= 8:
         logit += 1.4
         reasons.append("phone number")
     if _MONEY.search(text):
@@ -491,11 +497,8 @@ _FIRST_PERSON = frozenset("my me i'm i've we our ho abbiamo mio mia miei mie".sp
 
 
 def _listed(words: list[str], vocabulary: frozenset[str]) -> list[str]:
-    seen: list[str] = []
-    for w in words:
-        if w in vocabulary and w not in seen:
-            seen.append(w)
-    return seen
+    """The words of ``vocabulary`` found, once each, in order of appearance."""
+    return list(dict.fromkeys(w for w in words if w in vocabulary))
 
 
 def decide_kind(s: KindInput) -> tuple[str, list[str]]:
