@@ -2,8 +2,8 @@
 
 The card is an HTMX fragment on the comment page and, for a browser without JavaScript, a page of
 its own at the same address; its form works without JavaScript too (it posts normally and is
-redirected back to the card's page, which says what was saved). Author names and comment texts are hostile input:
-they are only ever rendered through autoescaped templates.
+redirected back to the card's page, which says what was saved). Author names and comment texts
+are hostile input: they are only ever rendered through autoescaped templates.
 """
 
 from __future__ import annotations
