@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,23 @@ class LoginRequired(Exception):
 
 class CSRFError(Exception):
     pass
+
+
+def countdown(end: datetime, now: datetime) -> str:
+    """Time left until ``end`` as ``m:ss`` (``h:mm:ss`` beyond an hour), the clocks' format in
+    ``static/app.js``, which then keeps them ticking.
+
+    >>> from datetime import timedelta
+    >>> t = datetime(2026, 1, 1, 12, 0)
+    >>> countdown(t + timedelta(minutes=15), t), countdown(t + timedelta(hours=2, seconds=5), t)
+    ('15:00', '2:00:05')
+    >>> countdown(t, t + timedelta(minutes=1))
+    '0:00'
+    """
+    left = max(0, round((end - now).total_seconds()))
+    if left > 3600:
+        return f"{left // 3600}:{left % 3600 // 60:02d}:{left % 60:02d}"
+    return f"{left // 60}:{left % 60:02d}"
 
 
 def create_app(
@@ -81,6 +99,7 @@ def create_app(
     templates = Jinja2Templates(env=env)
     templates.env.globals["version"] = __version__
     templates.env.filters["reason"] = i18n.translate_reason
+    templates.env.filters["countdown"] = countdown
     app.state.templates = templates
 
     app.add_middleware(

@@ -158,6 +158,9 @@ def test_case_panel_is_a_full_page_without_htmx_and_a_fragment_with_it(
     assert "My order arrived late and the bread was broken. Not happy." in html
     assert '<section class="panel" id="panel-case">' in html and 'id="case-panel"' in html
     assert 'id="cooldown-clock"' in html and re.search(r"<textarea[^>]*>Hi Anna,", html)
+    # the clocks' first reading is the server's, so they are not blank without JavaScript
+    clocks = re.findall(r"<time data-countdown=[^>]*>([^<]*)</time>", html)
+    assert clocks and all(re.fullmatch(r"\d+:\d\d(:\d\d)?", c) for c in clocks), clocks
     fragment = client.get(f"/comments/{cid}/case", headers=HX)
     assert fragment.status_code == 200 and "HX-Request" in fragment.headers["vary"]
     assert "<html" not in fragment.text and 'class="top"' not in fragment.text
