@@ -68,7 +68,8 @@ class LinearModel:
     def contributions(self, batch: features.Batch) -> F32:
         """Per-entry contribution to each column: ``value * weight`` (entries by columns)."""
         cols = (batch.hashes & np.uint64((1 << self.bits) - 1)).astype(np.intp)
-        contrib: F32 = self.weights[cols] * batch.values[:, None]
+        contrib: F32 = np.take(self.weights, cols, axis=0)
+        contrib *= batch.values[:, None]
         return contrib
 
     def logits(self, batch: features.Batch, contrib: F32 | None = None) -> F32:
@@ -158,31 +159,31 @@ class ModelScorer:
             len(entries), len(lang_classes)
         )
         self._stop_table = (keys, member)
-        # Models with the same table size share one stacked table, so one gather per n-gram
-        # fetches every model's weights from one cache line instead of one random read each.
-        self._groups: list[tuple[int, F32, dict[str, slice]]] = []
-        by_bits: dict[int, list[str]] = {}
-        for name in ("sentiment", "offensive", "irony"):
-            by_bits.setdefault(models[name].bits, []).append(name)
-        for bits, names in by_bits.items():
-            slices, start = {}, 0
-            for name in names:
-                width = models[name].weights.shape[1]
-                slices[name] = slice(start, start + width)
-                start += width
-            table = np.ascontiguousarray(np.hstack([models[n].weights for n in names]))
-            self._groups.append((bits, table, slices))
-            for name, part in slices.items():  # keep one copy of the weights in memory
-                models[name] = dataclasses.replace(models[name], weights=table[:, part])
+        # All four models share one stacked table, so one gather per n-gram fetches every model's
+        # weights from one row instead of one random read per model. A smaller table is tiled to
+        # the largest size: row ``h & (2**big - 1)`` of the tiled table is row ``h & (2**small - 1)``
+        # of the original, so every model still reads its own weights.
+        bits = max(models[name].bits for name in MODEL_NAMES)
+        parts, slices, start = [], {}, 0
+        for name in MODEL_NAMES:
+            weights = models[name].weights
+            parts.append(np.tile(weights, (1 << (bits - models[name].bits), 1)))
+            slices[name] = slice(start, start + weights.shape[1])
+            start += weights.shape[1]
+        self._bits = bits
+        self._table: F32 = np.ascontiguousarray(np.hstack(parts))
+        self._slices = slices
+        for name, part in slices.items():  # keep one copy of the weights in memory
+            models[name] = dataclasses.replace(
+                models[name], bits=bits, weights=self._table[:, part]
+            )
 
     def _contributions(self, batch: features.Batch) -> dict[str, F32]:
-        out: dict[str, F32] = {}
-        for bits, table, slices in self._groups:
-            cols = (batch.hashes & np.uint64((1 << bits) - 1)).astype(np.intp)
-            contrib: F32 = table[cols] * batch.values[:, None]
-            for name, part in slices.items():
-                out[name] = contrib[:, part]
-        return out
+        cols = (batch.hashes & np.uint64((1 << self._bits) - 1)).astype(np.intp)
+        # np.take on rows is several times faster than fancy indexing (table[cols]) here
+        contrib: F32 = np.take(self._table, cols, axis=0)
+        contrib *= batch.values[:, None]
+        return {name: contrib[:, part] for name, part in self._slices.items()}
 
     def _function_word_bonus(self, batch: features.Batch, classes: tuple[str, ...]) -> F32:
         """Logit bonus per distinct function word of each language found in the text.
@@ -206,15 +207,17 @@ class ModelScorer:
         if n == 0:
             return []
         batch = features.featurise(texts, with_grams=True)
+        contributions = self._contributions(batch)
         lang_m = self.models["language"]
-        lang_logits = lang_m.logits(batch) + self._function_word_bonus(batch, lang_m.classes)
+        lang_logits = lang_m.logits(batch, contributions["language"]) + self._function_word_bonus(
+            batch, lang_m.classes
+        )
         langs = [lang_m.classes[i] for i in lang_logits.argmax(axis=1).tolist()]
         for i, text in enumerate(texts):
             script = lexicon.script_language(text)
             if script is not None:
                 langs[i] = script
 
-        contributions = self._contributions(batch)
         sent_m = self.models["sentiment"]
         sent_c = contributions["sentiment"]
         sent_p = sent_m.proba(sent_m.logits(batch, sent_c))
