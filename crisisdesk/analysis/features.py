@@ -61,6 +61,24 @@ def normalise(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+def normalise_many(texts: Sequence[str]) -> list[str]:
+    """:func:`normalise` of each text, with one pass of each pattern over the whole batch.
+
+    The texts are joined by " \x00 ": no pattern matches across it (links and mentions stop at
+    the space, \x00 occurs nowhere else and cannot be part of an elongation).
+
+    >>> normalise_many(["Ciaooo https://x.it", "", "@Bar 5€"])
+    ['ciaoo http', '', '@user 0€']
+    """
+    text = " \x00 ".join(t.replace("\x00", " ") for t in texts)
+    text = _URL.sub("http", text)
+    text = _MENTION.sub("@user", text)
+    text = _ELONGATED.sub(r"\1\1", text.lower())
+    text = _DIGITS.sub("0", text)
+    out = [t.strip() for t in _SPACE.sub(" ", text).split("\x00")]
+    return out if texts else []
+
+
 def tokens(normalised: str) -> list[str]:
     """Word tokens of a normalised text: words, numbers and single punctuation marks or emoji."""
     return _TOKEN.findall(normalised)
@@ -116,7 +134,7 @@ def featurise(texts: Sequence[str], with_grams: bool = False) -> Batch:
     >>> b.n, int(b.starts[1]) > 0, bool(abs(b.values[b.rows == 0].sum()) > 0)
     (2, True, True)
     """
-    norm = [normalise(t) for t in texts]
+    norm = normalise_many(texts)
     n = len(norm)
     # --- character n-grams: one code-point array for the whole batch
     joined = "\x00" + "\x00".join(f" {t} " for t in norm) + "\x00"
