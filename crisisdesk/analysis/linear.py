@@ -223,8 +223,8 @@ class ModelScorer:
         sent_p = sent_m.proba(sent_m.logits(batch, sent_c))
         sent_idx = sent_p.argmax(axis=1)
         # contribution of each entry to the winning class against the mean of the classes
-        centred = sent_c - sent_c.mean(axis=1, keepdims=True)
-        win = centred[np.arange(len(batch.rows)), sent_idx[batch.rows]]
+        mean = sent_c.mean(axis=1)
+        win = sent_c[np.arange(len(batch.rows)), sent_idx[batch.rows]] - mean
         neutral_col = sent_m.classes.index("neutral")
         win = np.where(sent_idx[batch.rows] == neutral_col, -1.0, win).astype(np.float32)
         sent_words = _top_words(batch, win, 3, 0.05)
@@ -244,13 +244,15 @@ class ModelScorer:
 
         order = [sent_m.classes.index(k) for k in ("negative", "neutral", "positive")]
         # float64 before rounding, so that 0.1234 is stored as 0.1234 and not 0.12340000271797180
-        sent_rows = np.round(sent_p[:, order].astype(np.float64), 4).tolist()
+        rounded = np.round(sent_p[:, order].astype(np.float64), 4)
+        labels = rounded.argmax(axis=1).tolist()
+        sent_rows = rounded.tolist()
         off = np.round(binary["offensive"].astype(np.float64), 4).tolist()
         iro = np.round(binary["irony"].astype(np.float64), 4).tolist()
         out = []
         for i in range(n):
             neg, neu, pos = sent_rows[i]
-            label = ("negative", "neutral", "positive")[int(np.argmax(sent_rows[i]))]
+            label = ("negative", "neutral", "positive")[labels[i]]
             reasons = []
             if i in sent_words:
                 reasons.append(f"{label}: {', '.join(sent_words[i])}")
