@@ -34,6 +34,26 @@ def browser_path() -> str:
     return path
 
 
+#: Chromium's flags for this machine: headless as root, and no calls home (the network is closed,
+#: and its background connections would only fail, many at a time).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def launch_chromium(playwright: Any, browser_path: str) -> Any:
+    """Debian's Chromium, headless, driven by Playwright."""
+    return playwright.chromium.launch(
+        executable_path=browser_path, headless=True, args=CHROMIUM_ARGS
+    )
+
+
 @contextmanager
 def serving(app: Any) -> Iterator[str]:
     """Serve ``app`` with uvicorn on a free loopback port in a thread; yields its base URL."""

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from crisisdesk.desk import Desk
 from crisisdesk.web.app import create_app
-from tests.web.conftest import serving
+from tests.web.conftest import launch_chromium, serving
 from tests.workflow.wf_support import GOOD_EN, HOSTILE, Clock, comment_id, seed
 
 HX = {"HX-Request": "true"}
@@ -300,14 +300,7 @@ def test_chromium_without_javascript_reaches_and_uses_the_panels(
 
     cid = comment_id(desk, "c-en")
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=browser_path,
-            headless=True,
-            args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            ],
-        )  # fmt: skip
+        browser = launch_chromium(p, browser_path)
         page = browser.new_context(locale="en-GB", java_script_enabled=False).new_page()
         page.goto(live_server + "/login")
         page.fill("input[name=username]", "ann")

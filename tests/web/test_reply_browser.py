@@ -17,7 +17,7 @@ import pytest
 from crisisdesk.desk import Desk
 from crisisdesk.ingest.record import CommentRecord
 from crisisdesk.web.app import create_app
-from tests.web.conftest import serving
+from tests.web.conftest import launch_chromium, serving
 from tests.workflow.wf_support import Clock
 
 pytestmark = pytest.mark.browser
@@ -66,14 +66,7 @@ def test_open_hostile_comment_cool_down_write_check_and_publish(
     assert comment is not None
     console_errors: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=browser_path,
-            headless=True,
-            args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            ],
-        )  # fmt: skip
+        browser = launch_chromium(p, browser_path)
         page = browser.new_page(locale="en-GB")
         page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
         page.on("dialog", lambda d: (console_errors.append("dialog: " + d.message), d.dismiss()))

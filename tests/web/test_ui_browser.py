@@ -23,7 +23,7 @@ from crisisdesk.signals.flame import monitor_for
 from crisisdesk.web.app import create_app
 from crisisdesk.web.routes import crisis
 from tests.signals.test_flame import burst, feed, history
-from tests.web.conftest import serving
+from tests.web.conftest import launch_chromium, serving
 
 pytestmark = pytest.mark.browser
 
@@ -157,14 +157,7 @@ def test_every_page_in_both_languages_is_clean(browser_path: str, scene: Scene) 
     ]
     watch = Watch(base)
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=browser_path,
-            headless=True,
-            args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            ],
-        )  # fmt: skip
+        browser = launch_chromium(p, browser_path)
         context = browser.new_context(locale="en-GB", viewport={"width": 1366, "height": 900})
         page = context.new_page()
         watch.attach(page)
