@@ -305,3 +305,42 @@ def test_no_apology_needed_once_the_cause_says_the_brand_is_not_at_fault(desk: D
     assert case is not None
     desk.workflow.close(case.id, cause="misunderstanding", change="Clearer FAQ", actor="ann")
     assert next(c for c in desk.workflow.check(cid, text) if c["name"] == "apology")["ok"]
+
+
+def _analysis(kind: str, sentiment: str) -> Any:
+    from crisisdesk.analysis.base import Analysis
+
+    scores = {"negative": 0.1, "neutral": 0.1, "positive": 0.1, sentiment: 0.8}
+    return Analysis(
+        language="it", sentiment=sentiment, sentiment_scores=scores, offensive=0.1, irony=0.1,
+        question=kind == "question", spam=0.0, kind=kind, reasons=[], model_version="test",
+    )  # fmt: skip
+
+
+def test_which_comments_get_a_case_on_arrival() -> None:
+    from crisisdesk.workflow.cases import needs_case
+
+    for kind in ("complaint", "misguided", "rager", "troll"):
+        assert needs_case(_analysis(kind, "neutral"))
+    # an unhappy question is on the response clock; a plain one stays in the inbox
+    assert needs_case(_analysis("question", "negative"))
+    assert not needs_case(_analysis("question", "neutral"))
+    for kind in ("praise", "spam", "other"):
+        assert not needs_case(_analysis(kind, "negative"))
+
+
+def test_an_edit_that_turns_a_comment_into_a_complaint_opens_its_case(desk: Desk) -> None:
+    from tests.workflow.wf_support import record
+
+    seed(desk)
+    desk.ingest([record("e1", "Lovely photo of the shop", minutes=3)])
+    cid = comment_id(desk, "e1")
+    assert desk.workflow.case_for(cid) is None
+    edited = record("e1", "My order arrived late and the bread was broken. Not happy.", minutes=3)
+    desk.ingest([edited])
+    case = desk.workflow.case_for(cid)
+    assert case is not None and case.state == "new"
+    assert case.respond_by == T0 + timedelta(minutes=3 + 60)
+    desk.ingest([edited])  # the same text again: no second case, nothing changes
+    again = desk.workflow.case_for(cid)
+    assert again is not None and again.id == case.id
