@@ -38,7 +38,6 @@ from crisisdesk.models import (
 from crisisdesk.workflow.reply_index import ReplyIndexes
 
 if TYPE_CHECKING:
-    from crisisdesk.analysis.base import Analysis
     from crisisdesk.desk import Desk
     from crisisdesk.ingest.upsert import Ingested
 
@@ -46,23 +45,12 @@ log = logging.getLogger(__name__)
 
 STATES = ("new", "cooling", "drafting", "awaiting approval", "replied", "resolved", "dismissed")
 OPEN_STATES = ("new", "cooling", "drafting", "awaiting approval")
-# Kinds that open a case on arrival (with questions asked in a negative tone: see needs_case).
-# Praise, plain questions, spam and the rest can still get one when a rule or a person flags them.
-CASE_KINDS = ("complaint", "misguided", "rager", "troll")
+# Kinds that open a case on arrival. Questions too: the person waits for an answer, and the hour
+# they expect should be on the clock (they get no cool-down). Praise, spam and the rest can still
+# get one when a rule or a person flags them.
+CASE_KINDS = ("complaint", "misguided", "rager", "troll", "question")
 # No cool-down for these: a thank-you or a plain answer is not an impulsive reaction.
 NO_COOLDOWN_KINDS = ("praise", "question")
-
-
-def needs_case(analysis: Analysis) -> bool:
-    """Whether a comment gets a case (and its response clock) without a person asking for one.
-
-    The playbook's kinds that need handling, and a question asked in a negative tone ("so are the
-    expired ingredients true or not? Answer."): an unhappy person waiting for an answer, whose hour
-    should be on the clock. Plain questions stay in the inbox.
-    """
-    return analysis.kind in CASE_KINDS or (
-        analysis.kind == "question" and analysis.sentiment == "negative"
-    )
 
 
 DEFAULT_CAUSES = (
@@ -152,7 +140,9 @@ class Workflow:
         wanted = [
             i
             for i in items
-            if (i.is_new or i.text_changed) and i.analysis is not None and needs_case(i.analysis)
+            if (i.is_new or i.text_changed)
+            and i.analysis is not None
+            and i.analysis.kind in CASE_KINDS
         ]
         if not wanted:
             return

@@ -288,7 +288,6 @@ def test_plain_questions_have_no_cooldown_and_targets_are_per_page(desk: Desk) -
     desk.configure_page("facebook", "P1", config={"response_target_minutes": 30})
     desk.ingest([record("q", "When do you open on Sunday?", minutes=2)])
     cid = comment_id(desk, "q")
-    desk.workflow.open_case(cid, actor="ann", reason="needs an answer")
     case = desk.workflow.start_cooldown(cid, actor="ann")
     assert case is not None and case.cooldown_until == clock.now
     assert case.respond_by == T0 + timedelta(minutes=32)
@@ -307,26 +306,15 @@ def test_no_apology_needed_once_the_cause_says_the_brand_is_not_at_fault(desk: D
     assert next(c for c in desk.workflow.check(cid, text) if c["name"] == "apology")["ok"]
 
 
-def _analysis(kind: str, sentiment: str) -> Any:
-    from crisisdesk.analysis.base import Analysis
+def test_questions_get_a_case_with_the_response_clock_and_no_cooldown(desk: Desk) -> None:
+    from tests.workflow.wf_support import record
 
-    scores = {"negative": 0.1, "neutral": 0.1, "positive": 0.1, sentiment: 0.8}
-    return Analysis(
-        language="it", sentiment=sentiment, sentiment_scores=scores, offensive=0.1, irony=0.1,
-        question=kind == "question", spam=0.0, kind=kind, reasons=[], model_version="test",
-    )  # fmt: skip
-
-
-def test_which_comments_get_a_case_on_arrival() -> None:
-    from crisisdesk.workflow.cases import needs_case
-
-    for kind in ("complaint", "misguided", "rager", "troll"):
-        assert needs_case(_analysis(kind, "neutral"))
-    # an unhappy question is on the response clock; a plain one stays in the inbox
-    assert needs_case(_analysis("question", "negative"))
-    assert not needs_case(_analysis("question", "neutral"))
-    for kind in ("praise", "spam", "other"):
-        assert not needs_case(_analysis(kind, "negative"))
+    seed(desk)
+    desk.ingest([record("q", "When do you open on Sunday?", minutes=2)])
+    case = desk.workflow.case_for(comment_id(desk, "q"))
+    assert case is not None and case.respond_by == T0 + timedelta(minutes=62)
+    started = desk.workflow.start_cooldown(comment_id(desk, "q"), actor="ann")
+    assert started is not None and started.cooldown_until == desk.clock()
 
 
 def test_an_edit_that_turns_a_comment_into_a_complaint_opens_its_case(desk: Desk) -> None:
