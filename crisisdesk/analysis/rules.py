@@ -289,11 +289,11 @@ MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
     for name, pattern in (
         (
             "rumour",
-            r"\b(i heard|i've heard|i have heard|heard that|rumou?r has it|word is|they say|people say)\b",
+            r"\b(i heard|i've heard|i have heard|heard that|rumou?r has it|word is|they say|people say|i saw (on|in) (a|the) (group|post|forum)|i read (on|in) (a|the) (group|post|forum))\b",
         ),
         (
             "rumour",
-            r"\b(ho sentito|ho letto che|ho saputo|mi hanno detto|si dice|dicono che|gira voce)\b",
+            r"\b(ho sentito|ho letto che|ho saputo|mi hanno detto|si dice|dicono che|gira voce|ho visto su (un|una|il|la) (gruppo|post|pagina|forum)|ho letto su (un|una|il|la) (gruppo|post|pagina|forum))\b",
         ),
         (
             "everyone knows",
@@ -318,7 +318,7 @@ MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
         ),
         (
             "secret practice",
-            r"\b(you (secretly )?use|you put|you add|usate|mettete|aggiungete)\b[^.!?]{0,40}\b(palm oil|olio di palma|chemicals|chimic\w+|additiv\w+|conservant\w+|frozen|surgelat\w+|congelat\w+|expired|scadut\w+|poison|veleno|plastic|plastica|cheap|scarto|scarti)\b",
+            r"\b(you (secretly )?use|you put|you add|made with|made from|usate|mettete|aggiungete|fatt[aoie] con|preparat[aoie] con)\b[^.!?]{0,40}\b(palm oil|olio di palma|chemicals|chimic\w+|additiv\w+|conservant\w+|frozen|surgelat\w+|congelat\w+|expired|scadut\w+|poison|veleno|plastic|plastica|cheap|scarto|scarti)\b",
         ),
         (
             "false claim",
@@ -332,7 +332,7 @@ MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
         ("false claim", r"\b(causes? cancer|fa venire il cancro|cancerogen\w+|toxic|tossic\w+)\b"),
         (
             "false claim",
-            r"\b(they are closing|you are closing|state chiudendo|chiuderete|fallit\w+|bankrupt|going bankrupt)\b",
+            r"\b(they are closing|you are closing|shutting you down|closing you down|state chiudendo|chiuderete|vi chiudono|vi fanno chiudere|fallit\w+|bankrupt|going bankrupt)\b",
         ),
         (
             "false claim",
@@ -413,7 +413,7 @@ PROBLEM_WORDS = frozenset(
     """
     late delayed delay cancelled canceled cancelling canceling missed broken stale mould mouldy moldy cold burnt raw wrong
     missing never still again down twice charged overcharged rude ruined nobody nothing instead no not
-    without doesn't didn't won't can't isn't wasn't weren't haven't hasn't refund lost error
+    without doesn't didn't won't can't isn't wasn't weren't haven't hasn't refund lost error failure
     ritardo ritardi soppresso soppressi cancellato cancellata perso persa rotto rotta duri duro muffa
     freddo fredda freddi bruciato crudo sbagliato sbagliata mancante mai ancora giù due volte addebitato
     sgarbata sgarbato maleducato maleducata nessuno nessun nessuna niente invece senza non rimborso
@@ -437,7 +437,7 @@ _MOCKERY = re.compile(
     r"(\b(a+h+a+h+\w*|ha(ha)+h?|he(he)+|lol+|lmao+|rofl|xd+|sveglia|wake up|"
     r"bravi bravi|complimenti davvero|well done genius|good job genius\w*|oh look|toh|"
     r"nice try|ma fatemi il piacere|yeah right|certo certo|imagine|immagina|"
-    r"good luck with that|call the newspapers|chiamate i giornali)\b|🤡|🤣|😂|🙄|👏)"
+    r"good luck with that|call the newspapers|chiamate i giornali)\b|🤡|🤣|😂|🙄|🙃|👏)"
 )
 
 POSITIVE_CUES = frozenset(
@@ -448,7 +448,8 @@ POSITIVE_CUES = frozenset(
     fantastico fantastica perfetto perfetta gentile gentilissimi gentilissima gentilissimo consiglio
     consigliato complimenti meraviglioso meravigliosa top super squisito squisita delizioso deliziosa
     adoro spaziale spaziali stupendo stupenda comodissima comodissimo simpaticissimo simpaticissima
-    velocissimo velocissima bellissimo bellissima bel bello bella gracias merci danke obrigado obrigada
+    velocissimo velocissima bellissimo bellissima bel bello bella spettacolare spettacolari promosso
+    promossa ringrazio ringraziamo grato grata grateful gracias merci danke obrigado obrigada
     """.split()
 )
 
@@ -483,7 +484,7 @@ class KindInput:
 
 #: Problem words that sarcastic praise is usually wrapped around.
 _SARCASM_TARGETS = frozenset(
-    "late delay delayed cancelled canceled cancelling canceling again ritardo ritardi "
+    "late delay delayed cancelled canceled cancelling canceling again failure ritardo ritardi "
     "soppresso cancellato ancora".split()
 )
 

@@ -69,6 +69,11 @@ def test_ordinary_comments_are_not_spam() -> None:
         ("Fake news, never happened", "fake news"),
         ("You sell our data to advertisers", "data claim"),
         ("Il vostro concorso è una truffa", "scam claim"),
+        ("La colomba è fatta con ingredienti scaduti", "secret practice"),
+        ("Made with expired eggs, everyone should know", "secret practice"),
+        ("Ho visto su un gruppo che vi chiudono, è vero?", "rumour"),
+        ("Ho visto su un gruppo che vi chiudono, è vero?", "false claim"),
+        ("I saw on a group that they're shutting you down", "rumour"),
     ],
 )
 def test_claim_patterns(text: str, cue: str) -> None:
@@ -114,6 +119,8 @@ def test_kind_precedence_and_reasons() -> None:
     assert _kind("Do you open on Sunday?", question=True)[0] == "question"
     assert _kind("Grazie, buonissimo!", sentiment="positive", positive=0.9)[0] == "praise"
     assert _kind("First!", sentiment="positive", positive=0.9)[0] == "other"
+    assert _kind("Io ringrazio il negozio, gentilissimi")[0] == "praise"
+    assert _kind("Provata la crostata: promossa!")[0] == "praise"
 
 
 def test_sarcasm_is_mockery_or_a_sarcastic_complaint() -> None:
@@ -121,6 +128,9 @@ def test_sarcasm_is_mockery_or_a_sarcastic_complaint() -> None:
     kind, reasons = _kind("Oh great, another delay, love it", **signals)
     assert kind == "troll" and reasons[0].startswith("sarcasm")
     assert _kind("Thanks for cancelling my train again, amazing", **signals)[0] == "complaint"
+    # the upside-down face is mockery even when the words praise
+    kind, reasons = _kind("Oh wonderful, another 'signal failure' 🙃", irony=0.6)
+    assert kind == "troll" and "🙃" in reasons[0]
     # without a confident irony score the same words stay praise
     assert (
         _kind("Oh great, another delay, love it", sentiment="positive", positive=0.9)[0] == "praise"
