@@ -75,6 +75,23 @@ def _reason(code: str, **params: Any) -> Reason:
     return Reason(code, REASONS[code], **params)
 
 
+#: What each coordination network means, in words (the toolkit's names are for specialists).
+NETWORK_LABELS = {
+    "co_retweet": "shared the same post",
+    "co_tweet": "posted identical text",
+    "co_similar": "posted near-identical text",
+    "co_link": "shared the same links",
+    "co_reply": "replied to the same comments",
+    "co_timing": "new accounts active at the same moments",
+}
+
+
+def network_label(network: str) -> Reason | str:
+    """A coordination network's name in words (unknown names stay as they are)."""
+    label = NETWORK_LABELS.get(network)
+    return Reason(f"network.{network}", label) if label else network
+
+
 @dataclass
 class Risk:
     score: float
@@ -326,6 +343,9 @@ def author_card(
             cluster = coordination.accounts(pid).get(author.platform_id)
             if cluster is not None:
                 cluster_info = {"page_id": pid, **cluster.as_dict()}
+                for item in cluster_info.get("evidence") or []:
+                    if isinstance(item, dict) and "network" in item:
+                        item["label"] = network_label(str(item["network"]))
                 break
 
     verdicts = [
@@ -479,7 +499,7 @@ def _fake_risk(
         add(0.2, "fake.near_text", comments=len(shared))
     if cluster is not None:
         size = len(cluster.get("accounts", []))
-        networks = ", ".join(sorted(cluster.get("networks", {})))
+        networks = [network_label(n) for n in sorted(cluster.get("networks", {}))]
         add(min(0.5, 0.15 + 0.07 * size), "fake.coordinated", size=size, networks=networks)
     if found_bursts:
         biggest = max(found_bursts, key=lambda b: b["comments"])

@@ -158,6 +158,23 @@ def test_every_reason_has_an_italian_sentence_with_the_same_blanks() -> None:
             assert key in italian, key
             assert blanks(italian[key]) == blanks(english), key
             assert italian[key] != english, key
+    for network, english in authors.NETWORK_LABELS.items():
+        key = "reason.network." + network
+        assert key in italian and italian[key] != english, key
+
+
+def test_coordination_networks_are_said_in_words_in_both_languages() -> None:
+    networks = [authors.network_label("co_link"), authors.network_label("co_tweet")]
+    reason = Reason(
+        "fake.coordinated", authors.REASONS["fake.coordinated"], size=3, networks=networks
+    )
+    assert reason == (
+        "part of a coordinated group of 3 accounts (shared the same links; posted identical text)"
+    )
+    italian = i18n.translate_reason(reason, "it")
+    assert "hanno condiviso gli stessi link; hanno scritto lo stesso testo" in italian
+    assert "co_link" not in italian and "shared" not in italian
+    assert authors.network_label("co_unknown") == "co_unknown"
 
 
 def blanks(template: str) -> set[str]:
