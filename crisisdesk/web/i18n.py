@@ -301,6 +301,10 @@ def translate_reason(reason: str, lang: str) -> str:
     return ": ".join(translated)
 
 
+#: Languages that write 4,5 where English writes 4.5.
+DECIMAL_COMMA = frozenset({"it", "es", "fr", "de", "pt"})
+
+
 def _coded_reason(reason: str, lang: str) -> str | None:
     """A reason that carries a code and parameters (``crisisdesk.signals.reasons.Reason``:
     author risk, competitor flags) said from the catalog entry ``reason.<code>``; None for a plain
@@ -312,6 +316,9 @@ def _coded_reason(reason: str, lang: str) -> str | None:
     'menziona Acme'
     >>> translate_reason(Reason("competitor.mention", "mentions {name}", name="Acme"), "en")
     'mentions Acme'
+    >>> translate_reason(Reason("fake.bursts", "{comments} in {minutes} min", comments=3,
+    ...                         minutes=4.5), "it")
+    'raffiche di attività (3 commenti in 4,5 minuti)'
     """
     code, params = getattr(reason, "code", None), getattr(reason, "params", None)
     if not isinstance(code, str) or not isinstance(params, dict):
@@ -323,6 +330,8 @@ def _coded_reason(reason: str, lang: str) -> str | None:
     def value(v: object) -> object:
         if isinstance(v, list | tuple):
             return "; ".join(str(value(x)) for x in v)
+        if isinstance(v, float) and lang in DECIMAL_COMMA:
+            return str(v).replace(".", ",")
         return translate_reason(v, lang) if isinstance(v, str) and hasattr(v, "code") else v
 
     try:

@@ -119,7 +119,7 @@ def test_reasons_are_in_italian_for_an_italian_reader(seeded: Desk) -> None:
         "finisce con una lunga serie di cifre (83746251)",
         "visto sulle nostre pagine per la prima volta meno di due giorni fa",
         "ha pubblicato lo stesso testo di altri autori (2)",
-        "raffiche di attività (3 commenti in 4.0 minuti)",
+        "raffiche di attività (3 commenti in 4,0 minuti)",
         "tutti i 3 commenti sono negativi",
         "verificato da una persona: incerto: profilo aperto ieri &lt;b&gt;strano&lt;/b&gt;",
         "link a Panificio Rossi (promo.example)",
