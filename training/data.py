@@ -223,15 +223,17 @@ def sentiment_task(data: Path) -> Task:
     return Task("sentiment", train, vals)
 
 
+def _tweeteval_binary(data: Path, task: str, positive: str) -> tuple[Split, dict[str, Split]]:
+    """A binary TweetEval task (label 1 = ``positive``): its training split and its val."""
+    train, val = Split(), Split()
+    for split, out in (("train", train), ("val", val)):
+        for text, label in _read_pair(data / "tweeteval" / task, split):
+            out.add(text, positive if label == "1" else "not", "en", f"tweeteval-{task}")
+    return train, ({f"tweeteval-{task}": val} if len(val) else {})
+
+
 def offensive_task(data: Path) -> Task:
-    train, vals = Split(), {}
-    for text, label in _read_pair(data / "tweeteval" / "offensive", "train"):
-        train.add(text, "offensive" if label == "1" else "not", "en", "tweeteval-offensive")
-    val = Split()
-    for text, label in _read_pair(data / "tweeteval" / "offensive", "val"):
-        val.add(text, "offensive" if label == "1" else "not", "en", "tweeteval-offensive")
-    if len(val):
-        vals["tweeteval-offensive"] = val
+    train, vals = _tweeteval_binary(data, "offensive", "offensive")
     # TweetEval's hate set is not added: its positives shifted the model towards topics (migration,
     # women) rather than insults, and cost 1-2 points of OLID macro-F1 on validation.
     rows = _csv(data / "ami2020" / "AMI2020_training_raw.tsv", delimiter="\t")
@@ -252,14 +254,7 @@ def offensive_task(data: Path) -> Task:
 
 
 def irony_task(data: Path) -> Task:
-    train, vals = Split(), {}
-    for text, label in _read_pair(data / "tweeteval" / "irony", "train"):
-        train.add(text, "irony" if label == "1" else "not", "en", "tweeteval-irony")
-    val = Split()
-    for text, label in _read_pair(data / "tweeteval" / "irony", "val"):
-        val.add(text, "irony" if label == "1" else "not", "en", "tweeteval-irony")
-    if len(val):
-        vals["tweeteval-irony"] = val
+    train, vals = _tweeteval_binary(data, "irony", "irony")
     rows = _csv(data / "ironita2018" / "train.csv")
     ita_train, ita_val = _split_rows(rows, 0.2, "ironita")
     val = Split()

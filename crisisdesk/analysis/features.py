@@ -54,11 +54,7 @@ def normalise(text: str) -> str:
     >>> normalise("@Trenitalia  ANCORA in ritardooooo!!! https://t.co/x 12:30")
     '@user ancora in ritardoo!! http 00:00'
     """
-    text = _URL.sub("http", text.replace("\x00", " "))
-    text = _MENTION.sub("@user", text)
-    text = _ELONGATED.sub(r"\1\1", text.lower())
-    text = _DIGITS.sub("0", text)
-    return _SPACE.sub(" ", text).strip()
+    return normalise_many([text])[0]
 
 
 def normalise_many(texts: Sequence[str]) -> list[str]:
