@@ -497,8 +497,14 @@ def experience_first_person(words: list[str]) -> bool:
 _FIRST_PERSON = frozenset("my me i'm i've we our ho abbiamo mio mia miei mie".split())
 
 
-def _listed(words: list[str], vocabulary: frozenset[str]) -> list[str]:
-    """The words of ``vocabulary`` found, once each, in order of appearance."""
+def _listed(words: list[str], present: set[str], vocabulary: frozenset[str]) -> list[str]:
+    """The words of ``vocabulary`` found, once each, in order of appearance.
+
+    ``present`` is ``set(words)``: most comments share no word with a cue list, and one set
+    operation tells so without walking the words.
+    """
+    if present.isdisjoint(vocabulary):
+        return []
     return list(dict.fromkeys(w for w in words if w in vocabulary))
 
 
@@ -520,12 +526,13 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         return "misguided", [f"claim pattern: {', '.join(claims)}"]
 
     caps, bangs = shouting(s.text)
-    anger = _listed(toks, ANGER_WORDS)
-    insults = _listed(toks, INSULT_WORDS)
+    present = set(toks)
+    anger = _listed(toks, present, ANGER_WORDS)
+    insults = _listed(toks, present, INSULT_WORDS)
     mockery = sorted({m.group(0) for m in _MOCKERY.finditer(s.text.lower())})
-    experience = _listed(toks, EXPERIENCE_WORDS)
-    problems = _listed(toks, PROBLEM_WORDS)
-    praise = _listed(toks, POSITIVE_CUES)
+    experience = _listed(toks, present, EXPERIENCE_WORDS)
+    problems = _listed(toks, present, PROBLEM_WORDS)
+    praise = _listed(toks, present, POSITIVE_CUES)
     negativeish = s.negative >= 0.4 or s.sentiment == "negative"
     shouted = caps >= 0.6 or bangs >= 3
 
