@@ -221,6 +221,8 @@ class Case(Base):
 
 class ReplyDraft(Base):
     __tablename__ = "reply_drafts"
+    # the reply index's catch-up reads a page's replies published after a moment (migration 0004)
+    __table_args__ = (Index("ix_reply_drafts_page_published", "page_id", "published_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)

@@ -9,6 +9,7 @@ Alembic migrations shipped in ``crisisdesk/migrations``; :func:`upgrade` applies
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -94,16 +95,22 @@ def put_signal_state(s: Session, name: str, version: str, blob: bytes) -> None:
 # -- reply signatures for the ``canned`` check (table ``reply_signatures``, migration 0003) ------
 
 
-def published_replies(s: Session, page_id: int, scheme: str) -> list[Any]:
+def published_replies(
+    s: Session, page_id: int, scheme: str, since: datetime | None = None
+) -> list[Any]:
     """The page's published replies as ``(id, text, published_at, signature)``, oldest first,
-    ``signature`` None where none is stored for ``scheme``."""
+    ``signature`` None where none is stored for ``scheme``; only those published at or after
+    ``since`` if given."""
     from crisisdesk.models import ReplyDraft, ReplySignature
 
     sig = ReplySignature
+    published = (
+        ReplyDraft.published_at.is_not(None) if since is None else ReplyDraft.published_at >= since
+    )
     query = (
         select(ReplyDraft.id, ReplyDraft.text, ReplyDraft.published_at, sig.signature)
         .outerjoin(sig, (sig.reply_id == ReplyDraft.id) & (sig.scheme == scheme))
-        .where(ReplyDraft.page_id == page_id, ReplyDraft.published_at.is_not(None))
+        .where(ReplyDraft.page_id == page_id, published)
         .order_by(ReplyDraft.published_at, ReplyDraft.id)
     )
     return list(s.execute(query).all())

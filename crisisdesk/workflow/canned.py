@@ -187,17 +187,32 @@ class CannedIndex:
     ) -> CannedIndex:
         """Build from ``(id, text, published_at)`` rows whose signatures are already known
         (``sigs[i]`` is the signature of ``rows[i]``'s text)."""
+        index = cls(threshold)
+        index.extend(rows, sigs)
+        return index
+
+    def extend(
+        self, rows: Sequence[tuple[str, str, datetime | None]], sigs: npt.NDArray[np.uint32]
+    ) -> None:
+        """Add ``(id, text, published_at)`` rows whose signatures are already known, in order."""
         if sigs.shape != (len(rows), NUM_PERM):
             raise ValueError(f"{len(rows)} rows but signatures of shape {sigs.shape}")
-        index = cls(threshold)
-        for reply_id, text, published_at in rows:
-            index._ids.append(str(reply_id))
-            index._dates.append(published_at)
-            index._previews.append(_preview(text))
-        if rows:
-            index._sigs = np.ascontiguousarray(sigs, dtype=np.uint32)
-            index._rebuild()
-        return index
+        if not rows:
+            return
+        with self._lock:
+            for reply_id, text, published_at in rows:
+                self._ids.append(str(reply_id))
+                self._dates.append(published_at)
+                self._previews.append(_preview(text))
+            if len(rows) < MERGE_EVERY:  # a few late replies: as if added one by one
+                self._pending.extend(np.asarray(sigs, dtype=np.uint32))
+                if len(self._pending) < MERGE_EVERY:
+                    return
+            else:
+                self._pending.append(np.asarray(sigs, dtype=np.uint32))
+            self._sigs = np.ascontiguousarray(np.vstack([self._sigs, *self._pending]))
+            self._pending = []
+            self._rebuild()
 
     def __len__(self) -> int:
         return len(self._ids)

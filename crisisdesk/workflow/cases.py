@@ -409,8 +409,6 @@ class Workflow:
                 "the cool-down is still running; wait, or give a reason to publish now",
                 not_before=case.cooldown_until.isoformat(),
             )
-        # Built (if it was not yet) before this reply is stored, so it is added exactly once.
-        self.replies.get(draft.page_id)
         now = self.clock()
         with self.desk.session() as s, s.begin():
             claimed = s.execute(

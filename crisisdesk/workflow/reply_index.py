@@ -10,13 +10,20 @@ version with another signature scheme) are computed, and then stored, so it happ
 The index is then kept per page for the life of the process and grows with each reply this
 process publishes. Rows are read oldest first, the order in which a live index receives them,
 so a loaded index answers exactly as one computed from scratch.
+
+Other processes publish too: a second web worker, ``crisisdesk`` on the command line. So each use
+of a page's index first reads the replies published since the newest one it holds (an indexed
+range read, migration 0004) and adds those it does not have. The read reaches back
+:data:`CATCH_UP_MARGIN` before that newest reply, because a reply is stamped before its
+transaction commits: one stamped earlier can become visible later.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -30,6 +37,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+#: How far before its newest reply an index looks for replies committed late by other processes.
+CATCH_UP_MARGIN = timedelta(minutes=10)
+
+
+@dataclass
+class _PageIndex:
+    index: CannedIndex
+    ids: set[int] = field(default_factory=set)  # the replies it holds
+    newest: datetime | None = None  # the latest publication time among them
+
+
 class ReplyIndexes:
     """The reply indexes of a desk's pages, loaded on first use.
 
@@ -39,50 +57,62 @@ class ReplyIndexes:
     def __init__(self, desk: Desk) -> None:
         self.desk = desk
         self.computed = 0
-        self._indexes: dict[int, CannedIndex] = {}
-        # One lock for loading: two first requests at once must not both pay for the build.
+        self._pages: dict[int, _PageIndex] = {}
+        # One lock for loading and catching up: two requests at once must not both pay for the
+        # build, nor add the same reply twice.
         self._lock = threading.Lock()
 
     def get(self, page_id: int) -> CannedIndex:
-        """The page's index, loaded from the store the first time."""
-        index = self._indexes.get(page_id)
-        if index is not None:
-            return index
+        """The page's index, loaded from the store the first time, with every reply published
+        since by any process."""
         with self._lock:
-            index = self._indexes.get(page_id)
-            if index is None:
-                index = self._load(page_id)
-                self._indexes[page_id] = index
-        return index
+            page = self._pages.get(page_id)
+            if page is None:
+                from crisisdesk.workflow.canned import CannedIndex
+
+                page = self._pages[page_id] = _PageIndex(CannedIndex())
+                self._read(page_id, page, since=None)
+            else:
+                since = None if page.newest is None else page.newest - CATCH_UP_MARGIN
+                self._read(page_id, page, since=since)
+        return page.index
 
     def add(self, page_id: int, reply_id: int, text: str, published_at: datetime) -> None:
-        """Record a reply just published: in the page's index and, for the next start, in the
-        store. Call :meth:`get` before the reply is stored, so that it is not loaded and then
-        added a second time."""
+        """Record a reply this process just published: its signature in the store, and the reply
+        in the page's index if that is loaded (if not, loading it will read the reply back)."""
         from crisisdesk.workflow.canned import SCHEME, signature, to_bytes
 
         sig = signature(text)
         self.computed += 1
-        self.get(page_id).add(str(reply_id), text, published_at, sig=sig)
         self._save(SCHEME, [(reply_id, to_bytes(sig))])
+        with self._lock:
+            page = self._pages.get(page_id)
+            if page is not None and reply_id not in page.ids:
+                page.index.add(str(reply_id), text, published_at, sig=sig)
+                self._note(page, reply_id, published_at)
 
     def forget(self) -> None:
         """Drop the indexes held in memory (the next use loads them again, as after a restart)."""
         with self._lock:
-            self._indexes.clear()
+            self._pages.clear()
 
-    def _load(self, page_id: int) -> CannedIndex:
+    @staticmethod
+    def _note(page: _PageIndex, reply_id: int, published_at: datetime | None) -> None:
+        page.ids.add(reply_id)
+        if published_at is not None and (page.newest is None or published_at > page.newest):
+            page.newest = published_at
+
+    def _read(self, page_id: int, page: _PageIndex, since: datetime | None) -> None:
+        """Add to ``page`` the replies published at or after ``since`` (all if None) that it
+        does not hold yet, with their stored signatures, computing and storing missing ones."""
         # NumPy is imported here, not with the desk: most commands never check a draft.
-        from crisisdesk.workflow.canned import (
-            SCHEME,
-            CannedIndex,
-            from_bytes,
-            signatures,
-            to_bytes,
-        )
+        from crisisdesk.workflow.canned import SCHEME, from_bytes, signatures, to_bytes
 
         with self.desk.session() as s:
-            rows = store.published_replies(s, page_id, SCHEME)
+            rows = store.published_replies(s, page_id, SCHEME, since=since)
+        rows = [row for row in rows if row.id not in page.ids]
+        if not rows:
+            return
         missing = [i for i, row in enumerate(rows) if row.signature is None]
         fresh = signatures([rows[i].text for i in missing])
         self.computed += len(missing)
@@ -92,9 +122,11 @@ class ReplyIndexes:
         if missing:
             log.info("reply index of page %s: %d signatures computed", page_id, len(missing))
             self._save(SCHEME, [(rows[i].id, blobs[i]) for i in missing])
-        return CannedIndex.from_signatures(
+        page.index.extend(
             [(str(row.id), row.text, row.published_at) for row in rows], from_bytes(blobs)
         )
+        for row in rows:
+            self._note(page, row.id, row.published_at)
 
     def _save(self, scheme: str, items: list[tuple[int, bytes]]) -> None:
         # Stored signatures only save time later: a store that cannot take them now (busy,

@@ -146,3 +146,48 @@ def test_signatures_of_another_scheme_are_recomputed(
         schemes = set(s.scalars(select(ReplySignature.scheme)))
     assert schemes == {SCHEME}
     second.close()
+
+
+def test_replies_published_by_another_process_are_caught_up(
+    backend_desk: Desk, analyzer: Analyzer
+) -> None:
+    """Two desks on one store stand for two processes (a second web worker, the command line):
+    a reply the other one publishes is in this one's next check, read with its signature."""
+    here = backend_desk
+    seed(here)
+    store_replies(here, 30)
+    assert canned(here, GOOD_EN)["ok"] is True
+    assert here.workflow.replies.computed == 30
+
+    there = open_desk(here.settings, analyzer)
+    draft = there.workflow.create_draft(comment_id(there, "c-en"), GOOD_EN, actor="ann")
+    there.workflow.publish(draft.id, actor="ann", override_reason="Checked with the shop")
+
+    check = canned(here, GOOD_EN)
+    assert check["ok"] is False
+    nearest = here.workflow.replies.get(page_id(here)).nearest(GOOD_EN)
+    assert nearest is not None and nearest.reply_id == str(draft.id)
+    assert here.workflow.replies.computed == 30  # its signature was read, not computed
+
+    # A reply stamped before the newest one but committed after it (a slow transaction
+    # elsewhere) is caught too, once; one already held is not added twice.
+    late = TEMPLATE.format(n="Giulia", o=77) + " We will call you back today."
+    with there.session() as s, s.begin():
+        comment = there.find_comment("c-en")
+        assert comment is not None
+        s.add(
+            ReplyDraft(
+                comment_id=comment.id,
+                page_id=comment.page_id,
+                text=late,
+                created_at=T0,
+                published_at=there.clock() - timedelta(minutes=3),
+            )
+        )
+    index = here.workflow.replies.get(page_id(here))
+    held = len(index)
+    assert canned(here, late)["ok"] is False
+    match = index.nearest(late)
+    assert match is not None and match.similarity == 1.0
+    assert len(here.workflow.replies.get(page_id(here))) == held == 32
+    there.close()
