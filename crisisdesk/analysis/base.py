@@ -20,6 +20,10 @@ KINDS = ("praise", "question", "complaint", "misguided", "rager", "troll", "spam
 class Analysis:
     """The understanding of one comment.
 
+    ``sentiment_scores`` are the sentiment model's probabilities. ``sentiment`` is their most
+    likely label, except that a complaint or a rant the model reads as neutral is negative (the
+    reasons say so): see :mod:`crisisdesk.analysis.fast`.
+
     >>> a = Analysis(language="it", sentiment="negative",
     ...              sentiment_scores={"negative": 0.8, "neutral": 0.15, "positive": 0.05},
     ...              offensive=0.1, irony=0.2, question=False, spam=0.0, kind="complaint",

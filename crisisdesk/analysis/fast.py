@@ -25,6 +25,9 @@ MAX_CHARS = 4000
 #: Texts scored together at most; larger calls are split.
 CHUNK = 2000
 
+#: Kinds that are negative by definition: a model's "neutral" on them becomes "negative".
+UNHAPPY_KINDS = frozenset({"complaint", "rager"})
+
 #: Languages a hint may force (ISO 639-1); anything else is treated as "detect".
 KNOWN_LANGUAGES = frozenset(
     "it en es fr de pt ar hi ru el he ja ko zh th nl pl ro sv da no nb fi tr cs sk hu uk bg hr "
@@ -144,6 +147,12 @@ class FastAnalyzer:
             )
         )
         reasons = [f"{kind}: {r}" for r in k_reasons]
+        if sentiment == "neutral" and kind in UNHAPPY_KINDS:
+            # The models learned from tweets, where a plain report of a problem ("flight
+            # cancelled, on hold for two hours") is mostly labelled neutral. Written to a page it
+            # is an unhappy customer: the label says so, the scores stay the model's own.
+            sentiment = "negative"
+            reasons.append(f"negative: read from the {'rant' if kind == 'rager' else kind}")
         reasons += s.reasons
         if kind != "spam":
             reasons += spam.reasons

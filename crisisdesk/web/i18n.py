@@ -259,6 +259,8 @@ REASON_LABELS: dict[str, dict[str, str]] = {
         "many emoji": "molte emoji",
         "question mark": "punto di domanda",
         "starts with": "inizia con",
+        "read from the complaint": "dedotto dalla lamentela",
+        "read from the rant": "dedotto dallo sfogo",
     }
 }
 _NUMBER_AFTER = re.compile(r"^(?P<label>[a-z][a-z /-]*?) (?P<n>\d+(?:\.\d+)?)$")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import math
 import pickle
+from collections.abc import Sequence
 
 import pytest
 
 from crisisdesk.analysis import KINDS, SENTIMENTS, Analysis, Analyzer, linear, load_analyzer
-from crisisdesk.analysis.fast import MAX_CHARS, FastAnalyzer
+from crisisdesk.analysis.fast import MAX_CHARS, FastAnalyzer, Scores
 
 SAMPLES = [
     "Il treno è in ritardo anche oggi, che schifo di servizio.",
@@ -145,3 +146,32 @@ def test_lexicon_backend_and_missing_models_fallback(tmp_path: object) -> None:
     assert lex.analyze("Grazie, buonissimo!").kind == "praise"
     fallback = load_analyzer("fast", models_dir=str(tmp_path))
     assert fallback.version == "fast-lexicon-1"
+
+
+class NeutralScorer:
+    """Every text scored neutral by a model, as a tweet-trained one reads a plain problem report."""
+
+    version = "neutral-1"
+
+    def score(self, texts: Sequence[str], hints: Sequence[str | None]) -> list[Scores]:
+        neutral = {"negative": 0.25, "neutral": 0.6, "positive": 0.15}
+        return [Scores("it", dict(neutral), 0.05, 0.05) for _ in texts]
+
+
+def test_a_complaint_or_rant_read_neutral_is_negative_and_says_why() -> None:
+    analyzer = FastAnalyzer(NeutralScorer())
+    complaint, rant, plain = analyzer.analyze_many(
+        [
+            "Ho ordinato il pacco il 3 maggio e non è ancora arrivato, ho chiamato due volte.",
+            "VERGOGNA, SIETE UNA VERGOGNA!!!",
+            "Il negozio apre alle nove.",
+        ]
+    )
+    assert (complaint.kind, complaint.sentiment) == ("complaint", "negative")
+    assert "negative: read from the complaint" in complaint.reasons
+    assert (rant.kind, rant.sentiment) == ("rager", "negative")
+    assert "negative: read from the rant" in rant.reasons
+    # the scores stay the model's; anything else keeps the model's label
+    assert complaint.sentiment_scores == {"negative": 0.25, "neutral": 0.6, "positive": 0.15}
+    assert (plain.kind, plain.sentiment) == ("other", "neutral")
+    assert not any(r.startswith("negative") for r in plain.reasons)
