@@ -280,7 +280,8 @@ def run(data: Path, quick: bool) -> str:
         f"- The first draft on the page builds its reply index: {lat['build_s']:.1f} s for "
         f"{lat['history']:,} replies seeded without signatures (computed once, then stored). "
         f"After a restart the index is read back in {lat['reload_s']:.1f} s, recomputing "
-        f"{lat['recomputed']} signatures; later replies are added as they are published. "
+        f"{lat['recomputed']} signatures. Each check first reads the replies other processes "
+        "published since (one indexed query, included in the latencies above). "
         f"Seeding the store took {lat['seed_s']:.1f} s.",
         f"- Half of the drafts were altered copies of earlier replies: the canned check flagged "
         f"{lat['flagged']} of {lat['requests']}. Checks failing over all requests: "
