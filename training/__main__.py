@@ -10,6 +10,7 @@ validation scores, training sources and licences that the model card reports).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"{name}: no training data found under {args.data}")
         spec = fit.SPECS[name]
         if args.small:
-            spec = fit.Spec(12, spec.grid[:1], spec.positive, 100, spec.select_on)
+            spec = dataclasses.replace(spec, bits=12, grid=spec.grid[:1], max_iter=100)
         fitted = fit.fit_task(task, spec, args.seed)
         fit.save(fitted, args.out)
         report[name] = {

@@ -58,10 +58,20 @@ class Spec:
     select_on: list[str] = field(
         default_factory=list
     )  # val names used for selection (all if empty)
+    # If set, every class gets the same bias plus this offset (log-odds) per class: see language.
+    bias_prior: dict[str, float] | None = None
 
 
 SPECS: dict[str, Spec] = {
-    "language": Spec(bits=18, grid=[{"C": 10.0}], select_on=["umsab-all"]),
+    # liblinear regularises the intercept, and the one-vs-rest intercepts came out far apart
+    # (German 3 logits above English): on a comment of one or two words, where the n-grams say
+    # little, the intercept decided, and "Disgusting" or "Amazing" read as German. So the classes
+    # share one bias, and Italian and English, the languages the desk is written for first, get
+    # one logit (odds of e) more: 94.0% -> 98.3% right on the kinds sets' short page comments, for
+    # 99.5% -> 98.6% on UMSAB's tweets.
+    "language": Spec(
+        bits=18, grid=[{"C": 10.0}], select_on=["umsab-all"], bias_prior={"en": 1.0, "it": 1.0}
+    ),
     "sentiment": Spec(
         bits=20,
         grid=[{"C": c} for c in (1.0, 2.0, 4.0)],
@@ -214,6 +224,9 @@ def fit_task(task: Task, spec: Spec, seed: int) -> Fitted:
         raise ValueError(f"{task.name}: expected the positive class last, got {classes}")
     # what ships is float16: score the rounded weights, not the float64 ones
     weights = weights.astype(np.float16).astype(np.float32)
+    if spec.bias_prior is not None:
+        shared = float(bias.mean())
+        bias = np.asarray([shared + spec.bias_prior.get(c, 0.0) for c in classes], dtype=np.float32)
 
     temperature = 1.0
     if task.vals:

@@ -25,7 +25,7 @@ MAX_CHARS = 4000
 #: Texts scored together at most; larger calls are split.
 CHUNK = 2000
 
-#: Kinds that are negative by definition: a model's "neutral" on them becomes "negative".
+#: Kinds that are negative by definition, whatever the sentiment model reads.
 UNHAPPY_KINDS = frozenset({"complaint", "rager"})
 
 #: Languages a hint may force (ISO 639-1); anything else is treated as "detect".
@@ -147,10 +147,11 @@ class FastAnalyzer:
             )
         )
         reasons = [f"{kind}: {r}" for r in k_reasons]
-        if sentiment == "neutral" and kind in UNHAPPY_KINDS:
+        if sentiment != "negative" and kind in UNHAPPY_KINDS:
             # The models learned from tweets, where a plain report of a problem ("flight
-            # cancelled, on hold for two hours") is mostly labelled neutral. Written to a page it
-            # is an unhappy customer: the label says so, the scores stay the model's own.
+            # cancelled, on hold for two hours") is mostly labelled neutral, and where "servizio"
+            # leans positive. Written to a page, a complaint or a rant is an unhappy customer:
+            # the label says so, the scores stay the model's own.
             sentiment = "negative"
             reasons.append(f"negative: read from the {'rant' if kind == 'rager' else kind}")
         reasons += s.reasons

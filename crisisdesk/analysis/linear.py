@@ -217,6 +217,8 @@ class ModelScorer:
             script = lexicon.script_language(text)
             if script is not None:
                 langs[i] = script
+            elif not any(ch.isalpha() for ch in text):
+                langs[i] = "und"  # emoji, numbers, punctuation: no language to detect
 
         sent_m = self.models["sentiment"]
         sent_c = contributions["sentiment"]

@@ -444,7 +444,8 @@ POSITIVE_CUES = frozenset(
     """
     thanks thank grazie great amazing excellent love loved lovely best delicious fantastic wonderful
     perfect kind helpful fast quick recommend recommended appreciated impressed beautiful
-    brava bravi bravo buono buona buonissimo buonissima buonissimi ottimo ottima ottimi eccellente
+    brava bravi bravo bravissima bravissimi bravissimo buono buona buonissimo buonissima buonissimi
+    ottimo ottima ottimi eccellente
     fantastico fantastica perfetto perfetta gentile gentilissimi gentilissima gentilissimo consiglio
     consigliato complimenti meraviglioso meravigliosa top super squisito squisita delizioso deliziosa
     adoro spaziale spaziali stupendo stupenda comodissima comodissimo simpaticissimo simpaticissima

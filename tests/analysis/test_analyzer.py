@@ -62,6 +62,9 @@ def test_field_types_and_ranges(fast: Analyzer) -> None:
 def test_languages(fast: Analyzer) -> None:
     langs = [r.language for r in fast.analyze_many(SAMPLES[:6])]
     assert langs == ["it", "en", "es", "fr", "de", "pt"]
+    # one or two words: the n-grams say little, and the desk's first languages are preferred
+    short = ["Disgusting", "Amazing", "Never again", "Vergogna", "Che schifo", "Pessimo servizio"]
+    assert [r.language for r in fast.analyze_many(short)] == ["en"] * 3 + ["it"] * 3
     assert fast.analyze("Thank you so much", lang_hint="it").language == "it"
     # an unknown hint is ignored rather than trusted
     assert fast.analyze("Thank you so much for the cake", lang_hint="xx").language == "en"
@@ -148,18 +151,26 @@ def test_lexicon_backend_and_missing_models_fallback(tmp_path: object) -> None:
     assert fallback.version == "fast-lexicon-1"
 
 
-class NeutralScorer:
-    """Every text scored neutral by a model, as a tweet-trained one reads a plain problem report."""
+class FixedScorer:
+    """A model that reads every text with the same sentiment, as a tweet-trained one may read a
+    plain problem report (neutral) or "pessimo servizio" (positive)."""
 
-    version = "neutral-1"
+    version = "fixed-1"
+
+    def __init__(self, sentiment: dict[str, float]) -> None:
+        self.sentiment = sentiment
 
     def score(self, texts: Sequence[str], hints: Sequence[str | None]) -> list[Scores]:
-        neutral = {"negative": 0.25, "neutral": 0.6, "positive": 0.15}
-        return [Scores("it", dict(neutral), 0.05, 0.05) for _ in texts]
+        return [Scores("it", dict(self.sentiment), 0.05, 0.05) for _ in texts]
 
 
-def test_a_complaint_or_rant_read_neutral_is_negative_and_says_why() -> None:
-    analyzer = FastAnalyzer(NeutralScorer())
+NEUTRAL = {"negative": 0.25, "neutral": 0.6, "positive": 0.15}
+POSITIVE = {"negative": 0.2, "neutral": 0.3, "positive": 0.5}
+
+
+@pytest.mark.parametrize("read", [NEUTRAL, POSITIVE])
+def test_a_complaint_or_rant_is_negative_whatever_the_model_reads(read: dict[str, float]) -> None:
+    analyzer = FastAnalyzer(FixedScorer(read))
     complaint, rant, plain = analyzer.analyze_many(
         [
             "Ho ordinato il pacco il 3 maggio e non è ancora arrivato, ho chiamato due volte.",
@@ -172,6 +183,13 @@ def test_a_complaint_or_rant_read_neutral_is_negative_and_says_why() -> None:
     assert (rant.kind, rant.sentiment) == ("rager", "negative")
     assert "negative: read from the rant" in rant.reasons
     # the scores stay the model's; anything else keeps the model's label
-    assert complaint.sentiment_scores == {"negative": 0.25, "neutral": 0.6, "positive": 0.15}
-    assert (plain.kind, plain.sentiment) == ("other", "neutral")
+    assert complaint.sentiment_scores == read
+    assert plain.kind == "other"
+    assert plain.sentiment == max(read, key=lambda k: read[k])
     assert not any(r.startswith("negative") for r in plain.reasons)
+
+
+def test_a_comment_without_letters_has_no_language(fast: Analyzer) -> None:
+    for text in ("😡😡😡", "👍", "❤️❤️", "10/10!!!", "?"):
+        assert fast.analyze(text).language == "und", text
+    assert fast.analyze("Grazie mille, bravissimi 👍").language == "it"
