@@ -490,6 +490,19 @@ _SARCASM_TARGETS = frozenset(
 )
 
 
+#: Problem words that, next to praise, usually mark a contrast rather than a problem.
+_CONTRAST = frozenset({"instead", "invece"})
+
+_BUT = frozenset("but however though yet ma però pero tuttavia eppure".split())
+_THANKS_FOR_NOTHING = re.compile(r"\b(thanks|thank you) for nothing\b|\bgrazie (per|di) niente\b")
+
+
+def _but_after_praise(words: list[str], first_praise: str) -> bool:
+    """Is there a "but" after the first praise word ("Grazie, ma il pacco...")?"""
+    start = words.index(first_praise)
+    return any(w in _BUT for w in words[start + 1 :])
+
+
 def experience_first_person(words: list[str]) -> bool:
     """Does the comment tell the writer's own story ("my", "I waited", "ho aspettato")?"""
     return any(w in _FIRST_PERSON for w in words)
@@ -534,8 +547,18 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     experience = _listed(toks, present, EXPERIENCE_WORDS)
     problems = _listed(toks, present, PROBLEM_WORDS)
     praise = _listed(toks, present, POSITIVE_CUES)
+    if praise and _THANKS_FOR_NOTHING.search(s.text.lower()):
+        praise = []  # "grazie per niente" thanks nobody
+    # "Thanks, but my refund has not arrived": thanks as a polite opening to a problem
+    polite_opening = bool(praise) and _but_after_praise(toks, praise[0])
+    if praise and not polite_opening:
+        # "Io invece ringrazio il negozio...": beside thanks, "instead" contrasts with the other
+        # commenters, it is not a problem of the writer's
+        problems = [w for w in problems if w not in _CONTRAST]
     negativeish = s.negative >= 0.4 or s.sentiment == "negative"
     shouted = caps >= 0.6 or bangs >= 3
+    if praise and not problems and not negativeish:
+        mockery = [m for m in mockery if m != "👏"]  # "Great job team 👏👏" is applause
 
     # Troll: insults or mockery aimed at the page, or a model very sure of offence without anger.
     if insults:
@@ -543,10 +566,13 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     if mockery and (negativeish or s.irony >= 0.5 or s.offensive >= 0.3 or not praise):
         return "troll", [f"mockery: {', '.join(mockery[:2])}"]
 
-    # Sarcasm: praise words around a concrete problem ("oh great, another delay, love it").
+    # Sarcasm: praise words around a concrete problem ("oh great, another delay, love it"), with
+    # an ironic tone or a mocking mark ("Ottimo servizio, come sempre in ritardo 👏"). "Great
+    # cake, but the delivery was late" praises, then complains: no sarcasm.
     sarcasm_cues = [w for w in problems if w in _SARCASM_TARGETS]
-    if s.irony >= 0.7 and praise and sarcasm_cues:
-        reasons = [f"sarcasm: irony {s.irony:.2f}", f"praise around: {', '.join(sarcasm_cues[:2])}"]
+    if (s.irony >= 0.7 or mockery) and praise and sarcasm_cues and not polite_opening:
+        tone = f"irony {s.irony:.2f}" if s.irony >= 0.7 else ", ".join(mockery[:2])
+        reasons = [f"sarcasm: {tone}", f"praise around: {', '.join(sarcasm_cues[:2])}"]
         # told from the writer's own experience it is a complaint in sarcastic form
         return ("complaint" if experience_first_person(toks) else "troll"), reasons
 
@@ -566,7 +592,8 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         return "troll", reasons
 
     # Complaint: an unhappy customer's own experience of a concrete problem.
-    thanked = bool(praise) and s.positive > s.negative  # "thanks for fixing my broken phone"
+    # "thanks for fixing my broken phone"
+    thanked = bool(praise) and s.positive > s.negative and not polite_opening
     if experience and (problems or (negativeish and not praise)) and not thanked:
         if len(experience) >= 2 or any(ch.isdigit() for ch in s.text) or negativeish:
             reasons = [f"experience: {', '.join(experience[:3])}"]

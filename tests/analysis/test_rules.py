@@ -137,6 +137,31 @@ def test_sarcasm_is_mockery_or_a_sarcastic_complaint() -> None:
     )
 
 
+def test_thanks_and_problems() -> None:
+    """Thanks around a solved problem is praise; thanks as a polite opening to a problem, or
+    "thanks for nothing", is a complaint. The model signals are neutral throughout."""
+    contrast = "Io invece ringrazio il negozio di via Roma, mi hanno sostituito la colomba subito."
+    assert _kind(contrast)[0] == "praise"
+    for text in (
+        "Grazie mille, ma il pacco non è ancora arrivato",
+        "Thank you, but my refund still has not arrived",
+        "Grazie, ma invece della torta al cioccolato mi avete consegnato una crostata",
+        "Grazie per niente, il treno è in ritardo anche oggi",
+    ):
+        kind, reasons = _kind(text, sentiment="positive", positive=0.5, negative=0.2)
+        assert kind == "complaint", (text, reasons)
+    # praise, then a complaint, with an ironic-sounding score: still not sarcasm
+    mixed = _kind("Great cake but the delivery was two hours late", irony=0.8)
+    assert mixed[0] == "complaint"
+
+
+def test_applause_is_mockery_only_around_a_problem() -> None:
+    assert _kind("Complimenti per la torta 👏👏 buonissima", offensive=0.4)[0] == "praise"
+    assert _kind("Great job team 👏👏", offensive=0.4, irony=0.6)[0] == "praise"
+    kind, reasons = _kind("Ottimo servizio, come sempre in ritardo 👏")
+    assert kind == "troll" and reasons[0] == "sarcasm: 👏"
+
+
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
