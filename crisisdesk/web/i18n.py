@@ -247,7 +247,7 @@ REASON_LABELS: dict[str, dict[str, str]] = {
         "praise words": "parole di lode",
         "insult": "insulto",
         "mockery": "scherno",
-        "claim pattern": "affermazione",
+        "claim pattern": "segnale",
         "spam signal": "segnale di spam",
         "promo/scam words": "parole da promozione o truffa",
         "link": "link",
@@ -259,6 +259,20 @@ REASON_LABELS: dict[str, dict[str, str]] = {
         "many emoji": "molte emoji",
         "question mark": "punto di domanda",
         "starts with": "inizia con",
+        "asks something": "chiede qualcosa",
+        "empty comment": "commento vuoto",
+        "rumour": "voce che gira",
+        "everyone knows": "«lo sanno tutti»",
+        "scam claim": "accusa di truffa",
+        "fake news": "notizia falsa",
+        "cover-up": "insabbiamento",
+        "conspiracy": "complotto",
+        "secret practice": "pratica nascosta",
+        "false claim": "affermazione falsa",
+        "data claim": "accusa sui dati",
+        "motive claim": "accusa sui motivi",
+        "fake claim": "accusa di falso",
+        "cartel claim": "accusa di cartello",
         "read from the complaint": "dedotto dalla lamentela",
         "read from the rant": "dedotto dallo sfogo",
     }
@@ -277,6 +291,8 @@ def translate_reason(reason: str, lang: str) -> str:
     '3 punti esclamativi'
     >>> translate_reason("sarcasm: irony 0.81", "it")
     'sarcasmo: ironia 0.81'
+    >>> translate_reason("misguided: claim pattern: rumour, cover-up", "it")
+    'affermazione errata: segnale: voce che gira, insabbiamento'
     >>> translate_reason("negative: 'vergogna'", "en")
     "negative: 'vergogna'"
     """
@@ -299,7 +315,10 @@ def translate_reason(reason: str, lang: str) -> str:
         return None
 
     translated = [label(p) or p for p in head]
-    translated.append(label(last) or last)
+    if head and head[-1] == "claim pattern":  # a list of the patterns' names, not of words
+        translated.append(", ".join(label(p) or p for p in last.split(", ")))
+    else:
+        translated.append(label(last) or last)
     return ": ".join(translated)
 
 
