@@ -710,6 +710,11 @@ class FlameDetector:
             self.pages[p.page_id] = p
 
 
+def _comma(number: str) -> str:
+    """Italian writes 0,5 where English writes 0.5."""
+    return number.replace(".", ",")
+
+
 def _reasons(f: dict[str, Any], lang: str) -> list[str]:
     """The figures that matter, in words."""
     it = lang == "it"
@@ -725,7 +730,8 @@ def _reasons(f: dict[str, Any], lang: str) -> list[str]:
             )
         else:
             out.append(
-                f"{n} commenti in {minutes} minuti, circa {ratio:.0f} volte il solito ({usual:.1f})"
+                f"{n} commenti in {minutes} minuti, circa {ratio:.0f} volte il solito "
+                f"({_comma(f'{usual:.1f}')})"
                 if it
                 else f"{n} comments in {minutes} minutes, about {ratio:.0f}x the usual "
                 f"({usual:.1f})"
@@ -758,8 +764,9 @@ def _reasons(f: dict[str, Any], lang: str) -> list[str]:
     if f["posts"] >= 3:
         out.append(f"sparso su {f['posts']} post" if it else f"spread across {f['posts']} posts")
     if f["coordination"] >= 0.3:
+        coordination = f"{f['coordination']:.2f}"
         out.append(
-            f"segni di coordinamento ({f['coordination']:.2f})"
+            f"segni di coordinamento ({_comma(coordination)})"
             if it
             else f"signs of coordination ({f['coordination']:.2f})"
         )

@@ -20,6 +20,7 @@ from crisisdesk.signals.flame import (
     FlameMonitor,
     LevelState,
 )
+from crisisdesk.signals.flame import _reasons as flame_reasons
 from tests.conftest import KeywordAnalyzer
 
 T0 = datetime(2024, 5, 6, 8, 0, tzinfo=UTC)  # a Monday
@@ -404,3 +405,24 @@ def test_coordination_signal_raises_the_alarm_sooner(desk: Desk, monitor: FlameM
     assert str(with_coordination["at"]) <= str(without["at"])
     figures = with_coordination["evidence"]["figures"]  # type: ignore[index]
     assert figures["coordination"] > 0.5
+
+
+def test_alert_reasons_write_decimals_as_the_reader_does() -> None:
+    figures = {
+        "comments": 10,
+        "minutes": 30,
+        "usual_comments": 0.5,
+        "volume_score": 1.0,
+        "negative_share": 0.9,
+        "usual_negative_share": 0.2,
+        "offensive_share": 0.0,
+        "first_time_share": 0.0,
+        "acceleration": 0.0,
+        "posts": 1,
+        "coordination": 0.4,
+    }
+    italian = flame_reasons(figures, "it")
+    assert italian[0].endswith("volte il solito (0,5)")
+    assert italian[-1] == "segni di coordinamento (0,40)"
+    english = flame_reasons(figures, "en")
+    assert english[0].endswith("the usual (0.5)") and english[-1].endswith("(0.40)")
