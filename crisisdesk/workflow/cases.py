@@ -37,7 +37,13 @@ from crisisdesk.models import (
 )
 from crisisdesk.workflow.reply_index import ReplyIndexes
 
+#: Kinds whose words say what the criticism is about (trolls mostly name-call).
+CRITICAL_KINDS = ("complaint", "rager", "misguided")
+#: Critical comments read at most for the topics of two periods: the newest first.
+TOPIC_COMMENTS = 20_000
+
 if TYPE_CHECKING:
+    from crisisdesk.analysis.topics import Topic
     from crisisdesk.desk import Desk
     from crisisdesk.ingest.upsert import Ingested
 
@@ -645,6 +651,32 @@ class Workflow:
             detail={"cause": cause, "change": change},
         )
         return lesson
+
+    def criticism_topics(
+        self, page_id: int | None = None, days: int = 28, limit: int = 12
+    ) -> list[Topic]:
+        """What the complaints, rants and wrong claims of the last ``days`` are about, against
+        the ``days`` before (see :mod:`crisisdesk.analysis.topics`)."""
+        from crisisdesk.analysis.topics import topics  # its cue lists load on first use
+
+        now = self.clock()
+        start, earlier = now - timedelta(days=days), now - timedelta(days=2 * days)
+        query = (
+            select(Comment.id, Comment.text, Comment.created_at)
+            .where(Comment.kind.in_(CRITICAL_KINDS), Comment.created_at >= earlier)
+            .order_by(Comment.created_at.desc())
+            .limit(TOPIC_COMMENTS)
+        )
+        names = select(Page.name, Page.platform_id)
+        if page_id:
+            query = query.where(Comment.page_id == page_id)
+            names = names.where(Page.id == page_id)
+        with self.desk.session() as s:
+            rows = s.execute(query).all()
+            exclude = [part for row in s.execute(names) for part in row]
+        recent = [(row.id, row.text) for row in rows if row.created_at >= start]
+        older = [row.text for row in rows if row.created_at < start]
+        return topics(recent, older, limit=limit, exclude=exclude)
 
     def lessons_summary(self, page_id: int | None = None, weeks: int = 8) -> dict[str, Any]:
         """Counts per cause, and per cause per week for the trend."""

@@ -196,6 +196,11 @@ def test_cases_states_escalation_moderation_and_lessons(api: TestClient, desk: D
     assert (
         lessons["counts"] == {"delivery": 1} and lessons["lessons"][0]["change"] == "Earlier vans"
     )
+    topics = api.get("/api/v1/topics", params={"days": 7}).json()
+    assert topics["days"] == 7
+    late = next(t for t in topics["topics"] if t["term"] == "late")
+    assert late["count"] == 2 and late["before"] == 0 and late["examples"]
+    assert api.get("/api/v1/topics", params={"days": 0}).status_code == 422
     flagged = api.post("/api/v1/comments/praise/case", json={"reason": "VIP customer"})
     assert flagged.status_code == 201 and flagged.json()["state"] == "new"
     assert api.get("/api/v1/comments/praise/case").status_code == 200

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from crisisdesk.desk import Desk
 from crisisdesk.web.app import create_app
-from tests.workflow.wf_support import GOOD_EN, HOSTILE, Clock, comment_id, seed
+from tests.workflow.wf_support import GOOD_EN, HOSTILE, Clock, comment_id, record, seed
 
 HX = {"HX-Request": "true"}
 
@@ -184,3 +184,22 @@ def test_ask_for_approval(client: TestClient, desk: Desk) -> None:
     html = client.post(f"/comments/{cid}/case/state", data={"state": "awaiting approval"},
                        headers=HX).text  # fmt: skip
     assert "awaiting approval" in html and 'id="ask-approval"' not in html
+
+
+def test_lessons_page_says_what_the_criticism_is_about(
+    client: TestClient, desk: Desk, clock: Clock
+) -> None:
+    html = client.get("/lessons").text
+    # the two English complaints (one of them hostile) share "late" and "broken"
+    assert 'data-term="late"' in html and 'data-term="broken"' in html
+    assert f'href="/comments/{comment_id(desk, "c-en")}"' in html
+    assert "<script>alert" not in html
+    # four weeks on, the same words belong to the period before
+    clock.advance(days=30)
+    later = {t.term: t for t in desk.workflow.criticism_topics(days=28)}
+    assert later == {}
+    desk.ingest([record("c-en2", "Late again, and the bread broken", minutes=30 * 24 * 60)])
+    desk.ingest([record("c-en3", "Bread late and broken", minutes=30 * 24 * 60 + 1)])
+    again = {t.term: t for t in desk.workflow.criticism_topics(days=28)}
+    assert (again["late"].count, again["late"].before) == (2, 2)
+    assert not again["late"].rising

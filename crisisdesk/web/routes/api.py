@@ -251,6 +251,19 @@ class LessonsOut(BaseModel):
     lessons: list[LessonOut]
 
 
+class TopicOut(BaseModel):
+    term: str = Field(description="A word, or a phrase of words that recur together.")
+    count: int = Field(description="Critical comments of the period that name it.")
+    before: int = Field(description="The same, in the period of the same length before.")
+    rising: bool
+    examples: list[int] = Field(description="Internal ids of a few comments that name it.")
+
+
+class TopicsOut(BaseModel):
+    days: int
+    topics: list[TopicOut]
+
+
 class VoucherIn(BaseModel):
     value: Decimal = Field(gt=0, le=10000)
     currency: str = "EUR"
@@ -643,6 +656,26 @@ def lessons(
         counts=summary["counts"],
         trend=summary["trend"],
         lessons=[LessonOut.model_validate(x, from_attributes=True) for x in summary["lessons"]],
+    )
+
+
+@router.get("/topics", tags=["lessons"], response_model=TopicsOut)
+def criticism_topics(
+    desk: DeskDep,
+    page: Annotated[int | None, Query(description="Internal page id")] = None,
+    days: Annotated[int, Query(ge=1, le=365)] = 28,
+) -> Any:
+    """What the complaints, rants and wrong claims of the last ``days`` are about: the words and
+    phrases most of them name, beside their count in the ``days`` before."""
+    found = desk.workflow.criticism_topics(page, days=days)
+    return TopicsOut(
+        days=days,
+        topics=[
+            TopicOut(
+                term=t.term, count=t.count, before=t.before, rising=t.rising, examples=t.examples
+            )  # fmt: skip
+            for t in found
+        ],
     )
 
 

@@ -1,4 +1,5 @@
-"""The lessons page: why cases happened, how often, and whether it is getting better."""
+"""The lessons page: what the criticism is about, why cases happened, how often, and whether it
+is getting better."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ NAV = [("nav.lessons", "/lessons")]
 
 User = Annotated[Any, Depends(current_user)]
 WEEKS = 8
+TOPIC_DAYS = 28
 
 
 @router.get("/lessons")
@@ -21,6 +23,7 @@ def lessons_page(request: Request, user: User, page: str = "") -> Response:
     desk = get_desk(request)
     page_id = int(page) if page.isdigit() else None
     summary = desk.workflow.lessons_summary(page_id, weeks=WEEKS)
+    topics = desk.workflow.criticism_topics(page_id, days=TOPIC_DAYS)
     peak = max((n for series in summary["trend"].values() for n in series), default=0)
     pages = desk.pages()
     return render(
@@ -29,6 +32,8 @@ def lessons_page(request: Request, user: User, page: str = "") -> Response:
         {
             "user": user,
             "summary": summary,
+            "topics": topics,
+            "topic_days": TOPIC_DAYS,
             # Bar heights as classes h0..h8: the CSP forbids inline styles.
             "levels": {
                 cause: [0 if not peak else round(8 * n / peak) for n in series]
