@@ -40,6 +40,9 @@ EXTRA_STOPWORDS = frozenset(
     into onto over under after before since until while because why how when where now today
     yesterday one two three time times thing things anything something nothing someone anyone
     altra altro altri altre don doesn didn isn wasn aren weren won haven hasn wouldn couldn
+    uno due tre quattro cinque sei sette otto nove dieci four five six seven eight nine ten
+    giorno giorni ora ore minuti settimana settimane mese mesi anno anni day days hour hours
+    minutes week weeks month months year years
     """.split()
 )
 #: What follows the apostrophe in English contractions ("don't", "customer's"): the word is
@@ -114,6 +117,8 @@ def topics(
         ):
             continue  # "scaduti" adds nothing to "ingredienti scaduti"
         key = tuple(named[term])
+        if " " in term and key not in by_comments and _fragment(term, named[term], out):
+            continue
         if " " in term and key in by_comments:
             # the same comments, one more pair of their words: a copied sentence (a campaign)
             # gives "colomba fatta", "fatta ingredienti", "ingredienti scaduti": one phrase
@@ -138,6 +143,16 @@ def topics(
 
 #: A phrase grows from pairs up to this many words.
 PHRASE_WORDS = 5
+
+
+def _fragment(pair: str, ids: list[int], chosen: list[tuple[str, list[int]]]) -> bool:
+    """Is ``pair`` more of a chosen phrase's copied sentence: named only by comments that name
+    the phrase, and by most of them?"""
+    mine = set(ids)
+    return any(
+        " " in phrase and mine <= set(their) and 4 * len(mine) >= 3 * len(their)
+        for phrase, their in chosen
+    )
 
 
 def _join(phrase: str, pair: str) -> str:

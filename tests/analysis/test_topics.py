@@ -60,3 +60,17 @@ def test_a_copied_sentence_is_one_phrase_and_the_page_name_no_topic() -> None:
     assert phrase.term.startswith("colomba fatta ingredienti scaduti")
     assert phrase.count == 6 and phrase.examples == [0, 1, 2]
     assert not any("forno" in t.term or "aurora" in t.term for t in found)
+
+
+def test_a_shortened_copy_stays_in_the_phrase_but_a_second_topic_is_kept() -> None:
+    short = "La colomba è fatta con ingredienti scaduti!!"
+    now = [(i, CAMPAIGN) for i in range(4)] + [(4, short)]
+    assert [t.term for t in topics(now, [])] == ["colomba fatta ingredienti scaduti"]
+    # half of the comments about a broken parcel ask for a refund, half say on arrival: both kept
+    parcels = [(i, "Pacco rotto, voglio il rimborso") for i in range(3)]
+    parcels += [(i, "Pacco rotto all'arrivo") for i in range(3, 6)]
+    assert [t.term for t in topics(parcels, [])] == [
+        "pacco rotto",
+        "rotto arrivo",
+        "rotto rimborso",
+    ]
