@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from crisisdesk.models import (
@@ -33,6 +34,7 @@ from crisisdesk.models import (
     Page,
     ReplyDraft,
     User,
+    Voucher,
     utcnow,
 )
 from crisisdesk.workflow.reply_index import ReplyIndexes
@@ -41,11 +43,14 @@ from crisisdesk.workflow.reply_index import ReplyIndexes
 CRITICAL_KINDS = ("complaint", "rager", "misguided")
 #: Critical comments read at most for the topics of two periods: the newest first.
 TOPIC_COMMENTS = 20_000
+#: Answered cases read at most for what worked: the latest first.
+OUTCOME_CASES = 5_000
 
 if TYPE_CHECKING:
     from crisisdesk.analysis.topics import Topic
     from crisisdesk.desk import Desk
     from crisisdesk.ingest.upsert import Ingested
+    from crisisdesk.workflow.outcomes import ApproachRow
 
 log = logging.getLogger(__name__)
 
@@ -677,6 +682,90 @@ class Workflow:
         recent = [(row.id, row.text) for row in rows if row.created_at >= start]
         older = [row.text for row in rows if row.created_at < start]
         return topics(recent, older, limit=limit, exclude=exclude)
+
+    def what_worked(self, page_id: int | None = None, weeks: int = 8) -> list[ApproachRow]:
+        """How the authors of the cases answered in the last ``weeks`` reacted, by how they were
+        answered (see :mod:`crisisdesk.workflow.outcomes`)."""
+        from crisisdesk.workflow.outcomes import FOLLOW_UP_DAYS, ReplyOutcome, reaction, summarise
+
+        since = self.clock() - timedelta(weeks=weeks)
+        overridden = func.max(sql_case((ReplyDraft.override_reason.is_not(None), 1), else_=0))
+        first = (
+            select(
+                ReplyDraft.case_id,
+                func.min(ReplyDraft.published_at).label("replied_at"),
+                overridden.label("overridden"),
+            )
+            .where(ReplyDraft.case_id.is_not(None), ReplyDraft.published_at.is_not(None))
+            .group_by(ReplyDraft.case_id)
+            .subquery()
+        )
+        query = (
+            select(
+                Case.id,
+                Case.page_id,
+                Case.respond_by,
+                Comment.created_at,
+                Comment.author_id,
+                first.c.replied_at,
+                first.c.overridden,
+            )
+            .join(first, first.c.case_id == Case.id)
+            .join(Comment, Comment.id == Case.comment_id)
+            .where(first.c.replied_at >= since)
+            .order_by(first.c.replied_at.desc())
+            .limit(OUTCOME_CASES)
+        )
+        if page_id:
+            query = query.where(Case.page_id == page_id)
+        with self.desk.session() as s:
+            cases = s.execute(query).all()
+            if not cases:
+                return []
+            with_voucher = set(
+                s.scalars(
+                    select(Voucher.case_id).where(
+                        Voucher.case_id.in_([c.id for c in cases]), Voucher.sent_via.is_not(None)
+                    )
+                )
+            )
+            authors = {c.author_id for c in cases if c.author_id is not None}
+            later = s.execute(
+                select(
+                    Comment.author_id,
+                    Comment.page_id,
+                    Comment.created_at,
+                    Comment.sentiment,
+                    Comment.kind,
+                )  # fmt: skip
+                .where(
+                    Comment.author_id.in_(authors),
+                    Comment.created_at > min(c.replied_at for c in cases),
+                )
+                .order_by(Comment.created_at)
+            ).all()
+        follow_ups: dict[tuple[int, int], list[Any]] = {}
+        for row in later:
+            follow_ups.setdefault((row.author_id, row.page_id), []).append(row)
+        window = timedelta(days=FOLLOW_UP_DAYS)
+        outcomes = []
+        for c in cases:
+            after = [
+                r
+                for r in follow_ups.get((c.author_id, c.page_id), [])
+                if c.replied_at < r.created_at <= c.replied_at + window
+            ]
+            outcomes.append(
+                ReplyOutcome(
+                    commented_at=c.created_at,
+                    replied_at=c.replied_at,
+                    respond_by=c.respond_by,
+                    cooldown_overridden=bool(c.overridden),
+                    voucher_sent=c.id in with_voucher,
+                    reaction=reaction(after[0].sentiment, after[0].kind) if after else "silent",
+                )
+            )
+        return summarise(outcomes)
 
     def lessons_summary(self, page_id: int | None = None, weeks: int = 8) -> dict[str, Any]:
         """Counts per cause, and per cause per week for the trend."""

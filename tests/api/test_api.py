@@ -126,6 +126,9 @@ def test_publish_after_the_cooldown_needs_no_reason(api: TestClient, clock: Cloc
     clock.advance(minutes=15)
     r = api.post(f"/api/v1/drafts/{draft['id']}/publish")
     assert r.status_code == 200 and r.json()["override"] is False
+    worked = {row["approach"]: row for row in api.get("/api/v1/lessons").json()["what_worked"]}
+    assert worked["all"]["cases"] == 1 and worked["all"]["silent"] == 1
+    assert worked["cool-down kept"]["cases"] == 1 and "cool-down overridden" not in worked
 
 
 def test_drafts_show_failing_checks_with_reasons(api: TestClient) -> None:
@@ -196,6 +199,7 @@ def test_cases_states_escalation_moderation_and_lessons(api: TestClient, desk: D
     assert (
         lessons["counts"] == {"delivery": 1} and lessons["lessons"][0]["change"] == "Earlier vans"
     )
+    assert lessons["what_worked"] == []  # no reply went out
     topics = api.get("/api/v1/topics", params={"days": 7}).json()
     assert topics["days"] == 7
     late = next(t for t in topics["topics"] if t["term"] == "late")

@@ -186,7 +186,7 @@ def test_ask_for_approval(client: TestClient, desk: Desk) -> None:
     assert "awaiting approval" in html and 'id="ask-approval"' not in html
 
 
-def test_lessons_page_says_what_the_criticism_is_about(
+def test_lessons_page_says_what_the_criticism_is_about_and_what_worked(
     client: TestClient, desk: Desk, clock: Clock
 ) -> None:
     html = client.get("/lessons").text
@@ -194,6 +194,11 @@ def test_lessons_page_says_what_the_criticism_is_about(
     assert 'data-term="late"' in html and 'data-term="broken"' in html
     assert f'href="/comments/{comment_id(desk, "c-en")}"' in html
     assert "<script>alert" not in html
+    assert 'data-approach="all"' not in html  # nothing answered yet
+    draft = desk.workflow.create_draft(comment_id(desk, "c-en"), GOOD_EN, actor="ann")
+    desk.workflow.publish(draft.id, actor="ann", override_reason="Checked with the shop")
+    html = client.get("/lessons").text
+    assert 'data-approach="all"' in html and 'data-approach="cool-down overridden"' in html
     # four weeks on, the same words belong to the period before
     clock.advance(days=30)
     later = {t.term: t for t in desk.workflow.criticism_topics(days=28)}

@@ -245,10 +245,26 @@ class LessonOut(BaseModel):
     created_at: datetime
 
 
+class ApproachOut(BaseModel):
+    approach: str = Field(
+        description="all, on time, late, cool-down kept, cool-down overridden, voucher, no voucher"
+    )
+    cases: int
+    happy: int = Field(description="Authors whose first comment after the reply was positive.")
+    unhappy: int
+    neutral: int
+    silent: int = Field(description="Authors who wrote nothing on the page within 14 days.")
+    median_minutes: float | None = Field(description="From the comment to the reply.")
+
+
 class LessonsOut(BaseModel):
     counts: dict[str, int]
     trend: dict[str, list[int]] = Field(description="Per cause, lessons per week, oldest first.")
     lessons: list[LessonOut]
+    what_worked: list[ApproachOut] = Field(
+        description="Cases answered in the period, by how they were answered, and how their "
+        "authors reacted."
+    )
 
 
 class TopicOut(BaseModel):
@@ -650,12 +666,16 @@ def lessons(
     page: Annotated[int | None, Query(description="Internal page id")] = None,
     weeks: Annotated[int, Query(ge=1, le=104)] = 8,
 ) -> Any:
-    """Counts per cause and the weekly trend."""
+    """Counts per cause and the weekly trend, and what worked."""
     summary = desk.workflow.lessons_summary(page, weeks=weeks)
     return LessonsOut(
         counts=summary["counts"],
         trend=summary["trend"],
         lessons=[LessonOut.model_validate(x, from_attributes=True) for x in summary["lessons"]],
+        what_worked=[
+            ApproachOut.model_validate(row, from_attributes=True)
+            for row in desk.workflow.what_worked(page, weeks=weeks)
+        ],
     )
 
 

@@ -1,5 +1,5 @@
-"""The lessons page: what the criticism is about, why cases happened, how often, and whether it
-is getting better."""
+"""The lessons page: what the criticism is about, why cases happened, how often, whether it is
+getting better, and what worked."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from crisisdesk.web.app import current_user, get_desk, render
+from crisisdesk.workflow.outcomes import REACTIONS
 
 router = APIRouter(include_in_schema=False)
 
@@ -24,6 +25,7 @@ def lessons_page(request: Request, user: User, page: str = "") -> Response:
     page_id = int(page) if page.isdigit() else None
     summary = desk.workflow.lessons_summary(page_id, weeks=WEEKS)
     topics = desk.workflow.criticism_topics(page_id, days=TOPIC_DAYS)
+    worked = desk.workflow.what_worked(page_id, weeks=WEEKS)
     peak = max((n for series in summary["trend"].values() for n in series), default=0)
     pages = desk.pages()
     return render(
@@ -34,6 +36,8 @@ def lessons_page(request: Request, user: User, page: str = "") -> Response:
             "summary": summary,
             "topics": topics,
             "topic_days": TOPIC_DAYS,
+            "worked": worked,
+            "reactions": REACTIONS,
             # Bar heights as classes h0..h8: the CSP forbids inline styles.
             "levels": {
                 cause: [0 if not peak else round(8 * n / peak) for n in series]
