@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from crisisdesk.demo.scenario import FLAME, HISTORY, PAGES, Scripted
+from crisisdesk.demo.scenario import FLAME, HISTORY, PAGES, PAST_CASES, PastCase, Scripted
 from crisisdesk.desk import Desk
 from crisisdesk.ingest.readers import ReadOptions, read_stream
 from crisisdesk.ingest.record import CommentRecord
@@ -32,6 +32,21 @@ def _record(item: Scripted, at: datetime) -> CommentRecord:
         parent_id=item.parent,
         author_id=item.author_id,
         author_name=item.author_name,
+        source="demo",
+    )
+
+
+def _past_record(past: PastCase, text: str, at: datetime, suffix: str) -> CommentRecord:
+    return CommentRecord(
+        platform="demo",
+        platform_id=_stable_id(f"past:{past.page}:{past.author_id}{suffix}"),
+        created_at=at,
+        text=text,
+        page=past.page,
+        page_name=str(PAGES[past.page]["name"]),
+        post_id=past.post,
+        author_id=past.author_id,
+        author_name=past.author_name,
         source="demo",
     )
 
@@ -89,8 +104,48 @@ class DemoRunner:
                 },
             )
         if self.replay is None:
-            history, _ = scenario_records(datetime.now(UTC))
+            now = datetime.now(UTC)
+            history, _ = scenario_records(now)
             self.desk.ingest(history)
+            self._play_past_cases(now)
+
+    def _play_past_cases(self, now: datetime) -> None:
+        """Answer and close the complaints of the weeks before, each at its own time, so the
+        lessons page has causes, what worked and earlier topics to compare with."""
+        moment = [now]
+        real_clock = self.desk.clock
+        self.desk.clock = lambda: moment[0]
+        try:
+            for past in PAST_CASES:
+                self._play(past, now - timedelta(days=past.days_ago), moment)
+        finally:
+            self.desk.clock = real_clock
+
+    def _play(self, past: PastCase, at: datetime, moment: list[datetime]) -> None:
+        workflow, vouchers = self.desk.workflow, self.desk.vouchers
+        moment[0] = at
+        record = _past_record(past, past.text, at, "")
+        self.desk.ingest([record])
+        comment = self.desk.find_comment(record.platform_id)
+        assert comment is not None
+        draft = workflow.create_draft(comment.id, past.reply, actor=self.demo_username)
+        moment[0] = at + timedelta(minutes=past.reply_after_minutes)
+        overridden = past.reply_after_minutes < 15
+        workflow.publish(
+            draft.id,
+            actor=self.demo_username,
+            override_reason="Answered at once: the customer was waiting" if overridden else None,
+        )
+        if past.voucher is not None:
+            voucher = vouchers.create(comment.id, value=past.voucher, actor=self.demo_username)
+            vouchers.send(voucher.code, actor=self.demo_username)
+        if past.follow_up is not None:
+            moment[0] += timedelta(days=1)
+            self.desk.ingest([_past_record(past, past.follow_up, moment[0], "-after")])
+        moment[0] += timedelta(hours=1)
+        case = workflow.case_for(comment.id)
+        assert case is not None
+        workflow.close(case.id, cause=past.cause, change=past.change, actor=self.demo_username)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="demo-replay", daemon=True)

@@ -463,3 +463,114 @@ FLAME: list[Scripted] = [
         "The staff at Millbrook were lovely today despite the chaos, thank you.",
     ),
 ]
+
+
+@dataclass(frozen=True)
+class PastCase:
+    """A complaint of the weeks before, answered and closed, so the lessons have a history:
+    how it was answered, what its author did next, and the lesson recorded."""
+
+    days_ago: float
+    page: str
+    post: str
+    author_id: str
+    author_name: str
+    text: str
+    reply: str
+    reply_after_minutes: float  # under the cool-down (15) means it was overridden
+    cause: str
+    change: str
+    voucher: float | None = None
+    follow_up: str | None = None  # the author's next comment, a day after the reply
+
+
+_IT_OLD = "forno-aurora_post-pasqua"
+_EN_OLD = "bluebell-rail_post-winter"
+
+PAST_CASES: list[PastCase] = [
+    PastCase(
+        40,
+        "forno-aurora",
+        _IT_OLD,
+        "it-p1",
+        "Franca Moretti",
+        "Ho ordinato la torta per sabato ed è arrivata domenica, in ritardo di un giorno.",
+        "Ciao Franca, hai ragione e ci dispiace: la torta doveva arrivare sabato. Marta, che "
+        "segue le consegne, ti scrive in privato per rimediare.",
+        25,
+        "delivery",
+        "Le consegne del sabato si confermano entro venerdì sera.",
+        voucher=10,
+        follow_up="Grazie per il buono, la torta nuova era buonissima!",
+    ),
+    PastCase(
+        33,
+        "forno-aurora",
+        _IT_OLD,
+        "it-p2",
+        "Luca Ferri",
+        "Consegna in ritardo di due ore e nessuno mi ha avvisato.",
+        "Ciao Luca, due ore sono troppe e avremmo dovuto avvisarti. Ti scriviamo in privato "
+        "per capire cosa è successo.",
+        5,
+        "delivery",
+        "Un SMS al cliente quando il corriere è in ritardo.",
+        follow_up="Ancora nessuno mi ha spiegato niente, che vergogna.",
+    ),
+    PastCase(
+        20,
+        "forno-aurora",
+        _IT_OLD,
+        "it-p3",
+        "Giorgia Costa",
+        "Il pane comprato ieri sera era duro, l'ho pagato quattro euro.",
+        "Ciao Giorgia, grazie per avercelo detto: il pane della sera non deve essere così. "
+        "Passa in negozio, Paolo del banco te lo sostituisce.",
+        190,
+        "product",
+        "Il pane della sera si controlla alle 18.",
+    ),
+    PastCase(
+        12,
+        "forno-aurora",
+        _IT_OLD,
+        "it-p4",
+        "Sara Galli",
+        "La colomba è arrivata schiacciata nel pacco, la consegna è stata un disastro.",
+        "Ciao Sara, ci dispiace molto: una colomba schiacciata non doveva partire. Marta ti "
+        "scrive in privato per mandartene una nuova.",
+        30,
+        "delivery",
+        "Imballi rinforzati per le colombe.",
+        voucher=15,
+        follow_up="Arrivata perfetta la seconda, gentilissimi, grazie.",
+    ),
+    PastCase(
+        26,
+        "bluebell-rail",
+        _EN_OLD,
+        "en-p1",
+        "Tom Archer",
+        "My 7:15 was cancelled again this morning and nobody announced it at the station.",
+        "Hi Tom, you should have heard about it before you reached the platform, and we are "
+        "sorry you did not. Our control team is looking at why the announcement failed.",
+        20,
+        "communication",
+        "Cancellations go on the app and the station screens at once.",
+        follow_up="Thanks for the explanation, appreciated.",
+    ),
+    PastCase(
+        15,
+        "bluebell-rail",
+        _EN_OLD,
+        "en-p2",
+        "Nadia Brooks",
+        "I was charged twice for my season ticket and the refund has not arrived.",
+        "Hi Nadia, being charged twice is our mistake. The ticketing team will message you "
+        "privately today with the refund details.",
+        240,
+        "billing",
+        "Double charges are refunded within five working days.",
+        follow_up="Still waiting for the refund, a week later.",
+    ),
+]

@@ -1,0 +1,34 @@
+"""The demo desk: its history includes answered and closed cases, so every page has something."""
+
+from __future__ import annotations
+
+from crisisdesk.demo import DemoRunner
+from crisisdesk.demo.scenario import PAST_CASES
+from crisisdesk.desk import Desk
+from crisisdesk.models import utcnow
+from crisisdesk.settings import Settings
+
+
+def test_the_demo_history_has_answered_and_closed_cases(settings: Settings) -> None:
+    desk = Desk(settings)  # the shipped analyser, as the demo runs it
+    desk.upgrade()
+    try:
+        DemoRunner(desk).prepare()
+        assert desk.clock is utcnow  # the past was played on a clock of its own
+        summary = desk.workflow.lessons_summary(weeks=8)
+        assert sum(summary["counts"].values()) == len(PAST_CASES)
+        worked = {row.approach: row for row in desk.workflow.what_worked(weeks=8)}
+        everyone = worked["all"]
+        assert everyone.cases == len(PAST_CASES)
+        assert everyone.silent == sum(1 for p in PAST_CASES if p.follow_up is None)
+        # the follow-ups are thanks and renewed complaints: both kinds of reaction show
+        assert everyone.happy >= 1 and everyone.unhappy >= 1
+        assert everyone.happy + everyone.unhappy + everyone.neutral + everyone.silent == len(
+            PAST_CASES
+        )
+        assert worked["voucher"].cases == sum(1 for p in PAST_CASES if p.voucher)
+        assert worked["cool-down overridden"].cases == sum(
+            1 for p in PAST_CASES if p.reply_after_minutes < 15
+        )
+    finally:
+        desk.close()
