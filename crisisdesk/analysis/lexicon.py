@@ -38,6 +38,23 @@ STOPWORDS: dict[str, frozenset[str]] = {
     ),
 }
 
+#: Words a page's one-word comments are made of, each said this way in one language only:
+#: beside the function words they tell the language of "Complimenti!" or "Disgusting".
+TELLTALE_WORDS: dict[str, frozenset[str]] = {
+    "it": frozenset(
+        "complimenti vergogna vergognatevi schifo pessimo pessima ottimo ottima buonissimo "
+        "buonissima bravi bravissimi assurdo ridicolo bellissimo bellissima gentilissimi".split()
+    ),
+    "en": frozenset(
+        "thanks thank amazing awesome awful disgusting worst never scam love lovely "
+        "great rubbish useless brilliant".split()
+    ),
+    "es": frozenset("gracias vergüenza pésimo pésima buenísimo estafa".split()),
+    "fr": frozenset("merci honte nul nulle magnifique arnaque génial".split()),
+    "de": frozenset("danke schande toll schrecklich betrug".split()),
+    "pt": frozenset("obrigado obrigada vergonha péssimo ótimo golpe".split()),
+}
+
 POSITIVE = frozenset(
     "good great love loved lovely excellent amazing awesome best perfect thanks thank happy nice "
     "delicious fantastic wonderful recommend kind helpful beautiful "

@@ -151,7 +151,10 @@ class ModelScorer:
         lang_classes = models["language"].classes
         entries: dict[int, np.ndarray] = {}
         for j, code in enumerate(lang_classes):
-            words = sorted(lexicon.STOPWORDS.get(code, ()))
+            words = sorted(
+                lexicon.STOPWORDS.get(code, frozenset())
+                | lexicon.TELLTALE_WORDS.get(code, frozenset())
+            )
             for h in features.word_feature_hashes(words).tolist() if words else []:
                 entries.setdefault(h, np.zeros(len(lang_classes), dtype=np.float32))[j] = 1.0
         keys = np.asarray(sorted(entries), dtype=np.uint64)

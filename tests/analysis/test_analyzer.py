@@ -65,6 +65,8 @@ def test_languages(fast: Analyzer) -> None:
     # one or two words: the n-grams say little, and the desk's first languages are preferred
     short = ["Disgusting", "Amazing", "Never again", "Vergogna", "Che schifo", "Pessimo servizio"]
     assert [r.language for r in fast.analyze_many(short)] == ["en"] * 3 + ["it"] * 3
+    one_word = ["Complimenti!", "Merci", "Danke", "Obrigado!", "Gracias", "Awesome"]
+    assert [r.language for r in fast.analyze_many(one_word)] == ["it", "fr", "de", "pt", "es", "en"]
     assert fast.analyze("Thank you so much", lang_hint="it").language == "it"
     # an unknown hint is ignored rather than trusted
     assert fast.analyze("Thank you so much for the cake", lang_hint="xx").language == "en"
