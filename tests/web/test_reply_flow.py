@@ -192,6 +192,7 @@ def test_lessons_page_says_what_the_criticism_is_about_and_what_worked(
     html = client.get("/lessons").text
     # the two English complaints (one of them hostile) share "late" and "broken"
     assert 'data-term="late"' in html and 'data-term="broken"' in html
+    assert 'href="/?q=late"' in html  # a word leads to the inbox's comments that say it
     assert f'href="/comments/{comment_id(desk, "c-en")}"' in html
     assert "<script>alert" not in html
     assert 'data-approach="all"' not in html  # nothing answered yet
