@@ -107,29 +107,34 @@ def topics(
         (t for t, ids in named.items() if len(ids) >= min_count),
         key=lambda t: (-len(named[t]), " " in t, t),
     )
-    pairs = [t for t in ranked if " " in t]
-    out: list[tuple[str, list[int]]] = []
-    by_comments: dict[tuple[int, ...], int] = {}  # the comments of a chosen term -> its row
+    # for each word, the most comments a pair containing it is named by
+    best_pair: dict[str, int] = {}
     for term in ranked:
-        count = len(named[term])
-        if " " not in term and any(
-            term in pair.split(" ") and len(named[pair]) >= 0.8 * count for pair in pairs
-        ):
-            continue  # "scaduti" adds nothing to "ingredienti scaduti"
-        key = tuple(named[term])
-        if " " in term and key not in by_comments and _fragment(term, named[term], out):
+        if " " in term:
+            for word in term.split(" "):
+                best_pair[word] = max(best_pair.get(word, 0), len(named[term]))
+    out: list[tuple[str, list[int]]] = []
+    phrases: dict[tuple[int, ...], int] = {}  # the comments of a chosen pair -> its row
+    phrase_sets: list[set[int]] = []  # the comments of each chosen pair, to spot fragments
+    for term in ranked:
+        ids = named[term]
+        if " " not in term:
+            if len(out) == limit or best_pair.get(term, 0) >= 0.8 * len(ids):
+                continue  # "scaduti" adds nothing to "ingredienti scaduti"
+            out.append((term, ids))
             continue
-        if " " in term and key in by_comments:
+        key = tuple(ids)
+        if key in phrases:
             # the same comments, one more pair of their words: a copied sentence (a campaign)
             # gives "colomba fatta", "fatta ingredienti", "ingredienti scaduti": one phrase
-            row = by_comments[key]
+            row = phrases[key]
             out[row] = (_join(out[row][0], term), out[row][1])
             continue
-        if len(out) == limit:
+        if len(out) == limit or _fragment(set(ids), phrase_sets):
             continue
-        if " " in term:
-            by_comments[key] = len(out)
-        out.append((term, named[term]))
+        phrases[key] = len(out)
+        phrase_sets.append(set(ids))
+        out.append((term, ids))
     wanted = {t for phrase, _ in out for t in _parts(phrase)}
     earlier: dict[str, int] = dict.fromkeys(wanted, 0)
     for text in before:
@@ -145,14 +150,10 @@ def topics(
 PHRASE_WORDS = 5
 
 
-def _fragment(pair: str, ids: list[int], chosen: list[tuple[str, list[int]]]) -> bool:
-    """Is ``pair`` more of a chosen phrase's copied sentence: named only by comments that name
-    the phrase, and by most of them?"""
-    mine = set(ids)
-    return any(
-        " " in phrase and mine <= set(their) and 4 * len(mine) >= 3 * len(their)
-        for phrase, their in chosen
-    )
+def _fragment(ids: set[int], phrases: list[set[int]]) -> bool:
+    """Is a pair more of a chosen phrase's copied sentence: named only by comments that name the
+    phrase, and by most of them?"""
+    return any(ids <= their and 4 * len(ids) >= 3 * len(their) for their in phrases)
 
 
 def _join(phrase: str, pair: str) -> str:
