@@ -321,6 +321,9 @@ def test_chromium_without_javascript_reaches_and_uses_the_panels(
         # The check button posts the draft and the whole page comes back with the checks.
         page.fill("#reply-text", "As we said, a refund.")
         page.click("#check-button")
+        # the click returns once the navigation starts: wait for the answer to be there
+        page.wait_for_url(f"{live_server}/comments/{cid}/case/check")
+        page.locator("#check-results li").first.wait_for()
         assert page.locator("#check-results li").count() == 7
         assert page.locator("#reply-text").input_value() == "As we said, a refund."
 
