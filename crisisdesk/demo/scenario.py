@@ -552,8 +552,8 @@ PAST_CASES: list[PastCase] = [
         "en-p1",
         "Tom Archer",
         "My 7:15 was cancelled again this morning and nobody announced it at the station.",
-        "Hi Tom, you should have heard about it before you reached the platform, and we are "
-        "sorry you did not. Our control team is looking at why the announcement failed.",
+        "Hi Tom, we should have told you before you reached the platform, and we are sorry "
+        "we did not. Our control team is looking at why the announcement failed.",
         20,
         "communication",
         "Cancellations go on the app and the station screens at once.",

@@ -68,6 +68,10 @@ def test_good_italian_reply_passes_with_italian_messages() -> None:
         "Come già detto, la consegna è partita in tempo.",
         "Non è colpa nostra se il corriere è in ritardo.",
         "Avrebbe dovuto leggere le condizioni.",
+        "Nobody forced you to buy from us.",
+        "You people are never happy.",
+        "Nessuno ti ha obbligato a comprare da noi.",
+        "Ma certo, come no.",
     ],
 )
 def test_tone_flags_defensive_and_blaming_phrases(phrase: str) -> None:
@@ -77,10 +81,14 @@ def test_tone_flags_defensive_and_blaming_phrases(phrase: str) -> None:
 
 
 def test_tone_uses_the_analysis_models_for_aggression_and_sarcasm() -> None:
-    offensive = check_tone("whatever", analysis(offensive=0.9), "en")
+    offensive = check_tone("whatever", analysis(offensive=0.95), "en")
     assert not offensive.ok and "aggressive" in offensive.message
-    sarcastic = check_tone("oh wonderful", analysis(irony=0.8), "it")
+    sarcastic = check_tone("oh wonderful", analysis(irony=0.9), "it")
     assert not sarcastic.ok and "sarcastica" in sarcastic.message
+    # what the balanced models read on most sincere replies is no evidence
+    assert check_tone("Thanks for telling us.", analysis(offensive=0.75, irony=0.8), "en").ok
+    insults = check_tone("Only idiots complain about free bread", analysis(), "en")
+    assert not insults.ok and "idiots" in insults.message
     negative = check_tone("this is bad", analysis(sentiment="negative",
                           sentiment_scores={"negative": 0.9}), "en")  # fmt: skip
     assert not negative.ok and "negative" in negative.message
@@ -157,3 +165,15 @@ def test_canned_flags_a_near_copy_of_an_earlier_reply_with_its_date() -> None:
     assert results["canned"]["ok"] is False
     assert "2024-04-02" in str(results["canned"]["message"])
     assert run(GOOD_EN, history=history)["canned"]["ok"] is True
+
+
+def test_sincere_replies_pass_the_tone_check_with_the_shipped_models() -> None:
+    """The shipped offence and irony models read 0.4-0.8 on many sincere replies: the tone check
+    must not call them aggressive or sarcastic."""
+    from crisisdesk.analysis import load_analyzer
+    from crisisdesk.demo.scenario import PAST_CASES
+
+    fast = load_analyzer("fast")
+    replies = [GOOD_EN, GOOD_IT, *(p.reply for p in PAST_CASES)]
+    for reply, read in zip(replies, fast.analyze_many(replies), strict=True):
+        assert check_tone(reply, read, "en").ok, reply
