@@ -67,7 +67,7 @@ SPECS: dict[str, Spec] = {
     # (German 3 logits above English): on a comment of one or two words, where the n-grams say
     # little, the intercept decided, and "Disgusting" or "Amazing" read as German. So the classes
     # share one bias, and Italian and English, the languages the desk is written for first, get
-    # one logit (odds of e) more: 94.0% -> 98.3% right on the kinds sets' short page comments, for
+    # one logit (odds of e) more: 94.0% -> 98.3% right on the project's page comments, for
     # 99.5% -> 98.6% on UMSAB's tweets.
     "language": Spec(
         bits=18, grid=[{"C": 10.0}], select_on=["umsab-all"], bias_prior={"en": 1.0, "it": 1.0}

@@ -189,7 +189,7 @@ class ModelScorer:
         return {name: contrib[:, part] for name, part in self._slices.items()}
 
     def _function_word_bonus(self, batch: features.Batch, classes: tuple[str, ...]) -> F32:
-        """Logit bonus per distinct function word of each language found in the text.
+        """Logit bonus per distinct function word (or telltale word) of each language in the text.
 
         The character model learned from 1,800 tweets per language; on very short comments
         ("Obrigado pelo atendimento!") a few function words are stronger evidence than its n-grams.
