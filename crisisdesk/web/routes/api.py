@@ -689,13 +689,7 @@ def criticism_topics(
     phrases most of them name, beside their count in the ``days`` before."""
     found = desk.workflow.criticism_topics(page, days=days)
     return TopicsOut(
-        days=days,
-        topics=[
-            TopicOut(
-                term=t.term, count=t.count, before=t.before, rising=t.rising, examples=t.examples
-            )  # fmt: skip
-            for t in found
-        ],
+        days=days, topics=[TopicOut.model_validate(t, from_attributes=True) for t in found]
     )
 
 
