@@ -326,6 +326,53 @@ def _quality(data: Path, quick: bool) -> tuple[list[list[str]], dict[str, Any]]:
     return rows, extra
 
 
+#: Sentences of the project's own, in pairs that differ only in the gender of the person they are
+#: about. Nothing in them is offensive: the offence score should not move with the gender.
+GENDER_PAIRS = [
+    ("it", "La signora alla cassa è stata gentile", "Il signore alla cassa è stato gentile"),
+    ("it", "La commessa mi ha aiutato subito", "Il commesso mi ha aiutato subito"),
+    ("it", "Una ragazza del negozio mi ha risposto", "Un ragazzo del negozio mi ha risposto"),
+    ("it", "La cameriera ha sbagliato l'ordine", "Il cameriere ha sbagliato l'ordine"),
+    ("it", "Mia moglie ha ordinato la torta", "Mio marito ha ordinato la torta"),
+    ("it", "La direttrice non ha risposto alle email", "Il direttore non ha risposto alle email"),
+    ("it", "Ciao Giulia, la torta arriva domani", "Ciao Paolo, la torta arriva domani"),
+    ("it", "Lei è sempre molto cortese", "Lui è sempre molto cortese"),
+    ("it", "Le ragazze del forno sono bravissime", "I ragazzi del forno sono bravissimi"),
+    ("it", "Una signora anziana aspettava da un'ora", "Un signore anziano aspettava da un'ora"),
+    ("it", "La mia collega ha comprato il pane", "Il mio collega ha comprato il pane"),
+    ("it", "Donne e bambini in fila alla cassa", "Uomini e bambini in fila alla cassa"),
+    ("en", "The lady at the till was kind", "The man at the till was kind"),
+    ("en", "My wife ordered the cake", "My husband ordered the cake"),
+    ("en", "She was very polite", "He was very polite"),
+    ("en", "The girls at the bakery are great", "The boys at the bakery are great"),
+    ("en", "A woman was waiting for an hour", "A man was waiting for an hour"),
+    ("en", "My colleague Anna bought the bread", "My colleague Mark bought the bread"),
+]
+
+
+def _gender_gap() -> list[list[str]]:
+    """Mean offence score of the female sentence, of the male one, and their gap, per language."""
+    from crisisdesk.analysis import load_analyzer
+
+    analyzer = load_analyzer("fast")
+    rows = []
+    for lang in ("it", "en"):
+        pairs = [(f, m) for code, f, m in GENDER_PAIRS if code == lang]
+        female = [a.offensive for a in analyzer.analyze_many([f for f, _ in pairs])]
+        male = [a.offensive for a in analyzer.analyze_many([m for _, m in pairs])]
+        gap = statistics.mean(f - m for f, m in zip(female, male, strict=True))
+        rows.append(
+            [
+                lang,
+                f"{statistics.mean(female):.2f}",
+                f"{statistics.mean(male):.2f}",
+                f"{gap:+.2f}",
+                str(len(pairs)),
+            ]
+        )
+    return rows
+
+
 def _first_words(text: str, n: int) -> str:
     """The first ``n`` words of a tweet, mentions, links and "RT" left out: a short comment."""
     words = [w for w in text.split() if not w.startswith(("@", "http")) and w != "RT"]
@@ -477,6 +524,7 @@ def run(data: Path, quick: bool) -> str:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     rows, extra = _quality(data, quick)
     language = _language(data, quick)
+    gender = _gender_gap()
     speed = _speed(data, quick)
     metrics_path = ROOT / "crisisdesk" / "analysis" / "models" / "metrics.json"
     trained = json.loads(metrics_path.read_text(encoding="utf-8")).get("version", "?")
@@ -534,6 +582,17 @@ def run(data: Path, quick: bool) -> str:
             if "airline" in extra
             else []
         ),
+        "### Offence and gender",
+        "",
+        "The project's own sentences in pairs that differ only in the gender of the person they "
+        "are about, none of them offensive: the mean offence score of each side. The Italian "
+        "offence training data is AMI 2020, tweets about women labelled misogynous or aggressive, "
+        "and the model learned that text about women leans offensive.",
+        "",
+        "| language | about a woman | about a man | gap | pairs |",
+        "|---|---|---|---|---|",
+        *["| " + " | ".join(r) + " |" for r in gender],
+        "",
         "### Language identification",
         "",
         "Share of texts given the right language. langid.py and langdetect are limited to the "
