@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 from sqlalchemy import func, select, update
@@ -36,22 +36,29 @@ def store_replies(desk: Desk, count: int) -> None:
     """``count`` published replies, as if published earlier: a third from one template, the rest
     different; some share a timestamp, so the order rests on the id too."""
     rng = random.Random(7)
+    texts = [
+        TEMPLATE.format(n=f"user{i}", o=1000 + i)
+        if i % 3 == 0
+        else " ".join(rng.choice(WORDS) for _ in range(14))
+        for i in range(count)
+    ]
+    store_published(desk, [(t, T0 + timedelta(minutes=i // 2)) for i, t in enumerate(texts)])
+
+
+def store_published(desk: Desk, replies: list[tuple[str, datetime]]) -> None:
+    """Replies to comment ``c-en`` stored as published at the given times, in one transaction
+    (as another process, or an older version, would have left them)."""
     comment = desk.find_comment("c-en")
     assert comment is not None
     with desk.session() as s, s.begin():
-        for i in range(count):
-            text = (
-                TEMPLATE.format(n=f"user{i}", o=1000 + i)
-                if i % 3 == 0
-                else " ".join(rng.choice(WORDS) for _ in range(14))
-            )
+        for text, published_at in replies:
             s.add(
                 ReplyDraft(
                     comment_id=comment.id,
                     page_id=comment.page_id,
                     text=text,
                     created_at=T0,
-                    published_at=T0 + timedelta(minutes=i // 2),
+                    published_at=published_at,
                 )
             )
 
@@ -172,18 +179,7 @@ def test_replies_published_by_another_process_are_caught_up(
     # A reply stamped before the newest one but committed after it (a slow transaction
     # elsewhere) is caught too, once; one already held is not added twice.
     late = TEMPLATE.format(n="Giulia", o=77) + " We will call you back today."
-    with there.session() as s, s.begin():
-        comment = there.find_comment("c-en")
-        assert comment is not None
-        s.add(
-            ReplyDraft(
-                comment_id=comment.id,
-                page_id=comment.page_id,
-                text=late,
-                created_at=T0,
-                published_at=there.clock() - timedelta(minutes=3),
-            )
-        )
+    store_published(there, [(late, there.clock() - timedelta(minutes=3))])
     index = here.workflow.replies.get(page_id(here))
     held = len(index)
     assert canned(here, late)["ok"] is False
