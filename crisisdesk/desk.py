@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crisisdesk import store
 from crisisdesk.analysis.base import Analyzer
 from crisisdesk.ingest.readers import ImportFormatError, ReadOptions, read_stream
+from crisisdesk.ingest.reanalyze import ReanalysisReport, reanalyze
 from crisisdesk.ingest.record import CommentRecord, Rejected
 from crisisdesk.ingest.upsert import BatchResult, Ingested, Ingestor
 from crisisdesk.models import (
@@ -334,6 +335,26 @@ class Desk:
         except Exception:  # the comments are stored; a failed replay must not fail the import
             log.exception("flame rebuild after import failed")
         return report
+
+    def reanalyze(
+        self,
+        page: str | None = None,
+        *,
+        everything: bool = False,
+        batch_size: int = 1000,
+        on_progress: Callable[[ReanalysisReport], None] | None = None,
+        actor: str = "cli",
+    ) -> ReanalysisReport:
+        """Read stored comments again with the current analyser (after a model or settings
+        change); opens no case and runs no rule. See :mod:`crisisdesk.ingest.reanalyze`."""
+        return reanalyze(
+            self,
+            page,
+            everything=everything,
+            batch_size=batch_size,
+            on_progress=on_progress,
+            actor=actor,
+        )
 
     # -- reading --------------------------------------------------------------------------
 

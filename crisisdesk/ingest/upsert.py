@@ -285,12 +285,7 @@ class Ingestor:
             results = [computed.get(id(s)) or prefetched[s.values["text"]] for s in to_analyse]
             for state, analysis in zip(to_analyse, results, strict=True):
                 analyses[id(state)] = analysis
-                state.values.update(
-                    language=analysis.language,
-                    sentiment=analysis.sentiment,
-                    kind=analysis.kind,
-                    urgency=analysis.urgency,
-                )
+                state.values.update(analysis_columns(analysis))
 
         new_states = [s for s in {id(s): s for _, s in touched}.values() if s.is_new]
         if new_states:
@@ -333,7 +328,7 @@ class Ingestor:
         if analyses:
             conn.execute(
                 insert(_analyses),
-                [_analysis_row(s.id, analyses[id(s)]) for s in to_analyse if s.id is not None],
+                [analysis_row(s.id, analyses[id(s)]) for s in to_analyse if s.id is not None],
             )
         first_time = self._update_authors(conn, touched, authors, new_states)
         self._link_parents(conn, new_states)
@@ -569,7 +564,19 @@ def _new_revisions_only(conn: Connection, revisions: list[dict[str, Any]]) -> li
     return fresh
 
 
-def _analysis_row(comment_id: int | None, analysis: Analysis) -> dict[str, Any]:
+def analysis_columns(analysis: Analysis) -> dict[str, Any]:
+    """The comment's own copy of its latest analysis: the inbox filters and sorts on these
+    columns without a join. Import and :mod:`crisisdesk.ingest.reanalyze` both write them here."""
+    return {
+        "language": analysis.language,
+        "sentiment": analysis.sentiment,
+        "kind": analysis.kind,
+        "urgency": analysis.urgency,
+    }
+
+
+def analysis_row(comment_id: int | None, analysis: Analysis) -> dict[str, Any]:
+    """A row of ``analyses``: every reading is kept, readers take the latest by id."""
     return {
         "comment_id": comment_id,
         "model_version": analysis.model_version[:64],
