@@ -259,6 +259,54 @@ def stats(
             typer.echo(f"{key:<10} {value}")
 
 
+@app.command()
+def reanalyze(
+    page: Annotated[
+        str | None, typer.Option("--page", help="Only this page (its platform id).")
+    ] = None,
+    everything: Annotated[
+        bool,
+        typer.Option("--all", help="Read every comment again, not only those of older models."),
+    ] = False,
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Comments analysed and committed together.")
+    ] = 1000,
+    data_dir: DataDir = None,
+) -> None:
+    """Read the stored comments again with the current analyser.
+
+    Run it after upgrading crisisdesk or changing the analyzer or model settings. Only comments
+    read by another model version are redone (--all redoes them all); history is kept, no case
+    is opened and no rule runs. Interrupted, it continues where it stopped when run again.
+    """
+    desk = _desk(data_dir)
+    try:
+        desk.analyzer  # noqa: B018 - a bad backend or model directory fails here, clearly
+    except (ValueError, RuntimeError, OSError) as exc:
+        _fail(str(exc))
+
+    def progress(so_far: Any) -> None:
+        typer.echo(f"examined {so_far.examined:,}, reanalysed {so_far.reanalysed:,}", err=True)
+
+    try:
+        report = desk.reanalyze(
+            page, everything=everything, batch_size=batch_size, on_progress=progress
+        )
+    except LookupError as exc:
+        _fail(str(exc))
+    if report.up_to_date:
+        typer.echo(f"All {report.examined:,} comments already read by {report.version}")
+        return
+    summary = (
+        f"Reanalysed {report.reanalysed:,} of {report.examined:,} comments "
+        f"(kind changed: {report.kind_changed:,}, sentiment changed: "
+        f"{report.sentiment_changed:,})"
+    )
+    if report.replaced:
+        summary += "; replaced " + ", ".join(f"{v} ({n:,})" for v, n in report.replaced.items())
+    typer.echo(summary)
+
+
 @db_app.command("upgrade")
 def db_upgrade(data_dir: DataDir = None) -> None:
     """Create the database or migrate it to the current schema."""

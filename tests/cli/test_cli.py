@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import Result
@@ -115,3 +116,60 @@ def test_serve_refuses_placeholder_secret(tmp_path: Path) -> None:
 def test_demo_refuses_public_interface(tmp_path: Path) -> None:
     result = invoke("demo", "--host", "0.0.0.0", "--data-dir", str(tmp_path / "d"))
     assert result.exit_code == 2 and "127.0.0.1" in result.stderr
+
+
+def test_reanalyze_after_a_model_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    import crisisdesk.desk
+    from tests.conftest import KeywordAnalyzer
+
+    class NewerKeywords(KeywordAnalyzer):
+        """A later model that no longer takes thanks for praise."""
+
+        version = "keyword-test-2"
+
+        def analyze_many(self, texts: Any, lang_hints: Any = None) -> Any:
+            return [
+                replace(a, kind="other", sentiment="neutral") if a.kind == "praise" else a
+                for a in super().analyze_many(texts, lang_hints)
+            ]
+
+    data = str(tmp_path / "d")
+    f = tmp_path / "c.csv"
+    f.write_text(GOOD)
+    assert invoke("import", str(f), "--data-dir", data).exit_code == 0
+    same = invoke("reanalyze", "--data-dir", data)
+    assert same.exit_code == 0, same.output
+    assert same.stdout.strip() == "All 2 comments already read by keyword-test-1"
+
+    monkeypatch.setattr(crisisdesk.desk.Desk, "analyzer", property(lambda self: NewerKeywords()))
+    result = invoke("reanalyze", "--data-dir", data, "--batch-size", "1")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == (
+        "Reanalysed 2 of 2 comments (kind changed: 1, sentiment changed: 1); "
+        "replaced keyword-test-1 (2)"
+    )
+    # Progress on stderr, a line per batch.
+    assert result.stderr.splitlines() == [
+        "examined 1, reanalysed 1",
+        "examined 2, reanalysed 2",
+    ]
+    assert invoke("reanalyze", "--data-dir", data).stdout.strip() == (
+        "All 2 comments already read by keyword-test-2"
+    )
+    redo = invoke("reanalyze", "--all", "--page", "default", "--data-dir", data)
+    assert redo.stdout.strip() == (
+        "Reanalysed 2 of 2 comments (kind changed: 0, sentiment changed: 0); "
+        "replaced keyword-test-2 (2)"
+    )
+    # Reading history again opens no case: still only the one from the import.
+    assert json.loads(invoke("stats", "--json", "--data-dir", data).stdout)["cases"] == 1
+
+
+def test_reanalyze_unknown_page(tmp_path: Path) -> None:
+    result = invoke("reanalyze", "--page", "nope", "--data-dir", str(tmp_path / "d"))
+    assert result.exit_code == 2
+    assert "error: no page 'nope'" in result.stderr
+    bad = runner.invoke(app, ["reanalyze", "--batch-size", "0", "--data-dir", str(tmp_path)])
+    assert bad.exit_code == 2
