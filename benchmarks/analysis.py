@@ -13,7 +13,9 @@ Compared in one run, on the same validation texts:
   not a same-split comparison.
 
 Metrics as the papers use them: macro-F1; TweetEval sentiment macro-recall; irony F1 of the irony
-class. Speed is measured on one core: batches of 1,000 for throughput, one comment per call for
+class. The shipped offence and irony probabilities are for page comments (base rates of 8% and 12%);
+these sets are a third to a half offensive or ironic, so their decision here is the one the models
+were selected with, the class-balanced model's even odds: a probability at or above the base rate. Speed is measured on one core: batches of 1,000 for throughput, one comment per call for
 latency; memory is the resident set of a fresh process after loading the models and analysing.
 """
 
@@ -141,6 +143,15 @@ def _tfidf_baseline(
     return lambda texts: [str(p) for p in model.predict(vec.transform(texts))]
 
 
+def _even_odds() -> dict[str, float]:
+    """Per binary model, the probability that a class-balanced reading of 0.5 became."""
+    from crisisdesk.analysis.linear import load_scorer
+
+    scorer = load_scorer()
+    assert scorer is not None, "the shipped models are missing"
+    return {name: scorer.models[name].base_rate or 0.5 for name in ("offensive", "irony")}
+
+
 def _quality(data: Path, quick: bool) -> tuple[list[list[str]], dict[str, Any]]:
     sys.path.insert(0, str(ROOT))
     from crisisdesk.analysis import load_analyzer
@@ -153,6 +164,8 @@ def _quality(data: Path, quick: bool) -> tuple[list[list[str]], dict[str, Any]]:
 
     def ours(texts: list[str]) -> list[Any]:
         return analyzer.analyze_many(texts)
+
+    even_odds = _even_odds()
 
     # --- sentiment
     task = datasets.sentiment_task(data)
@@ -237,7 +250,9 @@ def _quality(data: Path, quick: bool) -> tuple[list[list[str]], dict[str, Any]]:
         )
     for name, split in splits.items():
         texts, gold = _sample(split.texts, split.labels, cap)
-        mine = ["offensive" if a.offensive >= 0.5 else "not" for a in ours(texts)]
+        mine = [
+            "offensive" if a.offensive >= even_odds["offensive"] else "not" for a in ours(texts)
+        ]
         english = name.startswith("tweeteval")
         prof = ["offensive" if p >= 0.5 else "not" for p in predict_prob(texts)] if english else []
         rows.append(
@@ -257,7 +272,7 @@ def _quality(data: Path, quick: bool) -> tuple[list[list[str]], dict[str, Any]]:
     baseline = _tfidf_baseline(task.train.texts, task.train.labels)
     for name, split in task.vals.items():
         texts, gold = _sample(split.texts, split.labels, cap)
-        mine = ["irony" if a.irony >= 0.5 else "not" for a in ours(texts)]
+        mine = ["irony" if a.irony >= even_odds["irony"] else "not" for a in ours(texts)]
         rows.append(
             [
                 f"Irony, {name} (F1 of irony)",

@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
             "bits": fitted.bits,
             "params": fitted.params,
             "temperature": fitted.temperature,
+            "base_rate": fitted.base_rate,
             "val": fitted.val_scores,
             "val_sizes": {n: len(v) for n, v in task.vals.items()},
             "train_sources": fitted.train_sources,

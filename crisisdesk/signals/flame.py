@@ -49,6 +49,9 @@ log = logging.getLogger(__name__)
 LEVELS = ("calm", "watch", "flame", "crisis")
 STATE_NAME = "flame"
 STATE_VERSION = "flame-1"
+#: A comment counts as offensive from even odds. The shipped offence model's probabilities are for
+#: page comments (about 8% offensive); a backend model's are its own.
+OFFENSIVE_AT = 0.5
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # The playbook's first move, per level, in the languages of the interface.
@@ -787,7 +790,7 @@ def events_from(items: Iterable[Any]) -> list[Event]:
                 post_id=item.post_id,
                 at=record.created_at,
                 negative=a is not None and a.sentiment == "negative",
-                offensive=a is not None and a.offensive >= 0.5,
+                offensive=a is not None and a.offensive >= OFFENSIVE_AT,
                 first_time=item.first_time_author,
                 author=record.author_name or record.author_id,
                 comment_id=item.comment_id,
@@ -908,7 +911,7 @@ class FlameMonitor:
                             post_id=row.post_id,
                             at=row.created_at,
                             negative=row.sentiment == "negative",
-                            offensive=(row.offensive or 0.0) >= 0.5,
+                            offensive=(row.offensive or 0.0) >= OFFENSIVE_AT,
                             first_time=row.first_seen is not None
                             and row.first_seen == row.created_at,
                             author=row.name or row.platform_id,

@@ -185,13 +185,12 @@ def _say(lang: str, en: str, it: str) -> str:
     return it if lang == "it" else en
 
 
-#: The offence and irony models were trained on class-balanced data: their 0.5 means "as likely as
-#: not in a set that is half offensive (ironic)". A brand's own reply is far less often either,
-#: and on sincere replies the two models read 0.3-0.8 (the TWCS brands' replies: 55% at irony
-#: >= 0.5). With a prior of 12% ironic (SENTIPOLC's natural share), even odds need a balanced
-#: score of 0.88; with 10% offensive, 0.9. Below that the models' reading is not evidence.
-SARCASM_AT = 0.88
-OFFENCE_AT = 0.9
+#: Offence and irony are probabilities for page comments (about 8% offensive, 12% ironic). A
+#: brand's own reply is far less often either, and the models, trained on tweets, still read
+#: some irony in sincere replies (2,222 brands' replies in the TWCS sample: irony 0.13 at the
+#: median, 0.38 at the 99th percentile; offence 0.16): a draft is flagged only from even odds.
+SARCASM_AT = 0.5
+OFFENCE_AT = 0.5
 
 
 def check_tone(text: str, analysis: Analysis | None, lang: str) -> Check:

@@ -96,8 +96,9 @@ def _kind(text: str, **signals: float | bool | str) -> tuple[str, list[str]]:
         "sentiment": "neutral",
         "negative": 0.2,
         "positive": 0.2,
-        "offensive": 0.1,
-        "irony": 0.2,
+        # page-comment scale (the models' base rates are 8% and 12%): nothing special
+        "offensive": 0.01,
+        "irony": 0.03,
         "question": False,
         "spam": 0.02,
     }
@@ -124,12 +125,12 @@ def test_kind_precedence_and_reasons() -> None:
 
 
 def test_sarcasm_is_mockery_or_a_sarcastic_complaint() -> None:
-    signals: dict[str, float | str] = {"irony": 0.9, "sentiment": "positive", "positive": 0.9}
+    signals: dict[str, float | str] = {"irony": 0.55, "sentiment": "positive", "positive": 0.9}
     kind, reasons = _kind("Oh great, another delay, love it", **signals)
     assert kind == "troll" and reasons[0].startswith("sarcasm")
     assert _kind("Thanks for cancelling my train again, amazing", **signals)[0] == "complaint"
     # the upside-down face is mockery even when the words praise
-    kind, reasons = _kind("Oh wonderful, another 'signal failure' 🙃", irony=0.6)
+    kind, reasons = _kind("Oh wonderful, another 'signal failure' 🙃", irony=0.17)
     assert kind == "troll" and "🙃" in reasons[0]
     # without a confident irony score the same words stay praise
     assert (
@@ -151,13 +152,13 @@ def test_thanks_and_problems() -> None:
         kind, reasons = _kind(text, sentiment="positive", positive=0.5, negative=0.2)
         assert kind == "complaint", (text, reasons)
     # praise, then a complaint, with an ironic-sounding score: still not sarcasm
-    mixed = _kind("Great cake but the delivery was two hours late", irony=0.8)
+    mixed = _kind("Great cake but the delivery was two hours late", irony=0.35)
     assert mixed[0] == "complaint"
 
 
 def test_applause_is_mockery_only_around_a_problem() -> None:
-    assert _kind("Complimenti per la torta 👏👏 buonissima", offensive=0.4)[0] == "praise"
-    assert _kind("Great job team 👏👏", offensive=0.4, irony=0.6)[0] == "praise"
+    assert _kind("Complimenti per la torta 👏👏 buonissima", offensive=0.055)[0] == "praise"
+    assert _kind("Great job team 👏👏", offensive=0.055, irony=0.17)[0] == "praise"
     kind, reasons = _kind("Ottimo servizio, come sempre in ritardo 👏")
     assert kind == "troll" and reasons[0] == "sarcasm: 👏"
 

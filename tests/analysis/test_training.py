@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("sklearn", reason="training needs scikit-learn (the train/test extra)")
 
-from crisisdesk.analysis import load_analyzer  # noqa: E402
+from crisisdesk.analysis import features, load_analyzer  # noqa: E402
+from crisisdesk.analysis.linear import LinearModel  # noqa: E402
+from training import fit  # noqa: E402
 from training.__main__ import main  # noqa: E402
 
 LANG_TEXTS = {
@@ -126,3 +131,30 @@ def test_near_duplicates_of_val_texts_are_recognised() -> None:
     assert "@treni ancora in ritardo il regionale delle 9, vergogna https://t.co/x" in near
     assert "il regionale delle 8 era puntuale stamattina, grazie" not in near
     assert "" not in near
+
+
+def test_binary_models_speak_for_a_page_with_the_base_rate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped offence and irony models are trained class-balanced; their probabilities are
+    moved to the page's base rate: the odds of every text are multiplied by the base rate's
+    odds, so a balanced 0.5 becomes the base rate and no decision between texts changes."""
+    data = tmp_path / "datasets"
+    write_tiny_datasets(data)
+    shifted, plain = tmp_path / "shifted", tmp_path / "plain"
+    assert main(["--data", str(data), "--out", str(shifted), "--small"]) == 0
+    for name in ("offensive", "irony"):
+        spec = dataclasses.replace(fit.SPECS[name], base_rate=None)
+        monkeypatch.setitem(fit.SPECS, name, spec)
+    assert main(["--data", str(data), "--out", str(plain), "--small"]) == 0
+
+    texts = ["sei un idiota", "what a lovely day", "oh great, another delay", "ciao a tutti"]
+    batch = features.featurise(texts)
+    for name, rate in (("offensive", 0.08), ("irony", 0.12)):
+        page = LinearModel.load(shifted / f"{name}.npz")
+        balanced = LinearModel.load(plain / f"{name}.npz")
+        assert page.base_rate == pytest.approx(rate) and balanced.base_rate is None
+        p_page = page.proba(page.logits(batch))[:, 0].astype(np.float64)
+        p_bal = balanced.proba(balanced.logits(batch))[:, 0].astype(np.float64)
+        moved = np.log(p_page / (1 - p_page)) - np.log(p_bal / (1 - p_bal))
+        assert moved == pytest.approx([math.log(rate / (1 - rate))] * len(texts), abs=1e-3)

@@ -86,7 +86,7 @@ def test_tone_uses_the_analysis_models_for_aggression_and_sarcasm() -> None:
     sarcastic = check_tone("oh wonderful", analysis(irony=0.9), "it")
     assert not sarcastic.ok and "sarcastica" in sarcastic.message
     # what the balanced models read on most sincere replies is no evidence
-    assert check_tone("Thanks for telling us.", analysis(offensive=0.75, irony=0.8), "en").ok
+    assert check_tone("Thanks for telling us.", analysis(offensive=0.2, irony=0.35), "en").ok
     insults = check_tone("Only idiots complain about free bread", analysis(), "en")
     assert not insults.ok and "idiots" in insults.message
     negative = check_tone("this is bad", analysis(sentiment="negative",
