@@ -166,6 +166,8 @@ def validate(
             if items:
                 clean[key] = items[:200]
         elif key in ("offensive_min", "fake_risk_min"):
+            if isinstance(value, str):
+                value = value.strip().replace(",", ".")  # "0,5" as Italian readers write it
             try:
                 number = float(value)
             except (TypeError, ValueError):

@@ -84,6 +84,9 @@ def test_validation_explains() -> None:
     assert validate({"keywords": "a, b ,"}, [{"type": "label", "label": "x"}])[0] == {
         "keywords": ["a", "b"]
     }
+    # as typed in the rule form, in either language's decimals
+    assert validate({"offensive_min": "0,25"}, [{"type": "hide"}])[0] == {"offensive_min": 0.25}
+    assert validate({"fake_risk_min": " 0.7 "}, [{"type": "hide"}])[0] == {"fake_risk_min": 0.7}
 
 
 def test_label_rule_logged_with_rule_id_and_undone(desk: Desk, engine: RulesEngine) -> None:
