@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -426,3 +428,39 @@ def test_alert_reasons_write_decimals_as_the_reader_does() -> None:
     assert italian[-1] == "segni di coordinamento (0,40)"
     english = flame_reasons(figures, "en")
     assert english[0].endswith("the usual (0.5)") and english[-1].endswith("(0.40)")
+
+
+def test_trolls_count_as_offensive_even_when_the_model_doubts(
+    desk: Desk, analyzer: KeywordAnalyzer, monitor: FlameMonitor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On page comments the offence model rarely reaches even odds; a comment the kind rules
+    made a troll (a visible insult or mockery) counts as offensive in the alert, live and when
+    the history is replayed from the store."""
+    plain = analyzer.analyze_many
+
+    def with_trolls(texts: Any, hints: Any = None) -> list[Any]:
+        return [
+            dataclasses.replace(a, kind="troll", offensive=0.1) if "clown" in t else a
+            for t, a in zip(texts, plain(texts, hints), strict=True)
+        ]
+
+    monkeypatch.setattr(analyzer, "analyze_many", with_trolls)
+    monitor.coordination_source = None
+    past = history()
+    desk.ingest(past)
+    start = past[-1].created_at + timedelta(minutes=10)
+    trolls = [
+        dataclasses.replace(r, text=r.text.replace("schifo, ", "") + " clowns")
+        for r in burst(start)
+    ]
+    feed(desk, trolls)
+    pid = page_id(desk)
+    live = [a for a in monitor.alerts(page_id=pid) if a["post_id"] is None]
+    assert live and live[0]["evidence"]["figures"]["offensive_share"] >= 0.5
+
+    with desk.session() as s:
+        s.query(Alert).delete()
+        s.commit()
+    assert monitor.rebuild([pid]) > 0
+    replayed = [a for a in monitor.alerts(page_id=pid) if a["post_id"] is None]
+    assert replayed and replayed[0]["evidence"]["figures"]["offensive_share"] >= 0.5
