@@ -17,7 +17,7 @@ from typing import Any
 
 import jinja2
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
@@ -26,6 +26,7 @@ from crisisdesk import __version__
 from crisisdesk.auth import csrf_token, csrf_valid, new_session_id
 from crisisdesk.desk import Desk
 from crisisdesk.web import i18n
+from crisisdesk.workflow.cases import WorkflowError
 
 HERE = Path(__file__).parent
 
@@ -42,6 +43,25 @@ class LoginRequired(Exception):
 
 class CSRFError(Exception):
     pass
+
+
+#: The HTTP status of each :class:`WorkflowError` code; any other code is a bad request (422).
+ERROR_STATUS = {
+    "not_found": 404,
+    "cooldown": 409,
+    "already_published": 409,
+    "already_redeemed": 409,
+    "expired": 409,
+    "platform": 502,
+    "unsupported": 409,
+    "internal": 500,
+}
+
+
+def workflow_error_response(exc: WorkflowError) -> JSONResponse:
+    """The API's answer to a refused action: ``{"error": code, "message": ..., ...detail}``."""
+    body = {"error": exc.code, "message": exc.message, **exc.detail}
+    return JSONResponse(body, ERROR_STATUS.get(exc.code, 422))
 
 
 def countdown(end: datetime, now: datetime) -> str:
@@ -132,6 +152,13 @@ def create_app(
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": "unauthorized"}, status_code=401)
         return RedirectResponse("/login?next=" + request.url.path, status_code=303)
+
+    @app.exception_handler(WorkflowError)
+    async def _workflow_error(request: Request, exc: WorkflowError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return workflow_error_response(exc)
+        # pages show a refusal inside the page they render; one that escapes them is plain text
+        return PlainTextResponse(exc.message, status_code=ERROR_STATUS.get(exc.code, 422))
 
     @app.exception_handler(CSRFError)
     async def _csrf(_request: Request, _exc: CSRFError) -> Response:

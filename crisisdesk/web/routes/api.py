@@ -3,10 +3,11 @@
 Clients authenticate with a bearer token made by ``crisisdesk token create NAME``; only its hash
 is stored. Comments are addressed by the platform id they were ingested with, the id the caller
 knows. Handlers are plain functions (FastAPI runs them in its thread pool, since the Desk's store
-calls block) that translate JSON to Desk calls and a :class:`WorkflowError` to an HTTP status with
-``{"error": code, "message": ..., ...detail}``: 409 for a conflict with the state of things (the
-cool-down, a second redemption), 404 for what does not exist, 422 for a bad request, 502 when the
-platform refused.
+calls block) that translate JSON to Desk calls. A :class:`WorkflowError` they let through becomes
+an HTTP status with ``{"error": code, "message": ..., ...detail}`` in one place, the app's handler
+(:func:`crisisdesk.web.app.workflow_error_response`): 409 for a conflict with the state of things
+(the cool-down, a second redemption), 404 for what does not exist, 422 for a bad request, 502
+when the platform refused.
 """
 
 from __future__ import annotations
@@ -56,17 +57,6 @@ router = APIRouter(prefix="/api/v1", dependencies=[Depends(api_caller)])
 
 CallerDep = Annotated[Caller, Depends(api_caller)]
 DeskDep = Annotated[Desk, Depends(get_desk)]
-
-STATUS = {
-    "not_found": 404,
-    "cooldown": 409,
-    "already_published": 409,
-    "already_redeemed": 409,
-    "expired": 409,
-    "platform": 502,
-    "unsupported": 409,
-    "internal": 500,
-}
 
 
 # -- models ------------------------------------------------------------------------------------
@@ -321,11 +311,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _error(exc: WorkflowError) -> JSONResponse:
-    status = STATUS.get(exc.code, 422)
-    return JSONResponse({"error": exc.code, "message": exc.message, **exc.detail}, status)
-
-
 def _not_found(what: str) -> JSONResponse:
     return JSONResponse({"error": "not_found", "message": f"no such {what}"}, 404)
 
@@ -501,10 +486,7 @@ def post_comment(body: CommentIn, desk: DeskDep) -> Any:
 )
 def get_comment(comment_id: str, desk: DeskDep, platform: Platform = None) -> Any:
     """A comment with its analysis, its author's card and its case."""
-    try:
-        return comment_out(desk, _comment(desk, comment_id, platform))
-    except WorkflowError as exc:
-        return _error(exc)
+    return comment_out(desk, _comment(desk, comment_id, platform))
 
 
 @router.post(
@@ -529,19 +511,16 @@ def moderate(
             },
             422,
         )
-    try:
-        comment = _comment(desk, comment_id, platform)
-        result = desk.moderation.perform(
-            comment.id,
-            body.action,
-            actor=caller.actor,
-            user_id=caller.user_id,
-            text=body.text,
-            reason=body.reason,
-            confirm=body.confirm,
-        )
-    except WorkflowError as exc:
-        return _error(exc)
+    comment = _comment(desk, comment_id, platform)
+    result = desk.moderation.perform(
+        comment.id,
+        body.action,
+        actor=caller.actor,
+        user_id=caller.user_id,
+        text=body.text,
+        reason=body.reason,
+        confirm=body.confirm,
+    )
     return ActionOut.model_validate(result)
 
 
@@ -562,19 +541,13 @@ def list_cases(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> Any:
     """Cases, the nearest response target first."""
-    try:
-        rows = desk.workflow.cases(state=state, page_id=page, limit=limit)
-    except WorkflowError as exc:
-        return _error(exc)
+    rows = desk.workflow.cases(state=state, page_id=page, limit=limit)
     return [case_out(desk, r["case"], r["comment"].platform_id) for r in rows]
 
 
 @router.get("/comments/{comment_id}/case", tags=["cases"], response_model=CaseOut, responses=ERRORS)
 def get_case(comment_id: str, desk: DeskDep, platform: Platform = None) -> Any:
-    try:
-        comment = _comment(desk, comment_id, platform)
-    except WorkflowError as exc:
-        return _error(exc)
+    comment = _comment(desk, comment_id, platform)
     case = desk.workflow.case_for(comment.id)
     if case is None:
         return _not_found("case")
@@ -593,14 +566,11 @@ def open_case(
     platform: Platform = None,
 ) -> Any:  # fmt: skip
     """Open a case on a comment (flag it); returns the existing case if there is one."""
-    try:
-        comment = _comment(desk, comment_id, platform)
-        case = desk.workflow.open_case(
-            comment.id, actor=caller.actor, user_id=caller.user_id,
-            reason=(body.reason if body else None) or "flagged through the API",
-        )  # fmt: skip
-    except WorkflowError as exc:
-        return _error(exc)
+    comment = _comment(desk, comment_id, platform)
+    case = desk.workflow.open_case(
+        comment.id, actor=caller.actor, user_id=caller.user_id,
+        reason=(body.reason if body else None) or "flagged through the API",
+    )  # fmt: skip
     return case_out(desk, case, comment.platform_id)
 
 
@@ -614,13 +584,10 @@ def _case_by_id(desk: Desk, case_id: int) -> Case:
 
 @router.post("/cases/{case_id}/state", tags=["cases"], response_model=CaseOut, responses=ERRORS)
 def set_state(case_id: int, body: StateIn, desk: DeskDep, caller: CallerDep) -> Any:
-    try:
-        desk.workflow.set_state(
-            case_id, body.state, actor=caller.actor, user_id=caller.user_id, reason=body.reason
-        )
-        return case_out(desk, _case_by_id(desk, case_id))
-    except WorkflowError as exc:
-        return _error(exc)
+    desk.workflow.set_state(
+        case_id, body.state, actor=caller.actor, user_id=caller.user_id, reason=body.reason
+    )
+    return case_out(desk, _case_by_id(desk, case_id))
 
 
 @router.post("/cases/{case_id}/escalate", tags=["cases"], response_model=CaseOut, responses=ERRORS)
@@ -637,26 +604,20 @@ def escalate(case_id: int, body: EscalateIn, desk: DeskDep, caller: CallerDep) -
             owner_id = s.scalar(select(User.id).where(User.username == body.owner))
         if owner_id is None:
             return JSONResponse({"error": "bad_owner", "message": "no such user"}, 422)
-    try:
-        case = desk.workflow.escalate(
-            case_id, actor=caller.actor, user_id=caller.user_id, owner_id=owner_id,
-            topic=body.topic, note=body.note,
-        )  # fmt: skip
-        return case_out(desk, case)
-    except WorkflowError as exc:
-        return _error(exc)
+    case = desk.workflow.escalate(
+        case_id, actor=caller.actor, user_id=caller.user_id, owner_id=owner_id,
+        topic=body.topic, note=body.note,
+    )  # fmt: skip
+    return case_out(desk, case)
 
 
 @router.post("/cases/{case_id}/close", tags=["lessons"], response_model=LessonOut, responses=ERRORS)
 def close_case(case_id: int, body: CloseIn, desk: DeskDep, caller: CallerDep) -> Any:
     """Resolve a case with its cause (from the page's list) and what will change."""
-    try:
-        lesson = desk.workflow.close(
-            case_id, cause=body.cause, change=body.change, actor=caller.actor,
-            user_id=caller.user_id,
-        )  # fmt: skip
-    except WorkflowError as exc:
-        return _error(exc)
+    lesson = desk.workflow.close(
+        case_id, cause=body.cause, change=body.change, actor=caller.actor,
+        user_id=caller.user_id,
+    )  # fmt: skip
     return LessonOut.model_validate(lesson, from_attributes=True)
 
 
@@ -705,10 +666,7 @@ def criticism_topics(
 def suggestion(comment_id: str, desk: DeskDep, platform: Platform = None) -> Any:
     """A starting point from the playbook for the comment's kind and language. Never published
     as it is: post it as a draft after editing."""
-    try:
-        return SuggestionOut(text=desk.workflow.suggest(_comment(desk, comment_id, platform).id))
-    except WorkflowError as exc:
-        return _error(exc)
+    return SuggestionOut(text=desk.workflow.suggest(_comment(desk, comment_id, platform).id))
 
 
 @router.post(
@@ -723,13 +681,10 @@ def create_draft(
 ) -> Any:
     """Save a draft reply and run every check on it. Starts the cool-down if nobody has opened
     the comment yet; `not_before` says when it ends."""
-    try:
-        comment = _comment(desk, comment_id, platform)
-        draft = desk.workflow.create_draft(
-            comment.id, body.text, actor=caller.actor, user_id=caller.user_id, via="api"
-        )
-    except WorkflowError as exc:
-        return _error(exc)
+    comment = _comment(desk, comment_id, platform)
+    draft = desk.workflow.create_draft(
+        comment.id, body.text, actor=caller.actor, user_id=caller.user_id, via="api"
+    )
     return draft_out(desk, draft, comment.platform_id)
 
 
@@ -741,18 +696,12 @@ def create_draft(
 )
 def run_checks(comment_id: str, body: TextIn, desk: DeskDep, platform: Platform = None) -> Any:
     """Run the checks on a text without saving it."""
-    try:
-        return desk.workflow.check(_comment(desk, comment_id, platform).id, body.text)
-    except WorkflowError as exc:
-        return _error(exc)
+    return desk.workflow.check(_comment(desk, comment_id, platform).id, body.text)
 
 
 @router.get("/drafts/{draft_id}", tags=["drafts"], response_model=DraftOut, responses=ERRORS)
 def get_draft(draft_id: int, desk: DeskDep) -> Any:
-    try:
-        return draft_out(desk, desk.workflow.draft(draft_id))
-    except WorkflowError as exc:
-        return _error(exc)
+    return draft_out(desk, desk.workflow.draft(draft_id))
 
 
 @router.post(
@@ -764,15 +713,12 @@ def get_draft(draft_id: int, desk: DeskDep) -> Any:
 def publish(draft_id: int, desk: DeskDep, caller: CallerDep, body: PublishIn | None = None) -> Any:
     """Publish a draft. During the cool-down: 409 `{"error": "cooldown", "not_before": ...}`
     unless `override_reason` is given, which is logged."""
-    try:
-        result = desk.workflow.publish(
-            draft_id,
-            actor=caller.actor,
-            user_id=caller.user_id,
-            override_reason=body.override_reason if body else None,
-        )
-    except WorkflowError as exc:
-        return _error(exc)
+    result = desk.workflow.publish(
+        draft_id,
+        actor=caller.actor,
+        user_id=caller.user_id,
+        override_reason=body.override_reason if body else None,
+    )
     return PublishOut.model_validate(result)
 
 
@@ -790,14 +736,11 @@ def create_voucher(
     comment_id: str, body: VoucherIn, desk: DeskDep, caller: CallerDep, platform: Platform = None
 ) -> Any:
     """A single-use voucher tied to the comment's case. Send it privately, never in public."""
-    try:
-        comment = _comment(desk, comment_id, platform)
-        voucher = desk.vouchers.create(
-            comment.id, value=body.value, currency=body.currency, valid_days=body.valid_days,
-            actor=caller.actor, user_id=caller.user_id,
-        )  # fmt: skip
-    except WorkflowError as exc:
-        return _error(exc)
+    comment = _comment(desk, comment_id, platform)
+    voucher = desk.vouchers.create(
+        comment.id, value=body.value, currency=body.currency, valid_days=body.valid_days,
+        actor=caller.actor, user_id=caller.user_id,
+    )  # fmt: skip
     return voucher_out(voucher, "active")
 
 
@@ -816,12 +759,9 @@ def list_vouchers(
 )
 def send_voucher(code: str, desk: DeskDep, caller: CallerDep, body: SendIn | None = None) -> Any:
     """Send the code by private message through the connector, or get it back to copy."""
-    try:
-        result = desk.vouchers.send(
-            code, actor=caller.actor, user_id=caller.user_id, message=body.message if body else ""
-        )
-    except WorkflowError as exc:
-        return _error(exc)
+    result = desk.vouchers.send(
+        code, actor=caller.actor, user_id=caller.user_id, message=body.message if body else ""
+    )
     return ActionOut.model_validate(result)
 
 
@@ -830,10 +770,7 @@ def send_voucher(code: str, desk: DeskDep, caller: CallerDep, body: SendIn | Non
 )
 def redeem_voucher(code: str, desk: DeskDep, caller: CallerDep) -> Any:
     """Record the single use of a voucher; a second redemption is refused with 409."""
-    try:
-        voucher = desk.vouchers.redeem(code, actor=caller.actor, user_id=caller.user_id)
-    except WorkflowError as exc:
-        return _error(exc)
+    voucher = desk.vouchers.redeem(code, actor=caller.actor, user_id=caller.user_id)
     return voucher_out(voucher, "redeemed")
 
 
@@ -850,10 +787,7 @@ def audit(
     """Who did what, when and why, newest first."""
     internal = None
     if comment_id is not None:
-        try:
-            internal = _comment(desk, comment_id, platform).id
-        except WorkflowError as exc:
-            return _error(exc)
+        internal = _comment(desk, comment_id, platform).id
     entries = desk.audit_entries(internal, limit=limit)
     ids = _platform_ids(desk, {e.comment_id for e in entries if e.comment_id})
     return audit_out(entries, ids)
