@@ -50,6 +50,7 @@ ERROR_STATUS = {
     "not_found": 404,
     "cooldown": 409,
     "already_published": 409,
+    "already_replied": 409,
     "already_redeemed": 409,
     "expired": 409,
     "platform": 502,
