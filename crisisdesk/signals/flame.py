@@ -631,7 +631,10 @@ class FlameDetector:
                 }
                 for s in samples[:5]
             ],
-            "authors": [{"name": name, "comments": n} for name, n in authors.most_common(3)],
+            # "loudest" means more than one comment: three people with one each are no evidence
+            "authors": [
+                {"name": name, "comments": n} for name, n in authors.most_common(3) if n > 1
+            ],
             "first_move": FIRST_MOVE.get(level, FIRST_MOVE["watch"]),
         }
 
