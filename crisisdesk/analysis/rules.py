@@ -418,6 +418,7 @@ PROBLEM_WORDS = frozenset(
     freddo fredda freddi bruciato crudo sbagliato sbagliata mancante mai ancora giù due volte addebitato
     sgarbata sgarbato maleducato maleducata nessuno nessun nessuna niente invece senza non rimborso
     saltata saltato errore guasto
+    smell smelled smelt smelly weird odore puzza puzzava strano strana
     """.split()
 )
 

@@ -170,6 +170,7 @@ def test_applause_is_mockery_only_around_a_problem() -> None:
         ("How much is delivery to Leeds?", "question"),
         ("Why is my delivery late again?", "complaint"),
         ("Perché il mio ordine è arrivato rotto?", "complaint"),
+        ("My cake smelled weird, is it safe to eat?", "complaint"),
     ],
 )
 def test_a_question_about_a_topic_is_not_a_complaint(text: str, kind: str) -> None:
