@@ -415,7 +415,7 @@ PROBLEM_WORDS = frozenset(
     missing never still again down twice charged overcharged rude ruined nobody nothing instead no not
     without doesn't didn't won't can't isn't wasn't weren't haven't hasn't refund lost error failure
     ritardo ritardi soppresso soppressi cancellato cancellata perso persa rotto rotta duri duro muffa
-    freddo fredda freddi bruciato crudo sbagliato sbagliata mancante mai ancora giù due volte addebitato
+    freddo fredda freddi bruciato crudo sbagliato sbagliata mancante mai ancora giù addebitato
     sgarbata sgarbato maleducato maleducata nessuno nessun nessuna niente invece senza non rimborso
     saltata saltato errore guasto
     smell smelled smelt smelly weird odore puzza puzzava strano strana
@@ -572,7 +572,10 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
 
     # Troll: insults or mockery aimed at the page, or a model very sure of offence without anger.
     if insults:
-        return "troll", [f"insult: {', '.join(insults[:2])}", f"offensive {s.offensive:.2f}"]
+        reasons = [f"insult: {', '.join(insults[:2])}"]
+        if s.offensive >= OFFENCE_STRONG:  # a low score beside an insult would only confuse
+            reasons.append(f"offensive {s.offensive:.2f}")
+        return "troll", reasons
     if mockery and (
         negativeish or s.irony >= IRONY_SOME or s.offensive >= OFFENCE_SOME or not praise
     ):

@@ -112,6 +112,9 @@ def test_kind_precedence_and_reasons() -> None:
     assert kind == "misguided" and "rumour" in reasons[0]
     kind, reasons = _kind("You idiots")
     assert kind == "troll" and "idiots" in reasons[0]
+    # beside an insult, a low offence score is left out rather than shown as evidence
+    assert reasons == ["insult: idiots"]
+    assert _kind("You idiots", offensive=0.6)[1] == ["insult: idiots", "offensive 0.60"]
     assert _kind("VERGOGNA!!! MAI PIÙ!!!", sentiment="negative", negative=0.8)[0] == "rager"
     kind, reasons = _kind(
         "My train was cancelled again and I missed my meeting", sentiment="negative", negative=0.7
@@ -171,6 +174,8 @@ def test_applause_is_mockery_only_around_a_problem() -> None:
         ("Why is my delivery late again?", "complaint"),
         ("Perché il mio ordine è arrivato rotto?", "complaint"),
         ("My cake smelled weird, is it safe to eat?", "complaint"),
+        # "due" is two, not a problem ("due volte" once made it one)
+        ("Ho ordinato due torte per sabato, a che ora posso ritirarle?", "question"),
     ],
 )
 def test_a_question_about_a_topic_is_not_a_complaint(text: str, kind: str) -> None:
