@@ -419,10 +419,15 @@ class Desk:
     def inbox(
         self, filters: InboxFilters, *, cursor: str | None = None, limit: int | None = None
     ) -> InboxPage:
-        """One page of the inbox, keyset-paginated so page 1,000 costs what page 1 costs."""
+        """One page of the inbox, keyset-paginated so page 1,000 costs what page 1 costs.
+
+        Each row carries its case's state (``case_state``, None without a case). In the urgent
+        order, comments whose case is closed (replied, resolved, dismissed) come after all the
+        open ones: a complaint settled weeks ago must not sit above tonight's crisis.
+        """
         limit = limit or int(self.settings.page_size)
         query = (
-            select(Comment, Author.name, Author.platform_id, Page.name)
+            select(Comment, Author.name, Author.platform_id, Page.name, Case.state)
             .join(Page, Page.id == Comment.page_id)
             .outerjoin(Author, Author.id == Comment.author_id)
         )
@@ -438,49 +443,92 @@ class Desk:
             query = query.where(Comment.status == filters.status)
         if filters.q:
             query = query.where(self._search_condition(filters.q))
-        order: tuple[Any, ...]
         if filters.sort == "urgent":
-            order = (Comment.urgency.desc(), Comment.created_at.desc(), Comment.id.desc())
-            if cursor:
-                u, t, i = _decode_cursor(cursor, 3)
-                query = query.where(
-                    or_(
-                        Comment.urgency < float(u),
-                        (Comment.urgency == float(u))
-                        & (Comment.created_at < datetime.fromisoformat(t)),
-                        (Comment.urgency == float(u))
-                        & (Comment.created_at == datetime.fromisoformat(t))
-                        & (Comment.id < int(i)),
-                    )
-                )
+            rows, next_cursor = self._urgent_rows(query, cursor, limit)
         else:
-            order = (Comment.created_at.desc(), Comment.id.desc())
             if cursor:
                 t, i = _decode_cursor(cursor, 2)
                 at = datetime.fromisoformat(t)
                 query = query.where(
                     or_(Comment.created_at < at, (Comment.created_at == at) & (Comment.id < int(i)))
                 )
-        query = query.order_by(*order).limit(limit + 1)
-        with self.session() as s:
-            rows = s.execute(query).all()
+            # cases.comment_id is unique: one index lookup per row shown, and the comments' own
+            # index still drives the order.
+            query = query.outerjoin(Case, Case.comment_id == Comment.id)
+            query = query.order_by(Comment.created_at.desc(), Comment.id.desc()).limit(limit + 1)
+            with self.session() as s:
+                rows = list(s.execute(query).all())
+            next_cursor = None
+            if len(rows) > limit:
+                last = rows[limit - 1][0]
+                next_cursor = f"{last.created_at.isoformat()}|{last.id}"
         out = [
             {
                 "comment": c,
                 "author_name": author_name,
                 "author_platform_id": author_pid,
                 "page_name": page_name,
+                "case_state": case_state,
             }
-            for c, author_name, author_pid, page_name in rows[:limit]
+            for c, author_name, author_pid, page_name, case_state in rows[:limit]
         ]
-        next_cursor = None
-        if len(rows) > limit:
-            last = rows[limit - 1][0]
-            if filters.sort == "urgent":
-                next_cursor = f"{last.urgency}|{last.created_at.isoformat()}|{last.id}"
-            else:
-                next_cursor = f"{last.created_at.isoformat()}|{last.id}"
         return InboxPage(rows=out, next_cursor=next_cursor)
+
+    def _urgent_rows(
+        self, query: Any, cursor: str | None, limit: int
+    ) -> tuple[list[Any], str | None]:
+        """The urgent order: open comments, then those of closed cases, each by urgency.
+
+        Sorting on "is the case closed" in SQL would sort every matching comment for each page.
+        Instead there are two keyset walks down the urgency index, the open comments first; once
+        they run out the page is filled from the closed ones, which the database can reach from
+        the cases table. The cursor says which walk it continues (``open|...`` or
+        ``closed|...``).
+        """
+        from crisisdesk.workflow.cases import OPEN_STATES, STATES
+
+        closed_states = [state for state in STATES if state not in OPEN_STATES]
+        # Open: walk the urgency index, one lookup by the unique cases.comment_id per row.
+        # Closed: few comments ever get a case, so start from the cases (indexed by state).
+        open_query = query.outerjoin(Case, Case.comment_id == Comment.id).where(
+            or_(Case.id.is_(None), Case.state.in_(OPEN_STATES))
+        )
+        closed_query = query.join(Case, Case.comment_id == Comment.id).where(
+            Case.state.in_(closed_states)
+        )
+        walk, after = "open", None
+        if cursor:
+            parts = cursor.split("|")
+            if len(parts) == 4 and parts[0] in ("open", "closed"):
+                walk, after = parts[0], parts[1:]
+            else:  # a cursor from before the closed cases sank continues the open walk
+                after = _decode_cursor(cursor, 3)
+
+        def page(q: Any, after: list[str] | None, n: int) -> list[Any]:
+            if after:
+                u, t, i = float(after[0]), datetime.fromisoformat(after[1]), int(after[2])
+                q = q.where(
+                    or_(
+                        Comment.urgency < u,
+                        (Comment.urgency == u) & (Comment.created_at < t),
+                        (Comment.urgency == u) & (Comment.created_at == t) & (Comment.id < i),
+                    )
+                )
+            order = (Comment.urgency.desc(), Comment.created_at.desc(), Comment.id.desc())
+            with self.session() as s:
+                return list(s.execute(q.order_by(*order).limit(n)).all())
+
+        rows: list[Any] = []
+        if walk == "open":
+            rows = page(open_query, after, limit + 1)
+            after = None
+        if len(rows) <= limit:
+            rows += page(closed_query, after, limit + 1 - len(rows))
+        if len(rows) <= limit:
+            return rows, None
+        last, state = rows[limit - 1][0], rows[limit - 1][4]
+        walk = "open" if state is None or state in OPEN_STATES else "closed"
+        return rows, f"{walk}|{last.urgency}|{last.created_at.isoformat()}|{last.id}"
 
     def _search_condition(self, q: str) -> Any:
         """Case-insensitive substring match on the text and the author's name.
