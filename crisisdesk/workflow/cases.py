@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Select, func, select, update
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from crisisdesk.models import (
     Author,
@@ -79,6 +79,8 @@ DEFAULT_CAUSES = (
 NO_FAULT_CAUSES = ("attack", "misunderstanding")
 # Warn this long before the response target when the cool-down would eat into it.
 TARGET_MARGIN = timedelta(minutes=10)
+# A second public reply to one comment is usually a slip (a double click, two people at once).
+ALREADY_REPLIED = "this comment already has a published reply; ask explicitly to publish another"
 
 
 class WorkflowError(Exception):
@@ -400,17 +402,36 @@ class Workflow:
         actor: str,
         user_id: int | None = None,
         override_reason: str | None = None,
+        again: bool = False,
     ) -> dict[str, Any]:
         """Publish a draft: refused during the cool-down unless a reason is given (and logged).
+
+        Also refused, whatever the reason, while the draft still holds one of the suggestions'
+        bracketed instructions (``unfinished``), and when the comment already has a published
+        reply unless ``again`` says another public reply is wanted (``already_replied``).
 
         The draft is claimed with one conditional UPDATE before anything goes to the platform, so
         two people pressing "publish" at once send one reply; if the platform refuses, the claim
         is released. Returns what happened: ``published`` through a connector, or ``manual`` with
         the text to post by hand on the platform.
         """
+        from crisisdesk.workflow.drafts import placeholders_left
+
         draft = self.draft(draft_id)
         if draft.published_at is not None:
             raise WorkflowError("already_published", "this draft was already published")
+        # The override reason is for the cool-down: an instruction meant for the person writing
+        # must never reach the customer, however urgent the reply.
+        left = placeholders_left(draft.text)
+        if left:
+            raise WorkflowError(
+                "unfinished",
+                "the draft still holds the suggestion's instructions in square brackets: "
+                "replace them with your own words first",
+                placeholders=left,
+            )
+        if not again and self._replied(draft.comment_id):
+            raise WorkflowError("already_replied", ALREADY_REPLIED)
         case = self.case_for(draft.comment_id)
         reason = (override_reason or "").strip()[:2000]
         cooling = case is not None and self.clocks(case).cooling
@@ -423,13 +444,20 @@ class Workflow:
             )
         now = self.clock()
         with self.desk.session() as s, s.begin():
+            claim = update(ReplyDraft).where(
+                ReplyDraft.id == draft_id, ReplyDraft.published_at.is_(None)
+            )
+            if not again:
+                # In the same statement, so two different drafts published at once on one
+                # comment still make one public reply.
+                claim = claim.where(~self._published_on(draft.comment_id).exists())
             claimed = s.execute(
-                update(ReplyDraft)
-                .where(ReplyDraft.id == draft_id, ReplyDraft.published_at.is_(None))
-                .values(published_at=now, override_reason=reason if cooling else None)
+                claim.values(published_at=now, override_reason=reason if cooling else None)
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                raise WorkflowError("already_published", "this draft was already published")
+                if s.scalar(select(ReplyDraft.published_at).where(ReplyDraft.id == draft_id)):
+                    raise WorkflowError("already_published", "this draft was already published")
+                raise WorkflowError("already_replied", ALREADY_REPLIED)
         try:
             result = self.desk.moderation.perform(
                 draft.comment_id,
@@ -464,7 +492,7 @@ class Workflow:
         self.desk.audit(
             "draft.publish", actor=actor, user_id=user_id, comment_id=draft.comment_id,
             object_type="draft", object_id=str(draft_id), reason=reason or None,
-            detail={"outcome": result.get("status"), "override": cooling},
+            detail={"outcome": result.get("status"), "override": cooling, "again": again},
         )  # fmt: skip
         return {
             "draft_id": draft_id,
@@ -472,6 +500,19 @@ class Workflow:
             "override": cooling,
             **result,
         }
+
+    @staticmethod
+    def _published_on(comment_id: int) -> Select[int]:
+        """The comment's published drafts, as a query (an alias, so that inside an UPDATE of
+        the same table it is not taken for the row being updated)."""
+        other = aliased(ReplyDraft)
+        return select(other.id).where(
+            other.comment_id == comment_id, other.published_at.is_not(None)
+        )
+
+    def _replied(self, comment_id: int) -> bool:
+        with self.desk.session() as s:
+            return s.scalar(self._published_on(comment_id).limit(1)) is not None
 
     def drafts_for(self, comment_id: int) -> list[ReplyDraft]:
         with self.desk.session() as s:

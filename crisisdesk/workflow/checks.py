@@ -1,7 +1,8 @@
 """Checks on a reply draft: each one says whether the draft passes and why.
 
 The checks do not write or fix anything: a person reads them and edits. They encode the playbook
-and the research behind it (see DOMAIN.md): no defensive or sarcastic tone, no copy-paste answer,
+and the research behind it (see DOMAIN.md): nothing left of a suggestion's bracketed
+instructions, no defensive or sarcastic tone, no copy-paste answer,
 a reply that speaks to this person about this comment, an apology where the brand is at fault,
 compensation offered privately (Herhausen et al. 2019: public compensation fuels the fire), a
 sensible length, and the commenter's own language.
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from crisisdesk.workflow.canned import CannedIndex
 
 CHECK_NAMES = (
+    "unfinished",
     "tone",
     "canned",
     "personal",
@@ -56,6 +58,11 @@ def fold(text: str) -> str:
     """
     text = unicodedata.normalize("NFKD", text.replace("’", "'").replace("`", "'"))
     return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+
+
+#: Text in square brackets: the suggestions' instructions to the person writing (see
+#: :mod:`crisisdesk.workflow.drafts`). No reply to a customer needs them.
+BRACKETED = re.compile(r"\[[^\[\]]*\]")
 
 
 def _phrases(*items: str) -> re.Pattern[str]:
@@ -191,6 +198,29 @@ def _say(lang: str, en: str, it: str) -> str:
 #: median, 0.38 at the 99th percentile; offence 0.16): a draft is flagged only from even odds.
 SARCASM_AT = 0.5
 OFFENCE_AT = 0.5
+
+
+def check_unfinished(text: str, lang: str) -> Check:
+    found = list(dict.fromkeys(m.group(0) for m in BRACKETED.finditer(text)))
+    if found:
+        # Long instructions are cut: the quote only has to point at them.
+        quoted = ", ".join(f"“{p if len(p) <= 120 else p[:119] + '…'}”" for p in found[:3])
+        return Check(
+            "unfinished",
+            False,
+            _say(
+                lang,
+                f"Still has text in square brackets: {quoted}. Replace it with your own words "
+                "for this person, or remove it.",
+                f"Contiene ancora testo tra parentesi quadre: {quoted}. Sostituiscilo con parole "
+                "tue per questa persona, oppure toglilo.",
+            ),
+        )
+    return Check(
+        "unfinished",
+        True,
+        _say(lang, "No text left in square brackets.", "Nessun testo tra parentesi quadre."),
+    )
 
 
 def check_tone(text: str, analysis: Analysis | None, lang: str) -> Check:
@@ -479,6 +509,7 @@ def check_draft(
     lang = "it" if comment_language == "it" else "en"
     analysis = analyzer.analyze(text, None) if analyzer is not None else None
     return [
+        check_unfinished(text, lang),
         check_tone(text, analysis, lang),
         check_canned(text, history, lang),
         check_personal(text, comment_text, author_name, lang),

@@ -7,15 +7,16 @@ fault, name the concrete next step and the person who will follow up, and offer 
 private (Herhausen et al. 2019: moving to a private channel with an apology limits virality).
 Trolls get a short, calm note or nothing at all: feeding them is the mistake.
 
-The placeholders in square brackets are there on purpose: the ``personal`` and ``canned`` checks
-fail until the person writes something specific to this comment.
+The instructions in square brackets are there on purpose, addressed to the person writing: the
+``unfinished`` check fails while any bracketed text is left, and publishing refuses a draft that
+still holds one of these instructions word for word (:func:`placeholders_left`).
 """
 
 from __future__ import annotations
 
 import re
 
-from crisisdesk.workflow.checks import first_name, fold
+from crisisdesk.workflow.checks import BRACKETED, first_name, fold
 
 # Topic words, folded (no accents), in Italian and English. The topic picks the contact to
 # escalate to (Page.config["contacts"]) and fills the suggestion.
@@ -46,7 +47,7 @@ TOPIC_WORDS = {
     "delivery": ("your delivery", "la consegna"),
     "billing": ("the charge on your account", "il pagamento"),
     "product": ("what you received", "quello che hai ricevuto"),
-    "staff": ("how you were treated", "come sei stato trattato"),
+    "staff": ("how you were treated", "il trattamento che hai ricevuto"),
     None: ("what you describe", "quello che racconti"),
 }
 
@@ -70,40 +71,47 @@ def detect_topic(text: str) -> str | None:
     return best
 
 
+# {who} is the subject of a sentence and {to_who} the one something is passed to: "the person
+# responsible (Marco)" and "our team" when nobody is named. The contact may be a name ("Marco
+# (logistica)") or a job title ("Social media manager"), so it only ever appears in brackets
+# after the role. Nothing here says an action was already taken: the reply goes out before
+# anyone acts on it. The Italian addresses the person without assuming their gender.
 EN: dict[str, str] = {
     "complaint": (
         "Hi {name}, I'm sorry about {topic}: that is not the experience we want you to have, "
-        "and I understand why you are upset. [Say what went wrong, in their words.] "
-        "I have passed this on to {who}, who is looking into it today. "
+        "and I understand why you are upset. [Write what went wrong, in the customer's words.] "
+        "I'll pass this on {to_who}, who will look into it today. "
         "Could you send us a private message with your details so we can sort it out with you "
         "directly? — {signature}"
     ),
     "misguided": (
         "Hi {name}, thank you for raising this: I can see why it worries you. "
-        "[State the correct fact plainly, with a source or link.] "
+        "[Write the correct fact plainly, with a source or link.] "
         "If anything is still unclear, {who} is happy to go through it with you by private "
         "message. — {signature}"
     ),
     "rager": (
         "Hi {name}, I hear you, and I'm sorry this has been so frustrating. "
-        "[Name the one concrete problem behind the anger.] "
+        "[Write the one concrete problem behind the anger.] "
         "I'd like to help properly: if you send us a private message, {who} will follow it up "
         "with you personally. — {signature}"
     ),
     "troll": (
-        "Hi {name}, we're here for anyone who has a real question or problem with us: "
-        "[one calm, factual sentence if needed]. Our messages are always open. — {signature}"
+        "Hi {name}, we're here for anyone who has a real question or problem with us. "
+        "[If needed, add one calm, factual sentence; otherwise do not reply at all.] "
+        "Our messages are always open. — {signature}"
     ),
     "question": (
-        "Hi {name}, thanks for asking! [The answer, concrete and complete.] "
+        "Hi {name}, thanks for asking! [Write the answer, concrete and complete.] "
         "If you need anything else, just write to us here or by private message. — {signature}"
     ),
     "praise": (
-        "Thank you so much, {name}! [Mention the detail they liked.] "
+        "Thank you so much, {name}! [Write the detail the customer liked.] "
         "We'll pass your words on to the team. — {signature}"
     ),
     "other": (
-        "Hi {name}, thanks for writing to us about {topic}. [Reply to what they actually said.] "
+        "Hi {name}, thanks for writing to us about {topic}. "
+        "[Reply to what the customer actually said.] "
         "If it helps, send us a private message and {who} will get back to you. — {signature}"
     ),
 }
@@ -111,8 +119,8 @@ EN: dict[str, str] = {
 IT: dict[str, str] = {
     "complaint": (
         "Ciao {name}, mi dispiace davvero per {topic}: non è l'esperienza che vogliamo farti "
-        "vivere e capisco perché sei arrabbiato. [Racconta cosa è andato storto, con le sue "
-        "parole.] Ho già girato la segnalazione a {who}, che se ne occupa oggi stesso. "
+        "vivere e capisco il tuo disappunto. [Scrivi cosa è andato storto, con le parole del "
+        "cliente.] Giro la segnalazione {to_who}, che se ne occuperà oggi stesso. "
         "Ci scrivi in privato con i tuoi dati, così lo risolviamo insieme a te? — {signature}"
     ),
     "misguided": (
@@ -122,28 +130,49 @@ IT: dict[str, str] = {
         "— {signature}"
     ),
     "rager": (
-        "Ciao {name}, ti ascolto e mi dispiace che sia stato così frustrante. "
-        "[Nomina il problema concreto dietro la rabbia.] Vorrei aiutarti davvero: se ci scrivi "
-        "in privato, {who} lo seguirà personalmente con te. — {signature}"
+        "Ciao {name}, ti ascolto e mi dispiace per tutta questa frustrazione. "
+        "[Scrivi il problema concreto che c'è dietro la rabbia del cliente.] Vorrei aiutarti "
+        "davvero: se ci scrivi in privato, {who} lo seguirà personalmente con te. — {signature}"
     ),
     "troll": (
-        "Ciao {name}, siamo qui per chiunque abbia una domanda o un problema reale: "
-        "[una frase calma e concreta, se serve]. I nostri messaggi sono sempre aperti. "
-        "— {signature}"
+        "Ciao {name}, siamo qui per chiunque abbia una domanda o un problema reale. "
+        "[Se serve, aggiungi una frase calma e concreta; altrimenti non rispondere affatto.] "
+        "I nostri messaggi sono sempre aperti. — {signature}"
     ),
     "question": (
-        "Ciao {name}, grazie della domanda! [La risposta, concreta e completa.] "
+        "Ciao {name}, grazie della domanda! [Scrivi la risposta, concreta e completa.] "
         "Per qualsiasi altra cosa scrivici qui o in privato. — {signature}"
     ),
     "praise": (
-        "Grazie di cuore, {name}! [Cita il dettaglio che ha apprezzato.] "
+        "Grazie di cuore, {name}! [Scrivi il dettaglio che il cliente ha apprezzato.] "
         "Riferiremo le tue parole a tutta la squadra. — {signature}"
     ),
     "other": (
-        "Ciao {name}, grazie di averci scritto su {topic}. [Rispondi a quello che ha detto "
-        "davvero.] Se preferisci, scrivici in privato e {who} ti ricontatterà. — {signature}"
+        # "Per quanto riguarda" takes every topic phrase as it is ("su il pagamento" would not).
+        "Ciao {name}, grazie di averci scritto. Per quanto riguarda {topic}: [Rispondi a quello "
+        "che il cliente ha scritto davvero.] Se preferisci, scrivici in privato e {who} ti "
+        "ricontatterà. — {signature}"
     ),
 }
+
+#: The suggestions' own bracketed instructions, exactly as written above. Publishing refuses a
+#: draft that still holds one: it would go out to the customer as it stands.
+PLACEHOLDERS: frozenset[str] = frozenset(
+    m.group(0) for template in (*EN.values(), *IT.values()) for m in BRACKETED.finditer(template)
+)
+
+
+def placeholders_left(text: str) -> list[str]:
+    """The suggestions' placeholders still in ``text``, in the order they appear.
+
+    >>> placeholders_left("Hi Anna, [Write the answer, concrete and complete.] Bye")
+    ['[Write the answer, concrete and complete.]']
+    >>> placeholders_left("Hi Anna, the shop opens at [9:00].")
+    []
+    """
+    # Whitespace is evened out, so a line break typed inside an instruction still counts.
+    found = (" ".join(m.group(0).split()) for m in BRACKETED.finditer(text))
+    return [p for p in dict.fromkeys(found) if p in PLACEHOLDERS]
 
 
 def suggest_draft(
@@ -160,17 +189,24 @@ def suggest_draft(
     >>> print(suggest_draft("complaint", "it", author_name="Anna Rossi",
     ...     comment_text="Consegna in ritardo di due giorni", responsible="Marco (logistica)",
     ...     page_name="Forno Aurora"))  # doctest: +ELLIPSIS
-    Ciao Anna, mi dispiace davvero per la consegna: ... a Marco (logistica), ... — Forno Aurora
+    Ciao Anna, mi dispiace davvero per la consegna: ... al referente (Marco (logistica)), ...
     """
     italian = language == "it"
     templates = IT if italian else EN
     template = templates.get(kind) or templates["other"]
     topic_en, topic_it = TOPIC_WORDS[detect_topic(comment_text)]
     name = first_name(author_name) or ("" if not italian else "")
+    if italian:
+        who = f"il referente ({responsible})" if responsible else "il nostro team"
+        to_who = f"al referente ({responsible})" if responsible else "al nostro team"
+    else:
+        who = f"the person responsible ({responsible})" if responsible else "our team"
+        to_who = f"to the person responsible ({responsible})" if responsible else "to our team"
     text = template.format(
         name=name or ("a te" if italian else "there"),
         topic=topic_it if italian else topic_en,
-        who=responsible or ("il nostro team" if italian else "our team"),
+        who=who,
+        to_who=to_who,
         signature=page_name or ("Il team" if italian else "The team"),
     )
     if not name:

@@ -87,7 +87,8 @@ def test_draft_cooldown_refusal_override_and_audit(api: TestClient, clock: Clock
     assert r.status_code == 201, r.text
     draft = r.json()
     assert [c["name"] for c in draft["checks"]] == [
-        "tone", "canned", "personal", "apology", "public_compensation", "length", "language",
+        "unfinished", "tone", "canned", "personal", "apology", "public_compensation", "length",
+        "language",
     ]  # fmt: skip
     assert all(set(c) == {"name", "ok", "message"} for c in draft["checks"])
     assert draft["not_before"].startswith("2024-05-01T10:16")  # opened through the API at 10:01
@@ -129,6 +130,48 @@ def test_publish_after_the_cooldown_needs_no_reason(api: TestClient, clock: Cloc
     worked = {row["approach"]: row for row in api.get("/api/v1/lessons").json()["what_worked"]}
     assert worked["all"]["cases"] == 1 and worked["all"]["silent"] == 1
     assert worked["cool-down kept"]["cases"] == 1 and "cool-down overridden" not in worked
+
+
+def test_publishing_an_unedited_suggestion_is_refused_whatever_the_reason(
+    api: TestClient,
+) -> None:
+    suggestion = api.get("/api/v1/comments/c-it/suggestion").json()["text"]
+    draft = api.post("/api/v1/comments/c-it/drafts", json={"text": suggestion}).json()
+    unfinished = next(c for c in draft["checks"] if c["name"] == "unfinished")
+    assert unfinished["ok"] is False and "parentesi quadre" in unfinished["message"]
+    refused = api.post(
+        f"/api/v1/drafts/{draft['id']}/publish",
+        json={"override_reason": "the customer is waiting", "again": True},
+    )
+    assert refused.status_code == 422, refused.text
+    body = refused.json()
+    assert body["error"] == "unfinished"
+    assert body["placeholders"] == ["[Scrivi cosa è andato storto, con le parole del cliente.]"]
+    assert api.get(f"/api/v1/drafts/{draft['id']}").json()["published_at"] is None
+    edited = suggestion.replace(body["placeholders"][0], "Il pane è arrivato tardi: non va bene.")
+    fixed = api.post("/api/v1/comments/c-it/drafts", json={"text": edited}).json()
+    done = api.post(
+        f"/api/v1/drafts/{fixed['id']}/publish",
+        json={"override_reason": "the customer is waiting"},
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["copy"] == edited
+
+
+def test_a_second_public_reply_answers_409_unless_asked_for(api: TestClient, clock: Clock) -> None:
+    first = api.post("/api/v1/comments/c-en/drafts", json={"text": GOOD_EN}).json()
+    clock.advance(minutes=15)
+    assert api.post(f"/api/v1/drafts/{first['id']}/publish").status_code == 200
+    follow_up = GOOD_EN + " The new loaf leaves at noon."
+    second = api.post("/api/v1/comments/c-en/drafts", json={"text": follow_up}).json()
+    refused = api.post(f"/api/v1/drafts/{second['id']}/publish", json={"again": False})
+    assert refused.status_code == 409 and refused.json()["error"] == "already_replied"
+    assert api.post(f"/api/v1/drafts/{second['id']}/publish").status_code == 409
+    again = api.post(f"/api/v1/drafts/{second['id']}/publish", json={"again": True})
+    assert again.status_code == 200, again.text
+    assert again.json()["copy"] == follow_up
+    schema = api.get("/api/v1/openapi.json").json()["components"]["schemas"]["PublishIn"]
+    assert schema["properties"]["again"]["default"] is False
 
 
 def test_drafts_show_failing_checks_with_reasons(api: TestClient) -> None:

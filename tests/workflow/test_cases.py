@@ -57,7 +57,7 @@ def test_publish_refused_during_cooldown_then_allowed(desk: Desk) -> None:
     draft = desk.workflow.create_draft(cid, GOOD_EN, actor="ann", via="api")
     case = desk.workflow.case_for(cid)
     assert case is not None and case.cooldown_until == clock.now + timedelta(minutes=15)
-    assert [c["name"] for c in draft.checks][0] == "tone"
+    assert [c["name"] for c in draft.checks][:2] == ["unfinished", "tone"]
     with pytest.raises(WorkflowError) as refused:
         desk.workflow.publish(draft.id, actor="ann")
     assert refused.value.code == "cooldown"
@@ -87,7 +87,7 @@ def test_override_reason_is_stored_and_logged(desk: Desk) -> None:
     assert case is not None and case.state == "replied"
     assert not desk.workflow.clocks(case).cooling
     follow_up = desk.workflow.create_draft(cid, GOOD_EN + " Thanks again.", actor="ann")
-    assert desk.workflow.publish(follow_up.id, actor="ann")["override"] is False
+    assert desk.workflow.publish(follow_up.id, actor="ann", again=True)["override"] is False
     assert entries["draft.cooldown_override"].actor == "ann"
     assert entries["moderation.reply"].detail["text"] == GOOD_EN
 
@@ -268,6 +268,77 @@ def test_suggestions_per_kind_and_language(desk: Desk) -> None:
     en = desk.workflow.suggest(comment_id(desk, "c-en"))
     assert en.startswith("Hi Anna") and "sorry" in en and "private message" in en
     assert "Forno Aurora" in en
+
+
+def test_publish_refuses_the_suggestions_instructions_even_with_a_reason(desk: Desk) -> None:
+    clock = seed(desk)
+    cid = comment_id(desk, "c-en")
+    suggestion = desk.workflow.suggest(cid)
+    draft = desk.workflow.create_draft(cid, suggestion, actor="ann")
+    unfinished = next(c for c in draft.checks if c["name"] == "unfinished")
+    assert unfinished["ok"] is False
+    with pytest.raises(WorkflowError) as refused:
+        desk.workflow.publish(draft.id, actor="ann", override_reason="The customer is waiting")
+    assert refused.value.code == "unfinished"
+    assert refused.value.detail["placeholders"] == [
+        "[Write what went wrong, in the customer's words.]"
+    ]
+    clock.advance(minutes=20)  # after the cool-down too: the text is what is wrong
+    with pytest.raises(WorkflowError) as later:
+        desk.workflow.publish(draft.id, actor="ann", again=True)
+    assert later.value.code == "unfinished"
+    assert desk.workflow.draft(draft.id).published_at is None
+    assert "draft.publish" not in [e.action for e in desk.audit_entries(cid)]
+    case = desk.workflow.case_for(cid)
+    assert case is not None and case.state == "drafting"
+
+    edited = suggestion.replace(
+        "[Write what went wrong, in the customer's words.]",
+        "Your bread arrived late and broken, and that should not have happened.",
+    )
+    done = desk.workflow.create_draft(cid, edited, actor="ann")
+    assert next(c for c in done.checks if c["name"] == "unfinished")["ok"] is True
+    result = desk.workflow.publish(done.id, actor="ann")
+    assert result["copy"] == edited and "[" not in result["copy"]
+
+
+def test_a_second_public_reply_has_to_be_asked_for(desk: Desk) -> None:
+    clock = seed(desk)
+    cid = comment_id(desk, "c-en")
+    first = desk.workflow.create_draft(cid, GOOD_EN, actor="ann")
+    clock.advance(minutes=16)
+    desk.workflow.publish(first.id, actor="ann")
+    second = desk.workflow.create_draft(cid, GOOD_EN + " We are on it.", actor="bob")
+    with pytest.raises(WorkflowError) as refused:
+        desk.workflow.publish(second.id, actor="bob")
+    assert refused.value.code == "already_replied"
+    assert desk.workflow.draft(second.id).published_at is None
+    # Another comment of the same page is not affected.
+    other = desk.workflow.create_draft(comment_id(desk, "c-it"), GOOD_IT, actor="bob")
+    desk.workflow.publish(other.id, actor="bob", override_reason="Asked by the owner")
+    result = desk.workflow.publish(second.id, actor="bob", again=True)
+    assert result["copy"] == GOOD_EN + " We are on it."
+    published = [e for e in desk.audit_entries(cid) if e.action == "draft.publish"]
+    assert sorted(e.detail["again"] for e in published) == [False, True]
+
+
+def test_two_drafts_published_at_once_make_one_reply(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim itself refuses a second reply: here the first check is made to miss it, as
+    when two people press publish on two drafts of one comment at the same moment."""
+    clock = seed(desk)
+    cid = comment_id(desk, "c-en")
+    first = desk.workflow.create_draft(cid, GOOD_EN, actor="ann")
+    second = desk.workflow.create_draft(cid, GOOD_EN + " We are on it.", actor="bob")
+    clock.advance(minutes=16)
+    desk.workflow.publish(first.id, actor="ann")
+    monkeypatch.setattr(desk.workflow, "_replied", lambda comment_id: False)
+    with pytest.raises(WorkflowError) as refused:
+        desk.workflow.publish(second.id, actor="bob")
+    assert refused.value.code == "already_replied"
+    assert desk.workflow.draft(second.id).published_at is None
+    assert [e.action for e in desk.audit_entries(cid)].count("moderation.reply") == 1
 
 
 def test_bad_drafts_are_refused(desk: Desk) -> None:

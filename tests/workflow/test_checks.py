@@ -17,6 +17,7 @@ from crisisdesk.workflow.checks import (
     check_personal,
     check_public_compensation,
     check_tone,
+    check_unfinished,
 )
 from tests.conftest import KeywordAnalyzer
 from tests.workflow.wf_support import GOOD_EN, GOOD_IT
@@ -133,6 +134,23 @@ def test_public_compensation_is_flagged(text: str) -> None:
 
 def test_good_in_italian_is_not_compensation() -> None:
     assert check_public_compensation("Il pane era buono, grazie per averlo detto!", "it").ok
+
+
+def test_unfinished_fails_on_any_bracketed_text_and_quotes_it() -> None:
+    en = check_unfinished("Hi Anna, [Say sorry here.] We are on it. [add the link]", "en")
+    assert not en.ok
+    assert "“[Say sorry here.]”" in en.message and "“[add the link]”" in en.message
+    it = check_unfinished("Ciao Marco, [Scrivi la risposta, concreta e completa.] A presto.", "it")
+    assert not it.ok and "parentesi quadre" in it.message
+    assert "“[Scrivi la risposta, concreta e completa.]”" in it.message
+    assert check_unfinished(GOOD_EN, "en").ok and check_unfinished(GOOD_IT, "it").ok
+    assert check_unfinished("Orders (like yours) leave at 9.", "en").ok
+    long = check_unfinished("Hi Anna, [" + "x" * 300 + "]", "en")
+    assert not long.ok and "x" * 118 + "…”" in long.message and "x" * 120 not in long.message
+    # Through check_draft, it fails while everything else about the draft is fine.
+    results = run(GOOD_EN + " [Add the tracking link.]")
+    assert not results["unfinished"]["ok"]
+    assert all(r["ok"] for name, r in results.items() if name != "unfinished"), results
 
 
 def test_length_bounds() -> None:

@@ -177,6 +177,11 @@ class SuggestionOut(BaseModel):
 
 class PublishIn(BaseModel):
     override_reason: str | None = Field(None, max_length=2000)
+    again: bool = Field(
+        False,
+        description="Publish even though the comment already has a published reply (otherwise "
+        "409 `already_replied`).",
+    )
 
 
 class PublishOut(BaseModel):
@@ -712,12 +717,16 @@ def get_draft(draft_id: int, desk: DeskDep) -> Any:
 )
 def publish(draft_id: int, desk: DeskDep, caller: CallerDep, body: PublishIn | None = None) -> Any:
     """Publish a draft. During the cool-down: 409 `{"error": "cooldown", "not_before": ...}`
-    unless `override_reason` is given, which is logged."""
+    unless `override_reason` is given, which is logged. When the comment already has a
+    published reply: 409 `already_replied` unless `again` is true. A draft still holding a
+    suggestion's bracketed instructions: 422 `unfinished` with the `placeholders`, whatever the
+    reason."""
     result = desk.workflow.publish(
         draft_id,
         actor=caller.actor,
         user_id=caller.user_id,
         override_reason=body.override_reason if body else None,
+        again=body.again if body else False,
     )
     return PublishOut.model_validate(result)
 
