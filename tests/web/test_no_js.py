@@ -264,14 +264,14 @@ def test_plain_check_shows_the_checks_and_keeps_the_text(client: TestClient, des
     assert re.search(r"<textarea[^>]*>As we said, a refund.</textarea>", r.text)
 
 
-def test_plain_escalate_says_it_was_saved(client: TestClient, desk: Desk) -> None:
+def test_plain_escalate_says_what_happened(client: TestClient, desk: Desk) -> None:
     cid = comment_id(desk, "c-en")
     r = client.post(
         f"/comments/{cid}/case/escalate",
         data={"note": "call her", "csrf_token": token(client, f"/comments/{cid}/case")},
     )  # the client follows the 303
     assert r.status_code == 200 and str(r.url).endswith(f"/comments/{cid}/case")
-    assert 'id="case-saved"' in r.text and "Saved." in r.text
+    assert 'id="escalation-result"' in r.text and "(topic: delivery);" in r.text
     assert "ann · case.escalate · call her</li>" in r.text  # the trail, shown in the panel
 
 

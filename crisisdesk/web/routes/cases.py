@@ -108,6 +108,8 @@ def _panel(
         set_flash(request, "case", comment_id, result=_flash_result(result))
         return RedirectResponse(f"/comments/{comment_id}/case", status_code=303)
     context = panel_context(desk, comment_id, result=result, error=error, text=text, checks=checks)
+    if result and result.get("status") == "escalated":
+        context["result"] = _shown_result(result, context["audit"], desk)
     # HTMX does not swap 4xx responses in, so for HTMX a refusal comes back as 200 with the reason
     # shown in the panel (``data-error`` carries its code); the status is kept in a header. A
     # plain post gets the real status, with the page and the text as typed.
@@ -127,15 +129,28 @@ def _flash_result(result: dict[str, Any] | None) -> dict[str, str] | None:
     return {"status": str(result.get("status", "")), "action": str(result.get("action", ""))}
 
 
-def _shown_result(result: Any, audit: list[Any]) -> dict[str, Any] | None:
-    """A flashed outcome made whole again: a manual one gets its text to copy from the newest
-    audit entry of that action on this comment, the one the post just wrote."""
+def _shown_result(result: Any, audit: list[Any], desk: Desk) -> dict[str, Any] | None:
+    """A flashed outcome made whole again from the newest audit entry of that action on this
+    comment, the one the post just wrote: a manual one gets its text to copy, an escalation the
+    topic, the contact and who was notified."""
     if not isinstance(result, dict) or not result.get("status"):
         return None
     shown: dict[str, Any] = dict(result)
     if shown["status"] == "manual":
         entry = next((e for e in audit if e.action == f"moderation.{shown['action']}"), None)
         shown["copy"] = str((entry.detail or {}).get("text", "")) if entry else ""
+    elif shown["status"] == "escalated":
+        entry = next((e for e in audit if e.action == "case.escalate"), None)
+        detail = (entry.detail or {}) if entry else {}
+        shown["topic"] = detail.get("topic") or ""
+        shown["responsible"] = detail.get("responsible") or ""
+        # the trail records whether the notifier took it; the channels are the desk's own
+        channels = getattr(desk.notifier, "channels", None) or {}
+        shown["notified"] = (
+            sorted({"email" if name == "email" else "webhook" for name in channels})
+            if detail.get("notified")
+            else []
+        )
     return shown
 
 
@@ -146,7 +161,7 @@ def case_panel(request: Request, comment_id: int, user: User) -> Response:
     desk.workflow.start_cooldown(comment_id, actor=user.username, user_id=user.id)
     flashed = pop_flash(request, "case", comment_id)
     context = panel_context(desk, comment_id)
-    context["result"] = _shown_result(flashed.get("result"), context["audit"])
+    context["result"] = _shown_result(flashed.get("result"), context["audit"], desk)
     # A change with nothing more to report (a case opened, escalated, closed) still says so.
     context["saved"] = bool(flashed) and context["result"] is None
     return render_panel(
@@ -249,7 +264,7 @@ def escalate(
         )  # fmt: skip
     except WorkflowError as exc:
         return _panel(request, user, comment_id, error=exc, status_code=422)
-    return _panel(request, user, comment_id)
+    return _panel(request, user, comment_id, result={"status": "escalated", "action": "escalate"})
 
 
 @router.post("/comments/{comment_id}/case/state", dependencies=[Depends(check_csrf)])
