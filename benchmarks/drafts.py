@@ -265,9 +265,9 @@ def run(data: Path, quick: bool) -> str:
         "",
         f"One page with **{lat['history']:,} earlier published replies**; {lat['requests']} "
         "draft requests, one at a time, each on a different comment (so each also opens its case, "
-        "starts the cool-down and writes three audit entries); all seven checks run on each "
-        "(tone with the analyser named below, canned against the page's history, personal, apology, "
-        "public compensation, length, language). Measured by an httpx client against a real "
+        "starts the cool-down and writes three audit entries); all eight checks run on each "
+        "(unfinished, tone with the analyser named below, canned against the page's history, "
+        "personal, apology, public compensation, length, language). Measured by an httpx client against a real "
         "uvicorn server on 127.0.0.1 (a thread of the same process), SQLite in WAL mode, bearer "
         "token checked on every request. Latency is client-side wall time. Analyser: "
         f"`{lat['analyser']}` (whatever `load_analyzer('fast')` gave in this checkout).",
