@@ -82,6 +82,12 @@ def countdown(end: datetime, now: datetime) -> str:
     return f"{left // 60}:{left % 60:02d}"
 
 
+@jinja2.pass_context
+def _number(context: Any, value: object, places: int | None = None) -> str:
+    """``{{ value | number(2) }}``: the number in the page's language (10,50 in Italian)."""
+    return i18n.number(value, str(context.get("lang", i18n.DEFAULT_LANGUAGE)), places)
+
+
 def create_app(
     desk: Desk,
     *,
@@ -121,6 +127,7 @@ def create_app(
     templates.env.globals["version"] = __version__
     templates.env.filters["reason"] = i18n.translate_reason
     templates.env.filters["countdown"] = countdown
+    templates.env.filters["number"] = _number
     app.state.templates = templates
 
     app.add_middleware(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from decimal import Decimal
 
 LANGUAGES = {"en": "English", "it": "Italiano"}
 DEFAULT_LANGUAGE = "en"
@@ -292,7 +293,7 @@ def translate_reason(reason: str, lang: str) -> str:
     >>> translate_reason("3 exclamation marks", "it")
     '3 punti esclamativi'
     >>> translate_reason("sarcasm: irony 0.81", "it")
-    'sarcasmo: ironia 0.81'
+    'sarcasmo: ironia 0,81'
     >>> translate_reason("misguided: claim pattern: rumour, cover-up", "it")
     'affermazione errata: segnale: voce che gira, insabbiamento'
     >>> translate_reason("negative: 'vergogna'", "en")
@@ -313,7 +314,9 @@ def translate_reason(reason: str, lang: str) -> str:
         for pattern in (_NUMBER_AFTER, _NUMBER_BEFORE, _QUOTED_AFTER):
             match = pattern.match(text)
             if match and match["label"] in labels:
-                return text.replace(match["label"], labels[match["label"]], 1)
+                said = text.replace(match["label"], labels[match["label"]], 1)
+                n = match.groupdict().get("n")
+                return said.replace(n, _decimals(n, lang)) if n else said
         return None
 
     translated = [label(p) or p for p in head]
@@ -326,6 +329,25 @@ def translate_reason(reason: str, lang: str) -> str:
 
 #: Languages that write 4,5 where English writes 4.5.
 DECIMAL_COMMA = frozenset({"it", "es", "fr", "de", "pt"})
+
+
+def number(value: object, lang: str, places: int | None = None) -> str:
+    """A number as readers of ``lang`` write it; ``places`` fixes the decimals. Anything that is
+    not a number is shown as it is.
+
+    >>> number(0.798, "it"), number(Decimal("10.00"), "it", 2), number(10, "en", 2)
+    ('0,798', '10,00', '10.00')
+    >>> number(None, "it"), number("n/a", "it")
+    ('None', 'n/a')
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return str(value)
+    return _decimals(f"{value:.{places}f}" if places is not None else str(value), lang)
+
+
+def _decimals(text: str, lang: str) -> str:
+    """``text``, a number written with a decimal point, in ``lang``'s decimals."""
+    return text.replace(".", ",") if lang in DECIMAL_COMMA else text
 
 
 def _coded_reason(reason: str, lang: str) -> str | None:
@@ -353,8 +375,8 @@ def _coded_reason(reason: str, lang: str) -> str | None:
     def value(v: object) -> object:
         if isinstance(v, list | tuple):
             return "; ".join(str(value(x)) for x in v)
-        if isinstance(v, float) and lang in DECIMAL_COMMA:
-            return str(v).replace(".", ",")
+        if isinstance(v, float):
+            return number(v, lang)
         return translate_reason(v, lang) if isinstance(v, str) and hasattr(v, "code") else v
 
     try:

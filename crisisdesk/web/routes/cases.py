@@ -20,7 +20,7 @@ from crisisdesk.web.app import check_csrf, current_user, get_desk, render
 from crisisdesk.web.routes import is_htmx, pop_flash, render_panel, set_flash
 from crisisdesk.workflow.cases import STATES, WorkflowError
 from crisisdesk.workflow.moderation import CRITICISM_KINDS
-from crisisdesk.workflow.vouchers import normalise_code
+from crisisdesk.workflow.vouchers import decimal_text, normalise_code
 
 router = APIRouter(include_in_schema=False)
 
@@ -320,7 +320,7 @@ def create_voucher(
     desk = get_desk(request)
     try:
         desk.vouchers.create(
-            comment_id, value=value, currency=currency, valid_days=valid_days,
+            comment_id, value=decimal_text(value), currency=currency, valid_days=valid_days,
             actor=user.username, user_id=user.id,
         )  # fmt: skip
     except WorkflowError as exc:

@@ -13,6 +13,7 @@ from crisisdesk.signals.competitors import (
     parse_competitors,
 )
 from crisisdesk.web.app import check_csrf, current_user, get_desk, render
+from crisisdesk.workflow.vouchers import decimal_text
 
 router = APIRouter(include_in_schema=False)
 NAV = [("nav.pages", "/pages")]
@@ -37,7 +38,7 @@ def _pairs(text: str) -> dict[str, str]:
 
 def _minutes(text: str) -> float:
     try:
-        value = float(text)
+        value = float(decimal_text(text))  # "7,5" as Italian users type it
     except ValueError:
         raise ValueError(text) from None
     if value < 0:
