@@ -17,9 +17,11 @@ from typing import Any
 
 import jinja2
 from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from crisisdesk import __version__
@@ -128,6 +130,7 @@ def create_app(
     templates.env.filters["reason"] = i18n.translate_reason
     templates.env.filters["countdown"] = countdown
     templates.env.filters["number"] = _number
+    templates.env.filters["message"] = i18n.translate_message
     app.state.templates = templates
 
     app.add_middleware(
@@ -167,6 +170,24 @@ def create_app(
             return workflow_error_response(exc)
         # pages show a refusal inside the page they render; one that escapes them is plain text
         return PlainTextResponse(exc.message, status_code=ERROR_STATUS.get(exc.code, 422))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        path = request.url.path
+        if path.startswith(("/api/", "/static/")) or request.headers.get("hx-request"):
+            return await http_exception_handler(request, exc)
+        # A person reading pages gets a page: in their language, with the navigation and a way
+        # back. The exception's own detail is English and meant for the logs, so not shown.
+        try:
+            user = current_user(request)
+        except LoginRequired:
+            user = None
+        response = render(
+            request, "error.html", {"user": user, "status": exc.status_code}, exc.status_code
+        )
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
 
     @app.exception_handler(CSRFError)
     async def _csrf(_request: Request, _exc: CSRFError) -> Response:

@@ -385,6 +385,34 @@ def _coded_reason(reason: str, lang: str) -> str | None:
         return str(reason)  # a broken translation must not hide the reason
 
 
+# "offensive_min must be a number between 0 and 1": the field's name is the form's own, the rest
+# a sentence of the catalog (``locales/messages.json``).
+_FIELD_MESSAGE = re.compile(r"^(?P<field>[a-z][a-z_]*) (?P<rest>must be .*)$")
+
+
+def translate_message(message: str, lang: str) -> str:
+    """A refusal the workflow explains in English ("value must be a number"), in ``lang``: the
+    catalog holds it as ``message.<the English sentence>``; one it does not know stays English.
+
+    >>> translate_message("value must be a number", "it")
+    'il valore deve essere un numero'
+    >>> translate_message("offensive_min must be a number between 0 and 1", "it")
+    'offensive_min deve essere un numero tra 0 e 1'
+    >>> translate_message("value must be a number", "en")
+    'value must be a number'
+    """
+    catalog = CATALOGS.get(lang, {})
+    found = catalog.get("message." + message)
+    if found:
+        return found
+    match = _FIELD_MESSAGE.match(message)
+    if match:
+        template = catalog.get("message.{field} " + match["rest"])
+        if template:
+            return template.replace("{field}", match["field"])
+    return message
+
+
 def translator(lang: str) -> Callable[[str], str]:
     catalog = CATALOGS.get(lang, CATALOGS[DEFAULT_LANGUAGE])
     fallback = CATALOGS[DEFAULT_LANGUAGE]
