@@ -8,7 +8,6 @@ are hostile input: they are only ever rendered through autoescaped templates.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
@@ -123,14 +122,23 @@ def author_page(request: Request, author_id: int, user: User, page: int | None =
 
 def _rules_context(desk: Desk, **extra: Any) -> dict[str, Any]:
     engine = RulesEngine(desk)
+    rules = engine.all_rules()
+    # assign actions keep a user id: the table names the person
+    assigned = {
+        a["user_id"]
+        for r in rules
+        for a in r.actions
+        if a.get("type") == "assign" and isinstance(a.get("user_id"), int)
+    }
+    users = {i: u.username for i in assigned if (u := desk.get_user(i)) is not None}
     return {
-        "rules": engine.all_rules(),
+        "rules": rules,
+        "users": users,
         "actions_log": engine.automatic_actions(limit=50),
         "pages": desk.pages(),
         "action_types": ACTION_TYPES,
         "kinds": desk.facets()["kind"],
         "verdicts": VERDICTS,
-        "pretty": pretty,
         "form": None,
         **extra,
     }
@@ -220,8 +228,3 @@ def undo_action(request: Request, audit_id: int, user: User) -> Response:
         context = _rules_context(desk, error=str(exc))
         return render(request, "authors/rules.html", {"user": user, **context}, status_code=400)
     return RedirectResponse("/rules", status_code=303)
-
-
-def pretty(value: Any) -> str:
-    """Conditions and actions as compact JSON for the rules table (escaped by the template)."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
