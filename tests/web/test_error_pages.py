@@ -71,3 +71,16 @@ def test_form_refusals_are_translated(italian: TestClient, desk: Desk) -> None:
     rules = italian.post("/rules", data={"name": "vuota", "action": "hide"}).text
     message = re.search(r'id="rules-error">([^<]*)<', rules)
     assert message and message.group(1) == "una regola richiede almeno una condizione"
+
+
+def test_an_unfinished_draft_is_refused_in_italian(italian: TestClient, desk: Desk) -> None:
+    cid = comment_id(desk, "c-it")
+    italian.post(f"/comments/{cid}/case/open", headers=HX)
+    assert "[" in desk.workflow.suggest(cid)  # the suggestion's instructions to the writer
+    html = italian.post(
+        f"/comments/{cid}/case/publish",
+        data={"text": desk.workflow.suggest(cid), "override_reason": "urgente"},
+        headers=HX,
+    ).text
+    error = re.search(r'id="case-error" data-error="unfinished">(.*?)</p>', html, re.S)
+    assert error and "parentesi quadre" in error.group(1)

@@ -260,7 +260,7 @@ def test_plain_check_shows_the_checks_and_keeps_the_text(client: TestClient, des
         },
     )
     assert r.status_code == 200 and "<html" in r.text
-    assert r.text.count('<li class="check') == 7 and "check-fail" in r.text
+    assert r.text.count('<li class="check') == 8 and "check-fail" in r.text
     assert re.search(r"<textarea[^>]*>As we said, a refund.</textarea>", r.text)
 
 
@@ -324,7 +324,7 @@ def test_chromium_without_javascript_reaches_and_uses_the_panels(
         # the click returns once the navigation starts: wait for the answer to be there
         page.wait_for_url(f"{live_server}/comments/{cid}/case/check")
         page.locator("#check-results li").first.wait_for()
-        assert page.locator("#check-results li").count() == 7
+        assert page.locator("#check-results li").count() == 8
         assert page.locator("#reply-text").input_value() == "As we said, a refund."
 
         # A moderation action posts, redirects back to the panel's page and says what to do.

@@ -95,7 +95,7 @@ def test_open_hostile_comment_cool_down_write_check_and_publish(
         page.fill("#reply-text", REPLY)
         page.click("#check-button")
         checks = page.locator("#check-results li")
-        expect(checks).to_have_count(7)
+        expect(checks).to_have_count(8)
         assert page.locator("#check-results li.check-fail").count() == 0, page.locator(
             "#check-results"
         ).inner_text()

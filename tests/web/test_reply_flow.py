@@ -68,7 +68,8 @@ def test_check_button_shows_each_check_with_its_reason(client: TestClient, desk:
     r = client.post(f"/comments/{cid}/case/check", data={"text": "As we said, a refund."},
                     headers=HX)  # fmt: skip
     assert r.status_code == 200
-    assert r.text.count('<li class="check') == 7
+    assert r.text.count('<li class="check') == 8
+    assert "check.unfinished" not in r.text and "Finished" in r.text  # every check has its name
     assert "check-fail" in r.text and "defensive" in r.text.lower()
 
 
