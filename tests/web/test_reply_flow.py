@@ -108,6 +108,29 @@ def test_publish_after_the_cooldown(client: TestClient, desk: Desk, clock: Clock
     assert done.status_code == 200 and "Do this on the platform" in done.text
 
 
+def test_a_second_public_reply_must_be_asked_for(
+    client: TestClient, desk: Desk, clock: Clock
+) -> None:
+    cid = comment_id(desk, "c-it")
+    client.get(f"/comments/{cid}/case")
+    clock.advance(minutes=16)
+    first = "Ciao Marco, ci dispiace per il ritardo del pane: Giulia ti scrive in privato oggi."
+    assert client.post(f"/comments/{cid}/case/publish", data={"text": first}, headers=HX).is_success
+    panel = client.get(f"/comments/{cid}/case").text
+    assert 'name="again"' in panel  # offered only once a reply is public
+    published = 'class="copy-text" id="published-'
+    assert panel.count(published) == 1
+
+    second = "Ciao Marco, aggiornamento: il pane nuovo arriva domattina, Giulia ti ha scritto."
+    refused = client.post(f"/comments/{cid}/case/publish", data={"text": second}, headers=HX)
+    assert "already has a published reply" in refused.text
+    assert refused.text.count(published) == 1 and second in refused.text  # kept, not sent
+    done = client.post(
+        f"/comments/{cid}/case/publish", data={"text": second, "again": "yes"}, headers=HX
+    )
+    assert done.status_code == 200 and done.text.count(published) == 2
+
+
 def test_forms_need_csrf(client: TestClient, desk: Desk) -> None:
     cid = comment_id(desk, "c-en")
     r = client.post(f"/comments/{cid}/case/publish", data={"text": GOOD_EN},

@@ -195,10 +195,16 @@ def check(request: Request, comment_id: int, user: User, text: Text = "") -> Res
 
 @router.post("/comments/{comment_id}/case/publish", dependencies=[Depends(check_csrf)])
 def publish(
-    request: Request, comment_id: int, user: User, text: Text = "", override_reason: Optional = ""
+    request: Request,
+    comment_id: int,
+    user: User,
+    text: Text = "",
+    override_reason: Optional = "",
+    again: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
-    """Save the text as a draft (checks included), then publish it unless the cool-down says no;
-    a refused draft stays saved with what the person wrote."""
+    """Save the text as a draft (checks included), then publish it unless the cool-down says no
+    or the comment already has a public reply and ``again`` was not ticked; a refused draft
+    stays saved with what the person wrote."""
     desk = get_desk(request)
     try:
         draft = desk.workflow.create_draft(comment_id, text, actor=user.username, user_id=user.id)
@@ -206,10 +212,11 @@ def publish(
         return _panel(request, user, comment_id, error=exc, text=text, status_code=422)
     try:
         result = desk.workflow.publish(
-            draft.id, actor=user.username, user_id=user.id, override_reason=override_reason
-        )
+            draft.id, actor=user.username, user_id=user.id, override_reason=override_reason,
+            again=again == "yes",
+        )  # fmt: skip
     except WorkflowError as exc:
-        status = 409 if exc.code in ("cooldown", "already_published") else 422
+        status = 409 if exc.code in ("cooldown", "already_published", "already_replied") else 422
         return _panel(
             request, user, comment_id, error=exc, text=text, checks=draft.checks,
             status_code=status,
