@@ -78,6 +78,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("response_target_minutes", 60, "Default time from arrival to reply."),
     Setting("import_batch_size", 1000, "Rows per transaction when importing."),
     Setting("page_size", 50, "Comments per inbox page."),
+    Setting(
+        "timezone",
+        "UTC",
+        "Time zone of the dates on the web pages (IANA name, e.g. Europe/Rome); with JavaScript "
+        "each browser shows them in its own.",
+    ),
     Setting("webhook_urls", "", "Comma-separated URLs that receive alert notifications."),
     Setting("webhook_secret", "", "Signs outgoing webhook bodies (HMAC-SHA256).", secret=True),
     Setting("smtp_host", "", "SMTP server for alert e-mail; empty disables e-mail."),

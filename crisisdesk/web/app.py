@@ -11,9 +11,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
 from fastapi import FastAPI, Request, Response
@@ -21,6 +22,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -84,6 +86,44 @@ def countdown(end: datetime, now: datetime) -> str:
     return f"{left // 60}:{left % 60:02d}"
 
 
+#: ``{{ value | when(style) }}``: how much of the moment each style shows.
+TIME_STYLES = {
+    "datetime": "%Y-%m-%d %H:%M %Z",
+    "date": "%Y-%m-%d",
+    "time": "%H:%M %Z",
+    "seconds": "%Y-%m-%d %H:%M:%S %Z",
+}
+
+
+def display_zone(name: str) -> ZoneInfo:
+    """The ``timezone`` setting as a zone, or a clear error naming the setting."""
+    try:
+        return ZoneInfo(name.strip() or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"timezone: unknown time zone {name!r} (an IANA name such as Europe/Rome or UTC)"
+        ) from None
+
+
+def time_element(value: datetime | None, style: str = "datetime", *, zone: ZoneInfo) -> Markup:
+    """A stored moment as ``<time>``: written in the desk's zone, with the zone's name, and
+    marked for ``static/app.js`` to rewrite in the reader's own zone and language.
+
+    >>> str(time_element(datetime(2026, 11, 29, 23, 30, tzinfo=UTC), zone=ZoneInfo("Europe/Rome")))
+    '<time datetime="2026-11-29T23:30:00+00:00" data-local="datetime">2026-11-30 00:30 CET</time>'
+    >>> str(time_element(None, zone=ZoneInfo("UTC")))
+    '—'
+    """
+    if value is None:
+        return Markup("—")
+    if value.tzinfo is None:  # stored moments are UTC
+        value = value.replace(tzinfo=UTC)
+    shown = value.astimezone(zone).strftime(TIME_STYLES.get(style, TIME_STYLES["datetime"]))
+    return Markup('<time datetime="{}" data-local="{}">{}</time>').format(
+        value.isoformat(), style if style in TIME_STYLES else "datetime", shown
+    )
+
+
 @jinja2.pass_context
 def _number(context: Any, value: object, places: int | None = None) -> str:
     """``{{ value | number(2) }}``: the number in the page's language (10,50 in Italian)."""
@@ -129,6 +169,10 @@ def create_app(
     templates.env.globals["version"] = __version__
     templates.env.filters["reason"] = i18n.translate_reason
     templates.env.filters["countdown"] = countdown
+    zone = display_zone(str(desk.settings.timezone))
+    templates.env.filters["when"] = lambda value, style="datetime": time_element(
+        value, style, zone=zone
+    )
     templates.env.filters["number"] = _number
     templates.env.filters["message"] = i18n.translate_message
     app.state.templates = templates

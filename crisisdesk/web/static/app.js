@@ -34,6 +34,34 @@ document.addEventListener("click", async (event) => {
   }
 });
 
+// Moments: <time datetime="ISO" data-local="datetime|date|time|seconds"> arrive written in the
+// desk's time zone; here each reader sees them in their own zone and the page's language.
+const LOCAL_STYLES = {
+  datetime: { dateStyle: "short", timeStyle: "short" },
+  date: { dateStyle: "medium" },
+  time: { hour: "2-digit", minute: "2-digit", timeZoneName: "short" },
+  seconds: { dateStyle: "short", timeStyle: "medium" },
+};
+function localiseTimes(root) {
+  const lang = document.documentElement.lang || undefined;
+  for (const el of root.querySelectorAll("time[data-local]")) {
+    const at = Date.parse(el.getAttribute("datetime") || "");
+    const style = LOCAL_STYLES[el.getAttribute("data-local")];
+    if (Number.isNaN(at) || !style) continue;
+    try {
+      el.textContent = new Intl.DateTimeFormat(lang, style).format(at);
+      el.title = el.getAttribute("datetime");
+    } catch (_err) {
+      // an engine without Intl keeps the server's writing
+    }
+  }
+}
+document.addEventListener("DOMContentLoaded", () => localiseTimes(document));
+// panels and rows that HTMX swaps in
+document.addEventListener("htmx:afterSwap", (event) => {
+  if (event.target instanceof Element) localiseTimes(event.target);
+});
+
 // Count-down clocks: <time data-countdown="ISO"> shows the minutes and seconds left.
 function tickCountdowns() {
   for (const el of document.querySelectorAll("[data-countdown]")) {

@@ -1,0 +1,98 @@
+"""Dates on the pages: written in the desk's time zone (the ``timezone`` setting), then shown by
+the browser in the reader's own zone and language."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from crisisdesk.desk import Desk
+from crisisdesk.settings import Settings
+from crisisdesk.web.app import create_app
+from tests.conftest import KeywordAnalyzer
+from tests.web.conftest import launch_chromium, serving
+from tests.workflow.wf_support import comment_id, seed
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def rome_desk(tmp_path: Path) -> Iterator[Desk]:
+    settings = Settings(
+        {
+            "data_dir": str(tmp_path / "data"),
+            "secret_key": "test-secret-key-0123456789",
+            "timezone": "Europe/Rome",
+        },
+        environ={},
+    )
+    desk = Desk(settings, analyzer=KeywordAnalyzer())
+    desk.upgrade()
+    seed(desk)  # comments from 10:00 UTC on 1 May 2024, when Rome is at UTC+2
+    desk.add_user("ann", PASSWORD, language="it")
+    yield desk
+    desk.close()
+
+
+def _login(client: TestClient) -> None:
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token
+    r = client.post(
+        "/login",
+        data={"username": "ann", "password": PASSWORD, "csrf_token": token.group(1)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+
+
+def test_pages_write_moments_in_the_desk_time_zone(rome_desk: Desk) -> None:
+    with TestClient(create_app(rome_desk)) as client:
+        _login(client)
+        page = client.get(f"/comments/{comment_id(rome_desk, 'c-en')}").text
+        # 10:00 UTC is 12:00 in Rome in May; the machine-readable moment stays UTC
+        assert (
+            '<time datetime="2024-05-01T10:00:00+00:00" data-local="datetime">'
+            "2024-05-01 12:00 CEST</time>"
+        ) in page
+        inbox = client.get("/").text
+        assert "2024-05-01 12:00 CEST" in inbox and "10:00 UTC" not in inbox
+
+
+def test_an_unknown_time_zone_is_a_clear_error(tmp_path: Path) -> None:
+    settings = Settings(
+        {"data_dir": str(tmp_path / "d"), "secret_key": "k" * 24, "timezone": "Europe/Atlantis"},
+        environ={},
+    )
+    desk = Desk(settings, analyzer=KeywordAnalyzer())
+    try:
+        with pytest.raises(ValueError, match="timezone: unknown time zone 'Europe/Atlantis'"):
+            create_app(desk)
+    finally:
+        desk.close()
+
+
+@pytest.mark.browser
+def test_the_browser_shows_moments_in_the_reader_zone(browser_path: str, rome_desk: Desk) -> None:
+    from playwright.sync_api import sync_playwright
+
+    cid = comment_id(rome_desk, "c-en")
+    with serving(create_app(rome_desk)) as base, sync_playwright() as p:
+        browser = launch_chromium(p, browser_path)
+        # a reader in New York, interface in Italian: 10:00 UTC is 06:00 there
+        context = browser.new_context(locale="it-IT", timezone_id="America/New_York")
+        page = context.new_page()
+        page.goto(base + "/login")
+        page.fill("input[name=username]", "ann")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form[action='/login'] button[type=submit]")
+        page.wait_for_url(base + "/")
+        page.goto(f"{base}/comments/{cid}")
+        moment = page.locator('time[datetime="2024-05-01T10:00:00+00:00"]').first
+        text = moment.inner_text()
+        assert "06:00" in text and "12:00" not in text, text
+        assert "01/05/24" in text, text  # Italian order: day, month, year
+        browser.close()
