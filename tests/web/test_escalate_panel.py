@@ -51,8 +51,12 @@ def test_guessed_topic_names_its_contact_and_says_so(client: TestClient, desk: D
     result = re.search(r'<p[^>]*id="escalation-result"[^>]*>(.*?)</p>', html, re.S)
     assert result, html
     text = " ".join(result.group(1).split())
-    assert "Responsabile consegne" in text and "delivery" in text
+    # the built-in topic in the reader's language, not the configuration's key
+    assert "Responsabile consegne" in text and "consegne" in text and "delivery" not in text
     assert "nessuna notifica" in text  # no webhook or e-mail configured on this desk
+    options = re.findall(r'<option value="(\w+)">([^<]*)</option>', html)
+    assert ("delivery", "consegne → Responsabile consegne") in options
+    assert ("default", "tutto il resto → Social media manager") in options
 
 
 def test_escalation_without_javascript_shows_the_outcome_after_the_redirect(
