@@ -175,6 +175,7 @@ def create_app(
     )
     templates.env.filters["number"] = _number
     templates.env.filters["message"] = i18n.translate_message
+    templates.env.filters["action"] = i18n.translate_action
     app.state.templates = templates
 
     app.add_middleware(

@@ -390,6 +390,15 @@ def _coded_reason(reason: str, lang: str) -> str | None:
 _FIELD_MESSAGE = re.compile(r"^(?P<field>[a-z][a-z_]*) (?P<rest>must be .*)$")
 
 
+def translate_action(action: str, lang: str) -> str:
+    """An audit entry's action code ("case.escalate") in words; an unknown code stays a code.
+
+    >>> translate_action("case.escalate", "it"), translate_action("plugin.thing", "it")
+    ('ha coinvolto un referente', 'plugin.thing')
+    """
+    return CATALOGS.get(lang, {}).get("audit." + action) or action
+
+
 def translate_message(message: str, lang: str) -> str:
     """A refusal the workflow explains in English ("value must be a number"), in ``lang``: the
     catalog holds it as ``message.<the English sentence>``; one it does not know stays English.

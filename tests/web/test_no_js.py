@@ -272,7 +272,8 @@ def test_plain_escalate_says_what_happened(client: TestClient, desk: Desk) -> No
     )  # the client follows the 303
     assert r.status_code == 200 and str(r.url).endswith(f"/comments/{cid}/case")
     assert 'id="escalation-result"' in r.text and "(topic: delivery);" in r.text
-    assert "ann · case.escalate · call her</li>" in r.text  # the trail, shown in the panel
+    # the trail, shown in the panel in words, the code kept as the title
+    assert 'ann · <span title="case.escalate">escalated</span> · call her</li>' in r.text
 
 
 def test_plain_post_still_needs_the_csrf_token(client: TestClient, desk: Desk) -> None:
