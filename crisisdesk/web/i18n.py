@@ -117,7 +117,7 @@ CATALOGS: dict[str, dict[str, str]] = {
         "inbox.reset": "Azzera",
         "inbox.more": "Carica altri",
         "inbox.empty": "Nessun commento corrisponde.",
-        "inbox.any": "tutti",
+        "inbox.any": "qualsiasi",
         "field.page": "Pagina",
         "field.kind": "Tipo",
         "field.sentiment": "Sentimento",
@@ -133,7 +133,7 @@ CATALOGS: dict[str, dict[str, str]] = {
         "field.reasons": "Perché",
         "field.model": "Modello",
         "field.post": "Post",
-        "kind.praise": "lode",
+        "kind.praise": "complimento",
         "kind.question": "domanda",
         "kind.complaint": "reclamo",
         "kind.misguided": "accusa infondata",
@@ -227,12 +227,12 @@ _load_locale_files()
 # are the commenter's own and stay as they are.
 REASON_LABELS: dict[str, dict[str, str]] = {
     "it": {
-        "complaint": "lamentela",
-        "misguided": "affermazione errata",
-        "rager": "sfogo",
+        "complaint": "reclamo",
+        "misguided": "accusa infondata",
+        "rager": "sfogo rabbioso",
         "troll": "troll",
         "spam": "spam",
-        "praise": "elogio",
+        "praise": "complimento",
         "question": "domanda",
         "other": "altro",
         "negative": "negativo",
@@ -276,7 +276,7 @@ REASON_LABELS: dict[str, dict[str, str]] = {
         "motive claim": "accusa sui motivi",
         "fake claim": "accusa di falso",
         "cartel claim": "accusa di cartello",
-        "read from the complaint": "dedotto dalla lamentela",
+        "read from the complaint": "dedotto dal reclamo",
         "read from the rant": "dedotto dallo sfogo",
     }
 }
@@ -289,13 +289,13 @@ def translate_reason(reason: str, lang: str) -> str:
     """The reason's labels in ``lang``; anything not recognised is left as it is.
 
     >>> translate_reason("complaint: experience: consegna, ritardo", "it")
-    'lamentela: esperienza: consegna, ritardo'
+    'reclamo: esperienza: consegna, ritardo'
     >>> translate_reason("3 exclamation marks", "it")
     '3 punti esclamativi'
     >>> translate_reason("sarcasm: irony 0.81", "it")
     'sarcasmo: ironia 0,81'
     >>> translate_reason("misguided: claim pattern: rumour, cover-up", "it")
-    'affermazione errata: segnale: voce che gira, insabbiamento'
+    'accusa infondata: segnale: voce che gira, insabbiamento'
     >>> translate_reason("negative: 'vergogna'", "en")
     "negative: 'vergogna'"
     """

@@ -181,7 +181,7 @@ def test_language_switch_and_default_from_browser(client: TestClient) -> None:
     assert "Posta in arrivo" in client.get("/").text
     # The analysis's reasons follow the interface language; the commenter's words do not change.
     root = desk_comment_id(client, "root")
-    assert "keyword test: lamentela" in client.get(f"/comments/{root}").text
+    assert "keyword test: reclamo" in client.get(f"/comments/{root}").text
     client.post("/lang", data={"lang": "en", "csrf_token": token, "next": "/"})
     assert "Inbox" in client.get("/").text
     assert "keyword test: complaint" in client.get(f"/comments/{root}").text

@@ -94,7 +94,7 @@ def test_page_clocks_accept_a_decimal_comma(desk: Desk) -> None:
 
 
 def test_analysis_reasons_and_alert_figures_in_italian_decimals(desk: Desk) -> None:
-    assert i18n.translate_reason("complaint: negative 0.56", "it") == "lamentela: negativo 0,56"
+    assert i18n.translate_reason("complaint: negative 0.56", "it") == "reclamo: negativo 0,56"
     assert i18n.translate_reason("complaint: negative 0.56", "en") == "complaint: negative 0.56"
     monitor_for(desk)
     past = history()
