@@ -338,7 +338,9 @@ def test_connections_page_lists_accounts_without_tokens(client: TestClient, wdes
     assert page.status_code == 200
     assert "&lt;b&gt;Bar&lt;/b&gt;" in page.text and "<b>Bar</b>" not in page.text
     assert "EAAB-secret-token" not in page.text
-    assert "/webhooks/facebook" in page.text
+    # a full address for Meta's form (the test client's own), and the https it needs said plainly
+    assert "<code>http://testserver/webhooks/facebook</code>" in page.text
+    assert "CRISISDESK_PUBLIC_URL" in page.text
 
 
 def test_a_delivery_the_store_refuses_is_retried_then_set_aside(

@@ -17,7 +17,7 @@ NAV = [("nav.connections", "/connections")]
 User = Annotated[Any, Depends(current_user)]
 
 
-def _overview(desk: Any) -> dict[str, Any]:
+def _overview(desk: Any, base_url: str) -> dict[str, Any]:
     from crisisdesk.connectors.store import load_connections
     from crisisdesk.connectors.webhook import processor_for
 
@@ -34,10 +34,12 @@ def _overview(desk: Any) -> dict[str, Any]:
         for c in load_connections(desk)
     ]
     settings = desk.settings
-    public = settings.public_url.rstrip("/")
+    # Meta asks for a full https address: public_url when set, else the address in use now
+    public = settings.public_url.rstrip("/") or base_url.rstrip("/")
     return {
         "rows": rows,
-        "callback_url": f"{public}/webhooks/facebook" if public else "/webhooks/facebook",
+        "callback_url": f"{public}/webhooks/facebook",
+        "callback_https": public.startswith("https://"),
         "has_secret": bool(settings.facebook_app_secret),
         "has_verify_token": bool(settings.facebook_verify_token),
         "has_token_key": bool(settings.token_key),
@@ -49,5 +51,5 @@ def _overview(desk: Any) -> dict[str, Any]:
 
 @router.get("/connections")
 async def connections(request: Request, user: User) -> Response:
-    overview = await run_in_threadpool(_overview, get_desk(request))
+    overview = await run_in_threadpool(_overview, get_desk(request), str(request.base_url))
     return render(request, "connections/list.html", {"user": user, **overview})
