@@ -91,7 +91,10 @@ class DemoRunner:
         self.replayed = 0
 
     def prepare(self) -> None:
-        self.desk.add_user(self.demo_username, secrets.token_urlsafe(24), display_name="Demo")
+        # A sandbox on the user's own machine: every screen can be tried, page settings included.
+        self.desk.add_user(
+            self.demo_username, secrets.token_urlsafe(24), display_name="Demo", role="admin"
+        )
         for key, page in PAGES.items():
             self.desk.configure_page(
                 "demo",

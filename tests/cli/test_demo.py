@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from crisisdesk.demo import DemoRunner
 from crisisdesk.demo.scenario import PAST_CASES
 from crisisdesk.desk import Desk
-from crisisdesk.models import utcnow
+from crisisdesk.models import User, utcnow
 from crisisdesk.settings import Settings
 
 
@@ -30,5 +32,9 @@ def test_the_demo_history_has_answered_and_closed_cases(settings: Settings) -> N
         assert worked["cool-down overridden"].cases == sum(
             1 for p in PAST_CASES if p.reply_after_minutes < 15
         )
+        # the demo user may try every screen, the page settings too
+        with desk.session() as s:
+            demo = s.scalar(select(User).where(User.username == DemoRunner.demo_username))
+        assert demo is not None and demo.role == "admin"
     finally:
         desk.close()
