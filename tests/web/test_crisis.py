@@ -19,6 +19,7 @@ from crisisdesk.signals.flame import monitor_for
 from crisisdesk.web.app import create_app
 from crisisdesk.web.routes import crisis
 from tests.signals.test_flame import burst, feed, history
+from tests.web.conftest import launch_chromium, serving
 
 
 def login(client: TestClient) -> None:
@@ -199,3 +200,50 @@ def test_acknowledge_an_alert_needs_csrf_and_records_who(client: TestClient, fla
     assert any(e.action == "alert.acknowledge" for e in flamed.audit_entries())
     missing = client.post("/alerts/999999/ack", data={"csrf_token": token.group(1)})
     assert missing.status_code == 404
+
+
+@pytest.mark.browser
+def test_live_banner_links_to_the_crisis_and_keeps_the_worst_news(
+    browser_path: str, flamed: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setattr(crisis, "KEEPALIVE_SECONDS", 0.3)
+    flamed.add_user("ann", "correct-horse-battery", language="en")
+    broker = broker_for(flamed)
+    with serving(create_app(flamed)) as base, sync_playwright() as p:
+        browser = launch_chromium(p, browser_path)
+        page = browser.new_context(locale="en-GB").new_page()
+        page.goto(base + "/login")
+        page.fill("input[name=username]", "ann")
+        page.fill("input[name=password]", "correct-horse-battery")
+        page.click("form[action='/login'] button[type=submit]")
+        page.wait_for_url(base + "/")
+        page.wait_for_function("() => document.body.hasAttribute('data-live')")
+        time.sleep(0.5)  # the event stream is open
+
+        crisis_text = "CRISIS on <b>Forno</b>"
+        broker.publish(
+            "alert", {"text": crisis_text, "level": "crisis", "page_id": 1, "url": "/crisis/1"}
+        )
+        link = page.locator("#live-banner a")
+        link.wait_for()
+        assert link.inner_text() == crisis_text  # hostile names stay text
+        assert link.get_attribute("href") == "/crisis/1"
+        assert page.locator("#live-banner b").count() == 0
+
+        # a lesser alert on another page does not cover the crisis
+        broker.publish(
+            "alert", {"text": "WATCH on Rail", "level": "watch", "page_id": 2, "url": "/crisis/2"}
+        )
+        time.sleep(0.8)
+        assert page.locator("#live-banner a").inner_text() == crisis_text
+        # an address that is not a crisis page is not made a link
+        broker.publish(
+            "alert", {"text": "CRISIS on Rail", "level": "crisis", "page_id": 2, "url": "//evil"}
+        )
+        page.wait_for_function(
+            "() => document.getElementById('live-banner').textContent === 'CRISIS on Rail'"
+        )
+        assert page.locator("#live-banner a").count() == 0
+        browser.close()

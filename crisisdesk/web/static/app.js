@@ -87,11 +87,22 @@ document.addEventListener("DOMContentLoaded", () => {
   const banner = document.getElementById("live-banner");
   if (!banner || !("EventSource" in window) || !document.body.hasAttribute("data-live")) return;
   const source = new EventSource("/events");
+  const RANK = { watch: 1, flame: 2, crisis: 3 };
+  let shown = { rank: 0, page: null };
   source.addEventListener("alert", (event) => {
     let data;
     try { data = JSON.parse(event.data); } catch (_err) { return; }
-    banner.textContent = data.text || "";
-    banner.className = "live-banner level-" + String(data.level || "watch").replace(/[^a-z]/g, "");
+    const level = String(data.level || "watch").replace(/[^a-z]/g, "");
+    const rank = RANK[level] || 1;
+    // The worst news stays up: a watch elsewhere does not cover a crisis still on screen.
+    if (rank < shown.rank && data.page_id !== shown.page) return;
+    shown = { rank, page: data.page_id };
+    const url = String(data.url || "");
+    const link = document.createElement(/^\/crisis\/\d+$/.test(url) ? "a" : "span");
+    if (link instanceof HTMLAnchorElement) link.href = url;
+    link.textContent = data.text || "";
+    banner.replaceChildren(link);
+    banner.className = "live-banner level-" + level;
     banner.hidden = false;
   });
 });
