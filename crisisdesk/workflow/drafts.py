@@ -189,13 +189,16 @@ def suggest_draft(
     >>> print(suggest_draft("complaint", "it", author_name="Anna Rossi",
     ...     comment_text="Consegna in ritardo di due giorni", responsible="Marco (logistica)",
     ...     page_name="Forno Aurora"))  # doctest: +ELLIPSIS
-    Ciao Anna, mi dispiace davvero per la consegna: ... al referente (Marco (logistica)), ...
+    Ciao Anna, mi dispiace davvero per la consegna: ... al referente (Marco, logistica), ...
     """
     italian = language == "it"
     templates = IT if italian else EN
     template = templates.get(kind) or templates["other"]
     topic_en, topic_it = TOPIC_WORDS[detect_topic(comment_text)]
     name = first_name(author_name) or ("" if not italian else "")
+    if responsible and "(" in responsible:
+        # "Marco (logistica)" inside our own brackets would nest them: "Marco, logistica"
+        responsible = ", ".join(p.strip(" )") for p in responsible.split("(") if p.strip(" )"))
     if italian:
         who = f"il referente ({responsible})" if responsible else "il nostro team"
         to_who = f"al referente ({responsible})" if responsible else "al nostro team"

@@ -53,7 +53,7 @@ def test_without_a_contact_or_a_name_the_sentences_still_read(kind: str) -> None
 
 def test_the_complaint_says_what_will_happen_not_what_happened() -> None:
     it = suggest_draft("complaint", "it", responsible="Marco (logistica)")
-    assert "Giro la segnalazione al referente (Marco (logistica)), che se ne occuperà" in it
+    assert "Giro la segnalazione al referente (Marco, logistica), che se ne occuperà" in it
     assert "capisco il tuo disappunto" in it
     assert "[Scrivi cosa è andato storto, con le parole del cliente.]" in it
     en = suggest_draft("complaint", "en", responsible="Customer relations lead")
