@@ -48,6 +48,7 @@ from crisisdesk.models import (
     ModerationRule,
     User,
 )
+from crisisdesk.numbers import decimal_text
 from crisisdesk.signals.coordination import extract_urls
 from crisisdesk.workflow.cases import WorkflowError
 
@@ -167,7 +168,7 @@ def validate(
                 clean[key] = items[:200]
         elif key in ("offensive_min", "fake_risk_min"):
             if isinstance(value, str):
-                value = value.strip().replace(",", ".")  # "0,5" as Italian readers write it
+                value = decimal_text(value)  # "0,5" as Italian users type it
             try:
                 number = float(value)
             except (TypeError, ValueError):

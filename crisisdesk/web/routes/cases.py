@@ -16,11 +16,12 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
 
 from crisisdesk.desk import Desk
+from crisisdesk.numbers import decimal_text
 from crisisdesk.web.app import check_csrf, current_user, get_desk, render
 from crisisdesk.web.routes import is_htmx, pop_flash, render_panel, set_flash
 from crisisdesk.workflow.cases import STATES, WorkflowError
 from crisisdesk.workflow.moderation import CRITICISM_KINDS
-from crisisdesk.workflow.vouchers import decimal_text, normalise_code
+from crisisdesk.workflow.vouchers import normalise_code
 
 router = APIRouter(include_in_schema=False)
 

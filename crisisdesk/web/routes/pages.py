@@ -7,13 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
 
+from crisisdesk.numbers import decimal_text
 from crisisdesk.signals.competitors import (
     competitor_from_line,
     competitor_to_line,
     parse_competitors,
 )
 from crisisdesk.web.app import check_csrf, current_user, get_desk, render
-from crisisdesk.workflow.vouchers import decimal_text
 
 router = APIRouter(include_in_schema=False)
 NAV = [("nav.pages", "/pages")]
