@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -75,3 +76,20 @@ def serving(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def signed_in(desk: Any, lang: str, username: str | None = None) -> Any:
+    """A test client signed in as a user who reads ``lang`` (the app's demo sign-in), with the
+    CSRF token every form needs already in its headers. Use it as a context manager."""
+    from fastapi.testclient import TestClient
+
+    from crisisdesk.web.app import create_app
+
+    username = username or f"user-{lang}"
+    desk.add_user(username, "correct-horse-battery", language=lang)
+    client = TestClient(create_app(desk, demo_user=username))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/cases").text)
+    assert token
+    client.headers["X-CSRF-Token"] = token.group(1)
+    client.headers["accept-language"] = lang
+    return client

@@ -16,19 +16,10 @@ from crisisdesk.signals.flame import monitor_for
 from crisisdesk.web import i18n
 from crisisdesk.web.app import create_app
 from tests.signals.test_flame import burst, feed, history
+from tests.web.conftest import signed_in
 from tests.workflow.wf_support import comment_id, seed
 
 HX = {"HX-Request": "true"}
-
-
-def signed_in(desk: Desk, lang: str) -> TestClient:
-    desk.add_user(f"user-{lang}", "correct-horse-battery", language=lang)
-    client = TestClient(create_app(desk, demo_user=f"user-{lang}"))
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/cases").text)
-    assert token
-    client.headers["X-CSRF-Token"] = token.group(1)
-    client.headers["accept-language"] = lang
-    return client
 
 
 @pytest.fixture

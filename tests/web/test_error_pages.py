@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from crisisdesk.desk import Desk
 from crisisdesk.web.app import create_app
+from tests.web.conftest import signed_in
 from tests.workflow.wf_support import comment_id, seed
 
 HX = {"HX-Request": "true"}
@@ -18,12 +19,7 @@ HX = {"HX-Request": "true"}
 @pytest.fixture
 def italian(desk: Desk) -> Iterator[TestClient]:
     seed(desk)
-    desk.add_user("ann", "correct-horse-battery", language="it")
-    with TestClient(create_app(desk, demo_user="ann")) as client:
-        client.headers["accept-language"] = "it"
-        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/cases").text)
-        assert token
-        client.headers["X-CSRF-Token"] = token.group(1)
+    with signed_in(desk, "it", "ann") as client:
         yield client
 
 

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from crisisdesk.desk import Desk
 from crisisdesk.settings import Settings
-from crisisdesk.web.app import create_app
+from tests.web.conftest import signed_in
 from tests.workflow.wf_support import comment_id, record, seed
 
 HX = {"HX-Request": "true"}
@@ -26,12 +26,7 @@ CONTACTS = {"delivery": "Responsabile consegne", "default": "Social media manage
 def client(desk: Desk) -> Iterator[TestClient]:
     seed(desk)
     desk.configure_page("facebook", "P1", config={"contacts": CONTACTS})
-    desk.add_user("ann", "correct-horse-battery", language="it")
-    with TestClient(create_app(desk, demo_user="ann")) as c:
-        c.headers["accept-language"] = "it"
-        token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/cases").text)
-        assert token
-        c.headers["X-CSRF-Token"] = token.group(1)
+    with signed_in(desk, "it", "ann") as c:
         yield c
 
 
@@ -114,11 +109,7 @@ def test_escalation_says_which_channels_were_notified(data_dir: Path, analyzer: 
     try:
         seed(desk)
         desk.configure_page("facebook", "P1", config={"contacts": CONTACTS})
-        desk.add_user("ann", "correct-horse-battery", language="en")
-        with TestClient(create_app(desk, demo_user="ann")) as c:
-            token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/cases").text)
-            assert token
-            c.headers["X-CSRF-Token"] = token.group(1)
+        with signed_in(desk, "en", "ann") as c:
             cid = comment_id(desk, "c-en")
             c.post(f"/comments/{cid}/case/open", headers=HX)
             html = c.post(f"/comments/{cid}/case/escalate", data={"topic": ""}, headers=HX).text
