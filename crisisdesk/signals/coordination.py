@@ -277,6 +277,19 @@ class _Live:
         self.home = home
 
 
+def _too_late(network: Any, ts: float) -> bool:
+    """A message more than a window behind the newest one seen is compared with the window but
+    not kept: otherwise a history delivered newest first would keep every message (each one
+    "late"), each new one compared with all of them, and the timing network would see the whole
+    history as one burst of new accounts. Such history is read in time order by the batch
+    functions (``compute_edges``)."""
+    if ts < network._clock - network.window:
+        # getattr: a monitor state saved before the counter existed is restored without it
+        network.too_late = getattr(network, "too_late", 0) + 1
+        return True
+    return False
+
+
 class CoNetwork:
     """Base of the streaming coordination networks.
 
@@ -297,6 +310,7 @@ class CoNetwork:
         self._last: dict[tuple[str, str], float] = {}
         self._clock = float("-inf")
         self.learned = 0
+        self.too_late = 0  # messages compared but not kept: see _too_late
 
     # River-style API
     def learn_one(self, message: Message) -> None:
@@ -398,14 +412,17 @@ class KeyedNetwork(CoNetwork):
         if not late:
             self._clock = ts
             self._evict()
+        too_late = _too_late(self, ts)
         live = _Live(message.message_id, message.user_id, ts, "")
         for key in keys:
             bucket = self._index.get(key)
-            if bucket is None:
-                bucket = self._index[key] = deque()
-            else:
+            if bucket is not None:
                 for old in bucket:
                     self._match(old, live, key)
+            if too_late:
+                continue
+            if bucket is None:
+                bucket = self._index[key] = deque()
             if late:
                 # Out of order: keep both the bucket and the queue sorted by time.
                 pos = bisect.bisect_right([b.ts for b in bucket], ts)
@@ -536,6 +553,8 @@ class CoSimilar(CoNetwork):
             if inter and inter / (n + size - inter) >= threshold:
                 if abs(old_ts - ts) <= self.window:
                     self._match(old, live, old.shown or live.shown)
+        if _too_late(self, ts):
+            return
         entry = (ts, n, tokens, user, live)
         if late:
             window.insert(bisect.bisect_right([w[0] for w in window], ts), entry)
@@ -773,6 +792,7 @@ class CoTiming:
         self._level = 0.0  # decayed count of first-time authors seen before
         self._level_at = float("-inf")
         self._first = float("-inf")
+        self.too_late = 0  # new authors' messages left out: see _too_late
 
     def threshold(self) -> int:
         """How many new authors in one window make a burst, given the recent rate."""
@@ -791,6 +811,8 @@ class CoTiming:
         if not message.first_time:
             return
         ts = float(message.timestamp)
+        if _too_late(self, ts):
+            return
         self._clock = max(self._clock, ts)
         if self._first == float("-inf"):
             self._first = ts

@@ -444,3 +444,27 @@ def test_co_timing_bar_adapts_to_the_page_rate() -> None:
         timing.learn_one(Message(f"c{i}", f"camp{i}", 360 * 60.0 + i * 4, first_time=True))
     assert len(timing.bursts) == before + 1
     assert {f"camp{i}" for i in range(30)} <= set(timing.bursts[-1].users)
+
+
+def test_history_delivered_newest_first_keeps_memory_bounded_and_makes_no_burst() -> None:
+    """An export read newest first makes every message late. Those more than a window behind
+    the newest are compared with the window but not kept, so memory stays bounded and a quiet
+    history of new authors, one every ten minutes, is not read as one burst."""
+    keyed = CoLink(window=60, evidence=False)
+    similar = CoSimilar(window=60, similarity=0.8, evidence=False)
+    timing = CoTiming(window=300, min_authors=3)
+    most = 0
+    for i in reversed(range(3000)):
+        m = Message(str(i), f"u{i}", 600.0 * i, text=f"w{i % 7} x y z", urls=(f"l{i % 3}",),
+                    first_time=True)  # fmt: skip
+        for net in (keyed, similar, timing):
+            net.learn_one(m)
+        most = max(most, keyed.held, similar.held, timing.held)
+    assert most <= 1
+    assert timing.bursts == []
+    assert keyed.too_late == similar.too_late == timing.too_late == 2999
+    # within the window, a late message is still kept and matched (see the test above)
+    late = CoLink(window=60)
+    late.learn_one(Message("1", "a", 100, urls=("x.example/1",)))
+    late.learn_one(Message("2", "b", 70, urls=("x.example/1",)))
+    assert late.edges() == {("a", "b"): 1, ("b", "a"): 1} and late.too_late == 0
