@@ -163,12 +163,14 @@ def test_escalate_voucher_send_and_close_from_the_panel(client: TestClient, desk
                        headers=HX).text  # fmt: skip
     code = re.search(r'<code id="voucher-\d+">([A-Z0-9-]+)</code>', html)
     assert code
+    assert "voucher created: send it privately below" in html  # said, not only listed
     sent = client.post(f"/comments/{cid}/case/vouchers/send",
                        data={"code": code.group(1), "message": "Sorry, Anna"}, headers=HX)  # fmt: skip
     assert sent.status_code == 200 and code.group(1) in sent.text
     closed = client.post(f"/comments/{cid}/case/close",
                          data={"cause": "delivery", "change": "Check vans at 7"}, headers=HX)  # fmt: skip
     assert closed.status_code == 200 and "This case is closed" in closed.text
+    assert "case closed, its lesson kept" in closed.text
     lessons = client.get("/lessons").text
     assert "Check vans at 7" in lessons and 'data-cause="delivery"' in lessons
     vouchers = client.get("/vouchers").text

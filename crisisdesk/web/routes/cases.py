@@ -291,7 +291,7 @@ def set_state(
         )  # fmt: skip
     except WorkflowError as exc:
         return _panel(request, user, comment_id, error=exc, status_code=422)
-    return _panel(request, user, comment_id)
+    return _panel(request, user, comment_id, result={"status": "done", "action": "state"})
 
 
 @router.post("/comments/{comment_id}/case/close", dependencies=[Depends(check_csrf)])
@@ -313,7 +313,7 @@ def close(
         desk.moderation.perform(comment_id, "resolve", actor=user.username, user_id=user.id)
     except WorkflowError as exc:
         return _panel(request, user, comment_id, error=exc, status_code=422)
-    return _panel(request, user, comment_id)
+    return _panel(request, user, comment_id, result={"status": "done", "action": "close"})
 
 
 @router.post("/comments/{comment_id}/case/vouchers", dependencies=[Depends(check_csrf)])
@@ -333,7 +333,7 @@ def create_voucher(
         )  # fmt: skip
     except WorkflowError as exc:
         return _panel(request, user, comment_id, error=exc, status_code=422)
-    return _panel(request, user, comment_id)
+    return _panel(request, user, comment_id, result={"status": "done", "action": "voucher"})
 
 
 @router.post("/comments/{comment_id}/case/vouchers/send", dependencies=[Depends(check_csrf)])
