@@ -612,7 +612,9 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     # "thanks for fixing my broken phone"
     thanked = bool(praise) and s.positive > s.negative and not polite_opening
     if experience and (problems or (negativeish and not praise)) and not thanked:
-        if len(experience) >= 2 or any(ch.isdigit() for ch in s.text) or negativeish:
+        # one experience word is enough when it is the writer's own problem ("my cake smelled")
+        own_problem = bool(problems) and experience_first_person(toks)
+        if len(experience) >= 2 or any(ch.isdigit() for ch in s.text) or negativeish or own_problem:
             reasons = [f"experience: {', '.join(experience[:3])}"]
             if problems:
                 reasons.append(f"problem: {', '.join(problems[:3])}")

@@ -174,6 +174,8 @@ def test_applause_is_mockery_only_around_a_problem() -> None:
         ("Why is my delivery late again?", "complaint"),
         ("Perché il mio ordine è arrivato rotto?", "complaint"),
         ("My cake smelled weird, is it safe to eat?", "complaint"),
+        # one word of the writer's own ("mia") is enough beside a concrete problem
+        ("La mia colomba aveva un odore strano, è sicura?", "complaint"),
         # "due" is two, not a problem ("due volte" once made it one)
         ("Ho ordinato due torte per sabato, a che ora posso ritirarle?", "question"),
     ],
