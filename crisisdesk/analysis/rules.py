@@ -422,6 +422,16 @@ PROBLEM_WORDS = frozenset(
     """.split()
 )
 
+#: Problem words that are also everyday grammar: enough beside other marks of a complaint, not
+#: as the writer's one concrete problem.
+_WEAK_PROBLEMS = frozenset(
+    """
+    never still again twice nobody nothing instead no not without doesn't didn't won't can't
+    isn't wasn't weren't haven't hasn't mai ancora giù nessuno nessun nessuna niente invece
+    senza non
+    """.split()
+)
+
 #: Insults and name-calling (it/en): with them a comment is provocation, not a complaint.
 INSULT_WORDS = frozenset(
     """
@@ -612,8 +622,11 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     # "thanks for fixing my broken phone"
     thanked = bool(praise) and s.positive > s.negative and not polite_opening
     if experience and (problems or (negativeish and not praise)) and not thanked:
-        # one experience word is enough when it is the writer's own problem ("my cake smelled")
-        own_problem = bool(problems) and experience_first_person(toks)
+        # one experience word is enough when it is the writer's own concrete problem ("my cake
+        # smelled"); a negation or "still" alone is no such problem ("mio figlio non...")
+        own_problem = experience_first_person(toks) and any(
+            p not in _WEAK_PROBLEMS for p in problems
+        )
         if len(experience) >= 2 or any(ch.isdigit() for ch in s.text) or negativeish or own_problem:
             reasons = [f"experience: {', '.join(experience[:3])}"]
             if problems:
