@@ -235,8 +235,15 @@ def create_app(
         return response
 
     @app.exception_handler(CSRFError)
-    async def _csrf(_request: Request, _exc: CSRFError) -> Response:
-        return JSONResponse({"error": "csrf token missing or wrong"}, status_code=403)
+    async def _csrf(request: Request, _exc: CSRFError) -> Response:
+        if request.url.path.startswith("/api/") or request.headers.get("hx-request"):
+            return JSONResponse({"error": "csrf token missing or wrong"}, status_code=403)
+        # most often a form left open across a sign-in or a restart: say so, in their language
+        try:
+            user = current_user(request)
+        except LoginRequired:
+            user = None
+        return render(request, "error.html", {"user": user, "status": "csrf"}, 403)
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 

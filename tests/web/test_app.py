@@ -73,6 +73,12 @@ def test_inbox_requires_login(client: TestClient) -> None:
 def test_login_without_csrf_is_refused(client: TestClient) -> None:
     r = client.post("/login", data={"username": "ann", "password": "correct-horse-battery"})
     assert r.status_code == 403
+    # a page for a person, in their language, that says what to do; scripts get JSON
+    assert 'id="error-page"' in r.text and "reload the page" in r.text
+    italian = client.post("/login", data={"username": "ann"}, headers={"accept-language": "it"})
+    assert italian.status_code == 403 and "ricarica la pagina" in italian.text
+    htmx = client.post("/login", data={"username": "ann"}, headers={"HX-Request": "true"})
+    assert htmx.status_code == 403 and htmx.json() == {"error": "csrf token missing or wrong"}
 
 
 def test_wrong_password(client: TestClient) -> None:
