@@ -79,7 +79,11 @@ def test_page_clocks_accept_a_decimal_comma(desk: Desk) -> None:
             data={"csrf_token": token[1], "cooldown": "7,5", "response_target": "45,5"},
             follow_redirects=False,
         )
-    assert r.status_code == 303
+        assert r.status_code == 303
+        # shown back as they were typed, in the reader's decimals
+        italian = client.get("/pages", headers={"accept-language": "it"}).text
+        assert 'value="45,5"' in italian and "7,5" in italian
+        assert 'value="45.5"' in client.get("/pages", headers={"accept-language": "en"}).text
     config = desk.pages()[0].config
     assert config["cooldown_minutes"] == 7.5 and config["response_target_minutes"] == 45.5
 

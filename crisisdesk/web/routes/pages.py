@@ -13,7 +13,8 @@ from crisisdesk.signals.competitors import (
     competitor_to_line,
     parse_competitors,
 )
-from crisisdesk.web.app import check_csrf, current_user, get_desk, render
+from crisisdesk.web import i18n
+from crisisdesk.web.app import check_csrf, current_user, get_desk, language, render
 
 router = APIRouter(include_in_schema=False)
 NAV = [("nav.pages", "/pages")]
@@ -46,8 +47,12 @@ def _minutes(text: str) -> float:
     return value
 
 
-def _config_text(config: dict[str, Any]) -> dict[str, str]:
+def _config_text(config: dict[str, Any], lang: str) -> dict[str, str]:
     cooldown = config.get("cooldown_minutes", "")
+
+    def minutes(value: float) -> str:  # "7,5" for Italian readers, as they type it back
+        return i18n.number(float(f"{value:g}"), lang)
+
     return {
         "competitors": "\n".join(
             competitor_to_line(c) for c in parse_competitors(config.get("competitors"))
@@ -55,12 +60,12 @@ def _config_text(config: dict[str, Any]) -> dict[str, str]:
         "contacts": "\n".join(f"{k} = {v}" for k, v in (config.get("contacts") or {}).items()),
         "causes": "\n".join(config.get("causes", []) or []),
         "cooldown": (
-            "\n".join(f"{k} = {v:g}" for k, v in cooldown.items())
+            "\n".join(f"{k} = {minutes(v)}" for k, v in cooldown.items())
             if isinstance(cooldown, dict)
-            else (f"{cooldown:g}" if cooldown != "" else "")
+            else (minutes(cooldown) if cooldown != "" else "")
         ),
         "response_target": (
-            f"{config['response_target_minutes']:g}"
+            minutes(config["response_target_minutes"])
             if config.get("response_target_minutes")
             else ""
         ),
@@ -71,7 +76,8 @@ def _render_pages(
     request: Request, user: Any, *, saved: int | None = None, error: str | None = None
 ) -> Response:
     desk = get_desk(request)
-    rows = [{"page": p, "text": _config_text(p.config or {})} for p in desk.pages()]
+    lang = language(request)
+    rows = [{"page": p, "text": _config_text(p.config or {}, lang)} for p in desk.pages()]
     return render(
         request,
         "pages/list.html",
