@@ -329,11 +329,13 @@ class Desk:
             report.errors.append(str(exc))
         except OSError as exc:
             report.errors.append(f"{path}: {exc.strerror or exc}")
-        # A file may hold history newest first; the flame level is replayed in event order then.
-        try:
-            self.flame.rebuild_pending()
-        except Exception:  # the comments are stored; a failed replay must not fail the import
-            log.exception("flame rebuild after import failed")
+        # A file may hold history newest first: coordination and then the flame level (which
+        # reads the coordination score) are replayed in event order.
+        for monitor in (self.coordination, self.flame):
+            try:
+                monitor.rebuild_pending()
+            except Exception:  # the comments are stored; a failed replay must not fail the import
+                log.exception("%s rebuild after import failed", type(monitor).__name__)
         return report
 
     def reanalyze(

@@ -147,8 +147,9 @@ def _register_flame(app: typer.Typer) -> None:
             bool,
             typer.Option(
                 "--rebuild",
-                help="Replay the stored comments in event-time order first (after importing "
-                "history out of order: newest first, or one page after another).",
+                help="Replay the stored comments in event-time order first, coordination "
+                "included (after importing history out of order: newest first, or one page "
+                "after another).",
             ),
         ] = False,
         page: Annotated[
@@ -165,7 +166,10 @@ def _register_flame(app: typer.Typer) -> None:
         try:
             monitor = monitor_for(desk)
             if rebuild:
-                written = monitor.rebuild([page] if page is not None else None)
+                pages = [page] if page is not None else None
+                # coordination first: the flame level reads its score
+                desk.coordination.rebuild(pages)
+                written = monitor.rebuild(pages)
                 typer.echo(f"rebuilt from the store; {written} new alerts", err=True)
             rows = [
                 {

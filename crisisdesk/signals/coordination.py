@@ -40,7 +40,7 @@ import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -1148,6 +1148,9 @@ class CoordinationMonitor:
         self.recent = recent
         self.lazy = lazy
         self.pages: dict[int, PageState] = {}
+        # Pages given comments more than a window behind their newest (history imported newest
+        # first): the streaming networks could not compare those; :meth:`rebuild` can.
+        self.pending: set[int] = set()
         self._restored = False
         if not lazy:  # ``lazy``: no database access until first use (for Desk.__init__)
             self._restore()
@@ -1219,6 +1222,8 @@ class CoordinationMonitor:
         state = self.pages.get(page_id)
         if state is None:
             state = self.pages[page_id] = self._new_page()
+        if message.timestamp < state.last_ts - self.window:
+            self.pending.add(page_id)
         for component in state.components():
             component.learn_one(message)
         state.texts[message.message_id] = message.text[:200]
@@ -1232,6 +1237,73 @@ class CoordinationMonitor:
                     component.forget_before(cutoff)
         if len(state.texts) > 1000:
             state.texts = dict(list(state.texts.items())[-500:])
+
+    def rebuild(self, page_ids: Iterable[int] | None = None, *, batch: int = 1000) -> int:
+        """Replay pages' comments from the store in event-time order into fresh networks, and
+        save. Returns how many comments were replayed.
+
+        A history delivered newest first leaves most comments too late for the streaming
+        networks (see :func:`_too_late`); in time order every pair within a window is compared.
+        """
+        from sqlalchemy import select
+
+        from crisisdesk.models import Author, Comment
+
+        self._restore()
+        wanted = None if page_ids is None else set(page_ids)
+        query = (
+            select(
+                Comment.platform_id,
+                Comment.page_id,
+                Comment.author_id,
+                Comment.created_at,
+                Comment.text,
+                Comment.parent_platform_id,
+                Author.platform_id.label("author_platform_id"),
+                Author.name,
+                Author.first_seen,
+            )
+            .join(Author, Author.id == Comment.author_id)
+            .order_by(Comment.created_at, Comment.id)
+        )
+        if wanted is not None:
+            query = query.where(Comment.page_id.in_(wanted))
+        fresh: dict[int, PageState] = {}
+        replayed = 0
+        saved, self.pages = self.pages, fresh  # learn_one writes into the fresh states
+        try:
+            with self.desk.session() as s:
+                for row in s.execute(query).yield_per(batch):
+                    created = _utc(row.created_at)
+                    self.learn_one(
+                        row.page_id,
+                        Message(
+                            message_id=row.platform_id,
+                            user_id=row.author_platform_id or f"author:{row.author_id}",
+                            username=row.name or "",
+                            timestamp=created.timestamp(),
+                            text=row.text or "",
+                            reply_id=row.parent_platform_id,
+                            urls=extract_urls(row.text or ""),
+                            first_time=row.first_seen is not None
+                            and _utc(row.first_seen) == created,
+                        ),
+                    )
+                    replayed += 1
+        finally:
+            self.pages = saved
+        for page_id in wanted if wanted is not None else set(fresh) | set(saved):
+            if page_id in fresh:
+                self.pages[page_id] = fresh[page_id]
+            self.pending.discard(page_id)
+        self.save()
+        return replayed
+
+    def rebuild_pending(self) -> int:
+        """:meth:`rebuild` the pages that received comments out of order, if any."""
+        if not self.pending:
+            return 0
+        return self.rebuild(sorted(self.pending))
 
     # -- reading -------------------------------------------------------------------------
 
@@ -1272,6 +1344,11 @@ class CoordinationMonitor:
     def accounts(self, page_id: int) -> dict[str, Cluster]:
         """Author platform id -> the cluster it belongs to, for the author card."""
         return {a: c for c in self.clusters(page_id) for a in c.accounts}
+
+
+def _utc(moment: datetime) -> datetime:
+    """Stored moments are UTC; a naive one read back is made aware before ``timestamp()``."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _message_from(item: Ingested) -> Message:
