@@ -75,6 +75,7 @@ def _replay(csv_path: Path, quick: bool) -> tuple[list[str], dict[str, float]]:
             imported = time.perf_counter() - started
             replayed = sum(flagged)
             started = time.perf_counter()
+            desk.coordination.rebuild()  # as `crisisdesk flame --rebuild` does, first
             monitor.rebuild()
             rebuilt = time.perf_counter() - started
             streamed_keys = {(a["page_name"], a["level"], a["at"]) for a in alerts}
@@ -125,8 +126,9 @@ def _replay(csv_path: Path, quick: bool) -> tuple[list[str], dict[str, float]]:
         "",
         "The same file imported as it is (grouped by airline, newest first) with "
         f"`crisisdesk import` took {imported:.1f} s, which includes replaying in event-time "
-        f"order the flame levels of the {replayed} pages the file delivered out of order (as "
-        f"the import does by itself); `crisisdesk flame --rebuild` over the whole store then "
+        f"order the coordination networks and flame levels of the {replayed} pages the file "
+        "delivered out of order (as the import does by itself); `crisisdesk flame --rebuild` "
+        "over the whole store, coordination included, then "
         f"took {rebuilt:.1f} s. Of the {len(alerts)} alerts above, {matched} were written "
         "identically (page, level, time) by that path"
         + (" (the quick run imports the whole file, so these differ)." if quick else "."),
