@@ -218,6 +218,26 @@ def _combine(weights: list[float]) -> float:
 # -- the card ----------------------------------------------------------------------------------
 
 
+def _members(desk: Desk, platform: str, accounts: list[str]) -> list[dict[str, Any]]:
+    """The cluster's accounts as people read them: name and card, in the cluster's order; an
+    account the store does not know (yet) keeps its platform id."""
+    with desk.session() as s:
+        rows = s.execute(
+            select(Author.id, Author.platform_id, Author.name).where(
+                Author.platform == platform, Author.platform_id.in_(accounts)
+            )
+        ).all()
+    known = {r.platform_id: r for r in rows}
+    return [
+        {
+            "platform_id": a,
+            "name": (known[a].name or a) if a in known else a,
+            "author_id": known[a].id if a in known else None,
+        }
+        for a in accounts
+    ]
+
+
 def author_card(
     desk: Desk,
     author_id: int,
@@ -346,6 +366,7 @@ def author_card(
                 for item in cluster_info.get("evidence") or []:
                     if isinstance(item, dict) and "network" in item:
                         item["label"] = network_label(str(item["network"]))
+                cluster_info["members"] = _members(desk, author.platform, cluster.accounts[:12])
                 break
 
     verdicts = [

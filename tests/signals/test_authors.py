@@ -121,6 +121,11 @@ def test_card_of_a_throwaway_account_explains_its_risk(desk: Desk) -> None:
     grouped = author_card(desk, author_id(desk, "x2"), coordination=monitor)
     assert grouped is not None and grouped.coordination is not None
     assert "x2" in grouped.coordination["accounts"]
+    # the group as people read it: names linking to their cards, in the cluster's order
+    members = grouped.coordination["members"]
+    assert [m["platform_id"] for m in members] == grouped.coordination["accounts"][:12]
+    assert {m["name"] for m in members} >= {"User 5521", "qzxkvbtr"}
+    assert all(m["author_id"] == author_id(desk, m["platform_id"]) for m in members)
     assert any("coordinated group" in r for r in grouped.fake.reasons)
 
 
