@@ -235,3 +235,20 @@ def test_lessons_page_says_what_the_criticism_is_about_and_what_worked(
     again = {t.term: t for t in desk.workflow.criticism_topics(days=28)}
     assert (again["late"].count, again["late"].before) == (2, 2)
     assert not again["late"].rising
+
+
+def test_a_draft_superseded_by_a_published_reply_is_not_shown_again(
+    client: TestClient, desk: Desk, clock: Clock
+) -> None:
+    cid = comment_id(desk, "c-en")
+    client.get(f"/comments/{cid}/case")
+    rough = "As we said, a refund."  # fails several checks
+    # refused in the cool-down: kept as the draft being written, with its checks
+    client.post(f"/comments/{cid}/case/publish", data={"text": rough}, headers=HX)
+    assert rough in client.get(f"/comments/{cid}/case").text
+    clock.advance(minutes=16)
+    done = client.post(f"/comments/{cid}/case/publish", data={"text": GOOD_EN}, headers=HX)
+    assert done.status_code == 200
+    panel = client.get(f"/comments/{cid}/case").text
+    assert f'<textarea id="reply-text" name="text" rows="7" maxlength="8000">{rough}' not in panel
+    assert 'id="check-results"' not in panel  # no stale failing checks under the box

@@ -52,7 +52,9 @@ def panel_context(
         if case
         else None
     )
-    latest = next((d for d in drafts if d.published_at is None), None)
+    # the draft being written: the newest one, unless it went out; a draft saved before the last
+    # published reply was superseded by it, and its checks would only confuse
+    latest = drafts[0] if drafts and drafts[0].published_at is None else None
     if text is None:
         text = latest.text if latest else desk.workflow.suggest(comment_id)
     if checks is None and latest is not None and latest.text == text:
