@@ -223,13 +223,7 @@ def create_app(
             return await http_exception_handler(request, exc)
         # A person reading pages gets a page: in their language, with the navigation and a way
         # back. The exception's own detail is English and meant for the logs, so not shown.
-        try:
-            user = current_user(request)
-        except LoginRequired:
-            user = None
-        response = render(
-            request, "error.html", {"user": user, "status": exc.status_code}, exc.status_code
-        )
+        response = _error_page(request, exc.status_code, exc.status_code)
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
         return response
@@ -239,11 +233,7 @@ def create_app(
         if request.url.path.startswith("/api/") or request.headers.get("hx-request"):
             return JSONResponse({"error": "csrf token missing or wrong"}, status_code=403)
         # most often a form left open across a sign-in or a restart: say so, in their language
-        try:
-            user = current_user(request)
-        except LoginRequired:
-            user = None
-        return render(request, "error.html", {"user": user, "status": "csrf"}, 403)
+        return _error_page(request, "csrf", 403)
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
@@ -337,6 +327,15 @@ def language(request: Request) -> str:
     if lang in i18n.CATALOGS:
         return str(lang)
     return i18n.negotiate(request.headers.get("accept-language"))
+
+
+def _error_page(request: Request, kind: int | str, status_code: int) -> Response:
+    """``error.html`` for ``kind`` (a status, or "csrf"), signed in or not."""
+    try:
+        user = current_user(request)
+    except LoginRequired:
+        user = None
+    return render(request, "error.html", {"user": user, "status": kind}, status_code)
 
 
 def render(
