@@ -1013,10 +1013,11 @@ class FlameMonitor:
     def _announce(self, alert: dict[str, Any]) -> None:
         """Tell the team: the live banner and, if configured, webhooks and e-mail."""
         page_name = self._page_name(alert["page_id"])
+        post_label = self._post_label(alert["post_id"]) if alert["post_id"] else None
         reasons = alert["evidence"].get("reasons", [])
         text = (
             f"{alert['level'].upper()} on {page_name}"
-            + (f" (post {self._post_label(alert['post_id'])})" if alert["post_id"] else "")
+            + (f" (post {post_label})" if post_label else "")
             + (": " + "; ".join(reasons) if reasons else "")
             + "\nFirst move: "
             + alert["evidence"]["first_move"]["en"]
@@ -1039,6 +1040,13 @@ class FlameMonitor:
                     "level": alert["level"],
                     "text": text.splitlines()[0],
                     "url": f"/crisis/{alert['page_id']}",
+                    # the parts, so that the web adapter can say it in each reader's language
+                    "page_name": page_name,
+                    "post_label": post_label,
+                    "reasons": {
+                        "en": reasons,
+                        "it": alert["evidence"].get("reasons_it") or reasons,
+                    },
                 },
             )
         except Exception:

@@ -247,3 +247,60 @@ def test_live_banner_links_to_the_crisis_and_keeps_the_worst_news(
         )
         assert page.locator("#live-banner a").count() == 0
         browser.close()
+
+
+def test_live_banner_is_written_in_the_readers_language(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    monitor_for(desk)
+    broker = broker_for(desk)
+    desk.clock = lambda: history()[-1].created_at + timedelta(minutes=30)
+
+    async def listen() -> list[dict[str, object]]:
+        sub = broker.subscribe()
+        past = history()
+        await asyncio.to_thread(desk.ingest, past)
+        await asyncio.to_thread(feed, desk, burst(past[-1].created_at + timedelta(minutes=10)))
+        got = []
+        while (event := await sub.get(0.2)) is not None:
+            got.append(event.data)
+        sub.close()
+        return got
+
+    data = asyncio.run(listen())[-1]
+    # English is the notification's own first line; Italian says the same in Italian
+    assert crisis.banner_text(data, "en") == data["text"]
+    italian = crisis.banner_text(data, "it")
+    assert re.match(r"(ATTENZIONE|FLAME|CRISI) su ", italian), italian
+    reasons = data["reasons"]
+    assert isinstance(reasons, dict) and reasons["it"]
+    assert all(r in italian for r in reasons["it"]) and " comments in " not in italian
+
+    # through the stream: a reader whose language is Italian gets the Italian line
+    monkeypatch.setattr(crisis, "STREAM_SECONDS", 0.6)
+    monkeypatch.setattr(crisis, "KEEPALIVE_SECONDS", 0.1)
+    desk.add_user("bea", "correct-horse-battery", language="it")
+    with TestClient(create_app(desk)) as client:
+        page = client.get("/login").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token
+        client.post(
+            "/login",
+            data={"username": "bea", "password": "correct-horse-battery", "csrf_token": token[1]},
+        )
+
+        def later() -> None:
+            time.sleep(0.2)
+            broker.publish("alert", data)
+
+        thread = threading.Thread(target=later)
+        thread.start()
+        try:
+            with client.stream("GET", "/events") as r:
+                body = "".join(r.iter_text())
+        finally:
+            thread.join()
+    sent = [json.loads(line[6:]) for line in body.splitlines() if line.startswith("data: ")]
+    assert [e["text"] for e in sent] == [italian]

@@ -4,13 +4,16 @@ that drives the banner on every page."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 
-from crisisdesk.web.app import check_csrf, current_user, get_desk, render
+from crisisdesk.notify.live import LiveEvent
+from crisisdesk.web import i18n
+from crisisdesk.web.app import check_csrf, current_user, get_desk, language, render
 
 router = APIRouter(include_in_schema=False)
 NAV = [("nav.alerts", "/alerts")]
@@ -64,11 +67,35 @@ async def crisis_page(request: Request, page_id: int, user: User) -> Response:
     return render(request, "crisis/view.html", {"user": user, "view": view})
 
 
+def banner_text(data: dict[str, Any], lang: str) -> str:
+    """An alert's one line for the live banner, in ``lang``: level, page, post and reasons."""
+    _ = i18n.translator(lang)
+    line = _("banner.alert").format(
+        level=_(f"level.{data.get('level', 'watch')}").upper(), page=data.get("page_name", "")
+    )
+    if data.get("post_label"):
+        line += f" ({_('alerts.post')} {data['post_label']})"
+    by_lang = data.get("reasons") or {}
+    reasons = by_lang.get(lang) or by_lang.get(i18n.DEFAULT_LANGUAGE) or []
+    return line + (": " + "; ".join(reasons) if reasons else "")
+
+
+def _for_reader(event: LiveEvent, lang: str) -> LiveEvent:
+    """The event as this reader sees it: an alert's text in the reader's language."""
+    if event.event != "alert" or "page_name" not in event.data:
+        return event
+    return dataclasses.replace(event, data={**event.data, "text": banner_text(event.data, lang)})
+
+
 @router.get("/events")
 async def events(request: Request, user: User) -> StreamingResponse:
-    """Server-sent events: ``alert`` when a flame level rises (``{"text", "level", ...}``)."""
+    """Server-sent events: ``alert`` when a flame level rises (``{"text", "level", ...}``).
+
+    The text is written in the reader's language when the stream opens.
+    """
     from crisisdesk.notify.live import broker_for
 
+    lang = language(request)
     broker = broker_for(get_desk(request))
     last = request.headers.get("last-event-id", "")
     subscription = broker.subscribe(int(last) if last.isdigit() else None)
@@ -82,7 +109,7 @@ async def events(request: Request, user: User) -> StreamingResponse:
                 wait = min(KEEPALIVE_SECONDS, max(0.0, ends - loop.time()))
                 event = await subscription.get(wait)
                 if event is not None:
-                    yield event.encode()
+                    yield _for_reader(event, lang).encode()
                 elif await request.is_disconnected():
                     return
                 else:
