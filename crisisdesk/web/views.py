@@ -106,12 +106,33 @@ async def inbox(request: Request, user: User) -> Response:
         "page": page,
         "pages": pages,
         "levels": _page_levels(desk, pages) if not cursor else [],
+        "competitor_flags": _competitor_flags(desk, page.rows),
         "facets": desk.facets(),
         "query": _query_without_cursor(request),
     }
     if request.headers.get("hx-request") and cursor:
         return render(request, "_inbox_rows.html", context)
     return render(request, "inbox.html", context)
+
+
+def _competitor_flags(desk: Any, rows: list[dict[str, Any]]) -> dict[int, list[Any]]:
+    """The rows that link to or push one of their page's competitors, so the inbox can say so
+    before anyone opens the author card. A bare mention is left to the card: it is not a sign."""
+    from crisisdesk.signals.competitors import competitors_for, flag_comment
+
+    by_page: dict[int, list[Any]] = {}
+    out: dict[int, list[Any]] = {}
+    for row in rows:
+        c = row["comment"]
+        if c.page_id not in by_page:
+            by_page[c.page_id] = competitors_for(desk, c.page_id)
+        if not by_page[c.page_id]:
+            continue
+        flags = flag_comment(c.text, by_page[c.page_id], sentiment=c.sentiment, kind=c.kind)
+        flags = [f for f in flags if f.kind != "mentions_competitor"]
+        if flags:
+            out[c.id] = flags
+    return out
 
 
 # Most urgent first, so the strip at the top of the inbox reads like a priority list.
