@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class Secret:
@@ -106,6 +107,20 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def display_zone(name: str) -> ZoneInfo:
+    """The ``timezone`` setting as a zone, or a clear error naming the setting.
+
+    >>> display_zone("Europe/Rome").key, display_zone("").key
+    ('Europe/Rome', 'UTC')
+    """
+    try:
+        return ZoneInfo(name.strip() or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"timezone: unknown time zone {name!r} (an IANA name such as Europe/Rome or UTC)"
+        ) from None
 
 
 def _coerce(setting: Setting, raw: Any) -> Any:

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import jinja2
 from fastapi import FastAPI, Request, Response
@@ -29,6 +29,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from crisisdesk import __version__
 from crisisdesk.auth import csrf_token, csrf_valid, new_session_id
 from crisisdesk.desk import Desk
+from crisisdesk.settings import display_zone
 from crisisdesk.web import i18n
 from crisisdesk.workflow.cases import WorkflowError
 
@@ -93,16 +94,6 @@ TIME_STYLES = {
     "time": "%H:%M %Z",
     "seconds": "%Y-%m-%d %H:%M:%S %Z",
 }
-
-
-def display_zone(name: str) -> ZoneInfo:
-    """The ``timezone`` setting as a zone, or a clear error naming the setting."""
-    try:
-        return ZoneInfo(name.strip() or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"timezone: unknown time zone {name!r} (an IANA name such as Europe/Rome or UTC)"
-        ) from None
 
 
 def time_element(value: datetime | None, style: str = "datetime", *, zone: ZoneInfo) -> Markup:

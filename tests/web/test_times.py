@@ -96,3 +96,26 @@ def test_the_browser_shows_moments_in_the_reader_zone(browser_path: str, rome_de
         assert "06:00" in text and "12:00" not in text, text
         assert "01/05/24" in text, text  # Italian order: day, month, year
         browser.close()
+
+
+def test_author_card_counts_hours_in_the_desk_time_zone(rome_desk: Desk) -> None:
+    from crisisdesk.signals.authors import author_card
+
+    cid = comment_id(rome_desk, "c-en")
+    with rome_desk.session() as s:
+        from crisisdesk.models import Comment
+
+        comment = s.get(Comment, cid)
+        assert comment is not None and comment.author_id is not None
+        author, utc_hour = comment.author_id, comment.created_at.hour
+    card = author_card(rome_desk, author)
+    assert card is not None and card.hours_zone == "Europe/Rome"
+    rome_hour = (utc_hour + 2) % 24  # May: UTC+2
+    assert card.hours[rome_hour] >= 1 and card.hours[utc_hour] == 0
+    with TestClient(create_app(rome_desk)) as client:
+        _login(client)
+        page = client.get(f"/comments/{cid}/author-card").text
+    assert "Ore di attività (Europe/Rome)" in page
+    busiest = card.busiest_hours
+    assert busiest is not None and busiest["start"] <= rome_hour
+    assert re.search(r"Più attivo tra le \d\d:00 e le \d\d:00: \d+ commenti su \d+", page)
