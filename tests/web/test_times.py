@@ -15,7 +15,7 @@ from crisisdesk.settings import Settings
 from crisisdesk.web.app import create_app
 from tests.conftest import KeywordAnalyzer
 from tests.web.conftest import launch_chromium, serving
-from tests.workflow.wf_support import comment_id, seed
+from tests.workflow.wf_support import comment_id, record, seed
 
 PASSWORD = "correct-horse-battery"
 
@@ -101,6 +101,8 @@ def test_the_browser_shows_moments_in_the_reader_zone(browser_path: str, rome_de
 def test_author_card_counts_hours_in_the_desk_time_zone(rome_desk: Desk) -> None:
     from crisisdesk.signals.authors import author_card
 
+    # two more from the same author, an hour and a half later: three comments make a pattern
+    rome_desk.ingest([record(f"more-{n}", "Still waiting.", minutes=90 + n) for n in (0, 1)])
     cid = comment_id(rome_desk, "c-en")
     with rome_desk.session() as s:
         from crisisdesk.models import Comment
@@ -116,6 +118,11 @@ def test_author_card_counts_hours_in_the_desk_time_zone(rome_desk: Desk) -> None
         _login(client)
         page = client.get(f"/comments/{cid}/author-card").text
     assert "Ore di attività (Europe/Rome)" in page
-    busiest = card.busiest_hours
-    assert busiest is not None and busiest["start"] <= rome_hour
-    assert re.search(r"Più attivo tra le \d\d:00 e le \d\d:00: \d+ commenti su \d+", page)
+    assert sum(card.hours) == 3 and card.busiest_hours == {
+        "start": rome_hour - 1,  # the earliest of the windows holding all three
+        "end": rome_hour + 2,
+        "comments": 3,
+        "total": 3,
+    }
+    start, end = f"{rome_hour - 1:02d}:00", f"{rome_hour + 2:02d}:00"
+    assert f"Più attivo tra le {start} e le {end}: 3 commenti su 3" in page
