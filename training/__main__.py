@@ -61,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
             "params": fitted.params,
             "temperature": fitted.temperature,
             "base_rate": fitted.base_rate,
+            "offsets": (
+                {lang: [round(float(v), 2) for v in o] for lang, o in fitted.offsets.items()}
+                if fitted.offsets
+                else None
+            ),
             "val": fitted.val_scores,
             "val_sizes": {n: len(v) for n, v in task.vals.items()},
             "train_sources": fitted.train_sources,

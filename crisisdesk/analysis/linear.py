@@ -49,6 +49,8 @@ class LinearModel:
     A single-column model is binary: its column is the logit of ``classes[1]``. ``base_rate``, if
     set, is the share of ``classes[1]`` that its probabilities assume: trained class-balanced,
     the model's bias was moved so that they hold for page comments (see ``training/fit.py``).
+    ``offsets`` are added to the logits of a text in a given language (``"*"``: any other), so
+    that one pooled model can lean differently per language (see ``training/fit.py``).
     """
 
     name: str
@@ -58,6 +60,7 @@ class LinearModel:
     bias: F32
     temperature: float
     base_rate: float | None = None
+    offsets: dict[str, F32] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> LinearModel:
@@ -68,10 +71,22 @@ class LinearModel:
             bits = int(data["bits"])
             temperature = float(data["temperature"]) if "temperature" in data else 1.0
             rate = float(data["base_rate"]) if "base_rate" in data else float("nan")
+            offsets = (
+                {
+                    str(lang): row.astype(np.float32)
+                    for lang, row in zip(
+                        data["offset_langs"].tolist(), data["offsets"], strict=True
+                    )
+                }
+                if "offsets" in data
+                else {}
+            )
         if weights.shape[0] != 1 << bits:
             raise ValueError(f"{path}: weight table has {weights.shape[0]} rows, not 2**{bits}")
+        if any(row.shape != bias.shape for row in offsets.values()):
+            raise ValueError(f"{path}: offsets do not have one value per class")
         base_rate = None if rate != rate else rate  # NaN: none
-        return cls(path.stem, classes, bits, weights, bias, temperature, base_rate)
+        return cls(path.stem, classes, bits, weights, bias, temperature, base_rate, offsets)
 
     def contributions(self, batch: features.Batch) -> F32:
         """Per-entry contribution to each column: ``value * weight`` (entries by columns)."""
@@ -87,6 +102,14 @@ class LinearModel:
             return np.zeros((0, self.weights.shape[1]), dtype=np.float32)
         summed: F32 = np.add.reduceat(contrib, batch.starts, axis=0) + self.bias
         return summed
+
+    def language_offsets(self, langs: Sequence[str]) -> F32:
+        """The offsets to add to the logits of texts in ``langs`` (zeros without any)."""
+        none = np.zeros_like(self.bias)
+        default = self.offsets.get("*", none)
+        return np.asarray(
+            [self.offsets.get(lang, default) for lang in langs], dtype=np.float32
+        ).reshape(len(langs), self.bias.shape[0])
 
     def proba(self, logits: F32) -> F32:
         """Class probabilities (binary models: probability of ``classes[1]``, one column)."""
@@ -236,7 +259,8 @@ class ModelScorer:
 
         sent_m = self.models["sentiment"]
         sent_c = contributions["sentiment"]
-        sent_p = sent_m.proba(sent_m.logits(batch, sent_c))
+        languages = [hints[i] or langs[i] for i in range(n)]
+        sent_p = sent_m.proba(sent_m.logits(batch, sent_c) + sent_m.language_offsets(languages))
         sent_idx = sent_p.argmax(axis=1)
         # contribution of each entry to the winning class against the mean of the classes
         mean = sent_c.mean(axis=1)
@@ -277,7 +301,7 @@ class ModelScorer:
                     reasons.append(f"{name}: {', '.join(binary_words[name][i])}")
             out.append(
                 Scores(
-                    language=hints[i] or langs[i],
+                    language=languages[i],
                     sentiment_scores={"negative": neg, "neutral": neu, "positive": pos},
                     offensive=off[i],
                     irony=iro[i],

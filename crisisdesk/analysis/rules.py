@@ -619,9 +619,13 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         return "troll", reasons
 
     # Complaint: an unhappy customer's own experience of a concrete problem.
-    # "thanks for fixing my broken phone"
-    thanked = bool(praise) and s.positive > s.negative and not polite_opening
-    if experience and (problems or (negativeish and not praise)) and not thanked:
+    # "thanks for fixing my broken phone"; two praise words are thanks whatever the model leans
+    # to ("Thanks for replacing my broken phone so quickly, really appreciated")
+    thanked = bool(praise) and (s.positive > s.negative or len(praise) >= 2) and not polite_opening
+    # without a problem word, only a clearly negative reading makes a story a complaint: "Tagging
+    # my sister, she'll want to see this" is not one because the model leans negative at 0.43
+    unhappy = s.negative >= 0.5 and not praise
+    if experience and (problems or unhappy) and not thanked:
         # one experience word is enough when it is the writer's own concrete problem ("my cake
         # smelled"); a negation or "still" alone is no such problem ("mio figlio non...")
         own_problem = experience_first_person(toks) and any(

@@ -154,9 +154,21 @@ def test_thanks_and_problems() -> None:
     ):
         kind, reasons = _kind(text, sentiment="positive", positive=0.5, negative=0.2)
         assert kind == "complaint", (text, reasons)
+    # two praise words are thanks even when the model leans negative over a problem word
+    leaning = {"sentiment": "negative", "negative": 0.46, "positive": 0.44}
+    thanks = "Thanks for replacing my broken phone so quickly, really appreciated."
+    assert _kind(thanks, **leaning)[0] == "praise"
+    assert _kind("Thanks for replacing my broken phone.", **leaning)[0] == "complaint"
     # praise, then a complaint, with an ironic-sounding score: still not sarcasm
     mixed = _kind("Great cake but the delivery was two hours late", irony=0.35)
     assert mixed[0] == "complaint"
+
+
+def test_a_story_without_a_problem_needs_a_clearly_negative_reading() -> None:
+    text = "Tagging my sister, she'll want to see this"
+    assert _kind(text, sentiment="negative", negative=0.43)[0] == "other"
+    kind, reasons = _kind(text, sentiment="negative", negative=0.6)
+    assert kind == "complaint" and "negative 0.60" in reasons
 
 
 def test_applause_is_mockery_only_around_a_problem() -> None:

@@ -158,3 +158,37 @@ def test_binary_models_speak_for_a_page_with_the_base_rate(
         p_bal = balanced.proba(balanced.logits(batch))[:, 0].astype(np.float64)
         moved = np.log(p_page / (1 - p_page)) - np.log(p_bal / (1 - p_bal))
         assert moved == pytest.approx([math.log(rate / (1 - rate))] * len(texts), abs=1e-3)
+
+
+def test_sentiment_offsets_per_language_are_saved_and_applied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crisisdesk.analysis.linear import ModelScorer
+
+    data = tmp_path / "datasets"
+    write_tiny_datasets(data)
+    out = tmp_path / "models"
+    # six training texts per language here; the shipped spec asks for 1,000
+    spec = dataclasses.replace(fit.SPECS["sentiment"], offsets_min_rows=6)
+    monkeypatch.setitem(fit.SPECS, "sentiment", spec)
+    assert main(["--data", str(data), "--out", str(out), "--small"]) == 0
+    reported = json.loads((out / "metrics.json").read_text(encoding="utf-8"))["models"]
+    model = LinearModel.load(out / "sentiment.npz")
+    counts = reported["sentiment"]["train_languages"]
+    assert set(model.offsets) == {"*"} | {lang for lang, n in counts.items() if n >= 6}
+    assert "it" in model.offsets and counts["it"] == 6
+    assert {k: [round(float(v), 2) for v in o] for k, o in model.offsets.items()} == reported[
+        "sentiment"
+    ]["offsets"]
+    assert reported["offensive"]["offsets"] is None  # binary models have none
+
+    # the scorer adds the offsets of each text's language, and only of that language
+    models = {n: LinearModel.load(out / f"{n}.npz") for n in ("language", "offensive", "irony")}
+    texts = ["il treno è in ritardo", "the train is late again"]
+    plain = ModelScorer({**models, "sentiment": dataclasses.replace(model, offsets={})}, "v")
+    push = np.asarray([0.0, 0.0, 50.0], dtype=np.float32)  # classes are neg, neu, pos
+    leaning = dataclasses.replace(model, offsets={"it": push})
+    tilted = ModelScorer({**models, "sentiment": leaning}, "v")
+    before, after = plain.score(texts, ["it", "en"]), tilted.score(texts, ["it", "en"])
+    assert after[0].sentiment_scores["positive"] > 0.99 > before[0].sentiment_scores["positive"]
+    assert after[1].sentiment_scores == before[1].sentiment_scores
