@@ -31,6 +31,9 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from crisisdesk.analysis.base import Analysis
+from crisisdesk.ingest.record import CommentRecord
+
 SEED = 20150224
 
 # Templates in the voice of real campaigns; {brand} is the airline's handle.
@@ -179,10 +182,10 @@ def run(data: Path, quick: bool) -> str:
     ]
     if false_clusters:
         lines += ["", "Clusters of real accounts (false positives, or real coordination):", ""]
-        for page, accounts, networks, example in false_clusters[:6]:
+        for page_name, members, networks, example in false_clusters[:6]:
             shown = example[:90].replace("|", "/").replace("\n", " ")
             lines.append(
-                f"- {page}: {len(accounts)} accounts via {', '.join(networks)}; e.g. `{shown}`"
+                f"- {page_name}: {len(members)} accounts via {', '.join(networks)}; e.g. `{shown}`"
             )
     lines += [
         "",
@@ -199,12 +202,12 @@ class _NeutralAnalyzer:
 
     version = "neutral-bench"
 
-    def analyze(self, text: str, lang_hint: str | None = None):  # type: ignore[no-untyped-def]
+    def analyze(self, text: str, lang_hint: str | None = None) -> Analysis:
         return self.analyze_many([text])[0]
 
-    def analyze_many(self, texts: Sequence[str], lang_hints: Iterable[str | None] | None = None):  # type: ignore[no-untyped-def]
-        from crisisdesk.analysis.base import Analysis
-
+    def analyze_many(
+        self, texts: Sequence[str], lang_hints: Iterable[str | None] | None = None
+    ) -> list[Analysis]:
         return [
             Analysis(
                 language="en",
@@ -221,9 +224,7 @@ class _NeutralAnalyzer:
         ]
 
 
-def _read_tweets(path: Path, limit: int | None) -> list:  # type: ignore[type-arg]
-    from crisisdesk.ingest.record import CommentRecord
-
+def _read_tweets(path: Path, limit: int | None) -> list[CommentRecord]:
     out = []
     with path.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
@@ -279,10 +280,10 @@ def _throwaway(rng: random.Random) -> str:
     )
 
 
-def _plant(tweets: list, rng: random.Random, repeats: int) -> tuple[list, dict[str, str]]:  # type: ignore[type-arg]
-    from crisisdesk.ingest.record import CommentRecord
-
-    pages = sorted({t.page for t in tweets})
+def _plant(
+    tweets: list[CommentRecord], rng: random.Random, repeats: int
+) -> tuple[list[CommentRecord], dict[str, str]]:
+    pages = sorted({t.page for t in tweets if t.page})
     handles = {
         "Virgin America": "@VirginAmerica", "United": "@united", "Southwest": "@SouthwestAir",
         "Delta": "@JetBlue", "US Airways": "@USAirways", "American": "@AmericanAir",

@@ -285,12 +285,21 @@ def _stream(
     return latencies, acked, start, last_ack[0]
 
 
-def _stored(data_dir: Path, ids: set[str] | None = None) -> int | set[str]:
+def _stored(data_dir: Path) -> int:
+    """How many comments the desk in ``data_dir`` has stored (read-only connection)."""
     db = data_dir / "crisisdesk.sqlite"
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
     try:
-        if ids is None:
-            return int(conn.execute("select count(*) from comments").fetchone()[0])
+        return int(conn.execute("select count(*) from comments").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def _stored_ids(data_dir: Path, ids: set[str]) -> set[str]:
+    """Which of ``ids`` the desk in ``data_dir`` has stored."""
+    db = data_dir / "crisisdesk.sqlite"
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    try:
         rows = conn.execute("select platform_id from comments").fetchall()
         return {r[0] for r in rows} & ids
     finally:
@@ -301,7 +310,7 @@ def _wait_for(data_dir: Path, expected: int, timeout: float) -> float | None:
     began = time.perf_counter()
     while time.perf_counter() - began < timeout:
         try:
-            if int(_stored(data_dir)) >= expected:  # type: ignore[call-overload]
+            if _stored(data_dir) >= expected:
                 return time.perf_counter()
         except sqlite3.OperationalError:
             pass
@@ -462,15 +471,14 @@ def run(data: Path, quick: bool) -> str:
         finally:
             killer.join()
         spooled = len(list((crash_dir / "webhook-spool" / "incoming").glob("*.json")))
-        stored_before = int(_stored(crash_dir))  # type: ignore[call-overload]
+        stored_before = _stored(crash_dir)
         restarted = Server(crash_dir)
         try:
             _wait_for(crash_dir, len(acked_crash), timeout=300)
             time.sleep(1.0)
-            present = _stored(crash_dir, acked_crash)
+            present = _stored_ids(crash_dir, acked_crash)
         finally:
             restarted.stop()
-        assert isinstance(present, set)
         lost = len(acked_crash - present)
         lines += [
             f"Durability: a second stream at {rate:.0f}/s, the server killed with SIGKILL after "
