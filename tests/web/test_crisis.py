@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -140,46 +141,36 @@ def test_events_need_a_login(client: TestClient) -> None:
     assert r.status_code == 303
 
 
-def test_alert_rise_is_published_live(desk: Desk) -> None:
+def published_alerts(desk: Desk, wait: float = 0.2) -> list[dict[str, Any]]:
+    """The live events published while the flame history and a burst are ingested."""
     import asyncio
 
     monitor_for(desk)
     broker = broker_for(desk)
-    desk.clock = lambda: history()[-1].created_at + timedelta(minutes=30)
 
-    async def listen() -> list[str]:
+    async def listen() -> list[dict[str, Any]]:
         sub = broker.subscribe()
         past = history()
         await asyncio.to_thread(desk.ingest, past)
         await asyncio.to_thread(feed, desk, burst(past[-1].created_at + timedelta(minutes=10)))
         got = []
-        while (event := await sub.get(0.2)) is not None:
-            got.append(event.data["level"])
+        while (event := await sub.get(wait)) is not None:
+            got.append(event.data)
         sub.close()
         return got
 
-    levels = asyncio.run(listen())
+    return asyncio.run(listen())
+
+
+def test_alert_rise_is_published_live(desk: Desk) -> None:
+    desk.clock = lambda: history()[-1].created_at + timedelta(minutes=30)
+    levels = [data["level"] for data in published_alerts(desk)]
     assert levels and set(levels) <= {"watch", "flame", "crisis"}
 
 
 def test_old_history_is_not_announced(desk: Desk) -> None:
-    import asyncio
-
-    monitor_for(desk)  # the desk's clock is today; the comments are from 2024
-    broker = broker_for(desk)
-
-    async def listen() -> list[object]:
-        sub = broker.subscribe()
-        past = history()
-        await asyncio.to_thread(desk.ingest, past)
-        await asyncio.to_thread(feed, desk, burst(past[-1].created_at + timedelta(minutes=10)))
-        got = []
-        while (event := await sub.get(0.1)) is not None:
-            got.append(event)
-        sub.close()
-        return got
-
-    assert asyncio.run(listen()) == []
+    # the desk's clock is today; the comments are from 2024
+    assert published_alerts(desk, wait=0.1) == []
     assert monitor_for(desk).alerts()  # stored all the same
 
 
@@ -252,24 +243,9 @@ def test_live_banner_links_to_the_crisis_and_keeps_the_worst_news(
 def test_live_banner_is_written_in_the_readers_language(
     desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import asyncio
-
-    monitor_for(desk)
-    broker = broker_for(desk)
     desk.clock = lambda: history()[-1].created_at + timedelta(minutes=30)
-
-    async def listen() -> list[dict[str, object]]:
-        sub = broker.subscribe()
-        past = history()
-        await asyncio.to_thread(desk.ingest, past)
-        await asyncio.to_thread(feed, desk, burst(past[-1].created_at + timedelta(minutes=10)))
-        got = []
-        while (event := await sub.get(0.2)) is not None:
-            got.append(event.data)
-        sub.close()
-        return got
-
-    data = asyncio.run(listen())[-1]
+    data = published_alerts(desk)[-1]
+    broker = broker_for(desk)
     # English is the notification's own first line; Italian says the same in Italian
     assert crisis.banner_text(data, "en") == data["text"]
     italian = crisis.banner_text(data, "it")
