@@ -438,18 +438,31 @@ def register(app: typer.Typer) -> None:
         page: Annotated[
             str | None, typer.Option(help="The page the comments belong to (its id or name).")
         ] = None,
+        timezone: Annotated[
+            str | None,
+            typer.Option(
+                help="Time zone of the times the file writes without one (tools use the zone "
+                "chosen when exporting), e.g. Europe/Rome. Default: the desk's timezone setting."
+            ),
+        ] = None,
         data_dir: DataDir = None,
     ) -> None:
         """Import the exports people already have. Exit codes as `crisisdesk import`."""
         from crisisdesk.connectors.exports import ExportError, read_export
         from crisisdesk.desk import ImportReport
+        from crisisdesk.settings import display_zone
 
         desk = _open_desk(data_dir)
+        try:
+            zone = display_zone(timezone if timezone is not None else desk.settings.timezone)
+        except ValueError as exc:
+            _fail(str(exc))
+            return
         report = ImportReport()
         for path in files:
             try:
                 with path.open("rb") as raw:
-                    desk.ingest(read_export(raw, str(path), page=page), report)
+                    desk.ingest(read_export(raw, str(path), page=page, zone=zone), report)
             except OSError as exc:
                 report.errors.append(f"{path}: {exc.strerror or exc}")
             except ExportError as exc:

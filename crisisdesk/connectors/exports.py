@@ -25,7 +25,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import IO, Any
 
@@ -34,6 +34,8 @@ from crisisdesk.ingest.record import CommentRecord, Rejected
 
 Item = CommentRecord | Rejected
 MAX_DYI_BYTES = 256 * 1024 * 1024
+# A tool's CSV may start with a few report lines (title, query, date range) before its header.
+MAX_PREAMBLE_LINES = 20
 
 
 class ExportError(ValueError):
@@ -119,6 +121,9 @@ class ToolLayout:
     day_first: bool = False
     notes: str = ""
     platform_values: dict[str, str] = field(default_factory=dict)
+    # rows that are not the public's comments: header -> values (lower case), e.g. the page's
+    # own replies in an inbox export
+    skip_when: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 NETWORKS = {
@@ -137,6 +142,16 @@ NETWORKS = {
     "bluesky": "bluesky",
     "mastodon": "mastodon",
     "threads": "threads",
+    # Brandwatch names the site a mention came from
+    "facebook.com": "facebook",
+    "instagram.com": "instagram",
+    "twitter.com": "twitter",
+    "x.com": "twitter",
+    "linkedin.com": "linkedin",
+    "youtube.com": "youtube",
+    "tiktok.com": "tiktok",
+    "threads.net": "threads",
+    "bsky.app": "bluesky",
 }
 
 TOOL_LAYOUTS: list[ToolLayout] = [
@@ -152,12 +167,14 @@ TOOL_LAYOUTS: list[ToolLayout] = [
             "author_id": ("contact profile id", "contact primary identifier"),
             "author_name": ("contact primary identifier", "contact secondary identifier"),
             "created_at": ("created at", "sent at"),
-            "text": ("message", "message text", "text", "content"),
+            "text": ("content", "message", "message text", "text"),
         },
         documented=True,
         notes="Conversation ID, Medium, Channel, Channel Display Name, Contact Profile ID, "
         "Contact Primary Identifier and Created at follow Hootsuite's published export "
-        "definitions; the message id and text column names are not in the part we could read.",
+        "definitions; Message ID, Content and Direction are the names public code reading real "
+        "Messages exports uses. Outbound rows (the page's own replies) are skipped.",
+        skip_when={"direction": frozenset({"outbound"})},
     ),
     ToolLayout(
         name="sprout-social-messages",
@@ -204,7 +221,9 @@ TOOL_LAYOUTS: list[ToolLayout] = [
             "created_at": ("date",),
             "text": ("full text", "snippet", "title"),
         },
-        notes="Column names assumed from typical Brandwatch exports; not checked against its docs.",
+        notes="Date, Author, Full Text, Title, Url, Domain, Thread Id and Thread URL are the names "
+        "public code reading real exports uses; the rest are assumed. The report lines above the "
+        "header are skipped.",
     ),
     ToolLayout(
         name="meta-business-suite-comments",
@@ -245,44 +264,80 @@ _FORMATS_DAY_FIRST = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d.%m.
 _FORMATS_COMMON = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%b %d, %Y %I:%M %p", "%d %b %Y %H:%M")
 
 
-def parse_tool_time(value: str, *, day_first: bool) -> datetime:
-    """Dates as tools write them (ISO, US or European), taken as UTC when no zone is given.
+def parse_tool_time(value: str, *, day_first: bool, zone: tzinfo = UTC) -> datetime:
+    """Dates as tools write them (ISO, US or European), in UTC. A time without a zone is read in
+    ``zone``: tools write times in the zone chosen when the export was made.
 
     >>> parse_tool_time("05/01/2024 10:30 PM", day_first=False).isoformat()
     '2024-05-01T22:30:00+00:00'
     >>> parse_tool_time("01/05/2024 22:30", day_first=True).isoformat()
     '2024-05-01T22:30:00+00:00'
+    >>> from zoneinfo import ZoneInfo
+    >>> parse_tool_time("2024-05-01 22:30:00.000", day_first=True, zone=ZoneInfo("Europe/Rome"))
+    datetime.datetime(2024, 5, 1, 20, 30, tzinfo=datetime.timezone.utc)
+    >>> parse_tool_time("2024-05-01T22:30:00+00:00", day_first=True, zone=ZoneInfo("Europe/Rome"))
+    datetime.datetime(2024, 5, 1, 22, 30, tzinfo=datetime.timezone.utc)
     """
-    try:
-        return parse_time(value)
-    except RowError:
-        pass
     text = value.strip()
-    formats = (_FORMATS_DAY_FIRST if day_first else _FORMATS_MONTH_FIRST) + _FORMATS_COMMON
-    for fmt in formats:
-        try:
-            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
-        except ValueError:
-            continue
-    raise RowError(f"created_at is not a date and time: {text[:40]!r}")
+    if text.lstrip("-").replace(".", "", 1).isdigit():
+        return parse_time(text)  # epoch seconds or milliseconds: no zone to apply
+    parsed: datetime | None = None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        formats = (_FORMATS_DAY_FIRST if day_first else _FORMATS_MONTH_FIRST) + _FORMATS_COMMON
+        for fmt in formats:
+            try:
+                parsed = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+    if parsed is None:
+        raise RowError(f"created_at is not a date and time: {text[:40]!r}")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    return parsed.astimezone(UTC)
 
 
 def read_tool_csv(
-    raw: IO[bytes], name: str, *, page: str | None, layout: ToolLayout | None = None
+    raw: IO[bytes],
+    name: str,
+    *,
+    page: str | None,
+    layout: ToolLayout | None = None,
+    zone: tzinfo = UTC,
 ) -> Iterator[Item]:
+    """Records from a tool's CSV export. The header is the first line that names a known
+    layout's columns, within ``MAX_PREAMBLE_LINES``: lines above it are the tool's report title,
+    query and date range, not data."""
     text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="", errors="replace")
-    first = text.readline()
-    if not first:
+    first_header: list[str] | None = None
+    for number in range(1, MAX_PREAMBLE_LINES + 1):
+        line = text.readline()
+        if not line:
+            break
+        delimiter = max((",", ";", "\t"), key=line.count)
+        header = next(csv.reader([line], delimiter=delimiter), [])
+        first_header = first_header if first_header is not None else header
+        chosen = layout or match_tool_layout(header)
+        if chosen is not None:
+            yield from tool_records(
+                header,
+                text,
+                name,
+                layout=chosen,
+                page=page,
+                delimiter=delimiter,
+                first_line=number + 1,
+                zone=zone,
+            )
+            return
+    if first_header is None:
         return
-    delimiter = max((",", ";", "\t"), key=first.count)
-    header = next(csv.reader([first], delimiter=delimiter))
-    layout = layout or match_tool_layout(header)
-    if layout is None:
-        raise ExportError(
-            f"{name}: a CSV whose columns match no known tool export "
-            f"(headers: {', '.join(header)[:200]}); import it with `crisisdesk import --column ...`"
-        )
-    yield from tool_records(header, text, name, layout=layout, page=page, delimiter=delimiter)
+    raise ExportError(
+        f"{name}: a CSV whose columns match no known tool export "
+        f"(headers: {', '.join(first_header)[:200]}); import it with `crisisdesk import --column ...`"
+    )
 
 
 def tool_records(
@@ -294,10 +349,13 @@ def tool_records(
     page: str | None = None,
     delimiter: str = ",",
     first_line: int = 2,
+    zone: tzinfo = UTC,
 ) -> Iterator[Item]:
     """Records from the data lines of a tool's CSV whose header was already read (the hook
-    ``crisisdesk.ingest.readers.read_csv`` can call once ``match_tool_layout`` recognised it)."""
+    ``crisisdesk.ingest.readers.read_csv`` can call once ``match_tool_layout`` recognised it).
+    ``first_line`` is the file line of the first data line; ``zone`` that of zone-less times."""
     index = {h.strip().lower(): i for i, h in enumerate(header)}
+    skips = [(index[h], values) for h, values in layout.skip_when.items() if h in index]
     sources: dict[str, int] = {}
     for canonical, candidates in layout.fields.items():
         for candidate in candidates:
@@ -317,9 +375,13 @@ def tool_records(
         if len(values) != len(header):
             yield Rejected(name, line, f"expected {len(header)} fields, found {len(values)}")
             continue
+        if any(values[i].strip().lower() in skipped for i, skipped in skips):
+            continue
         row: dict[str, Any] = {k: values[i].strip() for k, i in sources.items()}
         try:
-            created = parse_tool_time(row.get("created_at", ""), day_first=layout.day_first)
+            created = parse_tool_time(
+                row.get("created_at", ""), day_first=layout.day_first, zone=zone
+            )
         except RowError as exc:
             yield Rejected(name, line, str(exc))
             continue
@@ -344,8 +406,11 @@ def tool_records(
 # -- one entry point -----------------------------------------------------------------------
 
 
-def read_export(raw: IO[bytes], name: str, *, page: str | None = None) -> Iterator[Item]:
-    """Records from an export file: a "Download your information" JSON or a tool's CSV."""
+def read_export(
+    raw: IO[bytes], name: str, *, page: str | None = None, zone: tzinfo = UTC
+) -> Iterator[Item]:
+    """Records from an export file: a "Download your information" JSON or a tool's CSV
+    (``zone``: the zone of its times that carry none)."""
     buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[type-var]
     head = buffered.peek(64).lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"{"):
@@ -360,4 +425,4 @@ def read_export(raw: IO[bytes], name: str, *, page: str | None = None) -> Iterat
             raise ExportError(f"{name}: expected a JSON object")
         yield from read_facebook_dyi(obj, name, page=page)
         return
-    yield from read_tool_csv(buffered, name, page=page)
+    yield from read_tool_csv(buffered, name, page=page, zone=zone)

@@ -151,9 +151,15 @@ def read_csv(raw: IO[bytes], name: str, options: ReadOptions) -> Iterator[Item]:
         sources[canonical] = header.index(theirs)
     for required in ("id", "created_at", "text"):
         if required not in sources:
+            # "Report:,Mentions" is the title line of a tool's export, not its header
+            hint = (
+                "; a tool's export with report lines above its header: crisisdesk import-export"
+                if len(header) <= 2
+                else ""
+            )
             raise ImportFormatError(
                 f"{name}: no '{required}' column (headers: {', '.join(header)[:200]}); "
-                f"map one with --column {required}=THEIR_HEADER"
+                f"map one with --column {required}=THEIR_HEADER{hint}"
             )
     if platform != options.platform:
         options = ReadOptions(

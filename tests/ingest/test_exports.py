@@ -171,3 +171,99 @@ def test_plain_import_recognises_exports(tmp_path: Path) -> None:
     assert result.exit_code == 3, result.output
     stats = json.loads(CliRunner().invoke(app, ["stats", "--json", "--data-dir", data]).stdout)
     assert stats["comments"] == 2 + 3  # two from the tool; three from the file, twins kept apart
+
+
+HOOTSUITE_MESSAGES = (
+    "Conversation ID,Message ID,Medium,Channel,Direction,Message Type,Contact Primary Identifier,"
+    "Created at,Content,Post URL\n"
+    "c1,m1,Facebook,Bar,Inbound,Comment,Ada,2024-05-01 10:00:00,Order is late,https://fb/p1\n"
+    "c1,m2,Facebook,Bar,Outbound,Comment,Bar Centrale,2024-05-01 10:20:00,Sorry Ada!,https://fb/p1\n"
+    "c2,m3,Instagram,Bar IG,inbound,Comment,Bo,2024-05-01 11:00:00,Still waiting,https://ig/p2\n"
+)
+
+
+def test_hootsuite_messages_keep_the_publics_messages_only() -> None:
+    """Hootsuite's Messages export holds the page's own replies too (Direction: Outbound): they
+    are not comments to triage."""
+    out = items(HOOTSUITE_MESSAGES.encode(), "hootsuite.csv", page=None)
+    assert all(isinstance(i, CommentRecord) for i in out)
+    records = [i for i in out if isinstance(i, CommentRecord)]
+    assert [(r.platform_id, r.text) for r in records] == [
+        ("m1", "Order is late"),
+        ("m3", "Still waiting"),
+    ]
+
+
+BRANDWATCH_UI = (
+    "Report:,Mentions export\n"
+    "Brand:,Forno Aurora\n"
+    "Query:,forno aurora\n"
+    "Date Range:,2024-05-01 - 2024-05-02\n"
+    "Generated:,2024-05-03\n"
+    "\n"
+    "Date,Title,Url,Domain,Author,Full Text,Thread Id\n"
+    "2024-05-01 22:30:00.000,,https://x.com/a/status/1,twitter.com,@ana,Pane bruciato,1\n"
+    "yesterday,,https://x.com/a/status/2,twitter.com,@bo,Boh,2\n"
+)
+
+
+def test_report_lines_above_the_header_are_skipped() -> None:
+    out = items(BRANDWATCH_UI.encode(), "mentions.csv", page=None)
+    records = [i for i in out if isinstance(i, CommentRecord)]
+    assert [(r.platform_id, r.text) for r in records] == [
+        ("https://x.com/a/status/1", "Pane bruciato")
+    ]
+    assert records[0].created_at.isoformat() == "2024-05-01T22:30:00+00:00"
+    assert records[0].platform == "twitter"  # from the site the mention came from
+    # rejected rows point at their line in the file, report lines counted
+    assert [(i.line, "not a date" in i.reason) for i in out if isinstance(i, Rejected)] == [
+        (9, True)
+    ]
+    # twenty lines of anything and no known header is still a clear error
+    with pytest.raises(ExportError, match="no known tool"):
+        items(("Report:,x\n" * 25 + BRANDWATCH_UI).encode(), "mentions.csv")
+
+
+def test_export_times_without_a_zone_are_read_in_the_given_zone(tmp_path: Path) -> None:
+    from zoneinfo import ZoneInfo
+
+    from typer.testing import CliRunner
+
+    from crisisdesk.cli import app
+
+    rome = list(
+        read_export(io.BytesIO(BRANDWATCH_UI.encode()), "m.csv", zone=ZoneInfo("Europe/Rome"))
+    )
+    first = next(i for i in rome if isinstance(i, CommentRecord))
+    assert first.created_at.isoformat() == "2024-05-01T20:30:00+00:00"  # CEST is UTC+2
+
+    path = tmp_path / "mentions.csv"
+    path.write_text(BRANDWATCH_UI, encoding="utf-8")
+    data = str(tmp_path / "d")
+    runner = CliRunner()
+    bad = runner.invoke(
+        app, ["import-export", str(path), "--timezone", "Mars/Olympus", "--data-dir", data]
+    )
+    assert bad.exit_code == 2 and "unknown time zone 'Mars/Olympus'" in bad.output
+    result = runner.invoke(
+        app, ["import-export", str(path), "--timezone", "Europe/Rome", "--data-dir", data]
+    )
+    assert result.exit_code == 3 and "1 new" in result.output  # the undated row is reported
+    import sqlite3
+
+    with sqlite3.connect(Path(data) / "crisisdesk.sqlite") as db:
+        stored = db.execute("select created_at from comments").fetchall()
+    assert [str(t).replace("T", " ")[:19] for (t,) in stored] == ["2024-05-01 20:30:00"]
+
+
+def test_plain_import_of_an_export_with_report_lines_points_to_import_export(
+    tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from crisisdesk.cli import app
+
+    path = tmp_path / "mentions.csv"
+    path.write_text(BRANDWATCH_UI, encoding="utf-8")
+    result = CliRunner().invoke(app, ["import", str(path), "--data-dir", str(tmp_path / "d")])
+    assert result.exit_code == 2 and "crisisdesk import-export" in result.output
