@@ -119,7 +119,8 @@ def _airline(data: Path) -> tuple[list[str], list[str]]:
 
 def _model_sentiment(analysis: Any) -> str:
     """The sentiment model's own reading: the most likely of its three probabilities (the
-    analysis label differs where the rules sort a comment as a complaint or a rant)."""
+    analysis label differs where the rules sort a comment as a complaint, a rant or a false
+    claim)."""
     scores = analysis.sentiment_scores
     return str(max(scores, key=lambda k: scores[k]))
 
@@ -573,7 +574,7 @@ def run(data: Path, quick: bool) -> str:
         "`kinds_holdout.csv`, written for a bakery, a rail company and a telco) there are no "
         "sentiment labels, but a complaint or a rant is negative and praise is positive: the share "
         "of each read that way, by the sentiment model alone and by the analysis label, which is "
-        "negative wherever the rules sort a comment as a complaint or a rant (so on those rows it "
+        "negative wherever the rules sort a comment as a complaint, a rant or a false claim (so on those rows it "
         "measures the kind rules, tuned on these very comments, more than sentiment).",
         "",
         "| language | kind | expected | sentiment model alone | analysis label | VADER | comments |",

@@ -21,9 +21,9 @@ class Analysis:
     """The understanding of one comment.
 
     ``sentiment_scores`` are the sentiment model's probabilities. ``sentiment`` is their most
-    likely label, except that a complaint or a rant is always negative (where the model disagreed,
-    the reasons say so): see :mod:`crisisdesk.analysis.fast`. ``language`` is ``und`` where there
-    is nothing to detect it from (emoji, digits, an empty comment).
+    likely label, except that a complaint, a rant or a false claim is always negative (where the
+    model disagreed, the reasons say so): see :mod:`crisisdesk.analysis.fast`. ``language`` is
+    ``und`` where there is nothing to detect it from (emoji, digits, an empty comment).
 
     >>> a = Analysis(language="it", sentiment="negative",
     ...              sentiment_scores={"negative": 0.8, "neutral": 0.15, "positive": 0.05},

@@ -26,7 +26,8 @@ MAX_CHARS = 4000
 CHUNK = 2000
 
 #: Kinds that are negative by definition, whatever the sentiment model reads.
-UNHAPPY_KINDS = frozenset({"complaint", "rager"})
+UNHAPPY_KINDS = frozenset({"complaint", "rager", "misguided"})
+_KIND_NOUN = {"complaint": "complaint", "rager": "rant", "misguided": "false claim"}
 
 #: Languages a hint may force (ISO 639-1); anything else is treated as "detect".
 KNOWN_LANGUAGES = frozenset(
@@ -151,9 +152,11 @@ class FastAnalyzer:
             # The models learned from tweets, where a plain report of a problem ("flight
             # cancelled, on hold for two hours") is mostly labelled neutral, and where "servizio"
             # leans positive. Written to a page, a complaint or a rant is an unhappy customer:
-            # the label says so, the scores stay the model's own.
+            # the label says so, the scores stay the model's own. So is a false accusation or
+            # rumour about the brand ("made with expired ingredients, don't buy it!"), whatever
+            # the tweets taught the model about its words.
             sentiment = "negative"
-            reasons.append(f"negative: read from the {'rant' if kind == 'rager' else kind}")
+            reasons.append(f"negative: read from the {_KIND_NOUN[kind]}")
         reasons += s.reasons
         if kind != "spam":
             reasons += spam.reasons

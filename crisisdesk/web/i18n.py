@@ -280,6 +280,7 @@ REASON_LABELS: dict[str, dict[str, str]] = {
         "cartel claim": "accusa di cartello",
         "read from the complaint": "dedotto dal reclamo",
         "read from the rant": "dedotto dallo sfogo",
+        "read from the false claim": "dedotto dall'accusa infondata",
     }
 }
 _NUMBER_AFTER = re.compile(r"^(?P<label>[a-z][a-z /-]*?) (?P<n>\d+(?:\.\d+)?)$")

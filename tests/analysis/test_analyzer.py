@@ -171,12 +171,15 @@ POSITIVE = {"negative": 0.2, "neutral": 0.3, "positive": 0.5}
 
 
 @pytest.mark.parametrize("read", [NEUTRAL, POSITIVE])
-def test_a_complaint_or_rant_is_negative_whatever_the_model_reads(read: dict[str, float]) -> None:
+def test_a_complaint_rant_or_false_claim_is_negative_whatever_the_model_reads(
+    read: dict[str, float],
+) -> None:
     analyzer = FastAnalyzer(FixedScorer(read))
-    complaint, rant, plain = analyzer.analyze_many(
+    complaint, rant, claim, plain = analyzer.analyze_many(
         [
             "Ho ordinato il pacco il 3 maggio e non è ancora arrivato, ho chiamato due volte.",
             "VERGOGNA, SIETE UNA VERGOGNA!!!",
+            "Ho visto su un gruppo che vi chiudono per frode alimentare",
             "Il negozio apre alle nove.",
         ]
     )
@@ -184,6 +187,9 @@ def test_a_complaint_or_rant_is_negative_whatever_the_model_reads(read: dict[str
     assert "negative: read from the complaint" in complaint.reasons
     assert (rant.kind, rant.sentiment) == ("rager", "negative")
     assert "negative: read from the rant" in rant.reasons
+    # a false accusation against the page is bad news for it, however its words read
+    assert (claim.kind, claim.sentiment) == ("misguided", "negative")
+    assert "negative: read from the false claim" in claim.reasons
     # the scores stay the model's; anything else keeps the model's label
     assert complaint.sentiment_scores == read
     assert plain.kind == "other"
