@@ -790,6 +790,7 @@ class Workflow:
         for row in later:
             follow_ups.setdefault((row.author_id, row.page_id), []).append(row)
         window = timedelta(days=FOLLOW_UP_DAYS)
+        now = self.clock()
         outcomes = []
         for c in cases:
             after = [
@@ -797,6 +798,10 @@ class Workflow:
                 for r in follow_ups.get((c.author_id, c.page_id), [])
                 if c.replied_at < r.created_at <= c.replied_at + window
             ]
+            if after:
+                mood = reaction(after[0].sentiment, after[0].kind)
+            else:
+                mood = "silent" if c.replied_at + window <= now else "waiting"
             outcomes.append(
                 ReplyOutcome(
                     commented_at=c.created_at,
@@ -804,7 +809,7 @@ class Workflow:
                     respond_by=c.respond_by,
                     cooldown_overridden=bool(c.overridden),
                     voucher_sent=c.id in with_voucher,
-                    reaction=reaction(after[0].sentiment, after[0].kind) if after else "silent",
+                    reaction=mood,
                 )
             )
         return summarise(outcomes)

@@ -5,7 +5,9 @@ that works on a given page shows in what the person does next. For every case wi
 reply, the first comment the same author writes on the page afterwards (within
 :data:`FOLLOW_UP_DAYS`) is their reaction: positive or praise, back satisfied; negative or a
 complaint, rant or provocation, back unhappy; anything else, back with no clear mood; no comment,
-not heard from again. Silence is the commonest outcome and is not a failure.
+not heard from again, once the window has passed (before that it is too early to tell: a reply
+published an hour ago has not been ignored). Silence is the commonest outcome and is not a
+failure.
 
 The figures are counts on the page's own history, not an experiment: who gets a voucher is not
 chosen at random. They show where to look, not what caused what.
@@ -29,8 +31,8 @@ from datetime import datetime
 #: How long after the reply a comment by the same author still counts as their reaction.
 FOLLOW_UP_DAYS = 14
 
-#: Reactions, in the order they are shown.
-REACTIONS = ("happy", "unhappy", "neutral", "silent")
+#: Reactions, in the order they are shown ("waiting": no comment yet, and the window is open).
+REACTIONS = ("happy", "unhappy", "neutral", "silent", "waiting")
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class ApproachRow:
     unhappy: int
     neutral: int
     silent: int
+    waiting: int
     median_minutes: float | None  # from the comment to the reply
 
     def share(self, reaction: str) -> float:
@@ -89,6 +92,7 @@ def _row(approach: str, outcomes: Sequence[ReplyOutcome]) -> ApproachRow:
         counts["unhappy"],
         counts["neutral"],
         counts["silent"],
+        counts["waiting"],
         round(statistics.median(minutes), 1) if minutes else None,
     )
 

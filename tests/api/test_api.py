@@ -128,7 +128,9 @@ def test_publish_after_the_cooldown_needs_no_reason(api: TestClient, clock: Cloc
     r = api.post(f"/api/v1/drafts/{draft['id']}/publish")
     assert r.status_code == 200 and r.json()["override"] is False
     worked = {row["approach"]: row for row in api.get("/api/v1/lessons").json()["what_worked"]}
-    assert worked["all"]["cases"] == 1 and worked["all"]["silent"] == 1
+    # answered a moment ago: too early to call the author silent
+    assert worked["all"]["cases"] == 1 and worked["all"]["waiting"] == 1
+    assert worked["all"]["silent"] == 0
     assert worked["cool-down kept"]["cases"] == 1 and "cool-down overridden" not in worked
 
 

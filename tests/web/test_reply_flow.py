@@ -226,6 +226,10 @@ def test_lessons_page_says_what_the_criticism_is_about_and_what_worked(
     desk.workflow.publish(draft.id, actor="ann", override_reason="Checked with the shop")
     html = client.get("/lessons").text
     assert 'data-approach="all"' in html and 'data-approach="cool-down overridden"' in html
+    # answered a moment ago: not "not heard from again" but too early to tell
+    assert "Too early to tell" in html
+    assert '<td class="count" data-reaction="waiting">100%</td>' in html
+    assert '<td class="count" data-reaction="silent">0%</td>' in html
     # four weeks on, the same words belong to the period before
     clock.advance(days=30)
     later = {t.term: t for t in desk.workflow.criticism_topics(days=28)}

@@ -6,9 +6,9 @@ from crisisdesk.desk import Desk
 from tests.workflow.wf_support import GOOD_EN, GOOD_IT, comment_id, record, seed
 
 
-def rows(desk: Desk) -> dict[str, tuple[int, int, int, int, int]]:
+def rows(desk: Desk) -> dict[str, tuple[int, int, int, int, int, int]]:
     return {
-        r.approach: (r.cases, r.happy, r.unhappy, r.neutral, r.silent)
+        r.approach: (r.cases, r.happy, r.unhappy, r.neutral, r.silent, r.waiting)
         for r in desk.workflow.what_worked(weeks=4)
     }
 
@@ -32,14 +32,19 @@ def test_reactions_by_way_of_answering(desk: Desk) -> None:
 
     clock.advance(hours=1)
     desk.ingest([record("anna-after", "Thanks, great bread today", minutes=180)])
-    # a comment Marco wrote before he was answered is no reaction to the answer
-    assert rows(desk)["all"] == (2, 1, 0, 0, 1)
+    # a comment Marco wrote before he was answered is no reaction to the answer; an hour after
+    # his reply it is too early to call his silence one
+    assert rows(desk)["all"] == (2, 1, 0, 0, 0, 1)
 
     got = rows(desk)
-    assert got["on time"] == (1, 1, 0, 0, 0) and got["late"] == (1, 0, 0, 0, 1)
-    assert got["cool-down overridden"] == (1, 1, 0, 0, 0)
-    assert got["cool-down kept"] == (1, 0, 0, 0, 1)
-    assert got["voucher"] == (1, 1, 0, 0, 0) and got["no voucher"] == (1, 0, 0, 0, 1)
+    assert got["on time"] == (1, 1, 0, 0, 0, 0) and got["late"] == (1, 0, 0, 0, 0, 1)
+    assert got["cool-down overridden"] == (1, 1, 0, 0, 0, 0)
+    assert got["cool-down kept"] == (1, 0, 0, 0, 0, 1)
+    assert got["voucher"] == (1, 1, 0, 0, 0, 0) and got["no voucher"] == (1, 0, 0, 0, 0, 1)
+    # fourteen days on without a word, he was not heard from again
+    clock.advance(days=14)
+    assert rows(desk)["late"] == (1, 0, 0, 0, 1, 0)
+    clock.advance(days=-14)
 
     # Marco comes back angry, then happy: his first comment after the reply counts.
     desk.ingest(
@@ -50,7 +55,7 @@ def test_reactions_by_way_of_answering(desk: Desk) -> None:
                    author="Marco Bianchi", author_id="a2"),
         ]
     )  # fmt: skip
-    assert rows(desk)["late"] == (1, 0, 1, 0, 0)
+    assert rows(desk)["late"] == (1, 0, 1, 0, 0, 0)
     # five weeks on, the cases are out of the four weeks looked at
     clock.advance(days=35)
     assert desk.workflow.what_worked(weeks=4) == []

@@ -249,6 +249,9 @@ class ApproachOut(BaseModel):
     unhappy: int
     neutral: int
     silent: int = Field(description="Authors who wrote nothing on the page within 14 days.")
+    waiting: int = Field(
+        description="Authors who have written nothing since, less than 14 days after the reply."
+    )
     median_minutes: float | None = Field(description="From the comment to the reply.")
 
 
