@@ -179,8 +179,17 @@ def content_words(text: str) -> set[str]:
     >>> sorted(content_words("Il pane di ieri era duro e la consegna in ritardo!"))
     ['conse', 'duro', 'ieri', 'pane', 'ritar']
     """
-    words = _WORD.findall(fold(text))
-    return {w[:5] for w in words if len(w) >= 4 and w not in STOPWORDS}
+    return set(_stemmed(text))
+
+
+def _stemmed(text: str) -> dict[str, str]:
+    """Each content word's stem, with the first word of ``text`` that has it, as written."""
+    out: dict[str, str] = {}
+    for word in _WORD.findall(text.lower()):
+        folded = fold(word)
+        if len(folded) >= 4 and folded not in STOPWORDS:
+            out.setdefault(folded[:5], word)
+    return out
 
 
 def _cap(text: str) -> str:
@@ -335,7 +344,9 @@ def check_personal(text: str, comment_text: str, author_name: str | None, lang: 
     folded = fold(text)
     name = first_name(author_name)
     named = name is None or re.search(r"(?<!\w)" + re.escape(fold(name)) + r"(?!\w)", folded)
-    shared = sorted(content_words(comment_text) & content_words(text))
+    in_draft = _stemmed(text)
+    # the draft's own words are shown, not the stems they were matched by ("colom", "giorn")
+    shared = sorted(in_draft[stem] for stem in content_words(comment_text) & set(in_draft))
     has_specifics = bool(shared) or not content_words(comment_text)
     if named and has_specifics:
         bits = []

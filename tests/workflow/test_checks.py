@@ -105,6 +105,14 @@ def test_personal_needs_the_name_and_the_specifics() -> None:
     assert not generic.ok and "specific" in generic.message
     # An author without a usable name: the specifics are enough.
     assert check_personal(GOOD_EN, COMPLAINT_EN, "@user_99", "en").ok
+    # the words picked up are shown as the draft writes them, not as cut stems
+    it = check_personal(
+        "Ciao Marco, ci dispiace per la colomba arrivata schiacciata: Giulia ti scrive oggi.",
+        "La colomba è arrivata schiacciata, due giorni di ritardo!",
+        "Marco Bianchi",
+        "it",
+    )
+    assert it.ok and "(arrivata, colomba, schiacciata…)" in it.message
 
 
 def test_apology_is_required_for_complaints_unless_the_brand_is_not_at_fault() -> None:
