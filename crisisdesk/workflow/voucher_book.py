@@ -141,11 +141,11 @@ class VoucherBook:
             raise WorkflowError("not_found", "no such voucher")
         with self.desk.session() as s:
             case = s.get(Case, voucher.case_id) if voucher.case_id else None
+            comment = s.get(Comment, case.comment_id) if case else None
         if case is None:
             raise WorkflowError("no_case", "this voucher is not tied to a comment")
-        text = (
-            message.strip() + "\n\n" if message.strip() else ""
-        ) + f"{voucher.code} ({voucher.value} {voucher.currency})"
+        lang = comment.language if comment is not None else None
+        text = (message.strip() + "\n\n" if message.strip() else "") + voucher_line(voucher, lang)
         result = self.desk.moderation.perform(
             case.comment_id, "private_reply", actor=actor, user_id=user_id, text=text
         )
@@ -164,3 +164,26 @@ class VoucherBook:
             if page_id:
                 query = query.where(Voucher.page_id == page_id)
             return [(v, voucher_status(v, now)) for v in s.scalars(query)]
+
+
+def voucher_line(voucher: Voucher, lang: str | None) -> str:
+    """The line that carries the voucher in the private message, in the customer's language:
+    its code, its value written their way, and until when it is valid.
+
+    >>> from datetime import datetime
+    >>> from decimal import Decimal
+    >>> v = Voucher(code="G944-7QX2", value=Decimal("10.50"), currency="EUR",
+    ...             expires_at=datetime(2026, 12, 30, 23, 0))
+    >>> voucher_line(v, "it")
+    'Codice G944-7QX2: 10,50 EUR, valido fino al 30/12/2026.'
+    >>> voucher_line(v, "en")
+    'Code G944-7QX2: 10.50 EUR, valid until 30 Dec 2026.'
+    """
+    amount = f"{voucher.value:.2f}"
+    if lang == "it":
+        until = voucher.expires_at.strftime("%d/%m/%Y") if voucher.expires_at else None
+        line = f"Codice {voucher.code}: {amount.replace('.', ',')} {voucher.currency}"
+        return line + (f", valido fino al {until}." if until else ".")
+    until = voucher.expires_at.strftime("%d %b %Y") if voucher.expires_at else None
+    line = f"Code {voucher.code}: {amount} {voucher.currency}"
+    return line + (f", valid until {until}." if until else ".")

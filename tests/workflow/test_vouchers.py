@@ -98,3 +98,9 @@ def test_send_privately_without_a_connector_is_a_manual_instruction(desk: Desk) 
     result = desk.vouchers.send(voucher.code, actor="ann", message="Sorry again, Anna.")
     assert result["status"] == "manual" and voucher.code in result["copy"]
     assert desk.vouchers.get(voucher.code).sent_via == "copied"  # type: ignore[union-attr]
+    # the voucher line is written in the customer's language, with its validity
+    assert f"Code {voucher.code}: 10.00 EUR, valid until " in result["copy"]
+    italian = desk.vouchers.create(comment_id(desk, "c-it"), value="7.50", actor="ann")
+    copy = desk.vouchers.send(italian.code, actor="ann", message="Scusaci ancora.")["copy"]
+    assert copy.startswith("Scusaci ancora.\n\n")
+    assert f"Codice {italian.code}: 7,50 EUR, valido fino al " in copy
