@@ -98,6 +98,32 @@ def test_the_browser_shows_moments_in_the_reader_zone(browser_path: str, rome_de
         browser.close()
 
 
+def test_english_dates_follow_the_readers_own_english(browser_path: str, rome_desk: Desk) -> None:
+    """A British reader of the English interface sees day-first dates, an American month-first."""
+    from playwright.sync_api import sync_playwright
+
+    rome_desk.add_user("bea", PASSWORD, language="en")
+    cid = comment_id(rome_desk, "c-en")
+    seen = {}
+    with serving(create_app(rome_desk)) as base, sync_playwright() as p:
+        browser = launch_chromium(p, browser_path)
+        for locale in ("en-GB", "en-US"):
+            context = browser.new_context(locale=locale, timezone_id="Europe/London")
+            page = context.new_page()
+            page.goto(base + "/login")
+            page.fill("input[name=username]", "bea")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("form[action='/login'] button[type=submit]")
+            page.wait_for_url(base + "/")
+            page.goto(f"{base}/comments/{cid}")
+            moment = page.locator('time[datetime="2024-05-01T10:00:00+00:00"]').first
+            seen[locale] = moment.inner_text()
+            context.close()
+        browser.close()
+    assert "01/05/2024" in seen["en-GB"] and "11:00" in seen["en-GB"], seen
+    assert "5/1/24" in seen["en-US"], seen
+
+
 def test_author_card_counts_hours_in_the_desk_time_zone(rome_desk: Desk) -> None:
     from crisisdesk.signals.authors import author_card
 

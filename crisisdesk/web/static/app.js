@@ -42,8 +42,17 @@ const LOCAL_STYLES = {
   time: { hour: "2-digit", minute: "2-digit", timeZoneName: "short" },
   seconds: { dateStyle: "short", timeStyle: "medium" },
 };
+// The reader's own variant of the page's language: a British browser on the English interface
+// writes 01/05/2024, an American one 5/1/24.
+function readerLocale() {
+  const lang = document.documentElement.lang || "";
+  const own = (navigator.languages || [navigator.language]).find(
+    (tag) => typeof tag === "string" && tag.split("-")[0].toLowerCase() === lang,
+  );
+  return own || lang || undefined;
+}
 function localiseTimes(root) {
-  const lang = document.documentElement.lang || undefined;
+  const lang = readerLocale();
   for (const el of root.querySelectorAll("time[data-local]")) {
     const at = Date.parse(el.getAttribute("datetime") || "");
     const style = LOCAL_STYLES[el.getAttribute("data-local")];
