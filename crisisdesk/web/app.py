@@ -167,6 +167,7 @@ def create_app(
     templates.env.filters["number"] = _number
     templates.env.filters["message"] = i18n.translate_message
     templates.env.filters["action"] = i18n.translate_action
+    templates.env.filters["checked"] = i18n.checked_note
     app.state.templates = templates
 
     app.add_middleware(

@@ -380,12 +380,40 @@ def _coded_reason(reason: str, lang: str) -> str | None:
             return "; ".join(str(value(x)) for x in v)
         if isinstance(v, float):
             return number(v, lang)
-        return translate_reason(v, lang) if isinstance(v, str) and hasattr(v, "code") else v
+        if isinstance(v, str) and hasattr(v, "code"):
+            return translate_reason(v, lang)
+        return checked_note(v, lang) if isinstance(v, str) else v
 
     try:
         return template.format_map({k: value(v) for k, v in params.items()})
     except (KeyError, IndexError, ValueError):
         return str(reason)  # a broken translation must not hide the reason
+
+
+# What the verdict form appends to a note: the profile checks the person ticked, by their codes.
+_CHECKED = re.compile(r"\[checked: (?P<codes>[a-z_]+(?:, [a-z_]+)*)\]")
+
+
+def checked_note(note: str, lang: str) -> str:
+    """A verdict note with its "[checked: photo, friends]" said in ``lang``.
+
+    >>> checked_note("Looks fine [checked: photo, friends]", "it")
+    'Looks fine [controllato: foto, amici]'
+    >>> checked_note("no checks", "it")
+    'no checks'
+    """
+    catalog = CATALOGS.get(lang, {})
+    fallback = CATALOGS[DEFAULT_LANGUAGE]
+
+    def said(match: re.Match[str]) -> str:
+        names = [
+            catalog.get(f"check.done.{c}") or fallback.get(f"check.done.{c}") or c
+            for c in match["codes"].split(", ")
+        ]
+        head = catalog.get("check.done") or fallback.get("check.done") or "checked"
+        return f"[{head}: {', '.join(names)}]"
+
+    return _CHECKED.sub(said, note)
 
 
 # "offensive_min must be a number between 0 and 1": the field's name is the form's own, the rest

@@ -192,3 +192,26 @@ def test_a_reason_without_a_usable_translation_is_its_english(
     assert i18n.translate_reason(reason, "it") == "mentions Acme"
     # Plain strings still go through the analysis labels as before.
     assert i18n.translate_reason("3 exclamation marks", "it") == "3 punti esclamativi"
+
+
+def test_the_checks_ticked_with_a_verdict_are_said_in_the_readers_language(seeded: Desk) -> None:
+    found = seeded.find_comment("k1")
+    assert found is not None
+    path = f"/comments/{found.id}/author-card"
+    with signed_in(seeded, "anna") as client:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
+        assert token
+        saved = client.post(
+            path + "/verdict",
+            data={"verdict": "fake", "note": "nuovo", "checks": ["photo", "friends"],
+                  "csrf_token": token[1]},
+            headers={"hx-request": "true"},
+        )  # fmt: skip
+        assert saved.status_code == 200
+        italian = client.get(path).text
+    with signed_in(seeded, "bob") as client:
+        english = client.get(path).text
+    # in the verdict list and in the risk reason that quotes the note
+    assert italian.count("nuovo [controllato: foto, amici]") == 2, italian
+    assert "[checked:" not in italian
+    assert english.count("nuovo [checked: photo, friends]") == 2
