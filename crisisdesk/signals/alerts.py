@@ -6,7 +6,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from crisisdesk.models import Alert, Page, Post
+from crisisdesk.models import Alert, Author, Comment, Page, Post
+
+# The alert figures a person reads; the rest are the detector's internal scores, shown apart as
+# technical detail because they repeat the shares above in a form nobody can act on.
+TECHNICAL_FIGURES = ("volume_score", "acceleration", "coordination", "heat")
 
 
 def alert_dicts(desk: Any, *, page_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
@@ -22,9 +26,11 @@ def alert_dicts(desk: Any, *, page_id: int | None = None, limit: int = 50) -> li
         query = query.where(Alert.page_id == page_id)
     with desk.session() as s:
         rows = s.execute(query).all()
+        author_ids = _loudest_author_ids(s, [(a.page_id, a.evidence or {}) for a, *_ in rows])
     out = []
     for alert, page_name, post_platform_id, post_message in rows:
         evidence = dict(alert.evidence or {})
+        figures = dict(evidence.get("figures") or {})
         out.append(
             {
                 "id": alert.id,
@@ -39,18 +45,63 @@ def alert_dicts(desk: Any, *, page_id: int | None = None, limit: int = 50) -> li
                 "created_at": alert.created_at.isoformat() if alert.created_at else None,
                 "reasons": list(evidence.get("reasons", [])),
                 "evidence": evidence,
+                "technical": {k: figures[k] for k in TECHNICAL_FIGURES if k in figures},
+                "loudest": [
+                    {
+                        "name": str(a.get("name") or ""),
+                        "comments": a.get("comments"),
+                        "author_id": author_ids.get((alert.page_id, str(a.get("name") or ""))),
+                    }
+                    for a in evidence.get("authors") or []
+                ],
                 "acknowledged_by": alert.acknowledged_by,
             }
         )
     return out
 
 
-def post_label(platform_id: str | None, message: str | None) -> str | None:
+def _loudest_author_ids(s: Any, alerts: list[tuple[int, dict[str, Any]]]) -> dict[Any, int]:
+    """``(page id, name) -> author id`` for the loudest authors an alert's evidence names.
+
+    The flame detector keeps a name (or the platform's author id when the name is unknown), not
+    the desk's author row; a name is linked only when exactly one author who wrote on that page
+    answers to it, so two people sharing a name are never mixed up.
+    """
+    wanted: dict[int, set[str]] = {}
+    for page_id, evidence in alerts:
+        for a in evidence.get("authors") or []:
+            if a.get("name"):
+                wanted.setdefault(page_id, set()).add(str(a["name"]))
+    found: dict[Any, set[int]] = {}
+    for page_id, names in wanted.items():
+        rows = s.execute(
+            select(Author.id, Author.name, Author.platform_id)
+            .join(Comment, Comment.author_id == Author.id)
+            .where(
+                Comment.page_id == page_id,
+                (Author.name.in_(names)) | (Author.platform_id.in_(names)),
+            )
+            .distinct()
+        ).all()
+        for author_id, name, platform_id in rows:
+            # the detector names an author by name, or by platform id when the name is unknown
+            key = name if name else platform_id
+            if key in names:
+                found.setdefault((page_id, key), set()).add(author_id)
+    return {key: ids.pop() for key, ids in found.items() if len(ids) == 1}
+
+
+def post_label(platform_id: str | None, message: str | None, width: int = 60) -> str | None:
+    """How people recognise a post: the start of its text, else the platform's id.
+
+    >>> post_label("123_456", "  Our new   menu  "), post_label("123_456", " "), post_label(None, "x")
+    ('Our new menu', '123_456', None)
+    """
     if platform_id is None:
         return None
     if message and message.strip():
         text = " ".join(message.split())
-        return text if len(text) <= 60 else text[:59] + "…"
+        return text if len(text) <= width else text[: width - 1] + "…"
     return platform_id
 
 
@@ -83,8 +134,6 @@ def crisis_view(desk: Any, monitor: Any, page_id: int) -> dict[str, Any] | None:
 
     from sqlalchemy import case, func
 
-    from crisisdesk.models import Author, Comment, Post
-
     with desk.session() as s:
         page = s.get(Page, page_id)
         if page is None:
@@ -95,7 +144,10 @@ def crisis_view(desk: Any, monitor: Any, page_id: int) -> dict[str, Any] | None:
             "level": monitor.level_of(page_id),
             "now": now.isoformat() if now else None,
             "posts": [],
+            "attention": [],
             "changes": None,
+            # The inbox's own filters: this page, most urgent first.
+            "inbox_url": f"/?page={page.id}&sort=urgent",
         }
         if now is None:
             view["chart"] = build_chart([], [], [])
@@ -122,13 +174,14 @@ def crisis_view(desk: Any, monitor: Any, page_id: int) -> dict[str, Any] | None:
             {
                 "post_id": post_id,
                 "platform_id": platform_id,
-                "message": (message or "")[:200],
+                "label": post_label(platform_id, message, width=120),
                 "comments": int(n),
                 "negative": int(neg or 0),
                 "level": monitor.level_of(page_id, post_id) if post_id else None,
             }
             for post_id, n, neg, message, platform_id in rows
         ]
+        view["attention"] = _needing_attention(s, page_id, hour)
 
         def window(start: Any, end: Any) -> dict[str, Any]:
             n, neg = s.execute(
@@ -167,6 +220,39 @@ def crisis_view(desk: Any, monitor: Any, page_id: int) -> dict[str, Any] | None:
     return view
 
 
+ATTENTION_LIMIT = 5
+
+
+def _needing_attention(s: Any, page_id: int, since: Any) -> list[dict[str, Any]]:
+    """The most urgent comments of the window that nobody has handled yet, for the crisis view
+    to send people straight to them."""
+    rows = s.execute(
+        select(Comment, Author.name, Author.platform_id)
+        .outerjoin(Author, Author.id == Comment.author_id)
+        .where(
+            Comment.page_id == page_id,
+            Comment.created_at > since,
+            Comment.triage != "handled",
+            Comment.status != "removed",
+        )
+        .order_by(Comment.urgency.desc(), Comment.created_at.desc(), Comment.id.desc())
+        .limit(ATTENTION_LIMIT)
+    ).all()
+    return [
+        {
+            "id": c.id,
+            "at": c.created_at.isoformat(),
+            "text": " ".join(c.text.split())[:280],
+            "author_id": c.author_id,
+            "author": name or author_platform_id,
+            "sentiment": c.sentiment,
+            "kind": c.kind,
+            "urgency": c.urgency,
+        }
+        for c, name, author_platform_id in rows
+    ]
+
+
 def _level_at(buckets: list[list[Any]], at: Any) -> str | None:
     from datetime import datetime
 
@@ -197,6 +283,8 @@ def build_chart(
     ...                  ["2024-01-01T00:05:00+00:00", 8, 6, "flame"]], [], [], bin_buckets=1)
     >>> [b["level"] for b in c["bands"]], len(c["bars"]), c["max"]
     (['flame'], 2, 8)
+    >>> c["negative_lines"]
+    ['180.0,132.0 540.0,44.0']
     """
     from datetime import datetime
 
@@ -212,7 +300,10 @@ def build_chart(
     plot_h = height - pad
     slot = width / max(1, len(bins))
     bars: list[dict[str, Any]] = []
-    points: list[str] = []
+    # One line per run of bins with comments: an empty bin has no share, and joining across it
+    # would draw a trend nobody measured.
+    segments: list[list[str]] = []
+    previous_empty = True
     bands: list[dict[str, Any]] = []
     for i, b in enumerate(bins):
         x = i * slot
@@ -228,7 +319,10 @@ def build_chart(
         )
         if b["n"]:
             share = b["neg"] / b["n"]
-            points.append(f"{x + slot / 2:.1f},{plot_h - plot_h * share:.1f}")
+            if previous_empty:
+                segments.append([])
+            segments[-1].append(f"{x + slot / 2:.1f},{plot_h - plot_h * share:.1f}")
+        previous_empty = not b["n"]
         if b["level"] != "calm":
             if bands and bands[-1]["level"] == b["level"] and bands[-1]["end"] == i:
                 bands[-1]["end"] = i + 1
@@ -261,7 +355,7 @@ def build_chart(
         "height": height,
         "plot_height": plot_h,
         "bars": bars,
-        "negative_line": " ".join(points),
+        "negative_lines": [" ".join(points) for points in segments],
         "bands": bands,
         "markers": markers,
         "labels": labels,
