@@ -131,7 +131,75 @@ def _only_mentions_or_emojis(text: str) -> bool:
 
 
 class RuleError(ValueError):
-    """A rule that cannot be saved, with why."""
+    """A rule that cannot be saved, with why.
+
+    ``field`` names the condition the refusal is about (``offensive_min``), so a form can name it
+    by its own label instead of the JSON key."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class UnknownName(RuleError):
+    """A kind or topic typed by a name the desk does not know; ``valid`` are the English keys."""
+
+    def __init__(self, what: str, typed: str, valid: Sequence[str]) -> None:
+        super().__init__(f"unknown {what} {typed!r}: use one of {', '.join(valid)}", field=what)
+        self.what = what
+        self.typed = typed
+        self.valid = tuple(valid)
+
+
+def name_keys(what: str) -> tuple[str, ...]:
+    """The English keys of ``kind`` (the analysis' kinds) or ``topic`` (the drafts' topics, plus
+    ``default`` for everything else)."""
+    if what == "kind":
+        from crisisdesk.analysis.base import KINDS
+
+        return tuple(KINDS)
+    from crisisdesk.workflow.drafts import TOPICS
+
+    return (*TOPICS, "default")
+
+
+def name_labels(what: str, lang: str) -> list[str]:
+    """The names of ``name_keys(what)`` as readers of ``lang`` see them, for help and refusals.
+
+    >>> name_labels("topic", "it")
+    ['consegne', 'pagamenti', 'prodotto', 'personale', 'tutto il resto']
+    """
+    from crisisdesk.web.i18n import translator
+
+    say = translator(lang)
+    return [say(f"{what}.{key}") for key in name_keys(what)]
+
+
+def name_key(typed: str, what: str) -> str:
+    """The English key of a kind or topic typed as that key or as its label in any interface
+    language (``reclamo`` -> ``complaint``); :class:`UnknownName` if it is neither.
+
+    The desk's cool-down and contacts look kinds and topics up by their English keys only, so a
+    label stored as typed would be accepted and then never apply. The labels are the interface's
+    own (``kind.*``, ``topic.*`` in the i18n catalogs), so a new language brings its names along.
+
+    >>> name_key("Reclamo", "kind"), name_key("complaint", "kind"), name_key("prodotto", "topic")
+    ('complaint', 'complaint', 'product')
+    >>> name_key("pizza", "topic")
+    Traceback (most recent call last):
+    ...
+    crisisdesk.workflow.rules.UnknownName: unknown topic 'pizza': use one of delivery, billing, \
+product, staff, default
+    """
+    # Imported here: the interface catalogs hold the labels; nothing else of the web is needed.
+    from crisisdesk.web.i18n import CATALOGS
+
+    wanted = " ".join(fold(typed).split())
+    for key in name_keys(what):
+        names = {key, *(c.get(f"{what}.{key}", "") for c in CATALOGS.values())}
+        if wanted in {" ".join(fold(n).split()) for n in names if n}:
+            return key
+    raise UnknownName(what, typed.strip(), name_keys(what))
 
 
 def validate(
@@ -162,23 +230,15 @@ def validate(
             if isinstance(value, str):
                 value = [v.strip() for v in value.split(",")]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise RuleError(f"{key} must be a list of words")
+                raise RuleError(f"{key} must be a list of words", field=key)
             items = [v.strip()[:100] for v in value if v.strip()]
             if items:
                 clean[key] = items[:200]
         elif key in ("offensive_min", "fake_risk_min"):
-            if isinstance(value, str):
-                value = decimal_text(value)  # "0,5" as Italian users type it
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                raise RuleError(f"{key} must be a number between 0 and 1") from None
-            if not 0.0 <= number <= 1.0:
-                raise RuleError(f"{key} must be a number between 0 and 1")
-            clean[key] = number
+            clean[key] = _share(key, value)
         elif value is not None:
             if not isinstance(value, bool):
-                raise RuleError(f"{key} must be true or false")
+                raise RuleError(f"{key} must be true or false", field=key)
             clean[key] = value
     if not [k for k in clean if k != "match"]:
         raise RuleError("a rule needs at least one condition")
@@ -207,6 +267,26 @@ def validate(
                 }
             )
     return clean, clean_actions
+
+
+def _share(key: str, value: Any) -> float:
+    """A score threshold between 0 and 1, typed as ``0.5``, ``0,5`` (Italian) or ``50%``.
+
+    >>> _share("offensive_min", "50%"), _share("offensive_min", "0,5"), _share("x", " 7,5 % ")
+    (0.5, 0.5, 0.075)
+    """
+    percent = isinstance(value, str) and value.strip().endswith("%")
+    if isinstance(value, str):
+        value = decimal_text(value.strip().removesuffix("%"))  # "0,5" as Italian users type it
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise RuleError(f"{key} must be a number between 0 and 1", field=key) from None
+    if percent:
+        number /= 100
+    if not 0.0 <= number <= 1.0:  # also refuses nan
+        raise RuleError(f"{key} must be a number between 0 and 1", field=key)
+    return number
 
 
 def _assignee(action: dict[str, Any], find_user: Callable[[int | str], int | None] | None) -> int:

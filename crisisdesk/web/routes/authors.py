@@ -16,9 +16,17 @@ from fastapi.responses import RedirectResponse
 from crisisdesk.desk import Desk
 from crisisdesk.signals.authors import VERDICTS, author_card, record_verdict
 from crisisdesk.signals.competitors import comment_flags
-from crisisdesk.web.app import check_csrf, current_user, get_desk, render
+from crisisdesk.web import i18n
+from crisisdesk.web.app import check_csrf, current_user, get_desk, language, render
 from crisisdesk.web.routes import is_htmx, pop_flash, render_panel, set_flash
-from crisisdesk.workflow.rules import ACTION_TYPES, RuleError, RulesEngine
+from crisisdesk.workflow.rules import (
+    ACTION_TYPES,
+    RuleError,
+    RulesEngine,
+    UnknownName,
+    name_key,
+    name_labels,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -120,7 +128,7 @@ def author_page(request: Request, author_id: int, user: User, page: int | None =
 # -- rules -------------------------------------------------------------------------------------
 
 
-def _rules_context(desk: Desk, **extra: Any) -> dict[str, Any]:
+def _rules_context(desk: Desk, lang: str, **extra: Any) -> dict[str, Any]:
     engine = RulesEngine(desk)
     rules = engine.all_rules()
     # assign actions keep a user id: the table names the person
@@ -139,6 +147,7 @@ def _rules_context(desk: Desk, **extra: Any) -> dict[str, Any]:
         "action_types": ACTION_TYPES,
         "kinds": desk.facets()["kind"],
         "verdicts": VERDICTS,
+        "topic_names": ", ".join(name_labels("topic", lang)),
         "form": None,
         **extra,
     }
@@ -147,8 +156,21 @@ def _rules_context(desk: Desk, **extra: Any) -> dict[str, Any]:
 @router.get("/rules")
 def rules_page(request: Request, user: User) -> Response:
     return render(
-        request, "authors/rules.html", {"user": user, **_rules_context(get_desk(request))}
+        request,
+        "authors/rules.html",
+        {"user": user, **_rules_context(get_desk(request), language(request))},
     )
+
+
+def _rule_refusal(exc: RuleError, lang: str) -> str:
+    """Why a rule was refused, in the reader's language, naming fields as the form labels them."""
+    say = i18n.translator(lang)
+    if isinstance(exc, UnknownName):
+        valid = ", ".join(name_labels(exc.what, lang))
+        return say("rules.unknown_topic").format(typed=exc.typed, valid=valid)
+    if exc.field in ("offensive_min", "fake_risk_min"):
+        return say("rules.not_a_share").format(field=say(f"rules.{exc.field}"))
+    return i18n.translate_message(str(exc), lang)
 
 
 def _words(value: str) -> list[str]:
@@ -188,10 +210,12 @@ async def create_rule(request: Request, user: User) -> Response:
         actions.append({"type": "assign", "user_id": field("assign")})
     if field("hide") == "on":
         actions.append({"type": "hide"})
-    if field("escalate") == "on":
-        actions.append({"type": "escalate", "topic": field("topic") or None, "note": field("note")})
     page_id = int(field("page")) if field("page").isdigit() else None
     try:
+        if field("escalate") == "on":
+            # The contacts are keyed by the English topic: "prodotto" is stored as "product".
+            topic = name_key(field("topic"), "topic") if field("topic") else None
+            actions.append({"type": "escalate", "topic": topic, "note": field("note")})
         RulesEngine(desk).create(
             field("name"),
             conditions,
@@ -201,7 +225,11 @@ async def create_rule(request: Request, user: User) -> Response:
             user_id=user.id,
         )
     except RuleError as exc:
-        context = _rules_context(desk, error=str(exc), form={k: field(k) for k in form})
+        lang = language(request)
+        # Everything typed goes back into the form, the ticked boxes as lists.
+        typed: dict[str, Any] = {k: field(k) for k in form}
+        typed["kinds"], typed["verdicts"] = kinds, verdicts
+        context = _rules_context(desk, lang, error=_rule_refusal(exc, lang), form=typed)
         return render(request, "authors/rules.html", {"user": user, **context}, status_code=400)
     return RedirectResponse("/rules", status_code=303)
 
@@ -225,6 +253,6 @@ def undo_action(request: Request, audit_id: int, user: User) -> Response:
     try:
         RulesEngine(desk).undo(audit_id, actor=user.username, user_id=user.id)
     except RuleError as exc:
-        context = _rules_context(desk, error=str(exc))
+        context = _rules_context(desk, language(request), error=str(exc))
         return render(request, "authors/rules.html", {"user": user, **context}, status_code=400)
     return RedirectResponse("/rules", status_code=303)
