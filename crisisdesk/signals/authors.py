@@ -258,6 +258,36 @@ def _members(desk: Desk, platform: str, accounts: list[str]) -> list[dict[str, A
     ]
 
 
+def _grouped_evidence(
+    desk: Desk, platform: str, evidence: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """A cluster's evidence as a person reads it: the pairs that shared the same thing on the
+    same network become one line naming every account involved (``names``) and the widest gap
+    between them (``seconds_apart``); other evidence (bursts of new accounts) stays as it is.
+
+    Five pairs that posted one copied text say one thing, not five; and a line must say who."""
+    grouped: dict[tuple[str, str], dict[str, Any]] = {}
+    out: list[dict[str, Any]] = []
+    for item in evidence:
+        if not isinstance(item, dict) or "user_1" not in item:
+            out.append(item)
+            continue
+        key = (str(item.get("network")), normalise_text(str(item.get("shared", ""))))
+        line = grouped.get(key)
+        if line is None:
+            line = grouped[key] = {**item, "accounts": [], "seconds_apart": 0.0}
+            out.append(line)
+        for account in (item["user_1"], item["user_2"]):
+            if account not in line["accounts"]:
+                line["accounts"].append(account)
+        line["seconds_apart"] = max(line["seconds_apart"], float(item.get("seconds_apart", 0)))
+    involved = list(dict.fromkeys(a for line in grouped.values() for a in line["accounts"]))
+    names = {m["platform_id"]: m for m in _members(desk, platform, involved)} if involved else {}
+    for line in grouped.values():
+        line["names"] = [names[a] for a in line["accounts"] if a in names]
+    return out
+
+
 def _zone(desk: Desk) -> ZoneInfo:
     try:
         return display_zone(str(desk.settings.timezone))
@@ -396,6 +426,9 @@ def author_card(
                     if isinstance(item, dict) and "network" in item:
                         item["label"] = network_label(str(item["network"]))
                 cluster_info["members"] = _members(desk, author.platform, cluster.accounts[:12])
+                cluster_info["evidence"] = _grouped_evidence(
+                    desk, author.platform, cluster_info.get("evidence") or []
+                )
                 break
 
     verdicts = [

@@ -127,6 +127,13 @@ def test_card_of_a_throwaway_account_explains_its_risk(desk: Desk) -> None:
     assert {m["name"] for m in members} >= {"User 5521", "qzxkvbtr"}
     assert all(m["author_id"] == author_id(desk, m["platform_id"]) for m in members)
     assert any("coordinated group" in r for r in grouped.fake.reasons)
+    # one line per thing shared, naming everyone who shared it, not one line per pair
+    lines = [e for e in grouped.coordination["evidence"] if "accounts" in e]
+    keys = [(e["network"], e["shared"].lower()) for e in lines]
+    assert len(keys) == len(set(keys))
+    similar = next(e for e in lines if e["network"] == "co_similar")
+    assert [m["name"] for m in similar["names"]] == ["marco83746251", "User 5521", "qzxkvbtr"]
+    assert similar["seconds_apart"] == 180.0  # the widest gap among them
 
 
 def test_moderation_history_and_repeat_offenders(desk: Desk) -> None:
