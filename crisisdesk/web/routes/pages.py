@@ -15,6 +15,7 @@ from crisisdesk.signals.competitors import (
 )
 from crisisdesk.web import i18n
 from crisisdesk.web.app import check_csrf, current_user, get_desk, language, render
+from crisisdesk.workflow.rules import UnknownName, name_key, name_labels
 
 router = APIRouter(include_in_schema=False)
 NAV = [("nav.pages", "/pages")]
@@ -37,6 +38,12 @@ def _pairs(text: str) -> dict[str, str]:
     return out
 
 
+def _named_pairs(text: str, what: str) -> dict[str, str]:
+    """``_pairs`` keyed by a kind's or topic's English key, typed as the key or as its label in
+    any interface language; the cool-down and the contacts look them up by key only."""
+    return {name_key(key, what): value for key, value in _pairs(text).items()}
+
+
 def _minutes(text: str) -> float:
     try:
         value = float(decimal_text(text))  # "7,5" as Italian users type it
@@ -49,6 +56,10 @@ def _minutes(text: str) -> float:
 
 def _config_text(config: dict[str, Any], lang: str) -> dict[str, str]:
     cooldown = config.get("cooldown_minutes", "")
+    say = i18n.translator(lang)
+
+    def name(what: str, key: str) -> str:  # the reader's own word; it is read back as the key
+        return say(f"{what}.{key}") if f"{what}.{key}" in i18n.CATALOGS["en"] else key
 
     def minutes(value: float) -> str:  # "7,5" for Italian readers, as they type it back
         return i18n.number(float(f"{value:g}"), lang)
@@ -57,10 +68,12 @@ def _config_text(config: dict[str, Any], lang: str) -> dict[str, str]:
         "competitors": "\n".join(
             competitor_to_line(c) for c in parse_competitors(config.get("competitors"))
         ),
-        "contacts": "\n".join(f"{k} = {v}" for k, v in (config.get("contacts") or {}).items()),
+        "contacts": "\n".join(
+            f"{name('topic', k)} = {v}" for k, v in (config.get("contacts") or {}).items()
+        ),
         "causes": "\n".join(config.get("causes", []) or []),
         "cooldown": (
-            "\n".join(f"{k} = {minutes(v)}" for k, v in cooldown.items())
+            "\n".join(f"{name('kind', k)} = {minutes(v)}" for k, v in cooldown.items())
             if isinstance(cooldown, dict)
             else (minutes(cooldown) if cooldown != "" else "")
         ),
@@ -73,11 +86,25 @@ def _config_text(config: dict[str, Any], lang: str) -> dict[str, str]:
 
 
 def _render_pages(
-    request: Request, user: Any, *, saved: int | None = None, error: str | None = None
+    request: Request,
+    user: Any,
+    *,
+    saved: int | None = None,
+    error: str | None = None,
+    typed: tuple[int, dict[str, str]] | None = None,
 ) -> Response:
+    """The pages; ``typed`` is (page id, what was typed) after a refusal, shown in that page's
+    form instead of the stored settings so nothing typed is lost."""
     desk = get_desk(request)
     lang = language(request)
-    rows = [{"page": p, "text": _config_text(p.config or {}, lang)} for p in desk.pages()]
+    rows = [
+        {
+            "page": p,
+            "text": typed[1] if typed and typed[0] == p.id else _config_text(p.config or {}, lang),
+            "error": error if typed and typed[0] == p.id else None,
+        }
+        for p in desk.pages()
+    ]
     return render(
         request,
         "pages/list.html",
@@ -89,6 +116,8 @@ def _render_pages(
             "can_edit": user.role == "admin",
             "default_cooldown": desk.settings.cooldown_minutes,
             "default_target": desk.settings.response_target_minutes,
+            "kind_names": ", ".join(name_labels("kind", lang)),
+            "topic_names": ", ".join(name_labels("topic", lang)),
         },
         status_code=400 if error else 200,
     )
@@ -123,9 +152,11 @@ async def save_page(
         "causes": _lines(causes),
     }
     try:
-        config["contacts"] = _pairs(contacts)
+        config["contacts"] = _named_pairs(contacts, "topic")
         if "=" in cooldown:
-            config["cooldown_minutes"] = {k: _minutes(v) for k, v in _pairs(cooldown).items()}
+            config["cooldown_minutes"] = {
+                k: _minutes(v) for k, v in _named_pairs(cooldown, "kind").items()
+            }
         elif cooldown.strip():
             config["cooldown_minutes"] = _minutes(cooldown.strip())
         else:
@@ -134,7 +165,21 @@ async def save_page(
             _minutes(response_target.strip()) if response_target.strip() else None
         )
     except ValueError as exc:
-        return _render_pages(request, user, error=str(exc))
+        say = i18n.translator(language(request))
+        if isinstance(exc, UnknownName):
+            message = say(f"pages.unknown_{exc.what}").format(
+                typed=exc.typed, valid=", ".join(name_labels(exc.what, language(request)))
+            )
+        else:
+            message = f"{say('pages.error')}: {exc}"
+        typed = {
+            "competitors": competitors,
+            "contacts": contacts,
+            "causes": causes,
+            "cooldown": cooldown,
+            "response_target": response_target,
+        }
+        return _render_pages(request, user, error=message, typed=(page.id, typed))
     # Empty fields fall back to the desk's defaults rather than storing empty values.
     config = {k: v for k, v in config.items() if v not in (None, [], {})}
     cleared = {
