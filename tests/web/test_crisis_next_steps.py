@@ -170,6 +170,7 @@ def test_evidence_shows_readable_figures_and_hides_internal_scores(
     assert f"<dd>{f['comments']} (usually " in readable
     assert f"<dd>{round(f['negative_share'] * 100)}% (usually " in readable
     assert "Offensive" in readable and "From first-time authors" in readable
+    assert f"<dt>Posts involved</dt><dd>{f['posts']}</dd>" in readable
     for internal in ("heat", "volume score", "usual in the window", "negative share"):
         assert internal not in readable
     # the detector's scores stay behind a closed technical block
