@@ -136,6 +136,11 @@ def test_a_percentage_and_an_italian_topic_make_a_rule(desk_with_users: Desk, la
     assert rule.conditions["offensive_min"] == 0.5 and rule.conditions["fake_risk_min"] == 0.7
     assert {"type": "escalate", "topic": "product", "note": "da vedere"} in rule.actions
     assert rule.page_id == page_id(desk_with_users, "P2")
+    # the rules table says the stored topic in the reader's words
+    with signed_in(desk_with_users, lang) as (client, token):
+        listed = client.get("/rules").text
+    said = {"en": "product", "it": "prodotto"}[lang]
+    assert re.search(r"\((topic|argomento): " + said + r"\)", listed), listed
 
 
 @pytest.mark.parametrize(
