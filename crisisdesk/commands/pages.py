@@ -12,15 +12,21 @@ from crisisdesk.commands import DataDir
 page_app = typer.Typer(help="The pages the team manages and their settings.", no_args_is_help=True)
 
 
-def _pairs(values: list[str], option: str) -> dict[str, str]:
+def _pairs(values: list[str], option: str, what: str) -> dict[str, str]:
+    """``key=value`` options keyed by a kind or topic, by its English key or its label in any
+    interface language ("reclamo=30"), stored under the English key the desk looks up."""
     from crisisdesk.cli import _fail
+    from crisisdesk.workflow.rules import UnknownName, name_key
 
     out: dict[str, str] = {}
     for value in values:
         key, sep, rest = value.partition("=")
         if not sep or not key.strip() or not rest.strip():
             _fail(f"{option} takes key=value, got {value!r}")
-        out[key.strip()] = rest.strip()
+        try:
+            out[name_key(key, what)] = rest.strip()
+        except UnknownName as exc:
+            _fail(f"{option}: {exc}")
     return out
 
 
@@ -98,14 +104,14 @@ def set_page(
             c.as_dict() for line in competitor if (c := competitor_from_line(line))
         ]
     if contact:
-        config["contacts"] = _pairs(contact, "--contact")
+        config["contacts"] = _pairs(contact, "--contact", "topic")
     if cause:
         config["causes"] = [c.strip() for c in cause if c.strip()]
     if cooldown:
         if len(cooldown) == 1 and "=" not in cooldown[0]:
             per_kind: Any = cooldown[0]
         else:
-            per_kind = _pairs(cooldown, "--cooldown")
+            per_kind = _pairs(cooldown, "--cooldown", "kind")
         try:
             config["cooldown_minutes"] = (
                 float(per_kind)

@@ -64,3 +64,22 @@ def test_bad_options_are_refused(tmp_path: Path) -> None:
         result = runner.invoke(app, [*args, "--data-dir", data])
         assert result.exit_code == 2, (args, result.output)
         assert "error:" in result.output
+
+
+def test_kinds_and_topics_by_their_italian_names(tmp_path: Path) -> None:
+    """The cool-down and the contacts are looked up by English keys: an Italian name is stored
+    as its key, and a name the desk does not know is refused, not saved to be ignored."""
+    data = str(tmp_path / "d")
+    result = runner.invoke(
+        app,
+        ["page", "set", "facebook:7", "--cooldown", "reclamo=30", "--cooldown", "Troll=0",
+         "--contact", "consegne=Luca", "--contact", "tutto il resto=Sara", "--data-dir", data],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    page = json.loads(runner.invoke(app, ["page", "list", "--json", "--data-dir", data]).stdout)[0]
+    assert page["config"]["cooldown_minutes"] == {"complaint": 30.0, "troll": 0.0}
+    assert page["config"]["contacts"] == {"delivery": "Luca", "default": "Sara"}
+    refused = runner.invoke(
+        app, ["page", "set", "facebook:7", "--contact", "pizza=Gino", "--data-dir", data]
+    )
+    assert refused.exit_code == 2 and "unknown topic 'pizza'" in refused.output
