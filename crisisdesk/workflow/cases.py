@@ -27,6 +27,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, aliased
 
 from crisisdesk.models import (
+    AuditEntry,
     Author,
     Case,
     Comment,
@@ -63,6 +64,10 @@ OPEN_STATES = ("new", "cooling", "drafting", "awaiting approval")
 CASE_KINDS = ("complaint", "misguided", "rager", "troll", "question")
 # No cool-down for these: a thank-you or a plain answer is not an impulsive reaction.
 NO_COOLDOWN_KINDS = ("praise", "question")
+# No reply is owed to these: the playbook says monitor trolls, don't feed them, and spam gets
+# hidden, not answered. A countdown (and later an "overdue" mark) would push people to reply.
+NO_REPLY_KINDS = ("troll", "spam")
+CLOSED_STATES = ("resolved", "dismissed")
 
 
 DEFAULT_CAUSES = (
@@ -81,6 +86,10 @@ NO_FAULT_CAUSES = ("attack", "misunderstanding")
 TARGET_MARGIN = timedelta(minutes=10)
 # A second public reply to one comment is usually a slip (a double click, two people at once).
 ALREADY_REPLIED = "this comment already has a published reply; ask explicitly to publish another"
+AWAITING_APPROVAL = (
+    "this reply awaits approval: someone other than the person who asked, or an admin, must "
+    "approve it before it is published"
+)
 
 
 class WorkflowError(Exception):
@@ -100,6 +109,8 @@ class Clocks:
     cooling: bool
     late_warning: bool
     overdue: bool
+    # False for a troll or spam: the response target is no duty there (see NO_REPLY_KINDS).
+    reply_expected: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -108,7 +119,17 @@ class Clocks:
             "cooling": self.cooling,
             "late_warning": self.late_warning,
             "overdue": self.overdue,
+            "reply_expected": self.reply_expected,
         }
+
+
+@dataclass
+class ApprovalRequest:
+    """Who asked for approval of a case's reply, and when (read back from the audit trail)."""
+
+    user_id: int | None
+    actor: str
+    at: datetime
 
 
 class Workflow:
@@ -271,12 +292,24 @@ class Workflow:
         )  # fmt: skip
         return case
 
-    def clocks(self, case: Case, *, pending_cooldown: timedelta | None = None) -> Clocks:
+    def clocks(
+        self,
+        case: Case,
+        *,
+        pending_cooldown: timedelta | None = None,
+        kind: str | None = None,
+    ) -> Clocks:
         """Both clocks of a case now.
 
         ``pending_cooldown`` is the cool-down that would start if nobody has opened the comment
         yet: the early warning has to count it, since opening the comment will start it.
+        ``kind`` is the comment's kind, read from the store when not given: a troll or spam owes
+        no reply, so its case is never late nor overdue.
         """
+        if kind is None:
+            with self.desk.session() as s:
+                kind = s.scalar(select(Comment.kind).where(Comment.id == case.comment_id))
+        reply_expected = kind not in NO_REPLY_KINDS
         now = self.clock()
         # The cool-down guards the first answer: once a case is replied to or closed, follow-ups
         # are not held back (and the panel stops offering an override).
@@ -285,17 +318,16 @@ class Workflow:
             and case.cooldown_until is not None
             and now < case.cooldown_until
         )
+        due = reply_expected and case.respond_by is not None and case.state in OPEN_STATES
         late = False
-        if case.respond_by is not None and case.state in OPEN_STATES:
+        if due and case.respond_by is not None:
             if case.cooldown_until is not None:
                 earliest = max(now, case.cooldown_until)
             else:
                 earliest = now + (pending_cooldown or timedelta(0))
             late = earliest > case.respond_by - TARGET_MARGIN
-        overdue = (
-            case.respond_by is not None and case.state in OPEN_STATES and now > case.respond_by
-        )
-        return Clocks(case.cooldown_until, case.respond_by, cooling, late, overdue)
+        overdue = due and case.respond_by is not None and now > case.respond_by
+        return Clocks(case.cooldown_until, case.respond_by, cooling, late, overdue, reply_expected)
 
     # -- drafts ---------------------------------------------------------------------------
 
@@ -433,6 +465,13 @@ class Workflow:
         if not again and self._replied(draft.comment_id):
             raise WorkflowError("already_replied", ALREADY_REPLIED)
         case = self.case_for(draft.comment_id)
+        # Before the cool-down: an override reason must not stand in for somebody's approval.
+        if case is not None and case.state == "awaiting approval":
+            request = self.approval_request(case.id)
+            raise WorkflowError(
+                "awaiting_approval", AWAITING_APPROVAL,
+                asked_by=request.actor if request else None,
+            )  # fmt: skip
         reason = (override_reason or "").strip()[:2000]
         cooling = case is not None and self.clocks(case).cooling
         if cooling and not reason:
@@ -552,7 +591,7 @@ class Workflow:
                 "comment": comment,
                 "author_name": author_name,
                 "page_name": page_name,
-                "clocks": self.clocks(case),
+                "clocks": self.clocks(case, kind=comment.kind or ""),
             }
             for case, comment, author_name, page_name in rows
         ]
@@ -593,8 +632,12 @@ class Workflow:
         with self.desk.session() as s, s.begin():
             case = self._case(s, case_id)
             before = case.state
+            # Leaving "awaiting approval" for a state that can publish would skip the approval:
+            # only approve() does that. Closing the case stays possible.
+            if before == "awaiting approval" and state != before and state not in CLOSED_STATES:
+                raise WorkflowError("awaiting_approval", AWAITING_APPROVAL)
             case.state = state
-            if state in ("resolved", "dismissed"):
+            if state in CLOSED_STATES:
                 case.closed_at = self.clock()
             comment_id = case.comment_id
         self.desk.audit(
@@ -607,6 +650,91 @@ class Workflow:
             reason=reason,
             detail={"from": before, "to": state},
         )
+
+    def approval_request(self, case_id: int) -> ApprovalRequest | None:
+        """The pending request for approval of the case's reply: the latest "ask for approval"
+        with no approval after it. The audit trail is the record, so no column is needed."""
+        with self.desk.session() as s:
+            entries = s.scalars(
+                select(AuditEntry)
+                .where(
+                    AuditEntry.object_type == "case",
+                    AuditEntry.object_id == str(case_id),
+                    AuditEntry.action.in_(("case.state", "case.approve")),
+                )
+                .order_by(AuditEntry.id.desc())
+            )
+            for entry in entries:
+                if entry.action == "case.approve":
+                    return None
+                if (entry.detail or {}).get("to") == "awaiting approval":
+                    return ApprovalRequest(entry.user_id, entry.actor, entry.at)
+        return None
+
+    def _resume_state(self, s: Session, case: Case) -> str:
+        """The state an open case has from the facts: replied once a reply is public, else
+        where its cool-down stands."""
+        if s.scalar(self._published_on(case.comment_id).limit(1)) is not None:
+            return "replied"
+        if case.cooldown_until is not None and self.clock() < case.cooldown_until:
+            return "cooling"
+        return "drafting" if case.cooldown_started_at is not None else "new"
+
+    def approve(self, case_id: int, *, actor: str, user_id: int | None) -> Case:
+        """Approve the reply of a case awaiting approval, so it can be published.
+
+        The approver must be a person other than the one who asked; an admin may approve any
+        request, their own included (someone has to be able to unblock a small team).
+        """
+        request = self.approval_request(case_id)
+        with self.desk.session() as s, s.begin():
+            case = self._case(s, case_id)
+            if case.state != "awaiting approval":
+                raise WorkflowError("not_awaiting", "this case does not await approval")
+            approver = s.get(User, user_id) if user_id is not None else None
+            if approver is None or not approver.active:
+                raise WorkflowError("approver", "only a signed-in person can approve a reply")
+            asked_by_me = request is not None and request.user_id == approver.id
+            if asked_by_me and approver.role != "admin":
+                raise WorkflowError(
+                    "own_request",
+                    "you asked for this approval: someone else, or an admin, must approve it",
+                )
+            case.state = self._resume_state(s, case)
+            draft_id = s.scalar(
+                select(ReplyDraft.id)
+                .where(ReplyDraft.case_id == case.id, ReplyDraft.published_at.is_(None))
+                .order_by(ReplyDraft.created_at.desc(), ReplyDraft.id.desc())
+                .limit(1)
+            )
+            s.flush()
+        self.desk.audit(
+            "case.approve", actor=actor, user_id=user_id, comment_id=case.comment_id,
+            object_type="case", object_id=str(case_id),
+            detail={"asked_by": request.actor if request else None, "draft_id": draft_id, "to": case.state},
+        )  # fmt: skip
+        return case
+
+    def reopen(
+        self, case_id: int, *, actor: str, user_id: int | None = None, reason: str | None = None
+    ) -> Case:
+        """Reopen a resolved or dismissed case, in the state it would have had open: back to
+        awaiting approval if a request was never approved, else from its reply and cool-down."""
+        request = self.approval_request(case_id)
+        with self.desk.session() as s, s.begin():
+            case = self._case(s, case_id)
+            before = case.state
+            if before not in CLOSED_STATES:
+                raise WorkflowError("not_closed", "this case is not closed")
+            case.state = "awaiting approval" if request else self._resume_state(s, case)
+            case.closed_at = None
+            s.flush()
+        self.desk.audit(
+            "case.reopen", actor=actor, user_id=user_id, comment_id=case.comment_id,
+            object_type="case", object_id=str(case_id), reason=reason,
+            detail={"from": before, "to": case.state},
+        )  # fmt: skip
+        return case
 
     def escalate(
         self,

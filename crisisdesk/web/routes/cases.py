@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from crisisdesk.desk import Desk
 from crisisdesk.numbers import decimal_text
@@ -33,6 +33,8 @@ Text = Annotated[str, Form(max_length=8000)]
 Optional = Annotated[str, Form(max_length=4000)]
 
 PANEL_ACTIONS = ("hide", "unhide", "delete", "ban", "resolve")
+# An out-of-band swap that removes the panel's error banner, if one is shown.
+CLEAR_ERROR = b'<p id="case-error" hx-swap-oob="delete"></p>'
 
 
 def panel_context(
@@ -65,6 +67,11 @@ def panel_context(
         if case and v.case_id == case.id
     ]
     owner = desk.get_user(case.owner_id) if case and case.owner_id else None
+    approval = (
+        desk.workflow.approval_request(case.id)
+        if case and case.state == "awaiting approval"
+        else None
+    )
     contacts = (page.config or {}).get("contacts") or {}
     return {
         "comment": view["comment"],
@@ -72,6 +79,7 @@ def panel_context(
         "author": view["author"],
         "case": case,
         "owner": owner,
+        "approval": approval,
         "clocks": clocks,
         # the clocks' first reading comes from the server, so they read right without JavaScript
         "now": desk.clock(),
@@ -193,7 +201,10 @@ def check(request: Request, comment_id: int, user: User, text: Text = "") -> Res
     if not is_htmx(request):
         # The check button without JavaScript: the whole panel, the text as typed and its checks.
         return _panel(request, user, comment_id, text=text, checks=checks)
-    return render(request, "cases/_checks.html", {"checks": checks})
+    # HTMX swaps only the checks; the red banner of an earlier refusal (say, instructions left
+    # in the draft) is about a version the person has since changed, so it goes too.
+    fragment = render(request, "cases/_checks.html", {"checks": checks})
+    return HTMLResponse(bytes(fragment.body) + CLEAR_ERROR)
 
 
 @router.post("/comments/{comment_id}/case/publish", dependencies=[Depends(check_csrf)])
@@ -219,7 +230,8 @@ def publish(
             again=again == "yes",
         )  # fmt: skip
     except WorkflowError as exc:
-        status = 409 if exc.code in ("cooldown", "already_published", "already_replied") else 422
+        conflicts = ("cooldown", "already_published", "already_replied", "awaiting_approval")
+        status = 409 if exc.code in conflicts else 422
         return _panel(
             request, user, comment_id, error=exc, text=text, checks=draft.checks,
             status_code=status,
@@ -284,9 +296,13 @@ def set_state(
     user: User,
     state: Annotated[str, Form(max_length=32)],
     reason: Optional = "",
+    confirm: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     desk = get_desk(request)
     try:
+        # Archiving takes the case off everyone's list: one stray click must not do it.
+        if state == "dismissed" and confirm != "yes":
+            raise WorkflowError("confirm_dismiss", "archiving a case needs confirmation")
         desk.workflow.set_state(
             _case_id(desk, comment_id), state, actor=user.username, user_id=user.id,
             reason=reason.strip() or None,
@@ -294,6 +310,45 @@ def set_state(
     except WorkflowError as exc:
         return _panel(request, user, comment_id, error=exc, status_code=422)
     return _panel(request, user, comment_id, result={"status": "done", "action": "state"})
+
+
+@router.post("/comments/{comment_id}/case/ask-approval", dependencies=[Depends(check_csrf)])
+def ask_approval(request: Request, comment_id: int, user: User, text: Text = "") -> Response:
+    """Save the reply as written (the approver reads it in the panel) and ask for approval."""
+    desk = get_desk(request)
+    try:
+        if text.strip():
+            desk.workflow.create_draft(comment_id, text, actor=user.username, user_id=user.id)
+        desk.workflow.set_state(
+            _case_id(desk, comment_id), "awaiting approval", actor=user.username, user_id=user.id
+        )
+    except WorkflowError as exc:
+        return _panel(request, user, comment_id, error=exc, text=text, status_code=422)
+    return _panel(request, user, comment_id, result={"status": "done", "action": "ask_approval"})
+
+
+@router.post("/comments/{comment_id}/case/approve", dependencies=[Depends(check_csrf)])
+def approve(request: Request, comment_id: int, user: User) -> Response:
+    desk = get_desk(request)
+    try:
+        desk.workflow.approve(_case_id(desk, comment_id), actor=user.username, user_id=user.id)
+    except WorkflowError as exc:
+        status = 403 if exc.code == "own_request" else 409
+        return _panel(request, user, comment_id, error=exc, status_code=status)
+    return _panel(request, user, comment_id, result={"status": "done", "action": "approve"})
+
+
+@router.post("/comments/{comment_id}/case/reopen", dependencies=[Depends(check_csrf)])
+def reopen(request: Request, comment_id: int, user: User, reason: Optional = "") -> Response:
+    desk = get_desk(request)
+    try:
+        desk.workflow.reopen(
+            _case_id(desk, comment_id), actor=user.username, user_id=user.id,
+            reason=reason.strip() or None,
+        )  # fmt: skip
+    except WorkflowError as exc:
+        return _panel(request, user, comment_id, error=exc, status_code=409)
+    return _panel(request, user, comment_id, result={"status": "done", "action": "reopen"})
 
 
 @router.post("/comments/{comment_id}/case/close", dependencies=[Depends(check_csrf)])
