@@ -57,6 +57,13 @@ ERROR_STATUS = {
     "already_published": 409,
     "already_replied": 409,
     "already_redeemed": 409,
+    # a case's state stands in the way: approval pending, or asked for by the same person
+    "awaiting_approval": 409,
+    "not_awaiting": 409,
+    "not_closed": 409,
+    "own_request": 403,
+    "changed_since_approval": 409,
+    "approver": 403,
     "expired": 409,
     "platform": 502,
     "unsupported": 409,

@@ -90,6 +90,10 @@ AWAITING_APPROVAL = (
     "this reply awaits approval: someone other than the person who asked, or an admin, must "
     "approve it before it is published"
 )
+CHANGED_SINCE_APPROVAL = (
+    "the reply was changed after it was approved: publish the approved text, or ask for "
+    "approval again"
+)
 
 
 class WorkflowError(Exception):
@@ -472,6 +476,10 @@ class Workflow:
                 "awaiting_approval", AWAITING_APPROVAL,
                 asked_by=request.actor if request else None,
             )  # fmt: skip
+        # An approval is for the text the approver read, not for whatever is typed afterwards.
+        approved = self._approved_text(case.id) if case is not None else None
+        if approved is not None and " ".join(approved.split()) != " ".join(draft.text.split()):
+            raise WorkflowError("changed_since_approval", CHANGED_SINCE_APPROVAL)
         reason = (override_reason or "").strip()[:2000]
         cooling = case is not None and self.clocks(case).cooling
         if cooling and not reason:
@@ -670,6 +678,26 @@ class Workflow:
                 if (entry.detail or {}).get("to") == "awaiting approval":
                     return ApprovalRequest(entry.user_id, entry.actor, entry.at)
         return None
+
+    def _approved_text(self, case_id: int) -> str | None:
+        """The text of the case's last approved draft while it is still unpublished (an
+        approval is spent once its reply is out); None without such an approval."""
+        with self.desk.session() as s:
+            entry = s.scalars(
+                select(AuditEntry)
+                .where(
+                    AuditEntry.object_type == "case",
+                    AuditEntry.object_id == str(case_id),
+                    AuditEntry.action == "case.approve",
+                )
+                .order_by(AuditEntry.id.desc())
+                .limit(1)
+            ).first()
+            draft_id = (entry.detail or {}).get("draft_id") if entry is not None else None
+            draft = s.get(ReplyDraft, draft_id) if isinstance(draft_id, int) else None
+            if draft is None or draft.published_at is not None:
+                return None
+            return draft.text
 
     def _resume_state(self, s: Session, case: Case) -> str:
         """The state an open case has from the facts: replied once a reply is public, else

@@ -148,3 +148,49 @@ def test_trolls_and_spam_owe_no_reply_and_are_never_overdue(
     assert not rows[troll].overdue and not rows[troll].reply_expected
     assert rows[complaint].overdue and rows[complaint].reply_expected
     assert desk.workflow.clocks(troll_case).as_dict()["reply_expected"] is False
+
+
+def test_an_approval_is_for_the_text_that_was_approved(desk: Desk, clock: Clock) -> None:
+    case_id, draft_id = ask(desk, "c-en", "ann")
+    ann = user_id(desk, "ann")
+    desk.workflow.approve(case_id, actor="bob", user_id=user_id(desk, "bob"))
+    clock.advance(minutes=20)  # past the cool-down
+    changed = desk.workflow.create_draft(
+        comment_id(desk, "c-en"), GOOD_EN + " And a line nobody approved.", actor="ann", user_id=ann
+    )
+    with pytest.raises(WorkflowError) as refused:
+        desk.workflow.publish(changed.id, actor="ann", user_id=ann)
+    assert refused.value.code == "changed_since_approval"
+    # the approved text goes out, and the approval is spent with it
+    assert desk.workflow.publish(draft_id, actor="ann", user_id=ann)["status"] == "manual"
+    again = desk.workflow.create_draft(
+        comment_id(desk, "c-en"), "Anna, one more thing: Giulia calls you today.", actor="ann",
+        user_id=ann,
+    )  # fmt: skip
+    assert desk.workflow.publish(again.id, actor="ann", user_id=ann, again=True)["status"]
+
+
+def test_approve_and_reopen_through_the_api(desk: Desk, clock: Clock) -> None:
+    from fastapi.testclient import TestClient
+
+    from crisisdesk.web.app import create_app
+
+    case_id, _ = ask(desk, "c-en", "ann")
+    anns = desk.create_token("ann's script", user_id=user_id(desk, "ann"))
+    bobs = desk.create_token("bob's script", user_id=user_id(desk, "bob"))
+    anonymous = desk.create_token("a script of nobody's")
+    with TestClient(create_app(desk)) as client:
+
+        def post(token: str, path: str) -> tuple[int, dict[str, object]]:
+            r = client.post(path, headers={"Authorization": f"Bearer {token}"})
+            return r.status_code, r.json()
+
+        assert post(anns, f"/api/v1/cases/{case_id}/approve")[0] == 403
+        assert post(anonymous, f"/api/v1/cases/{case_id}/approve")[0] == 403
+        status, body = post(bobs, f"/api/v1/cases/{case_id}/approve")
+        assert status == 200 and body["state"] != "awaiting approval"
+        assert post(bobs, f"/api/v1/cases/{case_id}/approve")[0] == 409  # nothing awaits
+        assert post(bobs, f"/api/v1/cases/{case_id}/reopen")[0] == 409  # not closed
+        desk.workflow.set_state(case_id, "dismissed", actor="bob")
+        status, body = post(bobs, f"/api/v1/cases/{case_id}/reopen")
+        assert status == 200 and body["state"] != "dismissed"

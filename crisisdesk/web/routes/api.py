@@ -598,6 +598,25 @@ def set_state(case_id: int, body: StateIn, desk: DeskDep, caller: CallerDep) -> 
     return case_out(desk, _case_by_id(desk, case_id))
 
 
+@router.post("/cases/{case_id}/approve", tags=["cases"], response_model=CaseOut, responses=ERRORS)
+def approve_case(case_id: int, desk: DeskDep, caller: CallerDep) -> Any:
+    """Approve the reply of a case awaiting approval. The token must belong to a person (a
+    token made with a user), other than the one who asked unless that person is an admin."""
+    case = desk.workflow.approve(case_id, actor=caller.actor, user_id=caller.user_id)
+    return case_out(desk, case)
+
+
+@router.post("/cases/{case_id}/reopen", tags=["cases"], response_model=CaseOut, responses=ERRORS)
+def reopen_case(
+    case_id: int, desk: DeskDep, caller: CallerDep, body: ReasonIn | None = None
+) -> Any:
+    """Reopen a resolved or dismissed case."""
+    case = desk.workflow.reopen(
+        case_id, actor=caller.actor, user_id=caller.user_id, reason=body.reason if body else None
+    )
+    return case_out(desk, case)
+
+
 @router.post("/cases/{case_id}/escalate", tags=["cases"], response_model=CaseOut, responses=ERRORS)
 def escalate(case_id: int, body: EscalateIn, desk: DeskDep, caller: CallerDep) -> Any:
     """Assign an owner, name the person responsible for the topic (Page.config contacts),
