@@ -184,13 +184,17 @@ def suggest_draft(
     responsible: str | None = None,
     page_name: str | None = None,
 ) -> str:
-    """A starting point for a person to edit.
+    """A starting point for a person to edit; nothing for spam, which gets no reply (hide it).
 
     >>> print(suggest_draft("complaint", "it", author_name="Anna Rossi",
     ...     comment_text="Consegna in ritardo di due giorni", responsible="Marco (logistica)",
     ...     page_name="Forno Aurora"))  # doctest: +ELLIPSIS
     Ciao Anna, mi dispiace davvero per la consegna: ... al referente (Marco, logistica), ...
+    >>> suggest_draft("spam", "it", author_name="Offerte Lampo", comment_text="Guadagna 500€")
+    ''
     """
+    if kind == "spam":
+        return ""
     italian = language == "it"
     templates = IT if italian else EN
     template = templates.get(kind) or templates["other"]
