@@ -575,9 +575,15 @@ class Workflow:
     # -- listing --------------------------------------------------------------------------
 
     def cases(
-        self, *, state: str | None = None, page_id: int | None = None, limit: int = 200
+        self,
+        *,
+        state: str | None = None,
+        page_id: int | None = None,
+        limit: int = 200,
+        open_only: bool = False,
     ) -> list[dict[str, Any]]:
-        """Cases with their comment, author and page, most urgent response target first."""
+        """Cases with their comment, author and page, most urgent response target first
+        (``open_only``: none resolved or dismissed)."""
         if state is not None and state not in STATES:
             raise WorkflowError("bad_state", f"state must be one of {', '.join(STATES)}")
         query = (
@@ -588,6 +594,8 @@ class Workflow:
         )
         if state:
             query = query.where(Case.state == state)
+        if open_only:
+            query = query.where(Case.state.not_in(CLOSED_STATES))
         if page_id:
             query = query.where(Case.page_id == page_id)
         query = query.order_by(Case.respond_by.asc(), Case.id.asc()).limit(max(1, min(limit, 1000)))

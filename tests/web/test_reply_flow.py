@@ -191,6 +191,25 @@ def test_cases_page_lists_by_state_and_escapes_hostile_text(client: TestClient, 
     assert HOSTILE  # shown elsewhere only as text
 
 
+def test_cases_page_opens_on_the_open_cases_nearest_target_first(
+    client: TestClient, desk: Desk
+) -> None:
+    done = desk.workflow.case_for(comment_id(desk, "c-it"))
+    assert done is not None
+    desk.workflow.set_state(done.id, "resolved", actor="ann")
+    html = client.get("/cases").text
+    assert html.count('class="case-row') == 2  # the resolved one waits under "all"
+    assert f'href="/comments/{comment_id(desk, "c-it")}"' not in html
+    assert 'aria-current="page">Open (2)</a>' in html
+    assert "Reply within" in html and "data-countdown" in html  # time left, not a bare date
+    assert client.get("/cases?state=all").text.count('class="case-row') == 3
+    # one page only: another page's cases are left out
+    other = desk.configure_page("facebook", "P9", name="Other page")
+    assert client.get(f"/cases?page={other.id}").text.count('class="case-row') == 0
+    page = desk.pages()[0]
+    assert client.get(f"/cases?page={page.id}").text.count('class="case-row') == 2
+
+
 def test_comments_without_a_case_can_open_one(client: TestClient, desk: Desk) -> None:
     cid = comment_id(desk, "praise")
     assert 'id="open-case"' in client.get(f"/comments/{cid}/case").text

@@ -19,7 +19,7 @@ from crisisdesk.desk import Desk
 from crisisdesk.numbers import decimal_text
 from crisisdesk.web.app import check_csrf, current_user, get_desk, render
 from crisisdesk.web.routes import is_htmx, pop_flash, render_panel, set_flash
-from crisisdesk.workflow.cases import STATES, WorkflowError
+from crisisdesk.workflow.cases import CLOSED_STATES, STATES, WorkflowError
 from crisisdesk.workflow.moderation import CRITICISM_KINDS
 from crisisdesk.workflow.vouchers import normalise_code
 
@@ -412,18 +412,30 @@ def send_voucher(
 
 
 @router.get("/cases")
-def cases_page(request: Request, user: User, state: str = "") -> Response:
+def cases_page(request: Request, user: User, state: str = "", page: str = "") -> Response:
+    """The cases to work on first: open ones by default (``state=all`` for every case), the
+    nearest response target first, optionally of one page."""
     desk = get_desk(request)
     chosen = state if state in STATES else None
-    rows = desk.workflow.cases(state=chosen, limit=500)
+    every = state == "all"
+    pages = desk.pages()
+    page_id = int(page) if page.isdigit() and any(p.id == int(page) for p in pages) else None
+    rows = desk.workflow.cases(
+        state=chosen, page_id=page_id, limit=500, open_only=chosen is None and not every
+    )
+    counts = desk.workflow.case_counts()
     return render(
         request,
         "cases/list.html",
         {
             "user": user,
             "rows": rows,
-            "state": chosen,
+            "state": chosen or ("all" if every else None),
             "states": STATES,
-            "counts": desk.workflow.case_counts(),
+            "counts": counts,
+            "open_count": sum(n for s, n in counts.items() if s not in CLOSED_STATES),
+            "pages": pages,
+            "page_id": page_id,
+            "now": desk.clock(),
         },
     )
