@@ -77,3 +77,16 @@ def test_inbox_without_competitors_has_no_tags(desk: Desk) -> None:
     set_competitors(desk, desk.pages()[0].id, [], actor="test")
     with signed_in(desk, "en") as client:
         assert "tag competitor" not in client.get("/").text
+
+
+def test_case_panel_warns_before_apologising_to_a_competitor_push(desk: Desk) -> None:
+    seed(desk)
+    plug, plain = desk.find_comment("plug"), desk.find_comment("plain")
+    assert plug is not None and plain is not None
+    with signed_in(desk, "it") as client:
+        client.post(f"/comments/{plug.id}/case/open", data={}, headers={"hx-request": "true"})
+        panel = client.get(f"/comments/{plug.id}/case").text
+        calm = client.get(f"/comments/{plain.id}/case").text
+    assert 'id="competitor-warning"' in panel and "Prima di scusarti controlla" in panel
+    assert "link a &lt;Kestrel&gt; Coaches (kestrelcoaches.example)" in panel
+    assert 'id="competitor-warning"' not in calm

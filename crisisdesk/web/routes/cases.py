@@ -73,8 +73,13 @@ def panel_context(
         else None
     )
     contacts = (page.config or {}).get("contacts") or {}
+    from crisisdesk.signals.competitors import comment_flags
+
+    # a comment that sends people to a competitor may be the competitor: check before apologising
+    pushes = [f for f in comment_flags(desk, comment_id) if f.kind != "mentions_competitor"]
     return {
         "comment": view["comment"],
+        "competitor_flags": pushes,
         "page": page,
         "author": view["author"],
         "case": case,
