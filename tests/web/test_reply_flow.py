@@ -150,6 +150,12 @@ def test_delete_needs_confirmation_and_manual_mode_has_a_copy_button(
                     headers=HX)  # fmt: skip
     assert r.status_code == 200 and "hide the comment" in r.text
     assert desk.find_comment("evil").status == "hidden"  # type: ignore[union-attr]
+    # the status at the top of the comment page is swapped too, not left at "visible"
+    assert (
+        '<span id="comment-status" hx-swap-oob="true" class="tag status-hidden">Status: hidden'
+        in r.text
+    )
+    assert 'id="comment-status"' in client.get(f"/comments/{cid}").text
 
 
 def test_escalate_voucher_send_and_close_from_the_panel(client: TestClient, desk: Desk) -> None:

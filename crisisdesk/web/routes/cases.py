@@ -14,10 +14,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from markupsafe import Markup
 
 from crisisdesk.desk import Desk
 from crisisdesk.numbers import decimal_text
-from crisisdesk.web.app import check_csrf, current_user, get_desk, render
+from crisisdesk.web import i18n
+from crisisdesk.web.app import check_csrf, current_user, get_desk, language, render
 from crisisdesk.web.routes import is_htmx, pop_flash, render_panel, set_flash
 from crisisdesk.workflow.cases import CLOSED_STATES, STATES, WorkflowError
 from crisisdesk.workflow.moderation import CRITICISM_KINDS
@@ -264,7 +266,22 @@ def moderate(
         )  # fmt: skip
     except WorkflowError as exc:
         return _panel(request, user, comment_id, error=exc, status_code=422)
-    return _panel(request, user, comment_id, result=result)
+    response = _panel(request, user, comment_id, result=result)
+    view = desk.comment_view(comment_id) if is_htmx(request) else None
+    if view is None:
+        return response
+    comment = view["comment"]
+    # The comment's status at the top of the page is outside the panel: HTMX swaps it too, so
+    # "hidden" does not keep saying "visible" until a reload.
+    _ = i18n.translator(language(request))
+    status = Markup(
+        '<span id="comment-status" hx-swap-oob="true" class="tag status-{}">{}: {}</span>'
+    ).format(comment.status, _("field.status"), _("status." + comment.status))
+    return HTMLResponse(
+        bytes(response.body) + str(status).encode(),
+        status_code=response.status_code,
+        headers={"X-Crisisdesk-Status": response.headers.get("X-Crisisdesk-Status", "200")},
+    )
 
 
 def _case_id(desk: Desk, comment_id: int) -> int:
