@@ -95,6 +95,11 @@ def test_publish_refused_in_cooldown_then_with_reason_then_listed(
     assert "draft.cooldown_override" in actions
     case = desk.workflow.case_for(cid)
     assert case is not None and case.state == "replied"
+    # the clocks now say what happened, not "over: you can publish" and a bare deadline
+    cooldown = re.search(r'<dd id="cooldown-clock">(.*?)</dd>', done.text, re.S)
+    target = re.search(r'<dd id="target-clock">(.*?)</dd>', done.text, re.S)
+    assert cooldown and "skipped: the reply went out before it ended" in cooldown[1]
+    assert target and "Replied at" in target[1] and "within the target" in target[1]
 
 
 def test_publish_after_the_cooldown(client: TestClient, desk: Desk, clock: Clock) -> None:
