@@ -43,6 +43,14 @@ TOPICS: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 
+#: Words that name a delivery. "late", "ritardo" or "arrived" route a comment to the delivery
+#: contact, but alone they may be about a train or an answer: the suggestion then does not say
+#: "sorry about your delivery" to someone whose 7:40 was cancelled.
+DELIVERY_NAMES = frozenset(
+    "deliver delivery delivered shipping shipment courier parcel package order consegna "
+    "consegnato consegnata spedizione corriere pacco ordine".split()
+)
+
 TOPIC_WORDS = {
     "delivery": ("your delivery", "la consegna"),
     "billing": ("the charge on your account", "il pagamento"),
@@ -192,13 +200,21 @@ def suggest_draft(
     Ciao Anna, mi dispiace davvero per la consegna: ... al referente (Marco, logistica), ...
     >>> suggest_draft("spam", "it", author_name="Offerte Lampo", comment_text="Guadagna 500€")
     ''
+    >>> rail = "Third cancellation this week on the 7:40. I've been late for work every day."
+    >>> suggest_draft("complaint", "en", comment_text=rail)[:38]
+    "Hi there, I'm sorry about what you des"
+    >>> suggest_draft("complaint", "en", comment_text="My parcel is late again")[:35]
+    "Hi there, I'm sorry about your deli"
     """
     if kind == "spam":
         return ""
     italian = language == "it"
     templates = IT if italian else EN
     template = templates.get(kind) or templates["other"]
-    topic_en, topic_it = TOPIC_WORDS[detect_topic(comment_text)]
+    topic = detect_topic(comment_text)
+    if topic == "delivery" and not set(_WORD.findall(fold(comment_text))) & DELIVERY_NAMES:
+        topic = None
+    topic_en, topic_it = TOPIC_WORDS[topic]
     name = first_name(author_name) or ("" if not italian else "")
     if responsible and "(" in responsible:
         # "Marco (logistica)" inside our own brackets would nest them: "Marco, logistica"
