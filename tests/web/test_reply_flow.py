@@ -91,6 +91,9 @@ def test_publish_refused_in_cooldown_then_with_reason_then_listed(
     assert "Do this on the platform" in done.text and 'data-copy="#copy-result"' in done.text
     assert '<pre class="copy-text" id="copy-result">Hi Anna, I&#39;m so sorry' in done.text
     assert "Press office approved" in done.text
+    # without a connector nothing was sent: the trail says it is to be done by hand
+    trail = done.text[done.text.index('class="audit') :]
+    assert "to do by hand on the platform" in trail
     actions = [e.action for e in desk.audit_entries(cid)]
     assert "draft.cooldown_override" in actions
     case = desk.workflow.case_for(cid)
