@@ -69,19 +69,23 @@ FIRST_MOVE: dict[str, dict[str, str]] = {
         "it": "Tenete d'occhio la pagina: leggete i commenti più recenti e non rispondete di "
         "fretta.",
     },
+    # "Who is writing": in a coordinated flame many accounts write once each, so "the three
+    # loudest" would point at nobody; the alert's evidence and the author cards say who.
     "flame": {
-        "en": "Take 15 minutes before anyone replies; check the three loudest authors (real "
-        "customers, fake accounts, competitors?); prepare the holding reply.",
-        "it": "Prendetevi 15 minuti prima di rispondere; controllate i tre autori più "
-        "rumorosi (clienti veri, profili falsi, concorrenti?); preparate la risposta di attesa.",
+        "en": "Take 15 minutes before anyone replies; check who is writing (the most active "
+        "authors, new accounts, coordinated groups: real customers, fake accounts, "
+        "competitors?); prepare the holding reply.",
+        "it": "Prendetevi 15 minuti prima di rispondere; controllate chi sta scrivendo (gli "
+        "autori più attivi, i profili nuovi, i gruppi coordinati: clienti veri, profili falsi, "
+        "concorrenti?); preparate la risposta di attesa.",
     },
     "crisis": {
-        "en": "Take 15 minutes, then act: tell the person responsible now; check the three "
-        "loudest authors; publish the holding reply within the hour and move complaints to "
-        "private messages.",
-        "it": "Prendetevi 15 minuti, poi agite: avvisate subito il responsabile; controllate i "
-        "tre autori più rumorosi; pubblicate la risposta di attesa entro l'ora e spostate i "
-        "reclami in privato.",
+        "en": "Take 15 minutes, then act: tell the person responsible now; check who is writing "
+        "(most active, new, coordinated); publish the holding reply within the hour and move "
+        "complaints to private messages.",
+        "it": "Prendetevi 15 minuti, poi agite: avvisate subito il responsabile; controllate chi "
+        "sta scrivendo (più attivi, nuovi, coordinati); pubblicate la risposta di attesa entro "
+        "l'ora e spostate i reclami in privato.",
     },
 }
 
