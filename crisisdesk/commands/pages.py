@@ -88,6 +88,9 @@ def set_page(
     response_target: Annotated[
         float | None, typer.Option(help="Minutes from arrival to the reply customers expect.")
     ] = None,
+    currency: Annotated[
+        str | None, typer.Option(help="The vouchers' currency on this page: EUR, USD, GBP, CHF.")
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Create or update a page. Lists given here replace the page's current list."""
@@ -124,6 +127,12 @@ def set_page(
         if response_target <= 0:
             _fail("--response-target must be positive")
         config["response_target_minutes"] = response_target
+    if currency is not None:
+        from crisisdesk.workflow.voucher_book import CURRENCIES
+
+        if currency.upper() not in CURRENCIES:
+            _fail(f"--currency must be one of {', '.join(CURRENCIES)}")
+        config["currency"] = currency.upper()
     desk = _desk(data_dir)
     saved = desk.configure_page(platform, platform_id, name=name, language=language, config=config)
     typer.echo(f"page {saved.platform}:{saved.platform_id} ({saved.name}) saved")

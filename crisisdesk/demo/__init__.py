@@ -104,6 +104,7 @@ class DemoRunner:
                 config={
                     "competitors": list(page["competitors"]),
                     "contacts": dict(page["contacts"]),
+                    "currency": str(page["currency"]),
                 },
             )
         if self.replay is None:

@@ -29,6 +29,7 @@ PAGES: dict[str, dict[str, Any]] = {
     "forno-aurora": {
         "name": "Forno Aurora",
         "language": "it",
+        "currency": "EUR",
         "competitors": [
             {
                 "name": "Panificio Rivale",
@@ -47,6 +48,7 @@ PAGES: dict[str, dict[str, Any]] = {
     "bluebell-rail": {
         "name": "Bluebell Rail",
         "language": "en",
+        "currency": "GBP",
         "competitors": [
             {"name": "Kestrel Coaches", "handles": [], "domains": ["kestrelcoaches.co.uk"]}
         ],

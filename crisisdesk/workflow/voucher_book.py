@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from crisisdesk.models import Case, Comment, Voucher
+from crisisdesk.models import Author, Case, Comment, Voucher
 from crisisdesk.workflow.cases import WorkflowError
 
 if TYPE_CHECKING:
@@ -156,6 +156,22 @@ class VoucherBook:
                 .values(sent_via="connector" if result["status"] == "published" else "copied")
             )
         return result
+
+    def recipients(self, vouchers: list[Voucher]) -> dict[int, dict[str, Any]]:
+        """Whom each voucher was made for: the comment of its case and that comment's author,
+        by voucher id (vouchers made outside a case are left out)."""
+        cases = {v.case_id for v in vouchers if v.case_id is not None}
+        if not cases:
+            return {}
+        with self.desk.session() as s:
+            rows = s.execute(
+                select(Case.id, Comment.id, Author.name)
+                .join(Comment, Comment.id == Case.comment_id)
+                .outerjoin(Author, Author.id == Comment.author_id)
+                .where(Case.id.in_(cases))
+            ).all()
+        by_case = {case_id: {"comment_id": cid, "author": name} for case_id, cid, name in rows}
+        return {v.id: by_case[v.case_id] for v in vouchers if v.case_id in by_case}
 
     def for_page(self, page_id: int | None = None) -> list[tuple[Voucher, str]]:
         now = self.desk.clock()

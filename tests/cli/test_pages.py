@@ -83,3 +83,13 @@ def test_kinds_and_topics_by_their_italian_names(tmp_path: Path) -> None:
         app, ["page", "set", "facebook:7", "--contact", "pizza=Gino", "--data-dir", data]
     )
     assert refused.exit_code == 2 and "unknown topic 'pizza'" in refused.output
+
+
+def test_currency_of_a_page(tmp_path: Path) -> None:
+    data = str(tmp_path / "d")
+    ok = runner.invoke(app, ["page", "set", "facebook:8", "--currency", "gbp", "--data-dir", data])
+    assert ok.exit_code == 0, ok.output
+    page = json.loads(runner.invoke(app, ["page", "list", "--json", "--data-dir", data]).stdout)[0]
+    assert page["config"]["currency"] == "GBP"
+    bad = runner.invoke(app, ["page", "set", "facebook:8", "--currency", "BTC", "--data-dir", data])
+    assert bad.exit_code == 2 and "--currency must be one of" in bad.output

@@ -161,3 +161,20 @@ def test_help_lists_the_valid_names_in_the_readers_language(
     with signed_in(desk_with_page, lang) as (client, _token):
         text = client.get("/pages").text
     assert kinds in text and topics in text
+
+
+def test_the_vouchers_currency_is_a_page_setting(desk_with_page: Desk) -> None:
+    page = desk_with_page.pages()[0]
+    with signed_in(desk_with_page, "it") as (client, token):
+        r = client.post(
+            f"/pages/{page.id}",
+            data={"csrf_token": token, "currency": "GBP", "causes": "late"},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303
+        shown = client.get("/pages").text
+        assert "Valuta dei buoni" in shown and '<option value="GBP" selected>' in shown
+        assert desk_with_page.pages()[0].config["currency"] == "GBP"
+        # a value the form never offers is not stored
+        client.post(f"/pages/{page.id}", data={"csrf_token": token, "currency": "XYZ"})
+    assert "currency" not in (desk_with_page.pages()[0].config or {})

@@ -289,3 +289,19 @@ def test_a_draft_superseded_by_a_published_reply_is_not_shown_again(
     panel = client.get(f"/comments/{cid}/case").text
     assert f'<textarea id="reply-text" name="text" rows="7" maxlength="8000">{rough}' not in panel
     assert 'id="check-results"' not in panel  # no stale failing checks under the box
+
+
+def test_vouchers_default_to_the_page_currency_and_say_whom_they_are_for(
+    client: TestClient, desk: Desk
+) -> None:
+    page = desk.pages()[0]
+    desk.configure_page(page.platform, page.platform_id, config={"currency": "GBP"})
+    cid = comment_id(desk, "c-en")
+    client.get(f"/comments/{cid}/case")
+    panel = client.get(f"/comments/{cid}/case").text
+    assert "<option selected>GBP</option>" in panel and "<option selected>EUR" not in panel
+    voucher = desk.vouchers.create(cid, value=5, currency="GBP", actor="ann")
+    ledger = client.get("/vouchers").text
+    row = ledger[ledger.index(voucher.code) :]
+    row = row[: row.index("</tr>")]
+    assert f'<a href="/comments/{cid}">Anna Rossi</a>' in row and "5.00 GBP" in row

@@ -23,6 +23,7 @@ from crisisdesk.web.app import check_csrf, current_user, get_desk, language, ren
 from crisisdesk.web.routes import is_htmx, pop_flash, render_panel, set_flash
 from crisisdesk.workflow.cases import CLOSED_STATES, STATES, WorkflowError
 from crisisdesk.workflow.moderation import CRITICISM_KINDS
+from crisisdesk.workflow.voucher_book import CURRENCIES
 from crisisdesk.workflow.vouchers import normalise_code
 
 router = APIRouter(include_in_schema=False)
@@ -82,6 +83,7 @@ def panel_context(
     return {
         "comment": view["comment"],
         "competitor_flags": pushes,
+        "currencies": CURRENCIES,
         "page": page,
         "author": view["author"],
         "case": case,

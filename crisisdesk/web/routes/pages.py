@@ -16,6 +16,7 @@ from crisisdesk.signals.competitors import (
 from crisisdesk.web import i18n
 from crisisdesk.web.app import check_csrf, current_user, get_desk, language, render
 from crisisdesk.workflow.rules import UnknownName, name_key, name_labels
+from crisisdesk.workflow.voucher_book import CURRENCIES
 
 router = APIRouter(include_in_schema=False)
 NAV = [("nav.pages", "/pages")]
@@ -82,6 +83,7 @@ def _config_text(config: dict[str, Any], lang: str) -> dict[str, str]:
             if config.get("response_target_minutes")
             else ""
         ),
+        "currency": str(config.get("currency") or ""),
     }
 
 
@@ -117,6 +119,7 @@ def _render_pages(
             "default_cooldown": desk.settings.cooldown_minutes,
             "default_target": desk.settings.response_target_minutes,
             "kind_names": ", ".join(name_labels("kind", lang)),
+            "currencies": CURRENCIES,
             "topic_names": ", ".join(name_labels("topic", lang)),
         },
         status_code=400 if error else 200,
@@ -138,6 +141,7 @@ async def save_page(
     causes: Annotated[str, Form()] = "",
     cooldown: Annotated[str, Form()] = "",
     response_target: Annotated[str, Form()] = "",
+    currency: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
     if user.role != "admin":
         raise HTTPException(403, "only admins change page settings")
@@ -150,6 +154,8 @@ async def save_page(
             c.as_dict() for line in _lines(competitors) if (c := competitor_from_line(line))
         ],
         "causes": _lines(causes),
+        # the vouchers' currency; unset, the voucher form offers the first of CURRENCIES
+        "currency": currency if currency in CURRENCIES else None,
     }
     try:
         config["contacts"] = _named_pairs(contacts, "topic")
@@ -178,6 +184,7 @@ async def save_page(
             "causes": causes,
             "cooldown": cooldown,
             "response_target": response_target,
+            "currency": currency,
         }
         return _render_pages(request, user, error=message, typed=(page.id, typed))
     # Empty fields fall back to the desk's defaults rather than storing empty values.
@@ -190,6 +197,7 @@ async def save_page(
             "contacts",
             "cooldown_minutes",
             "response_target_minutes",
+            "currency",
         )
         if k not in config
     }

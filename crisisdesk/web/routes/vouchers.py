@@ -21,6 +21,7 @@ def _page(
 ) -> Response:
     desk = get_desk(request)
     pages = desk.pages()
+    vouchers = desk.vouchers.for_page(page)
     return render(
         request,
         "vouchers/list.html",
@@ -29,7 +30,8 @@ def _page(
             "pages": pages,
             "page_names": {p.id: p.name for p in pages},
             "selected": page,
-            "vouchers": desk.vouchers.for_page(page),
+            "vouchers": vouchers,
+            "recipients": desk.vouchers.recipients([v for v, _ in vouchers]),
             "redeemed": None,
             "error": None,
             **extra,
