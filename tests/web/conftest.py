@@ -78,6 +78,28 @@ def serving(app: Any) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+PASSWORD = "correct-horse-battery"
+
+
+def log_in(client: Any, username: str = "ann", password: str = PASSWORD) -> None:
+    """Sign ``client`` in through the login form, as a person would (CSRF token included)."""
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token
+    r = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token.group(1)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+
+
+def form_token(client: Any, path: str) -> str:
+    """The CSRF token of the forms on ``path``."""
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
+    assert token, path
+    return token.group(1)
+
+
 def signed_in(desk: Any, lang: str, username: str | None = None) -> Any:
     """A test client signed in as a user who reads ``lang`` (the app's demo sign-in), with the
     CSRF token every form needs already in its headers. Use it as a context manager."""
@@ -93,3 +115,32 @@ def signed_in(desk: Any, lang: str, username: str | None = None) -> Any:
     client.headers["X-CSRF-Token"] = token.group(1)
     client.headers["accept-language"] = lang
     return client
+
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> late "quoted" & vergogna'
+
+
+def hostile_burst(start: Any) -> list[Any]:
+    """The flame tests' burst of comments, every third one hostile markup by "<b>Mallory</b>"."""
+    from tests.signals.test_flame import burst
+
+    records = burst(start)
+    for r in records[::3]:
+        r.text = HOSTILE
+        r.author_name = "<b>Mallory</b>"
+    return records
+
+
+@pytest.fixture
+def flamed(desk: Any) -> Any:
+    """A desk whose page is in a flame: calm history, then a burst with hostile comments."""
+    from datetime import timedelta
+
+    from crisisdesk.signals.flame import monitor_for
+    from tests.signals.test_flame import feed, history
+
+    monitor_for(desk)
+    past = history()
+    desk.ingest(past)
+    feed(desk, hostile_burst(past[-1].created_at + timedelta(minutes=10)))
+    return desk

@@ -19,6 +19,7 @@ from crisisdesk.signals.reasons import Reason
 from crisisdesk.web import i18n
 from crisisdesk.web.app import create_app
 from tests.signals.test_authors import author_id, rec, seed
+from tests.web.conftest import log_in
 
 NOTE = "profilo aperto ieri <b>strano</b>"
 # Pieces of every English sentence these authors get; none may be left in the Italian page.
@@ -58,18 +59,7 @@ def p1(desk: Desk) -> int:
 @contextmanager
 def signed_in(desk: Desk, username: str) -> Iterator[TestClient]:
     with TestClient(create_app(desk)) as client:
-        match = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-        assert match
-        r = client.post(
-            "/login",
-            data={
-                "username": username,
-                "password": "correct-horse-battery",
-                "csrf_token": match[1],
-            },
-            follow_redirects=False,
-        )
-        assert r.status_code == 303
+        log_in(client, username)
         yield client
 
 

@@ -14,45 +14,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from crisisdesk.desk import Desk
-from crisisdesk.ingest.record import CommentRecord
 from crisisdesk.notify.live import broker_for
 from crisisdesk.signals.flame import monitor_for
 from crisisdesk.web.app import create_app
 from crisisdesk.web.routes import crisis
 from tests.signals.test_flame import burst, feed, history
-from tests.web.conftest import launch_chromium, serving
+from tests.web.conftest import launch_chromium, log_in, serving
 
 
 def login(client: TestClient) -> None:
-    page = client.get("/login").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert token
-    r = client.post(
-        "/login",
-        data={"username": "ann", "password": "correct-horse-battery", "csrf_token": token.group(1)},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303
-
-
-HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> late "quoted" & vergogna'
-
-
-def hostile_burst(start: object) -> list[CommentRecord]:
-    records = burst(start)  # type: ignore[arg-type]
-    for r in records[::3]:
-        r.text = HOSTILE
-        r.author_name = "<b>Mallory</b>"
-    return records
-
-
-@pytest.fixture
-def flamed(desk: Desk) -> Desk:
-    monitor_for(desk)
-    past = history()
-    desk.ingest(past)
-    feed(desk, hostile_burst(past[-1].created_at + timedelta(minutes=10)))
-    return desk
+    log_in(client, "ann")
 
 
 @pytest.fixture
@@ -259,13 +230,7 @@ def test_live_banner_is_written_in_the_readers_language(
     monkeypatch.setattr(crisis, "KEEPALIVE_SECONDS", 0.1)
     desk.add_user("bea", "correct-horse-battery", language="it")
     with TestClient(create_app(desk)) as client:
-        page = client.get("/login").text
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-        assert token
-        client.post(
-            "/login",
-            data={"username": "bea", "password": "correct-horse-battery", "csrf_token": token[1]},
-        )
+        log_in(client, "bea")
 
         def later() -> None:
             time.sleep(0.2)

@@ -16,19 +16,10 @@ from crisisdesk.models import Author, Comment, Post
 from crisisdesk.signals.alerts import alert_dicts, build_chart
 from crisisdesk.signals.flame import monitor_for
 from crisisdesk.web.app import create_app
-from tests.signals.test_flame import feed, history
-from tests.web.test_crisis import HOSTILE, hostile_burst, login
+from tests.web.conftest import HOSTILE
+from tests.web.test_crisis import login
 
 HOSTILE_POST = 'Our <i>new</i>\n\n menu & "prices"' + " very long" * 20
-
-
-@pytest.fixture
-def flamed(desk: Desk) -> Desk:
-    monitor_for(desk)
-    past = history()
-    desk.ingest(past)
-    feed(desk, hostile_burst(past[-1].created_at + timedelta(minutes=10)))
-    return desk
 
 
 @pytest.fixture

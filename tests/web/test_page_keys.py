@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from crisisdesk.desk import Desk
 from crisisdesk.web.app import create_app
+from tests.web.conftest import form_token, log_in
 
 LANGS = ("en", "it")
 
@@ -31,21 +32,8 @@ def desk_with_page(desk: Desk) -> Desk:
 def signed_in(desk: Desk, lang: str) -> Iterator[tuple[TestClient, str]]:
     """A client signed in as the admin who reads ``lang``, and a CSRF token for /pages."""
     with TestClient(create_app(desk)) as client:
-        login = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-        assert login
-        r = client.post(
-            "/login",
-            data={
-                "username": f"admin_{lang}",
-                "password": "correct-horse-battery",
-                "csrf_token": login[1],
-            },
-            follow_redirects=False,
-        )
-        assert r.status_code == 303
-        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/pages").text)
-        assert token
-        yield client, token[1]
+        log_in(client, f"admin_{lang}")
+        yield client, form_token(client, "/pages")
 
 
 def textarea(page_html: str, name: str) -> str:

@@ -3,7 +3,6 @@ the browser in the reader's own zone and language."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from crisisdesk.desk import Desk
 from crisisdesk.settings import Settings
 from crisisdesk.web.app import create_app
 from tests.conftest import KeywordAnalyzer
-from tests.web.conftest import launch_chromium, serving
+from tests.web.conftest import launch_chromium, log_in, serving
 from tests.workflow.wf_support import comment_id, record, seed
 
 PASSWORD = "correct-horse-battery"
@@ -39,14 +38,7 @@ def rome_desk(tmp_path: Path) -> Iterator[Desk]:
 
 
 def _login(client: TestClient) -> None:
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-    assert token
-    r = client.post(
-        "/login",
-        data={"username": "ann", "password": PASSWORD, "csrf_token": token.group(1)},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303
+    log_in(client, "ann", PASSWORD)
 
 
 def test_pages_write_moments_in_the_desk_time_zone(rome_desk: Desk) -> None:

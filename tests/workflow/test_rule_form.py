@@ -16,6 +16,7 @@ from crisisdesk.desk import Desk
 from crisisdesk.web.app import create_app
 from crisisdesk.workflow import rules
 from crisisdesk.workflow.rules import RuleError, RulesEngine, validate
+from tests.web.conftest import form_token, log_in
 
 LANGS = ("en", "it")
 
@@ -56,17 +57,8 @@ def desk_with_users(desk: Desk) -> Desk:
 @contextmanager
 def signed_in(desk: Desk, lang: str) -> Iterator[tuple[TestClient, str]]:
     with TestClient(create_app(desk)) as client:
-        login = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-        assert login
-        r = client.post(
-            "/login",
-            data={"username": f"mod_{lang}", "password": "correct-horse-battery", "csrf_token": login[1]},
-            follow_redirects=False,
-        )  # fmt: skip
-        assert r.status_code == 303
-        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/rules").text)
-        assert token
-        yield client, token[1]
+        log_in(client, f"mod_{lang}")
+        yield client, form_token(client, "/rules")
 
 
 def page_id(desk: Desk, platform_id: str) -> int:
