@@ -93,6 +93,15 @@ def log_in(client: Any, username: str = "ann", password: str = PASSWORD) -> None
     assert r.status_code == 303, r.text
 
 
+def browser_log_in(page: Any, base: str, username: str = "ann", password: str = PASSWORD) -> None:
+    """Sign a Playwright ``page`` in through the login form and wait for the inbox."""
+    page.goto(base + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(base + "/")
+
+
 def form_token(client: Any, path: str) -> str:
     """The CSRF token of the forms on ``path``."""
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)

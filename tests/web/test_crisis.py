@@ -19,7 +19,7 @@ from crisisdesk.signals.flame import monitor_for
 from crisisdesk.web.app import create_app
 from crisisdesk.web.routes import crisis
 from tests.signals.test_flame import burst, feed, history
-from tests.web.conftest import launch_chromium, log_in, serving
+from tests.web.conftest import browser_log_in, launch_chromium, log_in, serving
 
 
 def login(client: TestClient) -> None:
@@ -176,11 +176,7 @@ def test_live_banner_links_to_the_crisis_and_keeps_the_worst_news(
     with serving(create_app(flamed)) as base, sync_playwright() as p:
         browser = launch_chromium(p, browser_path)
         page = browser.new_context(locale="en-GB").new_page()
-        page.goto(base + "/login")
-        page.fill("input[name=username]", "ann")
-        page.fill("input[name=password]", "correct-horse-battery")
-        page.click("form[action='/login'] button[type=submit]")
-        page.wait_for_url(base + "/")
+        browser_log_in(page, base, "ann")
         page.wait_for_function("() => document.body.hasAttribute('data-live')")
         time.sleep(0.5)  # the event stream is open
 

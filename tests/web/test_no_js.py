@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from crisisdesk.desk import Desk
 from crisisdesk.web.app import create_app
-from tests.web.conftest import launch_chromium, serving
+from tests.web.conftest import browser_log_in, launch_chromium, serving
 from tests.workflow.wf_support import GOOD_EN, HOSTILE, Clock, comment_id, seed
 
 HX = {"HX-Request": "true"}
@@ -303,11 +303,7 @@ def test_chromium_without_javascript_reaches_and_uses_the_panels(
     with sync_playwright() as p:
         browser = launch_chromium(p, browser_path)
         page = browser.new_context(locale="en-GB", java_script_enabled=False).new_page()
-        page.goto(live_server + "/login")
-        page.fill("input[name=username]", "ann")
-        page.fill("input[name=password]", "correct-horse-battery")
-        page.click("form[action='/login'] button[type=submit]")
-        page.wait_for_url(live_server + "/")
+        browser_log_in(page, live_server, "ann")
 
         # The inbox row opens the comment; its panels are links, not "Loading…" forever.
         page.click(f"td.text a[href='/comments/{cid}']")

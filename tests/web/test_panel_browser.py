@@ -14,7 +14,7 @@ import pytest
 from crisisdesk.desk import Desk
 from crisisdesk.ingest.record import CommentRecord
 from crisisdesk.web.app import create_app
-from tests.web.conftest import launch_chromium, serving
+from tests.web.conftest import browser_log_in, launch_chromium, serving
 from tests.workflow.wf_support import GOOD_EN, Clock
 
 pytestmark = pytest.mark.browser
@@ -53,11 +53,7 @@ def test_banner_clears_after_a_good_check_and_dismiss_needs_its_box(
     with sync_playwright() as p:
         browser = launch_chromium(p, browser_path)
         page = browser.new_page(locale="en-GB")
-        page.goto(live_server + "/login")
-        page.fill("input[name=username]", "ann")
-        page.fill("input[name=password]", "correct-horse-battery")
-        page.click("button[type=submit]")
-        page.wait_for_url(live_server + "/")
+        browser_log_in(page, live_server, "ann")
         page.goto(f"{live_server}/comments/{comment.id}")
         page.wait_for_selector("#case-panel")
         clock.advance(minutes=16)

@@ -17,7 +17,7 @@ import pytest
 from crisisdesk.desk import Desk
 from crisisdesk.ingest.record import CommentRecord
 from crisisdesk.web.app import create_app
-from tests.web.conftest import launch_chromium, serving
+from tests.web.conftest import browser_log_in, launch_chromium, serving
 from tests.workflow.wf_support import Clock
 
 pytestmark = pytest.mark.browser
@@ -70,11 +70,7 @@ def test_open_hostile_comment_cool_down_write_check_and_publish(
         page = browser.new_page(locale="en-GB")
         page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
         page.on("dialog", lambda d: (console_errors.append("dialog: " + d.message), d.dismiss()))
-        page.goto(live_server + "/login")
-        page.fill("input[name=username]", "ann")
-        page.fill("input[name=password]", "correct-horse-battery")
-        page.click("button[type=submit]")
-        page.wait_for_url(live_server + "/")
+        browser_log_in(page, live_server, "ann")
 
         # Open the hostile comment: its text is text, and the panel starts the cool-down.
         page.goto(f"{live_server}/comments/{comment.id}")

@@ -13,7 +13,7 @@ from crisisdesk.desk import Desk
 from crisisdesk.settings import Settings
 from crisisdesk.web.app import create_app
 from tests.conftest import KeywordAnalyzer
-from tests.web.conftest import launch_chromium, log_in, serving
+from tests.web.conftest import browser_log_in, launch_chromium, log_in, serving
 from tests.workflow.wf_support import comment_id, record, seed
 
 PASSWORD = "correct-horse-battery"
@@ -77,11 +77,7 @@ def test_the_browser_shows_moments_in_the_reader_zone(browser_path: str, rome_de
         # a reader in New York, interface in Italian: 10:00 UTC is 06:00 there
         context = browser.new_context(locale="it-IT", timezone_id="America/New_York")
         page = context.new_page()
-        page.goto(base + "/login")
-        page.fill("input[name=username]", "ann")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("form[action='/login'] button[type=submit]")
-        page.wait_for_url(base + "/")
+        browser_log_in(page, base, "ann", PASSWORD)
         page.goto(f"{base}/comments/{cid}")
         moment = page.locator('time[datetime="2024-05-01T10:00:00+00:00"]').first
         text = moment.inner_text()
@@ -102,11 +98,7 @@ def test_english_dates_follow_the_readers_own_english(browser_path: str, rome_de
         for locale in ("en-GB", "en-US"):
             context = browser.new_context(locale=locale, timezone_id="Europe/London")
             page = context.new_page()
-            page.goto(base + "/login")
-            page.fill("input[name=username]", "bea")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("form[action='/login'] button[type=submit]")
-            page.wait_for_url(base + "/")
+            browser_log_in(page, base, "bea", PASSWORD)
             page.goto(f"{base}/comments/{cid}")
             moment = page.locator('time[datetime="2024-05-01T10:00:00+00:00"]').first
             seen[locale] = moment.inner_text()
