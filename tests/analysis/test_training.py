@@ -80,7 +80,12 @@ def test_training_rebuilds_loadable_models(tmp_path: Path) -> None:
     data = tmp_path / "datasets"
     write_tiny_datasets(data)
     out = tmp_path / "models"
-    assert main(["--data", str(data), "--out", str(out), "--small"]) == 0
+    assert (
+        main(
+            ["--data", str(data), "--out", str(out), "--small", "--cache", str(tmp_path / "cache")]
+        )
+        == 0
+    )
     for name in ("language", "sentiment", "offensive", "irony"):
         assert (out / f"{name}.npz").is_file()
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
@@ -88,6 +93,14 @@ def test_training_rebuilds_loadable_models(tmp_path: Path) -> None:
     assert manifest["version"].startswith("linear-")
     assert metrics["models"]["sentiment"]["val"]["umsab-it"]["macro_f1"] >= 0
     assert "umsab" in metrics["models"]["sentiment"]["train_sources"]
+    # the binary models' val texts are their training texts here: each is told apart
+    assert metrics["models"]["offensive"]["val"]["tweeteval-offensive"]["macro_f1"] == 100
+    assert metrics["models"]["irony"]["val"]["tweeteval-irony"]["f1_irony"] == 100
+    # sentiment and offence learn word weights through the word vectors; irony does not
+    words = {n: LinearModel.load(out / f"{n}.npz").word_hashes.size for n in fit.SPECS}
+    assert words["sentiment"] > 20 and words["offensive"] == words["sentiment"]
+    assert words["irony"] == 0 and words["language"] == 0
+    assert metrics["models"]["sentiment"]["words"] == words["sentiment"]
 
     analyzer = load_analyzer("fast", models_dir=str(out))
     assert analyzer.version == f"fast-{manifest['version']}"
@@ -96,7 +109,12 @@ def test_training_rebuilds_loadable_models(tmp_path: Path) -> None:
 
     # fixed seeds: a second run writes the same weights, hence the same version
     out2 = tmp_path / "models2"
-    assert main(["--data", str(data), "--out", str(out2), "--small"]) == 0
+    assert (
+        main(
+            ["--data", str(data), "--out", str(out2), "--small", "--cache", str(tmp_path / "cache")]
+        )
+        == 0
+    )
     again = json.loads((out2 / "manifest.json").read_text(encoding="utf-8"))
     assert again["version"] == manifest["version"]
 
@@ -142,11 +160,37 @@ def test_binary_models_speak_for_a_page_with_the_base_rate(
     data = tmp_path / "datasets"
     write_tiny_datasets(data)
     shifted, plain = tmp_path / "shifted", tmp_path / "plain"
-    assert main(["--data", str(data), "--out", str(shifted), "--small"]) == 0
+    assert (
+        main(
+            [
+                "--data",
+                str(data),
+                "--out",
+                str(shifted),
+                "--small",
+                "--cache",
+                str(tmp_path / "cache"),
+            ]
+        )
+        == 0
+    )
     for name in ("offensive", "irony"):
         spec = dataclasses.replace(fit.SPECS[name], base_rate=None)
         monkeypatch.setitem(fit.SPECS, name, spec)
-    assert main(["--data", str(data), "--out", str(plain), "--small"]) == 0
+    assert (
+        main(
+            [
+                "--data",
+                str(data),
+                "--out",
+                str(plain),
+                "--small",
+                "--cache",
+                str(tmp_path / "cache"),
+            ]
+        )
+        == 0
+    )
 
     texts = ["sei un idiota", "what a lovely day", "oh great, another delay", "ciao a tutti"]
     batch = features.featurise(texts)
@@ -171,7 +215,12 @@ def test_sentiment_offsets_per_language_are_saved_and_applied(
     # six training texts per language here; the shipped spec asks for 1,000
     spec = dataclasses.replace(fit.SPECS["sentiment"], offsets_min_rows=6)
     monkeypatch.setitem(fit.SPECS, "sentiment", spec)
-    assert main(["--data", str(data), "--out", str(out), "--small"]) == 0
+    assert (
+        main(
+            ["--data", str(data), "--out", str(out), "--small", "--cache", str(tmp_path / "cache")]
+        )
+        == 0
+    )
     reported = json.loads((out / "metrics.json").read_text(encoding="utf-8"))["models"]
     model = LinearModel.load(out / "sentiment.npz")
     counts = reported["sentiment"]["train_languages"]

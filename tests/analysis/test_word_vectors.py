@@ -1,0 +1,185 @@
+"""Word weights learned through word vectors: the fold is exact, and what ships loads and scores."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sklearn", reason="training needs scikit-learn (the train/test extra)")
+
+from crisisdesk.analysis import features  # noqa: E402
+from crisisdesk.analysis.linear import LinearModel, ModelScorer, find_words  # noqa: E402
+from training import fit  # noqa: E402
+from training.vectors import WordVectors, encode, vocabulary  # noqa: E402
+
+TEXTS = [
+    "the train is late again",
+    "il treno è in ritardo",
+    "thank you for the lovely cake",
+    "grazie per la torta",
+    "nothing known here: zzz",
+]
+
+
+def tiny_vectors(words: list[str], dims: int = 4, seed: int = 7) -> WordVectors:
+    rng = np.random.default_rng(seed)
+    hashes = features.word_feature_hashes(words)
+    order = np.argsort(hashes)
+    vectors = rng.normal(size=(len(words), dims)).astype(np.float32)
+    return WordVectors([words[i] for i in order], hashes[order], vectors[order])
+
+
+def test_find_words_matches_single_words_not_bigrams() -> None:
+    keys = np.sort(features.word_feature_hashes(["train", "late"]))
+    batch = features.featurise(["the train is late", "train late"], with_grams=True)
+    entries, pos = find_words(keys, batch)
+    found = sorted((int(batch.rows[e]), batch.word_grams[int(batch.hashes[e])]) for e in entries)
+    assert found == [(0, "late"), (0, "train"), (1, "late"), (1, "train")]
+    assert all(keys[pos] == batch.hashes[entries])
+
+
+def test_mean_matrix_averages_the_known_words_of_each_text() -> None:
+    vectors = tiny_vectors(["train", "late", "treno", "ritardo"])
+    m = vectors.mean_matrix(TEXTS).toarray()
+    assert m.shape == (len(TEXTS), 4)
+    np.testing.assert_allclose(m.sum(axis=1), [1, 1, 0, 0, 0])  # the mean of the known words
+    index = {w: i for i, w in enumerate(vectors.words)}
+    assert m[0, index["train"]] == pytest.approx(0.5)
+    assert m[1, index["ritardo"]] == pytest.approx(0.5)
+
+
+def test_folding_the_vector_weights_into_word_weights_changes_no_logit() -> None:
+    """What ships (a weight per word, averaged, plus a bias shift) is the model that was fitted."""
+    vectors = tiny_vectors(["train", "late", "treno", "ritardo", "cake", "torta", "grazie"])
+    columns = fit.WordColumns.fit(vectors, TEXTS, weight=1.0)
+    trained = columns.training_columns(TEXTS).toarray()
+    # centred on the training texts, and about ``weight`` long on average
+    np.testing.assert_allclose(trained.mean(axis=0), 0, atol=1e-6)
+    assert math.sqrt(float(np.mean(np.sum(trained**2, axis=1)))) == pytest.approx(1.0, rel=1e-5)
+
+    rng = np.random.default_rng(1)
+    dense_weights = rng.normal(size=(4, 3)).astype(np.float32)
+    bias = rng.normal(size=3).astype(np.float32)
+    fitted_logits = trained @ dense_weights + bias
+    word_weights, shift = columns.fold(dense_weights)
+    shipped_logits = vectors.mean_matrix(TEXTS) @ word_weights + bias + shift
+    np.testing.assert_allclose(shipped_logits, fitted_logits, rtol=1e-5, atol=1e-5)
+
+
+def test_removing_language_directions_leaves_no_language_mean_apart(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After the projection, the Italian and English texts' mean vectors are the same."""
+    import training.vectors
+
+    monkeypatch.setattr(training.vectors, "LANGUAGE_MIN_TEXTS", 2)
+    english, italian = ["train", "late", "cake"], ["treno", "ritardo", "torta"]
+    vectors = tiny_vectors(english + italian, dims=6)
+    # give every Italian word a shared offset: the "Italian region" of the space
+    offset = np.asarray([3.0, -2.0, 0, 0, 1.0, 0], np.float32)
+    is_italian = np.isin(vectors.words, italian)
+    vectors.vectors[is_italian] += offset
+    texts = ["train late", "cake", "late cake", "treno ritardo", "torta", "ritardo torta"]
+    langs = ["en"] * 3 + ["it"] * 3
+
+    def language_gap(v: WordVectors) -> float:
+        dense = v.mean_matrix(texts) @ v.vectors
+        return float(np.linalg.norm(dense[:3].mean(axis=0) - dense[3:].mean(axis=0)))
+
+    neutral = vectors.without_language(texts, langs)
+    assert language_gap(vectors) > 1.0
+    assert language_gap(neutral) == pytest.approx(0.0, abs=1e-5)
+    # one direction is removed: the words still differ from each other within a language
+    assert np.linalg.matrix_rank(neutral.vectors) == 5
+    assert vectors.without_language(texts, ["en"] * 6) is vectors  # one language: nothing to do
+
+
+def write_model(path: Path, words: list[str], table: np.ndarray, **extra: object) -> None:
+    hashes = features.word_feature_hashes(words)
+    order = np.argsort(hashes)
+    fitted = fit.Fitted(
+        name=path.stem,
+        classes=["negative", "neutral", "positive"],
+        bits=4,
+        weights=np.zeros((16, 3), np.float32),
+        bias=np.zeros(3, np.float32),
+        temperature=1.0,
+        base_rate=None,
+        params={},
+        val_scores={},
+        train_sources={},
+        grid_scores=[],
+        word_hashes=hashes[order],
+        word_weights=table[order],
+    )
+    fitted = dataclasses.replace(fitted, **extra)  # type: ignore[arg-type]
+    fit.save(fitted, path.parent)
+
+
+def test_word_weights_round_trip_and_are_averaged_over_known_words(tmp_path: Path) -> None:
+    weights = np.asarray([[2.0, 0, 0], [0, 0, 4.0]], np.float32)  # "awful" negative, "great" +
+    write_model(tmp_path / "sentiment.npz", ["awful", "great"], weights)
+    model = LinearModel.load(tmp_path / "sentiment.npz")
+    assert model.word_hashes.size == 2
+    batch = features.featurise(["awful", "awful and great", "no known word"])
+    logits = model.logits(batch)
+    np.testing.assert_allclose(logits[0], [2, 0, 0])
+    np.testing.assert_allclose(logits[1], [1, 0, 2])  # each word counts for half
+    np.testing.assert_allclose(logits[2], [0, 0, 0])
+
+
+def test_a_model_whose_word_weights_do_not_match_its_words_is_refused(tmp_path: Path) -> None:
+    write_model(
+        tmp_path / "sentiment.npz",
+        ["awful", "great"],
+        np.zeros((2, 3), np.float32),
+        word_weights=np.zeros((3, 3), np.float32),
+    )
+    with pytest.raises(ValueError, match="word weights"):
+        LinearModel.load(tmp_path / "sentiment.npz")
+
+
+def test_the_scorer_keeps_each_models_own_word_weights() -> None:
+    """Models with different word lists share one table; each still reads its own weights."""
+    root = Path(__file__).resolve().parents[2] / "crisisdesk" / "analysis" / "models"
+    models = {n: LinearModel.load(root / f"{n}.npz") for n in fit.SPECS}
+    without = dataclasses.replace(
+        models["offensive"],
+        word_hashes=np.zeros(0, np.uint64),
+        word_weights=np.zeros((0, 1), np.float32),
+    )
+    only_awful = dataclasses.replace(
+        without,
+        word_hashes=features.word_feature_hashes(["awful"]),
+        word_weights=np.asarray([[3.0]], np.float32),
+    )
+    before = ModelScorer({**models, "offensive": without}, "x").score(["awful awful"], [None])[0]
+    after = ModelScorer({**models, "offensive": only_awful}, "x").score(["awful awful"], [None])[0]
+    odds = (after.offensive / (1 - after.offensive)) / (before.offensive / (1 - before.offensive))
+    temperature = models["offensive"].temperature
+    assert math.log(odds) == pytest.approx(3.0 / temperature, abs=0.01)
+    assert after.sentiment_scores == before.sentiment_scores
+
+
+def test_vocabulary_counts_texts_not_occurrences() -> None:
+    words, share = vocabulary(["bad bad bad", "bad good", "good"], min_texts=2)
+    assert words == ["bad", "good"]
+    assert [round(float(s), 2) for s in share] == [0.67, 0.67]
+
+
+def test_the_encoder_puts_translations_closer_than_unrelated_words(tmp_path: Path) -> None:
+    """The bundled multilingual encoder, for real: what the word weights are learned through."""
+    vec = dict(
+        zip(
+            ["train", "treno", "cake", "torta"],
+            encode(["train", "treno", "cake", "torta"], tmp_path),
+            strict=True,
+        )
+    )
+    assert float(vec["train"] @ vec["treno"]) > float(vec["train"] @ vec["torta"])
+    assert float(vec["cake"] @ vec["torta"]) > float(vec["cake"] @ vec["treno"])
+    assert list(tmp_path.glob("words-*.npy"))  # cached for the next run
