@@ -62,7 +62,10 @@ def vocabulary(texts: Iterable[str], min_texts: int = MIN_TEXTS) -> tuple[list[s
     for text in features.normalise_many(list(texts)):
         counts.update(set(features.tokens(text)))
         n += 1
-    words = [w for w, c in counts.most_common() if c >= min_texts]
+    # ties in alphabetical order: most_common() keeps insertion order, which follows the order of
+    # set iteration, which differs from process to process (string hashing is salted)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    words = [w for w, c in ranked if c >= min_texts]
     share = np.asarray([counts[w] / max(n, 1) for w in words], dtype=np.float32)
     return words, share
 

@@ -171,6 +171,31 @@ def test_vocabulary_counts_texts_not_occurrences() -> None:
     assert [round(float(s), 2) for s in share] == [0.67, 0.67]
 
 
+def test_vocabulary_order_does_not_depend_on_string_hashing() -> None:
+    """Words used equally often come in one order in every process: the vectors are encoded in
+    batches of that order, and retraining must give the same weights."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from training.vectors import vocabulary; "
+        "print(vocabulary(['z y x w v u', 'u v w x y z', 'a b c'], min_texts=1)[0])"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            cwd=Path(__file__).resolve().parents[2],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert outputs == {"['u', 'v', 'w', 'x', 'y', 'z', 'a', 'b', 'c']\n"}
+
+
 def test_the_encoder_puts_translations_closer_than_unrelated_words(tmp_path: Path) -> None:
     """The bundled multilingual encoder, for real: what the word weights are learned through."""
     vec = dict(
