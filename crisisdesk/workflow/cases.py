@@ -671,15 +671,7 @@ class Workflow:
         """The pending request for approval of the case's reply: the latest "ask for approval"
         with no approval after it. The audit trail is the record, so no column is needed."""
         with self.desk.session() as s:
-            entries = s.scalars(
-                select(AuditEntry)
-                .where(
-                    AuditEntry.object_type == "case",
-                    AuditEntry.object_id == str(case_id),
-                    AuditEntry.action.in_(("case.state", "case.approve")),
-                )
-                .order_by(AuditEntry.id.desc())
-            )
+            entries = s.scalars(_case_audit(case_id, "case.state", "case.approve"))
             for entry in entries:
                 if entry.action == "case.approve":
                     return None
@@ -691,16 +683,7 @@ class Workflow:
         """The text of the case's last approved draft while it is still unpublished (an
         approval is spent once its reply is out); None without such an approval."""
         with self.desk.session() as s:
-            entry = s.scalars(
-                select(AuditEntry)
-                .where(
-                    AuditEntry.object_type == "case",
-                    AuditEntry.object_id == str(case_id),
-                    AuditEntry.action == "case.approve",
-                )
-                .order_by(AuditEntry.id.desc())
-                .limit(1)
-            ).first()
+            entry = s.scalars(_case_audit(case_id, "case.approve").limit(1)).first()
             draft_id = (entry.detail or {}).get("draft_id") if entry is not None else None
             draft = s.get(ReplyDraft, draft_id) if isinstance(draft_id, int) else None
             if draft is None or draft.published_at is not None:
@@ -1000,3 +983,16 @@ class Workflow:
             "trend": trend,
             "lessons": lessons[:100],
         }
+
+
+def _case_audit(case_id: int, *actions: str) -> Select[AuditEntry]:
+    """The case's audit entries of the given actions, newest first."""
+    return (
+        select(AuditEntry)
+        .where(
+            AuditEntry.object_type == "case",
+            AuditEntry.object_id == str(case_id),
+            AuditEntry.action.in_(actions),
+        )
+        .order_by(AuditEntry.id.desc())
+    )

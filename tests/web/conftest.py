@@ -102,6 +102,18 @@ def browser_log_in(page: Any, base: str, username: str = "ann", password: str = 
     page.wait_for_url(base + "/")
 
 
+def real_time_clock(desk: Any) -> Any:
+    """A test clock set to now, for the browser: its countdowns (Date.now()) and the server agree,
+    and the test can still move the desk's time forward instead of waiting."""
+    from datetime import UTC, datetime
+
+    from tests.workflow.wf_support import Clock
+
+    clock = Clock(datetime.now(UTC))
+    desk.clock = clock
+    return clock
+
+
 def form_token(client: Any, path: str) -> str:
     """The CSRF token of the forms on ``path``."""
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)

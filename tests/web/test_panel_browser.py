@@ -7,14 +7,13 @@ Skipped when no Chromium is installed, unless ``CRISISDESK_REQUIRE_BROWSER=1`` (
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 
 from crisisdesk.desk import Desk
 from crisisdesk.ingest.record import CommentRecord
 from crisisdesk.web.app import create_app
-from tests.web.conftest import browser_log_in, launch_chromium, serving
+from tests.web.conftest import browser_log_in, launch_chromium, real_time_clock, serving
 from tests.workflow.wf_support import GOOD_EN, Clock
 
 pytestmark = pytest.mark.browser
@@ -22,8 +21,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def clock(desk: Desk) -> Clock:
-    clock = Clock(datetime.now(UTC))
-    desk.clock = clock
+    clock: Clock = real_time_clock(desk)
     return clock
 
 

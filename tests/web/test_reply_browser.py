@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from crisisdesk.desk import Desk
 from crisisdesk.ingest.record import CommentRecord
 from crisisdesk.web.app import create_app
-from tests.web.conftest import browser_log_in, launch_chromium, serving
+from tests.web.conftest import browser_log_in, launch_chromium, real_time_clock, serving
 from tests.workflow.wf_support import Clock
 
 pytestmark = pytest.mark.browser
@@ -35,9 +35,7 @@ REPLY = (
 
 @pytest.fixture
 def clock(desk: Desk) -> Clock:
-    # Real time, so the browser's countdown (Date.now()) and the server agree.
-    clock = Clock(datetime.now(UTC))
-    desk.clock = clock
+    clock: Clock = real_time_clock(desk)
     return clock
 
 
