@@ -7,8 +7,9 @@ or a person flags) opens a case. Two clocks run on it:
   questions) starts when a person first opens the comment, or when a draft is created through the
   API. Publishing before it ends is refused unless the person gives a reason, which is logged: the
   point is to stop the impulsive answer, not to block an informed decision;
-- the **response target** (default 60 minutes from arrival) runs beside it. When the cool-down
-  would push the reply past the target, the desk says so early, so the person can start sooner.
+- the **response target** (default 60 minutes from arrival) runs beside it. A cool-down never
+  costs the target: opened late, it is cut short to end ten minutes before the target (the audit
+  trail says so), and the desk warns early when the reply risks missing it.
 
 Drafts are never sent automatically: a person writes or edits each one, the checks run on every
 version, and publishing is a separate, audited act.
@@ -157,6 +158,19 @@ class Workflow:
             return timedelta(minutes=float(per_kind))
         return timedelta(minutes=int(self.desk.settings.cooldown_minutes))
 
+    def cooldown_left(self, case: Case, page: Page, kind: str | None, now: datetime) -> timedelta:
+        """The cool-down that starts ``now``: the page's length for the kind, cut short so that it
+        ends ``TARGET_MARGIN`` before the response target at the latest.
+
+        The cool-down exists to stop an impulsive answer, the target to keep the customer's
+        one-hour expectation; when someone opens a complaint late, a full cool-down would break
+        the second to serve the first. Trolls and spam owe no reply, so theirs is never cut.
+        """
+        full = self.cooldown_for(page, kind)
+        if case.respond_by is None or kind in NO_REPLY_KINDS:
+            return full
+        return max(timedelta(0), min(full, case.respond_by - TARGET_MARGIN - now))
+
     def response_target(self, page: Page) -> timedelta:
         minutes = (page.config or {}).get("response_target_minutes")
         return timedelta(minutes=float(minutes or self.desk.settings.response_target_minutes))
@@ -286,13 +300,22 @@ class Workflow:
             page = s.get(Page, case.page_id)
             assert page is not None
             now = self.clock()
+            full = self.cooldown_for(page, comment.kind)
+            left = self.cooldown_left(case, page, comment.kind, now)
             case.cooldown_started_at = now
-            case.cooldown_until = now + self.cooldown_for(page, comment.kind)
+            case.cooldown_until = now + left
             if case.state == "new":
                 case.state = "cooling" if case.cooldown_until > now else "drafting"
+        detail: dict[str, Any] = {"via": via, "until": case.cooldown_until.isoformat()}
+        if left < full:
+            # said in the trail: the pause was shorter than the page's rule, and why
+            detail["shortened_for_target"] = {
+                "minutes": round(left.total_seconds() / 60, 1),
+                "configured": round(full.total_seconds() / 60, 1),
+            }
         self.desk.audit(
             "case.cooldown_started", actor=actor, user_id=user_id, comment_id=comment_id,
-            object_type="case", object_id=str(case.id), detail={"via": via, "until": case.cooldown_until.isoformat() if case.cooldown_until else None},
+            object_type="case", object_id=str(case.id), detail=detail,
         )  # fmt: skip
         return case
 
@@ -329,7 +352,8 @@ class Workflow:
                 earliest = max(now, case.cooldown_until)
             else:
                 earliest = now + (pending_cooldown or timedelta(0))
-            late = earliest > case.respond_by - TARGET_MARGIN
+            # a cool-down cut short to meet the target ends right at this line: still a warning
+            late = earliest >= case.respond_by - TARGET_MARGIN
         overdue = due and case.respond_by is not None and now > case.respond_by
         return Clocks(case.cooldown_until, case.respond_by, cooling, late, overdue, reply_expected)
 
@@ -630,7 +654,7 @@ class Workflow:
             comment = s.get(Comment, case.comment_id)
         if page is None or comment is None:
             return timedelta(0)
-        return self.cooldown_for(page, comment.kind)
+        return self.cooldown_left(case, page, comment.kind, self.clock())
 
     # -- states, escalation and lessons ---------------------------------------------------
 

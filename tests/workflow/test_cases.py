@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from crisisdesk.desk import Desk
+from crisisdesk.models import Page
 from crisisdesk.workflow.cases import WorkflowError
 from tests.workflow.wf_support import GOOD_EN, GOOD_IT, T0, comment_id, seed
 
@@ -118,9 +119,35 @@ def test_response_target_and_early_warning(desk: Desk) -> None:
     clocks = desk.workflow.clocks(case, pending_cooldown=desk.workflow.pending_cooldown(case))
     assert clocks.late_warning and not clocks.overdue
     case = desk.workflow.start_cooldown(cid, actor="ann")
-    assert case is not None and desk.workflow.clocks(case).late_warning
+    # cut to end 10 minutes before the target, and still flagged: the reply is due soon
+    assert case is not None and case.cooldown_until == T0 + timedelta(minutes=50)
+    assert desk.workflow.clocks(case).late_warning
     clock.advance(minutes=30)
     assert desk.workflow.clocks(case).overdue
+
+
+def test_cooldown_opened_late_is_cut_short_for_the_target_but_not_for_trolls(desk: Desk) -> None:
+    clock = seed(desk)
+    clock.advance(minutes=44)  # 45 minutes after arrival
+    cid = comment_id(desk, "c-en")
+    case = desk.workflow.case_for(cid)
+    assert case is not None
+    assert desk.workflow.pending_cooldown(case) == timedelta(minutes=5)
+    case = desk.workflow.start_cooldown(cid, actor="ann")
+    assert case is not None and case.state == "cooling"
+    assert case.cooldown_until == T0 + timedelta(minutes=50)
+    started = next(e for e in desk.audit_entries(cid) if e.action == "case.cooldown_started")
+    assert started.detail["shortened_for_target"] == {"minutes": 5.0, "configured": 15.0}
+    # opened past the target's margin: no pause left, straight to writing
+    clock.advance(minutes=10)
+    late = desk.workflow.start_cooldown(comment_id(desk, "c-it"), actor="ann")
+    assert late is not None and late.cooldown_until == clock.now and late.state == "drafting"
+    # a troll owes no reply: its cool-down is never cut
+    with desk.session() as session:
+        page = session.get(Page, late.page_id)
+    assert page is not None
+    assert desk.workflow.cooldown_left(late, page, "troll", clock.now) == timedelta(minutes=15)
+    assert desk.workflow.cooldown_left(late, page, "complaint", clock.now) == timedelta(0)
 
 
 def test_escalation_assigns_names_the_contact_notifies_and_keeps_a_trail(desk: Desk) -> None:
