@@ -12,6 +12,7 @@ reported are those of the shipped weights.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import math
@@ -74,6 +75,8 @@ class Spec:
     # Weight of the mean-word-vector columns (see training/vectors.py) against the n-grams'
     # unit-length groups; 0 trains on n-grams alone.
     word_vectors: float = 0.0
+    # A text's mean word vector is over at least this many known words (LinearModel.min_known_words).
+    min_known_words: int = 1
 
 
 # Offsets tried for each class logit, and how much out-of-fold macro-F1 (0-1) they must gain over
@@ -118,6 +121,12 @@ SPECS: dict[str, Spec] = {
         base_rate=0.08,
         # mean word vectors (language directions removed): OLID 71.3 -> 73.8, AMI 86.8 -> 86.4
         word_vectors=1.0,
+        # 95% of its training tweets have 6 known words or more, so a word's weight is sized for a
+        # share of a sixth or less: given its whole weight, a one-word comment read "Terrible" and
+        # "Idiots" as offensive at 1.00 and "Gentile" at 0.70. Averaged as over 8 (OLID val 73.9
+        # -> 73.7, within noise) they read 0.26, 0.75 and 0.02. Sentiment keeps the plain mean:
+        # there one word does carry a comment ("Gentile" and "Grazie mille" read neutral with 8).
+        min_known_words=8,
     ),
     "irony": Spec(
         bits=20,
@@ -283,6 +292,7 @@ class Fitted:
     offsets: dict[str, np.ndarray] | None = None
     word_hashes: np.ndarray | None = None
     word_weights: np.ndarray | None = None
+    min_known_words: int = 1
 
 
 def _probs(
@@ -346,6 +356,7 @@ def fit_task(task: Task, spec: Spec, seed: int, vectors: WordVectors | None = No
     x_train = matrix(task.train.texts, spec.bits)
     words = None
     if spec.word_vectors and vectors is not None:
+        vectors = dataclasses.replace(vectors, min_known=spec.min_known_words)
         words = WordColumns.fit(vectors, task.train.texts, spec.word_vectors, task.train.langs)
         x_train = sparse.hstack([x_train, words.training_columns(task.train.texts)], format="csr")
     classes = sorted(set(task.train.labels))
@@ -458,6 +469,7 @@ def fit_task(task: Task, spec: Spec, seed: int, vectors: WordVectors | None = No
         offsets,
         None if words is None else words.vectors.hashes,
         word_weights,
+        spec.min_known_words,
     )
 
 
@@ -480,7 +492,9 @@ def save(fitted: Fitted, out_dir: Path) -> Path:
         offsets=np.asarray(list((fitted.offsets or {}).values()), dtype=np.float32).reshape(
             len(fitted.offsets or {}), len(fitted.classes)
         ),
-        # one weight per known word and column, averaged over a text's known words (may be empty)
+        # one weight per known word and column, averaged over a text's known words, at least
+        # min_known_words of them (may be empty)
+        min_known_words=np.asarray(fitted.min_known_words),
         word_hashes=np.zeros(0, np.uint64) if fitted.word_hashes is None else fitted.word_hashes,
         word_weights=(
             np.zeros((0, fitted.weights.shape[1]), np.float16)

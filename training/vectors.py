@@ -15,6 +15,7 @@ only here.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections import Counter
@@ -27,7 +28,7 @@ import numpy.typing as npt
 from scipy import sparse
 
 from crisisdesk.analysis import features
-from crisisdesk.analysis.linear import find_words
+from crisisdesk.analysis.linear import find_words, known_word_share
 
 log = logging.getLogger("training")
 
@@ -103,6 +104,8 @@ class WordVectors:
     words: list[str]
     hashes: U64  # sorted
     vectors: F32  # row i is the vector of the word whose hash is hashes[i]
+    # a text's mean is over its known words, but at least this many (LinearModel.min_known_words)
+    min_known: int = 1
 
     @classmethod
     def build(
@@ -150,10 +153,11 @@ class WordVectors:
         basis = axes[: len(strength)][strength > 1e-3 * strength.max()]
         log.info("vectors: %d language directions removed", len(basis))
         neutral = self.vectors - (self.vectors @ basis.T) @ basis
-        return WordVectors(self.words, self.hashes, neutral.astype(np.float32))
+        return dataclasses.replace(self, vectors=neutral.astype(np.float32))
 
     def mean_matrix(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        """Row i averages the vocabulary words of text i: entries 1/k for its k known words.
+        """Row i averages the vocabulary words of text i: entries 1/k for its k known words, or
+        1/``min_known`` when it has fewer (``linear.known_word_share``, as at inference).
 
         ``mean_matrix(texts) @ vectors`` is each text's mean word vector, and
         ``mean_matrix(texts) @ word_weights`` the same mean of what ships (see ``fold``). A text
@@ -164,8 +168,7 @@ class WordVectors:
             batch = features.featurise(texts[start : start + 4000])
             hit_entries, pos = find_words(self.hashes, batch)
             rows = batch.rows[hit_entries]
-            known = np.bincount(rows, minlength=batch.n)
-            values = (1.0 / known[rows]).astype(np.float32)
+            values = known_word_share(rows, batch.n, self.min_known)
             blocks.append(
                 sparse.csr_matrix((values, (rows, pos)), shape=(batch.n, len(self.words)))
             )

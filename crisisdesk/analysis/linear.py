@@ -63,15 +63,37 @@ def find_words(keys: U64, batch: features.Batch) -> tuple[IDX, IDX]:
     return words[hit].astype(np.intp), pos[hit].astype(np.intp)
 
 
-def add_word_weights(contrib: F32, batch: features.Batch, keys: U64, table: F32) -> None:
-    """Add to ``contrib`` each known word's weight divided by the number of known words in its
-    text: the model's mean-word-vector term, entry by entry, so that reasons can name the words."""
+def known_word_share(rows: IDX, n: int, floor: int = 1) -> F32:
+    """For each known-word entry (by its text's row), its share of the text: 1 / max(k, floor)
+    for a text with k known words.
+
+    >>> [round(float(v), 3) for v in known_word_share(np.array([0, 1, 1]), 2, floor=8)]
+    [0.125, 0.125, 0.125]
+    >>> [float(v) for v in known_word_share(np.array([0, 1, 1]), 2)]
+    [1.0, 0.5, 0.5]
+    """
+    known = np.bincount(rows, minlength=n).astype(np.float32)
+    share: F32 = 1.0 / np.maximum(known[rows], np.float32(floor))
+    return share
+
+
+def add_word_weights(
+    contrib: F32, batch: features.Batch, keys: U64, table: F32, floors: npt.NDArray[np.int_]
+) -> None:
+    """Add to ``contrib`` each known word's weight times its share of the text: the model's
+    mean-word-vector term, entry by entry, so that reasons can name the words. ``floors`` holds
+    each column's ``min_known_words`` (see ``LinearModel``)."""
     entries, pos = find_words(keys, batch)
     if entries.size == 0:
         return
     rows = batch.rows[entries]
-    known = np.bincount(rows, minlength=batch.n).astype(np.float32)
-    contrib[entries] += table[pos] / known[rows][:, None]
+    for floor in np.unique(floors).tolist():
+        cols = np.nonzero(floors == floor)[0]
+        share = known_word_share(rows, batch.n, floor)[:, None]
+        if cols.size == contrib.shape[1]:
+            contrib[entries] += table[pos] * share
+        else:
+            contrib[np.ix_(entries, cols)] += table[np.ix_(pos, cols)] * share
 
 
 @dataclass(frozen=True)
@@ -83,6 +105,10 @@ class LinearModel:
     the model's bias was moved so that they hold for page comments (see ``training/fit.py``).
     ``offsets`` are added to the logits of a text in a given language (``"*"``: any other), so
     that one pooled model can lean differently per language (see ``training/fit.py``).
+    ``word_weights`` are averaged over a text's known words, as if it had at least
+    ``min_known_words`` of them: the offence model learned its word weights from tweets, 95% of
+    which have 6 known words or more, and a one-word comment given its word's whole weight read
+    "Terrible" as offensive at 1.00 (see the model card).
     """
 
     name: str
@@ -95,6 +121,7 @@ class LinearModel:
     offsets: dict[str, F32] = dataclasses.field(default_factory=dict)
     word_hashes: U64 = dataclasses.field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
     word_weights: F32 = dataclasses.field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    min_known_words: int = 1
 
     @classmethod
     def load(cls, path: Path) -> LinearModel:
@@ -125,6 +152,9 @@ class LinearModel:
                 if "word_weights" in data
                 else np.zeros((0, weights.shape[1]), dtype=np.float32)
             )
+            floor = int(data["min_known_words"]) if "min_known_words" in data else 1
+        if floor < 1:
+            raise ValueError(f"{path}: min_known_words must be at least 1, not {floor}")
         if weights.shape[0] != 1 << bits:
             raise ValueError(f"{path}: weight table has {weights.shape[0]} rows, not 2**{bits}")
         if any(row.shape != bias.shape for row in offsets.values()):
@@ -145,6 +175,7 @@ class LinearModel:
             offsets,
             word_hashes,
             word_weights,
+            floor,
         )
 
     def contributions(self, batch: features.Batch) -> F32:
@@ -152,7 +183,8 @@ class LinearModel:
         cols = (batch.hashes & np.uint64((1 << self.bits) - 1)).astype(np.intp)
         contrib: F32 = np.take(self.weights, cols, axis=0)
         contrib *= batch.values[:, None]
-        add_word_weights(contrib, batch, self.word_hashes, self.word_weights)
+        floors = np.full(contrib.shape[1], self.min_known_words)
+        add_word_weights(contrib, batch, self.word_hashes, self.word_weights, floors)
         return contrib
 
     def logits(self, batch: features.Batch, contrib: F32 | None = None) -> F32:
@@ -279,8 +311,10 @@ class ModelScorer:
             np.concatenate([models[name].word_hashes for name in MODEL_NAMES])
         )
         self._word_table: F32 = np.zeros((self._word_keys.size, start), dtype=np.float32)
+        self._word_floors = np.ones(start, dtype=np.int_)
         for name, part in slices.items():
             model = models[name]
+            self._word_floors[part] = model.min_known_words
             if model.word_hashes.size:
                 at = np.searchsorted(self._word_keys, model.word_hashes)
                 self._word_table[at, part] = model.word_weights
@@ -290,7 +324,7 @@ class ModelScorer:
         # np.take on rows is several times faster than fancy indexing (table[cols]) here
         contrib: F32 = np.take(self._table, cols, axis=0)
         contrib *= batch.values[:, None]
-        add_word_weights(contrib, batch, self._word_keys, self._word_table)
+        add_word_weights(contrib, batch, self._word_keys, self._word_table, self._word_floors)
         return {name: contrib[:, part] for name, part in self._slices.items()}
 
     def _function_word_bonus(self, batch: features.Batch, classes: tuple[str, ...]) -> F32:

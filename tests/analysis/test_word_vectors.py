@@ -23,6 +23,7 @@ TEXTS = [
     "grazie per la torta",
     "nothing known here: zzz",
 ]
+LONG = "one quick brown fox jumps over two lazy dogs today"
 
 
 def tiny_vectors(words: list[str], dims: int = 4, seed: int = 7) -> WordVectors:
@@ -43,18 +44,24 @@ def test_find_words_matches_single_words_not_bigrams() -> None:
 
 
 def test_mean_matrix_averages_the_known_words_of_each_text() -> None:
-    vectors = tiny_vectors(["train", "late", "treno", "ritardo"])
-    m = vectors.mean_matrix(TEXTS).toarray()
-    assert m.shape == (len(TEXTS), 4)
-    np.testing.assert_allclose(m.sum(axis=1), [1, 1, 0, 0, 0])  # the mean of the known words
+    vectors = tiny_vectors(["train", "late", "treno", "ritardo", *LONG.split()])
+    m = vectors.mean_matrix([*TEXTS, LONG]).toarray()
+    assert m.shape == (len(TEXTS) + 1, vectors.vectors.shape[0])
     index = {w: i for i, w in enumerate(vectors.words)}
+    np.testing.assert_allclose(m.sum(axis=1), [1, 1, 0, 0, 0, 1], rtol=1e-6)
     assert m[0, index["train"]] == pytest.approx(0.5)
     assert m[1, index["ritardo"]] == pytest.approx(0.5)
+    # with a floor of 8 known words, two known words count for an eighth each; ten, a tenth
+    floored = dataclasses.replace(vectors, min_known=8).mean_matrix([*TEXTS, LONG]).toarray()
+    np.testing.assert_allclose(floored.sum(axis=1), [2 / 8, 2 / 8, 0, 0, 0, 1], rtol=1e-6)
+    assert floored[5, index["quick"]] == pytest.approx(1 / 10)
 
 
-def test_folding_the_vector_weights_into_word_weights_changes_no_logit() -> None:
+@pytest.mark.parametrize("min_known", [1, 8])
+def test_folding_the_vector_weights_into_word_weights_changes_no_logit(min_known: int) -> None:
     """What ships (a weight per word, averaged, plus a bias shift) is the model that was fitted."""
     vectors = tiny_vectors(["train", "late", "treno", "ritardo", "cake", "torta", "grazie"])
+    vectors = dataclasses.replace(vectors, min_known=min_known)
     columns = fit.WordColumns.fit(vectors, TEXTS, weight=1.0)
     trained = columns.training_columns(TEXTS).toarray()
     # centred on the training texts, and about ``weight`` long on average
@@ -124,12 +131,19 @@ def test_word_weights_round_trip_and_are_averaged_over_known_words(tmp_path: Pat
     weights = np.asarray([[2.0, 0, 0], [0, 0, 4.0]], np.float32)  # "awful" negative, "great" +
     write_model(tmp_path / "sentiment.npz", ["awful", "great"], weights)
     model = LinearModel.load(tmp_path / "sentiment.npz")
-    assert model.word_hashes.size == 2
+    assert model.word_hashes.size == 2 and model.min_known_words == 1
     batch = features.featurise(["awful", "awful and great", "no known word"])
     logits = model.logits(batch)
     np.testing.assert_allclose(logits[0], [2, 0, 0])
     np.testing.assert_allclose(logits[1], [1, 0, 2])  # each word counts for half
     np.testing.assert_allclose(logits[2], [0, 0, 0])
+    # saved with a floor of 4 known words: one word counts for a quarter, two for a quarter each
+    write_model(tmp_path / "sentiment.npz", ["awful", "great"], weights, min_known_words=4)
+    model = LinearModel.load(tmp_path / "sentiment.npz")
+    assert model.min_known_words == 4
+    logits = model.logits(batch)
+    np.testing.assert_allclose(logits[0], [0.5, 0, 0])
+    np.testing.assert_allclose(logits[1], [0.5, 0, 1])
 
 
 def test_a_model_whose_word_weights_do_not_match_its_words_is_refused(tmp_path: Path) -> None:
@@ -161,8 +175,18 @@ def test_the_scorer_keeps_each_models_own_word_weights() -> None:
     after = ModelScorer({**models, "offensive": only_awful}, "x").score(["awful awful"], [None])[0]
     odds = (after.offensive / (1 - after.offensive)) / (before.offensive / (1 - before.offensive))
     temperature = models["offensive"].temperature
-    assert math.log(odds) == pytest.approx(3.0 / temperature, abs=0.01)
+    # one known word, averaged as over the offence model's floor
+    floor = models["offensive"].min_known_words
+    assert math.log(odds) == pytest.approx(3.0 / floor / temperature, abs=0.01)
     assert after.sentiment_scores == before.sentiment_scores
+    # each model keeps its own floor in the shared table: the offence model's does not change
+    # how sentiment counts its words
+    assert models["sentiment"].min_known_words == 1 and floor == 8
+    unfloored = dataclasses.replace(models["offensive"], min_known_words=1)
+    mixed = ModelScorer(models, "x").score(["awful"], [None])[0]
+    plain = ModelScorer({**models, "offensive": unfloored}, "x").score(["awful"], [None])[0]
+    assert mixed.sentiment_scores == plain.sentiment_scores
+    assert mixed.offensive < plain.offensive
 
 
 def test_vocabulary_counts_texts_not_occurrences() -> None:
