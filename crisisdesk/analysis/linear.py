@@ -73,7 +73,7 @@ def known_word_share(rows: IDX, n: int, floor: int = 1) -> F32:
     [1.0, 0.5, 0.5]
     """
     known = np.bincount(rows, minlength=n).astype(np.float32)
-    share: F32 = 1.0 / np.maximum(known[rows], np.float32(floor))
+    share: F32 = (1.0 / np.maximum(known[rows], floor)).astype(np.float32)
     return share
 
 
