@@ -98,7 +98,8 @@ SPECS: dict[str, Spec] = {
     ),
     "sentiment": Spec(
         bits=20,
-        grid=[{"C": c} for c in (1.0, 2.0, 4.0)],
+        # (C = 4 was never chosen: 61.3 against 61.6 for C = 1; dropped to keep training short)
+        grid=[{"C": c} for c in (1.0, 2.0)],
         select_on=["umsab-it", "umsab-en", "umsab-es", "umsab-fr", "umsab-de", "umsab-pt"],
         # The pooled training data is 60% English SemEval, nearly half of it neutral, and each
         # language's share of the classes differs: one bias for all leaned English towards

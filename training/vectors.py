@@ -44,6 +44,12 @@ DIMS = 256
 #: Languages with at least this many training texts define the language directions removed from
 #: the vectors (see ``WordVectors.without_language``).
 LANGUAGE_MIN_TEXTS = 1000
+#: Common words of each language (wordfreq's lists, most frequent first) that get a vector, and
+#: so a weight, even when no training text uses them. The training sets are tweets about politics
+#: and news: "buonissimo", "gentilissima" or "scaduto", everyday words on a bakery's page, were not
+#: in them, and a word the model never saw counted for nothing. The learned weights live on the
+#: vectors, so any word with a vector gets one, by what it means.
+COMMON_WORDS = {"it": 20000, "en": 20000, "es": 5000, "fr": 5000, "de": 5000, "pt": 5000}
 ENCODE_BATCH = 2000
 CACHE_DIR = Path(__file__).resolve().parent / ".cache"
 
@@ -69,6 +75,20 @@ def vocabulary(texts: Iterable[str], min_texts: int = MIN_TEXTS) -> tuple[list[s
     words = [w for w, c in ranked if c >= min_texts]
     share = np.asarray([counts[w] / max(n, 1) for w in words], dtype=np.float32)
     return words, share
+
+
+def common_words(sizes: dict[str, int] = COMMON_WORDS) -> list[str]:
+    """The most frequent words of each language, normalised and split as at inference, alphabetic
+    and longer than one letter, in a fixed order (by language as listed, then by frequency)."""
+    from wordfreq import top_n_list  # the train extra, like the encoder
+
+    out: dict[str, None] = {}
+    for lang, n in sizes.items():
+        for word in top_n_list(lang, n):
+            for token in features.tokens(features.normalise(word)):
+                if len(token) > 1 and token.isalpha():
+                    out.setdefault(token)
+    return list(out)
 
 
 def encode(words: Sequence[str], cache_dir: Path | None = CACHE_DIR) -> F32:
@@ -114,14 +134,28 @@ class WordVectors:
         min_texts: int = MIN_TEXTS,
         dims: int = DIMS,
         cache_dir: Path | None = CACHE_DIR,
+        extra: Sequence[str] = (),
     ) -> WordVectors:
-        """Vocabulary of ``texts``, encoded, SIF-weighted and reduced to ``dims`` components."""
+        """Vocabulary of ``texts``, encoded, SIF-weighted and reduced to ``dims`` components, plus
+        the ``extra`` words no text uses (see ``COMMON_WORDS``).
+
+        Extra words change nothing in training: no training text contains them. They take the
+        same centring and components as the texts' words, and the SIF weight of a word used by no
+        text (the largest), so that the weights the model learns over the vectors reach them.
+        """
         words, share = vocabulary(texts, min_texts)
         raw = encode(words, cache_dir) * (SIF_A / (SIF_A + share))[:, None]
-        centred = raw - raw.mean(axis=0)
+        known = set(words)
+        extra = [w for w in dict.fromkeys(extra) if w not in known]
+        mean = raw.mean(axis=0)
+        centred = raw - mean
+        if extra:
+            # encoded apart: the texts' words keep their cache when the list of extras changes
+            centred = np.vstack([centred, encode(extra, cache_dir) - mean])
+            words = [*words, *extra]
         if 0 < dims < centred.shape[1]:
-            # the components of the vocabulary's own vectors: deterministic (SVD, no sampling)
-            _, _, axes = np.linalg.svd(centred, full_matrices=False)
+            # the components of the texts' words' vectors: deterministic (SVD, no sampling)
+            _, _, axes = np.linalg.svd(centred[: len(known)], full_matrices=False)
             centred = centred @ axes[:dims].T
         hashes = features.word_feature_hashes(words)
         order = np.argsort(hashes, kind="stable")

@@ -232,3 +232,45 @@ def test_the_encoder_puts_translations_closer_than_unrelated_words(tmp_path: Pat
     assert float(vec["train"] @ vec["treno"]) > float(vec["train"] @ vec["torta"])
     assert float(vec["cake"] @ vec["torta"]) > float(vec["cake"] @ vec["treno"])
     assert list(tmp_path.glob("words-*.npy"))  # cached for the next run
+
+
+def test_common_words_get_vectors_without_moving_the_training_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Extra words are placed by the components of the texts' own words, which they leave as
+    they were; a text using one then has that word known."""
+    import training.vectors
+
+    def fake_encode(words: list[str], cache_dir: Path | None = None) -> np.ndarray:
+        # a stable vector per word, from its letters (no model needed for this test)
+        out = np.zeros((len(words), 8), np.float32)
+        for i, w in enumerate(words):
+            for j, ch in enumerate(w):
+                out[i, (ord(ch) + j) % 8] += 1.0
+        return out
+
+    monkeypatch.setattr(training.vectors, "encode", fake_encode)
+    texts = ["the cake was good", "the bread was stale", "good bread", "stale cake again"]
+    plain = WordVectors.build(texts, min_texts=1, dims=4, cache_dir=tmp_path)
+    more = WordVectors.build(
+        texts, min_texts=1, dims=4, cache_dir=tmp_path, extra=["buonissimo", "cake", "scaduto"]
+    )
+    assert set(more.words) == set(plain.words) | {"buonissimo", "scaduto"}  # "cake" once
+    rows = {w: i for i, w in enumerate(more.words)}
+    for i, word in enumerate(plain.words):
+        np.testing.assert_allclose(more.vectors[rows[word]], plain.vectors[i], atol=1e-5)
+    assert np.abs(more.vectors[rows["buonissimo"]]).sum() > 0
+    known = more.mean_matrix(["buonissimo!", "scaduto e stale"]).toarray()
+    assert known[0, rows["buonissimo"]] == pytest.approx(1.0)
+    assert known[1, rows["scaduto"]] == pytest.approx(0.5)
+
+
+def test_common_words_are_normalised_alphabetic_and_in_a_fixed_order() -> None:
+    pytest.importorskip("wordfreq")
+    from training.vectors import common_words
+
+    words = common_words({"it": 300, "en": 300})
+    assert words == common_words({"it": 300, "en": 300})
+    assert words[:3] == ["di", "che", "il"]  # Italian first, most frequent first
+    assert "the" in words and len(words) == len(set(words))
+    assert all(len(w) > 1 and w.isalpha() and w == w.lower() for w in words)
