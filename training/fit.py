@@ -107,7 +107,8 @@ SPECS: dict[str, Spec] = {
         # 65.8 to 70.1 and it from 59.2 to 59.7.
         offsets_min_rows=1000,
         # mean word vectors (language directions removed), offsets re-tuned: UMSAB it 59.4 -> 61.9,
-        # fr, es, pt +1.5 to 3, de -1.1, en 69.5 -> 66.9 (the model card has the details)
+        # fr, es, pt +1.5 to 3, de -1.1, en 69.5 -> 66.9; with the common words (vectors.py)
+        # it 63.7, en 69.5 (the model card has the details)
         word_vectors=1.0,
     ),
     "offensive": Spec(
@@ -120,12 +121,13 @@ SPECS: dict[str, Spec] = {
         # Civil Comments (comments under news articles, Jigsaw's unintended-bias set): about 8%
         # toxic. Only the balanced grid points are searched, so the shift below holds.
         base_rate=0.08,
-        # mean word vectors (language directions removed): OLID 71.3 -> 73.8, AMI 86.8 -> 86.4
+        # mean word vectors (language directions removed): OLID 71.3 -> 73.8, AMI 86.8 -> 86.4;
+        # with the common words 74.0 and 86.4
         word_vectors=1.0,
         # 95% of its training tweets have 6 known words or more, so a word's weight is sized for a
         # share of a sixth or less: given its whole weight, a one-word comment read "Terrible" and
-        # "Idiots" as offensive at 1.00 and "Gentile" at 0.70. Averaged as over 8 (OLID val 73.9
-        # -> 73.7, within noise) they read 0.26, 0.75 and 0.02. Sentiment keeps the plain mean:
+        # "Idiots" as offensive at 1.00 and "Gentile" at 0.70. Averaged as over 8 (OLID val 73.8
+        # either way, AMI 86.4 -> 87.8) they read 0.26, 0.75 and 0.02. Sentiment keeps the plain mean:
         # there one word does carry a comment ("Gentile" and "Grazie mille" read neutral with 8).
         min_known_words=8,
     ),

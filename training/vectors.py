@@ -7,6 +7,9 @@ PyTorch), where words of any language that mean alike lie close. A text's *mean 
 extra columns of the training matrix, so the model also learns a few hundred weights over that space,
 shared by every word and every language.
 
+Common words of six languages that no training text uses get vectors too (``COMMON_WORDS``): the
+weights are learned over the vector space, so they reach any word that has a vector.
+
 Those columns are linear in the words: the mean of the vectors times the learned weights is the mean
 of one number per word and class. So what ships is a weight per known word and class (see
 ``fold``), and inference stays a table look-up with numpy; the vectors and the encoder are needed
