@@ -75,7 +75,8 @@ class Spec:
     # Weight of the mean-word-vector columns (see training/vectors.py) against the n-grams'
     # unit-length groups; 0 trains on n-grams alone.
     word_vectors: float = 0.0
-    # A text's mean word vector is over at least this many known words (LinearModel.min_known_words).
+    # A text's mean word vector is over at least this many known words (as min_known_words at
+    # inference, see LinearModel).
     min_known_words: int = 1
 
 
@@ -127,8 +128,8 @@ SPECS: dict[str, Spec] = {
         # 95% of its training tweets have 6 known words or more, so a word's weight is sized for a
         # share of a sixth or less: given its whole weight, a one-word comment read "Terrible" and
         # "Idiots" as offensive at 1.00 and "Gentile" at 0.70. Averaged as over 8 (OLID val 73.8
-        # either way, AMI 86.4 -> 87.8) they read 0.26, 0.75 and 0.02. Sentiment keeps the plain mean:
-        # there one word does carry a comment ("Gentile" and "Grazie mille" read neutral with 8).
+        # either way) they read 0.32, 0.87 and 0.02. Sentiment keeps the plain mean: there one
+        # word does carry a comment ("Gentile" and "Grazie mille" read neutral with 8).
         min_known_words=8,
     ),
     "irony": Spec(
