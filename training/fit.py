@@ -78,6 +78,8 @@ class Spec:
     # A text's mean word vector is over at least this many known words (as min_known_words at
     # inference, see LinearModel).
     min_known_words: int = 1
+    # Remove the gender directions from the word vectors (WordVectors.without_gender).
+    without_gender: bool = False
 
 
 # Offsets tried for each class logit, and how much out-of-fold macro-F1 (0-1) they must gain over
@@ -131,6 +133,10 @@ SPECS: dict[str, Spec] = {
         # either way) they read 0.32, 0.87 and 0.02. Sentiment keeps the plain mean: there one
         # word does carry a comment ("Gentile" and "Grazie mille" read neutral with 8).
         min_known_words=8,
+        # AMI is half misogynous: through the vectors, words about women leaned offensive. With
+        # the gender directions removed, the benchmark's harmless Italian sentences about a woman
+        # read 0.088 against 0.042 about a man (0.103 against 0.038 before), OLID val unchanged.
+        without_gender=True,
     ),
     "irony": Spec(
         bits=20,
@@ -361,6 +367,8 @@ def fit_task(task: Task, spec: Spec, seed: int, vectors: WordVectors | None = No
     words = None
     if spec.word_vectors and vectors is not None:
         vectors = dataclasses.replace(vectors, min_known=spec.min_known_words)
+        if spec.without_gender:
+            vectors = vectors.without_gender()
         words = WordColumns.fit(vectors, task.train.texts, spec.word_vectors, task.train.langs)
         x_train = sparse.hstack([x_train, words.training_columns(task.train.texts)], format="csr")
     classes = sorted(set(task.train.labels))

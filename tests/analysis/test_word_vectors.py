@@ -274,3 +274,24 @@ def test_common_words_are_normalised_alphabetic_and_in_a_fixed_order() -> None:
     assert words[:3] == ["di", "che", "il"]  # Italian first, most frequent first
     assert "the" in words and len(words) == len(set(words))
     assert all(len(w) > 1 and w.isalpha() and w == w.lower() for w in words)
+
+
+def test_removing_gender_directions_leaves_pairs_differing_only_elsewhere() -> None:
+    """Female words carry a shared offset: after the removal, each pair differs only in what
+    was random, and words of no gender keep what is orthogonal to the offset."""
+    pairs = [("madre", "padre"), ("figlia", "figlio"), ("sorella", "fratello"), ("zia", "zio")]
+    words = [w for pair in pairs for w in pair] + ["torta", "ritardo"]
+    vectors = tiny_vectors(words, dims=6)
+    offset = np.asarray([4.0, 0, 0, -3.0, 0, 0], np.float32)
+    female = np.isin(vectors.words, [f for f, _ in pairs])
+    vectors.vectors[female] += offset
+    neutral = vectors.without_gender(pairs, k=1)
+    index = {w: i for i, w in enumerate(neutral.words)}
+    unit = offset / np.linalg.norm(offset)
+    for f, m in pairs:
+        before = vectors.vectors[index[f]] - vectors.vectors[index[m]]
+        after = neutral.vectors[index[f]] - neutral.vectors[index[m]]
+        assert float(before @ unit) > 4 and abs(float(after @ unit)) < 0.5
+    assert np.linalg.matrix_rank(neutral.vectors) == 5
+    # too few pairs in the vocabulary: nothing removed
+    assert vectors.without_gender(pairs[:1], k=1) is vectors
