@@ -508,6 +508,43 @@ _BUT = frozenset("but however though yet ma però pero tuttavia eppure".split())
 _THANKS_FOR_NOTHING = re.compile(r"\b(thanks|thank you) for nothing\b|\bgrazie (per|di) niente\b")
 
 
+#: A customer's disappointment, or a customer lost ("never again", "last time I order from you"):
+#: on a page, even in two words, an unhappy customer owed an answer.
+_DISAPPOINTED = re.compile(
+    r"\b(delus[oaie]|delusione|deludente|deludenti|disappoint(?:ed|ing|ment)|"
+    r"decepcionad[oa]s?|decepção|déçue?s?|enttäuscht|"
+    r"mai pi[uù]|never again|"
+    r"ultima volta che (?:compro|ordino|vengo|prenoto|viaggio|mangio|scelgo)|"
+    r"last time (?:i|we) (?:order|buy|shop|come|book|fly|use|eat)\w*|"
+    r"non (?:ci )?(?:torno|torner[oò]|metter[oò] pi[uù] piede)|non (?:compro|ordino) pi[uù]|"
+    r"won'?t be (?:back|coming back|ordering again|buying again)|not coming back)\b"
+)
+#: Before a disappointment word, these turn it into praise ("mai delusa", "never disappointed").
+_NEGATIONS = frozenset("mai non never not no nessuna nessun don't didn't".split())
+#: After "mai più" / "never again", these make it a promise of loyalty ("mai più senza").
+_LOYAL = frozenset("senza without".split())
+
+
+def disappointment(text: str) -> str | None:
+    """The first phrase of disappointment or of a customer lost, unless negated or loyal.
+
+    >>> disappointment("Che delusione"), disappointment("Mai delusa, bravissimi!")
+    ('delusione', None)
+    >>> disappointment("Mai più da voi"), disappointment("Mai più senza la vostra colomba")
+    ('mai più', None)
+    """
+    low = text.lower()
+    for match in _DISAPPOINTED.finditer(low):
+        before = low[: match.start()].split()[-3:]
+        after = low[match.end() :].split()[:1]
+        if any(w.strip(",.!?") in _NEGATIONS for w in before):
+            continue
+        if after and after[0].strip(",.!?") in _LOYAL:
+            continue
+        return match.group(0)
+    return None
+
+
 def _but_after_praise(words: list[str], first_praise: str) -> bool:
     """Is there a "but" after the first praise word ("Grazie, ma il pacco...")?"""
     start = words.index(first_praise)
@@ -645,6 +682,15 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
             # negative tone: "how much is delivery?" mentions delivery but asks a price.
             if not s.question or problems or s.negative >= 0.7:
                 return "complaint", reasons
+
+    # Disappointment, or a customer lost: "Delusa", "Very disappointed", "Mai più da voi". No
+    # story, no problem word, but an unhappy customer the page should answer.
+    let_down = disappointment(s.text)
+    if let_down and not thanked:
+        reasons = [f"disappointment: {let_down}"]
+        if negativeish:
+            reasons.append(f"negative {s.negative:.2f}")
+        return "complaint", reasons
 
     if s.question:
         return "question", ["asks something"]

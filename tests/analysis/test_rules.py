@@ -197,3 +197,34 @@ def test_a_question_about_a_topic_is_not_a_complaint(text: str, kind: str) -> No
     from crisisdesk.analysis import load_analyzer
 
     assert load_analyzer("fast").analyze(text).kind == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Delusa",
+        "Che delusione",
+        "Very disappointed",
+        "Mai più da voi",
+        "Ultima volta che compro da voi",
+        "Last time I order from you",
+        "Won't be back.",
+    ],
+)
+def test_disappointment_is_a_complaint_even_in_two_words(text: str) -> None:
+    """A let-down customer tells no story and names no problem, but is owed an answer."""
+    kind, reasons = _kind(text)
+    assert kind == "complaint" and reasons[0].startswith("disappointment: ")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mai delusa, bravissimi!",
+        "Never disappointed, great bakery",
+        "Mai più senza la vostra colomba!",
+        "Non mi avete mai deluso, grazie",
+    ],
+)
+def test_negated_disappointment_and_loyalty_are_praise(text: str) -> None:
+    assert _kind(text, sentiment="positive", positive=0.8)[0] == "praise"
