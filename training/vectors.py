@@ -204,8 +204,7 @@ class WordVectors:
         _, strength, axes = np.linalg.svd(np.asarray(means) - dense.mean(axis=0))
         basis = axes[: len(strength)][strength > 1e-3 * strength.max()]
         log.info("vectors: %d language directions removed", len(basis))
-        neutral = self.vectors - (self.vectors @ basis.T) @ basis
-        return dataclasses.replace(self, vectors=neutral.astype(np.float32))
+        return self._without(basis)
 
     def without_gender(
         self, pairs: Sequence[tuple[str, str]] = GENDER_PAIRS, k: int = GENDER_DIRECTIONS
@@ -231,6 +230,10 @@ class WordVectors:
         _, _, axes = np.linalg.svd(np.asarray(diffs), full_matrices=False)
         basis = axes[:k]
         log.info("vectors: %d gender directions removed (%d pairs)", k, len(diffs))
+        return self._without(basis)
+
+    def _without(self, basis: npt.NDArray[np.floating]) -> WordVectors:
+        """These vectors projected onto the complement of ``basis`` (orthonormal rows)."""
         neutral = self.vectors - (self.vectors @ basis.T) @ basis
         return dataclasses.replace(self, vectors=neutral.astype(np.float32))
 
