@@ -193,12 +193,13 @@ def test_every_page_in_both_languages_is_clean(browser_path: str, scene: Scene) 
         visit(page, base + f"/comments/{scene.hostile_id}")
         assert page.locator("#comment-text").inner_text() == HOSTILE
         assert page.locator("#comment-text *").count() == 0
-        # The playbook's order down the page: understand, check the author, cool down and reply.
-        assert page.locator(".step-title .n").all_inner_texts() == ["1", "2", "3"]
+        # The playbook's steps keep their numbers; the reply (step 3), whose cool-down runs while
+        # steps 1 and 2 are done, follows the comment and comes before the long context.
+        assert page.locator(".step-title .n").all_inner_texts() == ["1", "3", "2"]
         # In document order (what a phone shows top to bottom, and what a screen reader reads).
         assert page.evaluate(
             """() => {
-                const ids = ['comment-text', 'panel-author', 'cooldown-clock', 'reply-text'];
+                const ids = ['comment-text', 'cooldown-clock', 'reply-text', 'panel-author'];
                 const els = ids.map(id => document.getElementById(id));
                 return els.every((el, i) => i === 0 ||
                     (els[i - 1].compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING));
