@@ -87,6 +87,8 @@ class Post(Base):
     page_id: Mapped[int] = mapped_column(ForeignKey("pages.id"), index=True)
     message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime | None]
+    # The post's web address on its platform (http or https only; migration 0006).
+    permalink: Mapped[str | None] = mapped_column(Text)
 
 
 class Author(Base):
@@ -141,6 +143,9 @@ class Comment(Base):
     urgency: Mapped[float] = mapped_column(Float, default=0.0)
     # new | open | handled: where the comment stands in the team's inbox.
     triage: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    # The comment's web address on its platform, when the platform has one (Instagram comments
+    # have none); http or https only, checked at ingest (migration 0006).
+    permalink: Mapped[str | None] = mapped_column(Text)
 
 
 class CommentRevision(Base):

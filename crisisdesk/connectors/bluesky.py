@@ -33,6 +33,7 @@ from crisisdesk.connectors import (
     Unsupported,
 )
 from crisisdesk.connectors._http import retry_after
+from crisisdesk.ingest.links import bluesky_web_link
 from crisisdesk.ingest.normalise import RowError, from_canonical
 from crisisdesk.ingest.record import CommentRecord, Rejected
 from crisisdesk.settings import Secret
@@ -260,6 +261,9 @@ class BlueskyConnector:
             "parent_id": parent_uri,
             "author_id": author.get("did"),
             "author_name": author.get("displayName") or author.get("handle"),
+            # Bluesky hands out at:// URIs only; these are their pages on the web app.
+            "permalink": bluesky_web_link(note.get("uri")),
+            "post_permalink": bluesky_web_link(root_uri),
         }
         return from_canonical(row, platform="bluesky", source="bluesky")
 

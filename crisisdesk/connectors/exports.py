@@ -168,6 +168,7 @@ TOOL_LAYOUTS: list[ToolLayout] = [
             "author_name": ("contact primary identifier", "contact secondary identifier"),
             "created_at": ("created at", "sent at"),
             "text": ("content", "message", "message text", "text"),
+            "post_permalink": ("post url",),
         },
         documented=True,
         notes="Conversation ID, Medium, Channel, Channel Display Name, Contact Profile ID, "
@@ -220,6 +221,8 @@ TOOL_LAYOUTS: list[ToolLayout] = [
             "author_name": ("full name", "author"),
             "created_at": ("date",),
             "text": ("full text", "snippet", "title"),
+            "permalink": ("url",),
+            "post_permalink": ("thread url",),
         },
         notes="Date, Author, Full Text, Title, Url, Domain, Thread Id and Thread URL are the names "
         "public code reading real exports uses; the rest are assumed. The report lines above the "

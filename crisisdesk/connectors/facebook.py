@@ -11,6 +11,7 @@ directly, so the posts are listed over a wider, bounded look-back (:data:`POSTS_
 lets the paging stop at the first comment older than ``since``: a quiet post costs one request.
 Records go through :func:`crisisdesk.ingest.normalise.from_graph_comment`, the same normaliser the
 file importer uses for Graph listings, so a comment seen by backfill, webhook and file is one row.
+Each comment carries its ``permalink_url`` and its post's, so the desk can link to both.
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ from typing import Any
 
 from crisisdesk.connectors import ConnectorError
 from crisisdesk.connectors.graph import GraphClient
+from crisisdesk.ingest.links import web_link
 from crisisdesk.ingest.normalise import RowError, from_graph_comment, parse_time
 from crisisdesk.ingest.record import CommentRecord, Rejected
 
 log = logging.getLogger(__name__)
 
 POST_FIELDS = "id,created_time,message,permalink_url"
-COMMENT_FIELDS = "id,message,created_time,from{id,name},parent{id},is_hidden"
+COMMENT_FIELDS = "id,message,created_time,from{id,name},parent{id},is_hidden,permalink_url"
 # Read permissions for backfill, engagement for reply/hide/delete, messaging for private replies.
 NEEDED_PERMISSIONS = (
     "pages_read_engagement",
@@ -159,10 +161,16 @@ class FacebookConnector:
         for post in self.graph.paged(f"{self.page_id}/posts", params):
             post_id = str(post.get("id") or "")
             if post_id:
-                yield from self._comments(post_id, since, until)
+                link = web_link(post.get("permalink_url"))
+                yield from self._comments(post_id, since, until, post_permalink=link)
 
     def _comments(
-        self, post_id: str, since: datetime | None, until: datetime | None
+        self,
+        post_id: str,
+        since: datetime | None,
+        until: datetime | None,
+        *,
+        post_permalink: str | None = None,
     ) -> Iterator[CommentRecord | Rejected]:
         comments = self.graph.paged(
             f"{post_id}/comments",
@@ -186,6 +194,7 @@ class FacebookConnector:
                 return
             if record.page_name is None and self.page_name:
                 record.page_name = self.page_name
+            record.post_permalink = post_permalink
             if in_range(record.created_at, since, until):
                 yield record
 

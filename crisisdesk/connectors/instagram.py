@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from crisisdesk.connectors.facebook import POSTS_LOOKBACK, _check_text, in_range, posts_since
 from crisisdesk.connectors.graph import GraphClient
+from crisisdesk.ingest.links import web_link
 from crisisdesk.ingest.normalise import RowError, from_canonical
 from crisisdesk.ingest.record import CommentRecord, Rejected
 
@@ -135,10 +136,16 @@ class InstagramConnector:
             media_id = str(media.get("id") or "")
             if not media_id:
                 continue
+            # Instagram comments have no web address of their own; their media's is kept as the
+            # post's, and the desk says it opens the post, not the comment.
+            link = web_link(media.get("permalink"))
             for item in self.graph.paged(
                 f"{media_id}/comments", {"fields": COMMENT_FIELDS, "limit": 50}
             ):
-                yield from self._with_replies(item, media_id, since, until)
+                for found in self._with_replies(item, media_id, since, until):
+                    if isinstance(found, CommentRecord):
+                        found.post_permalink = link
+                    yield found
 
     def _with_replies(
         self,

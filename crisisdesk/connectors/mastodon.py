@@ -223,6 +223,9 @@ class MastodonConnector:
             "parent_id": None if to_us else in_reply_to,
             "author_id": account.get("acct") or account.get("id"),
             "author_name": account.get("display_name") or account.get("acct"),
+            # The status's page on its home server, which another server relays as it was
+            # given: from_canonical keeps it only if it is a plain web address.
+            "permalink": status.get("url"),
         }
         return from_canonical(row, platform="mastodon", source="mastodon")
 

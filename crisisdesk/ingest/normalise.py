@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from crisisdesk.ingest.links import web_link
 from crisisdesk.ingest.record import (
     MAX_ID_CHARS,
     MAX_NAME_CHARS,
@@ -31,7 +32,7 @@ CANONICAL_FIELDS = (
 )
 REQUIRED_FIELDS = ("id", "created_at", "text")
 # Accepted beside the canonical ones, so an export of the desk can be imported back as it is.
-OPTIONAL_FIELDS = ("platform", "page_name", "verb", "is_hidden")
+OPTIONAL_FIELDS = ("platform", "page_name", "verb", "is_hidden", "permalink", "post_permalink")
 
 
 class RowError(ValueError):
@@ -162,6 +163,9 @@ def from_canonical(
         verb=verb,  # checked against VERBS above
         is_hidden=_parse_bool(row.get("is_hidden")),
         source=source,
+        # A link that is not a plain web address is dropped, not the comment: the link is extra.
+        permalink=web_link(row.get("permalink")),
+        post_permalink=web_link(row.get("post_permalink")),
     )
 
 
@@ -199,7 +203,8 @@ def from_graph_comment(
     parent_id: str | None = None,
     source: str = "graph",
 ) -> CommentRecord:
-    """A record from one comment object of a Graph API listing (``GET /{object-id}/comments``)."""
+    """A record from one comment object of a Graph API listing (``GET /{object-id}/comments``),
+    with its ``permalink_url`` when the listing asked for it."""
     if not isinstance(item, Mapping):
         raise RowError("a comment must be a JSON object")
     author = _mapping(item.get("from"))
@@ -217,6 +222,7 @@ def from_graph_comment(
         author_name=_clean_name(author.get("name")),
         is_hidden=hidden if isinstance(hidden, bool) else None,
         source=source,
+        permalink=web_link(item.get("permalink_url")),
     )
 
 
@@ -239,6 +245,9 @@ def from_facebook_change(
         # Top-level comments name the post as their parent.
         parent_id = None
     hidden = value.get("is_hidden")
+    # A comment change carries its post (``status_type``, ``permalink_url``, ``id``...) but no
+    # link to the comment itself.
+    post = _mapping(value.get("post"))
     if verb == "hide":
         hidden = True
     elif verb == "unhide":
@@ -256,4 +265,5 @@ def from_facebook_change(
         verb=verb,
         is_hidden=hidden if isinstance(hidden, bool) else None,
         source=source,
+        post_permalink=web_link(post.get("permalink_url")),
     )

@@ -28,7 +28,9 @@ class CommentRecord:
 
     ``platform_id`` is the comment's id on its platform; together with ``platform`` it is the key.
     ``page``, ``post_id``, ``parent_id`` and ``author_id`` are platform ids too (strings).
-    ``created_at`` is the event time, always timezone-aware UTC.
+    ``created_at`` is the event time, always timezone-aware UTC. ``permalink`` is the comment's
+    web address on its platform and ``post_permalink`` its post's, when the source gives them;
+    both have been through :func:`crisisdesk.ingest.links.web_link` (http and https only).
     """
 
     platform: str
@@ -44,6 +46,8 @@ class CommentRecord:
     verb: Verb = "add"
     is_hidden: bool | None = None
     source: str = "import"
+    permalink: str | None = None
+    post_permalink: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

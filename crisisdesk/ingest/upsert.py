@@ -9,7 +9,10 @@ version. Rules, applied in event time so that repeated and out-of-order deliveri
 - a newer text replaces the current one and the old text goes to ``comment_revisions``; an older
   text arriving late is kept as a revision only;
 - ``remove`` marks the comment removed (nothing is deleted) and later stale deliveries do not bring
-  it back; ``hide``/``unhide`` apply only if newer than the last status change.
+  it back; ``hide``/``unhide`` apply only if newer than the last status change;
+- a permalink (of the comment or of its post) is kept once known: a delivery without one, such as
+  a webhook after a backfill, leaves it alone; a delivery with another one replaces it, since the
+  platform's latest link is the one that opens.
 
 SQLAlchemy Core is used instead of the ORM here because imports write tens of thousands of rows a
 second and the unit of work's per-object bookkeeping would dominate.
@@ -102,6 +105,9 @@ class Ingestor:
         self.analyzer = analyzer
         self._page_ids: dict[tuple[str, str], int] = {}
         self._post_ids: dict[tuple[str, str], int] = {}
+        # The permalink each known post has in the store, so a backfill repeating the same link
+        # on every comment of a post costs no write.
+        self._post_links: dict[tuple[str, str], str | None] = {}
 
     def write(
         self, records: Sequence[CommentRecord], prefetched: dict[str, Analysis] | None = None
@@ -117,6 +123,7 @@ class Ingestor:
             # Ids cached during a rolled-back transaction may not exist.
             self._page_ids.clear()
             self._post_ids.clear()
+            self._post_links.clear()
             raise
 
     # -- dimension rows -------------------------------------------------------------------
@@ -157,27 +164,51 @@ class Ingestor:
         self, conn: Connection, records: Sequence[CommentRecord], pages: dict[tuple[str, str], int]
     ) -> dict[tuple[str, str], int]:
         wanted: dict[tuple[str, str], int] = {}
+        links: dict[tuple[str, str], str] = {}
         for r in records:
             if r.post_id:
                 key = (r.platform, r.post_id)
                 if key not in self._post_ids:
                     wanted.setdefault(key, pages[(r.platform, r.page or DEFAULT_PAGE)])
+                if r.post_permalink:
+                    links[key] = r.post_permalink
         keys = list(wanted)
         for chunk in _chunks(keys):
             rows = conn.execute(
-                select(_posts.c.id, _posts.c.platform, _posts.c.platform_id).where(
-                    tuple_(_posts.c.platform, _posts.c.platform_id).in_(chunk)
-                )
+                select(
+                    _posts.c.id, _posts.c.platform, _posts.c.platform_id, _posts.c.permalink
+                ).where(tuple_(_posts.c.platform, _posts.c.platform_id).in_(chunk))
             )
             for row in rows:
                 self._post_ids[(row.platform, row.platform_id)] = row.id
+                self._post_links[(row.platform, row.platform_id)] = row.permalink
         for key in keys:
             if key not in self._post_ids:
                 self._post_ids[key] = conn.execute(
                     insert(_posts)
-                    .values(platform=key[0], platform_id=key[1], page_id=wanted[key])
+                    .values(
+                        platform=key[0],
+                        platform_id=key[1],
+                        page_id=wanted[key],
+                        permalink=links.get(key),
+                    )
                     .returning(_posts.c.id)
                 ).scalar_one()
+                self._post_links[key] = links.get(key)
+        relinked = [
+            {"_id": self._post_ids[key], "permalink": link}
+            for key, link in links.items()
+            if self._post_links.get(key) != link
+        ]
+        if relinked:
+            conn.execute(
+                update(_posts)
+                .where(_posts.c.id == bindparam("_id"))
+                .values(permalink=bindparam("permalink")),
+                relinked,
+            )
+            for key, link in links.items():
+                self._post_links[key] = link
         return self._post_ids
 
     def _author_rows(
@@ -308,7 +339,7 @@ class Ingestor:
             columns = (
                 "text", "changed_at", "status", "status_changed_at", "removed_at", "post_id",
                 "parent_platform_id", "author_id", "created_at", "language", "sentiment", "kind",
-                "urgency",
+                "urgency", "permalink",
             )  # fmt: skip
             conn.execute(
                 update(_comments)
@@ -472,6 +503,7 @@ def _new_values(
         "kind": None,
         "urgency": 0.0,
         "triage": "new",
+        "permalink": record.permalink,
     }
 
 
@@ -489,6 +521,9 @@ def _apply(
         if value is not None and v[column] is None:
             v[column] = value
             state.dirty = True
+    if record.permalink and record.permalink != v["permalink"]:
+        v["permalink"] = record.permalink
+        state.dirty = True
     if record.verb == "add" and at < v["created_at"]:
         v["created_at"] = at
         state.dirty = True

@@ -16,7 +16,7 @@ TECHNICAL_FIGURES = ("volume_score", "acceleration", "coordination", "heat")
 def alert_dicts(desk: Any, *, page_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """Newest alerts first, each with its page name and its evidence."""
     query = (
-        select(Alert, Page.name, Post.platform_id, Post.message)
+        select(Alert, Page.name, Page.platform, Post.platform_id, Post.message, Post.permalink)
         .join(Page, Page.id == Alert.page_id)
         .outerjoin(Post, Post.id == Alert.post_id)
         .order_by(Alert.at.desc(), Alert.id.desc())
@@ -28,7 +28,7 @@ def alert_dicts(desk: Any, *, page_id: int | None = None, limit: int = 50) -> li
         rows = s.execute(query).all()
         author_ids = _loudest_author_ids(s, [(a.page_id, a.evidence or {}) for a, *_ in rows])
     out = []
-    for alert, page_name, post_platform_id, post_message in rows:
+    for alert, page_name, platform, post_platform_id, post_message, post_permalink in rows:
         evidence = dict(alert.evidence or {})
         figures = dict(evidence.get("figures") or {})
         out.append(
@@ -36,9 +36,11 @@ def alert_dicts(desk: Any, *, page_id: int | None = None, limit: int = 50) -> li
                 "id": alert.id,
                 "page_id": alert.page_id,
                 "page_name": page_name,
+                "platform": platform,
                 "post_id": alert.post_id,
                 # How people recognise the post: its text if known, else the platform's id.
                 "post": post_label(post_platform_id, post_message),
+                "post_permalink": post_permalink,
                 "level": alert.level,
                 "episode": alert.episode,
                 "at": alert.at.isoformat(),
@@ -163,10 +165,11 @@ def crisis_view(desk: Any, monitor: Any, page_id: int) -> dict[str, Any] | None:
                 func.sum(negative),
                 Post.message,
                 Post.platform_id,
+                Post.permalink,
             )
             .outerjoin(Post, Post.id == Comment.post_id)
             .where(Comment.page_id == page_id, Comment.created_at > hour)
-            .group_by(Comment.post_id, Post.message, Post.platform_id)
+            .group_by(Comment.post_id, Post.message, Post.platform_id, Post.permalink)
             .order_by(func.count().desc())
             .limit(5)
         ).all()
@@ -175,11 +178,12 @@ def crisis_view(desk: Any, monitor: Any, page_id: int) -> dict[str, Any] | None:
                 "post_id": post_id,
                 "platform_id": platform_id,
                 "label": post_label(platform_id, message, width=120),
+                "permalink": permalink,
                 "comments": int(n),
                 "negative": int(neg or 0),
                 "level": monitor.level_of(page_id, post_id) if post_id else None,
             }
-            for post_id, n, neg, message, platform_id in rows
+            for post_id, n, neg, message, platform_id, permalink in rows
         ]
         view["attention"] = _needing_attention(s, page_id, hour)
 

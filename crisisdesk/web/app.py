@@ -29,6 +29,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from crisisdesk import __version__
 from crisisdesk.auth import csrf_token, csrf_valid, new_session_id
 from crisisdesk.desk import Desk
+from crisisdesk.ingest.links import web_link
 from crisisdesk.settings import display_zone
 from crisisdesk.web import i18n
 from crisisdesk.workflow.cases import WorkflowError
@@ -175,6 +176,7 @@ def create_app(
     templates.env.filters["message"] = i18n.translate_message
     templates.env.filters["action"] = i18n.translate_action
     templates.env.filters["checked"] = i18n.checked_note
+    templates.env.filters["web_link"] = web_link
     app.state.templates = templates
 
     app.add_middleware(

@@ -75,6 +75,36 @@ def test_post_comment_is_idempotent_and_get_shows_analysis_author_and_case(
     assert body["case"]["clocks"]["respond_by"].startswith("2024-05-01T11:05")
 
 
+def test_comments_carry_their_permalinks_and_hostile_ones_are_dropped(api: TestClient) -> None:
+    link = "https://www.facebook.com/P1/posts/456?comment_id=123"
+    post = "https://www.facebook.com/P1/posts/456"
+    linked = {**COMMENT, "post_id": "P1_456", "permalink": link, "post_permalink": post}
+    r = api.post("/api/v1/comments", json=linked)
+    assert r.status_code == 201, r.text
+    assert (r.json()["comment"]["permalink"], r.json()["comment"]["post_permalink"]) == (link, post)
+    # the same comment again without links keeps them
+    again = api.post("/api/v1/comments", json={**COMMENT, "post_id": "P1_456"})
+    assert again.json()["result"] == "unchanged"
+    body = api.get("/api/v1/comments/fb_123_456").json()
+    assert (body["permalink"], body["post_permalink"]) == (link, post)
+
+    hostile = {
+        **COMMENT,
+        "id": "fb_123_789",
+        "post_id": "P1_789",
+        "permalink": "javascript:alert(document.cookie)",
+        "post_permalink": "data:text/html,<script>alert(1)</script>",
+    }
+    r = api.post("/api/v1/comments", json=hostile)
+    assert r.status_code == 201, r.text  # the comment is kept, its links are not
+    body = api.get("/api/v1/comments/fb_123_789").json()
+    assert body["text"] == COMMENT["text"]
+    assert (body["permalink"], body["post_permalink"]) == (None, None)
+    schema = api.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    assert {"permalink", "post_permalink"} <= set(schema["CommentOut"]["properties"])
+    assert {"permalink", "post_permalink"} <= set(schema["CommentIn"]["properties"])
+
+
 def test_bad_comments_are_refused_with_a_reason(api: TestClient) -> None:
     r = api.post("/api/v1/comments", json={**COMMENT, "created_at": "yesterday"})
     assert r.status_code == 422 and "created_at" in r.json()["message"]

@@ -18,7 +18,7 @@ from crisisdesk.connectors.graph import GraphClient, appsecret_proof
 from crisisdesk.connectors.store import install_connectors, save_connection
 from crisisdesk.desk import Desk
 from crisisdesk.ingest.record import CommentRecord, Rejected
-from crisisdesk.models import Comment
+from crisisdesk.models import Comment, Post
 from tests.connectors.conftest import APP_SECRET, FakePlatform, Seen
 
 V = "/v21.0"
@@ -495,3 +495,70 @@ def test_backfill_keeps_clear_errors_and_back_off_on_comment_listings(
     platform.add("GET", f"{V}/300_1/comments", (400, _err(190, "Session has expired"), {}))
     with pytest.raises(TokenExpired, match="connect the account again"):
         list(FacebookConnector(graph(platform, http, []), "300").backfill(since=SINCE))
+
+
+def only_fields(seen: Seen, items: list[dict]) -> list[dict]:
+    """``items`` with only the fields the request named, as the Graph API answers: a field that
+    is not asked for is not sent (``from{id,name}`` names ``from``)."""
+    wanted, depth, name = set(), 0, ""
+    for ch in (seen.q("fields") or "") + ",":
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            wanted.add(name.strip())
+            name = ""
+        elif depth == 0:
+            name += ch
+    return [{k: v for k, v in item.items() if k in wanted} for item in items]
+
+
+def test_backfill_stores_the_permalinks_of_comments_and_posts(
+    cdesk: Desk, platform: FakePlatform, http: httpx.Client
+) -> None:
+    post = "https://www.facebook.com/100/posts/pfbid0abc"
+    posts = [
+        {"id": "100_1", "created_time": "2024-05-01T09:00:00+0000", "permalink_url": post},
+        {
+            "id": "100_2",
+            "created_time": "2024-05-01T09:30:00+0000",
+            "permalink_url": "javascript:alert(document.domain)",
+        },
+    ]
+    platform.add(
+        "GET",
+        f"{V}/100/posts",
+        lambda seen: (200, platform.listing(seen, only_fields(seen, posts)), {}),
+    )
+    linked = _comment("c1", "My order is late", "2024-05-01T10:00:00+0000")
+    linked["permalink_url"] = f"{post}?comment_id=c1"
+    hostile = _comment("c2", "Look here", "2024-05-01T10:01:00+0000")
+    hostile["permalink_url"] = "data:text/html;base64,PHNjcmlwdD4="
+    platform.add(
+        "GET",
+        f"{V}/100_1/comments",
+        lambda seen: (200, platform.listing(seen, only_fields(seen, [linked, hostile])), {}),
+    )
+    platform.add(
+        "GET",
+        f"{V}/100_2/comments",
+        lambda seen: (
+            200,
+            platform.listing(
+                seen, only_fields(seen, [_comment("c3", "Hi", "2024-05-01T10:02:00+0000")])
+            ),
+            {},
+        ),
+    )
+    fb = FacebookConnector(graph(platform, http, []), "100", page_name="Shop")
+    report = cdesk.ingest(fb.backfill(since=datetime(2024, 4, 30, tzinfo=UTC)))
+    assert report.inserted == 3 and not report.rejected
+    assert "permalink_url" in (platform.seen("GET", f"{V}/100_1/comments")[0].q("fields") or "")
+    with cdesk.session() as s:
+        rows = {c.platform_id: c for c in s.scalars(select(Comment))}
+        post_links = {p.platform_id: p.permalink for p in s.scalars(select(Post))}
+    assert rows["c1"].permalink == f"{post}?comment_id=c1"
+    # a link that is not a web address is dropped; the comment and its post stay
+    assert rows["c2"].permalink is None and rows["c2"].text == "Look here"
+    assert post_links == {"100_1": post, "100_2": None}

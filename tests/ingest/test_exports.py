@@ -267,3 +267,25 @@ def test_plain_import_of_an_export_with_report_lines_points_to_import_export(
     path.write_text(BRANDWATCH_UI, encoding="utf-8")
     result = CliRunner().invoke(app, ["import", str(path), "--data-dir", str(tmp_path / "d")])
     assert result.exit_code == 2 and "crisisdesk import-export" in result.output
+
+
+def test_tool_exports_keep_their_links_and_drop_hostile_ones() -> None:
+    out = items(HOOTSUITE_MESSAGES.encode(), "hootsuite.csv", page=None)
+    records = [i for i in out if isinstance(i, CommentRecord)]
+    # the Post URL is the post the message was left on; a message has no address of its own
+    assert [(r.permalink, r.post_permalink) for r in records] == [
+        (None, "https://fb/p1"),
+        (None, "https://ig/p2"),
+    ]
+
+    mentions = (
+        "Date,Title,Url,Domain,Author,Full Text,Thread Id,Thread URL\n"
+        "2024-05-01 22:30:00.000,,https://x.com/a/status/1,twitter.com,@ana,Pane bruciato,1,"
+        "https://x.com/brand/status/0\n"
+        "2024-05-01 22:31:00.000,,m-2,forum.example,@bo,Click,2,javascript:alert(1)\n"
+    )
+    out = items(mentions.encode(), "mentions.csv", page=None)
+    first, hostile = [i for i in out if isinstance(i, CommentRecord)]
+    assert first.permalink == "https://x.com/a/status/1"
+    assert first.post_permalink == "https://x.com/brand/status/0"
+    assert (hostile.text, hostile.permalink, hostile.post_permalink) == ("Click", None, None)

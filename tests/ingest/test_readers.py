@@ -251,3 +251,55 @@ def test_known_layout_airline_export(tmp_path: Path) -> None:
 def test_empty_file() -> None:
     assert read(b"", "x.csv") == []
     assert read(b"", "x.json") == []
+
+
+def test_links_are_read_from_canonical_columns_and_hostile_ones_dropped() -> None:
+    data = (
+        "id,created_at,text,permalink,post_permalink\n"
+        "c1,2024-03-01T10:00:00Z,late,https://www.facebook.com/1/posts/2?comment_id=3,"
+        "https://www.facebook.com/1/posts/2\n"
+        'c2,2024-03-01T10:01:00Z,click me,javascript:alert(document.cookie),"data:text/html,<b>"\n'
+        "c3,2024-03-01T10:02:00Z,no links,,\n"
+    )
+    items = read(data.encode(), "links.csv")
+    assert not bad(items)  # a bad link costs the link, never the comment
+    first, hostile, plain = good(items)
+    assert first.permalink == "https://www.facebook.com/1/posts/2?comment_id=3"
+    assert first.post_permalink == "https://www.facebook.com/1/posts/2"
+    assert (hostile.text, hostile.permalink, hostile.post_permalink) == ("click me", None, None)
+    assert (plain.permalink, plain.post_permalink) == (None, None)
+
+
+def test_graph_comment_and_webhook_links() -> None:
+    listing = {
+        "data": [
+            {
+                "id": "111_1",
+                "message": "Where is my order?",
+                "created_time": "2024-05-01T10:00:00+0000",
+                "permalink_url": "https://www.facebook.com/111/posts/1?comment_id=1",
+            },
+            {
+                "id": "111_2",
+                "message": "x",
+                "created_time": "2024-05-01T10:00:00+0000",
+                "permalink_url": "JAVASCRIPT:alert(1)",
+            },
+        ]
+    }
+    linked, hostile = good(read(json.dumps(listing).encode(), "g.json"))
+    assert linked.permalink == "https://www.facebook.com/111/posts/1?comment_id=1"
+    assert hostile.permalink is None and hostile.platform_id == "111_2"
+
+    payload = webhook("add")
+    value = payload["entry"][0]["changes"][0]["value"]  # type: ignore[index]
+    value["post"] = {
+        "status_type": "mobile_status_update",
+        "is_published": True,
+        "permalink_url": "https://www.facebook.com/PAGE1/posts/9",
+        "id": "PAGE1_9",
+    }
+    (record,) = good(read(json.dumps(payload).encode(), "w.json"))
+    # the change names the post's link; the comment's own it does not carry
+    assert record.post_permalink == "https://www.facebook.com/PAGE1/posts/9"
+    assert record.permalink is None

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from crisisdesk.desk import Desk
 from crisisdesk.ingest.record import CommentRecord
-from crisisdesk.models import Analysis, Author, Comment, CommentRevision
+from crisisdesk.models import Analysis, Author, Comment, CommentRevision, Post
 
 # Every test here runs on SQLite and, where a server is available, on PostgreSQL: the write path is
 # where dialect differences would bite.
@@ -145,3 +145,46 @@ def test_batches_commit_independently(desk: Desk) -> None:
     records = [rec(f"c{i}", minutes=i) for i in range(25)]
     report = desk.ingest(records, batch_size=10)
     assert report.inserted == 25 and count(desk, Comment) == 25
+
+
+def post_link(desk: Desk, platform_id: str) -> str | None:
+    with desk.session() as s:
+        return s.scalars(select(Post.permalink).where(Post.platform_id == platform_id)).one()
+
+
+def test_a_known_permalink_survives_deliveries_without_one(desk: Desk) -> None:
+    link = "https://www.facebook.com/100/posts/1?comment_id=c1"
+    post = "https://www.facebook.com/100/posts/1"
+    desk.ingest([rec("c1", permalink=link, post_permalink=post)])
+    assert comment(desk, "c1").permalink == link and post_link(desk, "P1_post") == post
+
+    # a webhook after the backfill: the same comment edited, no link to the comment or its post
+    report = desk.ingest([rec("c1", "hello again", minutes=5, verb="edited")])
+    assert report.updated == 1
+    assert comment(desk, "c1").text == "hello again"
+    assert comment(desk, "c1").permalink == link and post_link(desk, "P1_post") == post
+    # a later comment on the same post, without the post's link, keeps it too
+    desk.ingest([rec("c2", minutes=6)])
+    assert post_link(desk, "P1_post") == post and comment(desk, "c2").permalink is None
+
+
+def test_a_permalink_fills_in_later_and_a_new_one_replaces_it(desk: Desk) -> None:
+    desk.ingest([rec("c1")])
+    assert comment(desk, "c1").permalink is None and post_link(desk, "P1_post") is None
+    first = desk.ingest([rec("c1", permalink="https://example.social/@ann/1")])
+    assert first.updated == 1 and comment(desk, "c1").permalink == "https://example.social/@ann/1"
+    assert desk.ingest([rec("c1", permalink="https://example.social/@ann/1")]).unchanged == 1
+
+    desk.ingest(
+        [rec("c1", permalink="https://example.social/@ann/1b", post_permalink="https://p/2")]
+    )
+    assert comment(desk, "c1").permalink == "https://example.social/@ann/1b"
+    assert post_link(desk, "P1_post") == "https://p/2"
+
+
+def test_a_post_link_is_stored_once_for_a_batch_of_its_comments(desk: Desk) -> None:
+    post = "https://www.instagram.com/p/C6abc/"
+    report = desk.ingest([rec(f"c{i}", minutes=i, post_permalink=post) for i in range(5)])
+    assert report.inserted == 5 and count(desk, Post) == 1
+    assert post_link(desk, "P1_post") == post
+    assert {comment(desk, f"c{i}").permalink for i in range(5)} == {None}

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from crisisdesk import store
+from crisisdesk.desk import Desk
 
 
 def _rules(engine: sa.Engine) -> dict[str, dict[str, Any]]:
@@ -52,3 +53,70 @@ def test_offence_rule_thresholds_move_to_the_page_scale(tmp_path: Path) -> None:
     assert back["balanced even odds"]["offensive_min"] == pytest.approx(0.5, abs=1e-4)
     assert back["balanced strong"]["offensive_min"] == pytest.approx(0.8, abs=1e-3)
     engine.dispose()
+
+
+def _columns(engine: sa.Engine, table: str) -> set[str]:
+    return {c["name"] for c in sa.inspect(engine).get_columns(table)}
+
+
+def _triggers(engine: sa.Engine) -> set[str]:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+        return set(rows.scalars())
+
+
+def test_permalinks_are_added_beside_existing_rows_and_removed_again(tmp_path: Path) -> None:
+    engine = store.make_engine(f"sqlite:///{tmp_path / 'desk.db'}")
+    store.upgrade(engine, "0005")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO pages (id, platform, platform_id, name, config, created_at)"
+                " VALUES (1, 'facebook', '100', 'Shop', '{}', '2026-01-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO posts (id, platform, platform_id, page_id)"
+                " VALUES (1, 'facebook', '100_1', 1)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO comments (platform, platform_id, page_id, post_id, created_at,"
+                " changed_at, received_at, text, status, source, urgency, triage)"
+                " VALUES ('facebook', 'c1', 1, 1, '2026-01-01 10:00:00', '2026-01-01 10:00:00',"
+                " '2026-01-01 10:00:00', 'late again', 'visible', 'import', 0.0, 'new')"
+            )
+        )
+    assert "permalink" not in _columns(engine, "comments")
+
+    store.upgrade(engine)
+    assert "permalink" in _columns(engine, "comments") and "permalink" in _columns(engine, "posts")
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT text, permalink FROM comments")).one() == (
+            "late again",
+            None,
+        )
+        conn.execute(sa.text("UPDATE comments SET permalink = 'https://facebook.com/c1'"))
+        conn.execute(sa.text("UPDATE posts SET permalink = 'https://facebook.com/100_1'"))
+
+    triggers = _triggers(engine)
+    command.downgrade(store.alembic_config(engine), "0005")
+    assert "permalink" not in _columns(engine, "comments")
+    assert "permalink" not in _columns(engine, "posts")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT text FROM comments")).scalar_one() == "late again"
+    # the search index's triggers survive: a downgrade that rebuilt the table would drop them
+    assert _triggers(engine) == triggers
+    store.upgrade(engine)
+    assert store.current_revision(engine) == store.head_revision(engine)
+    engine.dispose()
+
+
+def test_permalink_migration_round_trips_on_each_backend(backend_desk: Desk) -> None:
+    engine = backend_desk.engine
+    command.downgrade(store.alembic_config(engine), "0005")
+    assert "permalink" not in _columns(engine, "posts")
+    store.upgrade(engine)
+    assert "permalink" in _columns(engine, "posts") and "permalink" in _columns(engine, "comments")

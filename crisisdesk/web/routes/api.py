@@ -81,6 +81,12 @@ class CommentIn(BaseModel):
     parent_id: str | None = None
     author_id: str | None = None
     author_name: str | None = None
+    permalink: str | None = Field(
+        None, description="The comment's web address; kept only if it is http or https."
+    )
+    post_permalink: str | None = Field(
+        None, description="Its post's web address; kept only if it is http or https."
+    )
 
 
 class AnalysisOut(BaseModel):
@@ -135,6 +141,8 @@ class CommentOut(BaseModel):
     created_at: datetime
     text: str
     status: str
+    permalink: str | None = Field(None, description="The comment on its platform, if known.")
+    post_permalink: str | None = Field(None, description="Its post on the platform, if known.")
     language: str | None
     kind: str | None
     sentiment: str | None
@@ -377,6 +385,8 @@ def comment_out(desk: Desk, comment: Comment) -> CommentOut:
         created_at=comment.created_at,
         text=comment.text,
         status=comment.status,
+        permalink=comment.permalink,
+        post_permalink=post.permalink if post else None,
         language=comment.language,
         kind=comment.kind,
         sentiment=comment.sentiment,
