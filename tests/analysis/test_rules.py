@@ -228,3 +228,22 @@ def test_disappointment_is_a_complaint_even_in_two_words(text: str) -> None:
 )
 def test_negated_disappointment_and_loyalty_are_praise(text: str) -> None:
     assert _kind(text, sentiment="positive", positive=0.8)[0] == "praise"
+
+
+def test_weak_cues_in_a_glad_text_are_no_complaint_or_rant() -> None:
+    # Read glad by the model, "again", "still" or a negation tell no problem, and words of
+    # wonder ("pazzesco", "unbelievable") no anger.
+    glad = {"sentiment": "positive", "positive": 0.45, "negative": 0.2}
+    assert _kind("Un posto pazzesco, torneremo ancora!", **glad)[0] == "other"
+    assert _kind("Big win tonight, let's do it again tomorrow!", **glad)[0] != "complaint"
+    assert _kind("Unbelievable! See you again soon", **glad)[0] == "other"
+    # A story of an order read glad stays a complaint: the model misreads page complaints as
+    # positive more often than customers tell a glad story of one ("we will order again" too).
+    assert _kind("Ho ordinato il pacco e non è ancora arrivato", **glad)[0] == "complaint"
+    # The same words read neutral or negative keep their weight...
+    unsure = {"sentiment": "neutral", "positive": 0.3, "negative": 0.3}
+    assert _kind("Un posto pazzesco, torneremo ancora!", **unsure)[0] == "complaint"
+    assert _kind("Ordine fatto lunedì, ancora niente", **unsure)[0] == "complaint"
+    # ...and a concrete problem, or a plain anger word, is heard however the model leans.
+    assert _kind("My cake arrived broken again", **glad)[0] == "complaint"
+    assert _kind("Sono i tifosi a fare schifo", **glad)[0] == "rager"
