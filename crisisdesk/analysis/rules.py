@@ -682,10 +682,11 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     # arrived yet, called twice") or thanks before a "but" is a complaint however it reads.
     glad_story = (
         glad
+        and bool(experience)
         and not polite_opening
         and all(p in _WEAK_PROBLEMS for p in problems)
         and len([w for w in experience if w not in _WEAK_PROBLEMS]) < 2
-        and not any(ch.isdigit() for ch in s.text)
+        and not _DIGIT.search(s.text)
     )
     if experience and (problems or unhappy) and not thanked and not glad_story:
         # one experience word is enough when it is the writer's own concrete problem ("my cake
