@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 
 from crisisdesk.analysis import lexicon, rules
+from tests.analysis.test_kinds import FIXTURE, HOLDOUT
 
 
 @pytest.mark.parametrize(
@@ -247,3 +250,36 @@ def test_weak_cues_in_a_glad_text_are_no_complaint_or_rant() -> None:
     # ...and a concrete problem, or a plain anger word, is heard however the model leans.
     assert _kind("My cake arrived broken again", **glad)[0] == "complaint"
     assert _kind("Sono i tifosi a fare schifo", **glad)[0] == "rager"
+
+
+CLAIMS = (
+    "I heard you are closing", "Rumor has it they pay influencers", "Ho sentito che chiudete",
+    "Ho visto su un gruppo che usate plastica", "Everybody knows it", "Lo sanno tutti",
+    "It's a scam", "È una truffa", "Bufala!", "Fake news", "Total cover-up", "Vi nascondete",
+    "Insabbiato tutto", "Big pharma again", "Il 5g", "You secretly use palm oil",
+    "Fatta con ingredienti scaduti", "Actually it belongs to a bank", "Owned by Nestlé",
+    "Made in China", "Causes cancer", "State chiudendo", "Studies show it", "Gli studi dicono",
+    "You sell our data", "Vendete i nostri dati", "Solo per intascare", "Just to fill pockets",
+    "It's all fake", "È tutto finto", "Sono finti", "Was staged", "Price-fixing cartel",
+)  # fmt: skip
+
+
+def test_the_claim_openings_let_every_claim_through() -> None:
+    # The one-scan filter must never hide a text some claim pattern matches: every pattern,
+    # the one whose first group opens with a group of its own included ("(is|it's|are|was)..."),
+    # is hit by these texts, and each text any pattern matches passes the filter.
+    texts = list(CLAIMS)
+    for path in (FIXTURE, HOLDOUT):
+        with path.open(encoding="utf-8", newline="") as f:
+            texts += [row["text"] for row in csv.DictReader(f)]
+    named = set()
+    for text in texts:
+        low = text.lower()
+        hits = [name for name, pattern in rules._MISGUIDED if pattern.search(low)]
+        named.update(hits)
+        if hits:
+            assert rules._MISGUIDED_OPENINGS.search(low), text
+    assert named == {name for name, _ in rules.MISGUIDED_PATTERNS}
+    assert rules.misguided_cues("Il negozio apre alle nove") == []
+    with pytest.raises(ValueError, match="word boundary"):
+        rules._openings([r"(i heard)\b"])
