@@ -631,6 +631,12 @@ class Desk:
 
     # -- collaborators ----------------------------------------------------------------------
 
+    @property
+    def connectors_loaded(self) -> bool:
+        """Whether the stored connections were already turned into connectors in this process
+        (a connection saved afterwards must then be installed by whoever saves it)."""
+        return self._connectors_installed
+
     def connector_for(self, page: Page) -> Any:
         """The connector that can act on ``page``'s platform, or None (act by hand).
 
