@@ -48,8 +48,17 @@ log = logging.getLogger(__name__)
 
 #: Why a connection was refused: the token key is missing, the platform says the token expired
 #: or was revoked, the token lacks a permission, it speaks for another account, the form was
-#: incomplete, or the platform refused for another reason (unreachable, unknown id...).
-REASONS = ("no_key", "expired", "permission", "wrong_account", "bad_input", "refused")
+#: incomplete, a server address is not a web address, or the platform refused for another
+#: reason (unreachable, unknown id...).
+REASONS = (
+    "no_key",
+    "expired",
+    "permission",
+    "wrong_account",
+    "bad_input",
+    "bad_address",
+    "refused",
+)
 
 SCRUBBED = "[hidden]"
 
@@ -103,7 +112,7 @@ def web_address(value: str, what: str) -> str:
     text = value.strip().rstrip("/")
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
-        raise ConnectRefused("bad_input", f"the {what} address must start with https://")
+        raise ConnectRefused("bad_address", f"the {what} address must start with https://")
     return text
 
 
