@@ -202,8 +202,6 @@ async def connect(request: Request, platform: str, user: User) -> Response:
             "needed": ", ".join(_needed(platform)),
         }
         return await _page(request, user, typed=typed, error=error, status_code=400)
-    finally:
-        form.clear()  # the secrets go no further than this request
     # Missing permissions are not repeated here: the account's row says so as long as it lasts.
     request.session[NOTICE] = {
         "kind": "connected",
