@@ -631,8 +631,14 @@ class Desk:
 
     # -- collaborators ----------------------------------------------------------------------
 
-    def connector_for(self, page: Page) -> Any:
-        """The connector that can act on ``page``'s platform, or None (act by hand).
+    @property
+    def connectors_loaded(self) -> bool:
+        """Whether the stored connections were already turned into connectors in this process
+        (a connection saved afterwards must then be installed by whoever saves it)."""
+        return self._connectors_installed
+
+    def load_connectors(self) -> None:
+        """Turn the stored connections into connectors, once per process.
 
         Stored connections become connectors on first use, not at start-up: most commands never
         act on a platform and should not decrypt tokens."""
@@ -641,6 +647,10 @@ class Desk:
             from crisisdesk.connectors.store import install_connectors
 
             install_connectors(self)
+
+    def connector_for(self, page: Page) -> Any:
+        """The connector that can act on ``page``'s platform, or None (act by hand)."""
+        self.load_connectors()
         return self.connectors.get((page.platform, page.platform_id))
 
     def notify_escalation(

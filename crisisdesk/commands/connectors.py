@@ -31,27 +31,14 @@ def _open_desk(data_dir: Path | None) -> Any:
     return _desk(data_dir)
 
 
-def _need_key(desk: Any) -> None:
-    from crisisdesk.connectors.secrets import TokenBox, TokenKeyError
-
-    try:
-        TokenBox.from_settings(desk.settings)
-    except TokenKeyError as exc:
-        _fail(str(exc))
+def _refused(exc: Any) -> None:
+    _fail(str(exc))
 
 
-def _encrypt(desk: Any, value: str) -> str:
-    from crisisdesk.connectors.secrets import TokenBox
-
-    return TokenBox.from_settings(desk.settings).encrypt(value).decode("ascii")
-
-
-def _save(desk: Any, platform: str, account_id: str, **kwargs: Any) -> None:
-    from crisisdesk.connectors.store import save_connection
-
-    save_connection(desk, platform, account_id, **kwargs)
+def _report(connected: Any) -> None:
     typer.echo(
-        f"connected {platform} {account_id} ({kwargs.get('name') or account_id}); token stored encrypted"
+        f"connected {connected.platform} {connected.account_id} ({connected.name}); "
+        "token stored encrypted"
     )
 
 
@@ -74,57 +61,32 @@ def connect_facebook(
     data_dir: DataDir = None,
 ) -> None:
     """Connect a Facebook page: checks the token (GET /me, /{page-id}, /me/permissions)."""
-    from crisisdesk.connectors import ConnectorError
-    from crisisdesk.connectors.facebook import FacebookConnector
-    from crisisdesk.connectors.graph import GraphClient
-    from crisisdesk.connectors.store import new_http_client
+    from crisisdesk.connectors.accounts import ConnectRefused, connect_facebook, require_token_key
 
     desk = _open_desk(data_dir)
-    _need_key(desk)
+    try:
+        require_token_key(desk)
+    except ConnectRefused as exc:
+        _refused(exc)
     secret = app_secret or desk.settings.facebook_app_secret.reveal()
     if not secret and sys.stdin.isatty():
         secret = typer.prompt(
             "Meta app secret (empty to skip)", default="", hide_input=True, show_default=False
         )
-    with new_http_client() as http:
-        graph = GraphClient(
-            http,
-            page_token,
-            base_url=desk.settings.graph_api_url,
-            version=desk.settings.graph_api_version,
-            app_secret=secret or None,
-            max_retries=2,
-        )
-        try:
-            checked = FacebookConnector(graph, page_id).check()
-        except ConnectorError as exc:
-            _fail(f"the token was not accepted: {exc}")
-    page = checked["page"]
-    typer.echo(
-        f"token works for {checked['me'].get('name')}; page: {page.get('name')} ({page.get('id')})"
-    )
-    if str(page.get("id")) != page_id:
-        _fail(f"the Graph API answered for page {page.get('id')}, not {page_id}")
-    if checked["missing"]:
+    try:
+        connected = connect_facebook(desk, page_id, page_token, app_id=app_id, app_secret=secret)
+    except ConnectRefused as exc:
+        _refused(exc)
+        return
+    typer.echo(f"token works for {connected.speaker}; page: {connected.name} ({page_id})")
+    if connected.missing:
         typer.echo(
             "warning: missing permissions: "
-            + ", ".join(checked["missing"])
+            + ", ".join(connected.missing)
             + " (some actions will fail until they are granted)",
             err=True,
         )
-    _save(
-        desk,
-        "facebook",
-        page_id,
-        token=page_token,
-        name=str(page.get("name") or page_id),
-        config={
-            "app_id": app_id,
-            "granted": checked["granted"],
-            # Kept encrypted, for appsecret_proof when CRISISDESK_FACEBOOK_APP_SECRET is unset.
-            **({"app_secret_encrypted": _encrypt(desk, secret)} if secret else {}),
-        },
-    )
+    _report(connected)
     if not desk.settings.facebook_app_secret:
         typer.echo(
             "for live comments set CRISISDESK_FACEBOOK_APP_SECRET and CRISISDESK_FACEBOOK_VERIFY_TOKEN, "
@@ -145,29 +107,12 @@ def connect_instagram(
     data_dir: DataDir = None,
 ) -> None:
     """Connect an Instagram professional account through the same Meta app."""
-    from crisisdesk.connectors import ConnectorError
-    from crisisdesk.connectors.graph import GraphClient
-    from crisisdesk.connectors.instagram import InstagramConnector
-    from crisisdesk.connectors.store import new_http_client
+    from crisisdesk.connectors.accounts import ConnectRefused, connect_instagram
 
-    desk = _open_desk(data_dir)
-    _need_key(desk)
-    with new_http_client() as http:
-        graph = GraphClient(
-            http,
-            token,
-            base_url=desk.settings.graph_api_url,
-            version=desk.settings.graph_api_version,
-            app_secret=desk.settings.facebook_app_secret or None,
-            max_retries=2,
-        )
-        try:
-            account = InstagramConnector(graph, account_id).check()["account"]
-        except ConnectorError as exc:
-            _fail(f"the token was not accepted: {exc}")
-    _save(
-        desk, "instagram", account_id, token=token, name=str(account.get("username") or account_id)
-    )
+    try:
+        _report(connect_instagram(_open_desk(data_dir), account_id, token))
+    except ConnectRefused as exc:
+        _refused(exc)
 
 
 @connect_app.command("bluesky")
@@ -181,27 +126,12 @@ def connect_bluesky(
     data_dir: DataDir = None,
 ) -> None:
     """Connect a Bluesky account with an app password."""
-    from crisisdesk.connectors import ConnectorError
-    from crisisdesk.connectors.bluesky import BlueskyConnector
-    from crisisdesk.connectors.store import new_http_client
+    from crisisdesk.connectors.accounts import ConnectRefused, connect_bluesky
 
-    desk = _open_desk(data_dir)
-    _need_key(desk)
-    with new_http_client() as http:
-        try:
-            session = BlueskyConnector(
-                http, identifier=handle, app_password=app_password, service=service
-            ).login()
-        except ConnectorError as exc:
-            _fail(str(exc))
-    _save(
-        desk,
-        "bluesky",
-        str(session["did"]),
-        token=app_password,
-        name=str(session["handle"]),
-        config={"handle": session["handle"], "service": service},
-    )
+    try:
+        _report(connect_bluesky(_open_desk(data_dir), handle, app_password, service=service))
+    except ConnectRefused as exc:
+        _refused(exc)
 
 
 @connect_app.command("mastodon")
@@ -216,25 +146,12 @@ def connect_mastodon(
     data_dir: DataDir = None,
 ) -> None:
     """Connect a Mastodon account with an access token."""
-    from crisisdesk.connectors import ConnectorError
-    from crisisdesk.connectors.mastodon import MastodonConnector
-    from crisisdesk.connectors.store import new_http_client
+    from crisisdesk.connectors.accounts import ConnectRefused, connect_mastodon
 
-    desk = _open_desk(data_dir)
-    _need_key(desk)
-    with new_http_client() as http:
-        try:
-            account = MastodonConnector(http, base_url=base_url, token=token).verify()
-        except ConnectorError as exc:
-            _fail(str(exc))
-    _save(
-        desk,
-        "mastodon",
-        str(account["id"]),
-        token=token,
-        name=str(account.get("acct") or account["id"]),
-        config={"base_url": base_url.rstrip("/"), "acct": account.get("acct")},
-    )
+    try:
+        _report(connect_mastodon(_open_desk(data_dir), base_url, token))
+    except ConnectRefused as exc:
+        _refused(exc)
 
 
 def _progress(label: str) -> Any:
@@ -258,34 +175,24 @@ def _progress(label: str) -> Any:
 def _sync_once(
     desk: Any, rows: list[Any], http: Any, start: Any, end: Any, lookback: Any
 ) -> tuple[int, int]:
-    from crisisdesk.connectors import ConnectorError
-    from crisisdesk.connectors.secrets import TokenKeyError
-    from crisisdesk.connectors.store import build_connector, save_cursor
-    from crisisdesk.desk import ImportReport
+    from crisisdesk.connectors.accounts import sync_connection
 
     failures = 0
     synced = 0
     for row in rows:
-        label = f"{row.platform} {row.name or row.account_id}"
-        report = ImportReport()
-        try:
-            connector = build_connector(desk, row, http)
-            if row.platform in ("facebook", "instagram"):
-                connector.posts_lookback = lookback
-                desk.ingest(_progress(label)(connector.backfill(start, end)), report)
-            else:
-                records, cursor = connector.poll(row.cursor)
-                desk.ingest(_progress(label)(records), report)
-                save_cursor(desk, row.id, cursor)
-        except (ConnectorError, TokenKeyError) as exc:
+        outcome = sync_connection(
+            desk, row, http, since=start, until=end, lookback=lookback, tap=_progress
+        )
+        if not outcome.ok:
             failures += 1
-            typer.echo(f"error: {label}: {exc}", err=True)
+            typer.echo(f"error: {outcome.label}: {outcome.error}", err=True)
             continue
         synced += 1
+        report = outcome.report
         for rejected in report.rejected:
             typer.echo(str(rejected), err=True)
         typer.echo(
-            f"{label}: {report.inserted} new, {report.updated} updated, "
+            f"{outcome.label}: {report.inserted} new, {report.updated} updated, "
             f"{report.unchanged} unchanged, {len(report.rejected)} rejected"
         )
         if report.rejected:

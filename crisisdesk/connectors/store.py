@@ -47,8 +47,13 @@ def save_connection(
     token: str | Secret,
     name: str | None = None,
     config: dict[str, Any] | None = None,
+    actor: str = "cli",
+    user_id: int | None = None,
 ) -> Connection:
-    """Create or replace a connection; the token is encrypted before it reaches the store."""
+    """Create or replace a connection; the token is encrypted before it reaches the store.
+
+    The audit entry names who connected which account, never the token. In a process whose
+    connectors are already installed (the web app), the new account acts at once."""
     if platform not in PLATFORMS:
         raise ValueError(f"platform must be one of {', '.join(PLATFORMS)}")
     if not account_id.strip():
@@ -71,10 +76,14 @@ def save_connection(
         s.expunge(row)
     desk.audit(
         "connection.save",
-        actor="cli",
+        actor=actor,
+        user_id=user_id,
         object_type="connection",
         object_id=f"{platform}:{account_id}",
+        detail={"platform": platform, "account_id": account_id, "name": row.name},
     )
+    if desk.connectors_loaded:
+        install_connection(desk, row)
     return row
 
 
@@ -95,7 +104,15 @@ def get_connection(desk: Desk, platform: str, account_id: str) -> Connection | N
         ).first()
 
 
-def delete_connection(desk: Desk, platform: str, account_id: str) -> bool:
+def connection_by_id(desk: Desk, connection_id: int) -> Connection | None:
+    with desk.session() as s:
+        return s.get(Connection, connection_id)
+
+
+def delete_connection(
+    desk: Desk, platform: str, account_id: str, *, actor: str = "cli", user_id: int | None = None
+) -> bool:
+    """Forget a connection and its token; False when there was none. Audited like a save."""
     with desk.session() as s, s.begin():
         row = s.scalars(
             select(Connection).where(
@@ -104,8 +121,17 @@ def delete_connection(desk: Desk, platform: str, account_id: str) -> bool:
         ).first()
         if row is None:
             return False
+        name = row.name
         s.delete(row)
     desk.connectors.pop((platform, account_id), None)
+    desk.audit(
+        "connection.delete",
+        actor=actor,
+        user_id=user_id,
+        object_type="connection",
+        object_id=f"{platform}:{account_id}",
+        detail={"platform": platform, "account_id": account_id, "name": name},
+    )
     return True
 
 
@@ -202,6 +228,20 @@ def close_connectors(desk: Desk) -> None:
     if client is not None:
         client.close()
     desk.connectors.clear()
+
+
+def install_connection(desk: Desk, connection: Connection) -> bool:
+    """Install one connection's connector (replacing the one it had); False, and logged, when
+    it cannot be built, as :func:`install_connectors` does."""
+    try:
+        connector = build_connector(desk, connection, shared_http(desk))
+    except (TokenKeyError, ConnectorError) as exc:
+        log.error(
+            "connection %s %s not installed: %s", connection.platform, connection.account_id, exc
+        )
+        return False
+    desk.connectors[(connection.platform, connection.account_id)] = connector
+    return True
 
 
 def install_connectors(desk: Desk, http: httpx.Client | None = None) -> int:

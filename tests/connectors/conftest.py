@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -140,6 +141,14 @@ def _handler(platform: FakePlatform) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture
 def platform() -> Iterator[FakePlatform]:
+    with running_platform() as fake:
+        yield fake
+
+
+@contextmanager
+def running_platform() -> Iterator[FakePlatform]:
+    """A :class:`FakePlatform` served on a free loopback port while the block runs (the
+    ``platform`` fixture, for tests outside this directory)."""
     fake = FakePlatform()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
     server.daemon_threads = True

@@ -1,0 +1,522 @@
+"""Connecting, disconnecting and fetching platform accounts: what `crisisdesk connect`, `sync`
+and the web Connections page share, so both check an account the same way before storing it.
+
+Each ``connect_*`` function first makes sure the token key is there (a token that could not be
+stored is not worth sending anywhere), then asks the platform who the token speaks for, and only
+then saves it, encrypted, through :func:`~crisisdesk.connectors.store.save_connection`. A refusal
+raises :class:`ConnectRefused`: its ``reason`` is a short code the web app translates, its
+message the English sentence the CLI prints. Secrets go in and get stored; they never come back
+out in a message, a log line or an audit entry. A platform's own error text is scrubbed of them
+before it is kept, in case it quotes what it was sent.
+
+Fetching one account (:func:`sync_connection`) is the loop body of `crisisdesk sync`;
+:class:`FetchJobs` runs it on a thread of its own for the web page's "fetch now", so the request
+returns at once and the page reads the outcome when it is there, the way the webhook processor
+keeps analysis off the request path.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from crisisdesk.connectors import ConnectorError, PermissionMissing, TokenExpired
+from crisisdesk.connectors.secrets import TokenBox, TokenKeyError
+from crisisdesk.connectors.store import (
+    build_connector,
+    connection_by_id,
+    new_http_client,
+    save_connection,
+    save_cursor,
+    token_of,
+)
+from crisisdesk.models import Connection, utcnow
+
+if TYPE_CHECKING:
+    from crisisdesk.desk import Desk, ImportReport
+
+log = logging.getLogger(__name__)
+
+#: Why a connection was refused: the token key is missing, the platform says the token expired
+#: or was revoked, the token lacks a permission, it speaks for another account, the form was
+#: incomplete, a server address is not a web address, or the platform refused for another
+#: reason (unreachable, unknown id...).
+REASONS = (
+    "no_key",
+    "expired",
+    "permission",
+    "wrong_account",
+    "bad_input",
+    "bad_address",
+    "refused",
+)
+
+SCRUBBED = "[hidden]"
+
+
+class ConnectRefused(Exception):
+    """The account was not connected; nothing was stored."""
+
+    def __init__(self, reason: str, message: str, *, detail: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason if reason in REASONS else "refused"
+        # The platform's own words (already scrubbed of secrets), for the person who must fix it.
+        self.detail = detail
+
+
+@dataclass
+class Connected:
+    """What a successful connect stored (no token in here)."""
+
+    platform: str
+    account_id: str
+    name: str
+    #: Who the token speaks for, as the platform says (Facebook's ``/me``).
+    speaker: str | None = None
+    #: Permissions the desk needs that the token was not granted (Facebook).
+    missing: list[str] = field(default_factory=list)
+
+
+def scrub(text: str, *secrets: str) -> str:
+    """``text`` without any of ``secrets`` in it.
+
+    >>> scrub("bad token EAAB123 for page 1", "EAAB123", "")
+    'bad token [hidden] for page 1'
+    """
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, SCRUBBED)
+    return text
+
+
+def web_address(value: str, what: str) -> str:
+    """A server's address as typed, checked: only ``http(s)://host[/path]``, without the
+    trailing slash; anything else is refused before a token is sent there.
+
+    >>> web_address(" https://mastodon.social/ ", "server")
+    'https://mastodon.social'
+    >>> web_address("mastodon.social", "server")
+    Traceback (most recent call last):
+      ...
+    crisisdesk.connectors.accounts.ConnectRefused: the server address must start with https://
+    """
+    text = value.strip().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        raise ConnectRefused("bad_address", f"the {what} address must start with https://")
+    return text
+
+
+def require_token_key(desk: Desk) -> None:
+    """Refuse early when tokens could not be stored (no key, or a malformed one)."""
+    try:
+        TokenBox.from_settings(desk.settings)
+    except TokenKeyError as exc:
+        raise ConnectRefused("no_key", str(exc)) from None
+
+
+def _required(**fields: str) -> None:
+    for name, value in fields.items():
+        if not value.strip():
+            raise ConnectRefused("bad_input", f"{name.replace('_', ' ')} is needed")
+
+
+def _refused(exc: ConnectorError, prefix: str, *secrets: str) -> ConnectRefused:
+    text = scrub(str(exc), *secrets)
+    if isinstance(exc, TokenExpired):
+        reason = "expired"
+    elif isinstance(exc, PermissionMissing):
+        reason = "permission"
+    else:
+        reason = "refused"
+    return ConnectRefused(reason, prefix + text, detail=text)
+
+
+@contextmanager
+def _client(http: httpx.Client | None) -> Iterator[httpx.Client]:
+    if http is not None:
+        yield http
+        return
+    with new_http_client() as client:
+        yield client
+
+
+def connect_facebook(
+    desk: Desk,
+    page_id: str,
+    page_token: str,
+    *,
+    app_id: str = "",
+    app_secret: str = "",
+    http: httpx.Client | None = None,
+    actor: str = "cli",
+    user_id: int | None = None,
+) -> Connected:
+    """Check a page token (``GET /me``, ``/{page-id}``, ``/me/permissions``), then store it.
+
+    ``app_secret`` defaults to ``CRISISDESK_FACEBOOK_APP_SECRET``; one given here is kept,
+    encrypted, with the connection, for ``appsecret_proof``.
+    """
+    from crisisdesk.connectors.facebook import FacebookConnector
+    from crisisdesk.connectors.graph import GraphClient
+
+    page_id = page_id.strip()
+    _required(page_id=page_id, page_access_token=page_token)
+    require_token_key(desk)
+    secret = app_secret or desk.settings.facebook_app_secret.reveal()
+    with _client(http) as client:
+        graph = GraphClient(
+            client,
+            page_token,
+            base_url=desk.settings.graph_api_url,
+            version=desk.settings.graph_api_version,
+            app_secret=secret or None,
+            max_retries=2,
+        )
+        try:
+            checked = FacebookConnector(graph, page_id).check()
+        except ConnectorError as exc:
+            raise _refused(exc, "the token was not accepted: ", page_token, secret) from None
+    page = checked["page"]
+    if str(page.get("id")) != page_id:
+        raise ConnectRefused(
+            "wrong_account", f"the Graph API answered for page {page.get('id')}, not {page_id}"
+        )
+    name = str(page.get("name") or page_id)
+    save_connection(
+        desk,
+        "facebook",
+        page_id,
+        token=page_token,
+        name=name,
+        config={
+            "app_id": app_id.strip(),
+            "granted": checked["granted"],
+            # Kept encrypted, for appsecret_proof when CRISISDESK_FACEBOOK_APP_SECRET is unset.
+            **({"app_secret_encrypted": _encrypt(desk, secret)} if secret else {}),
+        },
+        actor=actor,
+        user_id=user_id,
+    )
+    return Connected(
+        "facebook",
+        page_id,
+        name,
+        speaker=str(checked["me"].get("name") or "") or None,
+        missing=list(checked["missing"]),
+    )
+
+
+def _encrypt(desk: Desk, value: str) -> str:
+    return TokenBox.from_settings(desk.settings).encrypt(value).decode("ascii")
+
+
+def connect_instagram(
+    desk: Desk,
+    account_id: str,
+    token: str,
+    *,
+    http: httpx.Client | None = None,
+    actor: str = "cli",
+    user_id: int | None = None,
+) -> Connected:
+    """Check a token on an Instagram professional account (``GET /{account-id}``), then store it."""
+    from crisisdesk.connectors.graph import GraphClient
+    from crisisdesk.connectors.instagram import InstagramConnector
+
+    account_id = account_id.strip()
+    _required(account_id=account_id, access_token=token)
+    require_token_key(desk)
+    app_secret = desk.settings.facebook_app_secret
+    with _client(http) as client:
+        graph = GraphClient(
+            client,
+            token,
+            base_url=desk.settings.graph_api_url,
+            version=desk.settings.graph_api_version,
+            app_secret=app_secret or None,
+            max_retries=2,
+        )
+        try:
+            account = InstagramConnector(graph, account_id).check()["account"]
+        except ConnectorError as exc:
+            raise _refused(exc, "the token was not accepted: ", token) from None
+    name = str(account.get("username") or account_id)
+    save_connection(
+        desk, "instagram", account_id, token=token, name=name, actor=actor, user_id=user_id
+    )
+    return Connected("instagram", account_id, name)
+
+
+def connect_bluesky(
+    desk: Desk,
+    handle: str,
+    app_password: str,
+    *,
+    service: str = "https://bsky.social",
+    http: httpx.Client | None = None,
+    actor: str = "cli",
+    user_id: int | None = None,
+) -> Connected:
+    """Sign in with an app password (``createSession``), then store it."""
+    from crisisdesk.connectors.bluesky import BlueskyConnector
+
+    handle = handle.strip().removeprefix("@")
+    _required(handle=handle, app_password=app_password)
+    service = web_address(service, "server")
+    require_token_key(desk)
+    with _client(http) as client:
+        try:
+            session = BlueskyConnector(
+                client, identifier=handle, app_password=app_password, service=service
+            ).login()
+        except ConnectorError as exc:
+            raise _refused(exc, "", app_password) from None
+    name = str(session["handle"])
+    save_connection(
+        desk,
+        "bluesky",
+        str(session["did"]),
+        token=app_password,
+        name=name,
+        config={"handle": session["handle"], "service": service},
+        actor=actor,
+        user_id=user_id,
+    )
+    return Connected("bluesky", str(session["did"]), name)
+
+
+def connect_mastodon(
+    desk: Desk,
+    base_url: str,
+    token: str,
+    *,
+    http: httpx.Client | None = None,
+    actor: str = "cli",
+    user_id: int | None = None,
+) -> Connected:
+    """Check an access token (``verify_credentials``), then store it."""
+    from crisisdesk.connectors.mastodon import MastodonConnector
+
+    _required(server_url=base_url, access_token=token)
+    base_url = web_address(base_url, "server")
+    require_token_key(desk)
+    with _client(http) as client:
+        try:
+            account = MastodonConnector(client, base_url=base_url, token=token).verify()
+        except ConnectorError as exc:
+            raise _refused(exc, "", token) from None
+    account_id = str(account["id"])
+    name = str(account.get("acct") or account_id)
+    save_connection(
+        desk,
+        "mastodon",
+        account_id,
+        token=token,
+        name=name,
+        config={"base_url": base_url, "acct": account.get("acct")},
+        actor=actor,
+        user_id=user_id,
+    )
+    return Connected("mastodon", account_id, name)
+
+
+# -- fetching -----------------------------------------------------------------------------
+
+
+@dataclass
+class SyncOutcome:
+    """What fetching one account did: the import counts, or why it failed."""
+
+    platform: str
+    account_id: str
+    label: str
+    report: ImportReport
+    #: ``expired``, ``permission`` or ``refused`` when the platform refused; None when it worked.
+    reason: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+
+Tap = Callable[[Iterable[Any]], Iterable[Any]]
+
+
+def sync_connection(
+    desk: Desk,
+    connection: Connection,
+    http: httpx.Client,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    lookback: timedelta | None = None,
+    tap: Callable[[str], Tap] | None = None,
+) -> SyncOutcome:
+    """Fetch one account's comments through ``Desk.ingest``: a backfill of the comments written
+    between ``since`` and ``until`` for Facebook and Instagram (on posts up to ``lookback`` older;
+    None for every post), the new replies and mentions since the stored cursor for Bluesky and
+    Mastodon. ``tap(label)`` may wrap the records (the CLI's progress line).
+
+    A refusal by the platform, or a token that cannot be decrypted, is an outcome, not an
+    exception: the caller goes on with the next account.
+    """
+    from crisisdesk.desk import ImportReport
+
+    label = f"{connection.platform} {connection.name or connection.account_id}"
+    report = ImportReport()
+    wrap: Tap = tap(label) if tap is not None else (lambda items: items)
+    try:
+        connector = build_connector(desk, connection, http)
+        if connection.platform in ("facebook", "instagram"):
+            connector.posts_lookback = lookback
+            desk.ingest(wrap(connector.backfill(since, until)), report)
+        else:
+            records, cursor = connector.poll(connection.cursor)
+            desk.ingest(wrap(records), report)
+            save_cursor(desk, connection.id, cursor)
+    except TokenKeyError as exc:
+        return SyncOutcome(
+            connection.platform, connection.account_id, label, report, "no_key", str(exc)
+        )
+    except ConnectorError as exc:
+        refused = _refused(exc, "", _stored_token(desk, connection))
+        return SyncOutcome(
+            connection.platform,
+            connection.account_id,
+            label,
+            report,
+            refused.reason,
+            str(refused),
+        )
+    return SyncOutcome(connection.platform, connection.account_id, label, report)
+
+
+def _stored_token(desk: Desk, connection: Connection) -> str:
+    try:
+        return token_of(desk, connection).reveal()
+    except (TokenKeyError, ConnectorError):
+        return ""
+
+
+@dataclass
+class FetchStatus:
+    """The web page's view of one "fetch now": running, or its outcome."""
+
+    connection_id: int
+    started_at: datetime
+    finished_at: datetime | None = None
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    reason: str | None = None
+    error: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.finished_at is None
+
+
+class FetchJobs:
+    """ "Fetch now" for the web app: each fetch on a thread of its own, one at a time per
+    connection, its outcome kept in memory for the page to show (the CLI's `sync` is the
+    durable, scriptable way; this is the button)."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+        self._lock = threading.Lock()
+        self._threads: dict[int, threading.Thread] = {}
+        self._status: dict[int, FetchStatus] = {}
+        #: An ``httpx.Client`` to use instead of a fresh one per fetch (tests inject one).
+        self.http: httpx.Client | None = None
+
+    def start(
+        self,
+        connection_id: int,
+        *,
+        since: datetime | None = None,
+        lookback: timedelta | None = None,
+    ) -> bool:
+        """Start fetching one connection; False when it is already being fetched."""
+        with self._lock:
+            thread = self._threads.get(connection_id)
+            if thread is not None and thread.is_alive():
+                return False
+            self._status[connection_id] = FetchStatus(connection_id, started_at=utcnow())
+            thread = threading.Thread(
+                target=self._run,
+                args=(connection_id, since, lookback),
+                name=f"fetch-connection-{connection_id}",
+                daemon=True,
+            )
+            self._threads[connection_id] = thread
+        thread.start()
+        return True
+
+    def status(self, connection_id: int) -> FetchStatus | None:
+        with self._lock:
+            return self._status.get(connection_id)
+
+    def forget(self, connection_id: int) -> None:
+        """Drop the outcome of a connection (it was disconnected)."""
+        with self._lock:
+            self._status.pop(connection_id, None)
+
+    def wait(self, timeout: float = 30.0) -> bool:
+        """Wait for the fetches running now; True when all of them ended in time."""
+        with self._lock:
+            threads = list(self._threads.values())
+        for thread in threads:
+            thread.join(timeout)
+        return not any(t.is_alive() for t in threads)
+
+    def _run(self, connection_id: int, since: datetime | None, lookback: timedelta | None) -> None:
+        status = FetchStatus(connection_id, started_at=utcnow())
+        try:
+            connection = connection_by_id(self.desk, connection_id)
+            if connection is None:
+                status.reason, status.error = "refused", "the connection no longer exists"
+            else:
+                with _client(self.http) as client:
+                    outcome = sync_connection(
+                        self.desk, connection, client, since=since, lookback=lookback
+                    )
+                status.inserted = outcome.report.inserted
+                status.updated = outcome.report.updated
+                status.unchanged = outcome.report.unchanged
+                status.rejected = len(outcome.report.rejected)
+                status.reason, status.error = outcome.reason, outcome.error
+                if outcome.error:
+                    log.warning("fetching %s failed: %s", outcome.label, outcome.error)
+        except Exception:  # a thread's exception would vanish: say it, and show it on the page
+            log.exception("fetching connection %s failed", connection_id)
+            status.reason, status.error = "refused", "internal error (see the server's log)"
+        status.finished_at = utcnow()
+        with self._lock:
+            status.started_at = self._status.get(connection_id, status).started_at
+            self._status[connection_id] = status
+
+
+_jobs: weakref.WeakKeyDictionary[Any, FetchJobs] = weakref.WeakKeyDictionary()
+_jobs_lock = threading.Lock()
+
+
+def fetch_jobs_for(desk: Desk) -> FetchJobs:
+    """The one :class:`FetchJobs` of ``desk`` (created on first use)."""
+    with _jobs_lock:
+        jobs = _jobs.get(desk)
+        if jobs is None:
+            jobs = FetchJobs(desk)
+            _jobs[desk] = jobs
+        return jobs
