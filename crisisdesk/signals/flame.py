@@ -980,7 +980,9 @@ class FlameMonitor:
         if pages or scope.disorder:
             pages |= scope.pages
         if pages:
-            written = self.rebuild(sorted(pages))
+            with self.lock:
+                self.pending |= pages  # all of them are now due for the replay
+            written = self.rebuild_pending()
         else:
             with self.lock:
                 written = len(self._write(self.detector.flush()))
