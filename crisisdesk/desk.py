@@ -12,6 +12,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -132,18 +133,19 @@ class Desk:
         from crisisdesk.workflow.rules import RulesEngine
         from crisisdesk.workflow.voucher_book import VoucherBook
 
-        # The signals and the workflow, in the order each committed batch reaches them:
-        # coordination first (the flame detector reads its score), then the flame level, then
-        # cases, then the team's moderation rules (which may escalate a case).
+        # The signals and the workflow, in the order each committed batch reaches them: the
+        # flame level, which feeds the coordination networks comment by comment before it reads
+        # their score (so the score is as of each comment, whatever the batch), then cases, then
+        # the team's moderation rules (which may escalate a case).
         self.coordination = CoordinationMonitor(self, lazy=True)
         self.flame = FlameMonitor(self)
         self.flame.coordination_source = self.coordination.score
+        self.flame.coordination_monitor = self.coordination
         self.workflow = Workflow(self, clock=lambda: self.clock())
         self.moderation = Moderation(self)
         self.vouchers = VoucherBook(self)
         self.rules = RulesEngine(self, coordination=self.coordination)
         self.listeners += [
-            self.coordination.on_ingested,
             self.flame.on_ingested,
             self.workflow.on_ingested,
             self.rules.on_ingested,
@@ -316,27 +318,36 @@ class Desk:
         from crisisdesk.ingest.readers import CountingReader
 
         report = report or ImportReport()
-        try:
-            with path.open("rb") as raw:
-                counting = CountingReader(raw)
-                items = read_stream(counting, str(path), fmt, options)
-                if on_progress is not None:
-                    items = _tap(items, lambda: on_progress(counting.bytes_read))
-                # A file worth a second process (the worker takes a second to start).
-                big = path.stat().st_size > PREFETCH_MIN_BYTES
-                self.ingest(items, report, prefetch=big)
-        except ImportFormatError as exc:
-            report.errors.append(str(exc))
-        except OSError as exc:
-            report.errors.append(f"{path}: {exc.strerror or exc}")
-        # A file may hold history newest first: coordination and then the flame level (which
-        # reads the coordination score) are replayed in event order.
-        for monitor in (self.coordination, self.flame):
+        with self.importing_history():
             try:
-                monitor.rebuild_pending()
-            except Exception:  # the comments are stored; a failed replay must not fail the import
-                log.exception("%s rebuild after import failed", type(monitor).__name__)
+                with path.open("rb") as raw:
+                    counting = CountingReader(raw)
+                    items = read_stream(counting, str(path), fmt, options)
+                    if on_progress is not None:
+                        items = _tap(items, lambda: on_progress(counting.bytes_read))
+                    # A file worth a second process (the worker takes a second to start).
+                    big = path.stat().st_size > PREFETCH_MIN_BYTES
+                    self.ingest(items, report, prefetch=big)
+            except ImportFormatError as exc:
+                report.errors.append(str(exc))
+            except OSError as exc:
+                report.errors.append(f"{path}: {exc.strerror or exc}")
         return report
+
+    @contextmanager
+    def importing_history(self) -> Iterator[None]:
+        """Ingest history from a file in the block. A file may hold its rows in any order
+        (newest first, grouped by page): at the end the flame levels and the coordination
+        networks are settled in event-time order, so the alerts do not depend on the file's
+        order, and only then are recent ones announced (see FlameMonitor.end_import)."""
+        self.flame.begin_import()
+        try:
+            yield
+        finally:
+            try:
+                self.flame.end_import()
+            except Exception:  # the comments are stored; a failed replay must not fail the import
+                log.exception("flame and coordination replay after the import failed")
 
     def reanalyze(
         self,

@@ -190,6 +190,9 @@ class Alert(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # When the team was told (live banner, webhooks, e-mail); None for history that was only
+    # written down. A replay of the page may replace an alert nobody was told of or acknowledged.
+    announced_at: Mapped[datetime | None]
 
 
 class User(Base):

@@ -366,14 +366,15 @@ def register(app: typer.Typer) -> None:
             _fail(str(exc))
             return
         report = ImportReport()
-        for path in files:
-            try:
-                with path.open("rb") as raw:
-                    desk.ingest(read_export(raw, str(path), page=page, zone=zone), report)
-            except OSError as exc:
-                report.errors.append(f"{path}: {exc.strerror or exc}")
-            except ExportError as exc:
-                report.errors.append(str(exc))
+        with desk.importing_history():
+            for path in files:
+                try:
+                    with path.open("rb") as raw:
+                        desk.ingest(read_export(raw, str(path), page=page, zone=zone), report)
+                except OSError as exc:
+                    report.errors.append(f"{path}: {exc.strerror or exc}")
+                except ExportError as exc:
+                    report.errors.append(str(exc))
         for error in report.errors:
             typer.echo(f"error: {error}", err=True)
         for rejected in report.rejected:

@@ -167,8 +167,7 @@ def _register_flame(app: typer.Typer) -> None:
             monitor = monitor_for(desk)
             if rebuild:
                 pages = [page] if page is not None else None
-                # coordination first: the flame level reads its score
-                desk.coordination.rebuild(pages)
+                # the coordination networks are replayed alongside: the level reads their score
                 written = monitor.rebuild(pages)
                 typer.echo(f"rebuilt from the store; {written} new alerts", err=True)
             rows = [

@@ -69,6 +69,10 @@ class Ingested:
     text_changed: bool
     first_time_author: bool
     analysis: Analysis | None
+    # Older than its author's earliest comment known until this batch: the comment counted as
+    # that author's first was not, so the first-time shares already computed from it are off
+    # (history delivered out of order; see FlameMonitor.end_import).
+    precedes_author: bool = False
 
 
 @dataclass
@@ -361,7 +365,7 @@ class Ingestor:
                 insert(_analyses),
                 [analysis_row(s.id, analyses[id(s)]) for s in to_analyse if s.id is not None],
             )
-        first_time = self._update_authors(conn, touched, authors, new_states)
+        first_time, earlier = self._update_authors(conn, touched, authors, new_states)
         self._link_parents(conn, new_states)
 
         seen: set[int] = set()
@@ -386,6 +390,7 @@ class Ingestor:
                     text_changed=state.text_changed and is_first_report,
                     first_time_author=state.id in first_time,
                     analysis=analyses.get(id(state)) if is_first_report else None,
+                    precedes_author=state.id in earlier,
                 )
             )
         return result
@@ -396,23 +401,30 @@ class Ingestor:
         touched: list[tuple[CommentRecord, _State]],
         authors: dict[tuple[str, str], dict[str, Any]],
         new_states: list[_State],
-    ) -> set[int]:
+    ) -> tuple[set[int], set[int]]:
         """Count new comments per author; return the ids of comments that are their author's
-        first on our pages."""
+        first on our pages, and of those older than their author's earliest known comment."""
         by_id = {a["id"]: a for a in authors.values()}
         first_time: set[int] = set()
+        earlier: set[int] = set()
         changed: dict[int, dict[str, Any]] = {
             a["id"]: a for a in authors.values() if a.pop("_renamed", False)
         }
-        for state in sorted(new_states, key=lambda s: s.values["created_at"]):
+        # Ties on the time are broken by the platform's id, not by the rows' order in the batch,
+        # so that the same history delivered in another order marks the same comment as first.
+        for state in sorted(
+            new_states, key=lambda s: (s.values["created_at"], s.values["platform_id"])
+        ):
             author_id = state.values["author_id"]
             if author_id is None:
                 continue
             author = by_id[author_id]
             at = state.values["created_at"]
+            assert state.id is not None
             if author["comment_count"] == 0:
-                assert state.id is not None
                 first_time.add(state.id)
+            elif author["first_seen"] is not None and at < author["first_seen"]:
+                earlier.add(state.id)
             author["comment_count"] += 1
             author["first_seen"] = (
                 at if author["first_seen"] is None else min(author["first_seen"], at)
@@ -442,7 +454,7 @@ class Ingestor:
                     for a in changed.values()
                 ],
             )
-        return first_time
+        return first_time, earlier
 
     def _link_parents(self, conn: Connection, new_states: list[_State]) -> None:
         """Fill ``parent_id`` for new replies whose parent is stored, and for stored replies whose

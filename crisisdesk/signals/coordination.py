@@ -39,6 +39,7 @@ import re
 import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -1212,9 +1213,9 @@ class CoordinationMonitor:
         fresh = [i for i in items if i.is_new and i.author_id is not None]
         if not fresh:
             return
-        fresh.sort(key=lambda i: i.record.created_at)
+        fresh.sort(key=lambda i: (i.record.created_at, i.record.platform_id))
         for item in fresh:
-            self.learn_one(item.page_id, _message_from(item))
+            self.learn_one(item.page_id, message_from(item))
         self.save()
 
     def learn_one(self, page_id: int, message: Message) -> None:
@@ -1249,8 +1250,6 @@ class CoordinationMonitor:
 
         from crisisdesk.models import Author, Comment
 
-        self._restore()
-        wanted = None if page_ids is None else set(page_ids)
         query = (
             select(
                 Comment.platform_id,
@@ -1264,32 +1263,34 @@ class CoordinationMonitor:
                 Author.first_seen,
             )
             .join(Author, Author.id == Comment.author_id)
-            .order_by(Comment.created_at, Comment.id)
+            .order_by(Comment.created_at, Comment.platform_id, Comment.id)
         )
-        if wanted is not None:
-            query = query.where(Comment.page_id.in_(wanted))
-        fresh: dict[int, PageState] = {}
+        if page_ids is not None:
+            page_ids = set(page_ids)
+            query = query.where(Comment.page_id.in_(page_ids))
         replayed = 0
-        saved, self.pages = self.pages, fresh  # learn_one writes into the fresh states
+        firsts: set[int] = set()
+        with self.replaying(page_ids), self.desk.session() as s:
+            for row in s.execute(query).yield_per(batch):
+                first = is_first_comment(row.author_id, row.first_seen, row.created_at, firsts)
+                self.learn_one(row.page_id, message_from_row(row, first_time=first))
+                replayed += 1
+        return replayed
+
+    @contextmanager
+    def replaying(self, page_ids: Iterable[int] | None = None) -> Iterator[None]:
+        """Learn into fresh networks for ``page_ids`` (every page when None) while the block
+        runs: :meth:`learn_one` writes into them and :meth:`score` reads them, so a signal
+        replayed alongside (the flame level) reads each page's score as of the comments replayed
+        so far, not as of the page's latest. At the end of the block the fresh networks replace
+        the pages' own and are saved; if the block fails the old ones stay.
+        """
+        self._restore()
+        wanted = None if page_ids is None else set(page_ids)
+        fresh: dict[int, PageState] = {}
+        saved, self.pages = self.pages, fresh
         try:
-            with self.desk.session() as s:
-                for row in s.execute(query).yield_per(batch):
-                    created = _utc(row.created_at)
-                    self.learn_one(
-                        row.page_id,
-                        Message(
-                            message_id=row.platform_id,
-                            user_id=row.author_platform_id or f"author:{row.author_id}",
-                            username=row.name or "",
-                            timestamp=created.timestamp(),
-                            text=row.text or "",
-                            reply_id=row.parent_platform_id,
-                            urls=extract_urls(row.text or ""),
-                            first_time=row.first_seen is not None
-                            and _utc(row.first_seen) == created,
-                        ),
-                    )
-                    replayed += 1
+            yield
         finally:
             self.pages = saved
         for page_id in wanted if wanted is not None else set(fresh) | set(saved):
@@ -1297,7 +1298,6 @@ class CoordinationMonitor:
                 self.pages[page_id] = fresh[page_id]
             self.pending.discard(page_id)
         self.save()
-        return replayed
 
     def rebuild_pending(self) -> int:
         """:meth:`rebuild` the pages that received comments out of order, if any."""
@@ -1351,7 +1351,38 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _message_from(item: Ingested) -> Message:
+def is_first_comment(
+    author_id: int | None, first_seen: datetime | None, created: datetime, firsts: set[int]
+) -> bool:
+    """Whether a stored comment, replayed in event-time order, is its author's first on our
+    pages: it is at the author's first moment and no earlier-replayed comment of theirs was (two
+    comments in the same second are not both first, as they are not when they arrive)."""
+    if author_id is None or first_seen is None or author_id in firsts:
+        return False
+    if _utc(first_seen) != _utc(created):
+        return False
+    firsts.add(author_id)
+    return True
+
+
+def message_from_row(row: Any, *, first_time: bool) -> Message:
+    """A stored comment (with its author's columns, as :meth:`CoordinationMonitor.rebuild`
+    selects them) as a message for the networks."""
+    created = _utc(row.created_at)
+    return Message(
+        message_id=row.platform_id,
+        user_id=row.author_platform_id or f"author:{row.author_id}",
+        username=row.name or "",
+        timestamp=created.timestamp(),
+        text=row.text or "",
+        reply_id=row.parent_platform_id,
+        urls=extract_urls(row.text or ""),
+        first_time=first_time,
+    )
+
+
+def message_from(item: Ingested) -> Message:
+    """A comment just ingested as a message for the networks."""
     record = item.record
     created: datetime = record.created_at
     return Message(

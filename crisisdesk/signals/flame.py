@@ -38,11 +38,15 @@ import threading
 import zlib
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crisisdesk.signals.spikes import SpikeDetector
+
+if TYPE_CHECKING:
+    from crisisdesk.signals.coordination import CoordinationMonitor
 
 log = logging.getLogger(__name__)
 
@@ -314,9 +318,15 @@ class FlameDetector:
             )
         return rises
 
-    def flush(self) -> list[Rise]:
+    def flush(self, *, early: bool = True) -> list[Rise]:
         """Evaluate every page at its latest event time; idle pages that are not calm move on to
-        the latest time seen anywhere, so a flame that went quiet can end."""
+        the latest time seen anywhere, so a flame that went quiet can end.
+
+        ``early=False`` skips the evaluation of the open, half-filled bucket. Live, that early
+        look is what warns before a bucket ends; over history it only makes the alerts depend
+        on where the batches happened to end, so imports and replays leave it out (closing
+        buckets evaluates each one the same whether a flush or the page's next comment does it).
+        """
         rises: list[Rise] = []
         for page in self.pages.values():
             if page.current is None:
@@ -325,7 +335,8 @@ class FlameDetector:
                 target = self.clock - self.clock % self.config.bucket_minutes
                 if target > page.current.start:
                     rises.extend(self._close_until(page, target))
-            rises.extend(self._evaluate(page, max(page.current.start, page.last_minute)))
+            if early:
+                rises.extend(self._evaluate(page, max(page.current.start, page.last_minute)))
         return rises
 
     def _close_until(self, page: _Page, start: int) -> list[Rise]:
@@ -790,29 +801,48 @@ def _reasons(f: dict[str, Any], lang: str) -> list[str]:
     return out
 
 
+def new_in_order(items: Iterable[Any]) -> list[Any]:
+    """The new comments of an ingest batch in event-time order. Ties are broken by the
+    platform's id, as :meth:`FlameMonitor.rebuild` breaks them, so that samples and loudest
+    authors do not depend on the order of the rows in a file."""
+    # edits, hides and repeated deliveries are not new volume
+    fresh = [item for item in items if item.is_new]
+    fresh.sort(key=lambda item: (item.record.created_at, item.record.platform_id))
+    return fresh
+
+
+def event_from(item: Any) -> Event:
+    """One ingested comment as a detector event."""
+    a = item.analysis
+    record = item.record
+    return Event(
+        page_id=item.page_id,
+        post_id=item.post_id,
+        at=record.created_at,
+        negative=a is not None and a.sentiment == "negative",
+        offensive=a is not None and _offends(a.offensive, a.kind),
+        first_time=item.first_time_author,
+        author=record.author_name or record.author_id,
+        comment_id=item.comment_id,
+        text=record.text,
+    )
+
+
 def events_from(items: Iterable[Any]) -> list[Event]:
     """New comments of an ingest batch as detector events, in event-time order."""
-    events = []
-    for item in items:
-        if not item.is_new:
-            continue  # edits, hides and repeated deliveries are not new volume
-        a = item.analysis
-        record = item.record
-        events.append(
-            Event(
-                page_id=item.page_id,
-                post_id=item.post_id,
-                at=record.created_at,
-                negative=a is not None and a.sentiment == "negative",
-                offensive=a is not None and _offends(a.offensive, a.kind),
-                first_time=item.first_time_author,
-                author=record.author_name or record.author_id,
-                comment_id=item.comment_id,
-                text=record.text,
-            )
-        )
-    events.sort(key=lambda e: e.at)
-    return events
+    return [event_from(item) for item in new_in_order(items)]
+
+
+@dataclass
+class _Import:
+    """What a file import has delivered so far (see :meth:`FlameMonitor.begin_import`)."""
+
+    pages: set[int] = field(default_factory=set)
+    # Some author's first comment arrived after a later one: first-time shares already computed
+    # on any page of the import may be off, not only on the pages it delivered out of order.
+    disorder: bool = False
+    # Alerts with a larger id were written during the import.
+    last_alert_id: int = 0
 
 
 class FlameMonitor:
@@ -830,6 +860,9 @@ class FlameMonitor:
         self.lock = threading.RLock()
         # Set by the coordination signal: page id -> score in [0, 1].
         self.coordination_source: Callable[[int], float] | None = None
+        # The desk's coordination networks, when this monitor feeds them (see on_ingested).
+        self.coordination_monitor: CoordinationMonitor | None = None
+        self._import: _Import | None = None
         # Pages that received comments too far out of event-time order to count.
         self.pending: set[int] = set()
         self.announce_within_hours = 6.0
@@ -847,13 +880,33 @@ class FlameMonitor:
     # -- listener -----------------------------------------------------------------------------
 
     def on_ingested(self, items: Sequence[Any]) -> None:
+        from crisisdesk.signals.coordination import message_from
+
         rises: list[Rise] = []
-        events = events_from(items)
+        fresh = new_in_order(items)
+        coordination = self.coordination_monitor
         with self.lock:
             self._ensure_restored()
-            for event in events:
-                rises.extend(self.detector.learn_one(event))
-            rises.extend(self.detector.flush())
+            for item in fresh:
+                # The coordination networks learn each comment just before the flame level
+                # does, so the score the level reads is the one as of that comment, as in a
+                # replay, however the comments were batched.
+                if coordination is not None and item.author_id is not None:
+                    try:
+                        coordination.learn_one(item.page_id, message_from(item))
+                    except Exception:  # a broken signal must not stop the flame level
+                        log.exception("coordination failed; the flame level goes on without it")
+                        coordination = None
+                rises.extend(self.detector.learn_one(event_from(item)))
+            if coordination is not None and fresh:
+                coordination.save()
+            scope = self._import
+            if scope is not None:
+                scope.pages.update(item.page_id for item in fresh)
+                scope.disorder = scope.disorder or any(
+                    getattr(item, "precedes_author", False) for item in fresh
+                )
+            rises.extend(self.detector.flush(early=scope is None))
             created = self._write(rises)
             if self.detector.dropped:
                 self.pending.update(self.detector.dropped)
@@ -864,19 +917,114 @@ class FlameMonitor:
                     sorted(self.detector.dropped),
                 )
                 self.detector.dropped.clear()
+        if scope is None:
+            self._announce_recent(created)
+
+    def _announce_recent(self, created: list[dict[str, Any]]) -> None:
+        # History does not page anyone: a flame of last month is news for the alerts page, not
+        # for the team's phones.
         now = self.desk.clock()
-        for alert in created:
-            # History being imported does not page anyone: a flame of last month is news for
-            # the alerts page, not for the team's phones.
-            if now - alert["at"] <= timedelta(hours=self.announce_within_hours):
-                self._announce(alert)
+        recent = [
+            a for a in created if now - a["at"] <= timedelta(hours=self.announce_within_hours)
+        ]
+        if not recent:
+            return
+        from sqlalchemy import update
+
+        from crisisdesk.models import Alert
+
+        # Marked before it goes out: an alert the team may have seen is never replaced by a
+        # replay (see _replace) and never announced twice.
+        with self.desk.session() as s, s.begin():
+            s.execute(
+                update(Alert)
+                .where(Alert.id.in_([a["id"] for a in recent]))
+                .values(announced_at=now)
+            )
+        for alert in recent:
+            self._announce(alert)
 
     # -- history out of order ----------------------------------------------------------------
 
+    def begin_import(self) -> None:
+        """A file import starts: until :meth:`end_import`, batches are not evaluated before
+        their buckets close, and nothing is announced (the file may hold its history in any
+        order, and what it raises is settled at the end)."""
+        from sqlalchemy import func, select
+
+        from crisisdesk.models import Alert
+
+        with self.desk.session() as s:
+            last = s.scalar(select(func.max(Alert.id))) or 0
+        with self.lock:
+            self._import = _Import(last_alert_id=last)
+
+    def end_import(self) -> int:
+        """A file import ended: settle its flame levels so that they do not depend on the order
+        of the file's rows. Returns the number of alerts written by the settling.
+
+        If anything arrived out of event-time order (here, or for the coordination networks)
+        or some author's first comment came after a later one, every page the import touched is
+        replayed from the store (:meth:`rebuild`): an author's first comment is first on all
+        pages, so a page the file delivered in order can still have wrong first-time shares.
+        Otherwise the stream saw the file in order and only the open buckets are looked at.
+        Then the alerts of the import recent enough to matter are announced, once.
+        """
+        with self.lock:
+            scope, self._import = self._import, None
+        if scope is None:
+            return self.rebuild_pending()
+        pages = set(self.pending)
+        if self.coordination_monitor is not None:
+            pages |= self.coordination_monitor.pending
+        if pages or scope.disorder:
+            pages |= scope.pages
+        if pages:
+            with self.lock:
+                self.pending |= pages  # all of them are now due for the replay
+            written = self.rebuild_pending()
+        else:
+            with self.lock:
+                written = len(self._write(self.detector.flush()))
+        self._announce_recent(self._unannounced_since(scope.last_alert_id))
+        return written
+
+    def _unannounced_since(self, last_id: int) -> list[dict[str, Any]]:
+        from sqlalchemy import select
+
+        from crisisdesk.models import Alert
+
+        with self.desk.session() as s:
+            rows = s.scalars(
+                select(Alert)
+                .where(
+                    Alert.id > last_id,
+                    Alert.announced_at.is_(None),
+                    Alert.acknowledged_by.is_(None),
+                )
+                .order_by(Alert.at, Alert.id)
+            ).all()
+            return [
+                {
+                    "id": a.id,
+                    "page_id": a.page_id,
+                    "post_id": a.post_id,
+                    "level": a.level,
+                    "episode": a.episode,
+                    "at": a.at,
+                    "evidence": a.evidence,
+                }
+                for a in rows
+            ]
+
     def rebuild(self, page_ids: Iterable[int] | None = None, *, batch: int = 1000) -> int:
         """Replay pages' comments from the store in event-time order and replace their
-        detector state; alerts missing for the replayed history are written (never repeated,
-        never announced). Returns the number of alerts written.
+        detector state; the pages' alerts become the replay's (see :meth:`_replace`), and none
+        is announced. Returns the number of alerts written that were not there before.
+
+        With the desk's coordination networks attached (:attr:`coordination_monitor`), they are
+        replayed alongside, comment by comment, so each moment's level reads the coordination
+        of that moment, not the page's latest.
 
         Imports that deliver history out of order (newest first, or one page after another)
         leave comments the streaming detector could not place; this puts them in order.
@@ -885,6 +1033,7 @@ class FlameMonitor:
 
         from crisisdesk.models import Analysis as AnalysisRow
         from crisisdesk.models import Author, Comment
+        from crisisdesk.signals.coordination import is_first_comment, message_from_row
 
         with self.lock:
             self._ensure_restored()
@@ -897,28 +1046,41 @@ class FlameMonitor:
         query = (
             select(
                 Comment.id,
+                Comment.platform_id,
                 Comment.page_id,
                 Comment.post_id,
+                Comment.author_id,
                 Comment.created_at,
                 Comment.sentiment,
                 Comment.kind,
                 Comment.text,
+                Comment.parent_platform_id,
                 Author.name,
-                Author.platform_id,
+                Author.platform_id.label("author_platform_id"),
                 Author.first_seen,
                 AnalysisRow.offensive,
             )
             .outerjoin(Author, Author.id == Comment.author_id)
             .outerjoin(latest, latest.c.comment_id == Comment.id)
             .outerjoin(AnalysisRow, AnalysisRow.id == latest.c.aid)
-            .order_by(Comment.created_at, Comment.id)
+            # The platform's id breaks ties as the stream does (new_in_order), not the row id,
+            # which follows the order the file had.
+            .order_by(Comment.created_at, Comment.platform_id, Comment.id)
         )
         if wanted is not None:
             query = query.where(Comment.page_id.in_(wanted))
         fresh = FlameDetector(self.detector.config, coordination=self.coordination_score)
+        coordination = self.coordination_monitor
+        replaying: AbstractContextManager[None] = (
+            coordination.replaying(wanted) if coordination is not None else nullcontext()
+        )
         rises: list[Rise] = []
-        with self.desk.session() as s:
+        firsts: set[int] = set()
+        with replaying, self.desk.session() as s:
             for n, row in enumerate(s.execute(query).yield_per(batch), start=1):
+                first = is_first_comment(row.author_id, row.first_seen, row.created_at, firsts)
+                if coordination is not None and row.author_id is not None:
+                    coordination.learn_one(row.page_id, message_from_row(row, first_time=first))
                 rises.extend(
                     fresh.learn_one(
                         Event(
@@ -927,25 +1089,22 @@ class FlameMonitor:
                             at=row.created_at,
                             negative=row.sentiment == "negative",
                             offensive=_offends(row.offensive, row.kind),
-                            first_time=row.first_seen is not None
-                            and row.first_seen == row.created_at,
-                            author=row.name or row.platform_id,
+                            first_time=first,
+                            author=row.name or row.author_platform_id,
                             comment_id=row.id,
                             text=row.text or "",
                         )
                     )
                 )
                 if n % batch == 0:
-                    rises.extend(fresh.flush())
+                    rises.extend(fresh.flush(early=False))
         rises.extend(fresh.flush())
         with self.lock:
             self._ensure_restored()
-            for pid, page in fresh.pages.items():
-                self.detector.pages[pid] = page
-                self.pending.discard(pid)
+            self.detector.pages.update(fresh.pages)
+            self.pending.difference_update(fresh.pages if wanted is None else wanted)
             self.detector.clock = max(self.detector.clock, fresh.clock)
-            created = self._write(rises)
-        return len(created)
+            return self._replace(wanted, rises)
 
     def rebuild_pending(self) -> int:
         """:meth:`rebuild` the pages that received comments out of order, if any."""
@@ -953,12 +1112,66 @@ class FlameMonitor:
             return 0
         return self.rebuild(sorted(self.pending))
 
+    def _replace(self, page_ids: set[int] | None, rises: list[Rise]) -> int:
+        """Make the stored alerts of the replayed pages those of the replay; return how many
+        were added.
+
+        The rule: an alert of a replayed page that the team was told of (``announced_at``) or
+        that someone acknowledged stands, even if the replay would not raise it, and the replay
+        writes no second alert for its episode and level: what people saw is neither repeated
+        nor taken back. Every other alert of those pages was only written down, by a stream that
+        may have seen the history out of order, so it goes unless the replay raises the same
+        one (same page, post, level, episode and time), which keeps its row and takes the
+        replay's evidence. The replay covers each page's whole history, so that is the range.
+        """
+        from sqlalchemy import select
+
+        from crisisdesk.models import Alert
+
+        added = 0
+        with self.desk.session() as s, s.begin():
+            query = select(Alert)
+            if page_ids is not None:
+                query = query.where(Alert.page_id.in_(page_ids))
+            standing: set[tuple[str, str]] = set()
+            replaceable: dict[tuple[Any, ...], Alert] = {}
+            for alert in s.scalars(query):
+                if alert.announced_at is not None or alert.acknowledged_by is not None:
+                    standing.add((alert.episode, alert.level))
+                else:
+                    key = (alert.page_id, alert.post_id, alert.level, alert.episode, alert.at)
+                    replaceable[key] = alert
+            for rise in rises:
+                if (rise.episode, rise.level) in standing:
+                    continue
+                standing.add((rise.episode, rise.level))
+                evidence = {**rise.evidence, "previous_level": rise.previous}
+                key = (rise.page_id, rise.post_id, rise.level, rise.episode, rise.at)
+                same = replaceable.pop(key, None)
+                if same is not None:
+                    same.evidence = evidence
+                    continue
+                s.add(
+                    Alert(
+                        page_id=rise.page_id,
+                        post_id=rise.post_id,
+                        level=rise.level,
+                        episode=rise.episode,
+                        at=rise.at,
+                        evidence=evidence,
+                    )
+                )
+                added += 1
+            for alert in replaceable.values():
+                s.delete(alert)
+            self._save_state(s)
+        return added
+
     def _write(self, rises: list[Rise]) -> list[dict[str, Any]]:
         """Store the alerts (one per episode and level) and the state, in one transaction."""
         from sqlalchemy import select
 
         from crisisdesk.models import Alert
-        from crisisdesk.store import put_signal_state
 
         created: list[dict[str, Any]] = []
         with self.desk.session() as s, s.begin():
@@ -989,9 +1202,14 @@ class FlameMonitor:
                         "evidence": alert.evidence,
                     }
                 )
-            blob = zlib.compress(json.dumps(self.detector.to_state()).encode("utf-8"))
-            put_signal_state(s, STATE_NAME, STATE_VERSION, blob)
+            self._save_state(s)
         return created
+
+    def _save_state(self, s: Any) -> None:
+        from crisisdesk.store import put_signal_state
+
+        blob = zlib.compress(json.dumps(self.detector.to_state()).encode("utf-8"))
+        put_signal_state(s, STATE_NAME, STATE_VERSION, blob)
 
     def _ensure_restored(self) -> None:
         if not self._restored:
