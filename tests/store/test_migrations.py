@@ -120,3 +120,31 @@ def test_permalink_migration_round_trips_on_each_backend(backend_desk: Desk) -> 
     assert "permalink" not in _columns(engine, "posts")
     store.upgrade(engine)
     assert "permalink" in _columns(engine, "posts") and "permalink" in _columns(engine, "comments")
+
+
+def test_alerts_stored_before_announcements_were_recorded_count_as_announced(
+    tmp_path: Path,
+) -> None:
+    # Nothing says which older alerts reached the team: a replay must not remove any of them.
+    engine = store.make_engine(f"sqlite:///{tmp_path / 'desk.db'}")
+    store.upgrade(engine, "0006")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO pages (platform, platform_id, name, config, created_at)"
+                " VALUES ('facebook', 'p1', 'Forno', '{}', '2026-01-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO alerts (page_id, level, episode, at, created_at, evidence)"
+                " VALUES (1, 'flame', 'e1', '2026-01-02 10:00:00', '2026-01-02 10:01:00', '{}')"
+            )
+        )
+    store.upgrade(engine)
+    with engine.connect() as conn:
+        announced = conn.execute(sa.text("SELECT announced_at FROM alerts")).scalar_one()
+    assert str(announced).startswith("2026-01-02 10:01:00")
+    command.downgrade(store.alembic_config(engine), "0006")
+    assert "announced_at" not in _columns(engine, "alerts")
+    engine.dispose()
