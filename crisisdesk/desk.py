@@ -336,10 +336,12 @@ class Desk:
 
     @contextmanager
     def importing_history(self) -> Iterator[None]:
-        """Ingest history from a file in the block. A file may hold its rows in any order
-        (newest first, grouped by page): at the end the flame levels and the coordination
-        networks are settled in event-time order, so the alerts do not depend on the file's
-        order, and only then are recent ones announced (see FlameMonitor.end_import)."""
+        """Ingest history in the block: a file, or a fetch from a platform. Either may deliver
+        its comments in any order (newest first, grouped by page or post): at the end the flame
+        levels and the coordination networks are settled in event-time order, so the alerts do
+        not depend on the order of delivery, and only then are recent ones announced. Blocks
+        may overlap, in one thread or several: the last to end settles them all (see
+        FlameMonitor.begin_import and end_import)."""
         self.flame.begin_import()
         try:
             yield

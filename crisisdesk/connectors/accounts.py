@@ -363,7 +363,8 @@ def sync_connection(
     lookback: timedelta | None = None,
     tap: Callable[[str], Tap] | None = None,
 ) -> SyncOutcome:
-    """Fetch one account's comments through ``Desk.ingest``: a backfill of the comments written
+    """Fetch one account's comments through ``Desk.ingest``, as an import
+    (:meth:`~crisisdesk.desk.Desk.importing_history`): a backfill of the comments written
     between ``since`` and ``until`` for Facebook and Instagram (on posts up to ``lookback`` older;
     None for every post), the new replies and mentions since the stored cursor for Bluesky and
     Mastodon. ``tap(label)`` may wrap the records (the CLI's progress line).
@@ -378,13 +379,17 @@ def sync_connection(
     wrap: Tap = tap(label) if tap is not None else (lambda items: items)
     try:
         connector = build_connector(desk, connection, http)
-        if connection.platform in ("facebook", "instagram"):
-            connector.posts_lookback = lookback
-            desk.ingest(wrap(connector.backfill(since, until)), report)
-        else:
-            records, cursor = connector.poll(connection.cursor)
-            desk.ingest(wrap(records), report)
-            save_cursor(desk, connection.id, cursor)
+        # Platforms list comments newest first (Facebook's comments in reverse_chronological
+        # order, post after post; Instagram; a poll's new replies), so a fetch is history out of
+        # order, settled like a file import when it ends, whether it ends well or not.
+        with desk.importing_history():
+            if connection.platform in ("facebook", "instagram"):
+                connector.posts_lookback = lookback
+                desk.ingest(wrap(connector.backfill(since, until)), report)
+            else:
+                records, cursor = connector.poll(connection.cursor)
+                desk.ingest(wrap(records), report)
+                save_cursor(desk, connection.id, cursor)
     except TokenKeyError as exc:
         return SyncOutcome(
             connection.platform, connection.account_id, label, report, "no_key", str(exc)

@@ -835,7 +835,8 @@ def events_from(items: Iterable[Any]) -> list[Event]:
 
 @dataclass
 class _Import:
-    """What a file import has delivered so far (see :meth:`FlameMonitor.begin_import`)."""
+    """What the open imports have delivered so far (see :meth:`FlameMonitor.begin_import`):
+    one for all of them, since overlapping imports are settled together."""
 
     pages: set[int] = field(default_factory=set)
     # Some author's first comment arrived after a later one: first-time shares already computed
@@ -862,7 +863,13 @@ class FlameMonitor:
         self.coordination_source: Callable[[int], float] | None = None
         # The desk's coordination networks, when this monitor feeds them (see on_ingested).
         self.coordination_monitor: CoordinationMonitor | None = None
+        # The open imports share one scope; it is settled when the last of them ends.
         self._import: _Import | None = None
+        self._imports_open = 0
+        # Set while the last import's replay runs: an import that begins meanwhile waits for it,
+        # so that its rows are not half seen by a replay that then replaces the pages' state.
+        self._settling = False
+        self._settled = threading.Condition(self.lock)
         # Pages that received comments too far out of event-time order to count.
         self.pending: set[int] = set()
         self.announce_within_hours = 6.0
@@ -946,34 +953,76 @@ class FlameMonitor:
 
     # -- history out of order ----------------------------------------------------------------
 
+    @property
+    def importing(self) -> bool:
+        """True while an import (a file, or a fetch from a platform) is open."""
+        with self.lock:
+            return self._imports_open > 0
+
     def begin_import(self) -> None:
-        """A file import starts: until :meth:`end_import`, batches are not evaluated before
-        their buckets close, and nothing is announced (the file may hold its history in any
-        order, and what it raises is settled at the end)."""
+        """An import starts (a file, or a fetch from a platform): until the last open import
+        ends (:meth:`end_import`), batches are not evaluated before their buckets close, and
+        nothing is announced (history may arrive in any order, and what it raises is settled at
+        the end).
+
+        Imports may overlap, in one thread or several (the web's "fetch now" for two accounts,
+        a fetch while a file is imported): they share one scope, settled once, when the last
+        one ends, over every page any of them touched.
+
+        Live deliveries (webhooks) ingested while an import is open go into the same scope:
+        their alerts are written at once (the alerts page and the crisis view show them), but
+        the banner and the notifications wait for the end of the imports, and the half-filled
+        bucket is not looked at early. That costs the length of a fetch, and is worth it: an
+        announcement cannot be taken back, and until the replay the levels of any page may rest
+        on history seen out of order (first-time authors are counted across pages), so an alert
+        announced meanwhile could be one the ordered history does not show. Nothing is lost:
+        what is still recent when the imports end is announced then, once.
+        """
         from sqlalchemy import func, select
 
         from crisisdesk.models import Alert
 
-        with self.desk.session() as s:
-            last = s.scalar(select(func.max(Alert.id))) or 0
-        with self.lock:
-            self._import = _Import(last_alert_id=last)
+        with self._settled:
+            while self._settling:
+                self._settled.wait()
+            if self._imports_open == 0:
+                # Alerts written from here on are the imports' to announce; the first import's
+                # mark is the earliest, so it covers the ones that join.
+                with self.desk.session() as s:
+                    last = s.scalar(select(func.max(Alert.id))) or 0
+                self._import = _Import(last_alert_id=last)
+            self._imports_open += 1
 
     def end_import(self) -> int:
-        """A file import ended: settle its flame levels so that they do not depend on the order
-        of the file's rows. Returns the number of alerts written by the settling.
+        """An import ended. While others are open, nothing happens: the last one to end settles
+        them all. Returns the number of alerts written by the settling.
 
-        If anything arrived out of event-time order (here, or for the coordination networks)
-        or some author's first comment came after a later one, every page the import touched is
+        Settling makes the flame levels independent of the order the rows arrived in. If
+        anything arrived out of event-time order (here, or for the coordination networks) or
+        some author's first comment came after a later one, every page the imports touched is
         replayed from the store (:meth:`rebuild`): an author's first comment is first on all
-        pages, so a page the file delivered in order can still have wrong first-time shares.
-        Otherwise the stream saw the file in order and only the open buckets are looked at.
-        Then the alerts of the import recent enough to matter are announced, once.
+        pages, so a page delivered in order can still have wrong first-time shares. Otherwise
+        the stream saw the rows in order and only the open buckets are looked at. Then the
+        alerts written during the imports that are recent enough to matter are announced, once.
         """
         with self.lock:
-            scope, self._import = self._import, None
-        if scope is None:
+            scope = None
+            if self._imports_open > 0:
+                self._imports_open -= 1
+                if self._imports_open > 0:
+                    return 0
+                scope, self._import = self._import, None
+                self._settling = True
+        if scope is None:  # no import was open
             return self.rebuild_pending()
+        try:
+            return self._settle(scope)
+        finally:
+            with self._settled:
+                self._settling = False
+                self._settled.notify_all()
+
+    def _settle(self, scope: _Import) -> int:
         pages = set(self.pending)
         if self.coordination_monitor is not None:
             pages |= self.coordination_monitor.pending

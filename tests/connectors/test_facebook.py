@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,7 +20,7 @@ from crisisdesk.connectors.store import install_connectors, save_connection
 from crisisdesk.desk import Desk
 from crisisdesk.ingest.record import CommentRecord, Rejected
 from crisisdesk.models import Comment, Post
-from tests.connectors.conftest import APP_SECRET, FakePlatform, Seen
+from tests.connectors.conftest import APP_SECRET, FakePlatform, Seen, connector_settings
 
 V = "/v21.0"
 TOKEN = "EAAB-page-token-secret"
@@ -562,3 +563,112 @@ def test_backfill_stores_the_permalinks_of_comments_and_posts(
     # a link that is not a web address is dropped; the comment and its post stay
     assert rows["c2"].permalink is None and rows["c2"].text == "Look here"
     assert post_links == {"100_1": post, "100_2": None}
+
+
+# -- a backfill delivers history newest first ---------------------------------------------------
+
+
+def _graph_time(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def serve_flame(platform: FakePlatform, history: list[CommentRecord]) -> None:
+    """Page 100 with ``history`` as Graph API comments on its posts, each post's comments read
+    newest first when asked (``order=reverse_chronological``), as the connector asks."""
+    threads: dict[str, list[dict]] = {}
+    for r in history:
+        threads.setdefault(f"100_{r.post_id}", []).append(
+            {
+                "id": r.platform_id,
+                "message": r.text,
+                "created_time": _graph_time(r.created_at),
+                "from": {"id": r.author_id, "name": r.author_name},
+            }
+        )
+    posts = [
+        {"id": post_id, "created_time": _graph_time(min(_time(c["created_time"]) for c in thread))}
+        for post_id, thread in threads.items()
+    ]
+    platform.add(
+        "GET",
+        f"{V}/100/posts",
+        lambda seen: (200, platform.listing(seen, posts_in_range(seen, posts)), {}),
+    )
+    for post_id, thread in threads.items():
+        platform.add(
+            "GET",
+            f"{V}/{post_id}/comments",
+            lambda seen, thread=thread: (200, platform.listing(seen, in_order(seen, thread)), {}),
+        )
+
+
+def _alerts_as_read(desk: Desk) -> list[tuple[str, str, str, str]]:
+    from crisisdesk.signals.alerts import alert_dicts
+
+    return sorted(
+        (a["page_name"], a["post"] or "", a["level"], a["at"]) for a in alert_dicts(desk, limit=500)
+    )
+
+
+def test_a_fetch_newest_first_raises_the_alerts_of_the_history_in_order(
+    platform: FakePlatform, http: httpx.Client, tmp_path: Path
+) -> None:
+    """A quiet page then a burst, fetched the way the Graph API serves it (post by post, each
+    post's comments newest first): once the fetch ends, the alerts are those of the same comments
+    ingested in event order, and no page is left waiting for a replay."""
+    from crisisdesk.connectors.accounts import sync_connection
+    from crisisdesk.connectors.store import connection_by_id
+    from tests.conftest import KeywordAnalyzer
+    from tests.signals.test_flame import burst, history
+
+    past = history(days=1.5)
+    serve_flame(platform, past + burst(past[-1].created_at + timedelta(minutes=10)))
+
+    def fresh(name: str) -> Desk:
+        # small batches, so that what comes newest first reaches the flame level out of order
+        settings = connector_settings(
+            tmp_path / name, graph_api_url=platform.url, import_batch_size=40
+        )
+        desk = Desk(settings, analyzer=KeywordAnalyzer())
+        desk.upgrade()
+        return desk
+
+    fetched, in_order = fresh("fetched"), fresh("in-order")
+    try:
+        saved = save_connection(fetched, "facebook", "100", token=TOKEN, name="Forno")
+        connection = connection_by_id(fetched, saved.id)
+        assert connection is not None
+        outcome = sync_connection(fetched, connection, http)
+        assert outcome.ok and outcome.report.inserted == len(past) + 45
+
+        # the same records, as the connector reads them, in event order
+        reader = FacebookConnector(graph(platform, http, []), "100", page_name="Forno")
+        records = [r for r in reader.backfill() if isinstance(r, CommentRecord)]
+        assert [r.created_at for r in records] != sorted(r.created_at for r in records)
+        # in one batch: an early look at a half-filled bucket at each batch's end would make
+        # the reference depend on where the batches end
+        in_order.ingest(sorted(records, key=lambda r: r.created_at), batch_size=len(records))
+
+        expected = _alerts_as_read(in_order)
+        assert any(level in ("flame", "crisis") for _page, _post, level, _at in expected)
+        assert _alerts_as_read(fetched) == expected
+        assert fetched.flame.pending == set() and not fetched.flame.importing
+    finally:
+        fetched.close()
+        in_order.close()
+
+
+def test_a_fetch_the_platform_refuses_midway_still_ends_its_import(
+    cdesk: Desk, platform: FakePlatform, http: httpx.Client
+) -> None:
+    from crisisdesk.connectors.accounts import sync_connection
+    from crisisdesk.connectors.store import connection_by_id
+
+    serve_page(platform)
+    platform.add("GET", f"{V}/100_2/comments", (400, _err(190, "Session has expired"), {}))
+    saved = save_connection(cdesk, "facebook", "100", token=TOKEN, name="Shop")
+    connection = connection_by_id(cdesk, saved.id)
+    assert connection is not None
+    outcome = sync_connection(cdesk, connection, http)
+    assert outcome.reason == "expired"
+    assert not cdesk.flame.importing

@@ -505,33 +505,44 @@ def _write_csv(path: Any, records: list[CommentRecord]) -> Any:
     return path
 
 
-def _imported_alerts(
-    tmp_path: Any, name: str, records: list[CommentRecord], batch: int = 40
-) -> list[tuple[Any, ...]]:
-    """Import ``records`` as a CSV file into a fresh desk on its own SQLite file (small batches,
-    so that a file out of order really reaches the stream out of order); its alerts as people
-    read them: page, post, level, time, why, the figures and the sample comments."""
+def _desk_on_its_own(tmp_path: Any, name: str, batch: int = 40) -> Desk:
+    """A fresh desk on its own SQLite file, importing in small batches (so that history out of
+    order really reaches the stream out of order)."""
     from crisisdesk.settings import Settings
 
     settings = Settings({"data_dir": str(tmp_path / name), "import_batch_size": batch}, environ={})
     desk = Desk(settings, analyzer=KeywordAnalyzer())
+    desk.upgrade()
+    return desk
+
+
+def _alerts_as_read(desk: Desk) -> list[tuple[Any, ...]]:
+    """The desk's alerts as people read them: page, post, level, time, why, the figures and the
+    sample comments."""
+    return sorted(
+        (
+            a["page_name"],
+            a["post"] or "",
+            a["level"],
+            a["at"],
+            tuple(a["reasons"]),
+            tuple(sorted(a["evidence"]["figures"].items())),
+            tuple(s["text"] for s in a["evidence"]["samples"]),
+            tuple((x["name"], x["comments"]) for x in a["evidence"]["authors"]),
+        )
+        for a in alert_dicts(desk, limit=1000)
+    )
+
+
+def _imported_alerts(
+    tmp_path: Any, name: str, records: list[CommentRecord], batch: int = 40
+) -> list[tuple[Any, ...]]:
+    """Import ``records`` as a CSV file into a fresh desk; its alerts as people read them."""
+    desk = _desk_on_its_own(tmp_path, name, batch)
     try:
-        desk.upgrade()
         report = desk.import_file(_write_csv(tmp_path / f"{name}.csv", records))
         assert report.inserted == len(records) and not report.errors
-        return sorted(
-            (
-                a["page_name"],
-                a["post"] or "",
-                a["level"],
-                a["at"],
-                tuple(a["reasons"]),
-                tuple(sorted(a["evidence"]["figures"].items())),
-                tuple(s["text"] for s in a["evidence"]["samples"]),
-                tuple((x["name"], x["comments"]) for x in a["evidence"]["authors"]),
-            )
-            for a in alert_dicts(desk, limit=1000)
-        )
+        return _alerts_as_read(desk)
     finally:
         desk.close()
 
@@ -584,3 +595,105 @@ def test_replay_keeps_announced_alerts_and_drops_unannounced_ones(
     episodes = {a.episode for a in after}
     assert "page:made-up" in episodes and "page:wrong" not in episodes
     assert [a.id for a in after if a.episode != "page:made-up"] == [a.id for a in real]
+
+
+# -- imports that overlap ---------------------------------------------------------------------
+
+
+def _recording_announcements(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch, records: list[CommentRecord]
+) -> list[int]:
+    """The ids of the alerts the desk's monitor announces, in order. The desk's clock is put
+    just after the records, so that their alerts are recent enough to be announced."""
+    announced: list[int] = []
+    desk.clock = lambda: max(r.created_at for r in records) + timedelta(minutes=30)
+    monkeypatch.setattr(desk.flame, "_announce", lambda alert: announced.append(alert["id"]))
+    return announced
+
+
+def _recent_alert_ids(desk: Desk) -> list[int]:
+    now = desk.clock()
+    hours = desk.flame.announce_within_hours
+    return sorted(a.id for a in alerts_in_store(desk) if now - a.at <= timedelta(hours=hours))
+
+
+def test_nested_imports_settle_once_when_the_outer_one_ends(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page imported newest first inside the import of another, newest first too: the alerts
+    are those of one import of every row in event order, and they are announced once, when the
+    outer import ends."""
+    records = sorted(_two_pages(), key=lambda r: r.created_at)
+    expected = _imported_alerts(tmp_path, "one-import", records)
+    desk = _desk_on_its_own(tmp_path, "nested")
+    try:
+        announced = _recording_announcements(desk, monkeypatch, records)
+        with desk.importing_history():
+            desk.ingest([r for r in records if r.page == "P1"][::-1])
+            with desk.importing_history():
+                desk.ingest([r for r in records if r.page == "P2"][::-1])
+            assert desk.flame.importing
+            assert announced == []  # the outer import is still open
+        assert not desk.flame.importing and desk.flame.pending == set()
+        assert _alerts_as_read(desk) == expected
+        assert announced and sorted(announced) == _recent_alert_ids(desk)  # each once
+    finally:
+        desk.close()
+
+
+def test_imports_from_two_threads_settle_once_when_the_last_ends(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two imports open at once on two threads (two fetches from the web page), each delivering
+    its page newest first; the first ends while the second is open: nothing is announced until
+    the second ends, and then the alerts are those of one import of every row."""
+    import threading
+
+    records = sorted(_two_pages(), key=lambda r: r.created_at)
+    expected = _imported_alerts(tmp_path, "one-import", records)
+    desk = _desk_on_its_own(tmp_path, "threads")
+    announced = _recording_announcements(desk, monkeypatch, records)
+    both_open = threading.Barrier(2, timeout=30)
+    first_ingested, second_ingested, first_closed = (threading.Event() for _ in range(3))
+    seen_when_first_closed: list[list[int]] = []
+    failures: list[BaseException] = []
+
+    def first() -> None:
+        with desk.importing_history():
+            both_open.wait()
+            desk.ingest([r for r in records if r.page == "P1"][::-1])
+            first_ingested.set()
+            assert second_ingested.wait(30)
+        seen_when_first_closed.append(list(announced))
+        first_closed.set()
+
+    def second() -> None:
+        with desk.importing_history():
+            both_open.wait()
+            # one after the other: the two imports overlap, their writes need not
+            assert first_ingested.wait(30)
+            desk.ingest([r for r in records if r.page == "P2"][::-1])
+            second_ingested.set()
+            assert first_closed.wait(30)
+
+    def run(target: Any) -> None:
+        try:
+            target()
+        except BaseException as exc:  # reported by the test's own thread
+            failures.append(exc)
+            for event in (first_ingested, second_ingested, first_closed):
+                event.set()  # so that the other thread does not wait in vain
+
+    try:
+        threads = [threading.Thread(target=run, args=(f,)) for f in (first, second)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not failures, failures
+        assert seen_when_first_closed == [[]]
+        assert not desk.flame.importing and desk.flame.pending == set()
+        assert _alerts_as_read(desk) == expected
+        assert announced and sorted(announced) == _recent_alert_ids(desk)  # each once
+    finally:
+        desk.close()
