@@ -473,6 +473,9 @@ _WONDER = frozenset(
     "unbelievable kidding hate joke incredibile pazzesco pazzesca scherzando".split()
 )
 
+#: Of those, the ones that praise when the text is glad ("un posto pazzesco").
+_AMAZED = frozenset("unbelievable incredibile pazzesco pazzesca".split())
+
 #: Words of a concrete problem: what went wrong in the customer's experience.
 PROBLEM_WORDS = frozenset(
     """
@@ -779,6 +782,9 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     content = [w for w in toks if w.isalpha()]
     if praise and s.negative < 0.6:
         return "praise", [f"praise words: {', '.join(praise[:3])}", f"positive {s.positive:.2f}"]
+    wonder = [w for w in toks if w in _AMAZED] if glad else []
+    if wonder:  # "Un posto pazzesco, torneremo!": wonder in a glad text is praise
+        return "praise", [f"wonder: {', '.join(wonder[:2])}", f"positive {s.positive:.2f}"]
     if s.positive >= 0.75 and len(content) >= 3 and not set(content) <= _NON_CONTENT:
         return "praise", [f"positive {s.positive:.2f}"]
     if negativeish and problems and len(content) >= 4:

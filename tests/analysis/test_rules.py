@@ -237,9 +237,11 @@ def test_weak_cues_in_a_glad_text_are_no_complaint_or_rant() -> None:
     # Read glad by the model, "again", "still" or a negation tell no problem, and words of
     # wonder ("pazzesco", "unbelievable") no anger.
     glad = {"sentiment": "positive", "positive": 0.45, "negative": 0.2}
-    assert _kind("Un posto pazzesco, torneremo ancora!", **glad)[0] == "other"
+    kind, reasons = _kind("Un posto pazzesco, torneremo ancora!", **glad)
+    assert (kind, reasons[0]) == ("praise", "wonder: pazzesco")
     assert _kind("Big win tonight, let's do it again tomorrow!", **glad)[0] != "complaint"
-    assert _kind("Unbelievable! See you again soon", **glad)[0] == "other"
+    assert _kind("Unbelievable! See you again soon", **glad)[0] == "praise"
+    assert _kind("Ci vediamo ancora, a presto", **glad)[0] == "other"
     # A story of an order read glad stays a complaint: the model misreads page complaints as
     # positive more often than customers tell a glad story of one ("we will order again" too).
     assert _kind("Ho ordinato il pacco e non è ancora arrivato", **glad)[0] == "complaint"
