@@ -341,7 +341,11 @@ class Desk:
         levels and the coordination networks are settled in event-time order, so the alerts do
         not depend on the order of delivery, and only then are recent ones announced. Blocks
         may overlap, in one thread or several: the last to end settles them all (see
-        FlameMonitor.begin_import and end_import)."""
+        FlameMonitor.begin_import and end_import).
+
+        The block's history is what this thread ingests inside it. Other threads' batches
+        (webhooks) are live: their alerts are announced at once, on every page, also while a
+        long fetch is open."""
         self.flame.begin_import()
         try:
             yield

@@ -37,7 +37,7 @@ import logging
 import threading
 import zlib
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -318,7 +318,7 @@ class FlameDetector:
             )
         return rises
 
-    def flush(self, *, early: bool = True) -> list[Rise]:
+    def flush(self, *, early: bool = True, history: Container[int] = ()) -> list[Rise]:
         """Evaluate every page at its latest event time; idle pages that are not calm move on to
         the latest time seen anywhere, so a flame that went quiet can end.
 
@@ -326,6 +326,8 @@ class FlameDetector:
         look is what warns before a bucket ends; over history it only makes the alerts depend
         on where the batches happened to end, so imports and replays leave it out (closing
         buckets evaluates each one the same whether a flush or the page's next comment does it).
+        ``history`` names pages that are receiving history: they skip it too, while the other
+        pages are looked at as ``early`` says.
         """
         rises: list[Rise] = []
         for page in self.pages.values():
@@ -335,7 +337,7 @@ class FlameDetector:
                 target = self.clock - self.clock % self.config.bucket_minutes
                 if target > page.current.start:
                     rises.extend(self._close_until(page, target))
-            if early:
+            if early and page.page_id not in history:
                 rises.extend(self._evaluate(page, max(page.current.start, page.last_minute)))
         return rises
 
@@ -838,12 +840,16 @@ class _Import:
     """What the open imports have delivered so far (see :meth:`FlameMonitor.begin_import`):
     one for all of them, since overlapping imports are settled together."""
 
+    # The pages the imports' own batches delivered to (live deliveries add none).
     pages: set[int] = field(default_factory=set)
     # Some author's first comment arrived after a later one: first-time shares already computed
     # on any page of the import may be off, not only on the pages it delivered out of order.
     disorder: bool = False
     # Alerts with a larger id were written during the import.
     last_alert_id: int = 0
+    # (page, post, level) of the alerts announced while the imports were open. The replay may
+    # date the same flame's episode differently and write it again: the team heard of it once.
+    told: set[tuple[int, int | None, str]] = field(default_factory=set)
 
 
 class FlameMonitor:
@@ -866,6 +872,10 @@ class FlameMonitor:
         # The open imports share one scope; it is settled when the last of them ends.
         self._import: _Import | None = None
         self._imports_open = 0
+        # How many import blocks are open on each thread: the listener runs in the thread that
+        # ingests, so this is what tells an import's batches from live ones (webhooks) that
+        # another thread ingests meanwhile.
+        self._here = threading.local()
         # Set while the last import's replay runs: an import that begins meanwhile waits for it,
         # so that its rows are not half seen by a replay that then replaces the pages' state.
         self._settling = False
@@ -908,12 +918,23 @@ class FlameMonitor:
             if coordination is not None and fresh:
                 coordination.save()
             scope = self._import
+            # Pages whose alerts wait for the settling and whose open bucket is not looked at
+            # early: those the open imports have touched, but not the ones this batch delivers
+            # live to (see begin_import).
+            held: set[int] = set()
             if scope is not None:
-                scope.pages.update(item.page_id for item in fresh)
+                delivered = {item.page_id for item in fresh}
+                if self.importing_here:
+                    scope.pages |= delivered
+                    held = set(scope.pages)
+                else:
+                    held = scope.pages - delivered
+                # A live comment may be an author's earlier one too; the replay it calls for
+                # is still of the imports' pages only.
                 scope.disorder = scope.disorder or any(
                     getattr(item, "precedes_author", False) for item in fresh
                 )
-            rises.extend(self.detector.flush(early=scope is None))
+            rises.extend(self.detector.flush(history=held))
             created = self._write(rises)
             if self.detector.dropped:
                 self.pending.update(self.detector.dropped)
@@ -924,32 +945,39 @@ class FlameMonitor:
                     sorted(self.detector.dropped),
                 )
                 self.detector.dropped.clear()
-        if scope is None:
-            self._announce_recent(created)
+            due = self._claim_recent([a for a in created if a["page_id"] not in held])
+        for alert in due:
+            self._announce(alert)
 
-    def _announce_recent(self, created: list[dict[str, Any]]) -> None:
+    def _claim_recent(self, alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The alerts of ``alerts`` to announce now: recent, and not announced yet. They are
+        marked announced before they go out, with the lock held, so that a live batch and the
+        settling of the imports never both announce one, and the replay never replaces one the
+        team may have seen (see :meth:`_replace`)."""
         # History does not page anyone: a flame of last month is news for the alerts page, not
         # for the team's phones.
         now = self.desk.clock()
-        recent = [
-            a for a in created if now - a["at"] <= timedelta(hours=self.announce_within_hours)
-        ]
+        recent = [a for a in alerts if now - a["at"] <= timedelta(hours=self.announce_within_hours)]
         if not recent:
-            return
-        from sqlalchemy import update
+            return []
+        from sqlalchemy import select, update
 
         from crisisdesk.models import Alert
 
-        # Marked before it goes out: an alert the team may have seen is never replaced by a
-        # replay (see _replace) and never announced twice.
         with self.desk.session() as s, s.begin():
-            s.execute(
-                update(Alert)
-                .where(Alert.id.in_([a["id"] for a in recent]))
-                .values(announced_at=now)
+            unannounced = set(
+                s.scalars(
+                    select(Alert.id).where(
+                        Alert.id.in_([a["id"] for a in recent]), Alert.announced_at.is_(None)
+                    )
+                )
             )
-        for alert in recent:
-            self._announce(alert)
+            if unannounced:
+                s.execute(update(Alert).where(Alert.id.in_(unannounced)).values(announced_at=now))
+        due = [a for a in recent if a["id"] in unannounced]
+        if self._import is not None:
+            self._import.told.update((a["page_id"], a["post_id"], a["level"]) for a in due)
+        return due
 
     # -- history out of order ----------------------------------------------------------------
 
@@ -959,24 +987,34 @@ class FlameMonitor:
         with self.lock:
             return self._imports_open > 0
 
+    @property
+    def importing_here(self) -> bool:
+        """True while this thread is inside an import: what it ingests is history."""
+        return getattr(self._here, "depth", 0) > 0
+
     def begin_import(self) -> None:
-        """An import starts (a file, or a fetch from a platform): until the last open import
-        ends (:meth:`end_import`), batches are not evaluated before their buckets close, and
-        nothing is announced (history may arrive in any order, and what it raises is settled at
-        the end).
+        """An import starts (a file, or a fetch from a platform) on this thread: the batches
+        this thread ingests until it calls :meth:`end_import` are the import's. On the pages
+        they touch, buckets are not evaluated before they close and alerts are not announced
+        until the last open import ends (history may arrive in any order, and what it raises
+        is settled at the end).
 
         Imports may overlap, in one thread or several (the web's "fetch now" for two accounts,
         a fetch while a file is imported): they share one scope, settled once, when the last
-        one ends, over every page any of them touched.
+        one ends, over every page their batches touched.
 
-        Live deliveries (webhooks) ingested while an import is open go into the same scope:
-        their alerts are written at once (the alerts page and the crisis view show them), but
-        the banner and the notifications wait for the end of the imports, and the half-filled
-        bucket is not looked at early. That costs the length of a fetch, and is worth it: an
-        announcement cannot be taken back, and until the replay the levels of any page may rest
-        on history seen out of order (first-time authors are counted across pages), so an alert
-        announced meanwhile could be one the ordered history does not show. Nothing is lost:
-        what is still recent when the imports end is announced then, once.
+        Batches other threads ingest meanwhile (webhooks) are live. On a page no open import
+        has touched they are evaluated and announced as if no import were open: a fetch that
+        waits out a platform's rate limits can last minutes, and a crisis on another page must
+        not wait for it. On a page an import has touched, a live batch is evaluated and its
+        alerts announced at once too: the team is told of a flame as it happens, at the price
+        of an occasional alert the ordered history would not have raised (the levels of that
+        page rest on history seen out of order until the replay), which then stands, since an
+        announced alert is never taken back (see :meth:`_replace`). What the imports themselves
+        raise, and what a live batch raises on other pages an import touched, waits for the
+        settling; the settling does not announce again a level the team was told of on that
+        page or post while the imports were open, though the replay may date its episode
+        differently.
         """
         from sqlalchemy import func, select
 
@@ -992,6 +1030,7 @@ class FlameMonitor:
                     last = s.scalar(select(func.max(Alert.id))) or 0
                 self._import = _Import(last_alert_id=last)
             self._imports_open += 1
+        self._here.depth = getattr(self._here, "depth", 0) + 1
 
     def end_import(self) -> int:
         """An import ended. While others are open, nothing happens: the last one to end settles
@@ -1003,8 +1042,13 @@ class FlameMonitor:
         replayed from the store (:meth:`rebuild`): an author's first comment is first on all
         pages, so a page delivered in order can still have wrong first-time shares. Otherwise
         the stream saw the rows in order and only the open buckets are looked at. Then the
-        alerts written during the imports that are recent enough to matter are announced, once.
+        alerts written during the imports that are recent enough to matter and were not
+        announced yet are announced, once, but not a level of a page or post the team was told
+        of while the imports were open (see :meth:`begin_import`).
         """
+        depth = getattr(self._here, "depth", 0)
+        if depth > 0:
+            self._here.depth = depth - 1
         with self.lock:
             scope = None
             if self._imports_open > 0:
@@ -1035,7 +1079,16 @@ class FlameMonitor:
         else:
             with self.lock:
                 written = len(self._write(self.detector.flush()))
-        self._announce_recent(self._unannounced_since(scope.last_alert_id))
+        with self.lock:
+            due = self._claim_recent(
+                [
+                    a
+                    for a in self._unannounced_since(scope.last_alert_id)
+                    if (a["page_id"], a["post_id"], a["level"]) not in scope.told
+                ]
+            )
+        for alert in due:
+            self._announce(alert)
         return written
 
     def _unannounced_since(self, last_id: int) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -695,5 +696,120 @@ def test_imports_from_two_threads_settle_once_when_the_last_ends(
         assert not desk.flame.importing and desk.flame.pending == set()
         assert _alerts_as_read(desk) == expected
         assert announced and sorted(announced) == _recent_alert_ids(desk)  # each once
+    finally:
+        desk.close()
+
+
+# -- live comments while an import is open ----------------------------------------------------
+
+
+def _at_the_bar(records: list[CommentRecord]) -> list[CommentRecord]:
+    """``records`` on a second page, "Bar", written by other people than the first page's."""
+    return [
+        dataclasses.replace(
+            r, platform_id=f"bar-{r.platform_id}", page="P2", page_name="Bar",
+            author_id=f"bar-{r.author_id}", author_name=f"{r.author_name} at the bar",
+        )
+        for r in records
+    ]  # fmt: skip
+
+
+@contextmanager
+def _importing_in_another_thread(desk: Desk, records: list[CommentRecord]) -> Iterator[None]:
+    """A fetch on a background thread: it opens an import, ingests ``records`` and stays open
+    while the block runs (a fetch waiting out the platform's rate limits); the import ends with
+    the block."""
+    import threading
+
+    ingested, release = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def fetch() -> None:
+        try:
+            with desk.importing_history():
+                desk.ingest(records)
+                ingested.set()
+                assert release.wait(30)
+        except BaseException as exc:  # reported by the test's own thread
+            failures.append(exc)
+            ingested.set()
+
+    thread = threading.Thread(target=fetch)
+    thread.start()
+    try:
+        assert ingested.wait(30) and not failures, failures
+        assert desk.flame.importing
+        yield
+    finally:
+        release.set()
+        thread.join(60)
+    assert not failures, failures
+    assert not desk.flame.importing and desk.flame.pending == set()
+
+
+def _announced_as(desk: Desk, ids: list[int]) -> list[tuple[int, int | None, str]]:
+    alerts = {a.id: a for a in alerts_in_store(desk)}
+    return [(alerts[i].page_id, alerts[i].post_id, alerts[i].level) for i in ids]
+
+
+def test_a_flame_on_another_page_is_announced_while_an_import_is_open(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fetch of one page, newest first, is still open when a burst of live comments hits
+    another page: the burst is announced at once, with the alerts it would raise were no import
+    open; the fetched page's alerts are those of its history in event order, announced once
+    when the fetch ends."""
+    forno = history(days=1.5, seed=3)
+    forno += burst(forno[-1].created_at + timedelta(minutes=10))
+    bar_past = _at_the_bar(history(days=1.5, seed=5))
+    bar_burst = _at_the_bar(
+        burst(max(forno[-1].created_at, bar_past[-1].created_at) + timedelta(minutes=30), tag="x")
+    )
+    expected_forno = [a for a in _imported_alerts(tmp_path, "forno", forno) if a[0] == "Forno"]
+    alone = _desk_on_its_own(tmp_path, "bar-alone")
+    try:
+        feed(alone, bar_past)
+        feed(alone, bar_burst, batch=5)
+        expected_bar = _alerts_as_read(alone)
+    finally:
+        alone.close()
+    assert any(a[2] in ("flame", "crisis") for a in expected_bar)
+
+    desk = _desk_on_its_own(tmp_path, "live")
+    try:
+        announced = _recording_announcements(desk, monkeypatch, forno + bar_burst)
+        feed(desk, bar_past)
+        with _importing_in_another_thread(desk, forno[::-1]):
+            feed(desk, bar_burst, batch=5)  # the webhook worker, on this thread
+            during = list(announced)
+            pages = {page.name: page.id for page in desk.pages()}
+            assert during and {page for page, _, _ in _announced_as(desk, during)} == {pages["Bar"]}
+        assert _alerts_as_read(desk) == sorted(expected_forno + expected_bar)
+        at_the_end = announced[len(during) :]
+        assert at_the_end and {p for p, _, _ in _announced_as(desk, at_the_end)} == {pages["Forno"]}
+        assert sorted(announced) == _recent_alert_ids(desk)  # each once
+    finally:
+        desk.close()
+
+
+def test_a_flame_on_the_page_being_fetched_is_announced_at_once_and_once(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fetch of a page's history, newest first, is still open when a burst of live comments
+    hits the same page: the team is told at once, and the end of the fetch, which replays the
+    page in event order, tells nobody again of a level they heard of."""
+    past = history(days=1.5, seed=3)
+    live = burst(past[-1].created_at + timedelta(minutes=10))
+    desk = _desk_on_its_own(tmp_path, "same-page")
+    try:
+        announced = _recording_announcements(desk, monkeypatch, past + live)
+        with _importing_in_another_thread(desk, past[::-1]):
+            feed(desk, live, batch=5)
+            during = list(announced)
+            assert during
+        # what the team was told stands through the replay (it is in the store), once each
+        told = _announced_as(desk, announced)
+        assert any(level in ("flame", "crisis") for _, _, level in told[: len(during)])
+        assert len(set(told)) == len(told)
     finally:
         desk.close()
