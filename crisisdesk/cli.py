@@ -98,8 +98,8 @@ def import_(
 
     Canonical CSV columns: id,page,post_id,parent_id,author_id,author_name,created_at,text
     (only id, created_at and text are required; permalink and post_permalink, the comment's and
-    its post's web addresses, are optional). JSON may be an array of such objects, a Graph API
-    comment listing or a page webhook payload.
+    its post's web addresses, and post_message, the post's text, are optional). JSON may be an
+    array of such objects, a Graph API comment listing or a page webhook payload.
     """
     from crisisdesk.desk import ImportReport
     from crisisdesk.ingest.readers import FORMATS, ReadOptions

@@ -11,7 +11,8 @@ directly, so the posts are listed over a wider, bounded look-back (:data:`POSTS_
 lets the paging stop at the first comment older than ``since``: a quiet post costs one request.
 Records go through :func:`crisisdesk.ingest.normalise.from_graph_comment`, the same normaliser the
 file importer uses for Graph listings, so a comment seen by backfill, webhook and file is one row.
-Each comment carries its ``permalink_url`` and its post's, so the desk can link to both.
+Each comment carries its ``permalink_url`` and its post's, so the desk can link to both, and its
+post's ``message``, so the desk can name the post by what it says rather than by its id.
 """
 
 from __future__ import annotations
@@ -24,7 +25,12 @@ from typing import Any
 from crisisdesk.connectors import ConnectorError
 from crisisdesk.connectors.graph import GraphClient
 from crisisdesk.ingest.links import web_link
-from crisisdesk.ingest.normalise import RowError, from_graph_comment, parse_time
+from crisisdesk.ingest.normalise import (
+    RowError,
+    clean_post_message,
+    from_graph_comment,
+    parse_time,
+)
 from crisisdesk.ingest.record import CommentRecord, Rejected
 
 log = logging.getLogger(__name__)
@@ -161,8 +167,13 @@ class FacebookConnector:
         for post in self.graph.paged(f"{self.page_id}/posts", params):
             post_id = str(post.get("id") or "")
             if post_id:
-                link = web_link(post.get("permalink_url"))
-                yield from self._comments(post_id, since, until, post_permalink=link)
+                yield from self._comments(
+                    post_id,
+                    since,
+                    until,
+                    post_permalink=web_link(post.get("permalink_url")),
+                    post_message=clean_post_message(post.get("message")),
+                )
 
     def _comments(
         self,
@@ -171,6 +182,7 @@ class FacebookConnector:
         until: datetime | None,
         *,
         post_permalink: str | None = None,
+        post_message: str | None = None,
     ) -> Iterator[CommentRecord | Rejected]:
         comments = self.graph.paged(
             f"{post_id}/comments",
@@ -195,6 +207,7 @@ class FacebookConnector:
             if record.page_name is None and self.page_name:
                 record.page_name = self.page_name
             record.post_permalink = post_permalink
+            record.post_message = post_message
             if in_range(record.created_at, since, until):
                 yield record
 

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 from crisisdesk.connectors.facebook import POSTS_LOOKBACK, _check_text, in_range, posts_since
 from crisisdesk.connectors.graph import GraphClient
 from crisisdesk.ingest.links import web_link
-from crisisdesk.ingest.normalise import RowError, from_canonical
+from crisisdesk.ingest.normalise import RowError, clean_post_message, from_canonical
 from crisisdesk.ingest.record import CommentRecord, Rejected
 
 MEDIA_FIELDS = "id,caption,timestamp,permalink,comments_count"
@@ -139,12 +139,15 @@ class InstagramConnector:
             # Instagram comments have no web address of their own; their media's is kept as the
             # post's, and the desk says it opens the post, not the comment.
             link = web_link(media.get("permalink"))
+            # The caption is how people know the post ("the photo of the new menu").
+            caption = clean_post_message(media.get("caption"))
             for item in self.graph.paged(
                 f"{media_id}/comments", {"fields": COMMENT_FIELDS, "limit": 50}
             ):
                 for found in self._with_replies(item, media_id, since, until):
                     if isinstance(found, CommentRecord):
                         found.post_permalink = link
+                        found.post_message = caption
                     yield found
 
     def _with_replies(

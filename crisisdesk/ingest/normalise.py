@@ -15,6 +15,7 @@ from crisisdesk.ingest.links import web_link
 from crisisdesk.ingest.record import (
     MAX_ID_CHARS,
     MAX_NAME_CHARS,
+    MAX_POST_MESSAGE_CHARS,
     MAX_TEXT_CHARS,
     VERBS,
     CommentRecord,
@@ -32,7 +33,15 @@ CANONICAL_FIELDS = (
 )
 REQUIRED_FIELDS = ("id", "created_at", "text")
 # Accepted beside the canonical ones, so an export of the desk can be imported back as it is.
-OPTIONAL_FIELDS = ("platform", "page_name", "verb", "is_hidden", "permalink", "post_permalink")
+OPTIONAL_FIELDS = (
+    "platform",
+    "page_name",
+    "verb",
+    "is_hidden",
+    "permalink",
+    "post_permalink",
+    "post_message",
+)
 
 
 class RowError(ValueError):
@@ -115,6 +124,26 @@ def _clean_name(value: Any) -> str | None:
     return text[:MAX_NAME_CHARS] or None
 
 
+def clean_post_message(value: Any) -> str | None:
+    """A post's text as the desk keeps it: stripped, without NUL bytes, cut to
+    :data:`~crisisdesk.ingest.record.MAX_POST_MESSAGE_CHARS`; ``None`` when there is none.
+
+    A value that is not text is dropped rather than the comment refused: the post's text only
+    helps people recognise the post.
+
+    >>> clean_post_message("  New opening hours\\n"), clean_post_message(" "), clean_post_message({})
+    ('New opening hours', None, None)
+    >>> len(clean_post_message("x" * 50_000))
+    2000
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    text = value.replace("\x00", "").strip()
+    return text[:MAX_POST_MESSAGE_CHARS].rstrip() or None
+
+
 def _parse_bool(value: Any) -> bool | None:
     if value is None or value == "":
         return None
@@ -166,6 +195,7 @@ def from_canonical(
         # A link that is not a plain web address is dropped, not the comment: the link is extra.
         permalink=web_link(row.get("permalink")),
         post_permalink=web_link(row.get("post_permalink")),
+        post_message=clean_post_message(row.get("post_message")),
     )
 
 

@@ -20,6 +20,10 @@ VERBS: tuple[Verb, ...] = ("add", "edited", "remove", "hide", "unhide")
 MAX_TEXT_CHARS = 20_000
 MAX_ID_CHARS = 200
 MAX_NAME_CHARS = 300
+# A post's text only tells people which post a comment is on; the desk shows its first line or
+# two. Posts can run to tens of thousands of characters and an imported file can put anything
+# here, so only the start is kept (cut, not refused: the text is extra, the comment is not).
+MAX_POST_MESSAGE_CHARS = 2_000
 
 
 @dataclass
@@ -31,6 +35,8 @@ class CommentRecord:
     ``created_at`` is the event time, always timezone-aware UTC. ``permalink`` is the comment's
     web address on its platform and ``post_permalink`` its post's, when the source gives them;
     both have been through :func:`crisisdesk.ingest.links.web_link` (http and https only).
+    ``post_message`` is the post's own text (a caption on Instagram), when the source gives it,
+    cut to :data:`MAX_POST_MESSAGE_CHARS`.
     """
 
     platform: str
@@ -48,6 +54,7 @@ class CommentRecord:
     source: str = "import"
     permalink: str | None = None
     post_permalink: str | None = None
+    post_message: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -12,7 +12,9 @@ version. Rules, applied in event time so that repeated and out-of-order deliveri
   it back; ``hide``/``unhide`` apply only if newer than the last status change;
 - a permalink (of the comment or of its post) is kept once known: a delivery without one, such as
   a webhook after a backfill, leaves it alone; a delivery with another one replaces it, since the
-  platform's latest link is the one that opens.
+  platform's latest link is the one that opens. A post's text follows the same rule: a webhook
+  carries none and must not erase what a backfill learnt, and the latest text is the post as it
+  reads now.
 
 SQLAlchemy Core is used instead of the ORM here because imports write tens of thousands of rows a
 second and the unit of work's per-object bookkeeping would dominate.
@@ -46,6 +48,8 @@ from crisisdesk.models import Author, Comment, CommentRevision, Page, Post, utcn
 log = logging.getLogger(__name__)
 
 DEFAULT_PAGE = "default"
+# The columns of a post that deliveries fill in and may update, never clear.
+POST_FACTS = ("permalink", "message")
 
 # Mapped classes' tables, typed as Table for SQLAlchemy Core statements.
 _pages: Table = Page.__table__  # type: ignore[assignment]
@@ -109,9 +113,9 @@ class Ingestor:
         self.analyzer = analyzer
         self._page_ids: dict[tuple[str, str], int] = {}
         self._post_ids: dict[tuple[str, str], int] = {}
-        # The permalink each known post has in the store, so a backfill repeating the same link
+        # The permalink and text each known post has in the store, so a backfill repeating them
         # on every comment of a post costs no write.
-        self._post_links: dict[tuple[str, str], str | None] = {}
+        self._post_facts: dict[tuple[str, str], dict[str, str | None]] = {}
 
     def write(
         self, records: Sequence[CommentRecord], prefetched: dict[str, Analysis] | None = None
@@ -127,7 +131,7 @@ class Ingestor:
             # Ids cached during a rolled-back transaction may not exist.
             self._page_ids.clear()
             self._post_ids.clear()
-            self._post_links.clear()
+            self._post_facts.clear()
             raise
 
     # -- dimension rows -------------------------------------------------------------------
@@ -168,51 +172,55 @@ class Ingestor:
         self, conn: Connection, records: Sequence[CommentRecord], pages: dict[tuple[str, str], int]
     ) -> dict[tuple[str, str], int]:
         wanted: dict[tuple[str, str], int] = {}
-        links: dict[tuple[str, str], str] = {}
+        # What this batch says about each post; a record without a link or a text says nothing.
+        given: dict[tuple[str, str], dict[str, str]] = {}
         for r in records:
             if r.post_id:
                 key = (r.platform, r.post_id)
                 if key not in self._post_ids:
                     wanted.setdefault(key, pages[(r.platform, r.page or DEFAULT_PAGE)])
-                if r.post_permalink:
-                    links[key] = r.post_permalink
+                for column, value in (("permalink", r.post_permalink), ("message", r.post_message)):
+                    if value:
+                        given.setdefault(key, {})[column] = value
         keys = list(wanted)
         for chunk in _chunks(keys):
             rows = conn.execute(
                 select(
-                    _posts.c.id, _posts.c.platform, _posts.c.platform_id, _posts.c.permalink
+                    _posts.c.id,
+                    _posts.c.platform,
+                    _posts.c.platform_id,
+                    *(_posts.c[column] for column in POST_FACTS),
                 ).where(tuple_(_posts.c.platform, _posts.c.platform_id).in_(chunk))
             )
             for row in rows:
                 self._post_ids[(row.platform, row.platform_id)] = row.id
-                self._post_links[(row.platform, row.platform_id)] = row.permalink
+                self._post_facts[(row.platform, row.platform_id)] = {
+                    column: row._mapping[column] for column in POST_FACTS
+                }
         for key in keys:
             if key not in self._post_ids:
+                facts = {column: given.get(key, {}).get(column) for column in POST_FACTS}
                 self._post_ids[key] = conn.execute(
                     insert(_posts)
-                    .values(
-                        platform=key[0],
-                        platform_id=key[1],
-                        page_id=wanted[key],
-                        permalink=links.get(key),
-                    )
+                    .values(platform=key[0], platform_id=key[1], page_id=wanted[key], **facts)
                     .returning(_posts.c.id)
                 ).scalar_one()
-                self._post_links[key] = links.get(key)
-        relinked = [
-            {"_id": self._post_ids[key], "permalink": link}
-            for key, link in links.items()
-            if self._post_links.get(key) != link
-        ]
-        if relinked:
-            conn.execute(
-                update(_posts)
-                .where(_posts.c.id == bindparam("_id"))
-                .values(permalink=bindparam("permalink")),
-                relinked,
-            )
-            for key, link in links.items():
-                self._post_links[key] = link
+                self._post_facts[key] = facts
+        for column in POST_FACTS:
+            changed = [
+                {"_id": self._post_ids[key], "value": told[column]}
+                for key, told in given.items()
+                if column in told and self._post_facts.get(key, {}).get(column) != told[column]
+            ]
+            if changed:
+                conn.execute(
+                    update(_posts)
+                    .where(_posts.c.id == bindparam("_id"))
+                    .values({column: bindparam("value")}),
+                    changed,
+                )
+        for key, told in given.items():
+            self._post_facts.setdefault(key, {}).update(told)
         return self._post_ids
 
     def _author_rows(

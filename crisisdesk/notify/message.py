@@ -32,6 +32,21 @@ class Notification:
 
     def payload(self) -> dict[str, Any]:
         """The webhook body: ``text`` for Slack and Teams incoming webhooks (both render it),
-        plus the structured fields (the bare text is ``message``) for anything that parses."""
-        text = f"*{self.title}*\n{self.text}" + (f"\n<{self.url}>" if self.url else "")
+        plus the structured fields (the bare text is ``message``) for anything that parses.
+
+        Titles and texts quote what others wrote (page names, post texts, comments), so in
+        ``text`` their ``<``, ``>`` and ``&`` are escaped as Slack asks: otherwise a comment
+        saying ``<!channel>`` would ping the whole channel, or ``<https://x|y>`` make a link.
+
+        >>> Notification("Flame", "post <!channel> & co", "flame", None, "k").payload()["text"]
+        '*Flame*\\npost &lt;!channel&gt; &amp; co'
+        """
+        text = f"*{_slack_escape(self.title)}*\n{_slack_escape(self.text)}"
+        if self.url:
+            text += f"\n<{_slack_escape(self.url)}>"
         return {**asdict(self), "text": text, "message": self.text}
+
+
+def _slack_escape(text: str) -> str:
+    # The three characters Slack's message formatting reserves; nothing else is special there.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -294,3 +294,16 @@ def test_hostile_text_comes_back_exactly_as_json(api: TestClient) -> None:
 def test_replies_cannot_bypass_drafts_through_actions(api: TestClient) -> None:
     r = api.post("/api/v1/comments/c-en/actions", json={"action": "reply", "text": "whatever"})
     assert r.status_code == 422 and r.json()["error"] == "use_drafts"
+
+
+def test_a_comment_can_name_its_posts_text(api: TestClient) -> None:
+    hours = "From Monday we open at 7: the new opening hours"
+    r = api.post("/api/v1/comments", json={**COMMENT, "post_id": "P1_456", "post_message": hours})
+    assert r.status_code == 201, r.text
+    assert r.json()["comment"]["post_message"] == hours
+    # a later comment on the same post without the text keeps it
+    other = {**COMMENT, "id": "fb_123_457", "post_id": "P1_456"}
+    assert api.post("/api/v1/comments", json=other).json()["comment"]["post_message"] == hours
+    schema = api.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    assert "post_message" in schema["CommentIn"]["properties"]
+    assert "post_message" in schema["CommentOut"]["properties"]

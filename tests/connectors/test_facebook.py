@@ -672,3 +672,44 @@ def test_a_fetch_the_platform_refuses_midway_still_ends_its_import(
     outcome = sync_connection(cdesk, connection, http)
     assert outcome.reason == "expired"
     assert not cdesk.flame.importing
+
+
+def test_backfill_stores_the_text_of_each_post(
+    cdesk: Desk, platform: FakePlatform, http: httpx.Client
+) -> None:
+    posts = [
+        {
+            "id": "100_1",
+            "created_time": "2024-05-01T09:00:00+0000",
+            "message": "From Monday we open at 7.\n\nThe new opening hours are on the door.",
+        },
+        # a photo posted without a caption: the Graph API leaves ``message`` out
+        {"id": "100_2", "created_time": "2024-05-01T09:30:00+0000"},
+        {"id": "100_3", "created_time": "2024-05-01T09:40:00+0000", "message": "   "},
+    ]
+    platform.add(
+        "GET",
+        f"{V}/100/posts",
+        lambda seen: (200, platform.listing(seen, only_fields(seen, posts)), {}),
+    )
+    for n, post_id in enumerate(("100_1", "100_2", "100_3")):
+        comments = [_comment(f"c{n}", "When do you open?", f"2024-05-01T10:0{n}:00+0000")]
+        platform.add(
+            "GET",
+            f"{V}/{post_id}/comments",
+            lambda seen, comments=comments: (
+                200,
+                platform.listing(seen, only_fields(seen, comments)),
+                {},
+            ),
+        )
+    fb = FacebookConnector(graph(platform, http, []), "100", page_name="Shop")
+    report = cdesk.ingest(fb.backfill(since=datetime(2024, 4, 30, tzinfo=UTC)))
+    assert report.inserted == 3 and not report.rejected
+    with cdesk.session() as s:
+        texts = {p.platform_id: p.message for p in s.scalars(select(Post))}
+    assert texts == {
+        "100_1": "From Monday we open at 7.\n\nThe new opening hours are on the door.",
+        "100_2": None,
+        "100_3": None,
+    }

@@ -296,3 +296,37 @@ def test_backfill_links_comments_to_their_medias_permalink(
     # Instagram gives comments no address: the media's is the post's, never the comment's
     assert {c.permalink for c in rows.values()} == {None}
     assert rows["17900000000000101"].post_id == rows["17900000000000301"].post_id
+
+
+def test_backfill_stores_each_medias_caption_as_its_posts_text(
+    cdesk: Desk, platform: FakePlatform, http: httpx.Client
+) -> None:
+    media = [
+        {
+            "id": "m1",
+            "caption": "Our new menu is here 🍝 #forno",
+            "timestamp": "2024-05-01T09:00:00+0000",
+            "comments_count": 1,
+        },
+        {"id": "m2", "timestamp": "2024-05-01T09:10:00+0000", "comments_count": 1},
+    ]
+
+    def listed(seen: Seen) -> tuple[int, dict, dict]:
+        # only what the request names, as the Graph API answers
+        wanted = set((seen.q("fields") or "").split(","))
+        return 200, {"data": [{k: v for k, v in m.items() if k in wanted} for m in media]}, {}
+
+    platform.add("GET", f"{V}/{IG}/media", listed)
+    for n, media_id in enumerate(("m1", "m2")):
+        item = {
+            "id": f"1790000000000040{n}",
+            "text": "Is it vegan?",
+            "timestamp": f"2024-05-01T10:0{n}:00+0000",
+            "from": {"id": f"900{n}", "username": f"user{n}"},
+        }
+        platform.add("GET", f"{V}/{media_id}/comments", (200, {"data": [item]}, {}))
+    report = cdesk.ingest(connector(platform, http).backfill())
+    assert report.inserted == 2 and not report.rejected
+    with cdesk.session() as s:
+        texts = {p.platform_id: p.message for p in s.scalars(select(Post))}
+    assert texts == {"m1": "Our new menu is here 🍝 #forno", "m2": None}

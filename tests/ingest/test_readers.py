@@ -303,3 +303,31 @@ def test_graph_comment_and_webhook_links() -> None:
     # the change names the post's link; the comment's own it does not carry
     assert record.post_permalink == "https://www.facebook.com/PAGE1/posts/9"
     assert record.permalink is None
+
+
+def test_a_post_text_column_is_read_and_bounded() -> None:
+    from crisisdesk.ingest.record import MAX_POST_MESSAGE_CHARS
+
+    long_post = "x" * (MAX_POST_MESSAGE_CHARS + 500)
+    data = (
+        "id,created_at,text,post_id,post_message\n"
+        'c1,2024-03-01T10:00:00Z,late,p1,"  New opening hours:\nfrom 7 to 19  "\n'
+        'c2,2024-03-01T10:01:00Z,hi,p2,"<script>alert(1)</script>"\n'
+        f"c3,2024-03-01T10:02:00Z,long,p3,{long_post}\n"
+        "c4,2024-03-01T10:03:00Z,none,p4,\n"
+    )
+    items = read(data.encode(), "posts.csv")
+    assert not bad(items)
+    hours, hostile, long, plain = good(items)
+    assert hours.post_message == "New opening hours:\nfrom 7 to 19"
+    # kept as text; the web escapes it when it shows it
+    assert hostile.post_message == "<script>alert(1)</script>"
+    # a post text far longer than any post is cut, never a reason to refuse the comment
+    assert long.text == "long" and long.post_message == "x" * MAX_POST_MESSAGE_CHARS
+    assert plain.post_message is None
+
+
+def test_a_post_text_column_can_be_mapped_from_another_header() -> None:
+    data = "id,created_at,text,Post text\nc1,2024-03-01T10:00:00Z,late,Our new menu\n"
+    (record,) = good(read(data.encode(), "x.csv", column_map={"post_message": "Post text"}))
+    assert record.post_message == "Our new menu"

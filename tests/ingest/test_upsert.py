@@ -188,3 +188,31 @@ def test_a_post_link_is_stored_once_for_a_batch_of_its_comments(desk: Desk) -> N
     assert report.inserted == 5 and count(desk, Post) == 1
     assert post_link(desk, "P1_post") == post
     assert {comment(desk, f"c{i}").permalink for i in range(5)} == {None}
+
+
+def post_text(desk: Desk, platform_id: str) -> str | None:
+    with desk.session() as s:
+        return s.scalars(select(Post.message).where(Post.platform_id == platform_id)).one()
+
+
+def test_a_known_post_text_survives_deliveries_without_one(desk: Desk) -> None:
+    hours = "From Monday we open at 7: the new opening hours"
+    desk.ingest([rec("c1", post_message=hours)])
+    assert post_text(desk, "P1_post") == hours
+
+    # a webhook after the backfill: the comment edited, nothing said about its post's text
+    report = desk.ingest([rec("c1", "hello again", minutes=5, verb="edited")])
+    assert report.updated == 1 and post_text(desk, "P1_post") == hours
+    # another comment on the same post, without the text, keeps it too
+    desk.ingest([rec("c2", minutes=6)])
+    assert post_text(desk, "P1_post") == hours
+    # the post edited on the platform: the next delivery that carries its text brings the new one
+    desk.ingest([rec("c3", minutes=7, post_message=hours + " (and 6 on Saturdays)")])
+    assert post_text(desk, "P1_post") == hours + " (and 6 on Saturdays)"
+
+
+def test_a_post_text_fills_in_for_a_post_known_without_one(desk: Desk) -> None:
+    desk.ingest([rec("c1")])
+    assert post_text(desk, "P1_post") is None
+    desk.ingest([rec(f"c{i}", minutes=i, post_message="Our new menu") for i in range(2, 6)])
+    assert post_text(desk, "P1_post") == "Our new menu" and count(desk, Post) == 1

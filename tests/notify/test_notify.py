@@ -338,3 +338,33 @@ def test_flame_alert_reaches_the_webhook_once(
     # Post alerts name the post as people know it (its platform id here), not the row id.
     post_messages = [p["text"] for p in payloads if "(post " in p["text"]]
     assert post_messages and all("(post post3)" in t for t in post_messages)
+
+
+def test_flame_alerts_name_the_post_by_its_text_without_letting_it_format(
+    desk: Desk, receiver: Receiver
+) -> None:
+    from tests.signals.test_flame import burst, feed, history
+
+    desk.notifier = Notifier(
+        desk.settings, channels={"alive": lambda n: send_webhook(receiver.url, n)}, retries=0
+    )
+    desk.clock = lambda: history()[-1].created_at + dt.timedelta(minutes=30)
+    monitor = desk.flame
+    try:
+        past = history()
+        desk.ingest(past)
+        records = burst(past[-1].created_at + dt.timedelta(minutes=10))
+        # Only the first comment carries the post's text, as a backfill would; the rest do not.
+        records[0].post_message = "Hours <!channel> <https://evil.example|menu> & more"
+        feed(desk, records)
+        wait_for(lambda: len(receiver.requests) >= len(monitor.alerts()))
+    finally:
+        desk.notifier.close(timeout=0.5)
+    payloads = [json.loads(body) for _h, body in receiver.requests]
+    about_post = [p for p in payloads if "(post " in p["message"]]
+    assert about_post
+    for p in about_post:
+        # the bare message quotes the post as it is; the rendered text cannot ping or link
+        assert "(post Hours <!channel> <https://evil.example|menu> & more)" in (p["message"])
+        assert "Hours &lt;!channel&gt; &lt;https://evil.example|menu&gt; &amp; more" in (p["text"])
+        assert "<!channel>" not in p["text"] and "<https://evil" not in p["text"]

@@ -87,6 +87,11 @@ class CommentIn(BaseModel):
     post_permalink: str | None = Field(
         None, description="Its post's web address; kept only if it is http or https."
     )
+    post_message: str | None = Field(
+        None,
+        description="Its post's text, so the desk names the post by what it says; the first "
+        "2,000 characters are kept.",
+    )
 
 
 class AnalysisOut(BaseModel):
@@ -143,6 +148,7 @@ class CommentOut(BaseModel):
     status: str
     permalink: str | None = Field(None, description="The comment on its platform, if known.")
     post_permalink: str | None = Field(None, description="Its post on the platform, if known.")
+    post_message: str | None = Field(None, description="Its post's text, if known.")
     language: str | None
     kind: str | None
     sentiment: str | None
@@ -387,6 +393,7 @@ def comment_out(desk: Desk, comment: Comment) -> CommentOut:
         status=comment.status,
         permalink=comment.permalink,
         post_permalink=post.permalink if post else None,
+        post_message=post.message if post else None,
         language=comment.language,
         kind=comment.kind,
         sentiment=comment.sentiment,
