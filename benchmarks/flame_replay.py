@@ -75,8 +75,7 @@ def _replay(csv_path: Path, quick: bool) -> tuple[list[str], dict[str, float]]:
             imported = time.perf_counter() - started
             replayed = sum(flagged)
             started = time.perf_counter()
-            desk.coordination.rebuild()  # as `crisisdesk flame --rebuild` does, first
-            monitor.rebuild()
+            monitor.rebuild()  # `crisisdesk flame --rebuild`: coordination is replayed alongside
             rebuilt = time.perf_counter() - started
             streamed_keys = {(a["page_name"], a["level"], a["at"]) for a in alerts}
             after = monitor.alerts(limit=10_000)
