@@ -356,12 +356,12 @@ MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
 )
 
 
-def _split_group(fragment: str) -> tuple[list[str], int]:
+def _split_group(fragment: str) -> list[str]:
     """The top-level alternatives of ``fragment`` up to the parenthesis that closes it (or its
-    end), and where that parenthesis is.
+    end).
 
     >>> _split_group("a|b(c|d)|[|)]e)f")
-    (['a', 'b(c|d)', '[|)]e'], 14)
+    ['a', 'b(c|d)', '[|)]e']
     """
     out, depth, start, i = [], 0, 0, 0
     while i < len(fragment):
@@ -382,7 +382,7 @@ def _split_group(fragment: str) -> tuple[list[str], int]:
             out.append(fragment[start:i])
             start = i + 1
         i += 1
-    return [*out, fragment[start:i]], i
+    return [*out, fragment[start:i]]
 
 
 def _openings(patterns: Sequence[str]) -> re.Pattern[str]:
@@ -402,7 +402,7 @@ def _openings(patterns: Sequence[str]) -> re.Pattern[str]:
             raise ValueError(
                 f"a claim pattern must start with a word boundary and a group: {pattern!r}"
             )
-        for alt in _split_group(pattern[3:])[0]:
+        for alt in _split_group(pattern[3:]):
             # "e?x" or "a+" cannot lose its first character: such alternatives stay whole
             if alt[:1].isalnum() and alt[1:2] not in ("?", "*", "+", "{"):
                 by_letter.setdefault(alt[0], []).append(alt[1:])
@@ -467,14 +467,11 @@ ANGER_WORDS = frozenset(
     """.split()
 )
 
-#: Anger words that also say wonder or delight: in a text the model reads as glad they are not
-#: anger.
-_WONDER = frozenset(
-    "unbelievable kidding hate joke incredibile pazzesco pazzesca scherzando".split()
-)
-
-#: Of those, the ones that praise when the text is glad ("un posto pazzesco").
+#: Anger words that also say wonder: in a text the model reads as glad they praise ("un posto
+#: pazzesco")...
 _AMAZED = frozenset("unbelievable incredibile pazzesco pazzesca".split())
+#: ...and, with these, they are not anger there ("kidding", "don't hate").
+_WONDER = _AMAZED | frozenset("kidding hate joke scherzando".split())
 
 #: Words of a concrete problem: what went wrong in the customer's experience.
 PROBLEM_WORDS = frozenset(
