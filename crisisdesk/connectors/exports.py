@@ -247,6 +247,33 @@ TOOL_LAYOUTS: list[ToolLayout] = [
 ]
 
 
+# Exports that are known, from public code reading real files, to hold no comments at all: the
+# desk names them in its error so that whoever imports one learns which export to make instead,
+# rather than being told only that the columns are unknown.
+NOT_COMMENT_EXPORTS: tuple[tuple[frozenset[str], str], ...] = (
+    (
+        frozenset({"post id", "publish time", "permalink"}),
+        "a Meta Business Suite per-post Insights export (one row per post, with counts but no "
+        "comment text)",
+    ),
+)
+
+
+def not_comment_export(header: Sequence[str]) -> str | None:
+    """What a header belongs to when it is a known export without comments, else None.
+
+    >>> not_comment_export(["Post ID", "Page ID", "Publish time", "Permalink", "Comments"])[:22]
+    'a Meta Business Suite '
+    >>> not_comment_export(["Date", "Author", "Full Text"]) is None
+    True
+    """
+    present = {h.strip().lower() for h in header}
+    for signature, what in NOT_COMMENT_EXPORTS:
+        if signature <= present:
+            return what
+    return None
+
+
 def match_tool_layout(header: Sequence[str]) -> ToolLayout | None:
     """The tool layout whose signature the header contains (case-insensitive).
 
@@ -337,6 +364,12 @@ def read_tool_csv(
             return
     if first_header is None:
         return
+    known = not_comment_export(first_header)
+    if known is not None:
+        raise ExportError(
+            f"{name}: this is {known}, not an export of comments; import a tool's inbox or "
+            "messages export instead"
+        )
     raise ExportError(
         f"{name}: a CSV whose columns match no known tool export "
         f"(headers: {', '.join(first_header)[:200]}); import it with `crisisdesk import --column ...`"

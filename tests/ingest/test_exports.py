@@ -421,3 +421,17 @@ def test_a_header_no_layout_knows_is_a_clear_error_naming_the_headers() -> None:
         _zoned(unknown, "commenti.csv")
     message = str(caught.value)
     assert "commenti.csv" in message and "Autore" in message and "--column" in message
+
+
+def test_a_meta_per_post_insights_export_is_named_not_misread() -> None:
+    """Meta Business Suite's per-post export has a Comments *count* and the post's text; read as
+    comments it would turn every post into a comment. It is refused, and named."""
+    posts = (
+        "Post ID,Page ID,Page name,Title,Description,Publish time,Permalink,Post type,"
+        "Reactions,Comments,Shares\n"
+        "123_456,123,Forno Aurora,,Pane fresco ogni mattina,05/01/2024 08:00,"
+        "https://www.facebook.com/123/posts/456,Photos,40,12,3\n"
+    )
+    with pytest.raises(ExportError, match="per-post Insights export") as caught:
+        _zoned(posts, "posts.csv")
+    assert "not an export of comments" in str(caught.value)
