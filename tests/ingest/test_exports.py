@@ -435,3 +435,16 @@ def test_a_meta_per_post_insights_export_is_named_not_misread() -> None:
     with pytest.raises(ExportError, match="per-post Insights export") as caught:
         _zoned(posts, "posts.csv")
     assert "not an export of comments" in str(caught.value)
+
+
+def test_hootsuite_conversations_export_is_refused_for_want_of_text() -> None:
+    """Hootsuite's resolved-conversations export (headers as its help article defines them) has
+    the Messages export's signature but one row per conversation and no text."""
+    conversations = (
+        "Conversation ID,Medium,Channel,Channel Display Name,Contact Profile ID,"
+        "Contact Primary Identifier,Contact Secondary Identifier,Created at,"
+        "Last Status Change Agent ID\n"
+        "conv-7,Facebook,1001,Forno Aurora,fb-555,Giulia Bianchi,giulia.b,2024-05-01 22:30:00,a-1\n"
+    )
+    with pytest.raises(ExportError, match="no column for text"):
+        _zoned(conversations, "conversations.csv")
