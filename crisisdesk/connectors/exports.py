@@ -190,7 +190,8 @@ TOOL_LAYOUTS: list[ToolLayout] = [
             "created_at": ("timestamp", "date", "created time", "sent date"),
             "text": ("message", "message text", "text"),
         },
-        notes="Column names assumed from typical Sprout exports; not checked against Sprout's docs.",
+        notes="Column names assumed: neither Sprout's help centre nor public code reading a Smart "
+        "Inbox export could be found to check them against.",
     ),
     ToolLayout(
         name="agorapulse-inbox",
@@ -206,7 +207,8 @@ TOOL_LAYOUTS: list[ToolLayout] = [
             "text": ("content", "text", "message"),
         },
         day_first=True,
-        notes="Column names assumed; not checked against Agorapulse's docs. Dates day first.",
+        notes="Column names assumed: Agorapulse's help centre describes the inbox but no export "
+        "column list could be found, nor public code reading one. Dates day first (assumed).",
     ),
     ToolLayout(
         name="brandwatch-mentions",
@@ -241,8 +243,9 @@ TOOL_LAYOUTS: list[ToolLayout] = [
             "created_at": ("comment time", "created time", "date"),
             "text": ("comment", "comment text", "message"),
         },
-        notes="Meta Business Suite has no documented comment CSV export; this layout reads "
-        "the shape that exports made from its inbox usually take. Not checked against Meta's docs.",
+        notes="Meta Business Suite has no documented comment CSV export (its Insights exports "
+        "are per post or per page, without comment text); this layout reads hand-made or "
+        "third-party files of that shape. Not checked against any real file.",
     ),
 ]
 
