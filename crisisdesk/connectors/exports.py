@@ -190,7 +190,8 @@ TOOL_LAYOUTS: list[ToolLayout] = [
             "created_at": ("timestamp", "date", "created time", "sent date"),
             "text": ("message", "message text", "text"),
         },
-        notes="Column names assumed from typical Sprout exports; not checked against Sprout's docs.",
+        notes="Column names assumed: neither Sprout's help centre nor public code reading a Smart "
+        "Inbox export could be found to check them against.",
     ),
     ToolLayout(
         name="agorapulse-inbox",
@@ -206,7 +207,8 @@ TOOL_LAYOUTS: list[ToolLayout] = [
             "text": ("content", "text", "message"),
         },
         day_first=True,
-        notes="Column names assumed; not checked against Agorapulse's docs. Dates day first.",
+        notes="Column names assumed: Agorapulse's help centre describes the inbox but no export "
+        "column list could be found, nor public code reading one. Dates day first (assumed).",
     ),
     ToolLayout(
         name="brandwatch-mentions",
@@ -241,10 +243,38 @@ TOOL_LAYOUTS: list[ToolLayout] = [
             "created_at": ("comment time", "created time", "date"),
             "text": ("comment", "comment text", "message"),
         },
-        notes="Meta Business Suite has no documented comment CSV export; this layout reads "
-        "the shape that exports made from its inbox usually take. Not checked against Meta's docs.",
+        notes="Meta Business Suite has no documented comment CSV export (its Insights exports "
+        "are per post or per page, without comment text); this layout reads hand-made or "
+        "third-party files of that shape. Not checked against any real file.",
     ),
 ]
+
+
+# Exports that are known, from public code reading real files, to hold no comments at all: the
+# desk names them in its error so that whoever imports one learns which export to make instead,
+# rather than being told only that the columns are unknown.
+NOT_COMMENT_EXPORTS: tuple[tuple[frozenset[str], str], ...] = (
+    (
+        frozenset({"post id", "publish time", "permalink"}),
+        "a Meta Business Suite per-post Insights export (one row per post, with counts but no "
+        "comment text)",
+    ),
+)
+
+
+def not_comment_export(header: Sequence[str]) -> str | None:
+    """What a header belongs to when it is a known export without comments, else None.
+
+    >>> not_comment_export(["Post ID", "Page ID", "Publish time", "Permalink", "Comments"])[:22]
+    'a Meta Business Suite '
+    >>> not_comment_export(["Date", "Author", "Full Text"]) is None
+    True
+    """
+    present = {h.strip().lower() for h in header}
+    for signature, what in NOT_COMMENT_EXPORTS:
+        if signature <= present:
+            return what
+    return None
 
 
 def match_tool_layout(header: Sequence[str]) -> ToolLayout | None:
@@ -337,6 +367,12 @@ def read_tool_csv(
             return
     if first_header is None:
         return
+    known = not_comment_export(first_header)
+    if known is not None:
+        raise ExportError(
+            f"{name}: this is {known}, not an export of comments; import a tool's inbox or "
+            "messages export instead"
+        )
     raise ExportError(
         f"{name}: a CSV whose columns match no known tool export "
         f"(headers: {', '.join(first_header)[:200]}); import it with `crisisdesk import --column ...`"

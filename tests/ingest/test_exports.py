@@ -289,3 +289,162 @@ def test_tool_exports_keep_their_links_and_drop_hostile_ones() -> None:
     assert first.permalink == "https://x.com/a/status/1"
     assert first.post_permalink == "https://x.com/brand/status/0"
     assert (hostile.text, hostile.permalink, hostile.post_permalink) == ("Click", None, None)
+
+
+# -- layouts checked against published definitions or public code reading real files ---------
+# The header rows below are the column names docs/exports.md cites for each tool; the data rows
+# are made up. Times are zone-less, as the tools write them, and read in Europe/Rome (UTC+2 in
+# May) so that a time read in the wrong zone shows.
+
+HOOTSUITE_REAL = (
+    "Conversation ID,Message ID,Medium,Channel,Channel Display Name,Contact Profile ID,"
+    "Contact Primary Identifier,Contact Secondary Identifier,Direction,Message Type,Created at,"
+    "Content,Post URL\n"
+    "conv-7,msg-71,Facebook,1001,Forno Aurora,fb-555,Giulia Bianchi,giulia.b,Inbound,Comment,"
+    '2024-05-01 22:30:00,"Il pane era crudo, che delusione",https://www.facebook.com/forno/posts/9\n'
+    "conv-7,msg-72,Facebook,1001,Forno Aurora,fb-1001,Forno Aurora,,Outbound,Comment,"
+    "2024-05-01 22:45:00,Ci scusi Giulia!,https://www.facebook.com/forno/posts/9\n"
+    "conv-8,msg-81,Instagram,2002,Forno Aurora IG,ig-777,tom_eats,Tom,Inbound,Comment,"
+    "2024-05-02 09:05:00,Best bread in town,https://www.instagram.com/p/abc/\n"
+)
+
+
+def _zoned(data: str, name: str) -> list[CommentRecord | Rejected]:
+    from zoneinfo import ZoneInfo
+
+    return list(read_export(io.BytesIO(data.encode()), name, zone=ZoneInfo("Europe/Rome")))
+
+
+def test_hootsuite_messages_export_with_its_documented_header() -> None:
+    out = _zoned(HOOTSUITE_REAL, "hootsuite-messages.csv")
+    assert all(isinstance(i, CommentRecord) for i in out)
+    records = [i for i in out if isinstance(i, CommentRecord)]
+    # the page's own reply (Direction: Outbound) is not a comment to triage
+    assert [
+        (
+            r.platform_id,
+            r.platform,
+            r.text,
+            r.author_id,
+            r.author_name,
+            r.page,
+            r.post_id,
+            r.post_permalink,
+            r.created_at.isoformat(),
+        )
+        for r in records
+    ] == [
+        (
+            "msg-71",
+            "facebook",
+            "Il pane era crudo, che delusione",
+            "fb-555",
+            "Giulia Bianchi",
+            "Forno Aurora",
+            "conv-7",
+            "https://www.facebook.com/forno/posts/9",
+            "2024-05-01T20:30:00+00:00",
+        ),
+        (
+            "msg-81",
+            "instagram",
+            "Best bread in town",
+            "ig-777",
+            "tom_eats",
+            "Forno Aurora IG",
+            "conv-8",
+            "https://www.instagram.com/p/abc/",
+            "2024-05-02T07:05:00+00:00",
+        ),
+    ]
+    # a Messages row has no address of its own, only its post's
+    assert all(r.permalink is None for r in records)
+
+
+BRANDWATCH_REAL = (
+    "Report:,Mentions export\n"
+    "Brand:,Forno Aurora\n"
+    "Query:,forno aurora\n"
+    "Date Range:,2024-05-01 - 2024-05-02\n"
+    "Generated:,2024-05-03\n"
+    "\n"
+    "Date,Title,Url,Domain,Author,Full Text,Thread Id,Thread URL\n"
+    "2024-05-01 22:30:00.000,,https://x.com/giulia/status/11,x.com,giulia_b,"
+    '"Forno Aurora, mai più: pane crudo",11,https://x.com/giulia/status/11\n'
+    "2024-05-02 09:05:00.000,,https://www.facebook.com/forno/posts/9?comment_id=3,"
+    "facebook.com,Tom Reed,Still the best bread in town,9,https://www.facebook.com/forno/posts/9\n"
+)
+
+
+def test_brandwatch_mentions_export_with_the_header_public_code_reads() -> None:
+    out = _zoned(BRANDWATCH_REAL, "mentions.csv")
+    records = [i for i in out if isinstance(i, CommentRecord)]
+    assert not [i for i in out if isinstance(i, Rejected)]
+    assert [
+        (
+            r.platform,
+            r.text,
+            r.author_id,
+            r.author_name,
+            r.permalink,
+            r.post_permalink,
+            r.created_at.isoformat(),
+        )
+        for r in records
+    ] == [
+        (
+            "twitter",
+            "Forno Aurora, mai più: pane crudo",
+            "giulia_b",
+            "giulia_b",
+            "https://x.com/giulia/status/11",
+            "https://x.com/giulia/status/11",
+            "2024-05-01T20:30:00+00:00",
+        ),
+        (
+            "facebook",
+            "Still the best bread in town",
+            "Tom Reed",
+            "Tom Reed",
+            "https://www.facebook.com/forno/posts/9?comment_id=3",
+            "https://www.facebook.com/forno/posts/9",
+            "2024-05-02T07:05:00+00:00",
+        ),
+    ]
+    # without an id column the mention's address is its id
+    assert records[0].platform_id == "https://x.com/giulia/status/11"
+
+
+def test_a_header_no_layout_knows_is_a_clear_error_naming_the_headers() -> None:
+    unknown = "Data;Autore;Testo del commento\n01/05/2024 22:30;Giulia;Pane crudo\n"
+    with pytest.raises(ExportError, match="no known tool") as caught:
+        _zoned(unknown, "commenti.csv")
+    message = str(caught.value)
+    assert "commenti.csv" in message and "Autore" in message and "--column" in message
+
+
+def test_a_meta_per_post_insights_export_is_named_not_misread() -> None:
+    """Meta Business Suite's per-post export has a Comments *count* and the post's text; read as
+    comments it would turn every post into a comment. It is refused, and named."""
+    posts = (
+        "Post ID,Page ID,Page name,Title,Description,Publish time,Permalink,Post type,"
+        "Reactions,Comments,Shares\n"
+        "123_456,123,Forno Aurora,,Pane fresco ogni mattina,05/01/2024 08:00,"
+        "https://www.facebook.com/123/posts/456,Photos,40,12,3\n"
+    )
+    with pytest.raises(ExportError, match="per-post Insights export") as caught:
+        _zoned(posts, "posts.csv")
+    assert "not an export of comments" in str(caught.value)
+
+
+def test_hootsuite_conversations_export_is_refused_for_want_of_text() -> None:
+    """Hootsuite's resolved-conversations export (headers as its help article defines them) has
+    the Messages export's signature but one row per conversation and no text."""
+    conversations = (
+        "Conversation ID,Medium,Channel,Channel Display Name,Contact Profile ID,"
+        "Contact Primary Identifier,Contact Secondary Identifier,Created at,"
+        "Last Status Change Agent ID\n"
+        "conv-7,Facebook,1001,Forno Aurora,fb-555,Giulia Bianchi,giulia.b,2024-05-01 22:30:00,a-1\n"
+    )
+    with pytest.raises(ExportError, match="no column for text"):
+        _zoned(conversations, "conversations.csv")
