@@ -92,7 +92,7 @@ def message(key: str, lang: str, /, **values: object) -> str:
     from ``values``; whole numbers are grouped in the reader's way.
 
     >>> message("reanalyze.examined", "it", examined=12000, reanalysed=800)
-    'esaminati 12.000, rianalizzati 800'
+    'esaminati: 12.000, rianalizzati: 800'
     >>> message("reanalyze.examined", "en", examined=12000, reanalysed=800)
     'examined 12,000, reanalysed 800'
     """

@@ -45,7 +45,7 @@ def test_italian_messages(env: dict[str, str | None], tmp_path: Path) -> None:
     imported = invoke(env, "import", str(f), str(tmp_path / "nope.csv"), "--data-dir", data)
     assert imported.exit_code == 3  # the good file kept, the missing one reported
     assert "errore: " in imported.stderr and "file inesistente" in imported.stderr
-    assert "importati 2 nuovi, 0 aggiornati, 0 invariati; 0 scartati" in imported.stderr
+    assert "importati — nuovi: 2, aggiornati: 0, invariati: 0; scartati: 0" in imported.stderr
     assert invoke(env, "connections", "--data-dir", data).stdout.startswith("nessun account")
     missing = invoke(env, "disconnect", "bluesky", "x.bsky.social", "--data-dir", data)
     assert missing.exit_code == 2
