@@ -13,6 +13,7 @@ import typer
 
 from crisisdesk import __version__
 from crisisdesk.commands import DataDir
+from crisisdesk.i18n import cli_language, grouped, say
 
 app = typer.Typer(
     help="crisisdesk: a crisis desk for the people who run social media pages.\n\n"
@@ -41,7 +42,7 @@ def _desk(data_dir: Path | None, **overrides: Any) -> Any:
 
 
 def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(say("error", message=message), err=True)
     raise typer.Exit(code)
 
 
@@ -52,11 +53,9 @@ def _column_map(columns: list[str]) -> dict[str, str]:
     for spec in columns:
         canonical, sep, theirs = spec.partition("=")
         if not sep or not canonical or not theirs:
-            _fail(f"--column takes canonical=theirs, got {spec!r}")
+            _fail(say("column.syntax", spec=repr(spec)))
         if canonical not in CANONICAL_FIELDS + OPTIONAL_FIELDS:
-            _fail(
-                f"--column: {canonical!r} is not a canonical field ({', '.join(CANONICAL_FIELDS)})"
-            )
+            _fail(say("column.unknown", name=repr(canonical), fields=", ".join(CANONICAL_FIELDS)))
         mapping[canonical] = theirs
     return mapping
 
@@ -105,7 +104,7 @@ def import_(
     from crisisdesk.ingest.readers import FORMATS, ReadOptions
 
     if fmt is not None and fmt not in FORMATS:
-        _fail(f"--format must be one of {', '.join(FORMATS)}")
+        _fail(say("format.one_of", formats=", ".join(FORMATS)))
     options = ReadOptions(
         platform=platform, page=page, column_map=_column_map(column), encoding=encoding
     )
@@ -114,7 +113,7 @@ def import_(
     show_progress = sys.stderr.isatty()
     for path in files:
         if not path.is_file():
-            report.errors.append(f"{path}: no such file")
+            report.errors.append(say("no_such_file", path=path))
             continue
         if show_progress:
             from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
@@ -142,12 +141,17 @@ def import_(
         else:
             desk.import_file(path, fmt=fmt, options=options, report=report)
     for error in report.errors:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(say("error", message=error), err=True)
     for rejected in report.rejected:
         typer.echo(str(rejected), err=True)
     typer.echo(
-        f"imported {report.inserted} new, {report.updated} updated, "
-        f"{report.unchanged} unchanged; {len(report.rejected)} rejected",
+        say(
+            "import.summary",
+            inserted=report.inserted,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            rejected=len(report.rejected),
+        ),
         err=True,
     )
     raise typer.Exit(report.exit_code)
@@ -173,7 +177,7 @@ def analyze(
     from crisisdesk.settings import Settings
 
     if output not in ("table", "jsonl", "csv"):
-        _fail("--format must be table, jsonl or csv")
+        _fail(say("analyze.format"))
     settings = Settings()
     options_kw: dict[str, Any] = {}
     if settings.sentiment_model:
@@ -287,7 +291,10 @@ def reanalyze(
         _fail(str(exc))
 
     def progress(so_far: Any) -> None:
-        typer.echo(f"examined {so_far.examined:,}, reanalysed {so_far.reanalysed:,}", err=True)
+        typer.echo(
+            say("reanalyze.examined", examined=so_far.examined, reanalysed=so_far.reanalysed),
+            err=True,
+        )
 
     try:
         report = desk.reanalyze(
@@ -296,15 +303,21 @@ def reanalyze(
     except LookupError as exc:
         _fail(str(exc))
     if report.up_to_date:
-        typer.echo(f"All {report.examined:,} comments already read by {report.version}")
+        typer.echo(say("reanalyze.up_to_date", examined=report.examined, version=report.version))
         return
-    summary = (
-        f"Reanalysed {report.reanalysed:,} of {report.examined:,} comments "
-        f"(kind changed: {report.kind_changed:,}, sentiment changed: "
-        f"{report.sentiment_changed:,})"
+    summary = say(
+        "reanalyze.summary",
+        reanalysed=report.reanalysed,
+        examined=report.examined,
+        kind_changed=report.kind_changed,
+        sentiment_changed=report.sentiment_changed,
     )
     if report.replaced:
-        summary += "; replaced " + ", ".join(f"{v} ({n:,})" for v, n in report.replaced.items())
+        lang = cli_language()
+        summary += say(
+            "reanalyze.replaced",
+            versions=", ".join(f"{v} ({grouped(n, lang)})" for v, n in report.replaced.items()),
+        )
     typer.echo(summary)
 
 
@@ -314,7 +327,7 @@ def db_upgrade(data_dir: DataDir = None) -> None:
     from crisisdesk import store
 
     desk = _desk(data_dir)
-    typer.echo(f"database at revision {store.current_revision(desk.engine)}")
+    typer.echo(say("db.revision", revision=store.current_revision(desk.engine)))
 
 
 @user_app.command("add")
@@ -337,18 +350,20 @@ def user_add(
 ) -> None:
     """Create a user who can sign in to `crisisdesk serve`."""
     if role not in ("member", "admin"):
-        _fail("--role must be member or admin")
+        _fail(say("user.role"))
     secret = password or os.environ.get("CRISISDESK_PASSWORD")
     if not secret:
         if not sys.stdin.isatty():
-            _fail("give the password with the prompt, CRISISDESK_PASSWORD or --password")
-        secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+            _fail(say("user.password_needed"))
+        secret = typer.prompt(
+            say("user.password_prompt"), hide_input=True, confirmation_prompt=True
+        )
     desk = _desk(data_dir)
     try:
         desk.add_user(username, secret, display_name=display_name, role=role, language=language)
     except ValueError as exc:
         _fail(str(exc))
-    typer.echo(f"user {username} created")
+    typer.echo(say("user.created", username=username))
 
 
 @app.command()
@@ -373,10 +388,7 @@ def serve(
 
     desk = _desk(data_dir)
     if desk.settings.secret_is_placeholder():
-        _fail(
-            "set a secret key first, e.g. export CRISISDESK_SECRET_KEY="
-            "\"$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')\""
-        )
+        _fail(say("serve.secret"))
     worker = None
     if webhook_worker and desk.settings.facebook_app_secret.reveal():
         # The same command a user could run by hand; it inherits the environment (settings).
@@ -432,9 +444,9 @@ def demo(
     except ValueError:
         loopback = host == "localhost"
     if not loopback:
-        _fail("the demo signs everybody in automatically, so it only listens on 127.0.0.1")
+        _fail(say("demo.loopback"))
     if replay is not None and not replay.is_file():
-        _fail(f"{replay}: no such file")
+        _fail(say("no_such_file", path=replay))
     directory = data_dir or Path(tempfile.mkdtemp(prefix="crisisdesk-demo-"))
     if data_dir is not None and (directory / "crisisdesk.sqlite").exists():
         (directory / "crisisdesk.sqlite").unlink()
@@ -442,7 +454,7 @@ def demo(
     runner = DemoRunner(desk, replay=replay, speed=speed, column_map=_column_map(column))
     runner.prepare()
     url = f"http://{host}:{port}/"
-    typer.echo(f"crisisdesk demo on {url} (data in {directory}); Ctrl+C to stop", err=True)
+    typer.echo(say("demo.started", url=url, directory=directory), err=True)
     if open_browser:
         import webbrowser
 

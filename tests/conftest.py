@@ -73,6 +73,14 @@ def attach(desk: Desk, component: Any) -> None:
     desk.listeners.append(component.on_ingested)
 
 
+@pytest.fixture(autouse=True)
+def _english_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line speaks the language of the environment, and the tests read its English
+    messages: pin English, so a developer whose LANG is it_IT.UTF-8 gets the same results. Tests
+    of another language override it through the runner's ``env``."""
+    monkeypatch.setenv("CRISISDESK_LANG", "en")
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"

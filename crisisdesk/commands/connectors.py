@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from crisisdesk.commands import DataDir
+from crisisdesk.i18n import say
 
 connect_app = typer.Typer(
     help="Connect a platform account (the token is checked, then stored encrypted).",
@@ -37,8 +38,12 @@ def _refused(exc: Any) -> None:
 
 def _report(connected: Any) -> None:
     typer.echo(
-        f"connected {connected.platform} {connected.account_id} ({connected.name}); "
-        "token stored encrypted"
+        say(
+            "connect.report",
+            platform=connected.platform,
+            account=connected.account_id,
+            name=connected.name,
+        )
     )
 
 
@@ -71,28 +76,21 @@ def connect_facebook(
     secret = app_secret or desk.settings.facebook_app_secret.reveal()
     if not secret and sys.stdin.isatty():
         secret = typer.prompt(
-            "Meta app secret (empty to skip)", default="", hide_input=True, show_default=False
+            say("connect.app_secret_prompt"), default="", hide_input=True, show_default=False
         )
     try:
         connected = connect_facebook(desk, page_id, page_token, app_id=app_id, app_secret=secret)
     except ConnectRefused as exc:
         _refused(exc)
         return
-    typer.echo(f"token works for {connected.speaker}; page: {connected.name} ({page_id})")
+    typer.echo(
+        say("connect.token_works", speaker=connected.speaker, name=connected.name, page=page_id)
+    )
     if connected.missing:
-        typer.echo(
-            "warning: missing permissions: "
-            + ", ".join(connected.missing)
-            + " (some actions will fail until they are granted)",
-            err=True,
-        )
+        typer.echo(say("connect.missing", permissions=", ".join(connected.missing)), err=True)
     _report(connected)
     if not desk.settings.facebook_app_secret:
-        typer.echo(
-            "for live comments set CRISISDESK_FACEBOOK_APP_SECRET and CRISISDESK_FACEBOOK_VERIFY_TOKEN, "
-            "then subscribe the app's page webhook (field 'feed') to <public url>/webhooks/facebook",
-            err=True,
-        )
+        typer.echo(say("connect.webhook_hint"), err=True)
 
 
 @connect_app.command("instagram")
@@ -164,10 +162,12 @@ def _progress(label: str) -> Any:
         for item in items:
             count += 1
             if tty and count % 50 == 0:
-                typer.echo(f"\r{label}: {count} read", nl=False, err=True)
+                typer.echo(
+                    "\r" + say("sync.progress", label=label, count=count), nl=False, err=True
+                )
             yield item
         if tty:
-            typer.echo(f"\r{label}: {count} read", err=True)
+            typer.echo("\r" + say("sync.progress", label=label, count=count), err=True)
 
     return tap
 
@@ -185,15 +185,22 @@ def _sync_once(
         )
         if not outcome.ok:
             failures += 1
-            typer.echo(f"error: {outcome.label}: {outcome.error}", err=True)
+            failed = say("sync.failed", label=outcome.label, error=outcome.error)
+            typer.echo(say("error", message=failed), err=True)
             continue
         synced += 1
         report = outcome.report
         for rejected in report.rejected:
             typer.echo(str(rejected), err=True)
         typer.echo(
-            f"{outcome.label}: {report.inserted} new, {report.updated} updated, "
-            f"{report.unchanged} unchanged, {len(report.rejected)} rejected"
+            say(
+                "sync.summary",
+                label=outcome.label,
+                inserted=report.inserted,
+                updated=report.updated,
+                unchanged=report.unchanged,
+                rejected=len(report.rejected),
+            )
         )
         if report.rejected:
             failures += 1
@@ -211,7 +218,7 @@ def register(app: typer.Typer) -> None:
         desk = _open_desk(data_dir)
         rows = load_connections(desk)
         if not rows:
-            typer.echo("no connections; add one with `crisisdesk connect facebook`")
+            typer.echo(say("connections.none"))
         for row in rows:
             cursor = f" cursor={row.cursor}" if row.cursor else ""
             typer.echo(f"{row.platform}\t{row.account_id}\t{row.name or ''}{cursor}")
@@ -227,8 +234,8 @@ def register(app: typer.Typer) -> None:
 
         desk = _open_desk(data_dir)
         if not delete_connection(desk, platform, account_id):
-            _fail(f"no connection {platform} {account_id}")
-        typer.echo(f"disconnected {platform} {account_id}")
+            _fail(say("disconnect.unknown", platform=platform, account=account_id))
+        typer.echo(say("disconnect.done", platform=platform, account=account_id))
 
     @app.command("sync")
     def sync(
@@ -277,7 +284,7 @@ def register(app: typer.Typer) -> None:
             if account is None or r.account_id == account
         ]
         if not rows:
-            _fail("no matching connections; add one with `crisisdesk connect`")
+            _fail(say("sync.none"))
         failures = 0
         synced = 0
         with new_http_client() as http:
@@ -307,9 +314,9 @@ def register(app: typer.Typer) -> None:
         try:
             done = processor.drain()
         except Exception as exc:  # the store refused every delivery: they stay in the spool
-            _fail(f"the store refused the deliveries, which stay in the spool: {exc}")
+            _fail(say("webhook.refused", error=exc))
             return
-        typer.echo(f"{done} deliveries processed, {processor.rejected} changes rejected")
+        typer.echo(say("webhook.replayed", done=done, rejected=processor.rejected))
 
     @app.command("webhook-worker")
     def webhook_worker(
@@ -326,12 +333,12 @@ def register(app: typer.Typer) -> None:
         desk = _open_desk(data_dir)
         processor = processor_for(desk)
         processor.poll_seconds = poll
-        typer.echo(f"processing {processor.spool.incoming} (Ctrl-C stops)", err=True)
+        typer.echo(say("webhook.worker_start", spool=processor.spool.incoming), err=True)
         try:
             processor.run_forever()
         except RuntimeError as exc:
             _fail(str(exc))
-        typer.echo(f"{processor.processed} deliveries processed", err=True)
+        typer.echo(say("webhook.worker_done", processed=processor.processed), err=True)
 
     @app.command("import-export")
     def import_export(
@@ -376,11 +383,16 @@ def register(app: typer.Typer) -> None:
                 except ExportError as exc:
                     report.errors.append(str(exc))
         for error in report.errors:
-            typer.echo(f"error: {error}", err=True)
+            typer.echo(say("error", message=error), err=True)
         for rejected in report.rejected:
             typer.echo(str(rejected), err=True)
         typer.echo(
-            f"{report.inserted} new, {report.updated} updated, {report.unchanged} unchanged, "
-            f"{len(report.rejected)} rejected"
+            say(
+                "import_export.summary",
+                inserted=report.inserted,
+                updated=report.updated,
+                unchanged=report.unchanged,
+                rejected=len(report.rejected),
+            )
         )
         raise typer.Exit(report.exit_code)

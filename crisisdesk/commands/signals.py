@@ -12,6 +12,7 @@ from typing import Annotated, Any, TextIO
 import typer
 
 from crisisdesk.commands import DataDir
+from crisisdesk.i18n import say
 
 
 class SeriesError(ValueError):
@@ -124,7 +125,7 @@ def register(app: typer.Typer) -> None:
         from crisisdesk.signals.alerts import alert_dicts
 
         if limit < 1:
-            _fail("--limit must be at least 1")
+            _fail(say("alerts.limit"))
         desk = _desk(data_dir)
         try:
             rows = alert_dicts(desk, page_id=page, limit=limit)
@@ -134,7 +135,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
             return
         if not rows:
-            typer.echo("no alerts")
+            typer.echo(say("alerts.none"))
             return
         for row in rows:
             typer.echo(_table_row(row))
@@ -169,7 +170,7 @@ def _register_flame(app: typer.Typer) -> None:
                 pages = [page] if page is not None else None
                 # the coordination networks are replayed alongside: the level reads their score
                 written = monitor.rebuild(pages)
-                typer.echo(f"rebuilt from the store; {written} new alerts", err=True)
+                typer.echo(say("flame.rebuilt", written=written), err=True)
             rows = [
                 {
                     "page_id": p.id,
@@ -190,7 +191,7 @@ def _register_flame(app: typer.Typer) -> None:
 
 def _table_row(row: dict[str, Any]) -> str:
     where = row["page_name"] + (
-        f" / post {row.get('post') or row['post_id']}" if row.get("post_id") else ""
+        say("alerts.post", post=row.get("post") or row["post_id"]) if row.get("post_id") else ""
     )
     reasons = "; ".join(row.get("reasons") or [])
     return f"{row['at'][:16].replace('T', ' ')}  {row['level']:<7} {where:<30} {reasons}"

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from crisisdesk.commands import DataDir
+from crisisdesk.i18n import say
 
 
 def register(app: typer.Typer) -> None:
@@ -75,7 +76,7 @@ def register(app: typer.Typer) -> None:
         try:
             voucher = desk.vouchers.redeem(code, actor="cli")
         except WorkflowError as exc:
-            typer.echo(f"error: {exc.message}", err=True)
+            typer.echo(say("error", message=exc.message), err=True)
             raise typer.Exit(1) from None
         finally:
             desk.close()

@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
+
+from crisisdesk.i18n import DECIMAL_COMMA, load_catalogs
 
 LANGUAGES = {"en": "English", "it": "Italiano"}
 DEFAULT_LANGUAGE = "en"
@@ -210,18 +213,9 @@ def negotiate(accept_language: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-def _load_locale_files() -> None:
-    """Merge ``locales/*.json`` (``{"en": {...}, "it": {...}}``), one file per capability, so
-    each part of the interface keeps its own text beside its templates."""
-    import json
-    from pathlib import Path
-
-    for path in sorted((Path(__file__).parent / "locales").glob("*.json")):
-        for lang, catalog in json.loads(path.read_text(encoding="utf-8")).items():
-            CATALOGS.setdefault(lang, {}).update(catalog)
-
-
-_load_locale_files()
+# One file per capability in ``locales/``, so each part of the interface keeps its own text
+# beside its templates; the loader is shared with the command line's catalogs.
+load_catalogs(Path(__file__).parent / "locales", into=CATALOGS)
 
 
 # The analysis explains itself with short English labels followed by the words that drove it
@@ -331,9 +325,6 @@ def translate_reason(reason: str, lang: str) -> str:
 
 
 #: Languages that write 4,5 where English writes 4.5.
-DECIMAL_COMMA = frozenset({"it", "es", "fr", "de", "pt"})
-
-
 def number(value: object, lang: str, places: int | None = None) -> str:
     """A number as readers of ``lang`` write it; ``places`` fixes the decimals. Anything that is
     not a number is shown as it is.

@@ -1,0 +1,109 @@
+"""The command line speaks Italian or English, as the environment says; machine output does not
+change with the language."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from crisisdesk.cli import app
+
+runner = CliRunner()
+
+GOOD = "id,created_at,text,author_id\n1,2024-01-01T10:00:00Z,consegna in ritardo,a\n2,2024-01-01T10:01:00Z,thanks a lot,b\n"
+
+# Without any language variable: the runner's env removes the names mapped to None.
+NO_LANGUAGE: dict[str, str | None] = dict.fromkeys(
+    ("CRISISDESK_LANG", "LC_ALL", "LC_MESSAGES", "LANG")
+)
+ITALIAN_OVERRIDE = {**NO_LANGUAGE, "CRISISDESK_LANG": "it"}
+ITALIAN_LOCALE = {**NO_LANGUAGE, "LANG": "it_IT.UTF-8"}
+
+
+@pytest.fixture(autouse=True)
+def _keyword_analyzer(monkeypatch: pytest.MonkeyPatch) -> None:
+    import crisisdesk.desk
+    from tests.conftest import KeywordAnalyzer
+
+    monkeypatch.setattr(crisisdesk.desk.Desk, "analyzer", property(lambda self: KeywordAnalyzer()))
+
+
+def invoke(env: Mapping[str, str | None], *args: str) -> Result:
+    return runner.invoke(app, list(args), env=env, catch_exceptions=False)
+
+
+@pytest.mark.parametrize("env", [ITALIAN_OVERRIDE, ITALIAN_LOCALE], ids=["override", "locale"])
+def test_italian_messages(env: dict[str, str | None], tmp_path: Path) -> None:
+    data = str(tmp_path / "d")
+    f = tmp_path / "c.csv"
+    f.write_text(GOOD)
+    imported = invoke(env, "import", str(f), str(tmp_path / "nope.csv"), "--data-dir", data)
+    assert imported.exit_code == 3  # the good file kept, the missing one reported
+    assert "errore: " in imported.stderr and "file inesistente" in imported.stderr
+    assert "importati — nuovi: 2, aggiornati: 0, invariati: 0; scartati: 0" in imported.stderr
+    assert invoke(env, "connections", "--data-dir", data).stdout.startswith("nessun account")
+    missing = invoke(env, "disconnect", "bluesky", "x.bsky.social", "--data-dir", data)
+    assert missing.exit_code == 2
+    assert missing.stderr == "errore: nessun collegamento bluesky x.bsky.social\n"
+    assert invoke(env, "alerts", "--data-dir", data).stdout == "nessuna allerta\n"
+
+
+def test_english_without_language_variables(tmp_path: Path) -> None:
+    f = tmp_path / "c.csv"
+    f.write_text(GOOD)
+    result = invoke(NO_LANGUAGE, "import", str(f), "--data-dir", str(tmp_path / "d"))
+    assert "imported 2 new, 0 updated, 0 unchanged; 0 rejected" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {**ITALIAN_LOCALE, "CRISISDESK_LANG": "en"},  # the override wins over the locale
+        {**ITALIAN_LOCALE, "LC_ALL": "C"},  # LC_ALL wins over LANG, as in the C library
+        {**NO_LANGUAGE, "CRISISDESK_LANG": "xx"},  # a language without a catalog
+    ],
+    ids=["override", "lc-all", "unknown"],
+)
+def test_english_otherwise(env: dict[str, str | None], tmp_path: Path) -> None:
+    result = invoke(env, "disconnect", "bluesky", "x", "--data-dir", str(tmp_path / "d"))
+    assert result.stderr == "error: no connection bluesky x\n"
+
+
+def test_machine_output_does_not_change_with_the_language(tmp_path: Path) -> None:
+    data = str(tmp_path / "d")
+    f = tmp_path / "c.csv"
+    f.write_text(GOOD)
+    assert invoke(NO_LANGUAGE, "import", str(f), "--data-dir", data).exit_code == 0
+    for args in (
+        ("stats", "--json"),
+        ("alerts", "--json"),
+        ("flame", "--json"),
+        ("page", "list", "--json"),
+    ):
+        english = invoke(NO_LANGUAGE, *args, "--data-dir", data)
+        italian = invoke(ITALIAN_LOCALE, *args, "--data-dir", data)
+        assert english.exit_code == italian.exit_code == 0
+        assert english.stdout == italian.stdout, args
+        json.loads(english.stdout)
+
+
+def test_analyze_jsonl_does_not_change_with_the_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("ANALYZER", "SENTIMENT_MODEL", "TOXICITY_MODEL"):
+        monkeypatch.delenv(f"CRISISDESK_{name}", raising=False)
+    path = tmp_path / "comments.txt"
+    path.write_text("Il treno è in ritardo anche oggi\nWhat time do you open?\n", encoding="utf-8")
+    runs = [
+        invoke(env, "analyze", str(path), "--format", "jsonl")
+        for env in (NO_LANGUAGE, ITALIAN_OVERRIDE, ITALIAN_LOCALE)
+    ]
+    assert {r.exit_code for r in runs} == {0}
+    assert runs[0].stdout == runs[1].stdout == runs[2].stdout
+    assert len([json.loads(line) for line in runs[0].stdout.splitlines()]) == 2
