@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from crisisdesk import __version__
-from crisisdesk.commands import DataDir
+from crisisdesk.commands import DataDir, finish_import
 from crisisdesk.i18n import cli_language, grouped, say
 
 app = typer.Typer(
@@ -140,21 +140,7 @@ def import_(
                 )
         else:
             desk.import_file(path, fmt=fmt, options=options, report=report)
-    for error in report.errors:
-        typer.echo(say("error", message=error), err=True)
-    for rejected in report.rejected:
-        typer.echo(str(rejected), err=True)
-    typer.echo(
-        say(
-            "import.summary",
-            inserted=report.inserted,
-            updated=report.updated,
-            unchanged=report.unchanged,
-            rejected=len(report.rejected),
-        ),
-        err=True,
-    )
-    raise typer.Exit(report.exit_code)
+    finish_import(report, "import.summary", summary_to_stderr=True)
 
 
 @app.command()

@@ -2,9 +2,12 @@
 which ``crisisdesk.cli`` calls at start-up; keep imports inside the command functions."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
+
+if TYPE_CHECKING:
+    from crisisdesk.desk import ImportReport
 
 # The --data-dir option every command that opens the desk takes; declared once, here, because
 # annotations are resolved in each command module's globals and crisisdesk.cli imports them.
@@ -16,3 +19,23 @@ DataDir = Annotated[
         show_default=False,
     ),
 ]
+
+
+def finish_import(report: "ImportReport", summary: str, *, summary_to_stderr: bool) -> NoReturn:
+    """Print an import's errors and rejected rows (stderr) and its counts under the catalog
+    key ``summary``, then exit with the report's code (0, 3 or 2)."""
+    from crisisdesk.i18n import say
+
+    for error in report.errors:
+        typer.echo(say("error", message=error), err=True)
+    for rejected in report.rejected:
+        typer.echo(str(rejected), err=True)
+    counts = say(
+        summary,
+        inserted=report.inserted,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        rejected=len(report.rejected),
+    )
+    typer.echo(counts, err=summary_to_stderr)
+    raise typer.Exit(report.exit_code)

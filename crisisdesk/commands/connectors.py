@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from crisisdesk.commands import DataDir
+from crisisdesk.commands import DataDir, finish_import
 from crisisdesk.i18n import say
 
 connect_app = typer.Typer(
@@ -382,17 +382,4 @@ def register(app: typer.Typer) -> None:
                     report.errors.append(f"{path}: {exc.strerror or exc}")
                 except ExportError as exc:
                     report.errors.append(str(exc))
-        for error in report.errors:
-            typer.echo(say("error", message=error), err=True)
-        for rejected in report.rejected:
-            typer.echo(str(rejected), err=True)
-        typer.echo(
-            say(
-                "import_export.summary",
-                inserted=report.inserted,
-                updated=report.updated,
-                unchanged=report.unchanged,
-                rejected=len(report.rejected),
-            )
-        )
-        raise typer.Exit(report.exit_code)
+        finish_import(report, "import_export.summary", summary_to_stderr=False)

@@ -42,7 +42,9 @@ from crisisdesk.connectors.store import (
 from crisisdesk.models import Connection, utcnow
 
 if TYPE_CHECKING:
+    from crisisdesk.connectors.graph import GraphClient
     from crisisdesk.desk import Desk, ImportReport
+    from crisisdesk.settings import Secret
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +152,23 @@ def _client(http: httpx.Client | None) -> Iterator[httpx.Client]:
         yield client
 
 
+def _check_client(
+    desk: Desk, client: httpx.Client, token: str, app_secret: Secret | str | None
+) -> GraphClient:
+    """A Graph API client for checking a token before it is stored: few retries, so a refusal
+    comes back while the person waits."""
+    from crisisdesk.connectors.graph import GraphClient
+
+    return GraphClient(
+        client,
+        token,
+        base_url=desk.settings.graph_api_url,
+        version=desk.settings.graph_api_version,
+        app_secret=app_secret or None,
+        max_retries=2,
+    )
+
+
 def connect_facebook(
     desk: Desk,
     page_id: str,
@@ -167,21 +186,13 @@ def connect_facebook(
     encrypted, with the connection, for ``appsecret_proof``.
     """
     from crisisdesk.connectors.facebook import FacebookConnector
-    from crisisdesk.connectors.graph import GraphClient
 
     page_id = page_id.strip()
     _required(page_id=page_id, page_access_token=page_token)
     require_token_key(desk)
     secret = app_secret or desk.settings.facebook_app_secret.reveal()
     with _client(http) as client:
-        graph = GraphClient(
-            client,
-            page_token,
-            base_url=desk.settings.graph_api_url,
-            version=desk.settings.graph_api_version,
-            app_secret=secret or None,
-            max_retries=2,
-        )
+        graph = _check_client(desk, client, page_token, secret)
         try:
             checked = FacebookConnector(graph, page_id).check()
         except ConnectorError as exc:
@@ -230,7 +241,6 @@ def connect_instagram(
     user_id: int | None = None,
 ) -> Connected:
     """Check a token on an Instagram professional account (``GET /{account-id}``), then store it."""
-    from crisisdesk.connectors.graph import GraphClient
     from crisisdesk.connectors.instagram import InstagramConnector
 
     account_id = account_id.strip()
@@ -238,14 +248,7 @@ def connect_instagram(
     require_token_key(desk)
     app_secret = desk.settings.facebook_app_secret
     with _client(http) as client:
-        graph = GraphClient(
-            client,
-            token,
-            base_url=desk.settings.graph_api_url,
-            version=desk.settings.graph_api_version,
-            app_secret=app_secret or None,
-            max_retries=2,
-        )
+        graph = _check_client(desk, client, token, app_secret)
         try:
             account = InstagramConnector(graph, account_id).check()["account"]
         except ConnectorError as exc:
