@@ -5,10 +5,14 @@ platform's documented contract), turns what the platform says into
 :class:`~crisisdesk.ingest.record.CommentRecord` objects for ``Desk.ingest`` (the one write path),
 and offers the five actions the moderation workflow calls: ``reply``, ``private_reply``, ``hide``,
 ``unhide`` and ``delete``, each taking the comment's platform id. An action the platform cannot do
-raises :class:`Unsupported` with a sentence the person at the desk can act on.
+raises :class:`Unsupported` with a sentence the person at the desk can act on. Connectors also
+answer ``post_details(post_id)`` (:class:`PostDetails`), for comments that arrive naming their
+post by id only (see :mod:`crisisdesk.connectors.posts`).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 
 class ConnectorError(Exception):
@@ -32,3 +36,12 @@ class RateLimited(ConnectorError):
 
 
 PLATFORMS = ("facebook", "instagram", "bluesky", "mastodon")
+
+
+@dataclass(frozen=True)
+class PostDetails:
+    """What a post says and where it is on the web; either may be unknown (a photo without a
+    caption, a platform that gives no link)."""
+
+    message: str | None = None
+    permalink: str | None = None

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from crisisdesk.connectors import ConnectorError, PermissionMissing, TokenExpired
+from crisisdesk.connectors.posts import post_details_for
 from crisisdesk.connectors.secrets import TokenBox, TokenKeyError
 from crisisdesk.connectors.store import (
     build_connector,
@@ -391,6 +392,8 @@ def sync_connection(
                 desk.ingest(wrap(connector.backfill(since, until)), report)
             else:
                 records, cursor = connector.poll(connection.cursor)
+                # Notifications name the post replied to by id only.
+                post_details_for(desk).fill(records, connector)
                 desk.ingest(wrap(records), report)
                 save_cursor(desk, connection.id, cursor)
     except TokenKeyError as exc:

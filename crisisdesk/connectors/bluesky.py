@@ -28,13 +28,14 @@ import httpx
 from crisisdesk.connectors import (
     ConnectorError,
     PermissionMissing,
+    PostDetails,
     RateLimited,
     TokenExpired,
     Unsupported,
 )
 from crisisdesk.connectors._http import retry_after
 from crisisdesk.ingest.links import bluesky_web_link
-from crisisdesk.ingest.normalise import RowError, from_canonical
+from crisisdesk.ingest.normalise import RowError, clean_post_message, from_canonical
 from crisisdesk.ingest.record import CommentRecord, Rejected
 from crisisdesk.settings import Secret
 
@@ -266,6 +267,17 @@ class BlueskyConnector:
             "post_permalink": bluesky_web_link(root_uri),
         }
         return from_canonical(row, platform="bluesky", source="bluesky")
+
+    def post_details(self, post_id: str) -> PostDetails:
+        """The text of the post at ``post_id`` (an at:// URI); its web link is derived from the URI
+        without a call."""
+        _at_parts(post_id)
+        body = self.xrpc("GET", "app.bsky.feed.getPosts", params={"uris": post_id})
+        posts = body.get("posts")
+        post = posts[0] if isinstance(posts, list) and posts else None
+        record = post.get("record") if isinstance(post, Mapping) else None
+        text = record.get("text") if isinstance(record, Mapping) else None
+        return PostDetails(clean_post_message(text), bluesky_web_link(post_id))
 
     # -- actions --------------------------------------------------------------------------
 

@@ -18,11 +18,12 @@ post's ``message``, so the desk can name the post by what it says rather than by
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from crisisdesk.connectors import ConnectorError
+from crisisdesk.connectors import ConnectorError, PostDetails
 from crisisdesk.connectors.graph import GraphClient
 from crisisdesk.ingest.links import web_link
 from crisisdesk.ingest.normalise import (
@@ -36,6 +37,9 @@ from crisisdesk.ingest.record import CommentRecord, Rejected
 log = logging.getLogger(__name__)
 
 POST_FIELDS = "id,created_time,message,permalink_url"
+# Graph object ids are digits, with an underscore between page and post: anything else would
+# change the request's path.
+GRAPH_ID = re.compile(r"[0-9]+(?:_[0-9]+)?")
 COMMENT_FIELDS = "id,message,created_time,from{id,name},parent{id},is_hidden,permalink_url"
 # Read permissions for backfill, engagement for reply/hide/delete, messaging for private replies.
 NEEDED_PERMISSIONS = (
@@ -146,6 +150,15 @@ class FacebookConnector:
             "granted": granted,
             "missing": [p for p in NEEDED_PERMISSIONS if granted and p not in granted],
         }
+
+    def post_details(self, post_id: str) -> PostDetails:
+        """The post's text and link, one call: comment webhooks name the post by id only."""
+        if not GRAPH_ID.fullmatch(post_id):
+            raise ConnectorError(f"not a Facebook post id: {post_id[:40]!r}")
+        post = self.graph.get(post_id, {"fields": "message,permalink_url"})
+        return PostDetails(
+            clean_post_message(post.get("message")), web_link(post.get("permalink_url"))
+        )
 
     def backfill(
         self, since: datetime | None = None, until: datetime | None = None

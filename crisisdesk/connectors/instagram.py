@@ -21,7 +21,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from crisisdesk.connectors.facebook import POSTS_LOOKBACK, _check_text, in_range, posts_since
+from crisisdesk.connectors import ConnectorError, PostDetails
+from crisisdesk.connectors.facebook import (
+    GRAPH_ID,
+    POSTS_LOOKBACK,
+    _check_text,
+    in_range,
+    posts_since,
+)
 from crisisdesk.connectors.graph import GraphClient
 from crisisdesk.ingest.links import web_link
 from crisisdesk.ingest.normalise import RowError, clean_post_message, from_canonical
@@ -119,6 +126,15 @@ class InstagramConnector:
     def check(self) -> dict[str, Any]:
         account = self.graph.get(self.account_id, {"fields": "id,username,name"})
         return {"account": account}
+
+    def post_details(self, post_id: str) -> PostDetails:
+        """The media's caption and link, one call: comment webhooks name the media by id only."""
+        if not GRAPH_ID.fullmatch(post_id):
+            raise ConnectorError(f"not an Instagram media id: {post_id[:40]!r}")
+        media = self.graph.get(post_id, {"fields": "caption,permalink"})
+        return PostDetails(
+            clean_post_message(media.get("caption")), web_link(media.get("permalink"))
+        )
 
     def backfill(
         self, since: datetime | None = None, until: datetime | None = None

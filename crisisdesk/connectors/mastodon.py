@@ -28,12 +28,14 @@ import httpx
 from crisisdesk.connectors import (
     ConnectorError,
     PermissionMissing,
+    PostDetails,
     RateLimited,
     TokenExpired,
     Unsupported,
 )
 from crisisdesk.connectors._http import retry_after
-from crisisdesk.ingest.normalise import RowError, from_canonical
+from crisisdesk.ingest.links import web_link
+from crisisdesk.ingest.normalise import RowError, clean_post_message, from_canonical
 from crisisdesk.ingest.record import CommentRecord, Rejected
 from crisisdesk.settings import Secret
 
@@ -230,6 +232,16 @@ class MastodonConnector:
         return from_canonical(row, platform="mastodon", source="mastodon")
 
     # -- actions --------------------------------------------------------------------------
+
+    def post_details(self, post_id: str) -> PostDetails:
+        """The status's text and its page on the web: notifications of replies name the status
+        replied to by id only."""
+        status = self._status(post_id)
+        content = status.get("content")
+        return PostDetails(
+            clean_post_message(html_to_text(content)) if isinstance(content, str) else None,
+            web_link(status.get("url")),
+        )
 
     def _status(self, status_id: str) -> dict[str, Any]:
         body = self.request("GET", f"/api/v1/statuses/{_safe_id(status_id)}").json()

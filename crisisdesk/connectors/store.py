@@ -164,8 +164,14 @@ def _stored_secret(desk: Desk, config: dict[str, Any]) -> Secret | None:
     return TokenBox.from_settings(desk.settings).decrypt(blob.encode("ascii"))
 
 
-def build_connector(desk: Desk, connection: Connection, http: httpx.Client) -> Any:
-    """A connector object for one stored connection."""
+def build_connector(
+    desk: Desk, connection: Connection, http: httpx.Client, *, patient: bool = True
+) -> Any:
+    """A connector object for one stored connection. An impatient one makes a single attempt
+    per call, never waiting out a rate limit: for work that must not hold live comments back."""
+    retries: dict[str, Any] = {} if patient else {"max_retries": 0}
+    # Nor does it wait when the Graph API's usage headers ask for a pause.
+    graph_waits: dict[str, Any] = {} if patient else {"max_retries": 0, "max_delay": 0.0}
     token = token_of(desk, connection)
     config = connection.config or {}
     settings = desk.settings
@@ -178,6 +184,7 @@ def build_connector(desk: Desk, connection: Connection, http: httpx.Client) -> A
             base_url=str(config.get("graph_api_url") or settings.graph_api_url),
             version=str(config.get("graph_api_version") or settings.graph_api_version),
             app_secret=settings.facebook_app_secret or _stored_secret(desk, config) or None,
+            **graph_waits,
         )
         if connection.platform == "facebook":
             from crisisdesk.connectors.facebook import FacebookConnector
@@ -195,6 +202,7 @@ def build_connector(desk: Desk, connection: Connection, http: httpx.Client) -> A
             app_password=token,
             service=str(config.get("service") or "https://bsky.social"),
             did=connection.account_id,
+            **retries,
         )
     if connection.platform == "mastodon":
         from crisisdesk.connectors.mastodon import MastodonConnector
@@ -203,7 +211,11 @@ def build_connector(desk: Desk, connection: Connection, http: httpx.Client) -> A
         if not base_url:
             raise ConnectorError(f"mastodon {connection.account_id}: no base_url in its config")
         return MastodonConnector(
-            http, base_url=str(base_url), token=token, account_id=connection.account_id
+            http,
+            base_url=str(base_url),
+            token=token,
+            account_id=connection.account_id,
+            **retries,
         )
     raise ConnectorError(f"unknown platform {connection.platform!r}")
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crisisdesk.connectors.instagram import from_instagram_comment
+from crisisdesk.connectors.posts import PostDetailsFiller, post_details_for
 from crisisdesk.connectors.spool import Spool
 from crisisdesk.ingest.normalise import RowError, from_facebook_change, parse_time
 from crisisdesk.ingest.record import CommentRecord, Rejected
@@ -137,9 +138,17 @@ def records_from_delivery(payload: Any, *, name: str = "webhook") -> list[Commen
 class WebhookProcessor:
     """Drains a spool into a desk on a background thread."""
 
-    def __init__(self, desk: Desk, spool: Spool, *, batch_files: int = 500) -> None:
+    def __init__(
+        self,
+        desk: Desk,
+        spool: Spool,
+        *,
+        batch_files: int = 500,
+        post_details: PostDetailsFiller | None = None,
+    ) -> None:
         self.desk = desk
         self.spool = spool
+        self.post_details = post_details or post_details_for(desk)
         self.batch_files = batch_files
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -178,6 +187,8 @@ class WebhookProcessor:
                 self.spool.quarantine(path, f"unreadable: {exc}")
                 continue
             loaded.append((path, records_from_delivery(payload, name=path.name)))
+        # Deliveries name their post by id only: the first alert should already say which post.
+        self.post_details.fill([item for _, items in loaded for item in items])
         try:
             report = self.desk.ingest([item for _, items in loaded for item in items])
         except Exception:
