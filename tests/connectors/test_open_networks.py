@@ -433,3 +433,35 @@ def record_id(desk: Desk, platform_id: str) -> int:
     found = desk.find_comment(platform_id, "bluesky")
     assert found is not None
     return found.id
+
+
+def test_a_bluesky_fetch_names_the_thread_it_replies_to(
+    cdesk: Desk, bsky: FakePlatform, http: httpx.Client
+) -> None:
+    from crisisdesk.connectors.accounts import sync_connection
+    from crisisdesk.models import Post
+
+    root = f"at://{DID}/app.bsky.feed.post/p1"
+    bsky.add(
+        "GET",
+        X + "app.bsky.notification.listNotifications",
+        (200, {"notifications": [_note(1, "reply", "2024-05-01T10:00:00.000Z")]}, {}),
+    )
+    bsky.add(
+        "GET",
+        X + "app.bsky.feed.getPosts",
+        (200, {"posts": [{"uri": root, "cid": "bafyroot", "record": {"text": "Saldi!"}}]}, {}),
+    )
+    row = save_connection(
+        cdesk,
+        "bluesky",
+        DID,
+        token="app-pass-1234",
+        config={"handle": "shop.bsky.social", "service": bsky.url},
+    )
+    assert sync_connection(cdesk, row, http).report.inserted == 1
+    assert bsky.seen("GET", X + "app.bsky.feed.getPosts")[0].q("uris") == root
+    with cdesk.session() as s:
+        post = s.query(Post).one()
+    assert post.message == "Saldi!"
+    assert post.permalink == "https://bsky.app/profile/did:plc:shop123/post/p1"
