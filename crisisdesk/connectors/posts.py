@@ -71,12 +71,6 @@ class PostDetailsFiller:
         self._asked: dict[PostKey, float] = {}
         #: When each page was found to have no connection to ask with.
         self._unconnected: dict[tuple[str, str], float] = {}
-        self.lookups = 0
-
-    def close(self) -> None:
-        if self._own_http is not None:
-            self._own_http.close()
-            self._own_http = None
 
     def fill(self, items: Sequence[CommentRecord | Rejected], connector: Any | None = None) -> int:
         """Complete ``items`` in place; returns how many posts were looked up.
@@ -97,6 +91,8 @@ class PostDetailsFiller:
             return 0
         now = self.clock()
         with self._lock:
+            if len(self._asked) > 10_000:  # a long-running worker forgets what it may ask again
+                self._asked = {k: t for k, t in self._asked.items() if now - t < RETRY_SECONDS}
             for key in list(wanted):
                 asked = self._asked.get(key)
                 if asked is not None and now - asked < RETRY_SECONDS:
@@ -114,7 +110,6 @@ class PostDetailsFiller:
             if source is None or not hasattr(source, "post_details"):
                 continue
             looked += 1
-            self.lookups += 1
             try:
                 details: PostDetails = source.post_details(post_id)
             except ConnectorError as exc:
