@@ -183,3 +183,14 @@ def test_connection_fetches_are_added_to_an_existing_store(tmp_path: Path) -> No
     store.upgrade(engine)
     assert store.current_revision(engine) == store.head_revision(engine)
     engine.dispose()
+
+
+def test_connection_fetches_migration_round_trips_on_each_backend(backend_desk: Desk) -> None:
+    engine = backend_desk.engine
+    command.downgrade(store.alembic_config(engine), "0007")
+    assert "connection_fetches" not in sa.inspect(engine).get_table_names()
+    store.upgrade(engine)
+    foreign_keys = sa.inspect(engine).get_foreign_keys("connection_fetches")
+    assert [(fk["referred_table"], fk["options"].get("ondelete")) for fk in foreign_keys] == [
+        ("connections", "CASCADE")
+    ]
