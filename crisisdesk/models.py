@@ -330,6 +330,33 @@ class Connection(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ConnectionFetch(Base):
+    """One fetch of a connection's comments (`crisisdesk sync`, or "Fetch now" on the web page),
+    recorded when it ends, so the team sees when an account was last read and how it went even
+    after a restart. Only the last few per connection are kept (see
+    :func:`~crisisdesk.connectors.store.record_fetch`)."""
+
+    __tablename__ = "connection_fetches"
+    __table_args__ = (
+        Index("ix_connection_fetches_connection_finished", "connection_id", "finished_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime]
+    # cli | web: where the fetch was started.
+    source: Mapped[str] = mapped_column(String(8))
+    inserted: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    rejected: Mapped[int] = mapped_column(default=0)
+    # Why the platform refused (one of ``accounts.REASONS``); None when the fetch worked.
+    reason: Mapped[str | None] = mapped_column(String(32))
+    # A short explanation, scrubbed of the connection's secrets before it is stored.
+    error: Mapped[str | None] = mapped_column(String(500))
+
+
 class ApiToken(Base):
     """A bearer token for the JSON API; only its SHA-256 is stored."""
 

@@ -7,12 +7,17 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from crisisdesk.commands import DataDir, finish_import
 from crisisdesk.i18n import say
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from crisisdesk.connectors.accounts import FetchStatus
 
 connect_app = typer.Typer(
     help="Connect a platform account (the token is checked, then stored encrypted).",
@@ -181,7 +186,7 @@ def _sync_once(
     synced = 0
     for row in rows:
         outcome = sync_connection(
-            desk, row, http, since=start, until=end, lookback=lookback, tap=_progress
+            desk, row, http, since=start, until=end, lookback=lookback, tap=_progress, source="cli"
         )
         if not outcome.ok:
             failures += 1
@@ -207,21 +212,61 @@ def _sync_once(
     return failures, synced
 
 
+def _last_fetch(last: FetchStatus | None, zone: ZoneInfo) -> str:
+    """One line's worth on a connection's last recorded fetch, in the desk's time zone."""
+    if last is None or last.finished_at is None:
+        return say("connections.never_fetched")
+    if last.reason:
+        # The platform's words may span lines; a listing keeps one account per line.
+        error = " ".join((last.error or "").split())
+        outcome = say("connections.fetch_failed", reason=last.reason, error=error)
+    else:
+        outcome = say(
+            "connections.fetch_counts",
+            inserted=last.inserted,
+            updated=last.updated,
+            unchanged=last.unchanged,
+            rejected=last.rejected,
+        )
+    return say(
+        "connections.last_fetch",
+        when=last.finished_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
+        source=say(f"connections.source.{last.source}"),
+        outcome=outcome,
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(connect_app, name="connect")
 
     @app.command("connections")
     def connections(data_dir: DataDir = None) -> None:
-        """List connected accounts (tokens are never shown)."""
+        """List connected accounts (tokens are never shown), with their last fetch and a warning
+        when fetching has not worked for a day or failed three times in a row."""
+        from crisisdesk.connectors.accounts import fetch_healths
         from crisisdesk.connectors.store import load_connections
+        from crisisdesk.settings import display_zone
 
         desk = _open_desk(data_dir)
         rows = load_connections(desk)
         if not rows:
             typer.echo(say("connections.none"))
+        healths = fetch_healths(desk, [row.id for row in rows])
+        zone = display_zone(str(desk.settings.timezone))
         for row in rows:
             cursor = f" cursor={row.cursor}" if row.cursor else ""
-            typer.echo(f"{row.platform}\t{row.account_id}\t{row.name or ''}{cursor}")
+            # Added after the fields scripts already read, tab-separated like them.
+            health = healths[row.id]
+            extra = [_last_fetch(health.last, zone)]
+            extra += [
+                say("connections.failing", count=health.failures_in_a_row)
+                if warning == "failing"
+                else say("connections.stale")
+                for warning in health.warnings
+            ]
+            typer.echo(
+                "\t".join([row.platform, row.account_id, f"{row.name or ''}{cursor}", *extra])
+            )
 
     @app.command("disconnect")
     def disconnect(

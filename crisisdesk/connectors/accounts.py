@@ -12,7 +12,9 @@ before it is kept, in case it quotes what it was sent.
 Fetching one account (:func:`sync_connection`) is the loop body of `crisisdesk sync`;
 :class:`FetchJobs` runs it on a thread of its own for the web page's "fetch now", so the request
 returns at once and the page reads the outcome when it is there, the way the webhook processor
-keeps analysis off the request path.
+keeps analysis off the request path. Every fetch, from either, is recorded when it ends (crashed
+ones too), so the page and `crisisdesk connections` can say when an account was last read, from
+where and how it went, and warn when it has not worked for a while (:func:`fetch_health`).
 """
 
 from __future__ import annotations
@@ -29,18 +31,20 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from crisisdesk.connectors import ConnectorError, PermissionMissing, TokenExpired
+from crisisdesk.connectors import ConnectorError, PermissionMissing, RateLimited, TokenExpired
 from crisisdesk.connectors.posts import post_details_for
 from crisisdesk.connectors.secrets import TokenBox, TokenKeyError
 from crisisdesk.connectors.store import (
     build_connector,
     connection_by_id,
     new_http_client,
+    recent_fetches,
+    record_fetch,
     save_connection,
     save_cursor,
-    token_of,
+    stored_secrets,
 )
-from crisisdesk.models import Connection, utcnow
+from crisisdesk.models import Connection, ConnectionFetch, utcnow
 
 if TYPE_CHECKING:
     from crisisdesk.connectors.graph import GraphClient
@@ -49,19 +53,28 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Why a connection was refused: the token key is missing, the platform says the token expired
-#: or was revoked, the token lacks a permission, it speaks for another account, the form was
-#: incomplete, a server address is not a web address, or the platform refused for another
-#: reason (unreachable, unknown id...).
+#: Why a connection or a fetch was refused: the token key is missing, the platform says the token
+#: expired or was revoked, the token lacks a permission, the platform kept rate limiting the
+#: calls, the token speaks for another account, the form was incomplete, a server address is not
+#: a web address, or the platform refused for another reason (unreachable, unknown id...).
 REASONS = (
     "no_key",
     "expired",
     "permission",
+    "rate_limited",
     "wrong_account",
     "bad_input",
     "bad_address",
     "refused",
 )
+
+#: What a fetch that crashed (a bug, the store refusing a write) records: the details are in the
+#: log, where a traceback belongs, not on a page.
+INTERNAL_ERROR = "internal error"
+#: The Connections page warns when no fetch of an account has worked for this long...
+STALE_AFTER = timedelta(hours=24)
+#: ... or when this many fetches in a row have failed.
+FAILURES_IN_A_ROW = 3
 
 SCRUBBED = "[hidden]"
 
@@ -139,6 +152,8 @@ def _refused(exc: ConnectorError, prefix: str, *secrets: str) -> ConnectRefused:
         reason = "expired"
     elif isinstance(exc, PermissionMissing):
         reason = "permission"
+    elif isinstance(exc, RateLimited):
+        reason = "rate_limited"
     else:
         reason = "refused"
     return ConnectRefused(reason, prefix + text, detail=text)
@@ -345,7 +360,8 @@ class SyncOutcome:
     account_id: str
     label: str
     report: ImportReport
-    #: ``expired``, ``permission`` or ``refused`` when the platform refused; None when it worked.
+    #: ``no_key``, ``expired``, ``permission``, ``rate_limited`` or ``refused`` when the fetch
+    #: failed; None when it worked.
     reason: str | None = None
     error: str | None = None
 
@@ -366,6 +382,7 @@ def sync_connection(
     until: datetime | None = None,
     lookback: timedelta | None = None,
     tap: Callable[[str], Tap] | None = None,
+    source: str = "cli",
 ) -> SyncOutcome:
     """Fetch one account's comments through ``Desk.ingest``, as an import
     (:meth:`~crisisdesk.desk.Desk.importing_history`): a backfill of the comments written
@@ -374,12 +391,37 @@ def sync_connection(
     Mastodon. ``tap(label)`` may wrap the records (the CLI's progress line).
 
     A refusal by the platform, or a token that cannot be decrypted, is an outcome, not an
-    exception: the caller goes on with the next account.
+    exception: the caller goes on with the next account. Either way the fetch is recorded, with
+    ``source`` (``cli`` or ``web``) saying where it was started; a fetch that raises is recorded
+    as refused with :data:`INTERNAL_ERROR` before the exception goes on to the caller.
     """
     from crisisdesk.desk import ImportReport
 
+    started_at = utcnow()
     label = f"{connection.platform} {connection.name or connection.account_id}"
     report = ImportReport()
+    try:
+        reason, error = _fetch(desk, connection, http, report, since, until, lookback, tap, label)
+    except Exception:
+        # What was ingested before the crash stays in the store: its counts are true.
+        _record(desk, connection, source, started_at, report, "refused", INTERNAL_ERROR)
+        raise
+    _record(desk, connection, source, started_at, report, reason, error)
+    return SyncOutcome(connection.platform, connection.account_id, label, report, reason, error)
+
+
+def _fetch(
+    desk: Desk,
+    connection: Connection,
+    http: httpx.Client,
+    report: ImportReport,
+    since: datetime | None,
+    until: datetime | None,
+    lookback: timedelta | None,
+    tap: Callable[[str], Tap] | None,
+    label: str,
+) -> tuple[str | None, str | None]:
+    """The fetch itself, into ``report``; returns the refusal's reason and message, or Nones."""
     wrap: Tap = tap(label) if tap is not None else (lambda items: items)
     try:
         connector = build_connector(desk, connection, http)
@@ -397,32 +439,49 @@ def sync_connection(
                 desk.ingest(wrap(records), report)
                 save_cursor(desk, connection.id, cursor)
     except TokenKeyError as exc:
-        return SyncOutcome(
-            connection.platform, connection.account_id, label, report, "no_key", str(exc)
-        )
+        return "no_key", str(exc)
     except ConnectorError as exc:
-        refused = _refused(exc, "", _stored_token(desk, connection))
-        return SyncOutcome(
-            connection.platform,
-            connection.account_id,
-            label,
-            report,
-            refused.reason,
-            str(refused),
-        )
-    return SyncOutcome(connection.platform, connection.account_id, label, report)
+        refused = _refused(exc, "", *stored_secrets(desk, connection))
+        return refused.reason, str(refused)
+    return None, None
 
 
-def _stored_token(desk: Desk, connection: Connection) -> str:
+def _record(
+    desk: Desk,
+    connection: Connection,
+    source: str,
+    started_at: datetime,
+    report: ImportReport,
+    reason: str | None,
+    error: str | None,
+) -> None:
+    """Record a fetch. A record that cannot be written is logged, not raised: the fetch itself
+    is over, and its outcome still reaches whoever started it."""
     try:
-        return token_of(desk, connection).reveal()
-    except (TokenKeyError, ConnectorError):
-        return ""
+        record_fetch(
+            desk,
+            connection.id,
+            source=source,
+            started_at=started_at,
+            finished_at=utcnow(),
+            inserted=report.inserted,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            rejected=len(report.rejected),
+            reason=reason,
+            # Scrubbed again here, whatever produced the text, so no secret reaches the table.
+            error=scrub(error, *stored_secrets(desk, connection)) if error else None,
+        )
+    except Exception:
+        log.exception(
+            "the fetch of %s %s could not be recorded", connection.platform, connection.account_id
+        )
 
 
 @dataclass
 class FetchStatus:
-    """The web page's view of one "fetch now": running, or its outcome."""
+    """One fetch as the pages show it: a "fetch now" running in this process, or the outcome of
+    the last recorded fetch (from either source)."""
 
     connection_id: int
     started_at: datetime
@@ -433,16 +492,81 @@ class FetchStatus:
     rejected: int = 0
     reason: str | None = None
     error: str | None = None
+    #: ``cli`` or ``web``: where the fetch was started.
+    source: str = "web"
 
     @property
     def running(self) -> bool:
         return self.finished_at is None
 
+    @classmethod
+    def of(cls, fetch: ConnectionFetch) -> FetchStatus:
+        return cls(
+            fetch.connection_id,
+            started_at=fetch.started_at,
+            finished_at=fetch.finished_at,
+            inserted=fetch.inserted,
+            updated=fetch.updated,
+            unchanged=fetch.unchanged,
+            rejected=fetch.rejected,
+            reason=fetch.reason,
+            error=fetch.error,
+            source=fetch.source,
+        )
+
+
+@dataclass(frozen=True)
+class FetchHealth:
+    """What the recorded fetches of one connection say: the last one, the last that worked, and
+    what deserves a warning (``stale``: none worked for :data:`STALE_AFTER`; ``failing``: the
+    last :data:`FAILURES_IN_A_ROW` or more all failed)."""
+
+    last: FetchStatus | None = None
+    last_ok_at: datetime | None = None
+    failures_in_a_row: int = 0
+    warnings: tuple[str, ...] = ()
+
+
+def fetch_health(fetches: list[ConnectionFetch], now: datetime) -> FetchHealth:
+    """Judge a connection's recorded fetches (newest first) at ``now``.
+
+    An account never fetched gets no warning: with webhooks, fetching is optional. One whose
+    fetches never worked is stale once the oldest kept attempt is :data:`STALE_AFTER` old.
+    """
+    if not fetches:
+        return FetchHealth()
+    ok = next((f for f in fetches if f.reason is None), None)
+    failures = next((i for i, f in enumerate(fetches) if f.reason is None), len(fetches))
+    since = ok.finished_at if ok is not None else fetches[-1].started_at
+    warnings = []
+    if now - since > STALE_AFTER:
+        warnings.append("stale")
+    if failures >= FAILURES_IN_A_ROW:
+        warnings.append("failing")
+    return FetchHealth(
+        last=FetchStatus.of(fetches[0]),
+        last_ok_at=ok.finished_at if ok is not None else None,
+        failures_in_a_row=failures,
+        warnings=tuple(warnings),
+    )
+
+
+def fetch_healths(
+    desk: Desk, connection_ids: Iterable[int], now: datetime | None = None
+) -> dict[int, FetchHealth]:
+    """:func:`fetch_health` of each connection, from the table, at ``now`` (the wall clock: a
+    fetch is recorded at the time it really ran)."""
+    ids = list(connection_ids)
+    recent = recent_fetches(desk, ids)
+    moment = now or utcnow()
+    return {i: fetch_health(recent.get(i, []), moment) for i in ids}
+
 
 class FetchJobs:
     """ "Fetch now" for the web app: each fetch on a thread of its own, one at a time per
-    connection, its outcome kept in memory for the page to show (the CLI's `sync` is the
-    durable, scriptable way; this is the button)."""
+    connection. Whether one is running is known to this process only, so it is kept in memory;
+    its outcome is recorded like a `sync`'s, and the page reads it back from the table, where it
+    outlives a restart."""
 
     def __init__(self, desk: Desk) -> None:
         self.desk = desk
@@ -476,8 +600,29 @@ class FetchJobs:
         return True
 
     def status(self, connection_id: int) -> FetchStatus | None:
+        """The fetch running here, else the last one recorded (from here, another process or
+        the command line), else the outcome kept in memory (when it could not be recorded)."""
+        return self.health(connection_id).last
+
+    def health(self, connection_id: int) -> FetchHealth:
+        return self.healths([connection_id])[connection_id]
+
+    def healths(self, connection_ids: Iterable[int]) -> dict[int, FetchHealth]:
+        """:func:`fetch_healths`, with ``last`` the fetch running here while it runs."""
+        ids = list(connection_ids)
+        found = fetch_healths(self.desk, ids)
         with self._lock:
-            return self._status.get(connection_id)
+            kept = {i: self._status[i] for i in ids if i in self._status}
+        for i, status in kept.items():
+            health = found[i]
+            # A fetch asked for here is recorded with a later start (it starts on its thread);
+            # when the table holds none that late, its record could not be written.
+            unrecorded = health.last is None or health.last.started_at < status.started_at
+            if status.running or unrecorded:
+                found[i] = FetchHealth(
+                    status, health.last_ok_at, health.failures_in_a_row, health.warnings
+                )
+        return found
 
     def forget(self, connection_id: int) -> None:
         """Drop the outcome of a connection (it was disconnected)."""
@@ -501,7 +646,7 @@ class FetchJobs:
             else:
                 with _client(self.http) as client:
                     outcome = sync_connection(
-                        self.desk, connection, client, since=since, lookback=lookback
+                        self.desk, connection, client, since=since, lookback=lookback, source="web"
                     )
                 status.inserted = outcome.report.inserted
                 status.updated = outcome.report.updated
@@ -512,7 +657,7 @@ class FetchJobs:
                     log.warning("fetching %s failed: %s", outcome.label, outcome.error)
         except Exception:  # a thread's exception would vanish: say it, and show it on the page
             log.exception("fetching connection %s failed", connection_id)
-            status.reason, status.error = "refused", "internal error (see the server's log)"
+            status.reason, status.error = "refused", INTERNAL_ERROR
         status.finished_at = utcnow()
         with self._lock:
             status.started_at = self._status.get(connection_id, status).started_at

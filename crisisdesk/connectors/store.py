@@ -6,6 +6,10 @@ non-secret configuration (``config``: app id, base URL, handle...) and the polli
 token is decrypted only to build a connector, and only held in a
 :class:`~crisisdesk.settings.Secret`.
 
+Each fetch of a connection leaves a :class:`~crisisdesk.models.ConnectionFetch` row
+(:func:`record_fetch`), the last :data:`KEEP_FETCHES` of them kept, for the Connections page and
+`crisisdesk connections` to say when an account was last read and how it went.
+
 ``install_connectors(desk)`` fills ``desk.connectors`` (keyed by platform and the page's platform
 id, which is the account id) so the moderation workflow acts through them.
 """
@@ -15,14 +19,17 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from crisisdesk.connectors import PLATFORMS, ConnectorError
 from crisisdesk.connectors.secrets import TokenBox, TokenKeyError
-from crisisdesk.models import Connection, utcnow
+from crisisdesk.models import Connection, ConnectionFetch, utcnow
 from crisisdesk.settings import Secret
 
 if TYPE_CHECKING:
@@ -31,6 +38,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+#: Where a fetch was started: `crisisdesk sync` or the web page's "Fetch now".
+FETCH_SOURCES = ("cli", "web")
+#: Fetches kept per connection: enough to see a pattern of failures, few enough that a sync
+#: every minute from cron does not grow the table without bound.
+KEEP_FETCHES = 20
+#: The longest error text kept with a fetch (the column's size).
+ERROR_LENGTH = 500
 USER_AGENT = "crisisdesk-connectors"
 
 
@@ -122,6 +137,9 @@ def delete_connection(
         if row is None:
             return False
         name = row.name
+        # The foreign key cascades too; deleting them here as well keeps the promise on a
+        # database opened without SQLite's foreign_keys pragma.
+        s.execute(delete(ConnectionFetch).where(ConnectionFetch.connection_id == row.id))
         s.delete(row)
     desk.connectors.pop((platform, account_id), None)
     desk.audit(
@@ -143,6 +161,73 @@ def save_cursor(desk: Desk, connection_id: int, cursor: str | None) -> None:
             row.updated_at = utcnow()
 
 
+def record_fetch(
+    desk: Desk,
+    connection_id: int,
+    *,
+    source: str,
+    started_at: datetime,
+    finished_at: datetime,
+    inserted: int = 0,
+    updated: int = 0,
+    unchanged: int = 0,
+    rejected: int = 0,
+    reason: str | None = None,
+    error: str | None = None,
+) -> ConnectionFetch | None:
+    """Store how one fetch of a connection went and drop all but its last :data:`KEEP_FETCHES`;
+    None when the connection was deleted while it was being fetched.
+
+    ``error`` must already be scrubbed of secrets (the caller knows them); it is cut to
+    :data:`ERROR_LENGTH` characters."""
+    if source not in FETCH_SOURCES:
+        raise ValueError(f"source must be one of {', '.join(FETCH_SOURCES)}")
+    with desk.session() as s, s.begin():
+        if s.get(Connection, connection_id) is None:
+            return None
+        row = ConnectionFetch(
+            connection_id=connection_id,
+            source=source,
+            started_at=started_at,
+            finished_at=finished_at,
+            inserted=inserted,
+            updated=updated,
+            unchanged=unchanged,
+            rejected=rejected,
+            reason=reason,
+            error=error[:ERROR_LENGTH] if error else None,
+        )
+        s.add(row)
+        s.flush()
+        older = s.scalars(
+            select(ConnectionFetch.id)
+            .where(ConnectionFetch.connection_id == connection_id)
+            .order_by(ConnectionFetch.finished_at.desc(), ConnectionFetch.id.desc())
+            .offset(KEEP_FETCHES)
+        ).all()
+        if older:
+            s.execute(delete(ConnectionFetch).where(ConnectionFetch.id.in_(older)))
+        s.expunge(row)
+    return row
+
+
+def recent_fetches(desk: Desk, connection_ids: Iterable[int]) -> dict[int, list[ConnectionFetch]]:
+    """The kept fetches of each connection, newest first (one query for a whole page)."""
+    ids = list(connection_ids)
+    found: dict[int, list[ConnectionFetch]] = defaultdict(list)
+    if not ids:
+        return found
+    with desk.session() as s:
+        rows = s.scalars(
+            select(ConnectionFetch)
+            .where(ConnectionFetch.connection_id.in_(ids))
+            .order_by(ConnectionFetch.finished_at.desc(), ConnectionFetch.id.desc())
+        )
+        for row in rows:
+            found[row.connection_id].append(row)
+    return found
+
+
 def update_config(desk: Desk, connection_id: int, **values: Any) -> None:
     with desk.session() as s, s.begin():
         row = s.get(Connection, connection_id)
@@ -154,6 +239,23 @@ def token_of(desk: Desk, connection: Connection) -> Secret:
     if not connection.token_encrypted:
         raise ConnectorError(f"{connection.platform} {connection.account_id}: no token stored")
     return TokenBox.from_settings(desk.settings).decrypt(connection.token_encrypted)
+
+
+def stored_secrets(desk: Desk, connection: Connection) -> list[str]:
+    """Every secret a connection's requests may carry (its token, the Meta app secret), to
+    scrub them from a platform's error text; those that cannot be decrypted are left out."""
+    found = [desk.settings.facebook_app_secret.reveal()]
+    for read in (
+        lambda: token_of(desk, connection),
+        lambda: _stored_secret(desk, connection.config or {}),
+    ):
+        try:
+            secret = read()
+        except (TokenKeyError, ConnectorError):
+            continue
+        if secret:
+            found.append(secret.reveal())
+    return [secret for secret in found if secret]
 
 
 def _stored_secret(desk: Desk, config: dict[str, Any]) -> Secret | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -198,3 +199,83 @@ def test_sync_lookback_days_sets_how_old_the_posts_searched_are(
         runner.invoke(app, ["sync", "--since", since, "--lookback-days", "0"], env=e).exit_code == 0
     )
     assert platform.seen("GET", f"{V}/100/posts")[0].q("since") is None
+
+
+def _fetches(platform: FakePlatform, data_dir: Path) -> list[Any]:
+    """The recorded fetches of page 100, newest first, read by a desk of its own."""
+    from crisisdesk.connectors.store import get_connection, recent_fetches
+    from crisisdesk.desk import Desk
+    from crisisdesk.settings import Settings
+
+    desk = Desk(
+        Settings(
+            {"data_dir": str(data_dir), "token_key": TOKEN_KEY, "graph_api_url": platform.url},
+            environ={},
+        )
+    )
+    try:
+        row = get_connection(desk, "facebook", "100")
+        assert row is not None
+        return recent_fetches(desk, [row.id]).get(row.id, [])
+    finally:
+        desk.close()
+
+
+def _connect(platform: FakePlatform, e: dict[str, str]) -> None:
+    serve_checks(platform)
+    result = runner.invoke(
+        app,
+        ["connect", "facebook", "--page-id", "100", "--app-id", "42"],
+        input=TOKEN + "\n",
+        env=e,
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_sync_records_each_fetch_and_connections_lists_the_last(
+    platform: FakePlatform, data_dir: Path
+) -> None:
+    serve_page(platform)
+    e = env(platform, data_dir)
+    _connect(platform, e)
+    listed = runner.invoke(app, ["connections"], env=e)
+    assert "facebook\t100\tBar Centrale\tnever fetched" in listed.output
+    assert runner.invoke(app, ["sync", "--since", "2024-04-15"], env=e).exit_code == 0
+    (fetch,) = _fetches(platform, data_dir)
+    assert fetch.source == "cli" and fetch.reason is None
+    assert (fetch.inserted, fetch.updated, fetch.unchanged, fetch.rejected) == (3, 0, 0, 0)
+    assert runner.invoke(app, ["sync", "--since", "2024-04-15"], env=e).exit_code == 0
+    again, first = _fetches(platform, data_dir)
+    assert first.id == fetch.id and (again.inserted, again.unchanged) == (0, 3)
+
+    listed = runner.invoke(app, ["connections"], env=e)
+    assert listed.exit_code == 0
+    line = listed.output.strip()
+    # the fields scripts read come first, unchanged
+    assert line.startswith("facebook\t100\tBar Centrale\tlast fetch ")
+    when = again.finished_at.strftime("%Y-%m-%d %H:%M UTC")
+    assert line.endswith(
+        f"last fetch {when} (command line): 0 new, 0 updated, 3 unchanged, 0 rejected"
+    )
+    italian = runner.invoke(app, ["connections"], env={**e, "CRISISDESK_LANG": "it"}).output
+    assert f"ultimo scaricamento {when} (riga di comando): nuovi: 0" in italian
+
+
+def test_a_refused_sync_records_the_reason_and_no_secret(
+    platform: FakePlatform, data_dir: Path
+) -> None:
+    e = env(platform, data_dir)
+    _connect(platform, e)
+    message = f"Error validating access token {TOKEN}: Session has expired"
+    error = {"error": {"message": message, "type": "OAuthException", "code": 190}}
+    platform.add("GET", f"{V}/100/posts", (400, error, {}))
+    for _ in range(3):
+        synced = runner.invoke(app, ["sync", "--since", "2024-04-15"], env=e)
+        assert synced.exit_code == 2 and TOKEN not in synced.output
+    fetches = _fetches(platform, data_dir)
+    assert [(f.source, f.reason) for f in fetches] == [("cli", "expired")] * 3
+    assert all(f.error and "[hidden]" in f.error and TOKEN not in f.error for f in fetches)
+    listed = runner.invoke(app, ["connections"], env=e).output
+    assert "(command line): failed (expired): " in listed and "[hidden]" in listed
+    assert "warning: the last 3 fetches all failed" in listed
+    assert TOKEN not in listed and APP_SECRET not in listed

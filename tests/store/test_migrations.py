@@ -148,3 +148,49 @@ def test_alerts_stored_before_announcements_were_recorded_count_as_announced(
     command.downgrade(store.alembic_config(engine), "0006")
     assert "announced_at" not in _columns(engine, "alerts")
     engine.dispose()
+
+
+def test_connection_fetches_are_added_to_an_existing_store(tmp_path: Path) -> None:
+    engine = store.make_engine(f"sqlite:///{tmp_path / 'desk.db'}")
+    store.upgrade(engine, "0007")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO connections (id, platform, account_id, name, config, created_at,"
+                " updated_at) VALUES (1, 'mastodon', '7', 'shop', '{}', '2026-01-01 00:00:00',"
+                " '2026-01-01 00:00:00')"
+            )
+        )
+    assert "connection_fetches" not in sa.inspect(engine).get_table_names()
+
+    store.upgrade(engine, "0008")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO connection_fetches (connection_id, started_at, finished_at, source,"
+                " inserted, updated, unchanged, rejected, reason, error) VALUES (1,"
+                " '2026-01-02 10:00:00', '2026-01-02 10:01:00', 'cli', 3, 0, 1, 0, NULL, NULL)"
+            )
+        )
+        assert conn.execute(sa.text("SELECT name FROM connections")).scalar_one() == "shop"
+    # the connection's fetches go with it
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM connections WHERE id = 1"))
+        assert conn.execute(sa.text("SELECT count(*) FROM connection_fetches")).scalar_one() == 0
+
+    command.downgrade(store.alembic_config(engine), "0007")
+    assert "connection_fetches" not in sa.inspect(engine).get_table_names()
+    store.upgrade(engine)
+    assert store.current_revision(engine) == store.head_revision(engine)
+    engine.dispose()
+
+
+def test_connection_fetches_migration_round_trips_on_each_backend(backend_desk: Desk) -> None:
+    engine = backend_desk.engine
+    command.downgrade(store.alembic_config(engine), "0007")
+    assert "connection_fetches" not in sa.inspect(engine).get_table_names()
+    store.upgrade(engine)
+    foreign_keys = sa.inspect(engine).get_foreign_keys("connection_fetches")
+    assert [(fk["referred_table"], fk["options"].get("ondelete")) for fk in foreign_keys] == [
+        ("connections", "CASCADE")
+    ]

@@ -417,3 +417,97 @@ def test_the_core_keeps_a_given_app_secret_for_the_proof(kdesk: Desk, fake: Fake
     (row,) = load_connections(kdesk)
     assert "given-secret-8" not in json.dumps(row.config)
     assert [e.actor for e in kdesk.audit_entries() if e.action == "connection.save"] == ["cli"]
+
+
+def test_fetch_now_is_recorded_and_shown_by_a_restarted_desk(
+    kdesk: Desk, fake: FakePlatform, data_dir: Path
+) -> None:
+    from crisisdesk.connectors.store import recent_fetches
+
+    serve_page(fake)
+    row = save_connection(kdesk, "facebook", "100", token=TOKEN, name="Bar Centrale")
+    client, _ = client_for(kdesk)
+    assert "Never fetched" in client.get("/connections").text
+    client.post(f"/connections/{row.id}/fetch", data={"days": "7"})
+    assert fetch_jobs_for(kdesk).wait(20)
+    (fetch,) = recent_fetches(kdesk, [row.id])[row.id]
+    assert (fetch.source, fetch.inserted, fetch.reason) == ("web", 3, None)
+
+    # Another desk and app on the same database file, as after a restart: nothing in memory.
+    again = _desk(data_dir, fake)
+    try:
+        assert fetch_jobs_for(again) is not fetch_jobs_for(kdesk)
+        for lang, words in (
+            ("en", ["from this page", "3 new, 0 updated, 0 unchanged, 0 rejected"]),
+            ("it", ["da questa pagina", "3 nuovi, 0 aggiornati, 0 invariati, 0 scartati"]),
+        ):
+            fresh, _ = client_for(again, role="member", lang=lang)
+            page = fresh.get("/connections").text
+            assert all(w in page for w in words), (lang, page)
+            assert f'<time datetime="{fetch.finished_at.isoformat()}"' in page
+            assert "Never fetched" not in page and "Mai scaricato" not in page
+    finally:
+        again.close()
+
+
+def _record(desk: Desk, connection_id: int, hours_ago: float, **outcome: Any) -> None:
+    from datetime import timedelta
+
+    from crisisdesk.connectors.store import record_fetch
+
+    at = datetime.now(UTC) - timedelta(hours=hours_ago)
+    record_fetch(
+        desk,
+        connection_id,
+        source=outcome.pop("source", "cli"),
+        started_at=at - timedelta(minutes=1),
+        finished_at=at,
+        **outcome,
+    )
+
+
+STALE = {"en": "No fetch has worked for more than 24 hours.", "it": "Da più di 24 ore nessuno"}
+FAILING = {"en": "The last 3 fetches all failed.", "it": "Gli ultimi 3 scaricamenti sono tutti"}
+
+
+@pytest.mark.parametrize("lang", ["en", "it"])
+def test_the_page_warns_while_fetching_has_not_worked_for_a_day(
+    kdesk: Desk, fake: FakePlatform, lang: str
+) -> None:
+    row = save_connection(kdesk, "facebook", "100", token=TOKEN, name="Bar Centrale")
+    client, _ = client_for(kdesk, lang=lang)
+    _record(kdesk, row.id, hours_ago=30, inserted=5)
+    page = client.get("/connections").text
+    assert STALE[lang] in page and FAILING[lang] not in page
+    assert "fetch-warning" in page
+    # Two refusals since: still stale, not yet three in a row.
+    _record(kdesk, row.id, hours_ago=2, reason="expired", error="Session has expired")
+    _record(kdesk, row.id, hours_ago=1, reason="rate_limited", error="rate limiting (code 4)")
+    page = client.get("/connections").text
+    assert STALE[lang] in page and FAILING[lang] not in page
+    refusal = {"en": "limiting how many requests", "it": "sta limitando quante richieste"}
+    assert refusal[lang] in page
+    # The third: both warnings.
+    _record(kdesk, row.id, hours_ago=0.5, reason="expired", error="Session has expired")
+    page = client.get("/connections").text
+    assert STALE[lang] in page and FAILING[lang] in page
+    expired = {"en": "it has expired or was revoked", "it": "è scaduto o è stato revocato"}
+    assert expired[lang] in page
+    # A fetch that works: the warnings go, on the page and in the cell HTMX polls.
+    _record(kdesk, row.id, hours_ago=0, source="web", inserted=2, unchanged=7)
+    page = client.get("/connections").text
+    assert STALE[lang] not in page and FAILING[lang] not in page and "fetch-warning" not in page
+    cell = client.get(f"/connections/{row.id}/fetch", headers={"HX-Request": "true"}).text
+    assert "fetch-warning" not in cell
+    counts = {"en": "2 new, 0 updated, 7 unchanged", "it": "2 nuovi, 0 aggiornati, 7 invariati"}
+    assert counts[lang] in cell
+
+
+def test_the_last_fetch_is_escaped_on_the_page(kdesk: Desk, fake: FakePlatform) -> None:
+    row = save_connection(kdesk, "mastodon", "1", token=MASTODON_TOKEN, name="shop")
+    _record(kdesk, row.id, hours_ago=0, reason="refused", error='<img src=x onerror="alert(1)">')
+    client, _ = client_for(kdesk)
+    page = client.get("/connections").text
+    assert "<img src=x" not in page
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in page
+    assert "The platform did not accept the account." in page

@@ -91,6 +91,9 @@ def test_an_admin_connects_a_facebook_page_in_the_browser(
         # Fetch now: HTMX swaps the row's cell and polls it until the fetch is over.
         page.click(f"#connection-{row.id} button:has-text('Fetch now')")
         page.wait_for_selector(f"#fetch-{row.id}:has-text('3 new')", timeout=20000)
+        # The finished cell reads the fetch back from the table: when and from where.
+        cell = page.inner_text(f"#fetch-{row.id}")
+        assert "from this page" in cell and "No fetch has worked" not in cell
         page.screenshot(path=str(tmp_path / "connections.png"), full_page=True)
         browser.close()
     assert desk.stats()["comments"] == 3

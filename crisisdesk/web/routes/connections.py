@@ -1,6 +1,7 @@
 """Connections: which platform accounts the desk reads from and acts through, whether live
-comments can arrive (webhook settings, deliveries waiting in the spool), and, for admins, the
-forms that connect an account, disconnect one and fetch one now.
+comments can arrive (webhook settings, deliveries waiting in the spool), when each account was
+last fetched and how it went (from `crisisdesk sync` or this page, as recorded), and, for admins,
+the forms that connect an account, disconnect one and fetch one now.
 
 The handlers only read the form, call :mod:`crisisdesk.connectors.accounts` (what
 `crisisdesk connect` and `sync` call too) and show the outcome. A token typed here goes to the
@@ -74,8 +75,10 @@ def _overview(desk: Any, base_url: str) -> dict[str, Any]:
     # "Acts on the platform" must be true of this process, which acts on the first action
     # anyway: install the connectors now rather than show a fresh connection as inactive.
     desk.load_connectors()
+    connections = load_connections(desk)
+    healths = jobs.healths(c.id for c in connections)
     rows = []
-    for c in load_connections(desk):
+    for c in connections:
         granted = (c.config or {}).get("granted") or []
         rows.append(
             {
@@ -90,7 +93,8 @@ def _overview(desk: Any, base_url: str) -> dict[str, Any]:
                 "missing": [p for p in NEEDED_PERMISSIONS if granted and p not in granted]
                 if c.platform == "facebook"
                 else [],
-                "fetch": jobs.status(c.id),
+                "fetch": healths[c.id].last,
+                "health": healths[c.id],
                 "backfill": c.platform in ("facebook", "instagram"),
             }
         )
@@ -264,7 +268,7 @@ async def fetch(request: Request, connection_id: int, user: User) -> Response:
         row.id, since=desk.clock() - timedelta(days=days), lookback=POSTS_LOOKBACK
     )
     if is_htmx(request):
-        return _fetch_cell(request, user, row.id)
+        return await _fetch_cell(request, user, row.id)
     request.session[NOTICE] = {
         "kind": "fetching" if started else "busy",
         "platform": row.platform,
@@ -273,23 +277,23 @@ async def fetch(request: Request, connection_id: int, user: User) -> Response:
     return RedirectResponse(f"/connections#connection-{row.id}", status_code=303)
 
 
-def _fetch_cell(request: Request, user: Any, connection_id: int) -> Response:
+async def _fetch_cell(request: Request, user: Any, connection_id: int) -> Response:
     from crisisdesk.connectors.accounts import fetch_jobs_for
 
-    status = fetch_jobs_for(get_desk(request)).status(connection_id)
+    health = await run_in_threadpool(fetch_jobs_for(get_desk(request)).health, connection_id)
     return render(
         request,
         "connections/_fetch.html",
-        {"user": user, "row": {"id": connection_id, "fetch": status}},
+        {"user": user, "row": {"id": connection_id, "fetch": health.last, "health": health}},
     )
 
 
 @router.get("/connections/{connection_id}/fetch")
 async def fetch_status(request: Request, connection_id: int, user: User) -> Response:
-    """The outcome of the last "fetch now": the cell HTMX polls while it runs; a plain visit
-    goes to the page, which shows the same cell."""
+    """The fetch running, or the last one recorded (from the web or the command line): the cell
+    HTMX polls while it runs; a plain visit goes to the page, which shows the same cell."""
     if not is_htmx(request):
         return RedirectResponse(f"/connections#connection-{connection_id}", status_code=303)
-    response = _fetch_cell(request, user, connection_id)
+    response = await _fetch_cell(request, user, connection_id)
     response.headers.add_vary_header("HX-Request")
     return response

@@ -1,0 +1,212 @@
+"""Every fetch of a connection leaves a record: what it brought in or why it failed, where it was
+started, and nothing secret; the last 20 are kept, and they go with the connection."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from crisisdesk.connectors import RateLimited
+from crisisdesk.connectors.accounts import (
+    INTERNAL_ERROR,
+    FetchJobs,
+    fetch_healths,
+    sync_connection,
+)
+from crisisdesk.connectors.store import (
+    KEEP_FETCHES,
+    connection_by_id,
+    delete_connection,
+    recent_fetches,
+    record_fetch,
+    save_connection,
+)
+from crisisdesk.desk import Desk
+from crisisdesk.models import Connection, ConnectionFetch
+from tests.connectors.conftest import APP_SECRET, FakePlatform
+from tests.connectors.test_facebook import TOKEN, V, _err, serve_page
+
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+
+
+def _connection(desk: Desk) -> Connection:
+    saved = save_connection(desk, "facebook", "100", token=TOKEN, name="Shop")
+    connection = connection_by_id(desk, saved.id)
+    assert connection is not None
+    return connection
+
+
+def _fetches(desk: Desk, connection_id: int) -> list[ConnectionFetch]:
+    return recent_fetches(desk, [connection_id]).get(connection_id, [])
+
+
+def _record(desk: Desk, connection_id: int, hours_ago: float, reason: str | None = None) -> None:
+    at = NOW - timedelta(hours=hours_ago)
+    record_fetch(
+        desk,
+        connection_id,
+        source="cli",
+        started_at=at - timedelta(seconds=5),
+        finished_at=at,
+        inserted=1,
+        reason=reason,
+        error="Session has expired" if reason else None,
+    )
+
+
+def test_a_fetch_that_works_is_recorded_with_its_counts_and_source(
+    cdesk: Desk, platform: FakePlatform, http: httpx.Client
+) -> None:
+    serve_page(platform)
+    connection = _connection(cdesk)
+    before = datetime.now(UTC)
+    # the whole page: four comments on two posts
+    sync_connection(cdesk, connection, http, source="web")
+    sync_connection(cdesk, connection, http)
+    again, first = _fetches(cdesk, connection.id)
+    counts = (first.inserted, first.updated, first.unchanged, first.rejected)
+    assert first.source == "web" and counts == (4, 0, 0, 0)
+    assert (again.source, again.inserted, again.unchanged) == ("cli", 0, 4)
+    assert first.reason is None and first.error is None
+    assert before <= first.started_at <= first.finished_at <= again.started_at
+
+
+def test_a_refusal_is_recorded_with_its_reason_and_without_any_secret(
+    cdesk: Desk, platform: FakePlatform, http: httpx.Client
+) -> None:
+    # The platform quotes what it was sent: the token and the app secret must not be kept.
+    message = f"Error validating access token {TOKEN} (app secret {APP_SECRET})"
+    platform.add("GET", f"{V}/100/posts", (400, _err(190, message), {}))
+    connection = _connection(cdesk)
+    outcome = sync_connection(cdesk, connection, http)
+    assert outcome.reason == "expired"
+    (fetch,) = _fetches(cdesk, connection.id)
+    assert fetch.reason == "expired"
+    assert fetch.error is not None and "[hidden]" in fetch.error
+    with cdesk.session() as s:
+        stored = repr(s.execute(select(ConnectionFetch.__table__)).all())
+    assert TOKEN not in stored and APP_SECRET not in stored
+
+
+def test_a_fetch_that_crashes_is_recorded_then_raised(
+    cdesk: Desk, monkeypatch: pytest.MonkeyPatch, http: httpx.Client
+) -> None:
+    connection = _connection(cdesk)
+
+    def crash(*args: object) -> None:
+        raise RuntimeError(f"bug while holding {TOKEN}")
+
+    monkeypatch.setattr("crisisdesk.connectors.accounts.build_connector", crash)
+    with pytest.raises(RuntimeError):
+        sync_connection(cdesk, connection, http, source="web")
+    (fetch,) = _fetches(cdesk, connection.id)
+    assert (fetch.source, fetch.reason, fetch.error) == ("web", "refused", INTERNAL_ERROR)
+
+
+def test_fetch_now_that_crashes_is_recorded_and_shown_as_refused(
+    cdesk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connection = _connection(cdesk)
+
+    def crash(*args: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr("crisisdesk.connectors.accounts.build_connector", crash)
+    jobs = FetchJobs(cdesk)
+    assert jobs.start(connection.id) and jobs.wait(20)
+    status = jobs.status(connection.id)
+    assert status is not None and not status.running
+    assert (status.source, status.reason, status.error) == ("web", "refused", INTERNAL_ERROR)
+    # Read back from the table: another process (a restarted server) sees the same.
+    last = FetchJobs(cdesk).status(connection.id)
+    assert last is not None and (last.reason, last.source) == ("refused", "web")
+
+
+def test_a_rate_limit_is_a_reason_of_its_own(
+    cdesk: Desk, monkeypatch: pytest.MonkeyPatch, http: httpx.Client
+) -> None:
+    connection = _connection(cdesk)
+
+    def limited(*args: object) -> None:
+        raise RateLimited("the Graph API is rate limiting /100/posts (code 4)")
+
+    monkeypatch.setattr("crisisdesk.connectors.accounts.build_connector", limited)
+    assert sync_connection(cdesk, connection, http).reason == "rate_limited"
+    assert [f.reason for f in _fetches(cdesk, connection.id)] == ["rate_limited"]
+
+
+def test_only_the_last_fetches_are_kept(cdesk: Desk) -> None:
+    connection = _connection(cdesk)
+    other = save_connection(cdesk, "facebook", "200", token=TOKEN, name="Other")
+    _record(cdesk, other.id, hours_ago=100)
+    for n in range(KEEP_FETCHES + 5):
+        _record(cdesk, connection.id, hours_ago=KEEP_FETCHES + 5 - n)
+    kept = _fetches(cdesk, connection.id)
+    assert KEEP_FETCHES == 20 and len(kept) == 20
+    # the newest stay, newest first
+    assert kept[0].finished_at == NOW - timedelta(hours=1)
+    assert kept[-1].finished_at == NOW - timedelta(hours=20)
+    # another connection's records are not pruned with these
+    assert len(_fetches(cdesk, other.id)) == 1
+
+
+def test_deleting_a_connection_deletes_its_fetches(cdesk: Desk) -> None:
+    connection = _connection(cdesk)
+    other = save_connection(cdesk, "facebook", "200", token=TOKEN, name="Other")
+    _record(cdesk, connection.id, hours_ago=2)
+    _record(cdesk, other.id, hours_ago=2)
+    assert delete_connection(cdesk, "facebook", "100")
+    with cdesk.session() as s:
+        left = s.scalars(select(ConnectionFetch.connection_id)).all()
+    assert left == [other.id]
+    # a fetch that ends after its connection was deleted records nothing
+    _record(cdesk, connection.id, hours_ago=0)
+    assert _fetches(cdesk, connection.id) == []
+
+
+def test_the_foreign_key_cascades_on_each_backend(backend_desk: Desk) -> None:
+    with backend_desk.session() as s, s.begin():
+        connection = Connection(platform="mastodon", account_id="1", name="shop", config={})
+        s.add(connection)
+        s.flush()
+        connection_id = connection.id
+    for n in range(KEEP_FETCHES + 2):
+        _record(backend_desk, connection_id, hours_ago=30 - n)
+    assert len(_fetches(backend_desk, connection_id)) == KEEP_FETCHES
+    # a plain DELETE, without delete_connection's explicit clean-up: the database cascades
+    with backend_desk.session() as s, s.begin():
+        s.execute(Connection.__table__.delete().where(Connection.id == connection_id))
+    with backend_desk.session() as s:
+        assert s.scalars(select(ConnectionFetch)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("history", "warnings"),
+    [
+        # (hours ago, failed?), newest first
+        ([], ()),
+        ([(1, False)], ()),
+        ([(23, False)], ()),
+        ([(25, False)], ("stale",)),
+        ([(1, True), (2, True), (25, False)], ("stale",)),
+        ([(1, True), (2, True), (3, True), (4, False)], ("failing",)),
+        ([(1, True), (2, True), (3, True), (30, False)], ("stale", "failing")),
+        ([(1, False), (2, True), (3, True), (4, True), (30, False)], ()),
+        # never worked: stale once the first attempt kept is a day old
+        ([(1, True)], ()),
+        ([(1, True), (26, True)], ("stale",)),
+    ],
+)
+def test_warnings_when_fetching_has_not_worked_for_a_day_or_failed_three_times(
+    cdesk: Desk, history: list[tuple[float, bool]], warnings: tuple[str, ...]
+) -> None:
+    connection = _connection(cdesk)
+    for hours, failed in reversed(history):
+        _record(cdesk, connection.id, hours, "expired" if failed else None)
+    health = fetch_healths(cdesk, [connection.id], now=NOW)[connection.id]
+    assert health.warnings == warnings
+    ok = [hours for hours, failed in history if not failed]
+    assert health.last_ok_at == (NOW - timedelta(hours=ok[0]) if ok else None)
