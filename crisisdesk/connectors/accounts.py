@@ -56,7 +56,8 @@ log = logging.getLogger(__name__)
 #: Why a connection or a fetch was refused: the token key is missing, the platform says the token
 #: expired or was revoked, the token lacks a permission, the platform kept rate limiting the
 #: calls, the token speaks for another account, the form was incomplete, a server address is not
-#: a web address, or the platform refused for another reason (unreachable, unknown id...).
+#: a web address, the platform refused for another reason (unreachable, unknown id...), or the
+#: desk itself failed (``internal``: a bug, the store refusing a write; the log has the details).
 REASONS = (
     "no_key",
     "expired",
@@ -66,11 +67,9 @@ REASONS = (
     "bad_input",
     "bad_address",
     "refused",
+    "internal",
 )
 
-#: What a fetch that crashed (a bug, the store refusing a write) records: the details are in the
-#: log, where a traceback belongs, not on a page.
-INTERNAL_ERROR = "internal error"
 #: The Connections page warns when no fetch of an account has worked for this long...
 STALE_AFTER = timedelta(hours=24)
 #: ... or when this many fetches in a row have failed.
@@ -393,7 +392,8 @@ def sync_connection(
     A refusal by the platform, or a token that cannot be decrypted, is an outcome, not an
     exception: the caller goes on with the next account. Either way the fetch is recorded, with
     ``source`` (``cli`` or ``web``) saying where it was started; a fetch that raises is recorded
-    as refused with :data:`INTERNAL_ERROR` before the exception goes on to the caller.
+    as ``internal`` (the details go to the log, where a traceback belongs, not to a page) before
+    the exception goes on to the caller.
     """
     from crisisdesk.desk import ImportReport
 
@@ -404,7 +404,7 @@ def sync_connection(
         reason, error = _fetch(desk, connection, http, report, since, until, lookback, tap, label)
     except Exception:
         # What was ingested before the crash stays in the store: its counts are true.
-        _record(desk, connection, source, started_at, report, "refused", INTERNAL_ERROR)
+        _record(desk, connection, source, started_at, report, "internal", None)
         raise
     _record(desk, connection, source, started_at, report, reason, error)
     return SyncOutcome(connection.platform, connection.account_id, label, report, reason, error)
@@ -657,7 +657,7 @@ class FetchJobs:
                     log.warning("fetching %s failed: %s", outcome.label, outcome.error)
         except Exception:  # a thread's exception would vanish: say it, and show it on the page
             log.exception("fetching connection %s failed", connection_id)
-            status.reason, status.error = "refused", INTERNAL_ERROR
+            status.reason, status.error = "internal", None
         status.finished_at = utcnow()
         with self._lock:
             status.started_at = self._status.get(connection_id, status).started_at

@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from crisisdesk.connectors import RateLimited
 from crisisdesk.connectors.accounts import (
-    INTERNAL_ERROR,
     FetchJobs,
     fetch_healths,
     sync_connection,
@@ -103,10 +102,10 @@ def test_a_fetch_that_crashes_is_recorded_then_raised(
     with pytest.raises(RuntimeError):
         sync_connection(cdesk, connection, http, source="web")
     (fetch,) = _fetches(cdesk, connection.id)
-    assert (fetch.source, fetch.reason, fetch.error) == ("web", "refused", INTERNAL_ERROR)
+    assert (fetch.source, fetch.reason, fetch.error) == ("web", "internal", None)
 
 
-def test_fetch_now_that_crashes_is_recorded_and_shown_as_refused(
+def test_fetch_now_that_crashes_is_recorded_and_shown_as_internal(
     cdesk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     connection = _connection(cdesk)
@@ -119,10 +118,10 @@ def test_fetch_now_that_crashes_is_recorded_and_shown_as_refused(
     assert jobs.start(connection.id) and jobs.wait(20)
     status = jobs.status(connection.id)
     assert status is not None and not status.running
-    assert (status.source, status.reason, status.error) == ("web", "refused", INTERNAL_ERROR)
+    assert (status.source, status.reason, status.error) == ("web", "internal", None)
     # Read back from the table: another process (a restarted server) sees the same.
     last = FetchJobs(cdesk).status(connection.id)
-    assert last is not None and (last.reason, last.source) == ("refused", "web")
+    assert last is not None and (last.reason, last.source) == ("internal", "web")
 
 
 def test_a_rate_limit_is_a_reason_of_its_own(
@@ -210,3 +209,12 @@ def test_warnings_when_fetching_has_not_worked_for_a_day_or_failed_three_times(
     assert health.warnings == warnings
     ok = [hours for hours, failed in history if not failed]
     assert health.last_ok_at == (NOW - timedelta(hours=ok[0]) if ok else None)
+
+
+def test_every_refusal_reason_has_words_in_every_language() -> None:
+    from crisisdesk.connectors.accounts import REASONS
+    from crisisdesk.web.i18n import CATALOGS
+
+    for lang, catalog in CATALOGS.items():
+        missing = [r for r in REASONS if f"connections.error.{r}" not in catalog]
+        assert not missing, (lang, missing)
