@@ -15,8 +15,9 @@ import hmac
 import json
 import logging
 import threading
+import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -161,6 +162,14 @@ class WebhookProcessor:
         # process, e.g. when this processor runs in its own process, cannot wake it).
         self.poll_seconds = 1.0
         self._dedicated = False
+        #: Comments that arrived too late for the flame stream (Meta retrying deliveries after an
+        #: outage) are replayed once deliveries pause this long, or at the latest this long after
+        #: the first of them: a trickle of retries must not put the replay off for ever.
+        self.settle_quiet_seconds = 30.0
+        self.settle_within_seconds = 300.0
+        self.clock: Callable[[], float] = time.monotonic
+        self._last_batch_at = 0.0
+        self._late_since: float | None = None
 
     def drain(self) -> int:
         """Process everything pending now; returns the number of deliveries processed."""
@@ -171,11 +180,28 @@ class WebhookProcessor:
                 if not files:
                     return total
                 left = self._process(files)
+                self._last_batch_at = self.clock()
                 total += len(files) - left
                 self.processed += len(files) - left
                 if left:
                     # Retry those on the next drain, a second later, not in a tight loop.
                     return total
+
+    def settle_late(self) -> int:
+        """Replay the pages late deliveries reached, when it is time (see
+        ``settle_quiet_seconds``); returns the number of alerts the replay wrote."""
+        flame = self.desk.flame
+        if not flame.out_of_order:
+            self._late_since = None
+            return 0
+        now = self.clock()
+        if self._late_since is None:
+            self._late_since = now
+        quiet = now - self._last_batch_at >= self.settle_quiet_seconds
+        if not quiet and now - self._late_since < self.settle_within_seconds:
+            return 0
+        self._late_since = None
+        return flame.settle_late()
 
     def _process(self, files: list[Path]) -> int:
         """Ingest a batch of spooled deliveries; returns how many stay in the spool to retry."""
@@ -280,6 +306,7 @@ class WebhookProcessor:
                 continue
             try:
                 self.drain()
+                self.settle_late()
                 backoff = 0.5
             except Exception:  # the store is down: wait and try again, the spool keeps it
                 log.exception("webhook processing failed; retrying in %.1fs", backoff)
@@ -294,6 +321,8 @@ class WebhookProcessor:
             return
         try:
             self.drain()
+            # What waits for a replay lives in memory: settle it before the process goes.
+            self.desk.flame.settle_late()
         except Exception:
             log.exception("webhook processing at shutdown failed; the spool keeps it")
 

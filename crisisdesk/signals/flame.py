@@ -6,8 +6,10 @@ How it works, and why:
 - **Event time, not wall-clock time.** Every comment is placed in a five-minute bucket by its
   ``created_at``. Replaying last month's export tells the same story, at the same moments, as
   living through it. A comment that arrives late (up to an hour) counts in the current bucket;
-  older stragglers are ignored for volume, because re-opening a closed bucket would rewrite what
-  the detector already said.
+  older stragglers are not counted by the stream, because re-opening a closed bucket would rewrite
+  what the detector already said; their pages are replayed from the store instead, in event-time
+  order, when the import that brought them ends or, for live deliveries (Meta retrying webhooks
+  after an outage), once the deliveries pause (:meth:`FlameMonitor.settle_late`).
 - **Volume against the page's own rhythm.** Each page has a :class:`SpikeDetector` learning the
   usual count per bucket for each hour of the day and day of the week; a closed bucket teaches
   it, the open one is scored while it fills up, so a burst is seen before the bucket ends.
@@ -940,7 +942,8 @@ class FlameMonitor:
                 self.pending.update(self.detector.dropped)
                 log.info(
                     "flame: %d comments arrived out of event-time order on pages %s; "
-                    "run rebuild() (crisisdesk flame --rebuild) after the import",
+                    "they are replayed when the import ends or deliveries quiet down "
+                    "(crisisdesk flame --rebuild does it by hand)",
                     sum(self.detector.dropped.values()),
                     sorted(self.detector.dropped),
                 )
@@ -986,6 +989,28 @@ class FlameMonitor:
         """True while an import (a file, or a fetch from a platform) is open."""
         with self.lock:
             return self._imports_open > 0
+
+    @property
+    def out_of_order(self) -> bool:
+        """True when comments came too late for the stream (a live one over an hour late, after
+        an outage) and their pages wait for a replay (:meth:`settle_late`)."""
+        with self.lock:
+            late = bool(self.pending)
+        coordination = self.coordination_monitor
+        return late or (coordination is not None and bool(coordination.pending))
+
+    def settle_late(self) -> int:
+        """Replay the pages that live comments reached out of order, and announce what the
+        replay raises that is recent, as at the end of an import that ingested nothing more.
+
+        Webhooks after an outage arrive late: Meta retries a failed delivery for hours. The
+        stream cannot place a comment older than its open bucket's hour, so without a replay a
+        flame that burned during the outage would go unseen. The webhook processor calls this
+        once deliveries quiet down. Returns the number of alerts written."""
+        if not self.out_of_order:
+            return 0
+        self.begin_import()
+        return self.end_import()
 
     @property
     def importing_here(self) -> bool:

@@ -7,6 +7,7 @@ import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 from crisisdesk.desk import Desk
 from crisisdesk.ingest.record import CommentRecord
 from crisisdesk.models import Alert, SignalState
+from crisisdesk.settings import Settings
 from crisisdesk.signals.alerts import alert_dicts
 from crisisdesk.signals.flame import (
     LEVELS,
@@ -343,6 +345,74 @@ def test_history_out_of_order_is_rebuilt_from_the_store(desk: Desk, monitor: Fla
         assert monitor.rebuild() == 0  # nothing new the second time
     finally:
         other.close()
+
+
+def test_live_comments_delivered_hours_late_are_replayed_once_deliveries_pause(
+    desk: Desk, monitor: FlameMonitor, tmp_path: Path
+) -> None:
+    """The desk was down during a flame; Meta delivers the flame's comments hours later, after
+    newer ones. The stream cannot place them; the webhook processor replays the page once the
+    deliveries pause, and the flame is there, as if it had been received in order."""
+    from crisisdesk.connectors.spool import Spool
+    from crisisdesk.connectors.webhook import WebhookProcessor
+
+    past = history()
+    flame_at = past[-1].created_at + timedelta(minutes=10)
+    missed = burst(flame_at)
+    later = calm_after(flame_at + timedelta(hours=2), hours=1.0)
+    feed(desk, past + later)
+    pid = page_id(desk)
+    feed(desk, missed)  # the retried deliveries, two hours late
+    assert pid in monitor.pending and monitor.out_of_order
+    assert not [a for a in monitor.alerts() if a["level"] in ("flame", "crisis")]
+
+    processor = WebhookProcessor(desk, Spool(tmp_path / "spool"))
+    now = [1000.0]
+    processor.clock = lambda: now[0]
+    processor.drain()  # nothing spooled: the deliveries above came through the desk directly
+    processor._last_batch_at = now[0]
+    assert processor.settle_late() == 0  # deliveries are still coming in
+    now[0] += processor.settle_quiet_seconds - 1
+    assert processor.settle_late() == 0 and monitor.out_of_order
+    now[0] += 2
+    assert processor.settle_late() > 0
+    assert not monitor.out_of_order
+    replayed = {(a["episode"], a["level"]) for a in monitor.alerts() if a["post_id"] is None}
+    assert {"flame", "crisis"} & {level for _, level in replayed}
+
+    other = Desk(
+        Settings({"data_dir": str(tmp_path / "in-order")}, environ={}), analyzer=KeywordAnalyzer()
+    )
+    try:
+        other.upgrade()
+        other.ingest(sorted(past + missed + later, key=lambda r: r.created_at), batch_size=1000)
+        expected = {
+            (a["episode"], a["level"]) for a in other.flame.alerts() if a["post_id"] is None
+        }
+        assert expected == replayed
+    finally:
+        other.close()
+
+
+def test_late_deliveries_that_keep_trickling_are_replayed_within_minutes(
+    desk: Desk, monitor: FlameMonitor, tmp_path: Path
+) -> None:
+    from crisisdesk.connectors.spool import Spool
+    from crisisdesk.connectors.webhook import WebhookProcessor
+
+    past = history()
+    flame_at = past[-1].created_at + timedelta(minutes=10)
+    feed(desk, past + calm_after(flame_at + timedelta(hours=2), hours=1.0))
+    feed(desk, burst(flame_at))
+    processor = WebhookProcessor(desk, Spool(tmp_path / "spool"))
+    now = [1000.0]
+    processor.clock = lambda: now[0]
+    for _ in range(int(processor.settle_within_seconds // 10)):
+        processor._last_batch_at = now[0]  # a delivery every ten seconds
+        assert processor.settle_late() == 0
+        now[0] += 10
+    processor._last_batch_at = now[0]
+    assert processor.settle_late() > 0 and not monitor.out_of_order
 
 
 def test_flame_command_rebuilds_and_lists_levels(desk: Desk) -> None:
