@@ -107,3 +107,37 @@ def test_analyze_jsonl_does_not_change_with_the_language(
     assert {r.exit_code for r in runs} == {0}
     assert runs[0].stdout == runs[1].stdout == runs[2].stdout
     assert len([json.loads(line) for line in runs[0].stdout.splitlines()]) == 2
+
+
+@pytest.mark.parametrize(
+    ("platform", "prompts", "english"),
+    [
+        (
+            "facebook",
+            ("ID della pagina: ", "Token di accesso della pagina: ", "ID dell'app di Meta: "),
+            "Page id: ",
+        ),
+        ("instagram", ("ID dell'account Instagram: ", "Token di accesso: "), "Access token: "),
+        ("bluesky", ("Handle dell'account: ", "Password per app: "), "App password: "),
+        ("mastodon", ("URL del server: ", "Token di accesso: "), "Server URL: "),
+    ],
+)
+def test_connect_prompts_in_italian(
+    platform: str, prompts: tuple[str, ...], english: str, tmp_path: Path
+) -> None:
+    # Refused after the prompts (no token key, or not a web address): nothing reaches a platform.
+    env = {**ITALIAN_OVERRIDE, "CRISISDESK_TOKEN_KEY": None}
+    args = ["connect", platform, "--data-dir", str(tmp_path / "d")]
+    result = runner.invoke(app, args, env=env, input="a\nb\nc\n")
+    assert result.exit_code == 2
+    for prompt in prompts:
+        assert prompt in result.output
+    in_english = runner.invoke(app, args, env={**env, "CRISISDESK_LANG": "en"}, input="a\nb\nc\n")
+    assert english in in_english.output and prompts[0] not in in_english.output
+
+
+def test_connect_does_not_prompt_for_what_is_given(tmp_path: Path) -> None:
+    env = {**ITALIAN_OVERRIDE, "CRISISDESK_TOKEN_KEY": None}
+    args = ["connect", "bluesky", "--handle", "a.bsky.social", "--app-password", "p"]
+    result = runner.invoke(app, [*args, "--data-dir", str(tmp_path / "d")], env=env, input="")
+    assert result.exit_code == 2 and result.output.startswith("errore: ")
