@@ -13,7 +13,7 @@ import typer
 
 from crisisdesk import __version__
 from crisisdesk.commands import DataDir, finish_import
-from crisisdesk.i18n import cli_language, grouped, say
+from crisisdesk.i18n import cli_language, grouped, say, say_or
 
 app = typer.Typer(
     help="crisisdesk: a crisis desk for the people who run social media pages.\n\n"
@@ -246,8 +246,11 @@ def stats(
     if as_json:
         typer.echo(json.dumps(counts))
     else:
+        lang = cli_language()
+        labels = {key: say_or(f"stats.{key}", key) for key in counts}
+        width = max([10, *(len(label) + 1 for label in labels.values())])
         for key, value in counts.items():
-            typer.echo(f"{key:<10} {value}")
+            typer.echo(f"{labels[key]:<{width}} {grouped(value, lang)}")
 
 
 @app.command()

@@ -4,7 +4,9 @@ change with the language."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,9 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from crisisdesk.cli import app
+from crisisdesk.desk import Desk
+from crisisdesk.ingest.record import CommentRecord
+from tests.signals.test_flame import T0, burst, feed, history
 
 runner = CliRunner()
 
@@ -84,12 +89,79 @@ def test_machine_output_does_not_change_with_the_language(tmp_path: Path) -> Non
         ("alerts", "--json"),
         ("flame", "--json"),
         ("page", "list", "--json"),
+        ("competitors", "default"),
+        ("author", "1"),
     ):
         english = invoke(NO_LANGUAGE, *args, "--data-dir", data)
         italian = invoke(ITALIAN_LOCALE, *args, "--data-dir", data)
         assert english.exit_code == italian.exit_code == 0
         assert english.stdout == italian.stdout, args
         json.loads(english.stdout)
+
+
+def test_csv_output_and_exit_codes_do_not_change_with_the_language(tmp_path: Path) -> None:
+    series = tmp_path / "series.csv"
+    series.write_text("timestamp,value\n2024-01-01 00:00:00,3\n2024-01-01 00:05:00,40\nlater,4\n")
+    network = tmp_path / "network.csv"
+    network.write_text(
+        "message_id,user_id,username,repost_id,reply_id,message,timestamp,urls\n"
+        "1,u1,ada,,,same words here,0,\n2,u2,bob,,,same words here,10,\n"
+    )
+    for args in (
+        ("spikes", str(series)),  # two rows written, then exit 2 on the third
+        ("coordination", str(network), "--network", "co_tweet"),
+    ):
+        english = invoke(NO_LANGUAGE, *args)
+        italian = invoke(ITALIAN_OVERRIDE, *args)
+        assert english.exit_code == italian.exit_code, args
+        assert english.stdout == italian.stdout and english.stdout.count("\n") >= 2, args
+    assert (
+        "u1,u2,1"
+        in invoke(ITALIAN_OVERRIDE, "coordination", str(network), "--network", "co_tweet").stdout
+    )
+
+
+def test_flame_alerts_and_their_machine_output(desk: Desk) -> None:
+    """Levels are named with the web desk's words; reasons are the monitor's Italian ones."""
+    desk.flame  # noqa: B018 - the desk's monitor listens from here on
+    past = history()
+    desk.ingest(past)
+    quiet = CommentRecord(
+        platform="facebook", platform_id="q1", created_at=T0, text="ok", page="P2", page_name="Bar"
+    )
+    desk.ingest([quiet])
+    feed(desk, burst(past[-1].created_at + timedelta(minutes=10)))
+    data = str(desk.settings.data_path)
+    for args in (("alerts", "--json"), ("flame", "--json")):
+        english = invoke(NO_LANGUAGE, *args, "--data-dir", data)
+        assert english.stdout == invoke(ITALIAN_OVERRIDE, *args, "--data-dir", data).stdout
+    newest = json.loads(invoke(NO_LANGUAGE, "alerts", "--json", "--data-dir", data).stdout)[0]
+    italian_level = {"watch": "attenzione", "flame": "flame", "crisis": "crisi"}[newest["level"]]
+
+    alerts = invoke(ITALIAN_OVERRIDE, "alerts", "--limit", "1", "--data-dir", data).stdout
+    assert f" {italian_level} " in alerts and "negativi" in alerts and "negative" not in alerts
+    alerts_en = invoke(NO_LANGUAGE, "alerts", "--limit", "1", "--data-dir", data).stdout
+    assert f" {newest['level']} " in alerts_en and "negative" in alerts_en
+
+    flame = invoke(ITALIAN_OVERRIDE, "flame", "--data-dir", data).stdout.splitlines()
+    assert re.fullmatch(r"calma +0,00  Bar", flame[0]), flame
+    assert flame[1].split()[0] in ("attenzione", "flame", "crisi") and "," in flame[1].split()[1]
+    flame_en = invoke(NO_LANGUAGE, "flame", "--data-dir", data).stdout.splitlines()
+    assert re.fullmatch(r"calm +0\.00  Bar", flame_en[0]), flame_en
+
+
+def test_stats_labels(tmp_path: Path) -> None:
+    data = str(tmp_path / "d")
+    f = tmp_path / "c.csv"
+    f.write_text(GOOD)
+    assert invoke(NO_LANGUAGE, "import", str(f), "--data-dir", data).exit_code == 0
+    italian = invoke(ITALIAN_LOCALE, "stats", "--data-dir", data).stdout.split("\n")
+    assert [line.split() for line in italian if line] == [
+        ["pagine", "1"], ["post", "0"], ["commenti", "2"], ["autori", "2"], ["allerte", "0"],
+        ["casi", "1"],
+    ]  # fmt: skip
+    english = invoke(NO_LANGUAGE, "stats", "--data-dir", data).stdout
+    assert "comments   2\n" in english and "commenti" not in english
 
 
 def test_analyze_jsonl_does_not_change_with_the_language(
@@ -141,3 +213,22 @@ def test_connect_does_not_prompt_for_what_is_given(tmp_path: Path) -> None:
     args = ["connect", "bluesky", "--handle", "a.bsky.social", "--app-password", "p"]
     result = runner.invoke(app, [*args, "--data-dir", str(tmp_path / "d")], env=env, input="")
     assert result.exit_code == 2 and result.output.startswith("errore: ")
+
+
+def test_spike_errors_in_italian(tmp_path: Path) -> None:
+    series = tmp_path / "s.csv"
+    for body, said in {
+        "": "s.csv:1: file vuoto, serve un'intestazione 'timestamp,value'",
+        "time,count\n": "s.csv:1: l'intestazione deve nominare 'timestamp' e 'value'",
+        "timestamp,value\n2024-01-01 00:00:00\n": "s.csv:2: colonne attese: 2, trovate: 1",
+        "timestamp,value\nieri,4\n": "s.csv:2: timestamp non valido 'ieri'",
+        "timestamp,value\n2024-01-01 00:00:00,tre\n": "s.csv:2: il valore 'tre' non è un numero",
+        "timestamp,value\n2024-01-01 00:00:00,inf\n": "s.csv:2: il valore 'inf' non è finito",
+        "timestamp,value\n2024-01-02 00:00:00,1\n2024-01-01 00:00:00,2\n": "s.csv:3: il "
+        "timestamp 2024-01-01 00:00:00 è precedente a quello della riga prima",
+    }.items():
+        series.write_text(body)
+        result = invoke(ITALIAN_OVERRIDE, "spikes", str(series))
+        assert result.exit_code == 2 and said in result.stderr, body
+    series.write_bytes(b"timestamp,value\n\xff\n")
+    assert invoke(ITALIAN_OVERRIDE, "spikes", str(series)).stderr.endswith(": non è testo UTF-8\n")
