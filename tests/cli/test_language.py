@@ -215,6 +215,70 @@ def test_connect_does_not_prompt_for_what_is_given(tmp_path: Path) -> None:
     assert result.exit_code == 2 and result.output.startswith("errore: ")
 
 
+def test_page_commands_in_italian(tmp_path: Path) -> None:
+    data = str(tmp_path / "d")
+    saved = invoke(
+        ITALIAN_OVERRIDE, "page", "set", "facebook:7", "--name", "Forno", "--cooldown", "reclamo=30",
+        "--contact", "consegne=Luca", "--data-dir", data,
+    )  # fmt: skip
+    assert saved.exit_code == 0 and saved.stdout == "pagina facebook:7 (Forno) salvata\n"
+    listed = invoke(ITALIAN_OVERRIDE, "page", "list", "--data-dir", data).stdout
+    assert '    pausa di riflessione (minuti): {"complaint": 30.0}\n' in listed
+    assert '    responsabili: {"delivery": "Luca"}\n' in listed
+    listed_en = invoke(NO_LANGUAGE, "page", "list", "--data-dir", data).stdout
+    assert '    cooldown_minutes: {"complaint": 30.0}\n' in listed_en
+    refusals = {
+        ("no-colon",): "la pagina si scrive PIATTAFORMA:ID, ricevuto 'no-colon'",
+        ("facebook:7", "--contact", "nobody"): "--contact vuole chiave=valore, ricevuto 'nobody'",
+        ("facebook:7", "--contact", "pizza=Gino"): "--contact: tema sconosciuto 'pizza': usate "
+        "uno tra consegne, pagamenti, prodotto, personale, tutto il resto",
+        ("facebook:7", "--cooldown", "pranzo=5"): "--cooldown: tipo sconosciuto 'pranzo'",
+        (
+            "facebook:7",
+            "--cooldown",
+            "reclamo=presto",
+        ): "i minuti di --cooldown devono essere numeri",
+        ("facebook:7", "--response-target", "-5"): "--response-target deve essere maggiore di zero",
+        ("facebook:7", "--currency", "BTC"): "--currency deve essere una tra EUR",
+    }
+    for args, said in refusals.items():
+        refused = invoke(ITALIAN_OVERRIDE, "page", "set", *args, "--data-dir", data)
+        assert refused.exit_code == 2 and refused.stderr.startswith("errore: " + said), args
+    english = invoke(
+        NO_LANGUAGE, "page", "set", "facebook:7", "--contact", "pizza=Gino", "--data-dir", data
+    )
+    assert "unknown topic 'pizza': use one of delivery, billing" in english.stderr
+
+
+def test_author_and_coordination_errors_in_italian(tmp_path: Path) -> None:
+    data = str(tmp_path / "d")
+    f = tmp_path / "c.csv"
+    f.write_text(GOOD)
+    assert invoke(NO_LANGUAGE, "import", str(f), "--data-dir", data).exit_code == 0
+    no_author = invoke(ITALIAN_OVERRIDE, "author", "12345", "--data-dir", data)
+    assert no_author.exit_code == 2 and no_author.stderr == "errore: nessun autore 12345\n"
+    no_page = invoke(ITALIAN_OVERRIDE, "competitors", "nope", "--data-dir", data)
+    assert no_page.stderr.startswith("errore: nessuna pagina 'nope'; le pagine che il desk")
+    nameless = tmp_path / "competitors.json"
+    nameless.write_text('[{"handles": ["x"]}]')
+    refused = invoke(
+        ITALIAN_OVERRIDE, "competitors", "default", "--set", str(nameless), "--data-dir", data
+    )
+    assert refused.stderr == f"errore: {nameless}: ogni voce deve avere almeno un nome\n"
+
+    network = tmp_path / "n.csv"
+    network.write_bytes(b"message_id,user_id\n\xff\n")
+    for args, said in {
+        ("--network", "co_nothing"): "--network deve essere uno tra co_retweet",
+        ("--window", "-1"): "--window deve essere di 0 secondi o più",
+        ("--min-weight", "0"): "--min-weight deve essere almeno 1",
+        ("--similarity", "2"): "--similarity deve essere maggiore di 0 e al massimo 1",
+        (): f"{network}: non è testo UTF-8 (",
+    }.items():
+        result = invoke(ITALIAN_OVERRIDE, "coordination", str(network), *args)
+        assert result.exit_code == 2 and result.stderr.startswith("errore: " + said), args
+
+
 def test_spike_errors_in_italian(tmp_path: Path) -> None:
     series = tmp_path / "s.csv"
     for body, said in {
