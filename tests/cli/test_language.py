@@ -296,3 +296,40 @@ def test_spike_errors_in_italian(tmp_path: Path) -> None:
         assert result.exit_code == 2 and said in result.stderr, body
     series.write_bytes(b"timestamp,value\n\xff\n")
     assert invoke(ITALIAN_OVERRIDE, "spikes", str(series)).stderr.endswith(": non è testo UTF-8\n")
+
+
+def test_cases_token_and_redeem_in_italian(desk: Desk) -> None:
+    from tests.workflow.wf_support import seed
+
+    seed(desk)  # cases of 2024: on the real clock their response target is long past
+    comment = desk.find_comment("c-en")
+    assert comment is not None
+    code = desk.vouchers.create(comment.id, value=5, valid_days=3650, actor="ann").code
+    data = str(desk.settings.data_path)
+
+    listed = invoke(ITALIAN_OVERRIDE, "cases", "--data-dir", data).stdout.splitlines()
+    assert len(listed) == 3
+    assert all(line.split("\t")[1] == "nuovo" and line.endswith("IN RITARDO") for line in listed)
+    listed_en = invoke(NO_LANGUAGE, "cases", "--data-dir", data).stdout.splitlines()
+    assert all(line.split("\t")[1] == "new" and line.endswith("OVERDUE") for line in listed_en)
+    # The state as the listing names it, in either language, selects the same cases.
+    assert invoke(ITALIAN_OVERRIDE, "cases", "--state", "Nuovo", "--data-dir", data).stdout == (
+        invoke(ITALIAN_OVERRIDE, "cases", "--state", "new", "--data-dir", data).stdout
+    )
+    bad = invoke(ITALIAN_OVERRIDE, "cases", "--state", "boh", "--data-dir", data)
+    assert bad.exit_code == 2
+    assert bad.stderr.startswith("errore: lo stato deve essere uno tra nuovo, in pausa, ")
+
+    token = invoke(ITALIAN_OVERRIDE, "token", "create", "script", "--data-dir", data)
+    said, secret = token.stdout.splitlines()
+    assert said == "Token 'script' creato. Conservatelo adesso: non potrà essere mostrato di nuovo."
+    assert secret.startswith("cdk_")
+
+    redeemed = invoke(ITALIAN_OVERRIDE, "redeem", code, "--data-dir", data)
+    assert redeemed.exit_code == 0 and redeemed.stdout == f"Buono {code} usato: 5,00 EUR\n"
+    again = invoke(ITALIAN_OVERRIDE, "redeem", code, "--data-dir", data)
+    assert again.exit_code == 1
+    assert again.stderr == "errore: questo buono è già stato usato: non si può usare due volte\n"
+    unknown = invoke(NO_LANGUAGE, "redeem", "ZZZZ-ZZZZ", "--data-dir", data)
+    assert unknown.exit_code == 1 and unknown.stderr.startswith("error: ")
+    assert "errore" not in unknown.stderr
