@@ -182,6 +182,17 @@ def analyze(
     writer: Any = None
     rejected = 0
     emitted = 0
+    if output == "table":
+        from crisisdesk.analysis.base import KINDS, SENTIMENTS
+        from crisisdesk.commands import web_word
+        from crisisdesk.web.i18n import number
+
+        lang = cli_language()
+        # The web desk's words; the widths fit every name of the language, since rows stream.
+        sentiments = {s: web_word(f"sentiment.{s}") for s in SENTIMENTS}
+        kinds = {k: web_word(f"kind.{k}") for k in KINDS}
+        s_width = max([9, *map(len, sentiments.values())])
+        k_width = max([10, *map(len, kinds.values())])
 
     def flush(batch: list[Any]) -> None:
         nonlocal writer, emitted
@@ -205,9 +216,12 @@ def analyze(
             else:
                 text = record.text.replace("\n", " ")
                 text = text if len(text) <= 48 else text[:47] + "…"
+                sentiment = sentiments.get(result.sentiment, result.sentiment)
+                kind = kinds.get(result.kind, result.kind)
+                offensive, irony = number(result.offensive, lang, 2), number(result.irony, lang, 2)
                 out.write(
-                    f"{result.language:<3} {result.sentiment:<9} off={result.offensive:.2f} "
-                    f"iro={result.irony:.2f} {result.kind:<10} {text}\n"
+                    f"{result.language:<3} {sentiment:<{s_width}} off={offensive} "
+                    f"iro={irony} {kind:<{k_width}} {text}\n"
                 )
 
     try:

@@ -333,3 +333,20 @@ def test_cases_token_and_redeem_in_italian(desk: Desk) -> None:
     unknown = invoke(NO_LANGUAGE, "redeem", "ZZZZ-ZZZZ", "--data-dir", data)
     assert unknown.exit_code == 1 and unknown.stderr.startswith("error: ")
     assert "errore" not in unknown.stderr
+
+
+def test_analyze_table_in_italian(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("ANALYZER", "SENTIMENT_MODEL", "TOXICITY_MODEL"):
+        monkeypatch.delenv(f"CRISISDESK_{name}", raising=False)
+    path = tmp_path / "comments.txt"
+    path.write_text("Il treno è in ritardo anche oggi\nWhat time do you open?\n", encoding="utf-8")
+    italian = invoke(ITALIAN_OVERRIDE, "analyze", str(path)).stdout.splitlines()
+    english = invoke(NO_LANGUAGE, "analyze", str(path)).stdout.splitlines()
+    assert len(italian) == len(english) == 2
+    for line in italian:
+        assert line.split()[1] in ("negativo", "neutro", "positivo"), line
+        assert re.search(r" off=\d,\d\d iro=\d,\d\d ", line), line
+    for line in english:
+        assert line.split()[1] in ("negative", "neutral", "positive"), line
+        assert re.search(r" off=\d\.\d\d iro=\d\.\d\d ", line), line
