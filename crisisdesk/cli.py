@@ -13,7 +13,7 @@ import typer
 
 from crisisdesk import __version__
 from crisisdesk.commands import DataDir, finish_import
-from crisisdesk.i18n import cli_language, grouped, say
+from crisisdesk.i18n import cli_language, grouped, say, say_or
 
 app = typer.Typer(
     help="crisisdesk: a crisis desk for the people who run social media pages.\n\n"
@@ -182,6 +182,17 @@ def analyze(
     writer: Any = None
     rejected = 0
     emitted = 0
+    if output == "table":
+        from crisisdesk.analysis.base import KINDS, SENTIMENTS
+        from crisisdesk.commands import web_word
+        from crisisdesk.web.i18n import number
+
+        lang = cli_language()
+        # The web desk's words; the widths fit every name of the language, since rows stream.
+        sentiments = {s: web_word(f"sentiment.{s}") for s in SENTIMENTS}
+        kinds = {k: web_word(f"kind.{k}") for k in KINDS}
+        s_width = max([9, *map(len, sentiments.values())])
+        k_width = max([10, *map(len, kinds.values())])
 
     def flush(batch: list[Any]) -> None:
         nonlocal writer, emitted
@@ -205,9 +216,12 @@ def analyze(
             else:
                 text = record.text.replace("\n", " ")
                 text = text if len(text) <= 48 else text[:47] + "…"
+                sentiment = sentiments.get(result.sentiment, result.sentiment)
+                kind = kinds.get(result.kind, result.kind)
+                offensive, irony = number(result.offensive, lang, 2), number(result.irony, lang, 2)
                 out.write(
-                    f"{result.language:<3} {result.sentiment:<9} off={result.offensive:.2f} "
-                    f"iro={result.irony:.2f} {result.kind:<10} {text}\n"
+                    f"{result.language:<3} {sentiment:<{s_width}} off={offensive} "
+                    f"iro={irony} {kind:<{k_width}} {text}\n"
                 )
 
     try:
@@ -246,8 +260,11 @@ def stats(
     if as_json:
         typer.echo(json.dumps(counts))
     else:
+        lang = cli_language()
+        labels = {key: say_or(f"stats.{key}", key) for key in counts}
+        width = max([10, *(len(label) + 1 for label in labels.values())])
         for key, value in counts.items():
-            typer.echo(f"{key:<10} {value}")
+            typer.echo(f"{labels[key]:<{width}} {grouped(value, lang)}")
 
 
 @app.command()

@@ -109,3 +109,15 @@ def say(key: str, /, **values: object) -> str:
     """:func:`message` in the language of the environment (:func:`cli_language`), read at each
     call so a command run from a test or a wrapper with another environment follows it."""
     return message(key, cli_language(), **values)
+
+
+def say_or(key: str, fallback: str, /, **values: object) -> str:
+    """:func:`say` for ``key`` if the catalog has it, else ``fallback``: for names that come from
+    the data (a setting, a count) and may be newer than the catalog.
+
+    >>> say_or("alerts.none", "-") != "-", say_or("stats.nothing_like_this", "nothing_like_this")
+    (True, 'nothing_like_this')
+    """
+    if key not in cli_catalogs()[DEFAULT_LANGUAGE]:
+        return fallback
+    return say(key, **values)

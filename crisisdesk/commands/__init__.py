@@ -21,6 +21,15 @@ DataDir = Annotated[
 ]
 
 
+def web_word(key: str) -> str:
+    """The web desk's word for ``key`` (``level.flame``, ``state.cooling``) in the command line's
+    language: read from the web's catalogs, so the terminal and the pages name a thing alike."""
+    from crisisdesk.i18n import cli_language
+    from crisisdesk.web.i18n import translator
+
+    return translator(cli_language())(key)
+
+
 def finish_import(report: "ImportReport", summary: str, *, summary_to_stderr: bool) -> NoReturn:
     """Print an import's errors and rejected rows (stderr) and its counts under the catalog
     key ``summary``, then exit with the report's code (0, 3 or 2)."""

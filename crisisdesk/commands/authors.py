@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from crisisdesk.commands import DataDir
+from crisisdesk.i18n import say
 
 
 def register(app: typer.Typer) -> None:
@@ -67,13 +68,13 @@ def register(app: typer.Typer) -> None:
 
         name = "co_similar" if network == "co_similar_tweet" else network
         if name not in NETWORKS:
-            _fail(f"--network must be one of {', '.join(NETWORKS)}, got {network!r}")
+            _fail(say("coordination.network", networks=", ".join(NETWORKS), network=repr(network)))
         if window < 0:
-            _fail("--window must be >= 0 seconds")
+            _fail(say("coordination.window"))
         if min_weight < 1:
-            _fail("--min-weight must be >= 1")
+            _fail(say("coordination.min_weight"))
         if not 0.0 < similarity <= 1.0:
-            _fail("--similarity must be in (0, 1]")
+            _fail(say("coordination.similarity"))
         import gc
 
         # A one-shot batch of many small acyclic objects: the cyclic collector only costs time.
@@ -84,7 +85,8 @@ def register(app: typer.Typer) -> None:
         except CoordinationInputError as exc:
             _fail(str(exc))
         except UnicodeDecodeError as exc:
-            _fail(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})")
+            # The offset as a string: a byte position is not a count to group in thousands.
+            _fail(say("not_utf8.at", path=file, reason=exc.reason, start=str(exc.start)))
         except OSError as exc:
             _fail(f"{file}: {exc.strerror or exc}")
         if name == "co_similar":
@@ -134,7 +136,7 @@ def register(app: typer.Typer) -> None:
         try:
             found = [p for p in desk.pages() if str(p.id) == page or p.platform_id == page]
             if not found:
-                _fail(f"no page {page!r}; see the pages the desk knows with `crisisdesk stats`")
+                _fail(say("competitors.no_page", page=repr(page)))
             target = found[0]
             if set_file is not None:
                 try:
@@ -143,7 +145,7 @@ def register(app: typer.Typer) -> None:
                     _fail(f"{set_file}: {exc}")
                 parsed = parse_competitors(raw)
                 if isinstance(raw, list) and len(parsed) != len(raw):
-                    _fail(f"{set_file}: every entry needs at least a name")
+                    _fail(say("competitors.needs_name", path=set_file))
                 set_competitors(desk, target.id, parsed, actor="cli")
             typer.echo(
                 json.dumps([c.as_dict() for c in competitors_for(desk, target.id)], indent=2)
@@ -169,7 +171,7 @@ def register(app: typer.Typer) -> None:
         try:
             card = author_card(desk, author_id, page_id=page)
             if card is None:
-                _fail(f"no author {author_id}")
+                _fail(say("author.unknown", author=str(author_id)))
             assert card is not None
             typer.echo(json.dumps(card.as_dict(), indent=2, ensure_ascii=False, default=str))
         finally:

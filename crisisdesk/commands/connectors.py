@@ -41,6 +41,18 @@ def _refused(exc: Any) -> None:
     _fail(str(exc))
 
 
+def _ask(given: str | None, key: str, *, hide: bool = False, default: str | None = None) -> str:
+    """``given`` if the option was passed, else the answer to the prompt under catalog ``key``.
+
+    Prompted here rather than by ``typer.Option(prompt=...)``: that text is fixed when the module
+    is imported, before the environment of the run says which language to speak.
+    """
+    if given is not None:
+        return given
+    answer: str = typer.prompt(say(key), default=default, hide_input=hide, show_default=False)
+    return answer
+
+
 def _report(connected: Any) -> None:
     typer.echo(
         say(
@@ -54,12 +66,15 @@ def _report(connected: Any) -> None:
 
 @connect_app.command("facebook")
 def connect_facebook(
-    page_id: Annotated[str, typer.Option(prompt="Page id", help="The Facebook page's id.")],
+    page_id: Annotated[
+        str | None, typer.Option(help="The Facebook page's id.", show_default=False)
+    ] = None,
     page_token: Annotated[
-        str,
-        typer.Option(prompt="Page access token", hide_input=True, help="A page access token."),
-    ],
-    app_id: Annotated[str, typer.Option(prompt="Meta app id", help="Your Meta app's id.")] = "",
+        str | None, typer.Option(help="A page access token.", show_default=False)
+    ] = None,
+    app_id: Annotated[
+        str | None, typer.Option(help="Your Meta app's id.", show_default=False)
+    ] = None,
     app_secret: Annotated[
         str,
         typer.Option(
@@ -73,6 +88,9 @@ def connect_facebook(
     """Connect a Facebook page: checks the token (GET /me, /{page-id}, /me/permissions)."""
     from crisisdesk.connectors.accounts import ConnectRefused, connect_facebook, require_token_key
 
+    page_id = _ask(page_id, "connect.page_id_prompt")
+    page_token = _ask(page_token, "connect.page_token_prompt", hide=True)
+    app_id = _ask(app_id, "connect.app_id_prompt", default="")
     desk = _open_desk(data_dir)
     try:
         require_token_key(desk)
@@ -101,17 +119,18 @@ def connect_facebook(
 @connect_app.command("instagram")
 def connect_instagram(
     account_id: Annotated[
-        str, typer.Option(prompt="Instagram account id", help="The professional account's id.")
-    ],
+        str | None, typer.Option(help="The professional account's id.", show_default=False)
+    ] = None,
     token: Annotated[
-        str,
-        typer.Option(prompt="Access token", hide_input=True, help="A token for the account."),
-    ],
+        str | None, typer.Option(help="A token for the account.", show_default=False)
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Connect an Instagram professional account through the same Meta app."""
     from crisisdesk.connectors.accounts import ConnectRefused, connect_instagram
 
+    account_id = _ask(account_id, "connect.instagram_id_prompt")
+    token = _ask(token, "connect.access_token_prompt", hide=True)
     try:
         _report(connect_instagram(_open_desk(data_dir), account_id, token))
     except ConnectRefused as exc:
@@ -120,17 +139,20 @@ def connect_instagram(
 
 @connect_app.command("bluesky")
 def connect_bluesky(
-    handle: Annotated[str, typer.Option(prompt="Handle", help="e.g. shop.bsky.social")],
+    handle: Annotated[
+        str | None, typer.Option(help="e.g. shop.bsky.social", show_default=False)
+    ] = None,
     app_password: Annotated[
-        str,
-        typer.Option(prompt="App password", hide_input=True, help="Settings → App passwords."),
-    ],
+        str | None, typer.Option(help="Settings → App passwords.", show_default=False)
+    ] = None,
     service: Annotated[str, typer.Option(help="The account's PDS.")] = "https://bsky.social",
     data_dir: DataDir = None,
 ) -> None:
     """Connect a Bluesky account with an app password."""
     from crisisdesk.connectors.accounts import ConnectRefused, connect_bluesky
 
+    handle = _ask(handle, "connect.handle_prompt")
+    app_password = _ask(app_password, "connect.app_password_prompt", hide=True)
     try:
         _report(connect_bluesky(_open_desk(data_dir), handle, app_password, service=service))
     except ConnectRefused as exc:
@@ -140,17 +162,18 @@ def connect_bluesky(
 @connect_app.command("mastodon")
 def connect_mastodon(
     base_url: Annotated[
-        str, typer.Option(prompt="Server URL", help="e.g. https://mastodon.social")
-    ],
+        str | None, typer.Option(help="e.g. https://mastodon.social", show_default=False)
+    ] = None,
     token: Annotated[
-        str,
-        typer.Option(prompt="Access token", hide_input=True, help="Preferences → Development."),
-    ],
+        str | None, typer.Option(help="Preferences → Development.", show_default=False)
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Connect a Mastodon account with an access token."""
     from crisisdesk.connectors.accounts import ConnectRefused, connect_mastodon
 
+    base_url = _ask(base_url, "connect.server_prompt")
+    token = _ask(token, "connect.access_token_prompt", hide=True)
     try:
         _report(connect_mastodon(_open_desk(data_dir), base_url, token))
     except ConnectRefused as exc:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from crisisdesk.commands import DataDir
+from crisisdesk.i18n import DEFAULT_LANGUAGE, cli_language, say, say_or
 
 page_app = typer.Typer(help="The pages the team manages and their settings.", no_args_is_help=True)
 
@@ -16,17 +17,27 @@ def _pairs(values: list[str], option: str, what: str) -> dict[str, str]:
     """``key=value`` options keyed by a kind or topic, by its English key or its label in any
     interface language ("reclamo=30"), stored under the English key the desk looks up."""
     from crisisdesk.cli import _fail
-    from crisisdesk.workflow.rules import UnknownName, name_key
+    from crisisdesk.workflow.rules import UnknownName, name_key, name_labels
 
     out: dict[str, str] = {}
     for value in values:
         key, sep, rest = value.partition("=")
         if not sep or not key.strip() or not rest.strip():
-            _fail(f"{option} takes key=value, got {value!r}")
+            _fail(say("page.pair_syntax", option=option, value=repr(value)))
         try:
             out[name_key(key, what)] = rest.strip()
         except UnknownName as exc:
-            _fail(f"{option}: {exc}")
+            lang = cli_language()
+            # Both are accepted; a reader of another language is offered the names of theirs.
+            names = exc.valid if lang == DEFAULT_LANGUAGE else name_labels(exc.what, lang)
+            _fail(
+                say(
+                    f"page.unknown_{exc.what}",
+                    option=option,
+                    typed=repr(exc.typed),
+                    names=", ".join(names),
+                )
+            )
     return out
 
 
@@ -56,7 +67,8 @@ def list_pages(
     for p in pages:
         typer.echo(f"{p['platform']}:{p['platform_id']}\t{p['name']}\t{p['language'] or '-'}")
         for key, value in sorted(p["config"].items()):
-            typer.echo(f"    {key}: {json.dumps(value, ensure_ascii=False)}")
+            label = say_or(f"page.config.{key}", key)
+            typer.echo(f"    {label}: {json.dumps(value, ensure_ascii=False)}")
 
 
 @page_app.command("set")
@@ -98,7 +110,7 @@ def set_page(
 
     platform, sep, platform_id = page.partition(":")
     if not sep or not platform or not platform_id:
-        _fail(f"PAGE is PLATFORM:ID, got {page!r}")
+        _fail(say("page.syntax", page=repr(page)))
     config: dict[str, Any] = {}
     if competitor:
         from crisisdesk.signals.competitors import competitor_from_line
@@ -122,20 +134,21 @@ def set_page(
                 else {k: float(v) for k, v in per_kind.items()}
             )
         except ValueError:
-            _fail("--cooldown minutes must be numbers")
+            _fail(say("page.cooldown_numbers"))
     if response_target is not None:
         if response_target <= 0:
-            _fail("--response-target must be positive")
+            _fail(say("page.response_target"))
         config["response_target_minutes"] = response_target
     if currency is not None:
         from crisisdesk.workflow.voucher_book import CURRENCIES
 
         if currency.upper() not in CURRENCIES:
-            _fail(f"--currency must be one of {', '.join(CURRENCIES)}")
+            _fail(say("page.currency", currencies=", ".join(CURRENCIES)))
         config["currency"] = currency.upper()
     desk = _desk(data_dir)
     saved = desk.configure_page(platform, platform_id, name=name, language=language, config=config)
-    typer.echo(f"page {saved.platform}:{saved.platform_id} ({saved.name}) saved")
+    page_key = f"{saved.platform}:{saved.platform_id}"
+    typer.echo(say("page.saved", page=page_key, name=saved.name))
 
 
 def register(app: typer.Typer) -> None:

@@ -11,8 +11,8 @@ from typing import Annotated, Any, TextIO
 
 import typer
 
-from crisisdesk.commands import DataDir
-from crisisdesk.i18n import say
+from crisisdesk.commands import DataDir, web_word
+from crisisdesk.i18n import cli_language, say
 
 
 class SeriesError(ValueError):
@@ -30,33 +30,40 @@ def read_series(fh: TextIO, name: str) -> Iterator[tuple[str, datetime, float]]:
     try:
         header = next(reader)
     except StopIteration:
-        raise SeriesError(f"{name}:1: empty file, expected a 'timestamp,value' header") from None
+        raise SeriesError(say("series.empty", name=name)) from None
     cols = [h.strip().lower() for h in header]
     if "timestamp" not in cols or "value" not in cols:
-        raise SeriesError(f"{name}:1: header must name 'timestamp' and 'value', got {header!r}")
+        raise SeriesError(say("series.header", name=name, header=repr(header)))
     ti, vi = cols.index("timestamp"), cols.index("value")
     previous: datetime | None = None
     for row in reader:
-        line = reader.line_num
+        # A line number as a string: it is a position, not a count to group in thousands.
+        line = str(reader.line_num)
         if not row or all(not c.strip() for c in row):
             continue
         if len(row) <= max(ti, vi):
-            raise SeriesError(f"{name}:{line}: expected {len(cols)} columns, got {len(row)}")
+            raise SeriesError(
+                say("series.columns", name=name, line=line, expected=len(cols), got=len(row))
+            )
         raw_t, raw_v = row[ti].strip(), row[vi].strip()
         try:
             at = datetime.fromisoformat(raw_t)
         except ValueError:
-            raise SeriesError(f"{name}:{line}: bad timestamp {raw_t!r}") from None
+            raise SeriesError(
+                say("series.timestamp", name=name, line=line, value=repr(raw_t))
+            ) from None
         if at.tzinfo is not None:
             at = at.astimezone(UTC).replace(tzinfo=None)
         try:
             value = float(raw_v)
         except ValueError:
-            raise SeriesError(f"{name}:{line}: value {raw_v!r} is not a number") from None
+            raise SeriesError(
+                say("series.not_number", name=name, line=line, value=repr(raw_v))
+            ) from None
         if value != value or value in (float("inf"), float("-inf")):
-            raise SeriesError(f"{name}:{line}: value {raw_v!r} is not finite")
+            raise SeriesError(say("series.not_finite", name=name, line=line, value=repr(raw_v)))
         if previous is not None and at < previous:
-            raise SeriesError(f"{name}:{line}: timestamp {raw_t} is earlier than the row before")
+            raise SeriesError(say("series.backwards", name=name, line=line, value=raw_t))
         previous = at
         yield raw_t, at, value
 
@@ -108,7 +115,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2) from None
         except UnicodeDecodeError:
             out.flush()
-            _fail(f"{name}: not UTF-8 text")
+            _fail(say("not_utf8", path=name))
         finally:
             if fh is not sys.stdin:
                 fh.close()
@@ -137,8 +144,9 @@ def register(app: typer.Typer) -> None:
         if not rows:
             typer.echo(say("alerts.none"))
             return
+        width = _level_width()
         for row in rows:
-            typer.echo(_table_row(row))
+            typer.echo(_table_row(row, width))
 
 
 def _register_flame(app: typer.Typer) -> None:
@@ -185,13 +193,32 @@ def _register_flame(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
             return
+        from crisisdesk.web.i18n import number
+
+        lang, width = cli_language(), _level_width()
         for row in rows:
-            typer.echo(f"{row['level']:<7} {row['heat']:.2f}  {row['page_name']}")
+            level, heat = _level_name(row["level"]), number(row["heat"], lang, 2)
+            typer.echo(f"{level:<{width}} {heat}  {row['page_name']}")
 
 
-def _table_row(row: dict[str, Any]) -> str:
+def _level_name(level: str) -> str:
+    return web_word(f"level.{level}")
+
+
+def _level_width() -> int:
+    """The level column's width: the longest level name of the language, so lines align."""
+    from crisisdesk.signals.flame import LEVELS
+
+    return max([7, *(len(_level_name(level)) for level in LEVELS)])
+
+
+def _table_row(row: dict[str, Any], width: int) -> str:
     where = row["page_name"] + (
         say("alerts.post", post=row.get("post") or row["post_id"]) if row.get("post_id") else ""
     )
-    reasons = "; ".join(row.get("reasons") or [])
-    return f"{row['at'][:16].replace('T', ' ')}  {row['level']:<7} {where:<30} {reasons}"
+    evidence = row.get("evidence") or {}
+    # The flame monitor stores its reasons in English and as reasons_<lang> for other readers.
+    said = evidence.get(f"reasons_{cli_language()}")
+    reasons = "; ".join(said or row.get("reasons") or [])
+    level = _level_name(row["level"])
+    return f"{row['at'][:16].replace('T', ' ')}  {level:<{width}} {where:<30} {reasons}"

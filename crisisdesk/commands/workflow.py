@@ -6,8 +6,26 @@ from typing import Annotated
 
 import typer
 
-from crisisdesk.commands import DataDir
-from crisisdesk.i18n import say
+from crisisdesk.commands import DataDir, web_word
+from crisisdesk.i18n import cli_language, say
+
+# Refusals of a redemption the person can act on, said in their language; others stay as written.
+_REDEEM_REFUSALS = frozenset({"already_redeemed", "expired", "not_found", "bad_code"})
+
+
+def _state_key(typed: str) -> str:
+    """The case state typed as its key or as its name in any interface language ("in pausa"),
+    as the listing shows it; anything else is returned as typed, for the workflow to refuse."""
+    from crisisdesk.web.i18n import CATALOGS
+    from crisisdesk.workflow.cases import STATES
+    from crisisdesk.workflow.rules import fold
+
+    wanted = " ".join(fold(typed).split())
+    for state in STATES:
+        names = {state, *(c.get(f"state.{state}", "") for c in CATALOGS.values())}
+        if wanted in {" ".join(fold(n).split()) for n in names if n}:
+            return state
+    return typed
 
 
 def register(app: typer.Typer) -> None:
@@ -32,7 +50,7 @@ def register(app: typer.Typer) -> None:
             _fail(str(exc))
         finally:
             desk.close()
-        typer.echo(f"Token {name.strip()!r} created. Store it now: it cannot be shown again.")
+        typer.echo(say("token.created", name=repr(name.strip())))
         typer.echo(token)
 
     @app.command("cases")
@@ -42,25 +60,31 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """List cases with both clocks, the nearest response target first."""
         from crisisdesk.cli import _desk, _fail
-        from crisisdesk.workflow.cases import WorkflowError
+        from crisisdesk.workflow.cases import STATES, WorkflowError
 
         desk = _desk(data_dir)
         try:
-            rows = desk.workflow.cases(state=state)
+            rows = desk.workflow.cases(state=None if state is None else _state_key(state))
         except WorkflowError as exc:
+            if exc.code == "bad_state":
+                _fail(
+                    say("cases.bad_state", states=", ".join(web_word(f"state.{s}") for s in STATES))
+                )
             _fail(exc.message)
         finally:
             desk.close()
         for row in rows:
             case, clocks = row["case"], row["clocks"]
             flags = " ".join(
-                f for f, on in (("COOLING", clocks.cooling), ("LATE", clocks.late_warning),
-                                ("OVERDUE", clocks.overdue)) if on
+                say(f"cases.{flag}")
+                for flag, on in (("cooling", clocks.cooling), ("late", clocks.late_warning),
+                                 ("overdue", clocks.overdue)) if on
             )  # fmt: skip
             text = " ".join(row["comment"].text.split())[:60]
             respond = case.respond_by.strftime("%Y-%m-%d %H:%M") if case.respond_by else "-"
+            shown = web_word(f"state.{case.state}")
             typer.echo(
-                f"{case.id}\t{case.state}\t{respond}\t{row['page_name']}\t{text}\t{flags}".rstrip()
+                f"{case.id}\t{shown}\t{respond}\t{row['page_name']}\t{text}\t{flags}".rstrip()
             )
 
     @app.command("redeem")
@@ -76,8 +100,12 @@ def register(app: typer.Typer) -> None:
         try:
             voucher = desk.vouchers.redeem(code, actor="cli")
         except WorkflowError as exc:
-            typer.echo(say("error", message=exc.message), err=True)
+            refusal = say(f"redeem.{exc.code}") if exc.code in _REDEEM_REFUSALS else exc.message
+            typer.echo(say("error", message=refusal), err=True)
             raise typer.Exit(1) from None
         finally:
             desk.close()
-        typer.echo(f"Redeemed {voucher.code}: {voucher.value} {voucher.currency}")
+        from crisisdesk.web.i18n import number
+
+        value = number(voucher.value, cli_language(), 2)
+        typer.echo(say("redeem.done", code=voucher.code, value=value, currency=voucher.currency))
