@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from crisisdesk.commands import DataDir, finish_import
+from crisisdesk.commands import DataDir, finish_import, web_word
 from crisisdesk.i18n import say
 
 if TYPE_CHECKING:
@@ -38,7 +38,18 @@ def _open_desk(data_dir: Path | None) -> Any:
 
 
 def _refused(exc: Any) -> None:
-    _fail(str(exc))
+    """Say why an account was not connected. English keeps the connector's own sentence, which
+    names the field or the command; other languages say it with the Connections page's words,
+    then the platform's (which only the platform can translate)."""
+    from crisisdesk.i18n import DEFAULT_LANGUAGE, cli_language
+
+    if cli_language() == DEFAULT_LANGUAGE or not getattr(exc, "reason", None):
+        text = str(exc)
+    else:
+        text = web_word(f"connections.error.{exc.reason}")
+        if exc.detail:
+            text += f" {web_word('connections.error.platform_said')} {exc.detail}"
+    _fail(text)
 
 
 def _ask(given: str | None, key: str, *, hide: bool = False, default: str | None = None) -> str:

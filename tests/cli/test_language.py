@@ -350,3 +350,15 @@ def test_analyze_table_in_italian(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     for line in english:
         assert line.split()[1] in ("negative", "neutral", "positive"), line
         assert re.search(r" off=\d\.\d\d iro=\d\.\d\d ", line), line
+
+
+def test_connect_refusals_in_italian(tmp_path: Path) -> None:
+    args = ["connect", "mastodon", "--data-dir", str(tmp_path / "d")]
+    # Not a web address: refused before anything is sent, in the Connections page's words.
+    typed = ["--base-url", "ftp://example.social", "--token", "t"]
+    result = runner.invoke(app, [*args, *typed], env=ITALIAN_OVERRIDE)
+    assert result.exit_code == 2
+    assert "deve essere un indirizzo web che inizia con https://" in result.output
+    english = runner.invoke(app, [*args, *typed], env={**NO_LANGUAGE, "CRISISDESK_LANG": "en"})
+    assert english.exit_code == 2 and "https://" in english.output
+    assert "indirizzo" not in english.output
