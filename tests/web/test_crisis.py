@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from crisisdesk.desk import Desk
-from crisisdesk.notify.live import broker_for
+from crisisdesk.notify.live import LiveBroker, broker_for
 from crisisdesk.signals.flame import monitor_for
 from crisisdesk.web.app import create_app
 from crisisdesk.web.routes import crisis
@@ -74,6 +74,15 @@ def test_crisis_view_has_chart_posts_and_changes(client: TestClient, flamed: Des
     assert client.get("/crisis/99999").status_code == 404
 
 
+def wait_for_listener(broker: LiveBroker, timeout: float = 10.0) -> None:
+    """Until a reader is subscribed: an event published before would reach nobody (a fixed
+    sleep lost that race on a busy machine)."""
+    deadline = time.monotonic() + timeout
+    while broker.subscribers == 0:
+        assert time.monotonic() < deadline, "no reader subscribed to the live events"
+        time.sleep(0.01)
+
+
 def test_events_stream_pushes_level_rises(
     client: TestClient, flamed: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -84,7 +93,7 @@ def test_events_stream_pushes_level_rises(
     published_before = broker.publish("alert", {"text": "earlier", "level": "watch"})
 
     def later() -> None:
-        time.sleep(0.2)
+        wait_for_listener(broker)
         broker.publish("alert", {"text": "FLAME on <Forno>", "level": "flame", "page_id": 1})
 
     thread = threading.Thread(target=later)
@@ -178,7 +187,7 @@ def test_live_banner_links_to_the_crisis_and_keeps_the_worst_news(
         page = browser.new_context(locale="en-GB").new_page()
         browser_log_in(page, base, "ann")
         page.wait_for_function("() => document.body.hasAttribute('data-live')")
-        time.sleep(0.5)  # the event stream is open
+        wait_for_listener(broker)  # the page's event stream is open
 
         crisis_text = "CRISIS on <b>Forno</b>"
         broker.publish(
@@ -229,7 +238,7 @@ def test_live_banner_is_written_in_the_readers_language(
         log_in(client, "bea")
 
         def later() -> None:
-            time.sleep(0.2)
+            wait_for_listener(broker)
             broker.publish("alert", data)
 
         thread = threading.Thread(target=later)
