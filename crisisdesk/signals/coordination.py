@@ -26,7 +26,10 @@ mentions, whitespace and stray apostrophes.
 On top of the networks, ``CoTiming`` finds bursts of brand-new authors on one page, ``clusters``
 groups accounts (connected components of the undirected weighted graph) with the evidence that
 joined them, and ``CoordinationMonitor`` runs all of it over the desk's comments, per page, with
-its state saved in ``SignalState`` so that a restart loses nothing.
+its state saved in ``SignalState`` so that a restart loses nothing. The monitor departs from the
+toolkit in one way: a new comment is matched with at most ``MAX_MATCHES`` of its window, the
+newest first, so that a flood of copies costs edges in proportion to the comments, not to their
+square (``benchmarks/planted_campaigns.py`` measures both).
 """
 
 from __future__ import annotations
@@ -44,13 +47,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 if TYPE_CHECKING:
     from crisisdesk.desk import Desk
     from crisisdesk.ingest.upsert import Ingested
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 NETWORKS = ("co_retweet", "co_tweet", "co_similar", "co_link", "co_reply")
 STATE_NAME = "coordination"
@@ -300,12 +305,23 @@ class CoNetwork:
 
     network = "co_network"
 
-    def __init__(self, window: float = 60.0, evidence: bool = True, max_evidence: int = 3) -> None:
+    def __init__(
+        self,
+        window: float = 60.0,
+        evidence: bool = True,
+        max_evidence: int = 3,
+        max_matches: int | None = None,
+    ) -> None:
         if window < 0:
             raise ValueError("window must be >= 0 seconds")
+        if max_matches is not None and max_matches < 1:
+            raise ValueError("max_matches must be at least 1")
         self.window = window
         self.evidence = evidence
         self.max_evidence = max_evidence
+        #: At most this many of the window's messages, the newest first, are matched with a new
+        #: one (None: all of them, the toolkit's definition). See ``CoordinationMonitor``.
+        self.max_matches = max_matches
         self._weights: dict[tuple[str, str], int] = {}
         self._evidence: dict[tuple[str, str], list[Evidence]] = {}
         self._last: dict[tuple[str, str], float] = {}
@@ -367,11 +383,18 @@ class CoNetwork:
                     )
                 )
 
-    def _match(self, old: _Live, new: _Live, shared: str) -> None:
+    def _match(self, old: _Live, new: _Live, shared: str) -> bool:
         if old.user == new.user or abs(old.ts - new.ts) > self.window:
-            return
+            return False
         self._credit(old, new, shared)
         self._credit(new, old, shared)
+        return True
+
+    def _candidates(self, window: Sequence[_T]) -> Iterable[_T]:
+        """The window's entries in the order they are matched: oldest first, or newest first
+        when matches are capped (the newest say most about what is happening now)."""
+        # getattr: a state saved before the cap existed is restored without it
+        return window if getattr(self, "max_matches", None) is None else reversed(window)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(window={self.window!r})"
@@ -418,8 +441,12 @@ class KeyedNetwork(CoNetwork):
         for key in keys:
             bucket = self._index.get(key)
             if bucket is not None:
-                for old in bucket:
-                    self._match(old, live, key)
+                left = getattr(self, "max_matches", None)
+                for old in self._candidates(bucket):
+                    if self._match(old, live, key) and left is not None:
+                        left -= 1
+                        if left == 0:
+                            break
             if too_late:
                 continue
             if bucket is None:
@@ -546,14 +573,18 @@ class CoSimilar(CoNetwork):
         hi = n / threshold
         user = message.user_id
         live = _Live(message.message_id, user, ts, message.text, home)
-        for old_ts, size, old_tokens, old_user, old in window:
+        left = getattr(self, "max_matches", None)
+        for old_ts, size, old_tokens, old_user, old in self._candidates(window):
             if size < lo or size > hi or old_user == user:
                 continue
             inter = len(tokens & old_tokens)
             # The toolkit's exact float test, so borderline pairs agree with it.
             if inter and inter / (n + size - inter) >= threshold:
                 if abs(old_ts - ts) <= self.window:
-                    self._match(old, live, old.shown or live.shown)
+                    if self._match(old, live, old.shown or live.shown) and left is not None:
+                        left -= 1
+                        if left == 0:
+                            break
         if _too_late(self, ts):
             return
         entry = (ts, n, tokens, user, live)
@@ -832,10 +863,14 @@ class CoTiming:
         start = min(t for t, _, _ in self._recent)
         last = self.bursts[-1] if self.bursts else None
         if last is not None and start <= last.end + self.window:
+            # Sets for the look-ups: a flood of new accounts makes both lists long.
+            had_users, had_messages = set(last.users), set(last.messages)
             for _, user, mid in self._recent:
-                if user not in last.users:
+                if user not in had_users:
+                    had_users.add(user)
                     last.users.append(user)
-                if mid not in last.messages:
+                if mid not in had_messages:
+                    had_messages.add(mid)
                     last.messages.append(mid)
             last.start = min(last.start, start)
             last.end = max(last.end, ts)
@@ -894,7 +929,8 @@ def clusters(
     min_size: int = 2,
     max_evidence: int = 8,
 ) -> list[Cluster]:
-    """Connected components of the undirected graph of the content networks' edges.
+    """Connected components of the undirected graph of the content networks' edges
+    (``max_evidence=0``: without examples, for a caller that only counts).
 
     Co-timing does not join accounts by itself: on a busy page several real first-time authors
     arrive within minutes all the time (measured in ``benchmarks/planted_campaigns.py``), so a
@@ -917,30 +953,38 @@ def clusters(
             parent[x], x = root, parent[x]
         return root
 
-    pair_info: list[tuple[str, str, int, CoNetwork]] = []
-    for component in components:
-        if not isinstance(component, CoNetwork):
-            continue
-        for (a, b), w in component.edges(min_weight).items():
-            pair_info.append((a, b, w, component))
+    # The flame level reads this after every batch, so the edges are walked twice and no more:
+    # once to join the accounts, once, with each account's root looked up once, to sum them up.
+    networks = [
+        (component, component.edges(min_weight))
+        for component in components
+        if isinstance(component, CoNetwork)
+    ]
+    for _, edges in networks:
+        for a, b in edges:
             ra, rb = find(a), find(b)
             if ra != rb:
                 parent[ra] = rb
+    roots = {account: find(account) for account in parent}
     groups: dict[str, Cluster] = {}
-    for a, b, w, component in pair_info:
-        root = find(a)
-        cluster = groups.get(root)
-        if cluster is None:
-            cluster = groups[root] = Cluster(accounts=[], networks={}, weight=0)
-        cluster.networks[component.network] = cluster.networks.get(component.network, 0) + 1
-        cluster.weight += w
-        for ev in component.evidence_for(a, b):
+    for component, edges in networks:
+        name, last_of = component.network, component._last
+        for (a, b), w in edges.items():
+            root = roots[a]
+            cluster = groups.get(root)
+            if cluster is None:
+                cluster = groups[root] = Cluster(accounts=[], networks={}, weight=0)
+            cluster.networks[name] = cluster.networks.get(name, 0) + 1
+            cluster.weight += w
             if a < b and len(cluster.evidence) < max_evidence:
-                cluster.evidence.append(ev.as_dict())
-        when = component.last_match(a, b)
-        if when is not None:
-            cluster.last = when if cluster.last is None else max(cluster.last, when)
-            cluster.first = when if cluster.first is None else min(cluster.first, when)
+                for ev in component.evidence_for(a, b)[: max_evidence - len(cluster.evidence)]:
+                    cluster.evidence.append(ev.as_dict())
+            when = last_of.get((a, b))
+            if when is not None:
+                if cluster.last is None or when > cluster.last:
+                    cluster.last = when
+                if cluster.first is None or when < cluster.first:
+                    cluster.first = when
     for burst_owner in components:
         if not isinstance(burst_owner, CoTiming):
             continue
@@ -1116,6 +1160,10 @@ class PageState:
         return [self.co_tweet, self.co_similar, self.co_link, self.co_reply, self.co_timing]
 
 
+#: The most comments of a window one new comment is matched with by the desk's monitor.
+MAX_MATCHES = 10
+
+
 class CoordinationMonitor:
     """Ingest listener: coordination networks over each page's comments.
 
@@ -1157,15 +1205,29 @@ class CoordinationMonitor:
             self._restore()
 
     def _new_page(self) -> PageState:
-        return PageState(
-            co_tweet=CoTweet(self.window, min_chars=12),
-            co_similar=CoSimilar(
-                self.window, similarity=self.similarity, min_tokens=self.min_tokens
-            ),
-            co_link=CoLink(self.window),
-            co_reply=CoReply(self.window),
-            co_timing=CoTiming(self.new_author_window, self.min_new_authors),
+        return self._capped(
+            PageState(
+                co_tweet=CoTweet(self.window, min_chars=12),
+                co_similar=CoSimilar(
+                    self.window, similarity=self.similarity, min_tokens=self.min_tokens
+                ),
+                co_link=CoLink(self.window),
+                co_reply=CoReply(self.window),
+                co_timing=CoTiming(self.new_author_window, self.min_new_authors),
+            )
         )
+
+    def _capped(self, state: PageState) -> PageState:
+        """Each new comment is matched with at most :data:`MAX_MATCHES` of the window's, the
+        newest first. The toolkit links every pair, so a flood of n copies makes n² edges: 2,000
+        bots pasting one text in a quarter of an hour held gigabytes and took minutes a batch,
+        stalling the desk in the very crisis it is for. Capped, each copy still links to the
+        copies before it, so the group is one cluster of the same accounts (the score reads its
+        size and networks), with at most ``MAX_MATCHES`` edges per comment."""
+        for component in state.components():
+            if isinstance(component, CoNetwork):
+                component.max_matches = MAX_MATCHES
+        return state
 
     # -- state ---------------------------------------------------------------------------
 
@@ -1195,6 +1257,8 @@ class CoordinationMonitor:
         try:
             # The state is written only by this class into the desk's own database.
             self.pages = pickle.loads(row.state)  # noqa: S301
+            for state in self.pages.values():
+                self._capped(state)
         except Exception:
             log.exception("coordination state could not be read; starting fresh")
             self.pages = {}
@@ -1307,12 +1371,14 @@ class CoordinationMonitor:
 
     # -- reading -------------------------------------------------------------------------
 
-    def clusters(self, page_id: int, since: float | None = None) -> list[Cluster]:
+    def clusters(
+        self, page_id: int, since: float | None = None, *, evidence: bool = True
+    ) -> list[Cluster]:
         self._restore()
         state = self.pages.get(page_id)
         if state is None:
             return []
-        found = clusters(state.components())
+        found = clusters(state.components(), max_evidence=8 if evidence else 0)
         if since is not None:
             found = [c for c in found if c.last is None or c.last >= since]
         for cluster in found:
@@ -1335,7 +1401,8 @@ class CoordinationMonitor:
             return 0.0
         since = state.last_ts - self.recent
         quiet = 1.0
-        for cluster in self.clusters(page_id, since=since):
+        # The flame level reads this after every batch: no evidence to gather for it.
+        for cluster in self.clusters(page_id, since=since, evidence=False):
             size = min(1.0, (len(cluster.accounts) - 1) / 4)
             agreement = min(1.0, 0.6 + 0.2 * (len(cluster.networks) - 1))
             quiet *= 1.0 - size * agreement

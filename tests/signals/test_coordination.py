@@ -363,6 +363,40 @@ def test_monitor_finds_the_campaign_and_survives_restart(desk: Desk) -> None:
     assert "fake9" in again.clusters(page_id)[0].accounts
 
 
+def test_a_flood_of_copies_is_one_cluster_with_edges_bounded_by_the_cap(desk: Desk) -> None:
+    """300 accounts paste one text in ten minutes. The toolkit's definition links every pair
+    (about 90,000 directed edges); the monitor matches each comment with at most MAX_MATCHES
+    before it, so the edges grow with the comments, and the group is still one cluster."""
+    from crisisdesk.signals.coordination import MAX_MATCHES
+
+    monitor = CoordinationMonitor(desk)
+    attach(desk, monitor)
+    n = 300
+    records = [
+        CommentRecord(
+            platform="facebook", platform_id=f"f{i}", created_at=T0 + timedelta(seconds=2 * i),
+            text=f"Vergogna, prodotto scaduto e nessuno risponde, ordine {i}", page="P1",
+            post_id="post1", author_id=f"bot{i}", author_name=f"bot{i}",
+        )
+        for i in range(n)
+    ]  # fmt: skip
+    for k in range(0, n, 20):
+        desk.ingest(records[k : k + 20])
+    page_id = desk.pages()[0].id
+    state = monitor.pages[page_id]
+    assert len(state.co_similar.edges()) <= 2 * MAX_MATCHES * n
+    (cluster,) = monitor.clusters(page_id)
+    assert cluster.accounts == sorted(f"bot{i}" for i in range(n))
+    assert monitor.score(page_id) >= 0.8  # a full-size group, two networks agree
+    # The uncapped definition, for scale: every pair of the window.
+    uncapped = CoSimilar(monitor.window, similarity=monitor.similarity, min_tokens=4)
+    for r in records:
+        uncapped.learn_one(
+            Message(r.platform_id, str(r.author_id), r.created_at.timestamp(), r.text)
+        )
+    assert len(uncapped.edges()) > 10 * len(state.co_similar.edges())
+
+
 def test_monitor_ignores_ordinary_comments(desk: Desk) -> None:
     monitor = CoordinationMonitor(desk)
     attach(desk, monitor)
