@@ -12,7 +12,13 @@ post by id only (see :mod:`crisisdesk.connectors.posts`).
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
 
 
 class ConnectorError(Exception):
@@ -45,3 +51,21 @@ class PostDetails:
 
     message: str | None = None
     permalink: str | None = None
+
+
+class PerDesk(Generic[T]):
+    """One ``T`` per desk, made by ``make(desk)`` on first use and shared by every caller (the
+    webhook processor, the fetch jobs, the post lookups: each keeps state a second copy would
+    split)."""
+
+    def __init__(self, make: Callable[[Any], T]) -> None:
+        self._make = make
+        self._made: weakref.WeakKeyDictionary[Any, T] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def __call__(self, desk: Any) -> T:
+        with self._lock:
+            made = self._made.get(desk)
+            if made is None:
+                made = self._made[desk] = self._make(desk)
+            return made

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,7 +30,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from crisisdesk.connectors import ConnectorError, PermissionMissing, RateLimited, TokenExpired
+from crisisdesk.connectors import (
+    ConnectorError,
+    PerDesk,
+    PermissionMissing,
+    RateLimited,
+    TokenExpired,
+)
 from crisisdesk.connectors.posts import post_details_for
 from crisisdesk.connectors.secrets import TokenBox, TokenKeyError
 from crisisdesk.connectors.store import (
@@ -664,15 +669,5 @@ class FetchJobs:
             self._status[connection_id] = status
 
 
-_jobs: weakref.WeakKeyDictionary[Any, FetchJobs] = weakref.WeakKeyDictionary()
-_jobs_lock = threading.Lock()
-
-
-def fetch_jobs_for(desk: Desk) -> FetchJobs:
-    """The one :class:`FetchJobs` of ``desk`` (created on first use)."""
-    with _jobs_lock:
-        jobs = _jobs.get(desk)
-        if jobs is None:
-            jobs = FetchJobs(desk)
-            _jobs[desk] = jobs
-        return jobs
+#: The one :class:`FetchJobs` of a desk (made on first use).
+fetch_jobs_for: PerDesk[FetchJobs] = PerDesk(FetchJobs)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from sqlalchemy import select, tuple_
 
-from crisisdesk.connectors import ConnectorError, PostDetails
+from crisisdesk.connectors import ConnectorError, PerDesk, PostDetails
 from crisisdesk.ingest.record import CommentRecord, Rejected
 from crisisdesk.models import Page, Post
 
@@ -199,15 +199,5 @@ def _posts_to_name(items: Iterable[CommentRecord | Rejected]) -> dict[PostKey, l
     return wanted
 
 
-_fillers: weakref.WeakKeyDictionary[Any, PostDetailsFiller] = weakref.WeakKeyDictionary()
-_fillers_lock = threading.Lock()
-
-
-def post_details_for(desk: Desk) -> PostDetailsFiller:
-    """The one :class:`PostDetailsFiller` of ``desk`` (created on first use)."""
-    with _fillers_lock:
-        filler = _fillers.get(desk)
-        if filler is None:
-            filler = PostDetailsFiller(desk)
-            _fillers[desk] = filler
-        return filler
+#: The one :class:`PostDetailsFiller` of a desk (made on first use).
+post_details_for: PerDesk[PostDetailsFiller] = PerDesk(PostDetailsFiller)

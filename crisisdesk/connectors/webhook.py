@@ -16,11 +16,11 @@ import json
 import logging
 import threading
 import time
-import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from crisisdesk.connectors import PerDesk
 from crisisdesk.connectors.instagram import from_instagram_comment
 from crisisdesk.connectors.posts import PostDetailsFiller, post_details_for
 from crisisdesk.connectors.spool import Spool
@@ -327,19 +327,11 @@ class WebhookProcessor:
             log.exception("webhook processing at shutdown failed; the spool keeps it")
 
 
-_processors: weakref.WeakKeyDictionary[Any, WebhookProcessor] = weakref.WeakKeyDictionary()
-_registry_lock = threading.Lock()
-
-
 def spool_path(desk: Desk) -> Path:
     return desk.settings.data_path / "webhook-spool"
 
 
-def processor_for(desk: Desk) -> WebhookProcessor:
-    """The one processor of ``desk`` (created on first use, not started)."""
-    with _registry_lock:
-        processor = _processors.get(desk)
-        if processor is None:
-            processor = WebhookProcessor(desk, Spool(spool_path(desk)))
-            _processors[desk] = processor
-        return processor
+#: The one processor of a desk (made on first use, not started).
+processor_for: PerDesk[WebhookProcessor] = PerDesk(
+    lambda desk: WebhookProcessor(desk, Spool(spool_path(desk)))
+)
