@@ -304,6 +304,9 @@ class CoNetwork:
     """
 
     network = "co_network"
+    #: Bumped whenever the edges change, so a reader can tell they did not (see
+    #: ``CoordinationMonitor.score``). A class default: states saved before it existed read 0.
+    version = 0
 
     def __init__(
         self,
@@ -351,6 +354,8 @@ class CoNetwork:
     def forget_before(self, ts: float) -> None:
         """Drop edges whose last match is older than ``ts`` (bounds a long-running monitor)."""
         old = [pair for pair, last in self._last.items() if last < ts]
+        if old:
+            self.version += 1
         for pair in old:
             self._weights.pop(pair, None)
             self._evidence.pop(pair, None)
@@ -367,6 +372,7 @@ class CoNetwork:
             live.partners.add(partner.user)
         pair = (live.user, partner.user)
         self._weights[pair] = self._weights.get(pair, 0) + 1
+        self.version += 1
         if self.evidence:
             self._last[pair] = max(live.ts, partner.ts)
             found = self._evidence.setdefault(pair, [])
@@ -806,6 +812,7 @@ class CoTiming:
     """
 
     network = "co_timing"
+    version = 0  # as CoNetwork.version: bumped when the bursts change
 
     def __init__(
         self,
@@ -860,6 +867,7 @@ class CoTiming:
         users = {u for _, u, _ in self._recent}
         if len(users) < bar:
             return
+        self.version += 1  # a burst starts or grows
         start = min(t for t, _, _ in self._recent)
         last = self.bursts[-1] if self.bursts else None
         if last is not None and start <= last.end + self.window:
@@ -895,7 +903,10 @@ class CoTiming:
         return {p: w for p, w in weights.items() if w >= min_weight}
 
     def forget_before(self, ts: float) -> None:
-        self.bursts = [b for b in self.bursts if b.end >= ts]
+        kept = [b for b in self.bursts if b.end >= ts]
+        if len(kept) != len(self.bursts):
+            self.version += 1
+        self.bursts = kept
 
 
 # -- clusters ----------------------------------------------------------------------------------
@@ -1155,6 +1166,11 @@ class PageState:
     last_ts: float = float("-inf")
     swept: float = float("-inf")
     texts: dict[str, str] = field(default_factory=dict)
+    #: What the score needs of the clusters (last match, accounts, networks), and the
+    #: components' versions it was worked out at (see ``CoordinationMonitor.score``).
+    score_memo: tuple[tuple[int, ...], list[tuple[float | None, int, int]]] | None = field(
+        default=None, compare=False
+    )
 
     def components(self) -> list[CoNetwork | CoTiming]:
         return [self.co_tweet, self.co_similar, self.co_link, self.co_reply, self.co_timing]
@@ -1399,12 +1415,24 @@ class CoordinationMonitor:
         state = self.pages.get(page_id)
         if state is None:
             return 0.0
+        # The flame level reads this after every comment, and most comments add no edge, while
+        # the clusters walk every edge of the page's last week: they are worked out again only
+        # when the edges changed, and kept as what the score needs.
+        basis = tuple(c.version for c in state.components())
+        memo = getattr(state, "score_memo", None)  # states saved before the memo have none
+        if memo is None or memo[0] != basis:
+            found = clusters(state.components(), max_evidence=0)
+            memo = state.score_memo = (
+                basis,
+                [(c.last, len(c.accounts), len(c.networks)) for c in found],
+            )
         since = state.last_ts - self.recent
         quiet = 1.0
-        # The flame level reads this after every batch: no evidence to gather for it.
-        for cluster in self.clusters(page_id, since=since, evidence=False):
-            size = min(1.0, (len(cluster.accounts) - 1) / 4)
-            agreement = min(1.0, 0.6 + 0.2 * (len(cluster.networks) - 1))
+        for last, accounts, networks in memo[1]:
+            if last is not None and last < since:
+                continue
+            size = min(1.0, (accounts - 1) / 4)
+            agreement = min(1.0, 0.6 + 0.2 * (networks - 1))
             quiet *= 1.0 - size * agreement
         return round(1.0 - quiet, 4)
 

@@ -397,6 +397,52 @@ def test_a_flood_of_copies_is_one_cluster_with_edges_bounded_by_the_cap(desk: De
     assert len(uncapped.edges()) > 10 * len(state.co_similar.edges())
 
 
+def test_the_score_is_recomputed_only_when_the_edges_change(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monitor = CoordinationMonitor(desk)
+    attach(desk, monitor)
+    campaign(desk)
+    page_id = desk.pages()[0].id
+    score = monitor.score(page_id)
+    walked: list[int] = []
+
+    def counting(*args: object, **kwargs: object) -> list:
+        walked.append(1)
+        return clusters(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("crisisdesk.signals.coordination.clusters", counting)
+    assert monitor.score(page_id) == score and walked == []
+    # A comment that links nobody, at the page's latest time: nothing to walk again.
+    last = T0 + timedelta(hours=3)
+    desk.ingest(
+        [
+            CommentRecord(
+                platform="facebook", platform_id="plain", created_at=last, text="ok thanks",
+                page="P1", post_id="post1", author_id="bob", author_name="Bob",
+            )
+        ]
+    )  # fmt: skip
+    assert monitor.score(page_id) == score and walked == []
+    # Two more copies of the campaign's text: new edges, the score is worked out again.
+    desk.ingest(
+        [
+            CommentRecord(
+                platform="facebook", platform_id=f"c{i}", created_at=last + timedelta(seconds=i),
+                text="This shop is a total scam, never buy here see http://cheap.example/deal",
+                page="P1", post_id="post1", author_id=f"fake{i}", author_name=f"user{i}8842",
+            )
+            for i in (7, 8)
+        ]
+    )  # fmt: skip
+    # (the desk's own monitor, which the flame level reads, walked its edges during the ingest)
+    before = len(walked)
+    monitor.score(page_id)
+    assert len(walked) == before + 1
+    monitor.score(page_id)
+    assert len(walked) == before + 1
+
+
 def test_monitor_ignores_ordinary_comments(desk: Desk) -> None:
     monitor = CoordinationMonitor(desk)
     attach(desk, monitor)
