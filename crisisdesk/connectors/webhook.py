@@ -197,7 +197,9 @@ class WebhookProcessor:
         now = self.clock()
         if self._late_since is None:
             self._late_since = now
-        quiet = now - self._last_batch_at >= self.settle_quiet_seconds
+        # Quiet counts from the last batch, and from when the late comments were first seen:
+        # those the JSON API took in come without a batch here.
+        quiet = now - max(self._last_batch_at, self._late_since) >= self.settle_quiet_seconds
         if not quiet and now - self._late_since < self.settle_within_seconds:
             return 0
         self._late_since = None
@@ -300,7 +302,12 @@ class WebhookProcessor:
         backoff = 0.5
         while not self._stop.is_set():
             if not self._dedicated and self.spool.external_worker_active():
-                # A dedicated worker process runs analysis away from this process's GIL.
+                # A dedicated worker process runs analysis away from this process's GIL. Late
+                # comments this process took in itself (the JSON API) are still settled here.
+                try:
+                    self.settle_late()
+                except Exception:
+                    log.exception("replaying the pages late comments reached failed")
                 self._wake.wait(self.poll_seconds)
                 self._wake.clear()
                 continue

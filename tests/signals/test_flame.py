@@ -415,6 +415,26 @@ def test_late_deliveries_that_keep_trickling_are_replayed_within_minutes(
     assert processor.settle_late() > 0 and not monitor.out_of_order
 
 
+def test_late_comments_without_deliveries_are_replayed_after_the_quiet_time(
+    desk: Desk, monitor: FlameMonitor, tmp_path: Path
+) -> None:
+    """Late comments that came in without a webhook batch (the JSON API) are replayed too,
+    once they have been waiting the quiet time, not at the first look."""
+    from crisisdesk.connectors.spool import Spool
+    from crisisdesk.connectors.webhook import WebhookProcessor
+
+    past = history()
+    flame_at = past[-1].created_at + timedelta(minutes=10)
+    feed(desk, past + calm_after(flame_at + timedelta(hours=2), hours=1.0))
+    feed(desk, burst(flame_at))
+    processor = WebhookProcessor(desk, Spool(tmp_path / "spool"))
+    now = [5000.0]
+    processor.clock = lambda: now[0]
+    assert processor.settle_late() == 0 and monitor.out_of_order
+    now[0] += processor.settle_quiet_seconds
+    assert processor.settle_late() > 0 and not monitor.out_of_order
+
+
 def test_flame_command_rebuilds_and_lists_levels(desk: Desk) -> None:
     import json
 
