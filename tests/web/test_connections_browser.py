@@ -98,3 +98,42 @@ def test_an_admin_connects_a_facebook_page_in_the_browser(
         browser.close()
     assert desk.stats()["comments"] == 3
     assert not [e for e in problems if "Content Security Policy" in e], problems
+
+
+def test_on_a_phone_the_last_fetch_and_its_warning_need_no_sideways_scroll(
+    browser_path: str, live: tuple[str, Desk]
+) -> None:
+    from datetime import timedelta
+
+    from playwright.sync_api import sync_playwright
+
+    from crisisdesk.connectors.store import record_fetch, save_connection
+    from crisisdesk.models import utcnow
+
+    base, desk = live
+    row = save_connection(desk, "facebook", "100", token=TOKEN, name="Bar <b>Centrale</b>")
+    now = utcnow()
+    for hours in (30, 20, 10):
+        at = now - timedelta(hours=hours)
+        record_fetch(desk, row.id, source="cli", started_at=at, finished_at=at, reason="expired")
+    with sync_playwright() as p:
+        browser = launch_chromium(p, browser_path)
+        page = browser.new_context(
+            viewport={"width": 390, "height": 844}, locale="it-IT"
+        ).new_page()
+        browser_log_in(page, base)
+        page.goto(base + "/connections")
+        warning = page.locator(f"#fetch-{row.id} .fetch-warning")
+        box = warning.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+        assert "Da più di 24 ore" in warning.inner_text()
+        # Each value is read under its label (the column headings are not on screen).
+        label = page.evaluate(
+            "id => getComputedStyle(document.getElementById(id), '::before').content",
+            f"fetch-{row.id}",
+        )
+        assert (
+            "ULTIMO" in label.upper() and page.locator("thead").first.bounding_box()["height"] <= 1
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        browser.close()
