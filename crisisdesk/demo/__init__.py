@@ -9,7 +9,15 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from crisisdesk.demo.scenario import FLAME, HISTORY, PAGES, PAST_CASES, PastCase, Scripted
+from crisisdesk.demo.scenario import (
+    FLAME,
+    HISTORY,
+    PAGES,
+    PAST_CASES,
+    POSTS,
+    PastCase,
+    Scripted,
+)
 from crisisdesk.desk import Desk
 from crisisdesk.ingest.readers import ReadOptions, read_stream
 from crisisdesk.ingest.record import CommentRecord
@@ -29,6 +37,7 @@ def _record(item: Scripted, at: datetime) -> CommentRecord:
         page=item.page,
         page_name=str(PAGES[item.page]["name"]),
         post_id=item.post,
+        post_message=POSTS.get(item.post or ""),
         parent_id=item.parent,
         author_id=item.author_id,
         author_name=item.author_name,
@@ -45,6 +54,7 @@ def _past_record(past: PastCase, text: str, at: datetime, suffix: str) -> Commen
         page=past.page,
         page_name=str(PAGES[past.page]["name"]),
         post_id=past.post,
+        post_message=POSTS.get(past.post or ""),
         author_id=past.author_id,
         author_name=past.author_name,
         source="demo",

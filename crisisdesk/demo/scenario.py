@@ -489,6 +489,18 @@ class PastCase:
 _IT_OLD = "forno-aurora_post-pasqua"
 _EN_OLD = "bluebell-rail_post-winter"
 
+#: What each post of the scenario says: the desk names posts by their text (alerts, the crisis
+#: view, the comment page), as it does with a platform's posts.
+POSTS: dict[str, str] = {
+    _IT_POST: "È arrivata la colomba di Pasqua del Forno Aurora! Ordinala online, te la portiamo "
+    "a casa in 48 ore.",
+    _IT_QUIET: "Da lunedì nuovi orari: siamo aperti dalle 7 alle 20, anche la domenica mattina.",
+    _EN_POST: "Our new timetable starts on Monday: more morning trains between Millbrook and the "
+    "city.",
+    _IT_OLD: "Le torte della festa del papà si ordinano entro giovedì.",
+    _EN_OLD: "Winter works: weekend replacement buses on the Millbrook line until March.",
+}
+
 PAST_CASES: list[PastCase] = [
     PastCase(
         40,

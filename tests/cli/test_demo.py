@@ -40,3 +40,21 @@ def test_the_demo_history_has_answered_and_closed_cases(settings: Settings) -> N
         assert demo is not None and demo.role == "admin"
     finally:
         desk.close()
+
+
+def test_the_demo_posts_are_named_by_their_text(settings: Settings) -> None:
+    from crisisdesk.demo import scenario_records
+    from crisisdesk.demo.scenario import POSTS
+    from crisisdesk.models import Post
+
+    desk = Desk(settings)
+    desk.upgrade()
+    try:
+        DemoRunner(desk).prepare()
+        history, flame = scenario_records(utcnow())
+        desk.ingest(history + [record for _, record in flame])
+        with desk.session() as s:
+            posts = {p.platform_id: p.message for p in s.scalars(select(Post))}
+        assert posts and posts == {post: POSTS[post] for post in posts}
+    finally:
+        desk.close()
