@@ -995,6 +995,8 @@ class FlameMonitor:
         """True when comments came too late for the stream (a live one over an hour late, after
         an outage) and their pages wait for a replay (:meth:`settle_late`)."""
         with self.lock:
+            # The saved state is read first: one behind the store makes its pages pending too.
+            self._ensure_restored()
             late = bool(self.pending)
         coordination = self.coordination_monitor
         return late or (coordination is not None and bool(coordination.pending))
@@ -1358,6 +1360,35 @@ class FlameMonitor:
             self.detector.load_state(json.loads(zlib.decompress(blob)))
         except (ValueError, KeyError, TypeError, zlib.error):
             log.exception("flame state unreadable: starting afresh")
+            return
+        behind = self._behind_the_store()
+        if behind:
+            log.info("flame: the saved state is behind the stored comments of pages %s", behind)
+            self.pending.update(behind)
+
+    def _behind_the_store(self) -> list[int]:
+        """Pages whose stored comments go beyond what the saved state learnt: a process that
+        stopped between writing comments and saving the state, or another process (a sync
+        from cron, the web's "Fetch now") that saved its own view over this one's. They join
+        :attr:`pending`, so the next settling (the end of an import, or the webhook processor's
+        pause) replays them from the store instead of going on from a state that missed them."""
+        from sqlalchemy import func, select
+
+        from crisisdesk.models import Comment
+
+        with self.desk.session() as s:
+            rows = s.execute(
+                select(Comment.page_id, func.max(Comment.created_at)).group_by(Comment.page_id)
+            ).all()
+        behind = []
+        for page_id, latest in rows:
+            if latest is None:
+                continue
+            latest = latest if latest.tzinfo is not None else latest.replace(tzinfo=UTC)
+            page = self.detector.pages.get(page_id)
+            if page is None or _minute(latest) > page.last_minute:
+                behind.append(page_id)
+        return sorted(behind)
 
     def _announce(self, alert: dict[str, Any]) -> None:
         """Tell the team: the live banner and, if configured, webhooks and e-mail."""

@@ -435,6 +435,46 @@ def test_late_comments_without_deliveries_are_replayed_after_the_quiet_time(
     assert processor.settle_late() > 0 and not monitor.out_of_order
 
 
+def test_a_saved_state_behind_the_store_is_replayed_after_a_restart(
+    desk: Desk, settings: Settings, tmp_path: Path
+) -> None:
+    """Another process (a sync from cron) saved its older view of the state over this one's,
+    then the desk restarted: the pages whose stored comments the state never learnt are
+    replayed at the next settling, and the flame is there as if nothing had been lost."""
+    from crisisdesk.signals.flame import STATE_NAME
+
+    past = history()
+    flame_at = past[-1].created_at + timedelta(minutes=10)
+    feed(desk, past)
+    with desk.session() as s:
+        older = s.get(SignalState, STATE_NAME)
+        assert older is not None
+        older_blob = older.state
+    flame = burst(flame_at)
+    feed(desk, flame)
+    expected = {(a["episode"], a["level"]) for a in desk.flame.alerts() if a["post_id"] is None}
+    assert {"flame", "crisis"} & {level for _, level in expected}
+    with desk.session() as s, s.begin():
+        row = s.get(SignalState, STATE_NAME)
+        assert row is not None
+        row.state = older_blob  # the other process's save, from before the flame
+    desk.close()
+
+    again = Desk(settings, analyzer=KeywordAnalyzer())
+    try:
+        assert again.flame.out_of_order  # the restored state is behind the store
+        again.flame.settle_late()
+        assert not again.flame.out_of_order
+        pid = page_id(again)
+        assert again.flame.level_of(pid) == desk.flame.level_of(pid)
+        replayed = {
+            (a["episode"], a["level"]) for a in again.flame.alerts() if a["post_id"] is None
+        }
+        assert replayed == expected
+    finally:
+        again.close()
+
+
 def test_flame_command_rebuilds_and_lists_levels(desk: Desk) -> None:
     import json
 
