@@ -26,7 +26,9 @@ How it works, and why:
   time in an episode writes one :class:`~crisisdesk.models.Alert` with the evidence and the
   playbook's first move, and notifies the team. Back to ``calm`` closes the episode.
 - **State survives a restart.** After every batch the detector state goes to ``signal_state``
-  (JSON, versioned) and is read back when a monitor is built on the same store.
+  (JSON, versioned) and is read back when a monitor is built on the same store. The store is
+  the truth: pages whose stored comments go beyond what the saved state learnt (a crash before
+  the save, or another process saving its older view) are replayed at the next settling.
 
 :class:`FlameDetector` is the pure streaming part (no database: it is what the speed benchmark
 replays); :class:`FlameMonitor` connects it to the desk as an ingest listener.
