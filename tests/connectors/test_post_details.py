@@ -4,6 +4,7 @@ post says and where it is, and never holds a comment back for it."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -237,4 +238,44 @@ def test_a_mastodon_fetch_names_the_status_replied_to(
     assert (post.message, post.permalink) == (
         "Chiusi per ferie & inventario",
         "https://shop.social/@shop/50",
+    )
+
+
+def test_a_batch_spends_a_bounded_time_and_number_of_lookups(cdesk: Desk) -> None:
+    from crisisdesk.connectors import PostDetails
+    from crisisdesk.connectors.posts import BUDGET_SECONDS, MAX_LOOKUPS
+    from crisisdesk.ingest.record import CommentRecord
+
+    clock = Clock()
+
+    class Slow:
+        def __init__(self) -> None:
+            self.asked: list[str] = []
+
+        def post_details(self, post_id: str) -> PostDetails:
+            self.asked.append(post_id)
+            clock.now += 3.0  # each answer takes three seconds
+            return PostDetails("text", "https://example.com/p")
+
+    def records(n: int) -> list[CommentRecord]:
+        return [
+            CommentRecord(
+                platform="mastodon", platform_id=f"c{i}", created_at=datetime(2024, 5, 1, tzinfo=UTC),
+                text="hello", page="1", post_id=f"p{i}",
+            )
+            for i in range(n)
+        ]  # fmt: skip
+
+    slow = Slow()
+    filler = PostDetailsFiller(cdesk, clock=clock)
+    looked = filler.fill(records(6), connector=slow)
+    # The budget is checked before each lookup: the one that starts before it runs out ends.
+    assert looked == len(slow.asked) == int(BUDGET_SECONDS // 3) + 1
+
+    class Fast:
+        def post_details(self, post_id: str) -> PostDetails:
+            return PostDetails("text", "https://example.com/p")
+
+    assert (
+        PostDetailsFiller(cdesk, clock=clock).fill(records(MAX_LOOKUPS + 5), Fast()) == MAX_LOOKUPS
     )
