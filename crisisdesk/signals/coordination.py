@@ -307,24 +307,17 @@ class CoNetwork:
     #: Bumped whenever the edges change, so a reader can tell they did not (see
     #: ``CoordinationMonitor.score``). A class default: states saved before it existed read 0.
     version = 0
+    #: At most this many of the window's messages, the newest first, are matched with a new one
+    #: (None: all of them, the toolkit's definition). The desk's monitor sets it on its networks
+    #: (see ``CoordinationMonitor._capped``); a class default, like ``version``.
+    max_matches: int | None = None
 
-    def __init__(
-        self,
-        window: float = 60.0,
-        evidence: bool = True,
-        max_evidence: int = 3,
-        max_matches: int | None = None,
-    ) -> None:
+    def __init__(self, window: float = 60.0, evidence: bool = True, max_evidence: int = 3) -> None:
         if window < 0:
             raise ValueError("window must be >= 0 seconds")
-        if max_matches is not None and max_matches < 1:
-            raise ValueError("max_matches must be at least 1")
         self.window = window
         self.evidence = evidence
         self.max_evidence = max_evidence
-        #: At most this many of the window's messages, the newest first, are matched with a new
-        #: one (None: all of them, the toolkit's definition). See ``CoordinationMonitor``.
-        self.max_matches = max_matches
         self._weights: dict[tuple[str, str], int] = {}
         self._evidence: dict[tuple[str, str], list[Evidence]] = {}
         self._last: dict[tuple[str, str], float] = {}
@@ -399,8 +392,7 @@ class CoNetwork:
     def _candidates(self, window: Sequence[_T]) -> Iterable[_T]:
         """The window's entries in the order they are matched: oldest first, or newest first
         when matches are capped (the newest say most about what is happening now)."""
-        # getattr: a state saved before the cap existed is restored without it
-        return window if getattr(self, "max_matches", None) is None else reversed(window)
+        return window if self.max_matches is None else reversed(window)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(window={self.window!r})"
@@ -447,7 +439,7 @@ class KeyedNetwork(CoNetwork):
         for key in keys:
             bucket = self._index.get(key)
             if bucket is not None:
-                left = getattr(self, "max_matches", None)
+                left = self.max_matches
                 for old in self._candidates(bucket):
                     if self._match(old, live, key) and left is not None:
                         left -= 1
@@ -579,7 +571,7 @@ class CoSimilar(CoNetwork):
         hi = n / threshold
         user = message.user_id
         live = _Live(message.message_id, user, ts, message.text, home)
-        left = getattr(self, "max_matches", None)
+        left = self.max_matches
         for old_ts, size, old_tokens, old_user, old in self._candidates(window):
             if size < lo or size > hi or old_user == user:
                 continue
@@ -1419,7 +1411,7 @@ class CoordinationMonitor:
         # the clusters walk every edge of the page's last week: they are worked out again only
         # when the edges changed, and kept as what the score needs.
         basis = tuple(c.version for c in state.components())
-        memo = getattr(state, "score_memo", None)  # states saved before the memo have none
+        memo = state.score_memo  # the class default for states saved before the memo
         if memo is None or memo[0] != basis:
             found = clusters(state.components(), max_evidence=0)
             memo = state.score_memo = (
