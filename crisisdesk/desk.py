@@ -215,6 +215,10 @@ class Desk:
         """
         report = report or ImportReport()
         size = batch_size or int(self.settings.import_batch_size)
+        # The flame level reads its saved state before this process writes comments: read
+        # after, the first batch's comments would look like ones the state missed, and their
+        # pages would be replayed for nothing.
+        self.flame.restore()
         if self._ingestor is None:
             self._ingestor = Ingestor(self.engine, self.analyzer)
         prefetcher = self._prefetcher() if prefetch else None

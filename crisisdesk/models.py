@@ -289,7 +289,11 @@ class AuditEntry(Base):
 
 class SignalState(Base):
     """Saved state of a streaming component (flame detector, coordination), so a restart loses
-    no history."""
+    no history, one row per part: ``flame`` holds what is common to all pages and
+    ``flame/page/<id>`` each page's own, so that processes sharing the store (the web app, the
+    webhook worker, a sync from cron) each write only the pages they changed. ``seq`` counts the
+    writes of a row: a process writes over the version it last read, or not at all (see
+    :func:`crisisdesk.store.write_signal_state`)."""
 
     __tablename__ = "signal_state"
 
@@ -297,6 +301,7 @@ class SignalState(Base):
     version: Mapped[str] = mapped_column(String(32))
     state: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ReplySignature(Base):

@@ -8,7 +8,7 @@ Alembic migrations shipped in ``crisisdesk/migrations``; :func:`upgrade` applies
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,9 @@ from sqlalchemy import (
     Engine,
     create_engine,
     event,
+    or_,
     select,
+    update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -78,18 +80,70 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def put_signal_state(s: Session, name: str, version: str, blob: bytes) -> None:
-    """Save a streaming component's state in ``s``'s transaction (insert or replace), so it can
-    go in with the rows it explains (the flame detector writes its alerts alongside)."""
+# -- saved states of the streaming components (table ``signal_state``, seq from migration 0009) --
+
+
+def signal_state_seqs(s: Session, name: str) -> dict[str, int]:
+    """The ``seq`` of the saved state ``name`` and of each of its parts (the rows named
+    ``name/...``), without their blobs: what a component reads, before it learns or is read, to
+    find the parts other processes wrote since it last looked."""
+    from crisisdesk.models import SignalState
+
+    rows = s.execute(
+        select(SignalState.name, SignalState.seq).where(
+            or_(
+                SignalState.name == name,
+                SignalState.name.startswith(name + "/", autoescape=True),
+            )
+        )
+    )
+    return {row.name: row.seq for row in rows}
+
+
+def signal_states(s: Session, names: Iterable[str]) -> list[Any]:
+    """The saved states called ``names`` that exist, as ``(name, version, seq, state)`` rows."""
+    from crisisdesk.models import SignalState
+
+    wanted = list(names)
+    rows: list[Any] = []
+    for start in range(0, len(wanted), 500):  # SQLite caps the parameters of one statement
+        rows += s.execute(
+            select(SignalState.name, SignalState.version, SignalState.seq, SignalState.state).where(
+                SignalState.name.in_(wanted[start : start + 500])
+            )
+        ).all()
+    return rows
+
+
+def write_signal_state(s: Session, name: str, version: str, blob: bytes, seq: int) -> bool:
+    """Save a streaming component's state ``name`` in ``s``'s transaction, so it goes in with the
+    rows it explains (the flame detector writes its alerts alongside), over the version the caller
+    last read or wrote, numbered ``seq`` (0 when it knows of none); the row's ``seq`` becomes
+    ``seq + 1``.
+
+    Compare-and-set: when another process wrote the row since (or created it first), nothing is
+    written and the answer is False. The caller then reads the stored version back instead of
+    overwriting what it never saw.
+    """
     from crisisdesk.models import SignalState, utcnow
 
-    row = s.get(SignalState, name)
-    if row is None:
-        s.add(SignalState(name=name, version=version, state=blob, updated_at=utcnow()))
+    # RETURNING says whether the row was written: the driver's row count is not reliable for
+    # an insert that did nothing on a conflict (psycopg reports -1).
+    if seq == 0:
+        insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+        statement: Any = (
+            insert(SignalState)
+            .values(name=name, version=version, state=blob, seq=1, updated_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
     else:
-        row.version = version
-        row.state = blob
-        row.updated_at = utcnow()
+        statement = (
+            update(SignalState)
+            .where(SignalState.name == name, SignalState.seq == seq)
+            .values(version=version, state=blob, seq=seq + 1, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    return s.execute(statement.returning(SignalState.name)).first() is not None
 
 
 # -- reply signatures for the ``canned`` check (table ``reply_signatures``, migration 0003) ------

@@ -64,7 +64,16 @@ class KeywordAnalyzer:
 
 
 def attach(desk: Desk, component: Any) -> None:
-    """Make ``component`` the only listener of its kind (the Desk may already wire one in)."""
+    """Make ``component`` the only listener of its kind (the Desk may already wire one in).
+
+    A coordination monitor also replaces the one the desk's flame level feeds: two monitors
+    learning the same comments into the same saved pages would each take the other's save for
+    another process's and learn the comments again on top of it."""
+    from crisisdesk.signals.coordination import CoordinationMonitor
+
+    if isinstance(component, CoordinationMonitor):
+        desk.flame.coordination_monitor = None
+        desk.flame.coordination_source = None
     desk.listeners[:] = [
         listener
         for listener in desk.listeners

@@ -26,10 +26,12 @@ mentions, whitespace and stray apostrophes.
 On top of the networks, ``CoTiming`` finds bursts of brand-new authors on one page, ``clusters``
 groups accounts (connected components of the undirected weighted graph) with the evidence that
 joined them, and ``CoordinationMonitor`` runs all of it over the desk's comments, per page, with
-its state saved in ``SignalState`` so that a restart loses nothing. The monitor departs from the
-toolkit in one way: a new comment is matched with at most ``MAX_MATCHES`` of its window, the
-newest first, so that a flood of copies costs edges in proportion to the comments, not to their
-square (``benchmarks/planted_campaigns.py`` measures both).
+its state saved in ``SignalState``, one row per page, so that a restart loses nothing and the
+processes sharing the store (the web app, the webhook worker) read each other's pages. The
+monitor departs from the toolkit in one way: a new comment is matched with at most
+``MAX_MATCHES`` of its window, the newest first, so that a flood of copies costs edges in
+proportion to the comments, not to their square (``benchmarks/planted_campaigns.py`` measures
+both).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ import logging
 import math
 import pickle
 import re
+import threading
 import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -59,7 +62,9 @@ _T = TypeVar("_T")
 
 NETWORKS = ("co_retweet", "co_tweet", "co_similar", "co_link", "co_reply")
 STATE_NAME = "coordination"
-STATE_VERSION = "1"
+#: One pickled :class:`PageState` per row ``coordination/page/<id>`` (``1`` was every page in one
+#: row: the migration 0009 split those).
+STATE_VERSION = "2"
 
 
 class Message(NamedTuple):
@@ -1206,9 +1211,18 @@ class CoordinationMonitor:
         self.lazy = lazy
         self.pages: dict[int, PageState] = {}
         # Pages given comments more than a window behind their newest (history imported newest
-        # first): the streaming networks could not compare those; :meth:`rebuild` can.
+        # first), or whose saved state another process wrote while this one was learning into
+        # it: the streaming networks could not compare those; :meth:`rebuild` can.
         self.pending: set[int] = set()
         self._restored = False
+        # The web app reads while an ingest learns: one lock around the pages (see batch).
+        self.lock = threading.RLock()
+        # The seq of each saved page as this process last read or wrote it, and the pages
+        # learnt since they were saved (see sync and save).
+        self._seqs: dict[str, int] = {}
+        self._unsaved: set[int] = set()
+        self._in_batch = 0
+        self._replaying = False
         if not lazy:  # ``lazy``: no database access until first use (for Desk.__init__)
             self._restore()
 
@@ -1238,46 +1252,119 @@ class CoordinationMonitor:
         return state
 
     # -- state ---------------------------------------------------------------------------
+    #
+    # One row per page, ``coordination/page/<id>``, with the number of times it was written
+    # (``seq``): the web app, the webhook worker and a sync from cron share the store, and each
+    # reloads the pages the others wrote, and writes only the pages it learnt, each over the
+    # version it last read (see FlameMonitor, whose saved state works the same way).
 
     def _restore(self) -> None:
         """Load the saved state; when the schema is not there yet (a Desk is built before
         ``upgrade``), try again on first use."""
+        if self._restored:  # learn_one asks at every comment
+            return
         from sqlalchemy.exc import SQLAlchemyError
 
-        from crisisdesk.models import SignalState
+        with self.lock:
+            try:
+                self._load_moved()
+            except SQLAlchemyError:
+                log.debug("coordination state not readable yet; will retry on first use")
+                return
+            self._restored = True
 
-        if self._restored:
-            return
-        try:
-            with self.desk.session() as s:
-                row = s.get(SignalState, STATE_NAME)
-        except SQLAlchemyError:
-            log.debug("coordination state not readable yet; will retry on first use")
-            return
-        self._restored = True
-        if row is None:
-            return
-        if row.version != STATE_VERSION:
-            log.warning(
-                "coordination state version %s ignored (want %s)", row.version, STATE_VERSION
-            )
-            return
-        try:
-            # The state is written only by this class into the desk's own database.
-            self.pages = pickle.loads(row.state)  # noqa: S301
-            for state in self.pages.values():
-                self._capped(state)
-        except Exception:
-            log.exception("coordination state could not be read; starting fresh")
-            self.pages = {}
+    def sync(self) -> None:
+        """Catch up with the pages other processes saved since this monitor last looked: one
+        query for the rows' seqs, then the pages that moved, if any."""
+        with self.lock:
+            if self._replaying:
+                return  # the replay's fresh networks are not mixed with stored ones
+            if not self._restored:
+                self._restore()
+            else:
+                self._load_moved()
+
+    def _look(self) -> None:
+        """Before a read: catch up with the store, except inside a batch, which looked once."""
+        if not self._in_batch:
+            self.sync()
+
+    def _load_moved(self) -> None:
+        from crisisdesk.store import signal_state_seqs, signal_states
+
+        with self.desk.session() as s:
+            seqs = signal_state_seqs(s, STATE_NAME)
+            moved = [name for name, seq in seqs.items() if self._seqs.get(name) != seq]
+            rows = signal_states(s, moved) if moved else []
+        self._load(rows)
+
+    def _load(self, rows: Sequence[Any]) -> None:
+        """Take the stored version of these pages. One this monitor had learnt comments into
+        since it last saved it loses them, and waits for a replay (:attr:`pending`), as does
+        one whose row cannot be read."""
+        prefix = f"{STATE_NAME}/page/"
+        for row in rows:
+            self._seqs[row.name] = row.seq
+            if not row.name.startswith(prefix) or not row.name[len(prefix) :].isdigit():
+                continue  # not a part this version knows
+            page_id = int(row.name[len(prefix) :])
+            replay = page_id in self._unsaved
+            self._unsaved.discard(page_id)
+            try:
+                if row.version != STATE_VERSION:
+                    raise ValueError(f"version {row.version}, want {STATE_VERSION}")
+                # The state is written only by this class into the desk's own database.
+                self.pages[page_id] = self._capped(pickle.loads(row.state))  # noqa: S301
+            except Exception:
+                log.exception("coordination state of page %s unreadable: replayed", page_id)
+                self.pages.pop(page_id, None)
+                replay = True
+            if replay:
+                self.pending.add(page_id)
 
     def save(self) -> None:
-        from crisisdesk.store import put_signal_state
+        """Write the pages learnt since they were last saved, each over the version this monitor
+        last read or wrote; a page another process wrote in between is read back instead (see
+        :meth:`_load`)."""
+        from crisisdesk.store import signal_states, write_signal_state
 
-        self._restore()
-        blob = pickle.dumps(self.pages, protocol=pickle.HIGHEST_PROTOCOL)
-        with self.desk.session() as s, s.begin():
-            put_signal_state(s, STATE_NAME, STATE_VERSION, blob)
+        with self.lock:
+            self._restore()
+            if self._replaying or not self._unsaved:
+                return  # a replay saves its pages when it ends
+            written: dict[int, int] = {}
+            lost: list[str] = []
+            with self.desk.session() as s, s.begin():
+                for page_id in sorted(self._unsaved):
+                    state = self.pages.get(page_id)
+                    if state is None:
+                        continue
+                    name = _page_state_name(page_id)
+                    seq = self._seqs.get(name, 0)
+                    blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+                    if write_signal_state(s, name, STATE_VERSION, blob, seq):
+                        written[page_id] = seq + 1
+                    else:
+                        lost.append(name)
+            for page_id, seq in written.items():
+                self._seqs[_page_state_name(page_id)] = seq
+                self._unsaved.discard(page_id)
+            if lost:
+                with self.desk.session() as s:
+                    self._load(signal_states(s, lost))
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Learn and read a batch of comments as one: the pages other processes saved are
+        read once, at the start, and the reads inside (the flame level reads the score after
+        every comment) do not look again. Other threads wait for the end of the block."""
+        with self.lock:
+            self.sync()
+            self._in_batch += 1
+            try:
+                yield
+            finally:
+                self._in_batch -= 1
 
     # -- learning ------------------------------------------------------------------------
 
@@ -1286,12 +1373,16 @@ class CoordinationMonitor:
         if not fresh:
             return
         fresh.sort(key=lambda i: (i.record.created_at, i.record.platform_id))
-        for item in fresh:
-            self.learn_one(item.page_id, message_from(item))
-        self.save()
+        with self.batch():
+            for item in fresh:
+                self.learn_one(item.page_id, message_from(item))
+            self.save()
 
     def learn_one(self, page_id: int, message: Message) -> None:
+        """Learn one comment of ``page_id``; inside :meth:`batch` or :meth:`replaying`, which
+        keep other threads from reloading the pages meanwhile."""
         self._restore()
+        self._unsaved.add(page_id)
         state = self.pages.get(page_id)
         if state is None:
             state = self.pages[page_id] = self._new_page()
@@ -1357,19 +1448,35 @@ class CoordinationMonitor:
         so far, not as of the page's latest. At the end of the block the fresh networks replace
         the pages' own and are saved; if the block fails the old ones stay.
         """
-        self._restore()
         wanted = None if page_ids is None else set(page_ids)
         fresh: dict[int, PageState] = {}
-        saved, self.pages = self.pages, fresh
+        with self.lock:
+            self.sync()
+            # From here until the end nothing is reloaded or saved, so the pages are written
+            # over the versions known now: one saved meanwhile by another process is not
+            # overwritten but replayed again (see save).
+            saved, self.pages = self.pages, fresh
+            self._replaying = True
         try:
             yield
-        finally:
+        except BaseException:
+            with self.lock:
+                self.pages = saved
+                self._replaying = False
+            raise
+        with self.lock:
             self.pages = saved
-        for page_id in wanted if wanted is not None else set(fresh) | set(saved):
-            if page_id in fresh:
-                self.pages[page_id] = fresh[page_id]
-            self.pending.discard(page_id)
-        self.save()
+            self._replaying = False
+            for page_id in wanted if wanted is not None else set(fresh) | set(saved):
+                if page_id in fresh:
+                    self.pages[page_id] = fresh[page_id]
+                    self._unsaved.add(page_id)
+                self.pending.discard(page_id)
+            if wanted is not None:
+                # Live comments another thread gave other pages meanwhile went to the fresh
+                # networks, which are dropped for those pages: they are replayed next.
+                self.pending |= set(fresh) - wanted
+            self.save()
 
     def rebuild_pending(self) -> int:
         """:meth:`rebuild` the pages that received comments out of order, if any."""
@@ -1382,19 +1489,21 @@ class CoordinationMonitor:
     def clusters(
         self, page_id: int, since: float | None = None, *, evidence: bool = True
     ) -> list[Cluster]:
-        self._restore()
-        state = self.pages.get(page_id)
-        if state is None:
-            return []
-        found = clusters(state.components(), max_evidence=8 if evidence else 0)
+        with self.lock:
+            self._look()
+            state = self.pages.get(page_id)
+            if state is None:
+                return []
+            found = clusters(state.components(), max_evidence=8 if evidence else 0)
+            texts = dict(state.texts)
         if since is not None:
             found = [c for c in found if c.last is None or c.last >= since]
         for cluster in found:
             for ev in cluster.evidence:
                 for key in ("message_1", "message_2"):
                     mid = ev.get(key)
-                    if isinstance(mid, str) and mid in state.texts:
-                        ev[key + "_text"] = state.texts[mid]
+                    if isinstance(mid, str) and mid in texts:
+                        ev[key + "_text"] = texts[mid]
         return found
 
     def score(self, page_id: int) -> float:
@@ -1403,7 +1512,11 @@ class CoordinationMonitor:
         Each recent cluster contributes by its size (two accounts are weak, five or more strong)
         and by how many networks agree; contributions combine like independent alarms.
         """
-        self._restore()
+        with self.lock:
+            self._look()
+            return self._score(page_id)
+
+    def _score(self, page_id: int) -> float:
         state = self.pages.get(page_id)
         if state is None:
             return 0.0
@@ -1431,6 +1544,11 @@ class CoordinationMonitor:
     def accounts(self, page_id: int) -> dict[str, Cluster]:
         """Author platform id -> the cluster it belongs to, for the author card."""
         return {a: c for c in self.clusters(page_id) for a in c.accounts}
+
+
+def _page_state_name(page_id: int) -> str:
+    """The name of a page's row in ``signal_state``."""
+    return f"{STATE_NAME}/page/{page_id}"
 
 
 def _utc(moment: datetime) -> datetime:

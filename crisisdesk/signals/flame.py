@@ -25,10 +25,15 @@ How it works, and why:
 - **Episodes and alerts.** Leaving ``calm`` opens an episode; each level reached for the first
   time in an episode writes one :class:`~crisisdesk.models.Alert` with the evidence and the
   playbook's first move, and notifies the team. Back to ``calm`` closes the episode.
-- **State survives a restart.** After every batch the detector state goes to ``signal_state``
-  (JSON, versioned) and is read back when a monitor is built on the same store. The store is
-  the truth: pages whose stored comments go beyond what the saved state learnt (a crash before
-  the save, or another process saving its older view) are replayed at the next settling.
+- **State survives a restart, and is shared.** The detector state is saved in ``signal_state``
+  (JSON, versioned), one row per page, beside a row for the settings. The web app, the webhook
+  worker and a sync from cron each run a monitor on the same store: after a batch each writes
+  only the pages that changed, over the version it last read (compare-and-set on the row's
+  ``seq``), and before it learns or is read each reloads the pages the others wrote since it
+  last looked (one query for the rows' seqs, then only the rows that moved). The store is the
+  truth: a page another process wrote while this one was learning into it, and pages whose
+  stored comments go beyond what the saved state learnt (a crash before the save), are replayed
+  from the stored comments at the next settling.
 
 :class:`FlameDetector` is the pure streaming part (no database: it is what the speed benchmark
 replays); :class:`FlameMonitor` connects it to the desk as an ingest listener.
@@ -56,7 +61,9 @@ log = logging.getLogger(__name__)
 
 LEVELS = ("calm", "watch", "flame", "crisis")
 STATE_NAME = "flame"
-STATE_VERSION = "flame-1"
+#: One row for the settings and one per page (``flame-1`` was the whole state in one row: the
+#: migration 0009 split those).
+STATE_VERSION = "flame-2"
 #: A comment counts as offensive from even odds (the shipped offence model's probabilities are for
 #: page comments, about 8% offensive; a backend model's are its own), or when the kind rules made it
 #: a troll from an insult or mockery a person can see: on short page comments the model alone is
@@ -258,6 +265,9 @@ class FlameDetector:
         self.pages: dict[int, _Page] = {}
         self.clock = 0  # latest event minute seen, over all pages
         self.dropped: Counter[int] = Counter()  # comments too late to count, per page
+        # Pages whose state changed since the owner last saved it (and cleared this): what
+        # FlameMonitor writes after a batch.
+        self.changed: set[int] = set()
 
     # -- streaming ----------------------------------------------------------------------------
 
@@ -281,6 +291,7 @@ class FlameDetector:
             # history out of order can be replayed from the store (FlameMonitor.rebuild).
             self.dropped[event.page_id] += 1
             return rises
+        self.changed.add(event.page_id)
         if minute > self.clock:
             self.clock = minute
         if minute > page.last_minute:
@@ -337,12 +348,17 @@ class FlameDetector:
         for page in self.pages.values():
             if page.current is None:
                 continue
+            # Most pages a flush looks at are idle and come out of it as they were; telling
+            # those apart keeps them out of the save.
+            before = None if page.page_id in self.changed else _marks(page)
             if page.level.level > 0 or self._posts_hot(page):
                 target = self.clock - self.clock % self.config.bucket_minutes
                 if target > page.current.start:
                     rises.extend(self._close_until(page, target))
             if early and page.page_id not in history:
                 rises.extend(self._evaluate(page, max(page.current.start, page.last_minute)))
+            if before is not None and _marks(page) != before:
+                self.changed.add(page.page_id)
         return rises
 
     def _close_until(self, page: _Page, start: int) -> list[Rise]:
@@ -691,29 +707,56 @@ class FlameDetector:
 
     # -- persistence --------------------------------------------------------------------------
 
+    def page_state(self, page_id: int) -> dict[str, Any]:
+        """What the detector remembers of one page, as JSON-ready data."""
+        p = self.pages[page_id]
+        return {
+            "volume": p.volume.to_state(),
+            "window": [b.to_list() for b in p.window],
+            "current": p.current.to_list() if p.current is not None else None,
+            "level": p.level.__dict__,
+            "posts": {str(k): v.__dict__ for k, v in p.posts.items()},
+            "samples": list(p.samples),
+            "usual_neg": p.usual_neg,
+            "usual_n": p.usual_n,
+            "rate": p.rate,
+            "rate_seen": p.rate_seen,
+            "last_minute": p.last_minute,
+            "history": list(p.history),
+            "changes": list(p.changes),
+        }
+
+    def load_page(self, page_id: int, data: dict[str, Any]) -> None:
+        """Replace what the detector remembers of one page with ``data`` (from
+        :meth:`page_state`)."""
+        p = _Page(page_id, self.config)
+        p.volume = SpikeDetector.from_state(data["volume"])
+        p.window.extend(_Bucket.from_list(b) for b in data["window"])
+        p.window_n = sum(b.n for b in p.window)
+        for b in p.window:
+            for pid, counts in b.posts.items():
+                p.window_posts[pid] += counts[0]
+        p.current = _Bucket.from_list(data["current"]) if data["current"] else None
+        p.level = LevelState(**data["level"])
+        p.posts = {int(k): LevelState(**v) for k, v in data["posts"].items()}
+        p.samples.extend(data["samples"])
+        p.usual_neg = float(data["usual_neg"])
+        p.usual_n = float(data["usual_n"])
+        p.rate = [float(v) for v in data["rate"]]
+        p.rate_seen = [int(v) for v in data["rate_seen"]]
+        p.last_minute = int(data["last_minute"])
+        p.history.extend(data["history"])
+        p.changes.extend(data["changes"])
+        self.pages[page_id] = p
+        # The clock is the latest minute of any page: a page another process moved on moves it.
+        self.clock = max(self.clock, p.last_minute)
+
     def to_state(self) -> dict[str, Any]:
-        pages = {}
-        for pid, p in self.pages.items():
-            pages[str(pid)] = {
-                "volume": p.volume.to_state(),
-                "window": [b.to_list() for b in p.window],
-                "current": p.current.to_list() if p.current is not None else None,
-                "level": p.level.__dict__,
-                "posts": {str(k): v.__dict__ for k, v in p.posts.items()},
-                "samples": list(p.samples),
-                "usual_neg": p.usual_neg,
-                "usual_n": p.usual_n,
-                "rate": p.rate,
-                "rate_seen": p.rate_seen,
-                "last_minute": p.last_minute,
-                "history": list(p.history),
-                "changes": list(p.changes),
-            }
         return {
             "version": STATE_VERSION,
             "config": self.config.to_dict(),
             "clock": self.clock,
-            "pages": pages,
+            "pages": {str(pid): self.page_state(pid) for pid in self.pages},
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -722,26 +765,20 @@ class FlameDetector:
         self.config = FlameConfig.from_dict(state["config"])
         self.clock = int(state["clock"])
         self.pages = {}
+        self.changed.clear()
         for key, data in state["pages"].items():
-            p = _Page(int(key), self.config)
-            p.volume = SpikeDetector.from_state(data["volume"])
-            p.window.extend(_Bucket.from_list(b) for b in data["window"])
-            p.window_n = sum(b.n for b in p.window)
-            for b in p.window:
-                for pid, counts in b.posts.items():
-                    p.window_posts[pid] += counts[0]
-            p.current = _Bucket.from_list(data["current"]) if data["current"] else None
-            p.level = LevelState(**data["level"])
-            p.posts = {int(k): LevelState(**v) for k, v in data["posts"].items()}
-            p.samples.extend(data["samples"])
-            p.usual_neg = float(data["usual_neg"])
-            p.usual_n = float(data["usual_n"])
-            p.rate = [float(v) for v in data["rate"]]
-            p.rate_seen = [int(v) for v in data["rate_seen"]]
-            p.last_minute = int(data["last_minute"])
-            p.history.extend(data["history"])
-            p.changes.extend(data["changes"])
-            self.pages[p.page_id] = p
+            self.load_page(int(key), data)
+
+
+def _marks(page: _Page) -> tuple[Any, ...]:
+    """What evaluating a page may change, to tell whether a flush changed it."""
+    lv = page.level
+    return (
+        page.current.start if page.current is not None else None,
+        (lv.level, lv.since, lv.episode, lv.heat),
+        tuple(page.changes[-1]) if page.changes else None,
+        [(k, p.level, p.since, p.episode, p.heat, p.last_minute) for k, p in page.posts.items()],
+    )
 
 
 def _comma(number: str) -> str:
@@ -890,6 +927,20 @@ class FlameMonitor:
         # The saved state is read on first use, not here: a desk builds its monitor before
         # the schema is created or upgraded.
         self._restored = False
+        # The seq of each saved row as this process last read or wrote it (see _sync).
+        self._seqs: dict[str, int] = {}
+        # Pages given comments since they were last saved: if another process writes one of
+        # them first, this process's version is not written and the page is replayed instead.
+        self._learnt: set[int] = set()
+        # The row of the settings, read and found unreadable: written again at the next save.
+        self._settings_unsaved = False
+
+    def _coordination_batch(self) -> AbstractContextManager[None]:
+        """While the detector learns and flushes, the coordination networks are held as one
+        batch (see :meth:`CoordinationMonitor.batch`): checked against the store once, not at
+        every score the level reads."""
+        coordination = self.coordination_monitor
+        return coordination.batch() if coordination is not None else nullcontext()
 
     def coordination_score(self, page_id: int) -> float:
         """How coordinated the authors on ``page_id`` look right now, in [0, 1]; 0 until the
@@ -907,38 +958,42 @@ class FlameMonitor:
         fresh = new_in_order(items)
         coordination = self.coordination_monitor
         with self.lock:
-            self._ensure_restored()
-            for item in fresh:
-                # The coordination networks learn each comment just before the flame level
-                # does, so the score the level reads is the one as of that comment, as in a
-                # replay, however the comments were batched.
-                if coordination is not None and item.author_id is not None:
-                    try:
-                        coordination.learn_one(item.page_id, message_from(item))
-                    except Exception:  # a broken signal must not stop the flame level
-                        log.exception("coordination failed; the flame level goes on without it")
-                        coordination = None
-                rises.extend(self.detector.learn_one(event_from(item)))
-            if coordination is not None and fresh:
-                coordination.save()
-            scope = self._import
-            # Pages whose alerts wait for the settling and whose open bucket is not looked at
-            # early: those the open imports have touched, but not the ones this batch delivers
-            # live to (see begin_import).
-            held: set[int] = set()
-            if scope is not None:
-                delivered = {item.page_id for item in fresh}
-                if self.importing_here:
-                    scope.pages |= delivered
-                    held = set(scope.pages)
-                else:
-                    held = scope.pages - delivered
-                # A live comment may be an author's earlier one too; the replay it calls for
-                # is still of the imports' pages only.
-                scope.disorder = scope.disorder or any(
-                    getattr(item, "precedes_author", False) for item in fresh
-                )
-            rises.extend(self.detector.flush(history=held))
+            # Other processes (the webhook worker, a sync from cron) may have saved pages since
+            # this one last looked: go on from their versions, not from this process's older ones.
+            self._sync()
+            with self._coordination_batch():
+                for item in fresh:
+                    # The coordination networks learn each comment just before the flame level
+                    # does, so the score the level reads is the one as of that comment, as in a
+                    # replay, however the comments were batched.
+                    if coordination is not None and item.author_id is not None:
+                        try:
+                            coordination.learn_one(item.page_id, message_from(item))
+                        except Exception:  # a broken signal must not stop the flame level
+                            log.exception("coordination failed; the flame level goes on without it")
+                            coordination = None
+                    rises.extend(self.detector.learn_one(event_from(item)))
+                self._learnt.update(item.page_id for item in fresh)
+                if coordination is not None and fresh:
+                    coordination.save()
+                scope = self._import
+                # Pages whose alerts wait for the settling and whose open bucket is not looked
+                # at early: those the open imports have touched, but not the ones this batch
+                # delivers live to (see begin_import).
+                held: set[int] = set()
+                if scope is not None:
+                    delivered = {item.page_id for item in fresh}
+                    if self.importing_here:
+                        scope.pages |= delivered
+                        held = set(scope.pages)
+                    else:
+                        held = scope.pages - delivered
+                    # A live comment may be an author's earlier one too; the replay it calls for
+                    # is still of the imports' pages only.
+                    scope.disorder = scope.disorder or any(
+                        getattr(item, "precedes_author", False) for item in fresh
+                    )
+                rises.extend(self.detector.flush(history=held))
             created = self._write(rises)
             if self.detector.dropped:
                 self.pending.update(self.detector.dropped)
@@ -1107,7 +1162,10 @@ class FlameMonitor:
             written = self.rebuild_pending()
         else:
             with self.lock:
-                written = len(self._write(self.detector.flush()))
+                self._sync()
+                with self._coordination_batch():
+                    rises = self.detector.flush()
+                written = len(self._write(rises))
         with self.lock:
             due = self._claim_recent(
                 [
@@ -1167,7 +1225,11 @@ class FlameMonitor:
         from crisisdesk.signals.coordination import is_first_comment, message_from_row
 
         with self.lock:
-            self._ensure_restored()
+            self._sync()
+            # The replay's pages are written over the versions known now, as it starts: a page
+            # saved while it ran (by another process, or a live batch here) may hold comments
+            # the replay did not read, and is replayed again rather than overwritten.
+            started = dict(self._seqs)
         wanted = None if page_ids is None else set(page_ids)
         latest = (
             select(AnalysisRow.comment_id, func.max(AnalysisRow.id).label("aid"))
@@ -1231,17 +1293,30 @@ class FlameMonitor:
                     rises.extend(fresh.flush(early=False))
         rises.extend(fresh.flush())
         with self.lock:
-            self._ensure_restored()
             self.detector.pages.update(fresh.pages)
+            for page_id in fresh.pages:
+                name = page_state_name(page_id)
+                self._seqs[name] = started.get(name, 0)
+            self.detector.changed.update(fresh.pages)
+            self._learnt.update(fresh.pages)
             self.pending.difference_update(fresh.pages if wanted is None else wanted)
             self.detector.clock = max(self.detector.clock, fresh.clock)
             return self._replace(wanted, rises)
 
     def rebuild_pending(self) -> int:
-        """:meth:`rebuild` the pages that received comments out of order, if any."""
-        if not self.pending:
-            return 0
-        return self.rebuild(sorted(self.pending))
+        """:meth:`rebuild` the pages that received comments out of order, or whose state lost
+        a race with another process's save, if any (with those the coordination networks wait
+        to replay). A replay can lose such a race itself, and then goes again, a few times."""
+        written = 0
+        for _attempt in range(3):
+            with self.lock:
+                if self.coordination_monitor is not None:
+                    self.pending |= self.coordination_monitor.pending
+                pages = sorted(self.pending)
+            if not pages:
+                break
+            written += self.rebuild(pages)
+        return written
 
     def _replace(self, page_ids: set[int] | None, rises: list[Rise]) -> int:
         """Make the stored alerts of the replayed pages those of the replay; return how many
@@ -1295,7 +1370,8 @@ class FlameMonitor:
                 added += 1
             for alert in replaceable.values():
                 s.delete(alert)
-            self._save_state(s)
+            saved = self._save_state(s)
+        self._saved(*saved)
         return added
 
     def _write(self, rises: list[Rise]) -> list[dict[str, Any]]:
@@ -1333,14 +1409,70 @@ class FlameMonitor:
                         "evidence": alert.evidence,
                     }
                 )
-            self._save_state(s)
+            saved = self._save_state(s)
+        self._saved(*saved)
         return created
 
-    def _save_state(self, s: Any) -> None:
-        from crisisdesk.store import put_signal_state
+    # -- the saved state ----------------------------------------------------------------------
+    #
+    # One row for the settings (``flame``) and one per page (``flame/page/<id>``), each with the
+    # number of times it was written (``seq``). Several processes share the store: the web app,
+    # the webhook worker, a sync from cron. Each keeps the seq of every row as it last read or
+    # wrote it; before it learns a batch, and before it is read, it asks for the rows' seqs (no
+    # blobs) and reloads the pages that moved. After a batch it writes only the pages that
+    # changed, each over the version it knows (compare-and-set). A page another process wrote in
+    # between is not overwritten: the stored version is taken, and if this process had learnt
+    # comments into its own, the page joins ``pending``, so the next settling replays it from
+    # the stored comments, which both processes wrote.
 
-        blob = zlib.compress(json.dumps(self.detector.to_state()).encode("utf-8"))
-        put_signal_state(s, STATE_NAME, STATE_VERSION, blob)
+    def _save_state(self, s: Any) -> tuple[dict[str, int], list[str]]:
+        """Write the rows that changed, in ``s``'s transaction (with the alerts they explain);
+        return the seqs written and the names another process wrote first. The caller hands
+        both to :meth:`_saved` once the transaction is committed."""
+        from crisisdesk.store import write_signal_state
+
+        rows: list[tuple[str, dict[str, Any]]] = []
+        if self._settings_unsaved or STATE_NAME not in self._seqs:
+            rows.append((STATE_NAME, {"config": self.detector.config.to_dict()}))
+        rows += [
+            (page_state_name(page_id), self.detector.page_state(page_id))
+            for page_id in sorted(self.detector.changed)
+            if page_id in self.detector.pages
+        ]
+        written: dict[str, int] = {}
+        lost: list[str] = []
+        for name, data in rows:
+            seq = self._seqs.get(name, 0)
+            blob = zlib.compress(json.dumps(data).encode("utf-8"))
+            if write_signal_state(s, name, STATE_VERSION, blob, seq):
+                written[name] = seq + 1
+            else:
+                lost.append(name)
+        return written, lost
+
+    def _saved(self, written: dict[str, int], lost: list[str]) -> None:
+        """Note what :meth:`_save_state` wrote, and take the stored version of what it could
+        not."""
+        from crisisdesk.store import signal_states
+
+        for name, seq in written.items():
+            self._seqs[name] = seq
+            page_id = _page_of(name)
+            if page_id is None:
+                self._settings_unsaved = False
+            else:
+                self.detector.changed.discard(page_id)
+                self._learnt.discard(page_id)
+        if lost:
+            with self.desk.session() as s:
+                rows = signal_states(s, lost)
+            self._load(rows)
+
+    def restore(self) -> None:
+        """Read the saved state now, if it was not read yet (the desk does before it writes
+        comments: see :meth:`_behind_the_store`)."""
+        with self.lock:
+            self._ensure_restored()
 
     def _ensure_restored(self) -> None:
         if not self._restored:
@@ -1348,25 +1480,65 @@ class FlameMonitor:
             self._restore()
 
     def _restore(self) -> None:
-        from crisisdesk.models import SignalState
-
-        with self.desk.session() as s:
-            row = s.get(SignalState, STATE_NAME)
-            if row is None:
-                return
-            version, blob = row.version, row.state
-        if version != STATE_VERSION:
-            log.warning("flame state version %s is not %s: starting afresh", version, STATE_VERSION)
-            return
-        try:
-            self.detector.load_state(json.loads(zlib.decompress(blob)))
-        except (ValueError, KeyError, TypeError, zlib.error):
-            log.exception("flame state unreadable: starting afresh")
-            return
+        """Read the saved state the first time; pages it is behind join :attr:`pending`."""
+        self._load_moved()
         behind = self._behind_the_store()
         if behind:
             log.info("flame: the saved state is behind the stored comments of pages %s", behind)
             self.pending.update(behind)
+
+    def _sync(self) -> None:
+        """Catch up with the rows other processes wrote since this one last looked (the whole
+        state, the first time). Call with :attr:`lock` held."""
+        if not self._restored:
+            self._ensure_restored()
+        else:
+            self._load_moved()
+
+    def _load_moved(self) -> None:
+        """Reload the rows whose seq is not the one this process knows: one query for the
+        names and seqs, a second for the blobs of those that moved, if any."""
+        from crisisdesk.store import signal_state_seqs, signal_states
+
+        with self.desk.session() as s:
+            seqs = signal_state_seqs(s, STATE_NAME)
+            moved = [name for name, seq in seqs.items() if self._seqs.get(name) != seq]
+            rows = signal_states(s, moved) if moved else []
+        if rows:
+            self._load(rows)
+
+    def _load(self, rows: Sequence[Any]) -> None:
+        """Take the stored version of these rows (``name, version, seq, state``). A page this
+        process had learnt comments into since its last save loses them, and waits for a
+        replay (:attr:`pending`), as does a page whose row cannot be read."""
+        # The settings first: a page is built with them.
+        for row in sorted(rows, key=lambda r: _page_of(r.name) is not None):
+            self._seqs[row.name] = row.seq
+            page_id = _page_of(row.name)
+            if page_id is None:
+                if row.name != STATE_NAME:
+                    continue  # not a part this version knows
+                try:
+                    if row.version != STATE_VERSION:
+                        raise ValueError(f"version {row.version}")
+                    self.detector.config = FlameConfig.from_dict(_unpack(row.state)["config"])
+                except (ValueError, KeyError, TypeError, zlib.error) as exc:
+                    log.warning("flame settings saved unreadable (%s): written again", exc)
+                    self._settings_unsaved = True
+                continue
+            replay = page_id in self._learnt
+            self._learnt.discard(page_id)
+            self.detector.changed.discard(page_id)
+            try:
+                if row.version != STATE_VERSION:
+                    raise ValueError(f"version {row.version}")
+                self.detector.load_page(page_id, _unpack(row.state))
+            except (ValueError, KeyError, TypeError, zlib.error) as exc:
+                log.warning("flame state of page %s unreadable (%s): replayed", page_id, exc)
+                self.detector.pages.pop(page_id, None)
+                replay = True
+            if replay:
+                self.pending.add(page_id)
 
     def _behind_the_store(self) -> list[int]:
         """Pages whose stored comments go beyond what the saved state learnt: a process that
@@ -1482,20 +1654,29 @@ class FlameMonitor:
 
     # -- queries ------------------------------------------------------------------------------
 
+    # Each read first catches up with what other processes saved (see _sync): the web app
+    # shows the levels the webhook worker and the syncs from cron reach, not only its own.
+
     def level_of(self, page_id: int, post_id: int | None = None) -> str:
         with self.lock:
-            self._ensure_restored()
+            self._sync()
             return self.detector.level_of(page_id, post_id)
+
+    def levels_of(self, page_ids: Iterable[int]) -> dict[int, str]:
+        """The level of each page, after one look at the store for all of them."""
+        with self.lock:
+            self._sync()
+            return {page_id: self.detector.level_of(page_id) for page_id in page_ids}
 
     def heat_of(self, page_id: int) -> float:
         with self.lock:
-            self._ensure_restored()
+            self._sync()
             return self.detector.heat_of(page_id)
 
     def history(self, page_id: int) -> dict[str, Any]:
         """Recent buckets and level changes of a page (see :meth:`FlameDetector.history`)."""
         with self.lock:
-            self._ensure_restored()
+            self._sync()
             return self.detector.history(page_id)
 
     def alerts(self, page_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
@@ -1506,7 +1687,45 @@ class FlameMonitor:
     def crisis_view(self, page_id: int) -> dict[str, Any] | None:
         from crisisdesk.signals.alerts import crisis_view
 
-        return crisis_view(self.desk, self, page_id)
+        with self.lock:
+            self._sync()
+        # The view reads several levels and the history: all as of that one look.
+        return crisis_view(self.desk, _AsSynced(self), page_id)
+
+
+class _AsSynced:
+    """A monitor's reads without the look at the store each one makes: for a view that reads
+    several, right after one look."""
+
+    def __init__(self, monitor: FlameMonitor) -> None:
+        self.monitor = monitor
+
+    def level_of(self, page_id: int, post_id: int | None = None) -> str:
+        with self.monitor.lock:
+            return self.monitor.detector.level_of(page_id, post_id)
+
+    def history(self, page_id: int) -> dict[str, Any]:
+        with self.monitor.lock:
+            return self.monitor.detector.history(page_id)
+
+
+def page_state_name(page_id: int) -> str:
+    """The name of a page's row in ``signal_state``."""
+    return f"{STATE_NAME}/page/{page_id}"
+
+
+def _page_of(name: str) -> int | None:
+    prefix = f"{STATE_NAME}/page/"
+    if not name.startswith(prefix):
+        return None
+    try:
+        return int(name[len(prefix) :])
+    except ValueError:
+        return None
+
+
+def _unpack(blob: bytes) -> Any:
+    return json.loads(zlib.decompress(blob))
 
 
 def monitor_for(desk: Any) -> FlameMonitor:

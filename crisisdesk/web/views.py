@@ -144,8 +144,8 @@ def _page_levels(desk: Any, pages: list[Any]) -> list[dict[str, Any]]:
     calm, the ones that need a look."""
     from crisisdesk.signals.flame import monitor_for
 
-    monitor = monitor_for(desk)
-    levels = [{"id": p.id, "name": p.name, "level": monitor.level_of(p.id)} for p in pages]
+    level_of = monitor_for(desk).levels_of(p.id for p in pages)
+    levels = [{"id": p.id, "name": p.name, "level": level_of[p.id]} for p in pages]
     return sorted(
         (lv for lv in levels if lv["level"] in _LEVEL_ORDER),
         key=lambda lv: (_LEVEL_ORDER[lv["level"]], lv["name"]),

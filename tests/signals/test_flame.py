@@ -226,8 +226,10 @@ def test_restart_restores_state(desk: Desk, monitor: FlameMonitor, settings: obj
     level = monitor.level_of(pid)
     assert level != "calm"
     with desk.session() as s:
-        row = s.get(SignalState, "flame")
-        assert row is not None and row.version == "flame-1"
+        # the settings in one row, the page's state in its own
+        for name in ("flame", f"flame/page/{pid}"):
+            row = s.get(SignalState, name)
+            assert row is not None and row.version == "flame-2" and row.seq >= 1
     # A new desk on the same data directory: the detector picks up where it was.
     other = Desk(desk.settings, analyzer=KeywordAnalyzer())
     try:
@@ -438,16 +440,18 @@ def test_late_comments_without_deliveries_are_replayed_after_the_quiet_time(
 def test_a_saved_state_behind_the_store_is_replayed_after_a_restart(
     desk: Desk, settings: Settings, tmp_path: Path
 ) -> None:
-    """Another process (a sync from cron) saved its older view of the state over this one's,
-    then the desk restarted: the pages whose stored comments the state never learnt are
-    replayed at the next settling, and the flame is there as if nothing had been lost."""
-    from crisisdesk.signals.flame import STATE_NAME
+    """A process stopped between writing a flame's comments and saving the page's state
+    (a crash, or a kill), then the desk restarted: the pages whose stored comments the state
+    never learnt are replayed at the next settling, and the flame is there as if nothing had
+    been lost."""
+    from crisisdesk.signals.flame import page_state_name
 
     past = history()
     flame_at = past[-1].created_at + timedelta(minutes=10)
     feed(desk, past)
+    name = page_state_name(page_id(desk))
     with desk.session() as s:
-        older = s.get(SignalState, STATE_NAME)
+        older = s.get(SignalState, name)
         assert older is not None
         older_blob = older.state
     flame = burst(flame_at)
@@ -455,9 +459,9 @@ def test_a_saved_state_behind_the_store_is_replayed_after_a_restart(
     expected = {(a["episode"], a["level"]) for a in desk.flame.alerts() if a["post_id"] is None}
     assert {"flame", "crisis"} & {level for _, level in expected}
     with desk.session() as s, s.begin():
-        row = s.get(SignalState, STATE_NAME)
+        row = s.get(SignalState, name)
         assert row is not None
-        row.state = older_blob  # the other process's save, from before the flame
+        row.state = older_blob  # the page's state as saved before the flame
     desk.close()
 
     again = Desk(settings, analyzer=KeywordAnalyzer())

@@ -107,3 +107,21 @@ def test_search_follows_edits(backend_desk: Desk) -> None:
     # Short queries and queries with wildcard characters take the scanning path: same semantics.
     assert {r["comment"].platform_id for r in desk.inbox(InboxFilters(q="in")).rows} >= {"c1"}
     assert [r["comment"].platform_id for r in desk.inbox(InboxFilters(q="off_d")).rows] == ["c4"]
+
+
+def test_saved_states_are_written_over_the_version_read_only(backend_desk: Desk) -> None:
+    """Compare-and-set on ``signal_state``: a writer names the seq it last read (0 for none);
+    a writer that is behind writes nothing and is told so, on either database."""
+    with backend_desk.session() as s, s.begin():
+        assert store.write_signal_state(s, "flame/page/1", "v", b"first", 0)
+        assert not store.write_signal_state(s, "flame/page/1", "v", b"also first", 0)
+        assert store.write_signal_state(s, "flame/page/1", "v", b"second", 1)
+        assert not store.write_signal_state(s, "flame/page/1", "v", b"behind", 1)
+        assert store.write_signal_state(s, "flame", "v", b"settings", 0)
+        assert store.write_signal_state(s, "flames", "v", b"another signal", 0)
+        assert store.write_signal_state(s, "flame_page", "v", b"and another", 0)
+    with backend_desk.session() as s:
+        assert store.signal_state_seqs(s, "flame") == {"flame": 1, "flame/page/1": 2}
+        (row,) = store.signal_states(s, ["flame/page/1"])
+        assert (row.name, row.seq, bytes(row.state)) == ("flame/page/1", 2, b"second")
+        assert store.signal_states(s, ["nothing"]) == []

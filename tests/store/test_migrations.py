@@ -194,3 +194,142 @@ def test_connection_fetches_migration_round_trips_on_each_backend(backend_desk: 
     assert [(fk["referred_table"], fk["options"].get("ondelete")) for fk in foreign_keys] == [
         ("connections", "CASCADE")
     ]
+
+
+# -- the signals' saved state, one row per page from 0009 ---------------------------------------
+
+
+def _saved_rows(engine: sa.Engine) -> dict[str, tuple[str, bytes]]:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT name, version, state FROM signal_state")).all()
+    return {name: (version, bytes(blob)) for name, version, blob in rows}
+
+
+def _flame_and_campaign(desk: Desk) -> None:
+    """A flame on one page and a coordinated campaign on another, so both signals save state."""
+    from datetime import timedelta
+
+    from tests.signals.test_coordination import campaign
+    from tests.signals.test_flame import burst, feed, history
+
+    past = history(days=1.5)
+    feed(desk, past + burst(past[-1].created_at + timedelta(minutes=10)), batch=40)
+    campaign(desk, page="P2")
+
+
+def _signals(desk: Desk) -> tuple[dict[str, Any], dict[int, Any]]:
+    """The flame state and each page's coordination, as the desk reads them after a restart."""
+    desk.flame.levels_of([])  # reads the saved state
+    assert not desk.flame.out_of_order  # and it is not behind the stored comments
+    coordination = {
+        p.id: (
+            desk.coordination.score(p.id),
+            [c.as_dict() for c in desk.coordination.clusters(p.id)],
+        )
+        for p in desk.pages()
+    }
+    return desk.flame.detector.to_state(), coordination
+
+
+def test_a_signal_state_saved_in_one_row_is_read_back_after_the_upgrade(tmp_path: Path) -> None:
+    """The previous version saved the flame state (JSON) and the coordination networks (a
+    pickle of every page's) in one row each. After the upgrade, a desk reads every page's state
+    back as it was, and nothing is replayed."""
+    import pickle
+    import zlib
+
+    from crisisdesk.settings import Settings
+    from tests.conftest import KeywordAnalyzer
+
+    settings = Settings({"data_dir": str(tmp_path / "data")}, environ={})
+    desk = Desk(settings, analyzer=KeywordAnalyzer())
+    desk.upgrade()
+    _flame_and_campaign(desk)
+    state, coordination = _signals(desk)
+    assert any(score > 0.9 for score, _ in coordination.values())
+    assert {"flame", "crisis"} & {desk.flame.level_of(p.id) for p in desk.pages()}
+    legacy_flame = {**state, "version": "flame-1"}
+    legacy_coordination = pickle.dumps(desk.coordination.pages, protocol=pickle.HIGHEST_PROTOCOL)
+    engine = desk.engine
+    names = set(_saved_rows(engine))
+    assert names == {"flame"} | {
+        f"{s}/page/{p.id}" for s in ("flame", "coordination") for p in desk.pages()
+    }
+
+    command.downgrade(store.alembic_config(engine), "0008")
+    # the downgrade puts each signal's rows back together, as the previous version wrote them
+    joined = _saved_rows(engine)
+    assert set(joined) == {"flame", "coordination"}
+    assert joined["flame"][0] == "flame-1"
+    assert json.loads(zlib.decompress(joined["flame"][1])) == json.loads(json.dumps(legacy_flame))
+    assert joined["coordination"][0] == "1"
+    assert set(pickle.loads(joined["coordination"][1])) == {p.id for p in desk.pages()}
+    # the rows as the previous version itself wrote them
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM signal_state"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO signal_state (name, version, state, updated_at)"
+                " VALUES ('flame', 'flame-1', :flame, '2026-01-01 00:00:00'),"
+                " ('coordination', '1', :coordination, '2026-01-01 00:00:00')"
+            ),
+            {
+                "flame": zlib.compress(json.dumps(legacy_flame).encode("utf-8")),
+                "coordination": legacy_coordination,
+            },
+        )
+    desk.close()
+
+    again = Desk(settings, analyzer=KeywordAnalyzer())
+    try:
+        again.upgrade()
+        assert set(_saved_rows(again.engine)) == names
+        assert _signals(again) == (state, coordination)
+    finally:
+        again.close()
+
+
+def test_an_unreadable_signal_state_is_dropped_and_replayed(tmp_path: Path) -> None:
+    from crisisdesk.settings import Settings
+    from tests.conftest import KeywordAnalyzer
+
+    settings = Settings({"data_dir": str(tmp_path / "data")}, environ={})
+    desk = Desk(settings, analyzer=KeywordAnalyzer())
+    desk.upgrade()
+    _flame_and_campaign(desk)
+    _, coordination = _signals(desk)
+    command.downgrade(store.alembic_config(desk.engine), "0008")
+    with desk.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE signal_state SET state = :junk"), {"junk": b"not a state"})
+    desk.close()
+
+    again = Desk(settings, analyzer=KeywordAnalyzer())
+    try:
+        again.upgrade()
+        assert _saved_rows(again.engine) == {}
+        # the stored comments are beyond the (missing) state: the pages are replayed
+        assert again.flame.out_of_order
+        again.flame.settle_late()
+        assert {p.id: again.flame.level_of(p.id) for p in again.pages()} == {
+            p.id: desk.flame.level_of(p.id) for p in desk.pages()
+        }
+        assert _signals(again)[1] == coordination
+    finally:
+        again.close()
+
+
+def test_signal_state_migration_round_trips_on_each_backend(backend_desk: Desk) -> None:
+    from tests.conftest import KeywordAnalyzer
+
+    _flame_and_campaign(backend_desk)
+    expected = _signals(backend_desk)
+    engine = backend_desk.engine
+    command.downgrade(store.alembic_config(engine), "0008")
+    assert set(_saved_rows(engine)) == {"flame", "coordination"}
+    assert "seq" not in _columns(engine, "signal_state")
+    store.upgrade(engine)
+    again = Desk(backend_desk.settings, analyzer=KeywordAnalyzer())
+    try:
+        assert _signals(again) == expected
+    finally:
+        again.close()

@@ -40,7 +40,9 @@ async def alerts_page(request: Request, user: User, page: int | None = None) -> 
         names[uid] = (person.display_name or person.username) if person else str(uid)
     for a in alerts:
         a["acknowledged_name"] = names.get(a["acknowledged_by"])
-    pages = [{"id": p.id, "name": p.name, "level": monitor.level_of(p.id)} for p in desk.pages()]
+    known = desk.pages()
+    level_of = monitor.levels_of(p.id for p in known)
+    pages = [{"id": p.id, "name": p.name, "level": level_of[p.id]} for p in known]
     return render(
         request,
         "crisis/alerts.html",

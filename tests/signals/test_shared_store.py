@@ -1,0 +1,208 @@
+"""Several processes on one store: the web app, the webhook worker and a sync from cron each have
+a desk of their own on the same database. Here each is a Desk on the same SQLite file; they share
+nothing but the file, as processes do."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crisisdesk.desk import Desk
+from crisisdesk.ingest.record import CommentRecord
+from crisisdesk.models import SignalState
+from crisisdesk.settings import Settings
+from crisisdesk.signals.flame import page_state_name
+from tests.conftest import KeywordAnalyzer
+from tests.signals.test_coordination import campaign
+from tests.signals.test_flame import _alerts_as_read, _two_pages, burst, feed, history, page_id
+
+
+@contextmanager
+def desks(tmp_path: Path, name: str, n: int) -> Iterator[list[Desk]]:
+    """``n`` desks on one SQLite file, as ``n`` processes would have."""
+    settings = Settings({"data_dir": str(tmp_path / name)}, environ={})
+    made = [Desk(settings, analyzer=KeywordAnalyzer()) for _ in range(n)]
+    made[0].upgrade()
+    try:
+        yield made
+    finally:
+        for desk in made:
+            desk.close()
+
+
+def _stored_page(desk: Desk, pid: int) -> dict[str, Any]:
+    with desk.session() as s:
+        row = s.get(SignalState, page_state_name(pid))
+        assert row is not None
+        data: dict[str, Any] = json.loads(zlib.decompress(row.state))
+        return data
+
+
+def _as_json(data: Any) -> Any:
+    return json.loads(json.dumps(data))
+
+
+def _coordination(desk: Desk, pid: int) -> tuple[float, list[dict[str, Any]]]:
+    return desk.coordination.score(pid), [c.as_dict() for c in desk.coordination.clusters(pid)]
+
+
+def test_the_web_app_shows_the_flame_the_webhook_worker_raised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The web process has read the saved state already when the worker ingests a flame: its
+    inbox strip, levels and crisis view show the flame at the next read, not at its restart."""
+    from fastapi.testclient import TestClient
+
+    from crisisdesk import store
+    from crisisdesk.web.app import create_app
+
+    with desks(tmp_path, "shared", 2) as (web, worker):
+        past = history()
+        feed(worker, past)
+        pid = page_id(web)
+        assert web.flame.level_of(pid) == "calm"
+        web.add_user("ann", "correct-horse-battery", language="en")
+        client = TestClient(create_app(web, demo_user="ann"))
+        assert 'id="all-calm"' in client.get("/").text
+
+        feed(worker, burst(past[-1].created_at + timedelta(minutes=10)))
+        level = worker.flame.level_of(pid)
+        assert level in ("flame", "crisis")
+        assert web.flame.level_of(pid) == level
+        assert web.flame.levels_of([pid]) == {pid: level}
+        view = web.flame.crisis_view(pid)
+        assert view is not None and view["level"] == level
+        assert view == worker.flame.crisis_view(pid)
+        assert web.flame.history(pid) == worker.flame.history(pid)
+        inbox = client.get("/").text
+        assert 'id="flame-strip"' in inbox and f'class="level-pill level-{level}"' in inbox
+        assert f'class="level-pill level-{level}"' in client.get("/alerts").text
+
+        # A read loads no blob that did not change; after one more comment, only that page's.
+        loaded: list[str] = []
+        rows_of = store.signal_states
+
+        def counting(s: Any, names: Any) -> list[Any]:
+            names = list(names)
+            loaded.extend(names)
+            return rows_of(s, names)
+
+        monkeypatch.setattr(store, "signal_states", counting)
+        web.flame.level_of(pid)
+        web.flame.crisis_view(pid)
+        assert loaded == []
+        last = past[-1]
+        worker.ingest(
+            [
+                CommentRecord(
+                    platform="facebook", platform_id="one-more", text="still late",
+                    created_at=last.created_at + timedelta(minutes=30), page=last.page,
+                    post_id="post1", author_id="regular1", author_name="Regular 1",
+                )
+            ]
+        )  # fmt: skip
+        web.flame.level_of(pid)
+        assert loaded == [page_state_name(pid)]
+
+
+def test_two_processes_on_two_pages_save_what_one_desk_would(tmp_path: Path) -> None:
+    """The webhook worker ingests one page and a sync another, batch about batch: neither
+    overwrites the other's page, and a desk started afterwards reads both pages' flame state
+    and coordination networks as one desk that ingested the same batches has them."""
+    records = _two_pages()
+    batches: list[tuple[str, list[CommentRecord]]] = []
+    for page in ("P1", "P2"):
+        mine = sorted((r for r in records if r.page == page), key=lambda r: r.created_at)
+        batches += [(page, mine[k : k + 4]) for k in range(0, len(mine), 4)]
+    batches.sort(key=lambda b: b[1][-1].created_at)  # both pages live, side by side
+    with desks(tmp_path, "one", 1) as (single,), desks(tmp_path, "shared", 3) as (a, b, later):
+        for page, batch in batches:
+            single.ingest(batch)
+            (a if page == "P1" else b).ingest(batch)
+        assert not single.flame.pending  # nothing to replay: the batches came in order
+        assert not (a.flame.pending or b.flame.pending)
+        assert not (a.coordination.pending or b.coordination.pending)
+
+        later.flame.levels_of([])  # restores
+        assert not later.flame.out_of_order  # no page is behind the store
+        expected = single.flame.detector.to_state()
+        assert later.flame.detector.to_state() == expected
+        levels = {p.id: single.flame.level_of(p.id) for p in single.pages()}
+        assert {"flame", "crisis"} & set(levels.values())
+        assert {p.id: later.flame.level_of(p.id) for p in later.pages()} == levels
+        assert _alerts_as_read(later) == _alerts_as_read(single)
+        for p in single.pages():
+            assert _coordination(later, p.id) == _coordination(single, p.id)
+        # the two writers read each other's pages too
+        for desk in (a, b):
+            desk.flame.levels_of([])
+            assert desk.flame.detector.to_state() == expected
+
+
+def test_a_stale_write_of_the_same_page_is_replayed_instead_of_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker saves a page between the moment a sync looked at the store and the moment it
+    saves the same page: the sync's version, which lacks the worker's comments, is not written;
+    the page waits for a replay, which gives it the state of all the stored comments."""
+    past = history()
+    flame = burst(past[-1].created_at + timedelta(minutes=10))
+    early, late = flame[:25], flame[25:]
+    with desks(tmp_path, "one", 1) as (single,), desks(tmp_path, "shared", 3) as (a, b, later):
+        feed(a, past)
+        pid = page_id(a)
+        assert b.flame.level_of(pid) == "calm"  # b has read the state
+
+        racing = b.flame.detector.learn_one
+
+        def worker_first(event: Any) -> Any:
+            # a's batch lands after b looked at the store, before b saves
+            monkeypatch.setattr(b.flame.detector, "learn_one", racing)
+            feed(a, early)
+            return racing(event)
+
+        monkeypatch.setattr(b.flame.detector, "learn_one", worker_first)
+        feed(b, late, batch=len(late))
+
+        # b's write lost the race on both signals: what is stored is a's, and b waits to replay
+        assert _stored_page(b, pid) == _as_json(a.flame.detector.page_state(pid))
+        assert pid in b.flame.pending and pid in b.coordination.pending
+        assert b.flame.out_of_order
+        assert b.flame.detector.page_state(pid) == a.flame.detector.page_state(pid)
+
+        b.flame.settle_late()
+        assert not b.flame.out_of_order
+
+        # The state of every stored comment, as a desk that had them all replays them in order.
+        for records in (past, late, early):  # the order they were written in the shared store
+            feed(single, records)
+        single.flame.rebuild()
+        expected = single.flame.detector.page_state(pid)
+        assert expected["last_minute"] > a.flame.detector.page_state(pid)["last_minute"]
+        assert b.flame.detector.page_state(pid) == expected
+        assert _stored_page(b, pid) == _as_json(expected)
+        later.flame.levels_of([])  # restores
+        assert later.flame.detector.page_state(pid) == expected
+        assert a.flame.level_of(pid) == single.flame.level_of(pid) in ("flame", "crisis")
+        assert a.flame.detector.page_state(pid) == expected
+        assert _alerts_as_read(later) == _alerts_as_read(single)
+        assert _coordination(later, pid) == _coordination(single, pid)
+
+
+def test_a_second_desk_reads_the_coordination_another_process_found(tmp_path: Path) -> None:
+    with desks(tmp_path, "shared", 2) as (web, worker):
+        web.coordination.score(1)  # read once, before anything was ingested
+        campaign(worker)
+        pid = page_id(worker)
+        score, found = _coordination(worker, pid)
+        assert score > 0.9 and found
+        assert _coordination(web, pid) == (score, found)
+        accounts = web.coordination.accounts(pid)
+        assert set(accounts) == {f"fake{i}" for i in range(5)}
