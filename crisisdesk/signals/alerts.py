@@ -107,6 +107,57 @@ def post_label(platform_id: str | None, message: str | None, width: int = 60) ->
     return platform_id
 
 
+def announced_fields(alert: Alert) -> dict[str, Any]:
+    """A stored alert as the flame monitor announces it (see :func:`live_alert`)."""
+    return {
+        "id": alert.id,
+        "page_id": alert.page_id,
+        "post_id": alert.post_id,
+        "level": alert.level,
+        "episode": alert.episode,
+        "at": alert.at,
+        "evidence": alert.evidence,
+    }
+
+
+def live_alert(desk: Any, alert: dict[str, Any]) -> dict[str, Any]:
+    """The live banner's ``alert`` event for an alert (as :func:`announced_fields` gives it).
+
+    The flame monitor publishes it when its own process announces the alert, and the web app
+    when it finds one another process announced (:class:`~crisisdesk.notify.live.AlertRelay`):
+    one function, so a banner reads the same whichever process raised the flame. ``text`` is
+    the English line, which the notifications open with too; the parts are there so that the
+    web adapter can say it in each reader's language.
+    """
+    with desk.session() as s:
+        page = s.get(Page, alert["page_id"])
+        post = s.get(Post, alert["post_id"]) if alert["post_id"] else None
+        page_name = page.name if page is not None else f"page {alert['page_id']}"
+        label = None
+        if alert["post_id"]:
+            # the post as people know it (its text or the platform's id), not the desk's row id
+            known = post_label(post.platform_id, post.message) if post is not None else None
+            label = known or str(alert["post_id"])
+    evidence = alert["evidence"] or {}
+    reasons = list(evidence.get("reasons", []))
+    text = (
+        f"{alert['level'].upper()} on {page_name}"
+        + (f" (post {label})" if label else "")
+        + (": " + "; ".join(reasons) if reasons else "")
+    )
+    return {
+        "id": alert["id"],
+        "page_id": alert["page_id"],
+        "post_id": alert["post_id"],
+        "level": alert["level"],
+        "text": text,
+        "url": f"/crisis/{alert['page_id']}",
+        "page_name": page_name,
+        "post_label": label,
+        "reasons": {"en": reasons, "it": evidence.get("reasons_it") or reasons},
+    }
+
+
 def acknowledge(desk: Any, alert_id: int, user_id: int) -> bool:
     """Mark an alert as taken in hand by ``user_id`` (kept in the audit log); False if there
     is no such alert. Acknowledging again keeps the first person."""

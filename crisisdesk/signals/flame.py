@@ -1182,6 +1182,7 @@ class FlameMonitor:
         from sqlalchemy import select
 
         from crisisdesk.models import Alert
+        from crisisdesk.signals.alerts import announced_fields
 
         with self.desk.session() as s:
             rows = s.scalars(
@@ -1193,18 +1194,7 @@ class FlameMonitor:
                 )
                 .order_by(Alert.at, Alert.id)
             ).all()
-            return [
-                {
-                    "id": a.id,
-                    "page_id": a.page_id,
-                    "post_id": a.post_id,
-                    "level": a.level,
-                    "episode": a.episode,
-                    "at": a.at,
-                    "evidence": a.evidence,
-                }
-                for a in rows
-            ]
+            return [announced_fields(a) for a in rows]
 
     def rebuild(self, page_ids: Iterable[int] | None = None, *, batch: int = 1000) -> int:
         """Replay pages' comments from the store in event-time order and replace their
@@ -1379,6 +1369,7 @@ class FlameMonitor:
         from sqlalchemy import select
 
         from crisisdesk.models import Alert
+        from crisisdesk.signals.alerts import announced_fields
 
         created: list[dict[str, Any]] = []
         with self.desk.session() as s, s.begin():
@@ -1398,17 +1389,7 @@ class FlameMonitor:
                 )
                 s.add(alert)
                 s.flush()
-                created.append(
-                    {
-                        "id": alert.id,
-                        "page_id": rise.page_id,
-                        "post_id": rise.post_id,
-                        "level": rise.level,
-                        "episode": rise.episode,
-                        "at": rise.at,
-                        "evidence": alert.evidence,
-                    }
-                )
+                created.append(announced_fields(alert))
             saved = self._save_state(s)
         self._saved(*saved)
         return created
@@ -1566,16 +1547,11 @@ class FlameMonitor:
 
     def _announce(self, alert: dict[str, Any]) -> None:
         """Tell the team: the live banner and, if configured, webhooks and e-mail."""
-        page_name = self._page_name(alert["page_id"])
-        post_label = self._post_label(alert["post_id"]) if alert["post_id"] else None
-        reasons = alert["evidence"].get("reasons", [])
-        text = (
-            f"{alert['level'].upper()} on {page_name}"
-            + (f" (post {post_label})" if post_label else "")
-            + (": " + "; ".join(reasons) if reasons else "")
-            + "\nFirst move: "
-            + alert["evidence"]["first_move"]["en"]
-        )
+        from crisisdesk.notify.live import broker_for
+        from crisisdesk.signals.alerts import live_alert
+
+        live = live_alert(self.desk, alert)
+        text = live["text"] + "\nFirst move: " + alert["evidence"]["first_move"]["en"]
         settings = self.desk.settings
         url = (
             f"{settings.public_url.rstrip('/')}/crisis/{alert['page_id']}"
@@ -1583,26 +1559,9 @@ class FlameMonitor:
             else None
         )
         try:
-            from crisisdesk.notify.live import broker_for
-
-            broker_for(self.desk).publish(
-                "alert",
-                {
-                    "id": alert["id"],
-                    "page_id": alert["page_id"],
-                    "post_id": alert["post_id"],
-                    "level": alert["level"],
-                    "text": text.splitlines()[0],
-                    "url": f"/crisis/{alert['page_id']}",
-                    # the parts, so that the web adapter can say it in each reader's language
-                    "page_name": page_name,
-                    "post_label": post_label,
-                    "reasons": {
-                        "en": reasons,
-                        "it": alert["evidence"].get("reasons_it") or reasons,
-                    },
-                },
-            )
+            # Keyed by the alert: the web app's relay may find it in the store first (see
+            # AlertRelay), and a banner is shown once.
+            broker_for(self.desk).publish_once(alert["id"], "alert", live)
         except Exception:
             log.exception("live banner failed")
         notifier = getattr(self.desk, "notifier", None)
@@ -1610,6 +1569,7 @@ class FlameMonitor:
             return
         from crisisdesk.notify.message import Notification
 
+        page_name = live["page_name"]
         try:
             notifier.notify(
                 Notification(
@@ -1633,24 +1593,6 @@ class FlameMonitor:
             )
         except Exception:
             log.exception("notification failed")
-
-    def _post_label(self, post_id: int) -> str:
-        """The post as people know it (its text or the platform's id), not the desk's row id."""
-        from crisisdesk.models import Post
-        from crisisdesk.signals.alerts import post_label
-
-        with self.desk.session() as s:
-            post = s.get(Post, post_id)
-        if post is None:
-            return str(post_id)
-        return post_label(post.platform_id, post.message) or str(post_id)
-
-    def _page_name(self, page_id: int) -> str:
-        from crisisdesk.models import Page
-
-        with self.desk.session() as s:
-            page = s.get(Page, page_id)
-            return page.name if page is not None else f"page {page_id}"
 
     # -- queries ------------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from crisisdesk import __version__
 from crisisdesk.auth import csrf_token, csrf_valid, new_session_id
 from crisisdesk.desk import Desk
 from crisisdesk.ingest.links import web_link
+from crisisdesk.notify.live import AlertRelay
 from crisisdesk.settings import display_zone
 from crisisdesk.web import i18n
 from crisisdesk.workflow.cases import WorkflowError
@@ -137,11 +138,16 @@ def create_app(
 ) -> FastAPI:
     """Build the ASGI app for ``desk``. ``demo_user`` signs every visitor in as that user."""
 
+    relay = AlertRelay(desk)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> Any:
         if on_startup is not None:
             on_startup()
-        yield
+        try:
+            yield
+        finally:
+            relay.stop()  # its looks, if streams are still open as the server stops
 
     app = FastAPI(
         title="crisisdesk",
@@ -152,6 +158,8 @@ def create_app(
         openapi_url="/api/v1/openapi.json",
     )
     app.state.desk = desk
+    # Brings the live banner the alerts the webhook worker and syncs from cron announce.
+    app.state.alert_relay = relay
     app.state.demo_user = demo_user
     secret = desk.settings.secret_key.reveal()
     if not secret or desk.settings.secret_is_placeholder():

@@ -91,33 +91,39 @@ def _for_reader(event: LiveEvent, lang: str) -> LiveEvent:
 
 @router.get("/events")
 async def events(request: Request, user: User) -> StreamingResponse:
-    """Server-sent events: ``alert`` when a flame level rises (``{"text", "level", ...}``).
+    """Server-sent events: ``alert`` when a flame level rises (``{"text", "level", ...}``), in
+    whichever process it rose (the app's :class:`~crisisdesk.notify.live.AlertRelay`).
 
     The text is written in the reader's language when the stream opens.
     """
-    from crisisdesk.notify.live import broker_for
+    from crisisdesk.notify.live import AlertRelay, broker_for
 
     lang = language(request)
     broker = broker_for(get_desk(request))
+    relay: AlertRelay = request.app.state.alert_relay
     last = request.headers.get("last-event-id", "")
-    subscription = broker.subscribe(int(last) if last.isdigit() else None)
+    last_id = int(last) if last.isdigit() else None
 
     async def stream() -> AsyncIterator[str]:
         loop = asyncio.get_running_loop()
         ends = loop.time() + STREAM_SECONDS
-        try:
-            yield "retry: 3000\n\n"
-            while loop.time() < ends:
-                wait = min(KEEPALIVE_SECONDS, max(0.0, ends - loop.time()))
-                event = await subscription.get(wait)
-                if event is not None:
-                    yield _for_reader(event, lang).encode()
-                elif await request.is_disconnected():
-                    return
-                else:
-                    yield ": keep-alive\n\n"
-        finally:
-            subscription.close()
+        # Inside the body, so that a stream closed before it started holds neither the
+        # subscription nor the relay's looks.
+        async with relay.watching():
+            subscription = broker.subscribe(last_id)
+            try:
+                yield "retry: 3000\n\n"
+                while loop.time() < ends:
+                    wait = min(KEEPALIVE_SECONDS, max(0.0, ends - loop.time()))
+                    event = await subscription.get(wait)
+                    if event is not None:
+                        yield _for_reader(event, lang).encode()
+                    elif await request.is_disconnected():
+                        return
+                    else:
+                        yield ": keep-alive\n\n"
+            finally:
+                subscription.close()
 
     return StreamingResponse(
         stream(),
