@@ -14,6 +14,7 @@ pytest.importorskip("sklearn", reason="training needs scikit-learn (the train/te
 
 from crisisdesk.analysis import features, load_analyzer  # noqa: E402
 from crisisdesk.analysis.linear import LinearModel  # noqa: E402
+from training import data as datasets  # noqa: E402
 from training import fit  # noqa: E402
 from training.__main__ import main  # noqa: E402
 
@@ -212,7 +213,7 @@ def test_sentiment_offsets_per_language_are_saved_and_applied(
     data = tmp_path / "datasets"
     write_tiny_datasets(data)
     out = tmp_path / "models"
-    # six training texts per language here; the shipped spec asks for 1,000
+    # six training texts per language here; the shipped spec asks for 5,000
     spec = dataclasses.replace(fit.SPECS["sentiment"], offsets_min_rows=6)
     monkeypatch.setitem(fit.SPECS, "sentiment", spec)
     assert (
@@ -224,7 +225,8 @@ def test_sentiment_offsets_per_language_are_saved_and_applied(
     reported = json.loads((out / "metrics.json").read_text(encoding="utf-8"))["models"]
     model = LinearModel.load(out / "sentiment.npz")
     counts = reported["sentiment"]["train_languages"]
-    assert set(model.offsets) == {"*"} | {lang for lang, n in counts.items() if n >= 6}
+    # only languages with enough texts have a row; no "*" row for the others
+    assert set(model.offsets) == {lang for lang, n in counts.items() if n >= 6}
     assert "it" in model.offsets and counts["it"] == 6
     assert {k: [round(float(v), 2) for v in o] for k, o in model.offsets.items()} == reported[
         "sentiment"
@@ -241,3 +243,37 @@ def test_sentiment_offsets_per_language_are_saved_and_applied(
     before, after = plain.score(texts, ["it", "en"]), tilted.score(texts, ["it", "en"])
     assert after[0].sentiment_scores["positive"] > 0.99 > before[0].sentiment_scores["positive"]
     assert after[1].sentiment_scores == before[1].sentiment_scores
+
+
+def test_sentipolc_subjective_tweets_without_polarity_are_not_neutral(tmp_path: Path) -> None:
+    """UMSAB's Italian neutral class is SENTIPOLC's objective tweets: a subjective tweet with no
+    polarity is left out, not taught as neutral; mixed polarity is left out as before."""
+    data = tmp_path / "datasets"
+    write_tiny_datasets(data)
+    (data / "sentipolc2016").mkdir()
+    rows = [
+        ("1", "0", "0", "0", "il treno delle nove parte dal binario tre"),  # objective
+        ("2", "1", "1", "0", "che bella giornata al mare con voi"),  # positive
+        ("3", "1", "0", "1", "servizio pessimo, mai più con questa compagnia"),  # negative
+        ("4", "1", "0", "0", "chissà cosa diranno domani i ministri"),  # subjective, no polarity
+        ("5", "1", "1", "1", "bravi i cuochi ma il conto era salatissimo"),  # mixed
+    ]
+    (data / "sentipolc2016" / "train.csv").write_text(
+        '"idtwitter","subj","opos","oneg","iro","lpos","lneg","top","text"\n'
+        + "".join(
+            f'"{i}","{subj}","{pos}","{neg}","0","0","0","1","{t}"\n'
+            for i, subj, pos, neg, t in rows
+        ),
+        encoding="utf-8",
+    )
+    train = datasets.TASKS["sentiment"](data).train
+    got = {
+        text: label
+        for text, label, source in zip(train.texts, train.labels, train.sources, strict=True)
+        if source == "sentipolc2016"
+    }
+    assert got == {
+        "il treno delle nove parte dal binario tre": "neutral",
+        "che bella giornata al mare con voi": "positive",
+        "servizio pessimo, mai più con questa compagnia": "negative",
+    }
