@@ -8,6 +8,7 @@ import typer
 
 if TYPE_CHECKING:
     from crisisdesk.desk import ImportReport
+    from crisisdesk.ingest.record import Rejected
 
 # The --data-dir option every command that opens the desk takes; declared once, here, because
 # annotations are resolved in each command module's globals and crisisdesk.cli imports them.
@@ -30,15 +31,23 @@ def web_word(key: str) -> str:
     return translator(cli_language())(key)
 
 
+def rejected_line(rejected: "Rejected") -> str:
+    """A rejected row as ``FILE:LINE: reason``, the reason in the reader's language (its English
+    form, kept in the report, is what the API and the logs show)."""
+    from crisisdesk.i18n import say_reason
+
+    return f"{rejected.source}:{rejected.line}: {say_reason(rejected.reason)}"
+
+
 def finish_import(report: "ImportReport", summary: str, *, summary_to_stderr: bool) -> NoReturn:
     """Print an import's errors and rejected rows (stderr) and its counts under the catalog
     key ``summary``, then exit with the report's code (0, 3 or 2)."""
-    from crisisdesk.i18n import say
+    from crisisdesk.i18n import say, say_reason
 
     for error in report.errors:
-        typer.echo(say("error", message=error), err=True)
+        typer.echo(say("error", message=say_reason(error)), err=True)
     for rejected in report.rejected:
-        typer.echo(str(rejected), err=True)
+        typer.echo(rejected_line(rejected), err=True)
     counts = say(
         summary,
         inserted=report.inserted,

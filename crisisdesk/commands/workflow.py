@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from crisisdesk.commands import DataDir, web_word
-from crisisdesk.i18n import cli_language, say
+from crisisdesk.i18n import cli_language, say, say_reason
 
 # Refusals of a redemption the person can act on, said in their language; others stay as written.
 _REDEEM_REFUSALS = frozenset({"already_redeemed", "expired", "not_found", "bad_code"})
@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
         try:
             token = desk.create_token(name)
         except ValueError as exc:
-            _fail(str(exc))
+            _fail(say_reason(exc))
         finally:
             desk.close()
         typer.echo(say("token.created", name=repr(name.strip())))
