@@ -9,6 +9,7 @@ import typer
 if TYPE_CHECKING:
     from crisisdesk.desk import ImportReport
     from crisisdesk.ingest.record import Rejected
+    from crisisdesk.workflow.cases import WorkflowError
 
 # The --data-dir option every command that opens the desk takes; declared once, here, because
 # annotations are resolved in each command module's globals and crisisdesk.cli imports them.
@@ -29,6 +30,16 @@ def web_word(key: str) -> str:
     from crisisdesk.web.i18n import translator
 
     return translator(cli_language())(key)
+
+
+def workflow_refusal(exc: "WorkflowError") -> str:
+    """A refusal of the workflow in the command line's language, in the web desk's words for it
+    (its catalog keeps them under the workflow's English sentence, so the two cannot drift); a
+    refusal the web has no words for stays as the workflow wrote it."""
+    from crisisdesk.i18n import cli_language
+    from crisisdesk.web.i18n import translate_message
+
+    return translate_message(exc.message, cli_language())
 
 
 def rejected_line(rejected: "Rejected") -> str:

@@ -6,10 +6,11 @@ from typing import Annotated
 
 import typer
 
-from crisisdesk.commands import DataDir, web_word
+from crisisdesk.commands import DataDir, web_word, workflow_refusal
 from crisisdesk.i18n import cli_language, say, say_reason
 
-# Refusals of a redemption the person can act on, said in their language; others stay as written.
+# Refusals of a redemption the person can act on, said from the command line's catalog; others
+# in the web desk's words, as any other refusal of the workflow.
 _REDEEM_REFUSALS = frozenset({"already_redeemed", "expired", "not_found", "bad_code"})
 
 
@@ -70,7 +71,7 @@ def register(app: typer.Typer) -> None:
                 _fail(
                     say("cases.bad_state", states=", ".join(web_word(f"state.{s}") for s in STATES))
                 )
-            _fail(exc.message)
+            _fail(workflow_refusal(exc))
         finally:
             desk.close()
         for row in rows:
@@ -100,7 +101,9 @@ def register(app: typer.Typer) -> None:
         try:
             voucher = desk.vouchers.redeem(code, actor="cli")
         except WorkflowError as exc:
-            refusal = say(f"redeem.{exc.code}") if exc.code in _REDEEM_REFUSALS else exc.message
+            refusal = (
+                say(f"redeem.{exc.code}") if exc.code in _REDEEM_REFUSALS else workflow_refusal(exc)
+            )
             typer.echo(say("error", message=refusal), err=True)
             raise typer.Exit(1) from None
         finally:

@@ -308,3 +308,27 @@ def test_the_import_report_keeps_the_english(
         desk.close()
     assert report.errors == [f"{path}:1: not valid JSON: Expecting ',' delimiter (truncated file?)"]
     assert getattr(report.errors[0], "code", None) == "file.json"
+
+
+def test_other_workflow_refusals_use_the_web_desks_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """cases and redeem say the refusals they expect from the command line's catalog; any other
+    refusal of the workflow reaching them is said as the web desk says it (no command reaches
+    one today, so this is the helper they share, with a real refusal)."""
+    from crisisdesk.commands import workflow_refusal
+    from crisisdesk.desk import Desk
+    from crisisdesk.settings import Settings
+    from crisisdesk.workflow.cases import WorkflowError
+
+    desk = Desk(Settings({"data_dir": str(tmp_path / "d")}, environ={}))
+    desk.upgrade()
+    try:
+        with pytest.raises(WorkflowError) as refused:
+            desk.vouchers.send("ZZZZ-ZZZZ", actor="cli")
+    finally:
+        desk.close()
+    monkeypatch.setenv("CRISISDESK_LANG", "it")
+    assert workflow_refusal(refused.value) == "buono inesistente"
+    monkeypatch.setenv("CRISISDESK_LANG", "en")
+    assert workflow_refusal(refused.value) == "no such voucher"
