@@ -37,19 +37,23 @@ def _open_desk(data_dir: Path | None) -> Any:
     return _desk(data_dir)
 
 
-def _refused(exc: Any) -> None:
-    """Say why an account was not connected. English keeps the connector's own sentence, which
-    names the field or the command; other languages say it with the Connections page's words,
-    then the platform's (which only the platform can translate)."""
+def _refusal(reason: str | None, english: str, detail: str | None) -> str:
+    """Why an account was not connected or not fetched. English keeps the connector's own
+    sentence, which names the field or the command; other languages say it with the Connections
+    page's words, then the platform's (which only the platform can translate)."""
     from crisisdesk.i18n import DEFAULT_LANGUAGE, cli_language
 
-    if cli_language() == DEFAULT_LANGUAGE or not getattr(exc, "reason", None):
-        text = str(exc)
-    else:
-        text = web_word(f"connections.error.{exc.reason}")
-        if exc.detail:
-            text += f" {web_word('connections.error.platform_said')} {exc.detail}"
-    _fail(text)
+    if cli_language() == DEFAULT_LANGUAGE or not reason:
+        return english
+    text = web_word(f"connections.error.{reason}")
+    if detail:
+        text += f" {web_word('connections.error.platform_said')} {detail}"
+    return text
+
+
+def _refused(exc: Any) -> NoReturn:
+    """Say why an account was not connected (a ``ConnectRefused``), and exit."""
+    _fail(_refusal(getattr(exc, "reason", None), str(exc), getattr(exc, "detail", None)))
 
 
 def _ask(given: str | None, key: str, *, hide: bool = False, default: str | None = None) -> str:
@@ -116,7 +120,6 @@ def connect_facebook(
         connected = connect_facebook(desk, page_id, page_token, app_id=app_id, app_secret=secret)
     except ConnectRefused as exc:
         _refused(exc)
-        return
     typer.echo(
         say("connect.token_works", speaker=connected.speaker, name=connected.name, page=page_id)
     )
@@ -236,7 +239,10 @@ def _sync_once(
         )
         if not outcome.ok:
             failures += 1
-            failed = say("sync.failed", label=outcome.label, error=outcome.error)
+            # As the Connections page says a failed fetch: its words for the reason, then the
+            # platform's own (or, for a missing token key, the desk's help on setting it).
+            error = _refusal(outcome.reason, outcome.error or "", outcome.error)
+            failed = say("sync.failed", label=outcome.label, error=error)
             typer.echo(say("error", message=failed), err=True)
             continue
         synced += 1
