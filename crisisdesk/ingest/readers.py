@@ -43,10 +43,6 @@ MAX_JSON_OBJECT_BYTES = 64 * 1024 * 1024
 _CHUNK = 1 << 16
 
 
-NO_COLUMN = (
-    "{name}: no '{column}' column (headers: {headers}); map one with --column {column}=THEIR_HEADER"
-)
-REPORT_HINT = "; a tool's export with report lines above its header: crisisdesk import-export"
 #: Shared with the webhook deliveries' reader, which refuses the same thing.
 ENTRY_NOT_OBJECT = Reason("row.webhook_entry", "webhook entry must be an object")
 
@@ -184,14 +180,25 @@ def read_csv(raw: IO[bytes], name: str, options: ReadOptions) -> Iterator[Item]:
         sources[canonical] = header.index(theirs)
     for required in ("id", "created_at", "text"):
         if required not in sources:
-            # "Report:,Mentions" is the title line of a tool's export, not its header
-            code, template = (
-                ("file.no_column_report", NO_COLUMN + REPORT_HINT)
-                if len(header) <= 2
-                else ("file.no_column", NO_COLUMN)
-            )
+            params = {"name": name, "column": required, "headers": ", ".join(header)[:200]}
+            if len(header) <= 2:
+                # "Report:,Mentions" is the title line of a tool's export, not its header
+                raise ImportFormatError(
+                    Reason(
+                        "file.no_column_report",
+                        "{name}: no '{column}' column (headers: {headers}); map one with "
+                        "--column {column}=THEIR_HEADER; a tool's export with report lines above "
+                        "its header: crisisdesk import-export",
+                        **params,
+                    )
+                )
             raise ImportFormatError(
-                Reason(code, template, name=name, column=required, headers=", ".join(header)[:200])
+                Reason(
+                    "file.no_column",
+                    "{name}: no '{column}' column (headers: {headers}); map one with "
+                    "--column {column}=THEIR_HEADER",
+                    **params,
+                )
             )
     if platform != options.platform:
         options = ReadOptions(
