@@ -44,6 +44,17 @@ def _desk(data_dir: Path | None, **overrides: Any) -> Any:
     return desk
 
 
+def _check_zone(desk: Any) -> None:
+    """The web pages write dates in the ``timezone`` setting: refuse a bad one before the server
+    starts, in the reader's words, rather than with the web app's traceback."""
+    from crisisdesk.settings import display_zone
+
+    try:
+        display_zone(str(desk.settings.timezone))
+    except ValueError as exc:
+        _fail(say_reason(exc))
+
+
 def _fail(message: str, code: int = 2) -> NoReturn:
     typer.echo(say("error", message=message), err=True)
     raise typer.Exit(code)
@@ -403,6 +414,7 @@ def serve(
     desk = _desk(data_dir)
     if desk.settings.secret_is_placeholder():
         _fail(say("serve.secret"))
+    _check_zone(desk)
     worker = None
     if webhook_worker and desk.settings.facebook_app_secret.reveal():
         # The same command a user could run by hand; it inherits the environment (settings).
@@ -465,6 +477,7 @@ def demo(
     if data_dir is not None and (directory / "crisisdesk.sqlite").exists():
         (directory / "crisisdesk.sqlite").unlink()
     desk = _desk(directory, secret_key=secrets.token_urlsafe(32))
+    _check_zone(desk)
     runner = DemoRunner(desk, replay=replay, speed=speed, column_map=_column_map(column))
     runner.prepare()
     url = f"http://{host}:{port}/"

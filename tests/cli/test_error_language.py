@@ -80,6 +80,17 @@ def test_settings_errors(tmp_path: Path) -> None:
         "(an IANA name such as Europe/Rome or UTC)\n"
     )
 
+    # The web app writes its dates in that zone: serve refuses it before starting.
+    it, en = both(
+        "serve",
+        "--data-dir",
+        str(data),
+        CRISISDESK_TIMEZONE="Europe/Atlantide",
+        CRISISDESK_SECRET_KEY="a secret for this test only",
+    )
+    assert it.exit_code == 2 and it.stderr.startswith("errore: timezone: fuso orario sconosciuto")
+    assert en.stderr.startswith("error: timezone: unknown time zone 'Europe/Atlantide'")
+
     # A data directory that cannot be made (a file is in the way): the system's words stay.
     blocked = tmp_path / "a-file"
     blocked.write_text("", encoding="utf-8")
