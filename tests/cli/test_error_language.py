@@ -152,7 +152,7 @@ def test_users_and_tokens(tmp_path: Path) -> None:
     it, en = both("user", "add", "a b", "--password", password, "--data-dir", data)
     assert it.exit_code == 2
     assert it.stderr == (
-        "errore: il nome utente deve avere da 2 a 100 caratteri tra lettere, cifre e . _ @ -\n"
+        "errore: il nome utente deve avere da 2 a 100 caratteri, solo lettere, cifre e . _ @ -\n"
     )
     assert en.stderr == "error: user names are 2-100 letters, digits, or . _ @ -\n"
     it, en = both("user", "add", "ada", "--password", "short", "--data-dir", data)
