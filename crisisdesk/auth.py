@@ -15,6 +15,8 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from crisisdesk.reasons import Reason
+
 _hasher = PasswordHasher()
 # Verifying against this keeps the time of a failed login independent of whether the user exists.
 _DUMMY_HASH = _hasher.hash("crisisdesk-dummy-password")
@@ -25,12 +27,20 @@ _USERNAME = re.compile(r"^[A-Za-z0-9._@-]{2,100}$")
 
 def validate_username(username: str) -> None:
     if not _USERNAME.match(username):
-        raise ValueError("user names are 2-100 letters, digits, or . _ @ -")
+        raise ValueError(
+            Reason("user.bad_name", "user names are 2-100 letters, digits, or . _ @ -")
+        )
 
 
 def validate_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
+        raise ValueError(
+            Reason(
+                "user.short_password",
+                "passwords need at least {length} characters",
+                length=MIN_PASSWORD_LENGTH,
+            )
+        )
 
 
 def hash_password(password: str) -> str:

@@ -7,13 +7,13 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
 from crisisdesk import __version__
-from crisisdesk.commands import DataDir, finish_import
-from crisisdesk.i18n import cli_language, grouped, say, say_or
+from crisisdesk.commands import DataDir, finish_import, rejected_line
+from crisisdesk.i18n import cli_language, grouped, say, say_or, say_reason
 
 app = typer.Typer(
     help="crisisdesk: a crisis desk for the people who run social media pages.\n\n"
@@ -35,13 +35,27 @@ def _desk(data_dir: Path | None, **overrides: Any) -> Any:
     try:
         settings = Settings({"data_dir": str(data_dir) if data_dir else None, **overrides})
     except ValueError as exc:
-        _fail(str(exc))
+        _fail(say_reason(exc))
     desk = Desk(settings)
-    desk.upgrade()
+    try:
+        desk.upgrade()
+    except OSError as exc:  # the data directory cannot be made: a file in the way, no permission
+        _fail(say("data_dir.unusable", path=settings.data_path, error=exc.strerror or exc))
     return desk
 
 
-def _fail(message: str, code: int = 2) -> None:
+def _check_zone(desk: Any) -> None:
+    """The web pages write dates in the ``timezone`` setting: refuse a bad one before the server
+    starts, in the reader's words, rather than with the web app's traceback."""
+    from crisisdesk.settings import display_zone
+
+    try:
+        display_zone(str(desk.settings.timezone))
+    except ValueError as exc:
+        _fail(say_reason(exc))
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
     typer.echo(say("error", message=message), err=True)
     raise typer.Exit(code)
 
@@ -164,7 +178,10 @@ def analyze(
 
     if output not in ("table", "jsonl", "csv"):
         _fail(say("analyze.format"))
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValueError as exc:
+        _fail(say_reason(exc))
     options_kw: dict[str, Any] = {}
     if settings.sentiment_model:
         options_kw["sentiment_model"] = settings.sentiment_model
@@ -172,8 +189,11 @@ def analyze(
         options_kw["toxicity_model"] = settings.toxicity_model
     try:
         analyzer = load_analyzer(settings.analyzer, **options_kw)
+        # A backend may read its model files on first use: read them now, so that a directory
+        # that cannot be loaded is refused before any result is written.
+        analyzer.analyze_many([])
     except (ValueError, RuntimeError, OSError) as exc:  # unknown backend, missing extra, bad dir
-        _fail(str(exc))
+        _fail(say_reason(exc))
     hint = None if lang == "auto" else lang
     options = ReadOptions(column_map=_column_map(column))
     name = "<stdin>" if str(file) == "-" else str(file)
@@ -233,7 +253,7 @@ def analyze(
         for item in read_stream(raw, name, fmt, options):
             if isinstance(item, Rejected):
                 rejected += 1
-                typer.echo(str(item), err=True)
+                typer.echo(rejected_line(item), err=True)
                 continue
             batch.append(item)
             if len(batch) >= 512:
@@ -241,7 +261,7 @@ def analyze(
                 batch = []
         flush(batch)
     except ImportFormatError as exc:
-        _fail(str(exc))
+        _fail(say_reason(exc))
     finally:
         if raw is not sys.stdin.buffer:
             raw.close()
@@ -289,9 +309,11 @@ def reanalyze(
     """
     desk = _desk(data_dir)
     try:
-        desk.analyzer  # noqa: B018 - a bad backend or model directory fails here, clearly
+        # A bad backend or model directory fails here, clearly: the models are read now, not
+        # on the first batch (the transformers backend reads them on first use).
+        desk.analyzer.analyze_many([])
     except (ValueError, RuntimeError, OSError) as exc:
-        _fail(str(exc))
+        _fail(say_reason(exc))
 
     def progress(so_far: Any) -> None:
         typer.echo(
@@ -304,7 +326,7 @@ def reanalyze(
             page, everything=everything, batch_size=batch_size, on_progress=progress
         )
     except LookupError as exc:
-        _fail(str(exc))
+        _fail(say_reason(exc))
     if report.up_to_date:
         typer.echo(say("reanalyze.up_to_date", examined=report.examined, version=report.version))
         return
@@ -365,7 +387,7 @@ def user_add(
     try:
         desk.add_user(username, secret, display_name=display_name, role=role, language=language)
     except ValueError as exc:
-        _fail(str(exc))
+        _fail(say_reason(exc))
     typer.echo(say("user.created", username=username))
 
 
@@ -392,6 +414,7 @@ def serve(
     desk = _desk(data_dir)
     if desk.settings.secret_is_placeholder():
         _fail(say("serve.secret"))
+    _check_zone(desk)
     worker = None
     if webhook_worker and desk.settings.facebook_app_secret.reveal():
         # The same command a user could run by hand; it inherits the environment (settings).
@@ -454,6 +477,7 @@ def demo(
     if data_dir is not None and (directory / "crisisdesk.sqlite").exists():
         (directory / "crisisdesk.sqlite").unlink()
     desk = _desk(directory, secret_key=secrets.token_urlsafe(32))
+    _check_zone(desk)
     runner = DemoRunner(desk, replay=replay, speed=speed, column_map=_column_map(column))
     runner.prepare()
     url = f"http://{host}:{port}/"

@@ -40,6 +40,7 @@ from crisisdesk.models import (
     User,
     utcnow,
 )
+from crisisdesk.reasons import Reason, message_of
 from crisisdesk.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -333,7 +334,7 @@ class Desk:
                     big = path.stat().st_size > PREFETCH_MIN_BYTES
                     self.ingest(items, report, prefetch=big)
             except ImportFormatError as exc:
-                report.errors.append(str(exc))
+                report.errors.append(message_of(exc))
             except OSError as exc:
                 report.errors.append(f"{path}: {exc.strerror or exc}")
         return report
@@ -718,7 +719,9 @@ class Desk:
         validate_password(password)
         with self.session() as s, s.begin():
             if s.scalars(select(User).where(User.username == username)).first():
-                raise ValueError(f"user {username!r} already exists")
+                raise ValueError(
+                    Reason("user.exists", "user {name} already exists", name=repr(username))
+                )
             user = User(
                 username=username,
                 display_name=display_name or username,
@@ -794,7 +797,7 @@ class Desk:
         from crisisdesk.models import ApiToken
 
         if not name.strip():
-            raise ValueError("a token needs a name")
+            raise ValueError(Reason("token.no_name", "a token needs a name"))
         token = "cdk_" + secrets.token_urlsafe(32)
         with self.session() as s, s.begin():
             s.add(

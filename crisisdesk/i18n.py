@@ -121,3 +121,25 @@ def say_or(key: str, fallback: str, /, **values: object) -> str:
     if key not in cli_catalogs()[DEFAULT_LANGUAGE]:
         return fallback
     return say(key, **values)
+
+
+def say_reason(text: object) -> str:
+    """``text`` (a string, or an exception) in the language of the environment when it is a
+    :class:`~crisisdesk.reasons.Reason` whose code is a catalog key: the catalog's sentence with
+    the reason's values. Anything else is shown as it is: the system's and the platforms' words,
+    which only they could translate, and reasons newer than the catalog.
+
+    >>> from crisisdesk.reasons import Reason
+    >>> missing = Reason("row.missing", "{field} is missing", field="id")
+    >>> say_reason(ValueError(missing)) == say("row.missing", field="id")
+    True
+    >>> say_reason(OSError("Permission denied"))
+    'Permission denied'
+    """
+    from crisisdesk.reasons import Reason, message_of
+
+    reason = message_of(text) if isinstance(text, BaseException) else text
+    if not isinstance(reason, Reason):
+        return str(reason)
+    values = {k: say_reason(v) if isinstance(v, Reason) else v for k, v in reason.params.items()}
+    return say_or(reason.code, str(reason), **values)

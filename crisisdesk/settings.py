@@ -5,7 +5,9 @@ highest precedence first, from explicit arguments (the CLI's flags), then ``CRIS
 environment variables, then ``crisisdesk.toml`` in the data directory, then the default. Nothing is
 read at import time: a :class:`Settings` is built by whoever builds the :class:`~crisisdesk.desk.Desk`.
 
-Secrets are wrapped in :class:`Secret` so that they never reach logs, reprs or tracebacks.
+Secrets are wrapped in :class:`Secret` so that they never reach logs, reprs or tracebacks. A value
+that cannot be used is a ``ValueError`` raised with a :class:`~crisisdesk.reasons.Reason`, so the
+command line can say it in the reader's language.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from crisisdesk.reasons import Reason
 
 
 class Secret:
@@ -119,7 +123,11 @@ def display_zone(name: str) -> ZoneInfo:
         return ZoneInfo(name.strip() or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(
-            f"timezone: unknown time zone {name!r} (an IANA name such as Europe/Rome or UTC)"
+            Reason(
+                "settings.timezone",
+                "timezone: unknown time zone {name} (an IANA name such as Europe/Rome or UTC)",
+                name=repr(name),
+            )
         ) from None
 
 
@@ -133,13 +141,25 @@ def _coerce(setting: Setting, raw: Any) -> Any:
             return True
         if text in {"0", "false", "no", "off", ""}:
             return False
-        raise ValueError(f"setting {setting.name}: expected true/false, got {raw!r}")
+        raise ValueError(
+            Reason(
+                "settings.not_bool",
+                "setting {name}: expected true/false, got {value}",
+                name=setting.name,
+                value=repr(raw),
+            )
+        )
     if isinstance(default, int):
         try:
             return int(raw)
         except (TypeError, ValueError):
             raise ValueError(
-                f"setting {setting.name}: expected a whole number, got {raw!r}"
+                Reason(
+                    "settings.not_whole",
+                    "setting {name}: expected a whole number, got {value}",
+                    name=setting.name,
+                    value=repr(raw),
+                )
             ) from None
     value = "" if raw is None else str(raw)
     return Secret(value) if setting.secret else value
@@ -165,7 +185,13 @@ class Settings:
         given = {k: v for k, v in (overrides or {}).items() if v is not None}
         unknown = set(given) - set(_BY_NAME)
         if unknown:
-            raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
+            raise ValueError(
+                Reason(
+                    "settings.unknown",
+                    "unknown settings: {names}",
+                    names=", ".join(sorted(unknown)),
+                )
+            )
         data_dir = (
             given.get("data_dir") or env.get("CRISISDESK_DATA_DIR") or _BY_NAME["data_dir"].default
         )
@@ -226,9 +252,28 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML: {exc}") from None
+        # The parser's own words say where and what; only the sentence around them is ours.
+        raise ValueError(
+            Reason("settings.toml", "{path}: not valid TOML: {detail}", path=path, detail=str(exc))
+        ) from None
+    except OSError as exc:
+        raise ValueError(
+            Reason(
+                "settings.unreadable",
+                "{path}: cannot be read: {detail}",
+                path=path,
+                detail=exc.strerror or str(exc),
+            )
+        ) from None
     section = data.get("crisisdesk", data)
     unknown = set(section) - set(_BY_NAME)
     if unknown:
-        raise ValueError(f"{path}: unknown settings: {', '.join(sorted(unknown))}")
+        raise ValueError(
+            Reason(
+                "settings.file_unknown",
+                "{path}: unknown settings: {names}",
+                path=path,
+                names=", ".join(sorted(unknown)),
+            )
+        )
     return dict(section)

@@ -18,6 +18,7 @@ import logging
 from typing import Any
 
 from crisisdesk.analysis.base import KINDS, SENTIMENTS, Analysis, Analyzer
+from crisisdesk.reasons import Reason
 
 __all__ = ["KINDS", "SENTIMENTS", "Analysis", "Analyzer", "load_analyzer"]
 
@@ -56,4 +57,11 @@ def load_analyzer(backend: str = "fast", **options: Any) -> Analyzer:
             toxicity_model=options.get("toxicity_model") or None,
             models_dir=options.get("models_dir"),
         )
-    raise ValueError(f"unknown analyzer backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    raise ValueError(
+        Reason(
+            "model.unknown_backend",
+            "unknown analyzer backend {backend}; choose one of {backends}",
+            backend=repr(backend),
+            backends=", ".join(BACKENDS),
+        )
+    )

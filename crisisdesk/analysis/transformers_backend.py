@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from crisisdesk.analysis.fast import FastAnalyzer, LexiconScorer, Scorer, Scores
+from crisisdesk.reasons import Reason
 
 BATCH = 32
 MAX_TOKENS = 256
@@ -38,7 +39,16 @@ _LOCK = threading.Lock()
 
 
 class BackendUnavailable(RuntimeError):
-    """The optional dependencies are missing or a model directory is unusable."""
+    """The optional dependencies are missing or a model directory is unusable (raised with a
+    :class:`~crisisdesk.reasons.Reason`, which the command line says in the reader's language)."""
+
+
+def _not_a_model(path: object) -> Reason:
+    return Reason(
+        "model.not_a_directory",
+        "{path}: not a Hugging Face model directory (no config.json)",
+        path=str(path),
+    )
 
 
 def _require() -> tuple[Any, Any]:
@@ -47,7 +57,11 @@ def _require() -> tuple[Any, Any]:
         import transformers
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise BackendUnavailable(
-            "the transformers backend needs the optional extra: pip install 'crisisdesk[transformers]'"
+            Reason(
+                "model.needs_extra",
+                "the transformers backend needs the optional extra: "
+                "pip install 'crisisdesk[transformers]'",
+            )
         ) from exc
     return torch, transformers
 
@@ -85,7 +99,7 @@ def load_model(path: str | Path) -> _HFModel:
         if root in _CACHE:
             return _CACHE[root]
         if not (root / "config.json").is_file():
-            raise BackendUnavailable(f"{root}: not a Hugging Face model directory (no config.json)")
+            raise BackendUnavailable(_not_a_model(root))
         _, transformers = _require()
         try:
             tokenizer = transformers.AutoTokenizer.from_pretrained(root, local_files_only=True)
@@ -93,7 +107,15 @@ def load_model(path: str | Path) -> _HFModel:
                 root, local_files_only=True
             )
         except (OSError, ValueError) as exc:
-            raise BackendUnavailable(f"{root}: cannot load the model: {exc}") from exc
+            # The library's words say what is wrong with the files; the sentence around is ours.
+            raise BackendUnavailable(
+                Reason(
+                    "model.cannot_load",
+                    "{path}: cannot load the model: {detail}",
+                    path=str(root),
+                    detail=str(exc),
+                )
+            ) from exc
         model.eval()
         config = model.config
         labels = [str(config.id2label[i]) for i in range(config.num_labels)]
@@ -138,7 +160,11 @@ def sentiment_mapping(labels: Sequence[str]) -> list[tuple[str, float]]:
     if len(labels) == 2:
         return [("negative", 1.0), ("positive", 1.0)]
     raise BackendUnavailable(
-        f"cannot map sentiment labels {list(labels)} to negative/neutral/positive"
+        Reason(
+            "model.sentiment_labels",
+            "cannot map sentiment labels {labels} to negative/neutral/positive",
+            labels=str(list(labels)),
+        )
     )
 
 
@@ -160,7 +186,13 @@ def toxicity_index(labels: Sequence[str]) -> int:
             return i
     if len(labels) == 2:
         return 1
-    raise BackendUnavailable(f"cannot tell which of {list(labels)} is the offensive label")
+    raise BackendUnavailable(
+        Reason(
+            "model.offensive_label",
+            "cannot tell which of {labels} is the offensive label",
+            labels=str(list(labels)),
+        )
+    )
 
 
 class TransformersScorer:
@@ -209,13 +241,16 @@ class TransformersAnalyzer(FastAnalyzer):
     ) -> None:
         if not sentiment_model and not toxicity_model:
             raise BackendUnavailable(
-                "the transformers backend needs sentiment_model and/or toxicity_model "
-                "(local Hugging Face model directories)"
+                Reason(
+                    "model.needs_directory",
+                    "the transformers backend needs sentiment_model and/or toxicity_model "
+                    "(local Hugging Face model directories)",
+                )
             )
         _require()
         for path in (sentiment_model, toxicity_model):
             if path and not (Path(path).expanduser() / "config.json").is_file():
-                raise BackendUnavailable(f"{path}: not a Hugging Face model directory")
+                raise BackendUnavailable(_not_a_model(path))
         self._paths = (sentiment_model, toxicity_model)
         self._models_dir = models_dir
         self._ready: TransformersScorer | None = None

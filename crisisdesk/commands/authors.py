@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from crisisdesk.commands import DataDir
-from crisisdesk.i18n import say
+from crisisdesk.i18n import say, say_reason
 
 
 def register(app: typer.Typer) -> None:
@@ -83,7 +83,7 @@ def register(app: typer.Typer) -> None:
             with file.open(encoding="utf-8", newline="") as handle:
                 messages = time_sorted(read_toolkit_csv(handle, str(file)))
         except CoordinationInputError as exc:
-            _fail(str(exc))
+            _fail(say_reason(exc))
         except UnicodeDecodeError as exc:
             # The offset as a string: a byte position is not a count to group in thousands.
             _fail(say("not_utf8.at", path=file, reason=exc.reason, start=str(exc.start)))
@@ -136,13 +136,17 @@ def register(app: typer.Typer) -> None:
         try:
             found = [p for p in desk.pages() if str(p.id) == page or p.platform_id == page]
             if not found:
-                _fail(say("competitors.no_page", page=repr(page)))
+                _fail(say("page.unknown", page=repr(page)))
             target = found[0]
             if set_file is not None:
                 try:
                     raw = json.loads(set_file.read_text(encoding="utf-8"))
-                except (OSError, ValueError) as exc:
-                    _fail(f"{set_file}: {exc}")
+                except OSError as exc:
+                    _fail(f"{set_file}: {exc.strerror or exc}")
+                except UnicodeDecodeError:
+                    _fail(say("not_utf8", path=set_file))
+                except ValueError as exc:  # the parser's words say where; the sentence is ours
+                    _fail(say("file.not_json", name=set_file, detail=exc))
                 parsed = parse_competitors(raw)
                 if isinstance(raw, list) and len(parsed) != len(raw):
                     _fail(say("competitors.needs_name", path=set_file))

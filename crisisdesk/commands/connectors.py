@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from crisisdesk.commands import DataDir, finish_import, web_word
-from crisisdesk.i18n import say
+from crisisdesk.commands import DataDir, finish_import, rejected_line, web_word
+from crisisdesk.i18n import say, say_reason
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -25,7 +25,7 @@ connect_app = typer.Typer(
 )
 
 
-def _fail(message: str, code: int = 2) -> None:
+def _fail(message: str, code: int = 2) -> NoReturn:
     from crisisdesk.cli import _fail as fail
 
     fail(message, code)
@@ -37,19 +37,23 @@ def _open_desk(data_dir: Path | None) -> Any:
     return _desk(data_dir)
 
 
-def _refused(exc: Any) -> None:
-    """Say why an account was not connected. English keeps the connector's own sentence, which
-    names the field or the command; other languages say it with the Connections page's words,
-    then the platform's (which only the platform can translate)."""
+def _refusal(reason: str | None, english: str, detail: str | None) -> str:
+    """Why an account was not connected or not fetched. English keeps the connector's own
+    sentence, which names the field or the command; other languages say it with the Connections
+    page's words, then the platform's (which only the platform can translate)."""
     from crisisdesk.i18n import DEFAULT_LANGUAGE, cli_language
 
-    if cli_language() == DEFAULT_LANGUAGE or not getattr(exc, "reason", None):
-        text = str(exc)
-    else:
-        text = web_word(f"connections.error.{exc.reason}")
-        if exc.detail:
-            text += f" {web_word('connections.error.platform_said')} {exc.detail}"
-    _fail(text)
+    if cli_language() == DEFAULT_LANGUAGE or not reason:
+        return english
+    text = web_word(f"connections.error.{reason}")
+    if detail:
+        text += f" {web_word('connections.error.platform_said')} {detail}"
+    return text
+
+
+def _refused(exc: Any) -> NoReturn:
+    """Say why an account was not connected (a ``ConnectRefused``), and exit."""
+    _fail(_refusal(getattr(exc, "reason", None), str(exc), getattr(exc, "detail", None)))
 
 
 def _ask(given: str | None, key: str, *, hide: bool = False, default: str | None = None) -> str:
@@ -116,7 +120,6 @@ def connect_facebook(
         connected = connect_facebook(desk, page_id, page_token, app_id=app_id, app_secret=secret)
     except ConnectRefused as exc:
         _refused(exc)
-        return
     typer.echo(
         say("connect.token_works", speaker=connected.speaker, name=connected.name, page=page_id)
     )
@@ -211,6 +214,18 @@ def _progress(label: str) -> Any:
     return tap
 
 
+def _when(value: str | None, option: str) -> datetime | None:
+    """The date or time of ``option``, or a refusal naming the option, in the reader's words."""
+    from crisisdesk.connectors.facebook import parse_when
+
+    if not value:
+        return None
+    try:
+        return parse_when(value)
+    except ValueError as exc:
+        _fail(f"{option}: {say_reason(exc)}")
+
+
 def _sync_once(
     desk: Any, rows: list[Any], http: Any, start: Any, end: Any, lookback: Any
 ) -> tuple[int, int]:
@@ -224,13 +239,16 @@ def _sync_once(
         )
         if not outcome.ok:
             failures += 1
-            failed = say("sync.failed", label=outcome.label, error=outcome.error)
+            # As the Connections page says a failed fetch: its words for the reason, then the
+            # platform's own (or, for a missing token key, the desk's help on setting it).
+            error = _refusal(outcome.reason, outcome.error or "", outcome.error)
+            failed = say("sync.failed", label=outcome.label, error=error)
             typer.echo(say("error", message=failed), err=True)
             continue
         synced += 1
         report = outcome.report
         for rejected in report.rejected:
-            typer.echo(str(rejected), err=True)
+            typer.echo(rejected_line(rejected), err=True)
         typer.echo(
             say(
                 "sync.summary",
@@ -282,11 +300,14 @@ def register(app: typer.Typer) -> None:
         from crisisdesk.settings import display_zone
 
         desk = _open_desk(data_dir)
+        try:
+            zone = display_zone(str(desk.settings.timezone))
+        except ValueError as exc:
+            _fail(say_reason(exc))
         rows = load_connections(desk)
         if not rows:
             typer.echo(say("connections.none"))
         healths = fetch_healths(desk, [row.id for row in rows])
-        zone = display_zone(str(desk.settings.timezone))
         for row in rows:
             cursor = f" cursor={row.cursor}" if row.cursor else ""
             # Added after the fields scripts already read, tab-separated like them.
@@ -345,17 +366,13 @@ def register(app: typer.Typer) -> None:
         mentions since the last run for Bluesky and Mastodon. Everything goes through the one ingest path, so re-running is harmless.
 
         Exit codes: 0 all synced; 3 some accounts or rows failed; 2 nothing synced."""
-        from crisisdesk.connectors.facebook import parse_when
         from crisisdesk.connectors.store import (
             load_connections,
             new_http_client,
         )
 
-        try:
-            start = parse_when(since) if since else None
-            end = parse_when(until) if until else None
-        except ValueError as exc:
-            _fail(str(exc))
+        start = _when(since, "--since")
+        end = _when(until, "--until")
         desk = _open_desk(data_dir)
         rows = [
             r
@@ -416,7 +433,7 @@ def register(app: typer.Typer) -> None:
         try:
             processor.run_forever()
         except RuntimeError as exc:
-            _fail(str(exc))
+            _fail(say_reason(exc))
         typer.echo(say("webhook.worker_done", processed=processor.processed), err=True)
 
     @app.command("import-export")
@@ -443,14 +460,14 @@ def register(app: typer.Typer) -> None:
         """Import the exports people already have. Exit codes as `crisisdesk import`."""
         from crisisdesk.connectors.exports import ExportError, read_export
         from crisisdesk.desk import ImportReport
+        from crisisdesk.reasons import message_of
         from crisisdesk.settings import display_zone
 
         desk = _open_desk(data_dir)
         try:
             zone = display_zone(timezone if timezone is not None else desk.settings.timezone)
         except ValueError as exc:
-            _fail(str(exc))
-            return
+            _fail(say_reason(exc))
         report = ImportReport()
         with desk.importing_history():
             for path in files:
@@ -460,5 +477,5 @@ def register(app: typer.Typer) -> None:
                 except OSError as exc:
                     report.errors.append(f"{path}: {exc.strerror or exc}")
                 except ExportError as exc:
-                    report.errors.append(str(exc))
+                    report.errors.append(message_of(exc))
         finish_import(report, "import_export.summary", summary_to_stderr=False)

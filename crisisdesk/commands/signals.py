@@ -89,12 +89,13 @@ def register(app: typer.Typer) -> None:
         2 a malformed row (FILE:LINE: reason on stderr; rows before it were written).
         """
         from crisisdesk.cli import _fail
-        from crisisdesk.signals.spikes import SpikeDetector
+        from crisisdesk.signals.spikes import TRANSFORMS, SpikeDetector
 
-        try:
-            detector = SpikeDetector(weekly=weekly, transform=transform)
-        except ValueError as exc:
-            _fail(str(exc))
+        if transform not in TRANSFORMS:
+            _fail(
+                say("spikes.transform", transforms=", ".join(TRANSFORMS), transform=repr(transform))
+            )
+        detector = SpikeDetector(weekly=weekly, transform=transform)
         name = "<stdin>" if str(file) == "-" else str(file)
         try:
             fh = sys.stdin if name == "<stdin>" else file.open(encoding="utf-8", newline="")

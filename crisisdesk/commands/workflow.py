@@ -6,10 +6,11 @@ from typing import Annotated
 
 import typer
 
-from crisisdesk.commands import DataDir, web_word
-from crisisdesk.i18n import cli_language, say
+from crisisdesk.commands import DataDir, web_word, workflow_refusal
+from crisisdesk.i18n import cli_language, say, say_reason
 
-# Refusals of a redemption the person can act on, said in their language; others stay as written.
+# Refusals of a redemption the person can act on, said from the command line's catalog; others
+# in the web desk's words, as any other refusal of the workflow.
 _REDEEM_REFUSALS = frozenset({"already_redeemed", "expired", "not_found", "bad_code"})
 
 
@@ -47,7 +48,7 @@ def register(app: typer.Typer) -> None:
         try:
             token = desk.create_token(name)
         except ValueError as exc:
-            _fail(str(exc))
+            _fail(say_reason(exc))
         finally:
             desk.close()
         typer.echo(say("token.created", name=repr(name.strip())))
@@ -70,7 +71,7 @@ def register(app: typer.Typer) -> None:
                 _fail(
                     say("cases.bad_state", states=", ".join(web_word(f"state.{s}") for s in STATES))
                 )
-            _fail(exc.message)
+            _fail(workflow_refusal(exc))
         finally:
             desk.close()
         for row in rows:
@@ -100,7 +101,9 @@ def register(app: typer.Typer) -> None:
         try:
             voucher = desk.vouchers.redeem(code, actor="cli")
         except WorkflowError as exc:
-            refusal = say(f"redeem.{exc.code}") if exc.code in _REDEEM_REFUSALS else exc.message
+            refusal = (
+                say(f"redeem.{exc.code}") if exc.code in _REDEEM_REFUSALS else workflow_refusal(exc)
+            )
             typer.echo(say("error", message=refusal), err=True)
             raise typer.Exit(1) from None
         finally:

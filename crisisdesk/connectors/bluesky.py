@@ -37,6 +37,7 @@ from crisisdesk.connectors._http import retry_after
 from crisisdesk.ingest.links import bluesky_web_link
 from crisisdesk.ingest.normalise import RowError, clean_post_message, from_canonical
 from crisisdesk.ingest.record import CommentRecord, Rejected
+from crisisdesk.reasons import message_of
 from crisisdesk.settings import Secret
 
 log = logging.getLogger(__name__)
@@ -234,7 +235,7 @@ class BlueskyConnector:
                 try:
                     out.append(self._record(note))
                 except RowError as exc:
-                    out.append(Rejected(f"bluesky:{note.get('uri')}", 0, str(exc)))
+                    out.append(Rejected(f"bluesky:{note.get('uri')}", 0, message_of(exc)))
             page_cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
             if reached_seen or not page_cursor:
                 break

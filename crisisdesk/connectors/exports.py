@@ -30,7 +30,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from crisisdesk.ingest.normalise import RowError, from_canonical, parse_time
+from crisisdesk.ingest.readers import field_count
 from crisisdesk.ingest.record import CommentRecord, Rejected
+from crisisdesk.reasons import Reason, message_of
 
 Item = CommentRecord | Rejected
 MAX_DYI_BYTES = 256 * 1024 * 1024
@@ -39,7 +41,8 @@ MAX_PREAMBLE_LINES = 20
 
 
 class ExportError(ValueError):
-    """The file is not an export this module knows."""
+    """The file is not an export this module knows (raised with a
+    :class:`~crisisdesk.reasons.Reason`)."""
 
 
 def fix_mojibake(text: str) -> str:
@@ -69,11 +72,17 @@ def read_facebook_dyi(obj: Mapping[str, Any], name: str, *, page: str | None) ->
     call the list ``comments``)."""
     entries = obj.get("comments_v2", obj.get("comments"))
     if not isinstance(entries, list):
-        raise ExportError(f"{name}: no 'comments_v2' list: not a Facebook comments export")
+        raise ExportError(
+            Reason(
+                "export.no_comments",
+                "{name}: no 'comments_v2' list: not a Facebook comments export",
+                name=name,
+            )
+        )
     seen: dict[str, int] = {}
     for number, entry in enumerate(entries, start=1):
         if not isinstance(entry, Mapping):
-            yield Rejected(name, number, "entry is not an object")
+            yield Rejected(name, number, Reason("row.entry_not_object", "entry is not an object"))
             continue
         data = entry.get("data")
         comments = [
@@ -102,7 +111,7 @@ def read_facebook_dyi(obj: Mapping[str, Any], name: str, *, page: str | None) ->
             try:
                 yield from_canonical(row, platform="facebook", source=f"file:{Path(name).name}")
             except RowError as exc:
-                yield Rejected(name, number, str(exc))
+                yield Rejected(name, number, message_of(exc))
 
 
 # -- tools' CSV exports --------------------------------------------------------------------
@@ -253,16 +262,19 @@ TOOL_LAYOUTS: list[ToolLayout] = [
 # Exports that are known, from public code reading real files, to hold no comments at all: the
 # desk names them in its error so that whoever imports one learns which export to make instead,
 # rather than being told only that the columns are unknown.
-NOT_COMMENT_EXPORTS: tuple[tuple[frozenset[str], str], ...] = (
+NOT_COMMENT_EXPORTS: tuple[tuple[frozenset[str], Reason], ...] = (
     (
         frozenset({"post id", "publish time", "permalink"}),
-        "a Meta Business Suite per-post Insights export (one row per post, with counts but no "
-        "comment text)",
+        Reason(
+            "export.meta_post_insights",
+            "a Meta Business Suite per-post Insights export (one row per post, with counts but no "
+            "comment text)",
+        ),
     ),
 )
 
 
-def not_comment_export(header: Sequence[str]) -> str | None:
+def not_comment_export(header: Sequence[str]) -> Reason | None:
     """What a header belongs to when it is a known export without comments, else None.
 
     >>> not_comment_export(["Post ID", "Page ID", "Publish time", "Permalink", "Comments"])[:22]
@@ -326,7 +338,13 @@ def parse_tool_time(value: str, *, day_first: bool, zone: tzinfo = UTC) -> datet
             except ValueError:
                 continue
     if parsed is None:
-        raise RowError(f"created_at is not a date and time: {text[:40]!r}")
+        raise RowError(
+            Reason(
+                "row.time_format",
+                "created_at is not a date and time: {value}",
+                value=repr(text[:40]),
+            )
+        )
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
     return parsed.astimezone(UTC)
@@ -370,12 +388,22 @@ def read_tool_csv(
     known = not_comment_export(first_header)
     if known is not None:
         raise ExportError(
-            f"{name}: this is {known}, not an export of comments; import a tool's inbox or "
-            "messages export instead"
+            Reason(
+                "export.not_comments",
+                "{name}: this is {known}, not an export of comments; import a tool's inbox or "
+                "messages export instead",
+                name=name,
+                known=known,
+            )
         )
     raise ExportError(
-        f"{name}: a CSV whose columns match no known tool export "
-        f"(headers: {', '.join(first_header)[:200]}); import it with `crisisdesk import --column ...`"
+        Reason(
+            "export.unknown_columns",
+            "{name}: a CSV whose columns match no known tool export (headers: {headers}); "
+            "import it with `crisisdesk import --column ...`",
+            name=name,
+            headers=", ".join(first_header)[:200],
+        )
     )
 
 
@@ -403,7 +431,15 @@ def tool_records(
                 break
     for needed in ("created_at", "text"):
         if needed not in sources:
-            raise ExportError(f"{name}: {layout.tool}: no column for {needed}")
+            raise ExportError(
+                Reason(
+                    "export.no_column",
+                    "{name}: {tool}: no column for {field}",
+                    name=name,
+                    tool=layout.tool,
+                    field=needed,
+                )
+            )
     reader = csv.reader(lines, delimiter=delimiter)
     seen: dict[str, int] = {}
     source = f"file:{Path(name).name}"
@@ -412,7 +448,7 @@ def tool_records(
         if not values or all(not v.strip() for v in values):
             continue
         if len(values) != len(header):
-            yield Rejected(name, line, f"expected {len(header)} fields, found {len(values)}")
+            yield Rejected(name, line, field_count(len(header), len(values)))
             continue
         if any(values[i].strip().lower() in skipped for i, skipped in skips):
             continue
@@ -422,7 +458,7 @@ def tool_records(
                 row.get("created_at", ""), day_first=layout.day_first, zone=zone
             )
         except RowError as exc:
-            yield Rejected(name, line, str(exc))
+            yield Rejected(name, line, message_of(exc))
             continue
         row["created_at"] = created.isoformat()
         if not row.get("id"):
@@ -439,7 +475,7 @@ def tool_records(
         try:
             yield from_canonical(row, platform=platform, source=source)
         except RowError as exc:
-            yield Rejected(name, line, str(exc))
+            yield Rejected(name, line, message_of(exc))
 
 
 # -- one entry point -----------------------------------------------------------------------
@@ -455,13 +491,26 @@ def read_export(
     if head.startswith(b"{"):
         data = buffered.read(MAX_DYI_BYTES + 1)
         if len(data) > MAX_DYI_BYTES:
-            raise ExportError(f"{name}: larger than {MAX_DYI_BYTES // 2**20} MB")
+            raise ExportError(
+                Reason(
+                    "export.too_large",
+                    "{name}: larger than {megabytes} MB",
+                    name=name,
+                    megabytes=MAX_DYI_BYTES // 2**20,
+                )
+            )
         try:
             obj = json.loads(data)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise ExportError(f"{name}: not valid JSON: {exc}") from None
+            raise ExportError(
+                Reason(
+                    "file.not_json", "{name}: not valid JSON: {detail}", name=name, detail=str(exc)
+                )
+            ) from None
         if not isinstance(obj, Mapping):
-            raise ExportError(f"{name}: expected a JSON object")
+            raise ExportError(
+                Reason("export.not_object", "{name}: expected a JSON object", name=name)
+            )
         yield from read_facebook_dyi(obj, name, page=page)
         return
     yield from read_tool_csv(buffered, name, page=page, zone=zone)

@@ -33,6 +33,7 @@ from crisisdesk.ingest.normalise import (
     parse_time,
 )
 from crisisdesk.ingest.record import CommentRecord, Rejected
+from crisisdesk.reasons import Reason, message_of
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +213,7 @@ class FacebookConnector:
                     item, page=self.page_id, post_id=post_id, source="graph"
                 )
             except RowError as exc:
-                yield Rejected(f"graph:{post_id}", 0, str(exc))
+                yield Rejected(f"graph:{post_id}", 0, message_of(exc))
                 continue
             if since is not None and record.created_at < since:
                 # Newest first: everything after this one is older still, so no more pages.
@@ -234,4 +235,13 @@ def parse_when(value: str) -> datetime:
     try:
         return parse_time(value)
     except RowError as exc:
-        raise ValueError(str(exc).replace("created_at", "the time")) from None
+        # The row's check, in the words of an option rather than of a column.
+        if getattr(message_of(exc), "code", None) == "row.time_range":
+            raise ValueError(
+                Reason("when.range", "the time is out of range: {value}", value=repr(value))
+            ) from None
+        raise ValueError(
+            Reason(
+                "when.format", "the time is not a date and time: {value}", value=repr(value[:40])
+            )
+        ) from None

@@ -33,6 +33,7 @@ from crisisdesk.connectors.graph import GraphClient
 from crisisdesk.ingest.links import web_link
 from crisisdesk.ingest.normalise import RowError, clean_post_message, from_canonical
 from crisisdesk.ingest.record import CommentRecord, Rejected
+from crisisdesk.reasons import Reason, message_of
 
 MEDIA_FIELDS = "id,caption,timestamp,permalink,comments_count"
 _C = "id,text,timestamp,username,from{id,username},hidden,parent_id"
@@ -58,7 +59,7 @@ def from_instagram_comment(
     ('instagram', '17841', '55', '9', 'ana')
     """
     if not isinstance(item, Mapping):
-        raise RowError("a comment must be a JSON object")
+        raise RowError(Reason("row.comment_not_object", "a comment must be a JSON object"))
     author = item.get("from") if isinstance(item.get("from"), Mapping) else {}
     assert isinstance(author, Mapping)
     username = author.get("username") or item.get("username")
@@ -179,7 +180,7 @@ class InstagramConnector:
                 item, account=self.account_id, media_id=media_id, parent_id=parent
             )
         except RowError as exc:
-            yield Rejected(f"graph:{media_id}", 0, str(exc))
+            yield Rejected(f"graph:{media_id}", 0, message_of(exc))
             return
         if in_range(record.created_at, since, until):
             yield record

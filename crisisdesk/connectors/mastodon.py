@@ -37,6 +37,7 @@ from crisisdesk.connectors._http import retry_after
 from crisisdesk.ingest.links import web_link
 from crisisdesk.ingest.normalise import RowError, clean_post_message, from_canonical
 from crisisdesk.ingest.record import CommentRecord, Rejected
+from crisisdesk.reasons import message_of
 from crisisdesk.settings import Secret
 
 log = logging.getLogger(__name__)
@@ -200,7 +201,7 @@ class MastodonConnector:
                 try:
                     out.append(self._record(note["status"]))
                 except RowError as exc:
-                    out.append(Rejected(f"mastodon:{note_id}", 0, str(exc)))
+                    out.append(Rejected(f"mastodon:{note_id}", 0, message_of(exc)))
             next_link = response.links.get("next", {}).get("url")
             if reached_seen or not next_link:
                 break

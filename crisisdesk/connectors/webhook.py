@@ -25,7 +25,9 @@ from crisisdesk.connectors.instagram import from_instagram_comment
 from crisisdesk.connectors.posts import PostDetailsFiller, post_details_for
 from crisisdesk.connectors.spool import Spool
 from crisisdesk.ingest.normalise import RowError, from_facebook_change, parse_time
+from crisisdesk.ingest.readers import ENTRY_NOT_OBJECT
 from crisisdesk.ingest.record import CommentRecord, Rejected
+from crisisdesk.reasons import Reason, message_of
 
 if TYPE_CHECKING:
     from crisisdesk.desk import Desk
@@ -100,11 +102,17 @@ def records_from_delivery(payload: Any, *, name: str = "webhook") -> list[Commen
     """Records from one delivery (``object`` ``page`` or ``instagram``); other changes ignored."""
     out: list[CommentRecord | Rejected] = []
     if not isinstance(payload, Mapping) or not isinstance(payload.get("entry"), list):
-        return [Rejected(name, 0, "a delivery must be an object with an 'entry' list")]
+        return [
+            Rejected(
+                name,
+                0,
+                Reason("row.delivery", "a delivery must be an object with an 'entry' list"),
+            )
+        ]
     kind = payload.get("object")
     for entry in payload["entry"]:
         if not isinstance(entry, Mapping):
-            out.append(Rejected(name, 0, "webhook entry must be an object"))
+            out.append(Rejected(name, 0, ENTRY_NOT_OBJECT))
             continue
         account = str(entry["id"]) if entry.get("id") is not None else None
         for change in _changes(entry):
@@ -113,12 +121,19 @@ def records_from_delivery(payload: Any, *, name: str = "webhook") -> list[Commen
             try:
                 if kind == "page" and field == "feed":
                     if not isinstance(value, Mapping):
-                        raise RowError("change value must be a JSON object")
+                        raise RowError(
+                            Reason("row.change_not_object", "change value must be a JSON object")
+                        )
                     value = _event_time(value, entry.get("time"))
                     record = from_facebook_change(account, value, source="webhook")
                 elif kind == "instagram" and field in ("comments", "live_comments"):
                     if not isinstance(value, Mapping) or account is None:
-                        raise RowError("instagram comment change without value or account")
+                        raise RowError(
+                            Reason(
+                                "row.instagram_change",
+                                "instagram comment change without value or account",
+                            )
+                        )
                     record = from_instagram_comment(
                         value,
                         account=account,
@@ -129,7 +144,7 @@ def records_from_delivery(payload: Any, *, name: str = "webhook") -> list[Commen
                 else:
                     continue
             except RowError as exc:
-                out.append(Rejected(name, 0, str(exc)))
+                out.append(Rejected(name, 0, message_of(exc)))
                 continue
             if record is not None:
                 out.append(record)
@@ -288,7 +303,13 @@ class WebhookProcessor:
         data directory leave the processing to it and only spool and acknowledge."""
         claim = self.spool.hold_worker_lock()
         if claim is None:
-            raise RuntimeError(f"another webhook worker already processes {self.spool.root}")
+            raise RuntimeError(
+                Reason(
+                    "webhook.busy",
+                    "another webhook worker already processes {spool}",
+                    spool=str(self.spool.root),
+                )
+            )
         self._dedicated = True
         try:
             self._run()

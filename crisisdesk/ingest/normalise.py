@@ -20,6 +20,7 @@ from crisisdesk.ingest.record import (
     VERBS,
     CommentRecord,
 )
+from crisisdesk.reasons import Reason
 
 CANONICAL_FIELDS = (
     "id",
@@ -45,7 +46,11 @@ OPTIONAL_FIELDS = (
 
 
 class RowError(ValueError):
-    """A row that cannot be used; the message is shown to the user after ``FILE:LINE:``."""
+    """A row that cannot be used; the message is shown to the user after ``FILE:LINE:``.
+
+    It is raised with a :class:`~crisisdesk.reasons.Reason`, so that the rejected row's English
+    reason stays what the API and the logs show while the command line can say it in the
+    reader's language."""
 
 
 def parse_time(value: Any) -> datetime:
@@ -59,18 +64,24 @@ def parse_time(value: Any) -> datetime:
     '2024-05-01T10:00:00+00:00'
     """
     if isinstance(value, bool) or value is None:
-        raise RowError("created_at is missing")
+        raise RowError(Reason("row.time_missing", "created_at is missing"))
     if isinstance(value, int | float):
         return _from_epoch(float(value))
     text = str(value).strip()
     if not text:
-        raise RowError("created_at is missing")
+        raise RowError(Reason("row.time_missing", "created_at is missing"))
     if text.lstrip("-").replace(".", "", 1).isdigit():
         return _from_epoch(float(text))
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise RowError(f"created_at is not a date and time: {text[:40]!r}") from None
+        raise RowError(
+            Reason(
+                "row.time_format",
+                "created_at is not a date and time: {value}",
+                value=repr(text[:40]),
+            )
+        ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
@@ -83,36 +94,54 @@ def _from_epoch(seconds: float) -> datetime:
     try:
         return datetime.fromtimestamp(seconds, UTC)
     except (OverflowError, OSError, ValueError):
-        raise RowError(f"created_at is out of range: {seconds!r}") from None
+        raise RowError(
+            Reason("row.time_range", "created_at is out of range: {value}", value=repr(seconds))
+        ) from None
 
 
 def _clean_id(value: Any, field: str, *, required: bool = False) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise RowError(f"{field} is missing")
+            raise RowError(Reason("row.missing", "{field} is missing", field=field))
         return None
     if isinstance(value, Mapping):
-        raise RowError(f"{field} must be a string or number")
+        raise RowError(Reason("row.not_string", "{field} must be a string or number", field=field))
     text = str(value).strip()
     if len(text) > MAX_ID_CHARS:
-        raise RowError(f"{field} is longer than {MAX_ID_CHARS} characters")
+        raise RowError(
+            Reason(
+                "row.id_too_long",
+                "{field} is longer than {limit} characters",
+                field=field,
+                limit=MAX_ID_CHARS,
+            )
+        )
     if any(ord(ch) < 32 for ch in text):
-        raise RowError(f"{field} contains control characters")
+        raise RowError(
+            Reason("row.control_characters", "{field} contains control characters", field=field)
+        )
     return text
 
 
 def _clean_text(value: Any, *, required: bool) -> str:
     if value is None:
         if required:
-            raise RowError("text is missing")
+            raise RowError(Reason("row.missing", "{field} is missing", field="text"))
         return ""
     if not isinstance(value, str):
         if isinstance(value, int | float) and not isinstance(value, bool):
             value = str(value)
         else:
-            raise RowError("text must be a string")
+            raise RowError(Reason("row.text_not_string", "text must be a string"))
     if len(value) > MAX_TEXT_CHARS:
-        raise RowError(f"text is longer than {MAX_TEXT_CHARS} characters ({len(value)})")
+        raise RowError(
+            Reason(
+                "row.text_too_long",
+                "text is longer than {limit} characters ({length})",
+                limit=MAX_TEXT_CHARS,
+                length=len(value),
+            )
+        )
     # NUL bytes break PostgreSQL text columns and are never meaningful in a comment.
     return value.replace("\x00", "")
 
@@ -154,7 +183,13 @@ def _parse_bool(value: Any) -> bool | None:
         return True
     if text in {"0", "false", "no"}:
         return False
-    raise RowError(f"is_hidden must be true or false, got {str(value)[:20]!r}")
+    raise RowError(
+        Reason(
+            "row.is_hidden",
+            "is_hidden must be true or false, got {value}",
+            value=repr(str(value)[:20]),
+        )
+    )
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -174,10 +209,12 @@ def from_canonical(
     if "text" in missing and "text" in row and row["text"] == "":
         missing.remove("text")
     if missing:
-        raise RowError(f"missing required field(s): {', '.join(missing)}")
+        raise RowError(
+            Reason("row.required", "missing required field(s): {fields}", fields=", ".join(missing))
+        )
     verb = str(row.get("verb") or "add").strip().lower()
     if verb not in VERBS:
-        raise RowError(f"verb must be one of {', '.join(VERBS)}")
+        raise RowError(Reason("row.verb", "verb must be one of {verbs}", verbs=", ".join(VERBS)))
     return CommentRecord(
         platform=_clean_id(row.get("platform"), "platform") or platform,
         platform_id=_clean_id(row.get("id"), "id", required=True) or "",
@@ -236,7 +273,7 @@ def from_graph_comment(
     """A record from one comment object of a Graph API listing (``GET /{object-id}/comments``),
     with its ``permalink_url`` when the listing asked for it."""
     if not isinstance(item, Mapping):
-        raise RowError("a comment must be a JSON object")
+        raise RowError(Reason("row.comment_not_object", "a comment must be a JSON object"))
     author = _mapping(item.get("from"))
     parent = _mapping(item.get("parent"))
     hidden = item.get("is_hidden")
@@ -262,12 +299,12 @@ def from_facebook_change(
     """A record from one ``feed`` change of a page webhook; ``None`` for changes that are not
     about comments (posts, reactions)."""
     if not isinstance(value, Mapping):
-        raise RowError("change value must be a JSON object")
+        raise RowError(Reason("row.change_not_object", "change value must be a JSON object"))
     if value.get("item") != "comment":
         return None
     verb = str(value.get("verb") or "add")
     if verb not in VERBS:
-        raise RowError(f"unknown verb {verb[:20]!r}")
+        raise RowError(Reason("row.unknown_verb", "unknown verb {verb}", verb=repr(verb[:20])))
     author = _mapping(value.get("from"))
     post_id = _clean_id(value.get("post_id"), "post_id")
     parent_id = _clean_id(value.get("parent_id"), "parent_id")

@@ -32,6 +32,7 @@ from crisisdesk.ingest.normalise import (
     from_plain_text,
 )
 from crisisdesk.ingest.record import MAX_TEXT_CHARS, CommentRecord, Rejected
+from crisisdesk.reasons import Reason, message_of
 
 FORMATS = ("csv", "json", "ndjson", "text")
 KNOWN_FIELDS = frozenset(CANONICAL_FIELDS) | frozenset(OPTIONAL_FIELDS)
@@ -42,8 +43,31 @@ MAX_JSON_OBJECT_BYTES = 64 * 1024 * 1024
 _CHUNK = 1 << 16
 
 
+#: Shared with the webhook deliveries' reader, which refuses the same thing.
+ENTRY_NOT_OBJECT = Reason("row.webhook_entry", "webhook entry must be an object")
+
+
+def field_count(expected: int, found: int) -> Reason:
+    """A CSV row with more or fewer fields than its header (any CSV reader of the desk)."""
+    return Reason(
+        "row.field_count",
+        "expected {expected} fields, found {found}",
+        expected=expected,
+        found=found,
+    )
+
+
+def _bad_encoding(encoding: str) -> Reason:
+    return Reason(
+        "row.encoding_hint",
+        "not valid {encoding}; convert the file or pass --encoding",
+        encoding=encoding,
+    )
+
+
 class ImportFormatError(ValueError):
-    """The file as a whole cannot be read (unknown format, bad mapping)."""
+    """The file as a whole cannot be read (unknown format, bad mapping); raised with a
+    :class:`~crisisdesk.reasons.Reason`, as a row's :class:`RowError` is."""
 
 
 @dataclass
@@ -143,7 +167,12 @@ def read_csv(raw: IO[bytes], name: str, options: ReadOptions) -> Iterator[Item]:
     missing_mapped = [theirs for theirs in column_map.values() if theirs not in header]
     if missing_mapped:
         raise ImportFormatError(
-            f"{name}: --column names header(s) not in the file: {', '.join(missing_mapped)}"
+            Reason(
+                "file.unmapped",
+                "{name}: --column names header(s) not in the file: {headers}",
+                name=name,
+                headers=", ".join(missing_mapped),
+            )
         )
     # canonical field -> column index; the user's mapping wins over a same-named header.
     sources = {h: i for i, h in enumerate(header) if h in KNOWN_FIELDS}
@@ -151,15 +180,25 @@ def read_csv(raw: IO[bytes], name: str, options: ReadOptions) -> Iterator[Item]:
         sources[canonical] = header.index(theirs)
     for required in ("id", "created_at", "text"):
         if required not in sources:
-            # "Report:,Mentions" is the title line of a tool's export, not its header
-            hint = (
-                "; a tool's export with report lines above its header: crisisdesk import-export"
-                if len(header) <= 2
-                else ""
-            )
+            params = {"name": name, "column": required, "headers": ", ".join(header)[:200]}
+            if len(header) <= 2:
+                # "Report:,Mentions" is the title line of a tool's export, not its header
+                raise ImportFormatError(
+                    Reason(
+                        "file.no_column_report",
+                        "{name}: no '{column}' column (headers: {headers}); map one with "
+                        "--column {column}=THEIR_HEADER; a tool's export with report lines above "
+                        "its header: crisisdesk import-export",
+                        **params,
+                    )
+                )
             raise ImportFormatError(
-                f"{name}: no '{required}' column (headers: {', '.join(header)[:200]}); "
-                f"map one with --column {required}=THEIR_HEADER{hint}"
+                Reason(
+                    "file.no_column",
+                    "{name}: no '{column}' column (headers: {headers}); map one with "
+                    "--column {column}=THEIR_HEADER",
+                    **params,
+                )
             )
     if platform != options.platform:
         options = ReadOptions(
@@ -177,7 +216,11 @@ def read_csv(raw: IO[bytes], name: str, options: ReadOptions) -> Iterator[Item]:
         except StopIteration:
             return
         except csv.Error as exc:
-            yield Rejected(name, start_line, f"malformed CSV: {exc}")
+            yield Rejected(
+                name,
+                start_line,
+                Reason("row.malformed_csv", "malformed CSV: {detail}", detail=str(exc)),
+            )
             start_line = reader.line_num + 2
             continue
         line = start_line
@@ -185,12 +228,10 @@ def read_csv(raw: IO[bytes], name: str, options: ReadOptions) -> Iterator[Item]:
         if not values or all(not v.strip() for v in values):
             continue
         if any(n in bad_lines for n in range(line, start_line)):
-            yield Rejected(
-                name, line, f"not valid {options.encoding}; convert the file or pass --encoding"
-            )
+            yield Rejected(name, line, _bad_encoding(options.encoding))
             continue
         if len(values) != len(header):
-            yield Rejected(name, line, f"expected {len(header)} fields, found {len(values)}")
+            yield Rejected(name, line, field_count(len(header), len(values)))
             continue
         row = {canonical: values[index] for canonical, index in sources.items()}
         yield _canonical(row, name, line, options)
@@ -205,7 +246,7 @@ def _canonical(row: Mapping[str, Any], name: str, line: int, options: ReadOption
             default_page=options.page,
         )
     except RowError as exc:
-        return Rejected(name, line, str(exc))
+        return Rejected(name, line, message_of(exc))
 
 
 def read_text(raw: IO[bytes], name: str, options: ReadOptions) -> Iterator[Item]:
@@ -216,9 +257,7 @@ def read_text(raw: IO[bytes], name: str, options: ReadOptions) -> Iterator[Item]
         if not text.strip():
             continue
         if number in bad_lines:
-            yield Rejected(
-                name, number, f"not valid {options.encoding}; convert the file or pass --encoding"
-            )
+            yield Rejected(name, number, _bad_encoding(options.encoding))
             continue
         occurrence = seen.get(text, 0)
         seen[text] = occurrence + 1
@@ -235,14 +274,14 @@ def read_text(raw: IO[bytes], name: str, options: ReadOptions) -> Iterator[Item]
                 default_page=options.page,
             )
         except RowError as exc:
-            yield Rejected(name, number, str(exc))
+            yield Rejected(name, number, message_of(exc))
 
 
 def items_from_object(obj: Any, name: str, line: int, options: ReadOptions) -> Iterator[Item]:
     """Records from one JSON value: a canonical object, a Graph comment listing, a Graph comment,
     or a page webhook payload."""
     if not isinstance(obj, Mapping):
-        yield Rejected(name, line, "expected a JSON object")
+        yield Rejected(name, line, Reason("row.not_object", "expected a JSON object"))
         return
     if isinstance(obj.get("comments_v2"), list):
         # Facebook's "Download your information" comments file.
@@ -276,7 +315,7 @@ def _graph_items(
             source=f"file:{Path(name).name}",
         )
     except RowError as exc:
-        yield Rejected(name, line, str(exc))
+        yield Rejected(name, line, message_of(exc))
         return
     yield record
     replies = item.get("comments") if isinstance(item, Mapping) else None
@@ -288,11 +327,11 @@ def _graph_items(
 def _webhook_items(obj: Mapping[str, Any], name: str, line: int) -> Iterator[Item]:
     entries = obj.get("entry")
     if not isinstance(entries, list):
-        yield Rejected(name, line, "webhook 'entry' must be a list")
+        yield Rejected(name, line, Reason("row.entries_not_list", "webhook 'entry' must be a list"))
         return
     for entry in entries:
         if not isinstance(entry, Mapping):
-            yield Rejected(name, line, "webhook entry must be an object")
+            yield Rejected(name, line, ENTRY_NOT_OBJECT)
             continue
         page_id = entry.get("id")
         for change in entry.get("changes") or []:
@@ -305,7 +344,7 @@ def _webhook_items(obj: Mapping[str, Any], name: str, line: int) -> Iterator[Ite
                     source=f"file:{Path(name).name}",
                 )
             except RowError as exc:
-                yield Rejected(name, line, str(exc))
+                yield Rejected(name, line, message_of(exc))
                 continue
             if record is not None:
                 yield record
@@ -317,15 +356,30 @@ def read_ndjson(raw: IO[bytes], name: str, options: ReadOptions) -> Iterator[Ite
         if not line.strip():
             continue
         if number in bad_lines:
-            yield Rejected(name, number, f"not valid {options.encoding}")
+            yield Rejected(
+                name,
+                number,
+                Reason("row.encoding", "not valid {encoding}", encoding=options.encoding),
+            )
             continue
         if len(line) > MAX_TEXT_CHARS * 8:
-            yield Rejected(name, number, "line is too long to be one comment")
+            yield Rejected(
+                name, number, Reason("row.line_too_long", "line is too long to be one comment")
+            )
             continue
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield Rejected(name, number, f"not valid JSON: {exc.msg} at column {exc.colno}")
+            yield Rejected(
+                name,
+                number,
+                Reason(
+                    "row.json",
+                    "not valid JSON: {detail} at column {column}",
+                    detail=exc.msg,
+                    column=str(exc.colno),
+                ),
+            )
             continue
         yield from items_from_object(obj, name, number, options)
 
@@ -345,7 +399,13 @@ def read_json(raw: IO[bytes], name: str, options: ReadOptions) -> Iterator[Item]
             chunk = text_stream.read(_CHUNK)
         except UnicodeDecodeError:
             raise ImportFormatError(
-                f"{name}:{line}: not valid {options.encoding}; convert the file or pass --encoding"
+                Reason(
+                    "file.encoding",
+                    "{name}:{line}: not valid {encoding}; convert the file or pass --encoding",
+                    name=name,
+                    line=str(line),
+                    encoding=options.encoding,
+                )
             ) from None
         if not chunk:
             eof = True
@@ -368,23 +428,47 @@ def read_json(raw: IO[bytes], name: str, options: ReadOptions) -> Iterator[Item]
     if buffer[0] == "{":
         while fill():
             if len(buffer) > MAX_JSON_OBJECT_BYTES:
-                raise ImportFormatError(f"{name}: JSON object larger than 64 MB; use NDJSON")
+                raise ImportFormatError(
+                    Reason(
+                        "file.json_too_large",
+                        "{name}: JSON object larger than {megabytes} MB; use NDJSON",
+                        name=name,
+                        megabytes=MAX_JSON_OBJECT_BYTES // 2**20,
+                    )
+                )
         try:
             obj = json.loads(buffer)
         except json.JSONDecodeError as exc:
             raise ImportFormatError(
-                f"{name}:{exc.lineno}: not valid JSON: {exc.msg} (truncated file?)"
+                Reason(
+                    "file.json",
+                    "{name}:{line}: not valid JSON: {detail} (truncated file?)",
+                    name=name,
+                    line=str(exc.lineno),
+                    detail=exc.msg,
+                )
             ) from None
         yield from items_from_object(obj, name, 1, options)
         return
     if buffer[0] != "[":
-        raise ImportFormatError(f"{name}:{line}: expected a JSON array or object")
+        raise ImportFormatError(
+            Reason(
+                "file.json_shape",
+                "{name}:{line}: expected a JSON array or object",
+                name=name,
+                line=str(line),
+            )
+        )
     buffer = buffer[1:]
     decoder = json.JSONDecoder()
     while True:
         skip_ws()
         if not buffer:
-            yield Rejected(name, line, "file ends before the closing ']' (truncated file?)")
+            yield Rejected(
+                name,
+                line,
+                Reason("row.json_unclosed", "file ends before the closing ']' (truncated file?)"),
+            )
             return
         if buffer[0] == "]":
             return
@@ -397,7 +481,15 @@ def read_json(raw: IO[bytes], name: str, options: ReadOptions) -> Iterator[Item]
                 break
             except json.JSONDecodeError as exc:
                 if len(buffer) > MAX_JSON_OBJECT_BYTES or not fill():
-                    yield Rejected(name, line, f"not valid JSON: {exc.msg} (truncated file?)")
+                    yield Rejected(
+                        name,
+                        line,
+                        Reason(
+                            "row.json_truncated",
+                            "not valid JSON: {detail} (truncated file?)",
+                            detail=exc.msg,
+                        ),
+                    )
                     return
         yield from items_from_object(obj, name, line, options)
         line += buffer.count("\n", 0, end)
@@ -426,5 +518,12 @@ def read_stream(
     if fmt is None:
         fmt = guess_format(Path(name), buffered.peek(4096)[:4096])
     if fmt not in READERS:
-        raise ImportFormatError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+        raise ImportFormatError(
+            Reason(
+                "file.format",
+                "unknown format {format}; use one of {formats}",
+                format=repr(fmt),
+                formats=", ".join(FORMATS),
+            )
+        )
     yield from READERS[fmt](buffered, name, options)

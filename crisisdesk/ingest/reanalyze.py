@@ -29,6 +29,7 @@ from crisisdesk.analysis.base import Analysis
 from crisisdesk.ingest.upsert import analysis_columns, analysis_row
 from crisisdesk.models import Analysis as AnalysisRow
 from crisisdesk.models import Comment, Page
+from crisisdesk.reasons import Reason
 
 if TYPE_CHECKING:
     from crisisdesk.desk import Desk
@@ -153,7 +154,13 @@ def _page_ids(desk: Desk, page: str) -> list[int]:
     with desk.session() as s:
         ids = list(s.scalars(select(Page.id).where(Page.platform_id == page)))
     if not ids:
-        raise LookupError(f"no page {page!r}; the pages the desk knows: `crisisdesk page list`")
+        raise LookupError(
+            Reason(
+                "page.unknown",
+                "no page {page}; see the pages the desk knows with `crisisdesk page list`",
+                page=repr(page),
+            )
+        )
     return ids
 
 

@@ -12,7 +12,7 @@ the score and several together do. A verdict a person records for an author on a
 the behaviour on that page: ``real`` damps both scores, ``fake`` and ``competitor`` raise theirs,
 ``unsure`` only adds its note.
 
-Reasons are :class:`~crisisdesk.signals.reasons.Reason` values: English sentences for the JSON
+Reasons are :class:`~crisisdesk.reasons.Reason` values: English sentences for the JSON
 and the command line, with a code and parameters so the web interface can say them in Italian.
 """
 
@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from crisisdesk.models import AuditEntry, Author, AuthorVerdict, Comment, Page
+from crisisdesk.reasons import Reason
 from crisisdesk.settings import display_zone
 from crisisdesk.signals.competitors import (
     competitors_for,
@@ -37,7 +38,6 @@ from crisisdesk.signals.competitors import (
     thread_key,
 )
 from crisisdesk.signals.coordination import extract_urls, normalise_text, token_set
-from crisisdesk.signals.reasons import Reason
 
 if TYPE_CHECKING:
     from crisisdesk.desk import Desk

@@ -7,7 +7,7 @@ mention is noted with a lower weight. A thread with such a comment is "competito
 author card counts how often an author turns up on such threads. Every flag carries its reason in
 words, because the person on duty decides, not the score.
 
-Reasons are :class:`~crisisdesk.signals.reasons.Reason` values, said in the reader's language by
+Reasons are :class:`~crisisdesk.reasons.Reason` values, said in the reader's language by
 the web interface.
 """
 
@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from crisisdesk.models import Comment, Page
+from crisisdesk.reasons import Reason
 from crisisdesk.signals.coordination import extract_urls
-from crisisdesk.signals.reasons import Reason
 
 if TYPE_CHECKING:
     from crisisdesk.desk import Desk

@@ -52,6 +52,8 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
+from crisisdesk.reasons import Reason
+
 if TYPE_CHECKING:
     from crisisdesk.desk import Desk
     from crisisdesk.ingest.upsert import Ingested
@@ -1041,7 +1043,9 @@ TOOLKIT_COLUMNS = (
 
 
 class CoordinationInputError(ValueError):
-    """A malformed row or header in a toolkit CSV, with the line it is on."""
+    """A malformed row or header in a toolkit CSV, with the line it is on (raised with a
+    :class:`~crisisdesk.reasons.Reason` when the desk has words for the problem, with the csv
+    module's own words otherwise)."""
 
 
 def read_toolkit_csv(lines: Iterable[str], source: str = "<input>") -> Iterator[Message]:
@@ -1056,15 +1060,24 @@ def read_toolkit_csv(lines: Iterable[str], source: str = "<input>") -> Iterator[
     try:
         header = next(reader)
     except StopIteration:
-        raise CoordinationInputError(f"{source}: empty file, expected a header row") from None
+        raise CoordinationInputError(
+            Reason(
+                "coordination.empty", "{source}: empty file, expected a header row", source=source
+            )
+        ) from None
     except csv.Error as exc:
         raise CoordinationInputError(f"{source}:1: {exc}") from None
     names = [h.strip().lstrip("\ufeff") for h in header]
     missing = [c for c in TOOLKIT_COLUMNS if c not in names]
     if missing:
         raise CoordinationInputError(
-            f"{source}:1: missing column(s) {', '.join(missing)}; "
-            f"expected {','.join(TOOLKIT_COLUMNS)}"
+            Reason(
+                "coordination.columns",
+                "{source}:1: missing column(s) {missing}; expected {expected}",
+                source=source,
+                missing=", ".join(missing),
+                expected=",".join(TOOLKIT_COLUMNS),
+            )
         )
     (i_id, i_user, i_name, i_repost, i_reply, i_text, i_ts, i_urls) = (
         names.index(c) for c in TOOLKIT_COLUMNS
@@ -1077,7 +1090,14 @@ def read_toolkit_csv(lines: Iterable[str], source: str = "<input>") -> Iterator[
                 if not row:
                     continue
                 raise CoordinationInputError(
-                    f"{source}:{reader.line_num}: expected {width} fields, got {len(row)}"
+                    Reason(
+                        "coordination.fields",
+                        "{source}:{line}: expected {expected} fields, got {got}",
+                        source=source,
+                        line=str(reader.line_num),
+                        expected=width,
+                        got=len(row),
+                    )
                 )
             message_id = row[i_id]
             user_id = row[i_user]
@@ -1087,7 +1107,13 @@ def read_toolkit_csv(lines: Iterable[str], source: str = "<input>") -> Iterator[
                     raise ValueError
             except ValueError:
                 raise CoordinationInputError(
-                    f"{source}:{reader.line_num}: {_row_problem(message_id, user_id, row[i_ts])}"
+                    Reason(
+                        "coordination.row",
+                        "{source}:{line}: {problem}",
+                        source=source,
+                        line=str(reader.line_num),
+                        problem=_row_problem(message_id, user_id, row[i_ts]),
+                    )
                 ) from None
             if message_id in seen:
                 continue
@@ -1107,17 +1133,21 @@ def read_toolkit_csv(lines: Iterable[str], source: str = "<input>") -> Iterator[
         raise CoordinationInputError(f"{source}:{reader.line_num}: {exc}") from None
 
 
-def _row_problem(message_id: str, user_id: str, raw_ts: str) -> str:
+def _row_problem(message_id: str, user_id: str, raw_ts: str) -> Reason:
     """Why a row was refused (worked out only once a row fails: the fast path checks all at once)."""
     if not message_id:
-        return "empty message_id"
+        return Reason("coordination.empty_field", "empty {field}", field="message_id")
     if not user_id:
-        return "empty user_id"
+        return Reason("coordination.empty_field", "empty {field}", field="user_id")
     try:
         float(raw_ts)
     except ValueError:
-        return f"timestamp {raw_ts[:40]!r} is not a number of seconds"
-    return "timestamp must be finite"
+        return Reason(
+            "coordination.timestamp",
+            "timestamp {value} is not a number of seconds",
+            value=repr(raw_ts[:40]),
+        )
+    return Reason("coordination.infinite", "timestamp must be finite")
 
 
 def time_sorted(messages: Iterable[Message]) -> list[Message]:

@@ -44,6 +44,8 @@ from datetime import datetime
 from typing import Any
 
 STATE_VERSION = "spikes-1"
+#: The scales on which counts can be compared (the ``transform`` parameter).
+TRANSFORMS = ("raw", "sqrt", "log")
 
 
 class SpikeDetector:
@@ -67,8 +69,8 @@ class SpikeDetector:
         margin: float = 0.05,
         arm: float = 0.6,
     ) -> None:
-        if transform not in ("log", "sqrt", "raw"):
-            raise ValueError("transform must be 'log' or 'sqrt'")
+        if transform not in TRANSFORMS:
+            raise ValueError(f"transform must be one of {', '.join(TRANSFORMS)}")
         self.alpha_level = alpha_level
         self.alpha_season = alpha_season
         self.alpha_scale = alpha_scale

@@ -345,12 +345,12 @@ def _decimals(text: str, lang: str) -> str:
 
 
 def _coded_reason(reason: str, lang: str) -> str | None:
-    """A reason that carries a code and parameters (``crisisdesk.signals.reasons.Reason``:
+    """A reason that carries a code and parameters (``crisisdesk.reasons.Reason``:
     author risk, competitor flags) said from the catalog entry ``reason.<code>``; None for a plain
     string. Without an entry in ``lang`` it is its own English sentence. Parameters are the
     commenter's or the person's words and stay as they are, except nested reasons.
 
-    >>> from crisisdesk.signals.reasons import Reason
+    >>> from crisisdesk.reasons import Reason
     >>> translate_reason(Reason("competitor.mention", "mentions {name}", name="Acme"), "it")
     'menziona Acme'
     >>> translate_reason(Reason("competitor.mention", "mentions {name}", name="Acme"), "en")

@@ -279,3 +279,25 @@ def test_a_refused_sync_records_the_reason_and_no_secret(
     assert "(command line): failed (expired): " in listed and "[hidden]" in listed
     assert "warning: the last 3 fetches all failed" in listed
     assert TOKEN not in listed and APP_SECRET not in listed
+
+
+def test_a_refused_sync_in_italian(platform: FakePlatform, data_dir: Path) -> None:
+    """A failed fetch is said as the Connections page says it: its words for the reason, then
+    the platform's own, which only the platform could translate."""
+    e = env(platform, data_dir)
+    _connect(platform, e)
+    error = {"error": {"message": "Session has expired", "type": "OAuthException", "code": 190}}
+    platform.add("GET", f"{V}/100/posts", (400, error, {}))
+    args = ["sync", "--since", "2024-04-15"]
+    italian = runner.invoke(app, args, env={**e, "CRISISDESK_LANG": "it"})
+    english = runner.invoke(app, args, env={**e, "CRISISDESK_LANG": "en"})
+    assert italian.exit_code == english.exit_code == 2
+    assert italian.stdout == english.stdout == ""
+    said, platform_said = italian.stderr.rstrip("\n").split(" Dettagli: ")
+    assert said == (
+        "errore: facebook Bar Centrale: La piattaforma ha rifiutato il token: è scaduto o è stato "
+        "revocato. Creane uno nuovo e incollalo di nuovo."
+    )
+    assert "Session has expired" in platform_said
+    assert english.stderr.startswith("error: facebook Bar Centrale: ")
+    assert "Session has expired" in english.stderr and "Dettagli" not in english.stderr

@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 
 from crisisdesk.desk import Desk
+from crisisdesk.reasons import Reason
 from crisisdesk.signals import authors, competitors
 from crisisdesk.signals.authors import author_card, record_verdict
 from crisisdesk.signals.competitors import Competitor, comment_flags, set_competitors
-from crisisdesk.signals.reasons import Reason
 from crisisdesk.web import i18n
 from crisisdesk.web.app import create_app
 from tests.signals.test_authors import author_id, rec, seed
