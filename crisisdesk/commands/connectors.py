@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from crisisdesk.commands import DataDir, finish_import, rejected_line, web_word
-from crisisdesk.i18n import say, say_reason
+from crisisdesk.i18n import DEFAULT_LANGUAGE, cli_language, say, say_reason
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -41,7 +41,6 @@ def _refusal(reason: str | None, english: str, detail: str | None) -> str:
     """Why an account was not connected or not fetched. English keeps the connector's own
     sentence, which names the field or the command; other languages say it with the Connections
     page's words, then the platform's (which only the platform can translate)."""
-    from crisisdesk.i18n import DEFAULT_LANGUAGE, cli_language
 
     if cli_language() == DEFAULT_LANGUAGE or not reason:
         return english
@@ -271,7 +270,12 @@ def _last_fetch(last: FetchStatus | None, zone: ZoneInfo) -> str:
     if last.reason:
         # The platform's words may span lines; a listing keeps one account per line.
         error = " ".join((last.error or "").split())
-        outcome = say("connections.fetch_failed", reason=last.reason, error=error)
+        # English names the reason's code beside the connector's own sentence; other languages
+        # say the reason with the Connections page's words, as that page does
+        reason = last.reason
+        if cli_language() != DEFAULT_LANGUAGE:
+            reason = web_word(f"connections.error.{last.reason}")
+        outcome = say("connections.fetch_failed", reason=reason, error=error)
     else:
         outcome = say(
             "connections.fetch_counts",

@@ -279,6 +279,10 @@ def test_a_refused_sync_records_the_reason_and_no_secret(
     assert "(command line): failed (expired): " in listed and "[hidden]" in listed
     assert "warning: the last 3 fetches all failed" in listed
     assert TOKEN not in listed and APP_SECRET not in listed
+    # in Italian the reason is said with the Connections page's words, not its code
+    italian = runner.invoke(app, ["connections"], env={**e, "CRISISDESK_LANG": "it"}).output
+    assert "(riga di comando): fallito: La piattaforma ha rifiutato il token" in italian
+    assert "Dettagli: " in italian and "(expired)" not in italian and TOKEN not in italian
 
 
 def test_a_refused_sync_in_italian(platform: FakePlatform, data_dir: Path) -> None:
