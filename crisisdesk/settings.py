@@ -53,6 +53,10 @@ class Setting:
     default: Any
     help: str
     secret: bool = False
+    # Whole-number settings: the values that make sense. A batch of 0 rows would import nothing
+    # forever, a page of 0 comments shows none; better refused when the desk starts.
+    low: int | None = None
+    high: int | None = None
 
 
 PLACEHOLDER_SECRET = "change-me"
@@ -79,10 +83,22 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("sentiment_model", "", "Local Hugging Face model directory for sentiment."),
     Setting("toxicity_model", "", "Local Hugging Face model directory for offensiveness."),
-    Setting("cooldown_minutes", 15, "Default cool-down before a reply may be published."),
-    Setting("response_target_minutes", 60, "Default time from arrival to reply."),
-    Setting("import_batch_size", 1000, "Rows per transaction when importing."),
-    Setting("page_size", 50, "Comments per inbox page."),
+    Setting(
+        "cooldown_minutes",
+        15,
+        "Default cool-down before a reply may be published.",
+        low=0,
+        high=24 * 60,
+    ),
+    Setting(
+        "response_target_minutes",
+        60,
+        "Default time from arrival to reply.",
+        low=1,
+        high=7 * 24 * 60,
+    ),
+    Setting("import_batch_size", 1000, "Rows per transaction when importing.", low=1, high=100_000),
+    Setting("page_size", 50, "Comments per inbox page.", low=1, high=500),
     Setting(
         "timezone",
         "UTC",
@@ -92,7 +108,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("webhook_urls", "", "Comma-separated URLs that receive alert notifications."),
     Setting("webhook_secret", "", "Signs outgoing webhook bodies (HMAC-SHA256).", secret=True),
     Setting("smtp_host", "", "SMTP server for alert e-mail; empty disables e-mail."),
-    Setting("smtp_port", 587, "SMTP port."),
+    Setting("smtp_port", 587, "SMTP port.", low=1, high=65535),
     Setting("smtp_username", "", "SMTP user name."),
     Setting("smtp_password", "", "SMTP password.", secret=True),
     Setting("smtp_starttls", True, "Use STARTTLS with the SMTP server."),
@@ -151,7 +167,7 @@ def _coerce(setting: Setting, raw: Any) -> Any:
         )
     if isinstance(default, int):
         try:
-            return int(raw)
+            number = int(raw)
         except (TypeError, ValueError):
             raise ValueError(
                 Reason(
@@ -161,6 +177,20 @@ def _coerce(setting: Setting, raw: Any) -> Any:
                     value=repr(raw),
                 )
             ) from None
+        low = setting.low if setting.low is not None else number
+        high = setting.high if setting.high is not None else number
+        if not low <= number <= high:
+            raise ValueError(
+                Reason(
+                    "settings.out_of_range",
+                    "setting {name}: expected a whole number from {low} to {high}, got {value}",
+                    name=setting.name,
+                    low=low,
+                    high=high,
+                    value=number,
+                )
+            )
+        return number
     value = "" if raw is None else str(raw)
     return Secret(value) if setting.secret else value
 

@@ -46,6 +46,15 @@ def test_settings_errors(tmp_path: Path) -> None:
     assert it.exit_code == 2
     assert it.stderr == "errore: impostazione page_size: serve un numero intero, ricevuto 'tanti'\n"
     assert en.stderr == "error: setting page_size: expected a whole number, got 'tanti'\n"
+    # a batch of no rows would import nothing forever: refused when the desk starts
+    it, en = both("stats", "--data-dir", str(data), CRISISDESK_IMPORT_BATCH_SIZE="0")
+    assert it.exit_code == 2
+    assert it.stderr == (
+        "errore: impostazione import_batch_size: serve un numero intero da 1 a 100.000, ricevuto 0\n"
+    )
+    assert en.stderr == (
+        "error: setting import_batch_size: expected a whole number from 1 to 100,000, got 0\n"
+    )
 
     # analyze builds its settings itself: a bad value was a traceback there.
     comments = tmp_path / "comments.txt"
