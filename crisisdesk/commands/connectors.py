@@ -264,9 +264,16 @@ def _sync_once(
 
 
 def _last_fetch(last: FetchStatus | None, zone: ZoneInfo) -> str:
-    """One line's worth on a connection's last recorded fetch, in the desk's time zone."""
-    if last is None or last.finished_at is None:
+    """One line's worth on a connection's last recorded fetch (or the one running now, from here
+    or the web), in the desk's time zone."""
+    if last is None:
         return say("connections.never_fetched")
+    if last.finished_at is None:
+        return say(
+            "connections.fetching",
+            when=last.started_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
+            source=say(f"connections.source.{last.source}"),
+        )
     if last.reason:
         # The platform's words may span lines; a listing keeps one account per line.
         error = " ".join((last.error or "").split())
