@@ -304,8 +304,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("connections")
     def connections(data_dir: DataDir = None) -> None:
-        """List connected accounts (tokens are never shown), with their last fetch and a warning
-        when fetching has not worked for a day or failed three times in a row."""
+        """List connected accounts (tokens are never shown), with their last fetch (or the one
+        running now) and a warning when fetching has not worked for a day or failed three times
+        in a row."""
         from crisisdesk.connectors.accounts import fetch_healths
         from crisisdesk.connectors.store import load_connections
         from crisisdesk.settings import display_zone
