@@ -337,19 +337,24 @@ class Connection(Base):
 
 class ConnectionFetch(Base):
     """One fetch of a connection's comments (`crisisdesk sync`, or "Fetch now" on the web page),
-    recorded when it ends, so the team sees when an account was last read and how it went even
-    after a restart. Only the last few per connection are kept (see
-    :func:`~crisisdesk.connectors.store.record_fetch`)."""
+    recorded when it starts and completed when it ends, so the team sees a fetch running in
+    another process, when an account was last read and how it went, even after a restart. A row
+    never completed (``finished_at`` NULL) whose ``alive_at`` has not moved for a while belongs to
+    a process that died mid-fetch. Only the last few per connection are kept (see
+    :func:`~crisisdesk.connectors.store.start_fetch`)."""
 
     __tablename__ = "connection_fetches"
     __table_args__ = (
-        Index("ix_connection_fetches_connection_finished", "connection_id", "finished_at"),
+        Index("ix_connection_fetches_connection_started", "connection_id", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
     started_at: Mapped[datetime]
-    finished_at: Mapped[datetime]
+    # None while the fetch runs (or after its process died without completing it).
+    finished_at: Mapped[datetime | None]
+    # While it runs: the last time its process said it was still fetching (a heartbeat).
+    alive_at: Mapped[datetime | None]
     # cli | web: where the fetch was started.
     source: Mapped[str] = mapped_column(String(8))
     inserted: Mapped[int] = mapped_column(default=0)

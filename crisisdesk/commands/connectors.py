@@ -264,9 +264,16 @@ def _sync_once(
 
 
 def _last_fetch(last: FetchStatus | None, zone: ZoneInfo) -> str:
-    """One line's worth on a connection's last recorded fetch, in the desk's time zone."""
-    if last is None or last.finished_at is None:
+    """One line's worth on a connection's last recorded fetch (or the one running now, from here
+    or the web), in the desk's time zone."""
+    if last is None:
         return say("connections.never_fetched")
+    if last.finished_at is None:
+        return say(
+            "connections.fetching",
+            when=last.started_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
+            source=say(f"connections.source.{last.source}"),
+        )
     if last.reason:
         # The platform's words may span lines; a listing keeps one account per line.
         error = " ".join((last.error or "").split())
@@ -297,8 +304,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("connections")
     def connections(data_dir: DataDir = None) -> None:
-        """List connected accounts (tokens are never shown), with their last fetch and a warning
-        when fetching has not worked for a day or failed three times in a row."""
+        """List connected accounts (tokens are never shown), with their last fetch (or the one
+        running now) and a warning when fetching has not worked for a day or failed three times
+        in a row."""
         from crisisdesk.connectors.accounts import fetch_healths
         from crisisdesk.connectors.store import load_connections
         from crisisdesk.settings import display_zone

@@ -12,9 +12,12 @@ before it is kept, in case it quotes what it was sent.
 Fetching one account (:func:`sync_connection`) is the loop body of `crisisdesk sync`;
 :class:`FetchJobs` runs it on a thread of its own for the web page's "fetch now", so the request
 returns at once and the page reads the outcome when it is there, the way the webhook processor
-keeps analysis off the request path. Every fetch, from either, is recorded when it ends (crashed
-ones too), so the page and `crisisdesk connections` can say when an account was last read, from
-where and how it went, and warn when it has not worked for a while (:func:`fetch_health`).
+keeps analysis off the request path. Every fetch, from either, is recorded when it starts, kept
+alive by a beat while it runs and completed when it ends (crashed ones too), so the page and
+`crisisdesk connections` can say that an account is being fetched, and by whom, when it was last
+read, from where and how it went, and warn when it has not worked for a while
+(:func:`fetch_health`). A fetch whose process died shows as interrupted once its beat has stopped
+for :data:`~crisisdesk.connectors.store.INTERRUPTED_AFTER`, and no longer holds "fetch now" back.
 """
 
 from __future__ import annotations
@@ -36,18 +39,25 @@ from crisisdesk.connectors import (
     PermissionMissing,
     RateLimited,
     TokenExpired,
+    store,
 )
 from crisisdesk.connectors.posts import post_details_for
 from crisisdesk.connectors.secrets import TokenBox, TokenKeyError
 from crisisdesk.connectors.store import (
+    INTERRUPTED,
     build_connector,
     connection_by_id,
+    finish_fetch,
+    is_interrupted,
     new_http_client,
     recent_fetches,
     record_fetch,
+    running_fetch,
     save_connection,
     save_cursor,
+    start_fetch,
     stored_secrets,
+    touch_fetch,
 )
 from crisisdesk.models import Connection, ConnectionFetch, utcnow
 
@@ -61,8 +71,10 @@ log = logging.getLogger(__name__)
 #: Why a connection or a fetch was refused: the token key is missing, the platform says the token
 #: expired or was revoked, the token lacks a permission, the platform kept rate limiting the
 #: calls, the token speaks for another account, the form was incomplete, a server address is not
-#: a web address, the platform refused for another reason (unreachable, unknown id...), or the
-#: desk itself failed (``internal``: a bug, the store refusing a write; the log has the details).
+#: a web address, the platform refused for another reason (unreachable, unknown id...), the
+#: desk itself failed (``internal``: a bug, the store refusing a write; the log has the details),
+#: or the process fetching stopped before the fetch ended (``interrupted``: killed, out of memory,
+#: a deploy, Ctrl+C).
 REASONS = (
     "no_key",
     "expired",
@@ -73,6 +85,7 @@ REASONS = (
     "bad_address",
     "refused",
     "internal",
+    INTERRUPTED,
 )
 
 #: The Connections page warns when no fetch of an account has worked for this long...
@@ -395,24 +408,74 @@ def sync_connection(
     Mastodon. ``tap(label)`` may wrap the records (the CLI's progress line).
 
     A refusal by the platform, or a token that cannot be decrypted, is an outcome, not an
-    exception: the caller goes on with the next account. Either way the fetch is recorded, with
-    ``source`` (``cli`` or ``web``) saying where it was started; a fetch that raises is recorded
-    as ``internal`` (the details go to the log, where a traceback belongs, not to a page) before
-    the exception goes on to the caller.
+    exception: the caller goes on with the next account. Either way the fetch is recorded, from
+    its start, with ``source`` (``cli`` or ``web``) saying where it was started; a fetch that
+    raises is recorded as ``internal`` (the details go to the log, where a traceback belongs, not
+    to a page) and one stopped by Ctrl+C or the process exiting as ``interrupted``, before the
+    exception goes on to the caller.
     """
     from crisisdesk.desk import ImportReport
 
     started_at = utcnow()
     label = f"{connection.platform} {connection.name or connection.account_id}"
     report = ImportReport()
+    fetch_id = _start(desk, connection, source, started_at)
     try:
-        reason, error = _fetch(desk, connection, http, report, since, until, lookback, tap, label)
+        with _heartbeat(desk, fetch_id):
+            reason, error = _fetch(
+                desk, connection, http, report, since, until, lookback, tap, label
+            )
     except Exception:
         # What was ingested before the crash stays in the store: its counts are true.
-        _record(desk, connection, source, started_at, report, "internal", None)
+        _record(desk, connection, source, started_at, fetch_id, report, "internal", None)
         raise
-    _record(desk, connection, source, started_at, report, reason, error)
+    except BaseException:
+        # Ctrl+C or the process exiting: said now rather than left for the beat to go quiet.
+        _record(desk, connection, source, started_at, fetch_id, report, INTERRUPTED, None)
+        raise
+    _record(desk, connection, source, started_at, fetch_id, report, reason, error)
     return SyncOutcome(connection.platform, connection.account_id, label, report, reason, error)
+
+
+def _start(desk: Desk, connection: Connection, source: str, started_at: datetime) -> int | None:
+    """Record that a fetch starts; None when that could not be written (logged: the fetch goes
+    on, and is recorded whole when it ends) or the connection is gone."""
+    try:
+        row = start_fetch(desk, connection.id, source=source, started_at=started_at)
+    except Exception:
+        log.exception(
+            "the start of the fetch of %s %s could not be recorded",
+            connection.platform,
+            connection.account_id,
+        )
+        return None
+    return row.id if row is not None else None
+
+
+@contextmanager
+def _heartbeat(desk: Desk, fetch_id: int | None) -> Iterator[None]:
+    """Touch a running fetch's row every :data:`~crisisdesk.connectors.store.HEARTBEAT_EVERY`
+    seconds, from a thread of its own, for as long as the fetch runs: the row stops being touched
+    only when the process stops, which is how other processes tell a dead fetch from a slow one."""
+    if fetch_id is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(store.HEARTBEAT_EVERY):
+            try:
+                touch_fetch(desk, fetch_id)
+            except Exception as exc:  # a busy or unreachable store: the next beat may get through
+                log.warning("fetch %s: could not say it is still running: %s", fetch_id, exc)
+
+    thread = threading.Thread(target=beat, name=f"fetch-beat-{fetch_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _fetch(
@@ -456,27 +519,29 @@ def _record(
     connection: Connection,
     source: str,
     started_at: datetime,
+    fetch_id: int | None,
     report: ImportReport,
     reason: str | None,
     error: str | None,
 ) -> None:
-    """Record a fetch. A record that cannot be written is logged, not raised: the fetch itself
-    is over, and its outcome still reaches whoever started it."""
+    """Complete the record of a fetch (or write it whole, when its start could not be). A record
+    that cannot be written is logged, not raised: the fetch itself is over, and its outcome still
+    reaches whoever started it."""
+    outcome: dict[str, Any] = {
+        "finished_at": utcnow(),
+        "inserted": report.inserted,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "rejected": len(report.rejected),
+        "reason": reason,
+        # Scrubbed again here, whatever produced the text, so no secret reaches the table.
+        "error": scrub(error, *stored_secrets(desk, connection)) if error else None,
+    }
     try:
-        record_fetch(
-            desk,
-            connection.id,
-            source=source,
-            started_at=started_at,
-            finished_at=utcnow(),
-            inserted=report.inserted,
-            updated=report.updated,
-            unchanged=report.unchanged,
-            rejected=len(report.rejected),
-            reason=reason,
-            # Scrubbed again here, whatever produced the text, so no secret reaches the table.
-            error=scrub(error, *stored_secrets(desk, connection)) if error else None,
-        )
+        if fetch_id is not None:
+            finish_fetch(desk, fetch_id, **outcome)
+        else:
+            record_fetch(desk, connection.id, source=source, started_at=started_at, **outcome)
     except Exception:
         log.exception(
             "the fetch of %s %s could not be recorded", connection.platform, connection.account_id
@@ -485,8 +550,8 @@ def _record(
 
 @dataclass
 class FetchStatus:
-    """One fetch as the pages show it: a "fetch now" running in this process, or the outcome of
-    the last recorded fetch (from either source)."""
+    """One fetch as the pages show it: a "fetch now" running in this process, or a recorded fetch
+    (from either source, this process or another): running, or how it went."""
 
     connection_id: int
     started_at: datetime
@@ -505,16 +570,21 @@ class FetchStatus:
         return self.finished_at is None
 
     @classmethod
-    def of(cls, fetch: ConnectionFetch) -> FetchStatus:
+    def of(cls, fetch: ConnectionFetch, now: datetime | None = None) -> FetchStatus:
+        """A recorded fetch as seen at ``now``: one left unfinished by a process that died is
+        over, :data:`~crisisdesk.connectors.store.INTERRUPTED`, as of its last sign of life."""
+        finished_at, reason = fetch.finished_at, fetch.reason
+        if is_interrupted(fetch, now or utcnow()):
+            finished_at, reason = fetch.alive_at or fetch.started_at, INTERRUPTED
         return cls(
             fetch.connection_id,
             started_at=fetch.started_at,
-            finished_at=fetch.finished_at,
+            finished_at=finished_at,
             inserted=fetch.inserted,
             updated=fetch.updated,
             unchanged=fetch.unchanged,
             rejected=fetch.rejected,
-            reason=fetch.reason,
+            reason=reason,
             error=fetch.error,
             source=fetch.source,
         )
@@ -522,9 +592,9 @@ class FetchStatus:
 
 @dataclass(frozen=True)
 class FetchHealth:
-    """What the recorded fetches of one connection say: the last one, the last that worked, and
-    what deserves a warning (``stale``: none worked for :data:`STALE_AFTER`; ``failing``: the
-    last :data:`FAILURES_IN_A_ROW` or more all failed)."""
+    """What the recorded fetches of one connection say: the last one (the one running, if any),
+    the last that worked, and what deserves a warning (``stale``: none worked for
+    :data:`STALE_AFTER`; ``failing``: the last :data:`FAILURES_IN_A_ROW` or more all failed)."""
 
     last: FetchStatus | None = None
     last_ok_at: datetime | None = None
@@ -533,23 +603,29 @@ class FetchHealth:
 
 
 def fetch_health(fetches: list[ConnectionFetch], now: datetime) -> FetchHealth:
-    """Judge a connection's recorded fetches (newest first) at ``now``.
+    """Judge a connection's recorded fetches (the last started first) at ``now``.
 
     An account never fetched gets no warning: with webhooks, fetching is optional. One whose
-    fetches never worked is stale once the oldest kept attempt is :data:`STALE_AFTER` old.
+    fetches never worked is stale once the oldest kept attempt is :data:`STALE_AFTER` old. A
+    fetch still running has not failed nor worked yet; an interrupted one failed.
     """
-    if not fetches:
+    statuses = [FetchStatus.of(f, now) for f in fetches]
+    if not statuses:
         return FetchHealth()
-    ok = next((f for f in fetches if f.reason is None), None)
-    failures = next((i for i, f in enumerate(fetches) if f.reason is None), len(fetches))
-    since = ok.finished_at if ok is not None else fetches[-1].started_at
+    # While one runs it is what the page shows, even if another, started later, ended first.
+    last = next((f for f in statuses if f.running), statuses[0])
+    ended = [f for f in statuses if not f.running]
+    ok = next((f for f in ended if f.reason is None), None)
+    failures = next((i for i, f in enumerate(ended) if f.reason is None), len(ended))
     warnings = []
-    if now - since > STALE_AFTER:
-        warnings.append("stale")
+    if ended:
+        since = ok.finished_at if ok is not None else ended[-1].started_at
+        if since is not None and now - since > STALE_AFTER:
+            warnings.append("stale")
     if failures >= FAILURES_IN_A_ROW:
         warnings.append("failing")
     return FetchHealth(
-        last=FetchStatus.of(fetches[0]),
+        last=last,
         last_ok_at=ok.finished_at if ok is not None else None,
         failures_in_a_row=failures,
         warnings=tuple(warnings),
@@ -569,9 +645,10 @@ def fetch_healths(
 
 class FetchJobs:
     """ "Fetch now" for the web app: each fetch on a thread of its own, one at a time per
-    connection. Whether one is running is known to this process only, so it is kept in memory;
-    its outcome is recorded like a `sync`'s, and the page reads it back from the table, where it
-    outlives a restart."""
+    connection, whichever process runs it. The fetch started here is kept in memory from the
+    click, before its thread has recorded its start; its start and outcome are recorded like a
+    `sync`'s, and the page reads them back from the table, where a fetch running in another
+    process (a `sync` from cron, another web worker) shows too and a record outlives a restart."""
 
     def __init__(self, desk: Desk) -> None:
         self.desk = desk
@@ -588,7 +665,12 @@ class FetchJobs:
         since: datetime | None = None,
         lookback: timedelta | None = None,
     ) -> bool:
-        """Start fetching one connection; False when it is already being fetched."""
+        """Start fetching one connection; False when it is already being fetched, here or by
+        another process (one whose fetch was interrupted does not count)."""
+        # Another process could start one between this look and this fetch's own record: a
+        # narrow window, against a second click on a fetch that may have been running for minutes.
+        if running_fetch(self.desk, connection_id) is not None:
+            return False
         with self._lock:
             thread = self._threads.get(connection_id)
             if thread is not None and thread.is_alive():

@@ -6,9 +6,12 @@ non-secret configuration (``config``: app id, base URL, handle...) and the polli
 token is decrypted only to build a connector, and only held in a
 :class:`~crisisdesk.settings.Secret`.
 
-Each fetch of a connection leaves a :class:`~crisisdesk.models.ConnectionFetch` row
-(:func:`record_fetch`), the last :data:`KEEP_FETCHES` of them kept, for the Connections page and
-`crisisdesk connections` to say when an account was last read and how it went.
+Each fetch of a connection leaves a :class:`~crisisdesk.models.ConnectionFetch` row, written when
+it starts (:func:`start_fetch`) so that other processes see it running, kept alive while it runs
+(:func:`touch_fetch`) and completed when it ends (:func:`finish_fetch`); the last
+:data:`KEEP_FETCHES` completed ones are kept, for the Connections page and `crisisdesk connections`
+to say when an account was last read and how it went. A row its process stopped keeping alive
+(killed, out of memory, a deploy) is a fetch that was interrupted (:func:`is_interrupted`).
 
 ``install_connectors(desk)`` fills ``desk.connectors`` (keyed by platform and the page's platform
 id, which is the account id) so the moderation workflow acts through them.
@@ -21,11 +24,12 @@ import threading
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
 from crisisdesk.connectors import PLATFORMS, ConnectorError
 from crisisdesk.connectors.secrets import TokenBox, TokenKeyError
@@ -46,6 +50,18 @@ FETCH_SOURCES = ("cli", "web")
 KEEP_FETCHES = 20
 #: The longest error text kept with a fetch (the column's size).
 ERROR_LENGTH = 500
+#: A running fetch's process touches its row this often (seconds). Not the fetch's own progress:
+#: one request may wait out a rate limit for many minutes (up to an hour and more with the
+#: connectors' retries), and the connectors set no limit on a whole fetch (a backfill reads as
+#: many posts as the range holds), so only a beat independent of the work can tell a slow fetch
+#: from a dead one.
+HEARTBEAT_EVERY = 60.0
+#: A running fetch whose row has not been touched for this long is taken for interrupted: its
+#: process is gone. Ten beats missed: a beat may wait out a busy SQLite database (its 30 s lock
+#: timeout) or a loaded machine a few times over, and no fetch that still runs is that silent.
+INTERRUPTED_AFTER = timedelta(minutes=10)
+#: The reason given to a fetch whose process died before it ended (one of ``accounts.REASONS``).
+INTERRUPTED = "interrupted"
 USER_AGENT = "crisisdesk-connectors"
 
 
@@ -161,6 +177,92 @@ def save_cursor(desk: Desk, connection_id: int, cursor: str | None) -> None:
             row.updated_at = utcnow()
 
 
+def start_fetch(
+    desk: Desk, connection_id: int, *, source: str, started_at: datetime
+) -> ConnectionFetch | None:
+    """Record that a fetch of a connection starts (``finished_at`` None until
+    :func:`finish_fetch`); None when the connection no longer exists.
+
+    Fetches of the same connection left unfinished by a process that died are completed here as
+    :data:`INTERRUPTED`, as of their last sign of life, so they take their place in the history
+    and its pruning."""
+    if source not in FETCH_SOURCES:
+        raise ValueError(f"source must be one of {', '.join(FETCH_SOURCES)}")
+    with desk.session() as s, s.begin():
+        if s.get(Connection, connection_id) is None:
+            return None
+        for stale in s.scalars(
+            select(ConnectionFetch).where(
+                ConnectionFetch.connection_id == connection_id,
+                ConnectionFetch.finished_at.is_(None),
+            )
+        ):
+            if is_interrupted(stale, started_at):
+                stale.finished_at = stale.alive_at or stale.started_at
+                stale.reason = INTERRUPTED
+        row = ConnectionFetch(
+            connection_id=connection_id,
+            source=source,
+            started_at=started_at,
+            alive_at=started_at,
+            inserted=0,
+            updated=0,
+            unchanged=0,
+            rejected=0,
+        )
+        s.add(row)
+        s.flush()
+        _prune(s, connection_id)
+        s.expunge(row)
+    return row
+
+
+def touch_fetch(desk: Desk, fetch_id: int, at: datetime | None = None) -> None:
+    """Say that a running fetch is still going (its process is alive)."""
+    with desk.session() as s, s.begin():
+        s.execute(
+            update(ConnectionFetch)
+            .where(ConnectionFetch.id == fetch_id, ConnectionFetch.finished_at.is_(None))
+            .values(alive_at=at or utcnow())
+        )
+
+
+def finish_fetch(
+    desk: Desk,
+    fetch_id: int,
+    *,
+    finished_at: datetime,
+    inserted: int = 0,
+    updated: int = 0,
+    unchanged: int = 0,
+    rejected: int = 0,
+    reason: str | None = None,
+    error: str | None = None,
+) -> ConnectionFetch | None:
+    """Complete a fetch started with :func:`start_fetch` and drop all but the connection's last
+    :data:`KEEP_FETCHES` completed fetches; None when its connection was deleted meanwhile.
+
+    A fetch another process took for interrupted (its beat was held up too long) gets its true
+    outcome here all the same. ``error`` must already be scrubbed of secrets (the caller knows
+    them); it is cut to :data:`ERROR_LENGTH` characters."""
+    with desk.session() as s, s.begin():
+        row = s.get(ConnectionFetch, fetch_id)
+        if row is None:
+            return None
+        row.finished_at = finished_at
+        row.alive_at = None
+        row.inserted = inserted
+        row.updated = updated
+        row.unchanged = unchanged
+        row.rejected = rejected
+        row.reason = reason
+        row.error = error[:ERROR_LENGTH] if error else None
+        s.flush()
+        _prune(s, row.connection_id)
+        s.expunge(row)
+    return row
+
+
 def record_fetch(
     desk: Desk,
     connection_id: int,
@@ -175,44 +277,68 @@ def record_fetch(
     reason: str | None = None,
     error: str | None = None,
 ) -> ConnectionFetch | None:
-    """Store how one fetch of a connection went and drop all but its last :data:`KEEP_FETCHES`;
-    None when the connection was deleted while it was being fetched.
+    """Record a whole fetch at once (:func:`start_fetch` then :func:`finish_fetch`): for a fetch
+    whose start could not be recorded. None when the connection no longer exists."""
+    started = start_fetch(desk, connection_id, source=source, started_at=started_at)
+    if started is None:
+        return None
+    return finish_fetch(
+        desk,
+        started.id,
+        finished_at=finished_at,
+        inserted=inserted,
+        updated=updated,
+        unchanged=unchanged,
+        rejected=rejected,
+        reason=reason,
+        error=error,
+    )
 
-    ``error`` must already be scrubbed of secrets (the caller knows them); it is cut to
-    :data:`ERROR_LENGTH` characters."""
-    if source not in FETCH_SOURCES:
-        raise ValueError(f"source must be one of {', '.join(FETCH_SOURCES)}")
-    with desk.session() as s, s.begin():
-        if s.get(Connection, connection_id) is None:
-            return None
-        row = ConnectionFetch(
-            connection_id=connection_id,
-            source=source,
-            started_at=started_at,
-            finished_at=finished_at,
-            inserted=inserted,
-            updated=updated,
-            unchanged=unchanged,
-            rejected=rejected,
-            reason=reason,
-            error=error[:ERROR_LENGTH] if error else None,
+
+def _prune(s: Session, connection_id: int) -> None:
+    """Keep a connection's last :data:`KEEP_FETCHES` completed fetches. Running ones are not
+    counted and never dropped: they are completed (or found interrupted) later."""
+    older = s.scalars(
+        select(ConnectionFetch.id)
+        .where(
+            ConnectionFetch.connection_id == connection_id,
+            ConnectionFetch.finished_at.is_not(None),
         )
-        s.add(row)
-        s.flush()
-        older = s.scalars(
-            select(ConnectionFetch.id)
-            .where(ConnectionFetch.connection_id == connection_id)
-            .order_by(ConnectionFetch.finished_at.desc(), ConnectionFetch.id.desc())
-            .offset(KEEP_FETCHES)
-        ).all()
-        if older:
-            s.execute(delete(ConnectionFetch).where(ConnectionFetch.id.in_(older)))
-        s.expunge(row)
-    return row
+        .order_by(ConnectionFetch.finished_at.desc(), ConnectionFetch.id.desc())
+        .offset(KEEP_FETCHES)
+    ).all()
+    if older:
+        s.execute(delete(ConnectionFetch).where(ConnectionFetch.id.in_(older)))
+
+
+def is_interrupted(fetch: ConnectionFetch, now: datetime) -> bool:
+    """Whether a fetch was left unfinished by a process that died: not touched for
+    :data:`INTERRUPTED_AFTER` (a fetch that is slow but alive keeps being touched)."""
+    if fetch.finished_at is not None:
+        return False
+    return now - (fetch.alive_at or fetch.started_at) > INTERRUPTED_AFTER
+
+
+def running_fetch(
+    desk: Desk, connection_id: int, now: datetime | None = None
+) -> ConnectionFetch | None:
+    """The fetch of a connection running now, in this process or another; None when there is
+    none (an interrupted one does not count)."""
+    moment = now or utcnow()
+    with desk.session() as s:
+        rows = s.scalars(
+            select(ConnectionFetch)
+            .where(
+                ConnectionFetch.connection_id == connection_id,
+                ConnectionFetch.finished_at.is_(None),
+            )
+            .order_by(ConnectionFetch.started_at.desc(), ConnectionFetch.id.desc())
+        )
+        return next((row for row in rows if not is_interrupted(row, moment)), None)
 
 
 def recent_fetches(desk: Desk, connection_ids: Iterable[int]) -> dict[int, list[ConnectionFetch]]:
-    """The kept fetches of each connection, newest first (one query for a whole page)."""
+    """The kept fetches of each connection, the last started first (one query for a whole page)."""
     ids = list(connection_ids)
     found: dict[int, list[ConnectionFetch]] = defaultdict(list)
     if not ids:
@@ -221,7 +347,7 @@ def recent_fetches(desk: Desk, connection_ids: Iterable[int]) -> dict[int, list[
         rows = s.scalars(
             select(ConnectionFetch)
             .where(ConnectionFetch.connection_id.in_(ids))
-            .order_by(ConnectionFetch.finished_at.desc(), ConnectionFetch.id.desc())
+            .order_by(ConnectionFetch.started_at.desc(), ConnectionFetch.id.desc())
         )
         for row in rows:
             found[row.connection_id].append(row)

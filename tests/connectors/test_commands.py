@@ -305,3 +305,46 @@ def test_a_refused_sync_in_italian(platform: FakePlatform, data_dir: Path) -> No
     assert "Session has expired" in platform_said
     assert english.stderr.startswith("error: facebook Bar Centrale: ")
     assert "Session has expired" in english.stderr and "Dettagli" not in english.stderr
+
+
+def test_connections_lists_a_running_sync_then_an_interrupted_one(
+    platform: FakePlatform, data_dir: Path
+) -> None:
+    """A sync running in another process (cron) shows as running; once its process is gone (its
+    beat stopped), as interrupted."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import delete
+
+    from crisisdesk.connectors.store import INTERRUPTED_AFTER, get_connection, start_fetch
+    from crisisdesk.desk import Desk
+    from crisisdesk.models import ConnectionFetch
+    from crisisdesk.settings import Settings
+
+    e = env(platform, data_dir)
+    _connect(platform, e)
+    other = Desk(Settings({"data_dir": str(data_dir), "token_key": TOKEN_KEY}, environ={}))
+    try:
+        row = get_connection(other, "facebook", "100")
+        assert row is not None
+        start_fetch(other, row.id, source="cli", started_at=datetime.now(UTC))
+        listed = runner.invoke(app, ["connections"], env=e)
+        assert listed.exit_code == 0
+        when = _fetches(platform, data_dir)[0].started_at.strftime("%Y-%m-%d %H:%M UTC")
+        assert listed.output.strip().endswith(
+            f"Bar Centrale\tfetching since {when} (started from the command line)"
+        )
+        italian = runner.invoke(app, ["connections"], env={**e, "CRISISDESK_LANG": "it"}).output
+        assert f"scaricamento in corso dal {when} (riga di comando)" in italian
+
+        # Instead, a "Fetch now" whose web process was killed and has not beaten since.
+        with other.session() as s, s.begin():
+            s.execute(delete(ConnectionFetch))
+        died = datetime.now(UTC) - INTERRUPTED_AFTER - timedelta(minutes=1)
+        start_fetch(other, row.id, source="web", started_at=died)
+    finally:
+        other.close()
+    listed = runner.invoke(app, ["connections"], env=e).output
+    assert "(web): failed (interrupted): " in listed and "fetching since" not in listed
+    italian = runner.invoke(app, ["connections"], env={**e, "CRISISDESK_LANG": "it"}).output
+    assert "(web): fallito: Lo scaricamento è stato interrotto" in italian

@@ -1,31 +1,37 @@
-"""Every fetch of a connection leaves a record: what it brought in or why it failed, where it was
-started, and nothing secret; the last 20 are kept, and they go with the connection."""
+"""Every fetch of a connection leaves a record from its start: running while it runs, then what it
+brought in or why it failed, where it was started, and nothing secret; one whose process died is
+interrupted; the last 20 are kept, and they go with the connection."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from sqlalchemy import select
 
-from crisisdesk.connectors import RateLimited
+from crisisdesk.connectors import RateLimited, store
 from crisisdesk.connectors.accounts import (
     FetchJobs,
     fetch_healths,
     sync_connection,
 )
 from crisisdesk.connectors.store import (
+    INTERRUPTED_AFTER,
     KEEP_FETCHES,
     connection_by_id,
     delete_connection,
     recent_fetches,
     record_fetch,
     save_connection,
+    start_fetch,
+    touch_fetch,
 )
 from crisisdesk.desk import Desk
 from crisisdesk.models import Connection, ConnectionFetch
-from tests.connectors.conftest import APP_SECRET, FakePlatform
+from tests.connectors.conftest import APP_SECRET, Answer, FakePlatform, Seen
 from tests.connectors.test_facebook import TOKEN, V, _err, serve_page
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -218,3 +224,132 @@ def test_every_refusal_reason_has_words_in_every_language() -> None:
     for lang, catalog in CATALOGS.items():
         missing = [r for r in REASONS if f"connections.error.{r}" not in catalog]
         assert not missing, (lang, missing)
+
+
+# -- running fetches, and those whose process died ---------------------------------------------
+
+
+def _blocked_posts(platform: FakePlatform) -> tuple[threading.Event, threading.Event]:
+    """The page's posts answer only once released: a fetch that is running for as long as the
+    test needs. Returns (asked, release)."""
+    serve_page(platform)
+    answer = platform.routes[("GET", f"{V}/100/posts")]
+    assert callable(answer)
+    asked, release = threading.Event(), threading.Event()
+
+    def blocked(seen: Seen) -> Answer:
+        asked.set()
+        assert release.wait(20)
+        return answer(seen)
+
+    platform.add("GET", f"{V}/100/posts", blocked)
+    return asked, release
+
+
+def test_a_fetch_is_recorded_as_running_from_its_start_and_beats_while_it_runs(
+    cdesk: Desk, platform: FakePlatform, http: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store, "HEARTBEAT_EVERY", 0.05)
+    asked, release = _blocked_posts(platform)
+    connection = _connection(cdesk)
+    sync = threading.Thread(target=sync_connection, args=(cdesk, connection, http))
+    sync.start()
+    try:
+        assert asked.wait(20)
+        (running,) = _fetches(cdesk, connection.id)
+        assert running.finished_at is None and running.source == "cli" and running.reason is None
+        health = fetch_healths(cdesk, [connection.id])[connection.id]
+        assert health.last is not None and health.last.running and health.warnings == ()
+        # "Fetch now" in another process (a FetchJobs of its own) does not start a second one.
+        assert not FetchJobs(cdesk).start(connection.id)
+        # The process says it is alive while the platform keeps it waiting.
+        deadline = time.monotonic() + 10
+        while _fetches(cdesk, connection.id)[0].alive_at == running.alive_at:
+            assert time.monotonic() < deadline, "the running fetch was never touched"
+            time.sleep(0.05)
+    finally:
+        release.set()
+        sync.join(20)
+    (done,) = _fetches(cdesk, connection.id)
+    assert done.id == running.id and done.finished_at is not None and done.alive_at is None
+    assert (done.inserted, done.reason) == (4, None)  # the whole page, no range given
+    assert [t for t in threading.enumerate() if t.name.startswith("fetch-beat-")] == []
+
+
+def test_a_fetch_stopped_by_ctrl_c_is_recorded_as_interrupted(
+    cdesk: Desk, monkeypatch: pytest.MonkeyPatch, http: httpx.Client
+) -> None:
+    connection = _connection(cdesk)
+
+    def stopped(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("crisisdesk.connectors.accounts.build_connector", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        sync_connection(cdesk, connection, http)
+    (fetch,) = _fetches(cdesk, connection.id)
+    assert (fetch.reason, fetch.source) == ("interrupted", "cli") and fetch.finished_at
+
+
+def test_a_running_fetch_is_interrupted_only_once_its_process_stopped_beating(
+    cdesk: Desk,
+) -> None:
+    connection = _connection(cdesk)
+    started = NOW - timedelta(hours=5)
+    start_fetch(cdesk, connection.id, source="cli", started_at=started)
+    # Slow, but its process still beats: running, however long ago it started.
+    touch_fetch(cdesk, _fetches(cdesk, connection.id)[0].id, NOW - timedelta(minutes=9))
+    last = fetch_healths(cdesk, [connection.id], now=NOW)[connection.id].last
+    assert last is not None and last.running and last.reason is None
+    # Silent for longer than the limit: its process is gone.
+    later = NOW + INTERRUPTED_AFTER
+    health = fetch_healths(cdesk, [connection.id], now=later)[connection.id]
+    assert health.last is not None and not health.last.running
+    assert health.last.reason == "interrupted"
+    assert health.last.finished_at == NOW - timedelta(minutes=9)
+    assert health.failures_in_a_row == 1
+
+
+def test_an_interrupted_fetch_counts_as_a_failure_and_is_closed_by_the_next_start(
+    cdesk: Desk,
+) -> None:
+    connection = _connection(cdesk)
+    _record(cdesk, connection.id, hours_ago=3, reason="expired")
+    _record(cdesk, connection.id, hours_ago=2, reason="expired")
+    start_fetch(cdesk, connection.id, source="web", started_at=NOW - timedelta(hours=1))
+    health = fetch_healths(cdesk, [connection.id], now=NOW)[connection.id]
+    assert health.warnings == ("failing",) and health.failures_in_a_row == 3
+    # A fetch running on top of failures neither worked nor failed yet.
+    start_fetch(cdesk, connection.id, source="cli", started_at=NOW)
+    health = fetch_healths(cdesk, [connection.id], now=NOW)[connection.id]
+    assert health.last is not None and health.last.running and health.last.source == "cli"
+    assert health.failures_in_a_row == 3
+    # The next start completed the dead one as interrupted, as of its last sign of life.
+    running, dead, *_ = _fetches(cdesk, connection.id)
+    assert running.finished_at is None
+    assert (dead.reason, dead.finished_at) == ("interrupted", NOW - timedelta(hours=1))
+
+
+def test_the_history_a_process_died_in_goes_on_from_where_it_was(cdesk: Desk) -> None:
+    """A crash without any record is the gap the start record closes: the dead fetch shows."""
+    connection = _connection(cdesk)
+    _record(cdesk, connection.id, hours_ago=2)
+    start_fetch(cdesk, connection.id, source="cli", started_at=NOW - timedelta(hours=1))
+    _record(cdesk, connection.id, hours_ago=0)
+    reasons = [f.reason for f in _fetches(cdesk, connection.id)]
+    assert reasons == [None, "interrupted", None]
+
+
+def test_pruning_keeps_a_running_fetch(cdesk: Desk) -> None:
+    connection = _connection(cdesk)
+    start_fetch(cdesk, connection.id, source="cli", started_at=NOW - timedelta(hours=40))
+    (running,) = _fetches(cdesk, connection.id)
+    touch_fetch(cdesk, running.id, NOW)  # a long backfill, still alive
+    for n in range(KEEP_FETCHES + 5):
+        _record(cdesk, connection.id, hours_ago=KEEP_FETCHES + 5 - n)
+    kept = _fetches(cdesk, connection.id)
+    assert len(kept) == KEEP_FETCHES + 1
+    assert [f.id for f in kept if f.finished_at is None] == [running.id]
+    done = [f.finished_at for f in kept if f.finished_at is not None]
+    # the same 20 completed ones as without it: the newest
+    assert done[0] == NOW - timedelta(hours=1) and done[-1] == NOW - timedelta(hours=20)

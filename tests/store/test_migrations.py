@@ -196,6 +196,103 @@ def test_connection_fetches_migration_round_trips_on_each_backend(backend_desk: 
     ]
 
 
+def _fetch_rows(engine: sa.Engine) -> list[tuple[Any, ...]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT id, started_at, finished_at, source, inserted, unchanged, reason, error"
+                " FROM connection_fetches ORDER BY id"
+            )
+        )
+        return [tuple(row) for row in rows]
+
+
+def test_completed_fetches_are_kept_when_fetches_are_recorded_from_their_start(
+    tmp_path: Path,
+) -> None:
+    engine = store.make_engine(f"sqlite:///{tmp_path / 'desk.db'}")
+    store.upgrade(engine, "0009")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO connections (id, platform, account_id, name, config, created_at,"
+                " updated_at) VALUES (1, 'mastodon', '7', 'shop', '{}', '2026-01-01 00:00:00',"
+                " '2026-01-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO connection_fetches (connection_id, started_at, finished_at, source,"
+                " inserted, updated, unchanged, rejected, reason, error) VALUES"
+                " (1, '2026-01-02 10:00:00', '2026-01-02 10:01:00', 'cli', 3, 0, 1, 0, NULL, NULL),"
+                " (1, '2026-01-02 11:00:00', '2026-01-02 11:00:05', 'web', 0, 0, 0, 0, 'expired',"
+                " 'Session has expired')"
+            )
+        )
+    before = _fetch_rows(engine)
+
+    store.upgrade(engine)
+    assert _fetch_rows(engine) == before
+    columns = {c["name"]: c for c in sa.inspect(engine).get_columns("connection_fetches")}
+    assert columns["finished_at"]["nullable"] and "alive_at" in columns
+    indexes = sa.inspect(engine).get_indexes("connection_fetches")
+    assert [(i["name"], i["column_names"]) for i in indexes] == [
+        ("ix_connection_fetches_connection_started", ["connection_id", "started_at"])
+    ]
+    foreign_keys = sa.inspect(engine).get_foreign_keys("connection_fetches")
+    assert [fk["options"].get("ondelete") for fk in foreign_keys] == ["CASCADE"]
+    # a fetch running when the desk is downgraded is completed as the earlier version can say it
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO connection_fetches (connection_id, started_at, alive_at, source,"
+                " inserted, updated, unchanged, rejected) VALUES"
+                " (1, '2026-01-02 12:00:00', '2026-01-02 12:03:00', 'cli', 0, 0, 0, 0)"
+            )
+        )
+    command.downgrade(store.alembic_config(engine), "0009")
+    *kept, running = _fetch_rows(engine)
+    assert kept == before
+    assert running[2:] == (
+        "2026-01-02 12:03:00",  # its last sign of life
+        "cli",
+        0,
+        0,
+        "internal",
+        "the fetch was interrupted before it ended",
+    )
+    columns = {c["name"]: c for c in sa.inspect(engine).get_columns("connection_fetches")}
+    assert not columns["finished_at"]["nullable"] and "alive_at" not in columns
+    store.upgrade(engine)
+    assert store.current_revision(engine) == store.head_revision(engine)
+    engine.dispose()
+
+
+def test_running_fetches_migration_round_trips_on_each_backend(backend_desk: Desk) -> None:
+    from datetime import UTC, datetime
+
+    from crisisdesk.connectors.store import recent_fetches, record_fetch, start_fetch
+    from crisisdesk.models import Connection
+
+    engine = backend_desk.engine
+    with backend_desk.session() as s, s.begin():
+        connection = Connection(platform="mastodon", account_id="1", name="shop", config={})
+        s.add(connection)
+        s.flush()
+        connection_id = connection.id
+    at = datetime(2026, 1, 2, 10, 0, tzinfo=UTC)
+    record_fetch(backend_desk, connection_id, source="cli", started_at=at, finished_at=at)
+    start_fetch(backend_desk, connection_id, source="web", started_at=at)
+    command.downgrade(store.alembic_config(engine), "0009")
+    with engine.connect() as conn:
+        reasons = conn.execute(sa.text("SELECT reason FROM connection_fetches ORDER BY id"))
+        assert list(reasons.scalars()) == [None, "internal"]
+    store.upgrade(engine)
+    start_fetch(backend_desk, connection_id, source="cli", started_at=at)
+    fetches = recent_fetches(backend_desk, [connection_id])[connection_id]
+    assert [f.finished_at is None for f in fetches] == [True, False, False]
+
+
 # -- the signals' saved state, one row per page from 0009 ---------------------------------------
 
 

@@ -511,3 +511,103 @@ def test_the_last_fetch_is_escaped_on_the_page(kdesk: Desk, fake: FakePlatform) 
     assert "<img src=x" not in page
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in page
     assert "The platform did not accept the account." in page
+
+
+# -- a fetch running in another process, and one whose process died ------------------------------
+
+RUNNING = {
+    "en": ("Fetching since", "started from the command line."),
+    "it": ("Scaricamento in corso dal", "avviato dalla riga di comando."),
+}
+BUSY = {
+    "en": "facebook account Bar Centrale is already being fetched.",
+    "it": "L&#39;account facebook Bar Centrale è già in fase di scaricamento.",
+}
+INTERRUPTED = {
+    "en": "The fetch was interrupted: the process running it stopped before it ended",
+    "it": "Lo scaricamento è stato interrotto: il processo che lo eseguiva si è fermato",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "it"])
+def test_a_sync_running_in_another_process_shows_and_holds_fetch_now_back(
+    kdesk: Desk, fake: FakePlatform, lang: str
+) -> None:
+    from datetime import timedelta
+
+    from crisisdesk.connectors.store import recent_fetches, start_fetch
+
+    serve_page(fake)
+    row = save_connection(kdesk, "facebook", "100", token=TOKEN, name="Bar Centrale")
+    # `crisisdesk sync` from cron, in a process of its own, records its start as it begins.
+    started = datetime.now(UTC) - timedelta(minutes=4)
+    assert start_fetch(kdesk, row.id, source="cli", started_at=started) is not None
+    client, _ = client_for(kdesk, lang=lang)
+    page = client.get("/connections").text
+    since, source = RUNNING[lang]
+    assert f'{since} <time datetime="{started.isoformat()}"' in page and source in page
+    assert "Never fetched" not in page and "Mai scaricato" not in page
+    # the cell polls until it ends, and the button waits for it
+    assert f'hx-get="/connections/{row.id}/fetch" hx-trigger="every 2s"' in page
+    assert page.count("disabled>") == 1
+
+    # "Fetch now" anyway (a page loaded before the sync began): no second fetch.
+    page = client.post(f"/connections/{row.id}/fetch", data={"days": "7"}).text  # redirected
+    assert BUSY[lang] in page
+    cell = client.post(f"/connections/{row.id}/fetch", headers={"HX-Request": "true"}).text
+    assert since in cell and source in cell
+    assert fetch_jobs_for(kdesk).wait(20)
+    assert fake.requests == []
+    assert [f.finished_at for f in recent_fetches(kdesk, [row.id])[row.id]] == [None]
+
+
+@pytest.mark.parametrize("lang", ["en", "it"])
+def test_a_fetch_whose_process_died_shows_interrupted_and_fetch_now_works_again(
+    kdesk: Desk, fake: FakePlatform, lang: str
+) -> None:
+    from datetime import timedelta
+
+    from crisisdesk.connectors.store import INTERRUPTED_AFTER, recent_fetches, start_fetch
+
+    serve_page(fake)
+    row = save_connection(kdesk, "facebook", "100", token=TOKEN, name="Bar Centrale")
+    _record(kdesk, row.id, hours_ago=3, reason="expired", error="Session has expired")
+    _record(kdesk, row.id, hours_ago=2, reason="expired", error="Session has expired")
+    # A sync killed mid-fetch: its start is recorded, its beat stopped longer ago than the limit.
+    died = datetime.now(UTC) - INTERRUPTED_AFTER - timedelta(minutes=1)
+    start_fetch(kdesk, row.id, source="cli", started_at=died)
+    client, _ = client_for(kdesk, lang=lang)
+    page = client.get("/connections").text
+    assert INTERRUPTED[lang] in page and RUNNING[lang][0] not in page
+    assert FAILING[lang] in page  # the third failure in a row
+    assert "disabled>" not in page
+
+    assert BUSY[lang] not in client.post(f"/connections/{row.id}/fetch", data={"days": "7"}).text
+    assert fetch_jobs_for(kdesk).wait(20)
+    page = client.get("/connections").text
+    assert FAILING[lang] not in page
+    assert ("3 new" if lang == "en" else "3 nuovi") in page
+    ok, dead, *_ = recent_fetches(kdesk, [row.id])[row.id]
+    assert (ok.source, ok.reason, ok.inserted) == ("web", None, 3)
+    assert (dead.source, dead.reason, dead.finished_at) == ("cli", "interrupted", died)
+
+
+def test_a_slow_fetch_that_still_beats_is_not_taken_for_interrupted(
+    kdesk: Desk, fake: FakePlatform
+) -> None:
+    from datetime import timedelta
+
+    from crisisdesk.connectors.store import start_fetch, touch_fetch
+
+    row = save_connection(kdesk, "facebook", "100", token=TOKEN, name="Bar Centrale")
+    fetch = start_fetch(
+        kdesk, row.id, source="web", started_at=datetime.now(UTC) - timedelta(hours=6)
+    )
+    assert fetch is not None
+    touch_fetch(kdesk, fetch.id)
+    client, _ = client_for(kdesk)
+    page = client.get("/connections").text
+    assert "Fetching since" in page and "started from this page." in page
+    assert INTERRUPTED["en"] not in page
+    assert BUSY["en"] in client.post(f"/connections/{row.id}/fetch", data={"days": "7"}).text
+    assert fake.requests == []
