@@ -227,12 +227,26 @@ def _when(value: str | None, option: str) -> datetime | None:
 
 def _sync_once(
     desk: Any, rows: list[Any], http: Any, start: Any, end: Any, lookback: Any
-) -> tuple[int, int]:
+) -> tuple[int, int, int]:
+    """Fetch each connection once; how many failed, how many were fetched, and how many were
+    skipped because another process is fetching them."""
     from crisisdesk.connectors.accounts import sync_connection
+    from crisisdesk.connectors.store import running_fetch
 
     failures = 0
     synced = 0
+    skipped = 0
     for row in rows:
+        busy = running_fetch(desk, row.id)
+        if busy is not None:
+            # Two syncs from cron overlapping, or "Fetch now" on the web: the other one is
+            # reading this account right now, and a second reader would only spend the
+            # platform's rate limit on the same comments.
+            label = f"{row.platform} {row.name or row.account_id}"
+            source = say(f"connections.source.{busy.source}")
+            typer.echo(say("sync.busy", label=label, source=source), err=True)
+            skipped += 1
+            continue
         outcome = sync_connection(
             desk, row, http, since=start, until=end, lookback=lookback, tap=_progress, source="cli"
         )
@@ -260,7 +274,7 @@ def _sync_once(
         )
         if report.rejected:
             failures += 1
-    return failures, synced
+    return failures, synced, skipped
 
 
 def _last_fetch(last: FetchStatus | None, zone: ZoneInfo) -> str:
@@ -375,9 +389,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Fetch comments from connected accounts: backfill for Facebook and Instagram (the
         comments written in the time range, on posts up to --lookback-days older), new replies and
-        mentions since the last run for Bluesky and Mastodon. Everything goes through the one ingest path, so re-running is harmless.
+        mentions since the last run for Bluesky and Mastodon. Everything goes through the one
+        ingest path, so re-running is harmless; an account another process is fetching right now
+        is skipped.
 
-        Exit codes: 0 all synced; 3 some accounts or rows failed; 2 nothing synced."""
+        Exit codes: 0 all synced (or skipped); 3 some accounts or rows failed; 2 nothing synced."""
         from crisisdesk.connectors.store import (
             load_connections,
             new_http_client,
@@ -395,10 +411,11 @@ def register(app: typer.Typer) -> None:
             _fail(say("sync.none"))
         failures = 0
         synced = 0
+        skipped = 0
         with new_http_client() as http:
             while True:
                 lookback = timedelta(days=lookback_days) if lookback_days else None
-                failures, synced = _sync_once(desk, rows, http, start, end, lookback)
+                failures, synced, skipped = _sync_once(desk, rows, http, start, end, lookback)
                 if not every:
                     break
                 time.sleep(every)
@@ -407,7 +424,7 @@ def register(app: typer.Typer) -> None:
                     for r in load_connections(desk, platform)
                     if account is None or r.account_id == account
                 ]
-        if synced == 0:
+        if synced == 0 and not skipped:
             raise typer.Exit(2)
         if failures:
             raise typer.Exit(3)

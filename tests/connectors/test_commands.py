@@ -348,3 +348,38 @@ def test_connections_lists_a_running_sync_then_an_interrupted_one(
     assert "(web): failed (interrupted): " in listed and "fetching since" not in listed
     italian = runner.invoke(app, ["connections"], env={**e, "CRISISDESK_LANG": "it"}).output
     assert "(web): fallito: Lo scaricamento è stato interrotto" in italian
+
+
+def test_sync_skips_an_account_another_process_is_fetching(
+    platform: FakePlatform, data_dir: Path
+) -> None:
+    """Two syncs from cron that overlap: the second leaves the account to the first, sends the
+    platform nothing, and exits 0 (cron would otherwise mail an error every time)."""
+    from datetime import UTC, datetime
+
+    from crisisdesk.connectors.store import get_connection, start_fetch
+    from crisisdesk.desk import Desk
+    from crisisdesk.settings import Settings
+
+    e = env(platform, data_dir)
+    _connect(platform, e)
+    before = len(platform.requests)
+    other = Desk(Settings({"data_dir": str(data_dir), "token_key": TOKEN_KEY}, environ={}))
+    try:
+        row = get_connection(other, "facebook", "100")
+        assert row is not None
+        start_fetch(other, row.id, source="cli", started_at=datetime.now(UTC))
+    finally:
+        other.close()
+    args = ["sync", "--since", "2024-04-15"]
+    english = runner.invoke(app, args, env={**e, "CRISISDESK_LANG": "en"})
+    italian = runner.invoke(app, args, env={**e, "CRISISDESK_LANG": "it"})
+    assert english.exit_code == italian.exit_code == 0
+    assert english.stderr == (
+        "facebook Bar Centrale: skipped, another fetch is reading it now (command line)\n"
+    )
+    assert italian.stderr == (
+        "facebook Bar Centrale: saltato, è già in corso un altro scaricamento (riga di comando)\n"
+    )
+    assert len(platform.requests) == before  # nothing was asked of the platform
+    assert [f.finished_at for f in _fetches(platform, data_dir)] == [None]  # only the other's
