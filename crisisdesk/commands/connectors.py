@@ -296,7 +296,9 @@ def _last_fetch(last: FetchStatus | None, zone: ZoneInfo) -> str:
         reason = last.reason
         if cli_language() != DEFAULT_LANGUAGE:
             reason = web_word(f"connections.error.{last.reason}")
-        outcome = say("connections.fetch_failed", reason=reason, error=error)
+        # an interrupted fetch has no words of its own beyond its reason
+        key = "connections.fetch_failed" if error else "connections.fetch_failed_bare"
+        outcome = say(key, reason=reason, error=error)
     else:
         outcome = say(
             "connections.fetch_counts",

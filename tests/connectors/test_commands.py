@@ -345,7 +345,7 @@ def test_connections_lists_a_running_sync_then_an_interrupted_one(
     finally:
         other.close()
     listed = runner.invoke(app, ["connections"], env=e).output
-    assert "(web): failed (interrupted): " in listed and "fetching since" not in listed
+    assert "(web): failed (interrupted)\n" in listed and "fetching since" not in listed
     italian = runner.invoke(app, ["connections"], env={**e, "CRISISDESK_LANG": "it"}).output
     assert "(web): fallito: Lo scaricamento è stato interrotto" in italian
 
