@@ -180,6 +180,9 @@ class Analysis(Base):
 
 class Alert(Base):
     __tablename__ = "alerts"
+    # An id is never given twice, even after a replay deletes the newest alerts: the live
+    # banner's relay counts alerts as seen by id (migration 0011).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     page_id: Mapped[int] = mapped_column(ForeignKey("pages.id"), index=True)

@@ -159,7 +159,8 @@ LOOK_SECONDS = 2.0
 RESUME_SECONDS = 60.0
 #: How long an id missing below the newest is asked for again. On PostgreSQL a sequence hands ids
 #: out in the order transactions ask, not the order they commit, so a lower id can appear after a
-#: higher one; on SQLite a gap is an alert a replay deleted, whose id the next alert may reuse.
+#: higher one; on SQLite a gap is an alert a replay deleted (its id is not given again: the alerts
+#: table is AUTOINCREMENT since migration 0011).
 GAP_SECONDS = 60.0
 
 
@@ -312,8 +313,8 @@ class AlertRelay:
             i: until for i, until in self._gaps.items() if i not in found and until > clock
         }
         if top < high:
-            # The newest alerts were deleted (a replay replaced them): on SQLite their ids are
-            # handed out again, to alerts this relay must not take as seen.
+            # The newest alerts were deleted (a replay replaced them). Their ids are not given
+            # again (migration 0011), so this only keeps the mark at what the store holds.
             self._high = top
         due: list[int] = []
         for row in rows:

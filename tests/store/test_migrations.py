@@ -430,3 +430,39 @@ def test_signal_state_migration_round_trips_on_each_backend(backend_desk: Desk) 
         assert _signals(again) == expected
     finally:
         again.close()
+
+
+def test_alert_ids_are_not_handed_out_again_after_the_newest_are_deleted(tmp_path: Path) -> None:
+    # The live banner's relay counts alerts as seen by id: a replay that deletes the newest
+    # alerts must not free their ids for the next ones.
+    engine = store.make_engine(f"sqlite:///{tmp_path / 'desk.db'}")
+    store.upgrade(engine, "0010")
+    add = sa.text(
+        "INSERT INTO alerts (page_id, level, episode, at, created_at, evidence)"
+        " VALUES (1, 'flame', :episode, '2026-01-02 10:00:00', '2026-01-02 10:01:00', '{}')"
+    )
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO pages (platform, platform_id, name, config, created_at)"
+                " VALUES ('facebook', 'p1', 'Forno', '{}', '2026-01-01 00:00:00')"
+            )
+        )
+        conn.execute(add, {"episode": "e1"})
+        conn.execute(add, {"episode": "e2"})
+    store.upgrade(engine)
+    with engine.begin() as conn:
+        kept = conn.execute(sa.text("SELECT id, episode FROM alerts ORDER BY id")).all()
+        conn.execute(sa.text("DELETE FROM alerts WHERE id = 2"))
+        conn.execute(add, {"episode": "e3"})
+        newest = conn.execute(sa.text("SELECT id FROM alerts WHERE episode = 'e3'")).scalar_one()
+    assert [tuple(row) for row in kept] == [(1, "e1"), (2, "e2")]
+    assert newest == 3  # not 2 again
+    assert {ix["name"] for ix in sa.inspect(engine).get_indexes("alerts")} == {
+        "ix_alerts_page_id",
+        "ix_alerts_episode",
+    }
+    command.downgrade(store.alembic_config(engine), "0010")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM alerts")).scalar_one() == 2
+    engine.dispose()
