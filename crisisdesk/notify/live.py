@@ -289,18 +289,18 @@ class AlertRelay:
         return self._publish(due)
 
     def _newly_announced(self) -> list[int]:
-        from sqlalchemy import func, or_, select
+        from sqlalchemy import or_, select
 
         from crisisdesk.models import Alert
 
         assert self._high is not None
         high = self._high
         again = set(self._unannounced) | set(self._gaps)
-        newest = select(func.max(Alert.id)).scalar_subquery()
+        # Ids are never given twice (migration 0011): what is new is above the highest seen.
         with self.desk.session() as s:
             rows = s.execute(
                 select(Alert.id, Alert.at, Alert.announced_at, Alert.acknowledged_by).where(
-                    or_(Alert.id > high, Alert.id.in_(again), Alert.id == newest)
+                    or_(Alert.id > high, Alert.id.in_(again))
                 )
             ).all()
         now, window, clock = self.desk.clock(), self._window(), time.monotonic()
@@ -312,14 +312,8 @@ class AlertRelay:
         self._gaps = {
             i: until for i, until in self._gaps.items() if i not in found and until > clock
         }
-        if top < high:
-            # The newest alerts were deleted (a replay replaced them). Their ids are not given
-            # again (migration 0011), so this only keeps the mark at what the store holds.
-            self._high = top
         due: list[int] = []
         for row in rows:
-            if row.id <= high and row.id not in again:
-                continue  # the newest alert, seen already
             self._unannounced.pop(row.id, None)
             if row.announced_at is not None:
                 due.append(row.id)
