@@ -709,9 +709,11 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         # told from the writer's own experience it is a complaint in sarcastic form
         return ("complaint" if experience_first_person(toks) else "troll"), reasons
 
-    # Rager: angry venting, shouting; a rant that tells a real story is a complaint.
+    # Rager: angry venting, shouting; a rant that tells a real story is a complaint. Capitals
+    # are loudness, not anger: shouting counts only in a text the model reads as negative, as a
+    # lean (all-caps text leans negative) turned "NO STO MALE. SONO TROPPO BELLI." into a rant.
     offended = s.offensive >= OFFENCE_STRONG
-    if anger or (shouted and negativeish) or (offended and negativeish):
+    if anger or (shouted and s.sentiment == "negative") or (offended and negativeish):
         reasons = []
         if anger:
             reasons.append(f"anger words: {', '.join(anger[:3])}")

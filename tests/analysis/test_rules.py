@@ -233,6 +233,19 @@ def test_negated_disappointment_and_loyalty_are_praise(text: str) -> None:
     assert _kind(text, sentiment="positive", positive=0.8)[0] == "praise"
 
 
+def test_shouting_is_a_rant_only_when_the_text_reads_negative() -> None:
+    # Capitals are loudness, not anger: the model's lean towards negative (caps are common in
+    # rants) is not enough, its reading must be negative.
+    shouted = "DOVE SONO FINITI I MIEI SOLDI, ASPETTO DA UN MESE"
+    assert _kind(shouted, sentiment="negative", negative=0.6)[0] == "rager"
+    leaning = {"negative": 0.45, "positive": 0.5}
+    assert _kind("NO STO MALE. SONO TROPPO BELLI.", sentiment="positive", **leaning)[0] != "rager"
+    headline = "E SE LA FASE 2 DEL GOVERNO INIZIASSE CON IL RITIRO DEI SOLDATI?"
+    assert _kind(headline, sentiment="neutral", negative=0.42, positive=0.1)[0] != "rager"
+    # an anger word is heard however the text reads
+    assert _kind("VERGOGNA, RIDICOLI", sentiment="neutral", negative=0.3)[0] == "rager"
+
+
 def test_weak_cues_in_a_glad_text_are_no_complaint_or_rant() -> None:
     # Read glad by the model, "again", "still" or a negation tell no problem, and words of
     # wonder ("pazzesco", "unbelievable") no anger.
