@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -58,6 +59,18 @@ def _check_zone(desk: Any) -> None:
 def _fail(message: str, code: int = 2) -> NoReturn:
     typer.echo(say("error", message=message), err=True)
     raise typer.Exit(code)
+
+
+def _ready_analyzer(load: Callable[[], Any]) -> Any:
+    """The analyser ``load`` builds, with its model files read now: a backend, a model directory
+    or a shipped model file that cannot be used is refused here, in the reader's words, before
+    any result is written (the transformers backend would read its files on the first batch)."""
+    try:
+        analyzer = load()
+        analyzer.analyze_many([])
+    except (ValueError, RuntimeError, OSError) as exc:  # unknown backend, missing extra, bad file
+        _fail(say_reason(exc))
+    return analyzer
 
 
 def _column_map(columns: list[str]) -> dict[str, str]:
@@ -123,6 +136,8 @@ def import_(
         platform=platform, page=page, column_map=_column_map(column), encoding=encoding
     )
     desk = _desk(data_dir)
+    # Read now, or a model file that cannot be used would stop the import half-way, unexplained.
+    _ready_analyzer(lambda: desk.analyzer)
     report = ImportReport()
     show_progress = sys.stderr.isatty()
     for path in files:
@@ -187,13 +202,7 @@ def analyze(
         options_kw["sentiment_model"] = settings.sentiment_model
     if settings.toxicity_model:
         options_kw["toxicity_model"] = settings.toxicity_model
-    try:
-        analyzer = load_analyzer(settings.analyzer, **options_kw)
-        # A backend may read its model files on first use: read them now, so that a directory
-        # that cannot be loaded is refused before any result is written.
-        analyzer.analyze_many([])
-    except (ValueError, RuntimeError, OSError) as exc:  # unknown backend, missing extra, bad dir
-        _fail(say_reason(exc))
+    analyzer = _ready_analyzer(lambda: load_analyzer(settings.analyzer, **options_kw))
     hint = None if lang == "auto" else lang
     options = ReadOptions(column_map=_column_map(column))
     name = "<stdin>" if str(file) == "-" else str(file)
@@ -308,12 +317,7 @@ def reanalyze(
     is opened and no rule runs. Interrupted, it continues where it stopped when run again.
     """
     desk = _desk(data_dir)
-    try:
-        # A bad backend or model directory fails here, clearly: the models are read now, not
-        # on the first batch (the transformers backend reads them on first use).
-        desk.analyzer.analyze_many([])
-    except (ValueError, RuntimeError, OSError) as exc:
-        _fail(say_reason(exc))
+    _ready_analyzer(lambda: desk.analyzer)
 
     def progress(so_far: Any) -> None:
         typer.echo(

@@ -59,3 +59,17 @@ def test_every_reason_the_layers_raise_has_words_on_the_command_line() -> None:
     assert len(reasons) > 50  # the walk found them
     for where, code, template in reasons:
         assert english.get(code) == template, (where, code)
+
+
+def test_the_walk_reaches_the_model_files_refusals() -> None:
+    """A shipped model file that is missing, unreadable or damaged is refused with a reason the
+    command line says from its catalog: the walk above must find them, so that a new refusal of
+    the models cannot go without words."""
+    found = {code for where, code, _ in _reasons_in_the_package() if "linear.py" in where}
+    assert {
+        "model.file_missing",
+        "model.file_unreadable",
+        "model.file_damaged",
+        "model.manifest_shape",
+        "model.word_weights",
+    } <= found

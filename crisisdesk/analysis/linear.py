@@ -15,7 +15,9 @@ within a few points of a fine-tuned transformer on these tasks, runs thousands o
 on one core without a GPU or PyTorch, and every decision decomposes into per-n-gram contributions,
 which become the human-readable *reasons*.
 
-Files are read once per process (module-level cache) and never fetched from the network.
+Files are read once per process (module-level cache) and never fetched from the network. A file
+that is missing, cut short or damaged is refused with a :class:`ModelFileError`, whose reason the
+command line says in the reader's language.
 """
 
 from __future__ import annotations
@@ -24,15 +26,19 @@ import dataclasses
 import functools
 import json
 import threading
+import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+from numpy.lib.npyio import NpzFile
 
 from crisisdesk.analysis import features, lexicon
 from crisisdesk.analysis.fast import Scores
+from crisisdesk.reasons import Reason
 
 MODELS_DIR = Path(__file__).with_name("models")
 MODEL_NAMES = ("language", "sentiment", "offensive", "irony")
@@ -47,6 +53,50 @@ _LOCK = threading.Lock()
 F32 = npt.NDArray[np.float32]
 U64 = npt.NDArray[np.uint64]
 IDX = npt.NDArray[np.intp]
+
+#: What the zip reader and numpy raise for a file that is cut short, is not a zip, fails the zip's
+#: own CRC-32 check or holds an array numpy cannot read; an array the file lacks is a KeyError.
+_DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError)
+
+
+class ModelFileError(ValueError):
+    """A model file is missing, cannot be read, is damaged or does not hold a model the desk can
+    use. Raised with a :class:`~crisisdesk.reasons.Reason`, which the command line says in the
+    reader's language; a ValueError, as the checks of a file's contents always raised."""
+
+
+def _unreadable(path: Path, exc: OSError) -> ModelFileError:
+    """A model file the system would not give: missing, or refused (the system's words)."""
+    if isinstance(exc, FileNotFoundError):
+        return ModelFileError(
+            Reason(
+                "model.file_missing",
+                "{path}: the model file is missing; reinstall crisisdesk to restore it",
+                path=str(path),
+            )
+        )
+    return ModelFileError(
+        Reason(
+            "model.file_unreadable",
+            "{path}: the model file cannot be read: {detail}",
+            path=str(path),
+            detail=exc.strerror or str(exc),
+        )
+    )
+
+
+def _damaged(path: Path, exc: Exception) -> ModelFileError:
+    """A model file that is there but not whole. The reader's own words say what it found (a bad
+    CRC, no zip), the sentence around them is ours; a KeyError's words would come quoted."""
+    detail = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    return ModelFileError(
+        Reason(
+            "model.file_damaged",
+            "{path}: the model file is damaged ({detail}); reinstall crisisdesk to restore it",
+            path=str(path),
+            detail=detail,
+        )
+    )
 
 
 def find_words(keys: U64, batch: features.Batch) -> tuple[IDX, IDX]:
@@ -125,7 +175,20 @@ class LinearModel:
 
     @classmethod
     def load(cls, path: Path) -> LinearModel:
-        with np.load(path, allow_pickle=False) as data:
+        try:
+            return cls._read(path)
+        except OSError as exc:
+            raise _unreadable(path, exc) from exc
+        except ModelFileError:
+            raise
+        except _DAMAGED as exc:
+            raise _damaged(path, exc) from exc
+
+    @classmethod
+    def _read(cls, path: Path) -> LinearModel:
+        # Opened as the zip of arrays it must be: np.load would take any other file for a pickle
+        # and answer with advice about unpickling it, which is not what a damaged file needs.
+        with path.open("rb") as raw, NpzFile(raw, allow_pickle=False) as data:
             weights = data["weights"].astype(np.float32)
             bias = data["bias"].astype(np.float32)
             classes = tuple(str(c) for c in data["classes"].tolist())
@@ -153,16 +216,46 @@ class LinearModel:
                 else np.zeros((0, weights.shape[1]), dtype=np.float32)
             )
             floor = int(data["min_known_words"]) if "min_known_words" in data else 1
+        where = str(path)
         if floor < 1:
-            raise ValueError(f"{path}: min_known_words must be at least 1, not {floor}")
+            raise ModelFileError(
+                Reason(
+                    "model.min_known_words",
+                    "{path}: min_known_words must be at least 1, not {floor}",
+                    path=where,
+                    floor=floor,
+                )
+            )
         if weights.shape[0] != 1 << bits:
-            raise ValueError(f"{path}: weight table has {weights.shape[0]} rows, not 2**{bits}")
+            raise ModelFileError(
+                Reason(
+                    "model.table_rows",
+                    "{path}: weight table has {rows} rows, not 2**{bits}",
+                    path=where,
+                    rows=weights.shape[0],
+                    bits=bits,
+                )
+            )
         if any(row.shape != bias.shape for row in offsets.values()):
-            raise ValueError(f"{path}: offsets do not have one value per class")
+            raise ModelFileError(
+                Reason(
+                    "model.offsets", "{path}: offsets do not have one value per class", path=where
+                )
+            )
         if word_weights.shape != (word_hashes.size, weights.shape[1]):
-            raise ValueError(f"{path}: word weights do not match the word list and the classes")
+            raise ModelFileError(
+                Reason(
+                    "model.word_weights",
+                    "{path}: word weights do not match the word list and the classes",
+                    path=where,
+                )
+            )
         if np.any(word_hashes[1:] <= word_hashes[:-1]):
-            raise ValueError(f"{path}: word hashes are not sorted and unique")
+            raise ModelFileError(
+                Reason(
+                    "model.word_hashes", "{path}: word hashes are not sorted and unique", path=where
+                )
+            )
         base_rate = None if rate != rate else rate  # NaN: none
         return cls(
             path.stem,
@@ -266,12 +359,20 @@ class ModelScorer:
     def __init__(self, models: dict[str, LinearModel], version: str) -> None:
         missing = [m for m in MODEL_NAMES if m not in models]
         if missing:
-            raise ValueError(f"missing models: {', '.join(missing)}")
+            raise ModelFileError(
+                Reason("model.missing", "missing models: {names}", names=", ".join(missing))
+            )
         self.models = models
         self.version = version
         sent = models["sentiment"].classes
         if sorted(sent) != ["negative", "neutral", "positive"]:
-            raise ValueError(f"sentiment model classes are {sent}")
+            raise ModelFileError(
+                Reason(
+                    "model.sentiment_classes",
+                    "the sentiment model's classes are {classes}, not negative, neutral, positive",
+                    classes=", ".join(sent),
+                )
+            )
         # Function words of each language the detector knows, as a sorted hash table: row k of
         # ``member`` says which languages list the word whose hash is ``keys[k]``.
         lang_classes = models["language"].classes
@@ -427,8 +528,28 @@ def load_scorer(models_dir: str | Path | None = None) -> ModelScorer | None:
         manifest_path = root / "manifest.json"
         if not manifest_path.is_file():
             return None
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest = _read_manifest(manifest_path)
         models = {name: LinearModel.load(root / f"{name}.npz") for name in MODEL_NAMES}
         scorer = ModelScorer(models, str(manifest.get("version", "unknown")))
         _CACHE[root] = scorer
         return scorer
+
+
+def _read_manifest(path: Path) -> dict[str, object]:
+    """The manifest's fields. One that cannot be read or is not a JSON object is refused like a
+    damaged model file: the version it names is stamped on every analysis."""
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise _unreadable(path, exc) from exc
+    except ValueError as exc:  # not JSON, or not UTF-8
+        raise _damaged(path, exc) from exc
+    if not isinstance(manifest, dict):
+        raise ModelFileError(
+            Reason(
+                "model.manifest_shape",
+                "{path}: the manifest is not a JSON object; reinstall crisisdesk to restore it",
+                path=str(path),
+            )
+        )
+    return manifest

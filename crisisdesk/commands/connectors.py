@@ -441,7 +441,9 @@ def register(app: typer.Typer) -> None:
         try:
             done = processor.drain()
         except Exception as exc:  # the store refused every delivery: they stay in the spool
-            _fail(say("webhook.refused", error=exc))
+            # Why, in the reader's words when a layer below said it with a reason (a model file
+            # that cannot be read); a database's own words stay as it wrote them.
+            _fail(say("webhook.refused", error=say_reason(exc)))
             return
         typer.echo(say("webhook.replayed", done=done, rejected=processor.rejected))
 

@@ -393,16 +393,11 @@ def checked_note(note: str, lang: str) -> str:
     >>> checked_note("no checks", "it")
     'no checks'
     """
-    catalog = CATALOGS.get(lang, {})
-    fallback = CATALOGS[DEFAULT_LANGUAGE]
+    text = _catalog_text(lang)
 
     def said(match: re.Match[str]) -> str:
-        names = [
-            catalog.get(f"check.done.{c}") or fallback.get(f"check.done.{c}") or c
-            for c in match["codes"].split(", ")
-        ]
-        head = catalog.get("check.done") or fallback.get("check.done") or "checked"
-        return f"[{head}: {', '.join(names)}]"
+        names = [text(f"check.done.{c}", c) for c in match["codes"].split(", ")]
+        return f"[{text('check.done', 'checked')}: {', '.join(names)}]"
 
     return _CHECKED.sub(said, note)
 
@@ -444,12 +439,31 @@ def translate_message(message: str, lang: str) -> str:
     return message
 
 
-def translator(lang: str) -> Callable[[str], str]:
-    catalog = CATALOGS.get(lang, CATALOGS[DEFAULT_LANGUAGE])
+def _catalog_text(lang: str) -> Callable[[str, str], str]:
+    """``text(key, default)``: the text of ``key`` in ``lang``, else in English, else ``default``.
+
+    The catalogs are picked when it is made, not at each look-up: a page looks up many keys.
+
+    >>> text = _catalog_text("it")
+    >>> text("nav.inbox", "?"), text("check.done.nothing_like_this", "nothing_like_this")
+    ('Posta in arrivo', 'nothing_like_this')
+    """
+    catalog = CATALOGS.get(lang, {})
     fallback = CATALOGS[DEFAULT_LANGUAGE]
 
+    def text(key: str, default: str) -> str:
+        return catalog.get(key) or fallback.get(key) or default
+
+    return text
+
+
+def translator(lang: str) -> Callable[[str], str]:
+    """``_(key)`` of the templates: the key itself when no catalog has it, so a missing text
+    shows where it belongs."""
+    text = _catalog_text(lang)
+
     def gettext(key: str) -> str:
-        return catalog.get(key) or fallback.get(key) or key
+        return text(key, key)
 
     return gettext
 

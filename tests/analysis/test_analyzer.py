@@ -6,6 +6,7 @@ import json
 import math
 import pickle
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -201,3 +202,29 @@ def test_a_comment_without_letters_has_no_language(fast: Analyzer) -> None:
     for text in ("😡😡😡", "👍", "❤️❤️", "10/10!!!", "?"):
         assert fast.analyze(text).language == "und", text
     assert fast.analyze("Grazie mille, bravissimi 👍").language == "it"
+
+
+@pytest.mark.parametrize(
+    "content", [b"", b"hello", b"\x93NUMPY not an archive", b"PK\x03\x04 cut short"]
+)
+def test_a_model_file_that_is_not_whole_is_refused_as_damaged(
+    tmp_path: Path, content: bytes
+) -> None:
+    """Empty, text, a single array, a cut zip: each is one damaged model file, said with a code
+    (not numpy's advice about unpickling, nor a traceback of the zip reader)."""
+    path = tmp_path / "sentiment.npz"
+    path.write_bytes(content)
+    with pytest.raises(linear.ModelFileError) as refused:
+        linear.LinearModel.load(path)
+    reason = refused.value.args[0]
+    assert reason.code == "model.file_damaged" and reason.params["path"] == str(path)
+    assert "pickle" not in str(reason)
+
+
+def test_a_manifest_that_is_not_json_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "models"
+    root.mkdir()
+    (root / "manifest.json").write_text('{"version": ', encoding="utf-8")
+    with pytest.raises(linear.ModelFileError) as refused:
+        linear.load_scorer(root)
+    assert refused.value.args[0].code == "model.file_damaged"

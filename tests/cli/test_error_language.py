@@ -12,6 +12,7 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
+import crisisdesk
 from crisisdesk.cli import app
 
 runner = CliRunner()
@@ -352,3 +353,130 @@ def test_other_workflow_refusals_use_the_web_desks_words(
     assert workflow_refusal(refused.value) == "buono inesistente"
     monkeypatch.setenv("CRISISDESK_LANG", "en")
     assert workflow_refusal(refused.value) == "no such voucher"
+
+
+SHIPPED_LANGUAGE_MODEL = Path(crisisdesk.__file__).parent / "analysis" / "models" / "language.npz"
+
+
+def _models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the shipped manifest in a directory the fast analyser reads instead of the
+    shipped one, with no model file beside it yet: each test puts in the file it is about."""
+    from crisisdesk.analysis import linear
+
+    models = tmp_path / "models"
+    models.mkdir()
+    manifest = (linear.MODELS_DIR / "manifest.json").read_text(encoding="utf-8")
+    (models / "manifest.json").write_text(manifest, encoding="utf-8")
+    monkeypatch.setattr(linear, "MODELS_DIR", models)
+    return models
+
+
+def _damaged_model(path: Path) -> None:
+    """An uncompressed model file with one byte of its weights changed: the zip's CRC-32 of the
+    weights no longer matches them."""
+    import numpy as np
+
+    np.savez(path, weights=np.arange(64, dtype=np.float16), bias=np.zeros(1, np.float32))
+    data = bytearray(path.read_bytes())
+    at = data.index(np.arange(64, dtype=np.float16).tobytes()) + 10
+    data[at] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_model_files_that_cannot_be_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shipped model file that is missing, cut short or damaged is refused in the reader's
+    words, with the same exit code and no output in either language; only the zip reader's own
+    words (what it found wrong) stay as it wrote them."""
+    models = _models_dir(tmp_path, monkeypatch)
+    comments = tmp_path / "comments.txt"
+    comments.write_text("ciao\n", encoding="utf-8")
+    fast = {"CRISISDESK_ANALYZER": "fast"}
+    language = models / "language.npz"
+
+    it, en = both("analyze", str(comments), "--format", "jsonl", **fast)
+    assert it.exit_code == 2 and it.stdout == ""
+    assert it.stderr == (
+        f"errore: {language}: manca il file del modello; reinstallate crisisdesk per ripristinarlo\n"
+    )
+    assert en.stderr == (
+        f"error: {language}: the model file is missing; reinstall crisisdesk to restore it\n"
+    )
+
+    # Cut short: the zip's directory, at its end, is gone.
+    language.write_bytes(SHIPPED_LANGUAGE_MODEL.read_bytes()[:4096])
+    data = str(tmp_path / "d")
+    it, en = both("reanalyze", "--data-dir", data, **fast)
+    assert it.exit_code == 2
+    assert it.stderr == (
+        f"errore: {language}: il file del modello è danneggiato (File is not a zip file); "
+        "reinstallate crisisdesk per ripristinarlo\n"
+    )
+    assert en.stderr == (
+        f"error: {language}: the model file is damaged (File is not a zip file); "
+        "reinstall crisisdesk to restore it\n"
+    )
+
+    # A changed byte: the zip's own check finds it. import says so before reading any file (it
+    # stopped half-way with a traceback).
+    _damaged_model(language)
+    it, en = both("import", str(comments), "--data-dir", data, **fast)
+    assert it.exit_code == 2
+    assert it.stderr.startswith(f"errore: {language}: il file del modello è danneggiato (Bad CRC")
+    assert it.stderr.endswith("; reinstallate crisisdesk per ripristinarlo\n")
+    assert en.stderr.startswith(f"error: {language}: the model file is damaged (Bad CRC-32 for")
+
+    manifest = models / "manifest.json"
+    manifest.write_text("[]", encoding="utf-8")
+    it, en = both("analyze", str(comments), "--format", "jsonl", **fast)
+    assert it.exit_code == 2 and it.stdout == ""
+    assert it.stderr == (
+        f"errore: {manifest}: l'elenco dei modelli non è un oggetto JSON; "
+        "reinstallate crisisdesk per ripristinarlo\n"
+    )
+    assert en.stderr == (
+        f"error: {manifest}: the manifest is not a JSON object; reinstall crisisdesk to restore it\n"
+    )
+
+
+def test_webhook_replay_when_the_store_refuses_the_deliveries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store refuses every delivery (here: it cannot read a model file to analyse them):
+    they stay in the spool, and why is said in the reader's words."""
+    from crisisdesk.connectors.spool import Spool
+    from crisisdesk.connectors.webhook import spool_path
+    from crisisdesk.desk import Desk
+    from crisisdesk.settings import Settings
+
+    models = _models_dir(tmp_path, monkeypatch)
+    desk = Desk(Settings({"data_dir": str(tmp_path / "d")}, environ={}))
+    desk.upgrade()
+    spool = Spool(spool_path(desk))
+    desk.close()
+    change = {
+        "field": "feed",
+        "value": {
+            "item": "comment",
+            "verb": "add",
+            "comment_id": "c1",
+            "post_id": "100_1",
+            "from": {"id": "u1", "name": "Ada"},
+            "created_time": 1714560000,
+            "message": "ciao",
+        },
+    }
+    body = {"object": "page", "entry": [{"id": "100", "time": 1714560000, "changes": [change]}]}
+    spool.put(json.dumps(body).encode())
+
+    it, en = both("webhook-replay", "--data-dir", str(tmp_path / "d"), CRISISDESK_ANALYZER="fast")
+    assert it.exit_code == 2 and it.stdout == ""
+    language = models / "language.npz"
+    assert it.stderr.endswith(
+        "errore: l'archivio ha rifiutato le consegne, che restano in coda: "
+        f"{language}: manca il file del modello; reinstallate crisisdesk per ripristinarlo\n"
+    )
+    assert en.stderr.endswith(
+        "error: the store refused the deliveries, which stay in the spool: "
+        f"{language}: the model file is missing; reinstall crisisdesk to restore it\n"
+    )
+    assert spool.count() == 1
