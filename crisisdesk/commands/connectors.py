@@ -231,25 +231,23 @@ def _sync_once(
     """Fetch each connection once; how many failed, how many were fetched, and how many were
     skipped because another process is fetching them."""
     from crisisdesk.connectors.accounts import sync_connection
-    from crisisdesk.connectors.store import running_fetch
 
     failures = 0
     synced = 0
     skipped = 0
     for row in rows:
-        busy = running_fetch(desk, row.id)
-        if busy is not None:
-            # Two syncs from cron overlapping, or "Fetch now" on the web: the other one is
-            # reading this account right now, and a second reader would only spend the
-            # platform's rate limit on the same comments.
-            label = f"{row.platform} {row.name or row.account_id}"
-            source = say(f"connections.source.{busy.source}")
-            typer.echo(say("sync.busy", label=label, source=source), err=True)
-            skipped += 1
-            continue
         outcome = sync_connection(
             desk, row, http, since=start, until=end, lookback=lookback, tap=_progress, source="cli"
         )
+        if outcome.running is not None:
+            # Two syncs from cron overlapping, or "Fetch now" on the web: the other one is
+            # reading this account right now, and a second reader would only spend the
+            # platform's rate limit on the same comments. sync_connection looked and claimed
+            # in one step, so two runs starting together cannot both get here for one account.
+            source = say(f"connections.source.{outcome.running.source}")
+            typer.echo(say("sync.busy", label=outcome.label, source=source), err=True)
+            skipped += 1
+            continue
         if not outcome.ok:
             failures += 1
             # As the Connections page says a failed fetch: its words for the reason, then the

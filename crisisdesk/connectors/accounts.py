@@ -12,12 +12,14 @@ before it is kept, in case it quotes what it was sent.
 Fetching one account (:func:`sync_connection`) is the loop body of `crisisdesk sync`;
 :class:`FetchJobs` runs it on a thread of its own for the web page's "fetch now", so the request
 returns at once and the page reads the outcome when it is there, the way the webhook processor
-keeps analysis off the request path. Every fetch, from either, is recorded when it starts, kept
-alive by a beat while it runs and completed when it ends (crashed ones too), so the page and
-`crisisdesk connections` can say that an account is being fetched, and by whom, when it was last
-read, from where and how it went, and warn when it has not worked for a while
-(:func:`fetch_health`). A fetch whose process died shows as interrupted once its beat has stopped
-for :data:`~crisisdesk.connectors.store.INTERRUPTED_AFTER`, and no longer holds "fetch now" back.
+keeps analysis off the request path. Every fetch, from either, is claimed when it starts
+(:func:`claim_fetch`: recorded as running unless another fetch of the account is, in one step,
+so two processes starting together make one fetch), kept alive by a beat while it runs and
+completed when it ends (crashed ones too), so the page and `crisisdesk connections` can say that
+an account is being fetched, and by whom, when it was last read, from where and how it went, and
+warn when it has not worked for a while (:func:`fetch_health`). A fetch whose process died shows
+as interrupted once its beat has stopped for
+:data:`~crisisdesk.connectors.store.INTERRUPTED_AFTER`, and no longer holds "fetch now" back.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from crisisdesk.connectors.posts import post_details_for
 from crisisdesk.connectors.secrets import TokenBox, TokenKeyError
 from crisisdesk.connectors.store import (
     INTERRUPTED,
+    FetchRunning,
     build_connector,
     connection_by_id,
     finish_fetch,
@@ -52,7 +55,6 @@ from crisisdesk.connectors.store import (
     new_http_client,
     recent_fetches,
     record_fetch,
-    running_fetch,
     save_connection,
     save_cursor,
     start_fetch,
@@ -381,10 +383,44 @@ class SyncOutcome:
     #: failed; None when it worked.
     reason: str | None = None
     error: str | None = None
+    #: The fetch of the account that was already running (from here or another process) when
+    #: this one was to start: this one did not start, asked the platform nothing and recorded
+    #: nothing. Not a failure: the other fetch is reading the account.
+    running: ConnectionFetch | None = None
 
     @property
     def ok(self) -> bool:
         return self.reason is None
+
+
+@dataclass(frozen=True)
+class FetchClaim:
+    """A fetch this process may run: no other fetch of its connection was running when it was
+    claimed. Its start is recorded as ``fetch_id``; None when that record could not be written
+    (the fetch then runs all the same and is recorded whole when it ends) or when the connection
+    no longer exists."""
+
+    started_at: datetime
+    fetch_id: int | None
+
+
+def claim_fetch(desk: Desk, connection_id: int, *, source: str, label: str) -> FetchClaim:
+    """Record that a fetch of a connection starts, from ``source``, unless another one is running;
+    then :class:`~crisisdesk.connectors.store.FetchRunning` is raised, naming it.
+
+    The look and the record are one step (:func:`~crisisdesk.connectors.store.start_fetch` with
+    ``alone``), so two processes that start at the same instant (two `sync` runs from cron, a
+    `sync` and "Fetch now") do not both read the account. A store that cannot take the record is
+    logged, under ``label``, and does not stop the fetch: the account is still worth reading."""
+    started_at = utcnow()
+    try:
+        row = start_fetch(desk, connection_id, source=source, started_at=started_at, alone=True)
+    except FetchRunning:
+        raise
+    except Exception:
+        log.exception("the start of the fetch of %s could not be recorded", label)
+        return FetchClaim(started_at, None)
+    return FetchClaim(started_at, row.id if row is not None else None)
 
 
 Tap = Callable[[Iterable[Any]], Iterable[Any]]
@@ -400,12 +436,17 @@ def sync_connection(
     lookback: timedelta | None = None,
     tap: Callable[[str], Tap] | None = None,
     source: str = "cli",
+    claim: FetchClaim | None = None,
 ) -> SyncOutcome:
     """Fetch one account's comments through ``Desk.ingest``, as an import
     (:meth:`~crisisdesk.desk.Desk.importing_history`): a backfill of the comments written
     between ``since`` and ``until`` for Facebook and Instagram (on posts up to ``lookback`` older;
     None for every post), the new replies and mentions since the stored cursor for Bluesky and
     Mastodon. ``tap(label)`` may wrap the records (the CLI's progress line).
+
+    The fetch is first claimed (:func:`claim_fetch`), unless the caller already did (``claim``):
+    when another fetch of the account is running, nothing is fetched and the outcome names that
+    fetch (``running``).
 
     A refusal by the platform, or a token that cannot be decrypted, is an outcome, not an
     exception: the caller goes on with the next account. Either way the fetch is recorded, from
@@ -416,10 +457,21 @@ def sync_connection(
     """
     from crisisdesk.desk import ImportReport
 
-    started_at = utcnow()
     label = f"{connection.platform} {connection.name or connection.account_id}"
     report = ImportReport()
-    fetch_id = _start(desk, connection, source, started_at)
+    if claim is None:
+        try:
+            claim = claim_fetch(
+                desk,
+                connection.id,
+                source=source,
+                label=f"{connection.platform} {connection.account_id}",
+            )
+        except FetchRunning as busy:
+            return SyncOutcome(
+                connection.platform, connection.account_id, label, report, running=busy.running
+            )
+    started_at, fetch_id = claim.started_at, claim.fetch_id
     try:
         with _heartbeat(desk, fetch_id):
             reason, error = _fetch(
@@ -435,21 +487,6 @@ def sync_connection(
         raise
     _record(desk, connection, source, started_at, fetch_id, report, reason, error)
     return SyncOutcome(connection.platform, connection.account_id, label, report, reason, error)
-
-
-def _start(desk: Desk, connection: Connection, source: str, started_at: datetime) -> int | None:
-    """Record that a fetch starts; None when that could not be written (logged: the fetch goes
-    on, and is recorded whole when it ends) or the connection is gone."""
-    try:
-        row = start_fetch(desk, connection.id, source=source, started_at=started_at)
-    except Exception:
-        log.exception(
-            "the start of the fetch of %s %s could not be recorded",
-            connection.platform,
-            connection.account_id,
-        )
-        return None
-    return row.id if row is not None else None
 
 
 @contextmanager
@@ -645,15 +682,19 @@ def fetch_healths(
 
 class FetchJobs:
     """ "Fetch now" for the web app: each fetch on a thread of its own, one at a time per
-    connection, whichever process runs it. The fetch started here is kept in memory from the
-    click, before its thread has recorded its start; its start and outcome are recorded like a
-    `sync`'s, and the page reads them back from the table, where a fetch running in another
-    process (a `sync` from cron, another web worker) shows too and a record outlives a restart."""
+    connection, whichever process runs it. The fetch is claimed on the click, before its thread
+    starts (so the page can say at once when another one holds the account), and kept in memory
+    too; its outcome is recorded like a `sync`'s, and the page reads it back from the table,
+    where a fetch running in another process (a `sync` from cron, another web worker) shows too
+    and a record outlives a restart."""
 
     def __init__(self, desk: Desk) -> None:
         self.desk = desk
         self._lock = threading.Lock()
         self._threads: dict[int, threading.Thread] = {}
+        #: Connections whose fetch is being claimed right now, outside the lock: the claim may
+        #: wait for the store, and the page's reads of ``_status`` must not wait with it.
+        self._claiming: set[int] = set()
         self._status: dict[int, FetchStatus] = {}
         #: An ``httpx.Client`` to use instead of a fresh one per fetch (tests inject one).
         self.http: httpx.Client | None = None
@@ -666,19 +707,30 @@ class FetchJobs:
         lookback: timedelta | None = None,
     ) -> bool:
         """Start fetching one connection; False when it is already being fetched, here or by
-        another process (one whose fetch was interrupted does not count)."""
-        # Another process could start one between this look and this fetch's own record: a
-        # narrow window, against a second click on a fetch that may have been running for minutes.
-        if running_fetch(self.desk, connection_id) is not None:
-            return False
+        another process (one whose fetch was interrupted does not count).
+
+        The fetch is claimed here, in the caller's thread, as one step with the look for another
+        (:func:`claim_fetch`): two clicks in two web workers, or a click while a `sync` from
+        cron starts, make one fetch. The look in memory only spares the store a second click."""
         with self._lock:
             thread = self._threads.get(connection_id)
-            if thread is not None and thread.is_alive():
+            if (thread is not None and thread.is_alive()) or connection_id in self._claiming:
                 return False
-            self._status[connection_id] = FetchStatus(connection_id, started_at=utcnow())
+            self._claiming.add(connection_id)
+        try:
+            claim = claim_fetch(
+                self.desk, connection_id, source="web", label=f"connection {connection_id}"
+            )
+        except FetchRunning:
+            return False
+        finally:
+            with self._lock:
+                self._claiming.discard(connection_id)
+        with self._lock:
+            self._status[connection_id] = FetchStatus(connection_id, started_at=claim.started_at)
             thread = threading.Thread(
                 target=self._run,
-                args=(connection_id, since, lookback),
+                args=(connection_id, claim, since, lookback),
                 name=f"fetch-connection-{connection_id}",
                 daemon=True,
             )
@@ -702,8 +754,8 @@ class FetchJobs:
             kept = {i: self._status[i] for i in ids if i in self._status}
         for i, status in kept.items():
             health = found[i]
-            # A fetch asked for here is recorded with a later start (it starts on its thread);
-            # when the table holds none that late, its record could not be written.
+            # A fetch started here is recorded with the start it was claimed with; when the
+            # table holds none that late, its record could not be written.
             unrecorded = health.last is None or health.last.started_at < status.started_at
             if status.running or unrecorded:
                 found[i] = FetchHealth(
@@ -724,16 +776,30 @@ class FetchJobs:
             thread.join(timeout)
         return not any(t.is_alive() for t in threads)
 
-    def _run(self, connection_id: int, since: datetime | None, lookback: timedelta | None) -> None:
-        status = FetchStatus(connection_id, started_at=utcnow())
+    def _run(
+        self,
+        connection_id: int,
+        claim: FetchClaim,
+        since: datetime | None,
+        lookback: timedelta | None,
+    ) -> None:
+        status = FetchStatus(connection_id, started_at=claim.started_at)
+        handed = False  # whether sync_connection took the claimed fetch over, to complete it
         try:
             connection = connection_by_id(self.desk, connection_id)
             if connection is None:
                 status.reason, status.error = "refused", "the connection no longer exists"
             else:
                 with _client(self.http) as client:
+                    handed = True
                     outcome = sync_connection(
-                        self.desk, connection, client, since=since, lookback=lookback, source="web"
+                        self.desk,
+                        connection,
+                        client,
+                        since=since,
+                        lookback=lookback,
+                        source="web",
+                        claim=claim,
                     )
                 status.inserted = outcome.report.inserted
                 status.updated = outcome.report.updated
@@ -746,6 +812,18 @@ class FetchJobs:
             log.exception("fetching connection %s failed", connection_id)
             status.reason, status.error = "internal", None
         status.finished_at = utcnow()
+        if not handed and claim.fetch_id is not None:
+            # Claimed but never fetched: completed now, rather than holding the account until
+            # its silence reads as interrupted.
+            try:
+                finish_fetch(
+                    self.desk,
+                    claim.fetch_id,
+                    finished_at=status.finished_at,
+                    reason=status.reason or "internal",
+                )
+            except Exception:
+                log.exception("the fetch of connection %s could not be recorded", connection_id)
         with self._lock:
             status.started_at = self._status.get(connection_id, status).started_at
             self._status[connection_id] = status

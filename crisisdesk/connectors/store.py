@@ -7,7 +7,8 @@ token is decrypted only to build a connector, and only held in a
 :class:`~crisisdesk.settings.Secret`.
 
 Each fetch of a connection leaves a :class:`~crisisdesk.models.ConnectionFetch` row, written when
-it starts (:func:`start_fetch`) so that other processes see it running, kept alive while it runs
+it starts (:func:`start_fetch`, which can also refuse, in the same step, when another fetch of
+the connection is running) so that other processes see it running, kept alive while it runs
 (:func:`touch_fetch`) and completed when it ends (:func:`finish_fetch`); the last
 :data:`KEEP_FETCHES` completed ones are kept, for the Connections page and `crisisdesk connections`
 to say when an account was last read and how it went. A row its process stopped keeping alive
@@ -177,44 +178,96 @@ def save_cursor(desk: Desk, connection_id: int, cursor: str | None) -> None:
             row.updated_at = utcnow()
 
 
+class FetchRunning(Exception):
+    """A fetch was not started: another one of the same connection is running (in this process
+    or another), and reading the account twice would only spend the platform's rate limit on the
+    same comments. ``running`` is that fetch, for saying since when and from where."""
+
+    def __init__(self, running: ConnectionFetch) -> None:
+        super().__init__(
+            f"connection {running.connection_id} is already being fetched"
+            f" (since {running.started_at.isoformat()}, from {running.source})"
+        )
+        self.running = running
+
+
 def start_fetch(
-    desk: Desk, connection_id: int, *, source: str, started_at: datetime
+    desk: Desk,
+    connection_id: int,
+    *,
+    source: str,
+    started_at: datetime,
+    alone: bool = False,
 ) -> ConnectionFetch | None:
     """Record that a fetch of a connection starts (``finished_at`` None until
     :func:`finish_fetch`); None when the connection no longer exists.
 
+    With ``alone``, the fetch is recorded only if no other fetch of the connection is running;
+    otherwise :class:`FetchRunning` is raised, naming the one that is. The look and the record
+    are one step: of two processes starting at the same instant, exactly one gets to fetch.
+
     Fetches of the same connection left unfinished by a process that died are completed here as
     :data:`INTERRUPTED`, as of their last sign of life, so they take their place in the history
-    and its pruning."""
+    and its pruning; they never hold a start back."""
     if source not in FETCH_SOURCES:
         raise ValueError(f"source must be one of {', '.join(FETCH_SOURCES)}")
+    running: ConnectionFetch | None = None  # the last started of the live ones
     with desk.session() as s, s.begin():
-        if s.get(Connection, connection_id) is None:
+        if not _lock_connection(s, connection_id):
             return None
-        for stale in s.scalars(
-            select(ConnectionFetch).where(
+        for unfinished in s.scalars(
+            select(ConnectionFetch)
+            .where(
                 ConnectionFetch.connection_id == connection_id,
                 ConnectionFetch.finished_at.is_(None),
             )
+            .order_by(ConnectionFetch.started_at.desc(), ConnectionFetch.id.desc())
         ):
-            if is_interrupted(stale, started_at):
-                stale.finished_at = stale.alive_at or stale.started_at
-                stale.reason = INTERRUPTED
-        row = ConnectionFetch(
-            connection_id=connection_id,
-            source=source,
-            started_at=started_at,
-            alive_at=started_at,
-            inserted=0,
-            updated=0,
-            unchanged=0,
-            rejected=0,
-        )
-        s.add(row)
-        s.flush()
-        _prune(s, connection_id)
-        s.expunge(row)
-    return row
+            if is_interrupted(unfinished, started_at):
+                unfinished.finished_at = unfinished.alive_at or unfinished.started_at
+                unfinished.reason = INTERRUPTED
+            elif running is None:
+                running = unfinished
+        if running is None or not alone:
+            row = ConnectionFetch(
+                connection_id=connection_id,
+                source=source,
+                started_at=started_at,
+                alive_at=started_at,
+                inserted=0,
+                updated=0,
+                unchanged=0,
+                rejected=0,
+            )
+            s.add(row)
+            s.flush()
+            _prune(s, connection_id)
+            s.expunge(row)
+            return row
+        # Not started; the dead fetches completed above are written all the same.
+        s.expunge(running)
+    raise FetchRunning(running)
+
+
+def _lock_connection(s: Session, connection_id: int) -> bool:
+    """Open ``s``'s transaction with a write to the connection's row, which changes nothing but
+    takes the row's lock; False when there is no such connection.
+
+    This is what makes :func:`start_fetch` one step: a second start of the same connection waits
+    here until the first has committed its record, then reads it. On PostgreSQL the UPDATE locks
+    the row until commit (under READ COMMITTED each later statement sees what was committed
+    before it), whereas a plain SELECT would let both read "none running". On SQLite the
+    driver opens a deferred transaction before the UPDATE, which must take the database's write
+    lock before it reads anything; a second writer waits for it under the busy timeout (see
+    :func:`crisisdesk.store.make_engine`), then reads from a fresh snapshot. Were a read to come
+    first, the later write could fail at once with "database is locked" instead of waiting."""
+    locked = s.execute(
+        update(Connection)
+        .where(Connection.id == connection_id)
+        .values(name=Connection.name)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(locked.rowcount)  # type: ignore[attr-defined]
 
 
 def touch_fetch(desk: Desk, fetch_id: int, at: datetime | None = None) -> None:
@@ -278,7 +331,8 @@ def record_fetch(
     error: str | None = None,
 ) -> ConnectionFetch | None:
     """Record a whole fetch at once (:func:`start_fetch` then :func:`finish_fetch`): for a fetch
-    whose start could not be recorded. None when the connection no longer exists."""
+    whose start could not be recorded. None when the connection no longer exists. The fetch has
+    already run, so another one running now does not keep it out of the history."""
     started = start_fetch(desk, connection_id, source=source, started_at=started_at)
     if started is None:
         return None
@@ -317,24 +371,6 @@ def is_interrupted(fetch: ConnectionFetch, now: datetime) -> bool:
     if fetch.finished_at is not None:
         return False
     return now - (fetch.alive_at or fetch.started_at) > INTERRUPTED_AFTER
-
-
-def running_fetch(
-    desk: Desk, connection_id: int, now: datetime | None = None
-) -> ConnectionFetch | None:
-    """The fetch of a connection running now, in this process or another; None when there is
-    none (an interrupted one does not count)."""
-    moment = now or utcnow()
-    with desk.session() as s:
-        rows = s.scalars(
-            select(ConnectionFetch)
-            .where(
-                ConnectionFetch.connection_id == connection_id,
-                ConnectionFetch.finished_at.is_(None),
-            )
-            .order_by(ConnectionFetch.started_at.desc(), ConnectionFetch.id.desc())
-        )
-        return next((row for row in rows if not is_interrupted(row, moment)), None)
 
 
 def recent_fetches(desk: Desk, connection_ids: Iterable[int]) -> dict[int, list[ConnectionFetch]]:

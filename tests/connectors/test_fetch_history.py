@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -15,14 +17,17 @@ from sqlalchemy import select
 from crisisdesk.connectors import RateLimited, store
 from crisisdesk.connectors.accounts import (
     FetchJobs,
+    SyncOutcome,
     fetch_healths,
     sync_connection,
 )
 from crisisdesk.connectors.store import (
     INTERRUPTED_AFTER,
     KEEP_FETCHES,
+    FetchRunning,
     connection_by_id,
     delete_connection,
+    finish_fetch,
     recent_fetches,
     record_fetch,
     save_connection,
@@ -30,11 +35,13 @@ from crisisdesk.connectors.store import (
     touch_fetch,
 )
 from crisisdesk.desk import Desk
-from crisisdesk.models import Connection, ConnectionFetch
+from crisisdesk.models import Connection, ConnectionFetch, utcnow
+from tests.conftest import KeywordAnalyzer
 from tests.connectors.conftest import APP_SECRET, Answer, FakePlatform, Seen
 from tests.connectors.test_facebook import TOKEN, V, _err, serve_page
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+T = TypeVar("T")
 
 
 def _connection(desk: Desk) -> Connection:
@@ -128,6 +135,24 @@ def test_fetch_now_that_crashes_is_recorded_and_shown_as_internal(
     # Read back from the table: another process (a restarted server) sees the same.
     last = FetchJobs(cdesk).status(connection.id)
     assert last is not None and (last.reason, last.source) == ("internal", "web")
+
+
+def test_fetch_now_claimed_but_never_run_does_not_hold_the_account(
+    cdesk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The click claims the fetch; when its thread fails before the fetch begins, the claim is
+    completed there, not left to hold "Fetch now" back until it reads as interrupted."""
+    connection = _connection(cdesk)
+
+    def unreadable(*args: object) -> None:
+        raise RuntimeError("the store went away")
+
+    monkeypatch.setattr("crisisdesk.connectors.accounts.connection_by_id", unreadable)
+    jobs = FetchJobs(cdesk)
+    assert jobs.start(connection.id) and jobs.wait(20)
+    (fetch,) = _fetches(cdesk, connection.id)
+    assert (fetch.source, fetch.reason) == ("web", "internal") and fetch.finished_at is not None
+    assert jobs.start(connection.id) and jobs.wait(20)
 
 
 def test_a_rate_limit_is_a_reason_of_its_own(
@@ -353,3 +378,205 @@ def test_pruning_keeps_a_running_fetch(cdesk: Desk) -> None:
     done = [f.finished_at for f in kept if f.finished_at is not None]
     # the same 20 completed ones as without it: the newest
     assert done[0] == NOW - timedelta(hours=1) and done[-1] == NOW - timedelta(hours=20)
+
+
+# -- two starts at the same moment ---------------------------------------------------------------
+
+ROUNDS = 20
+
+
+class _HeldConnector:
+    """A connector whose backfill counts who got to fetch and then waits until released: the
+    fetch that won stays running while the other start looks."""
+
+    def __init__(self, fetched: list[int], inside: list[int], release: threading.Event) -> None:
+        self.fetched = fetched
+        self.inside = inside
+        self.release = release
+        self.posts_lookback: timedelta | None = None
+
+    def backfill(self, since: object, until: object) -> list[object]:
+        self.fetched.append(threading.get_ident())
+        self.inside.append(threading.get_ident())
+        if len(self.inside) > 1:
+            # Two fetches of one account at once: the test fails on the count, without waiting.
+            self.release.set()
+        try:
+            assert self.release.wait(20)
+        finally:
+            self.inside.remove(threading.get_ident())
+        return []
+
+
+def _held(monkeypatch: pytest.MonkeyPatch) -> tuple[list[int], threading.Event]:
+    fetched: list[int] = []
+    inside: list[int] = []
+    release = threading.Event()
+    monkeypatch.setattr(
+        "crisisdesk.connectors.accounts.build_connector",
+        lambda *args, **kwargs: _HeldConnector(fetched, inside, release),
+    )
+    return fetched, release
+
+
+def _plain_connection(desk: Desk) -> int:
+    """A connection without a token (no token key needed): the connector is replaced anyway."""
+    with desk.session() as s, s.begin():
+        connection = Connection(platform="facebook", account_id="100", name="Shop", config={})
+        s.add(connection)
+        s.flush()
+        return connection.id
+
+
+def _at_once(*calls: Callable[[], T]) -> list[T]:
+    """Run ``calls`` on threads of their own, let loose together by a barrier; their results."""
+    barrier = threading.Barrier(len(calls))
+    results: list[T | None] = [None] * len(calls)
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            barrier.wait(10)
+            results[n] = calls[n]()
+        except BaseException as exc:  # reported by the test, not lost on the thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors, errors
+    return [r for r in results if r is not None]
+
+
+def test_fetch_now_from_two_processes_at_the_same_moment_fetches_once(
+    backend_desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two web workers (two desks on one database) asked to fetch one account at the same
+    instant: one fetches, the other says it is already being fetched, every time."""
+    fetched, release = _held(monkeypatch)
+    connection_id = _plain_connection(backend_desk)
+    other = Desk(backend_desk.settings, analyzer=KeywordAnalyzer())
+    try:
+        jobs = [FetchJobs(backend_desk), FetchJobs(other)]
+        for n in range(ROUNDS):
+            release.clear()
+            started = _at_once(*(lambda j=j: j.start(connection_id) for j in jobs))
+            release.set()
+            assert all(j.wait(20) for j in jobs)
+            assert sorted(started) == [False, True], f"round {n}"
+            assert len(fetched) == n + 1, f"round {n}: {len(fetched)} fetches"
+    finally:
+        other.close()
+    fetches = _fetches(backend_desk, connection_id)
+    assert len(fetches) == ROUNDS and all(f.finished_at is not None for f in fetches)
+    assert {f.reason for f in fetches} == {None}
+
+
+def test_two_syncs_at_the_same_moment_fetch_once(
+    backend_desk: Desk, monkeypatch: pytest.MonkeyPatch, http: httpx.Client
+) -> None:
+    """Two `crisisdesk sync` runs from cron that overlap (two desks on one database): one reads
+    the account, the other is told which fetch holds it, and asks the platform nothing."""
+    fetched, release = _held(monkeypatch)
+    connection_id = _plain_connection(backend_desk)
+    other = Desk(backend_desk.settings, analyzer=KeywordAnalyzer())
+    try:
+        connections = [connection_by_id(d, connection_id) for d in (backend_desk, other)]
+
+        def sync(desk: Desk, connection: Connection | None) -> SyncOutcome:
+            assert connection is not None
+            try:
+                return sync_connection(desk, connection, http)
+            finally:
+                release.set()  # the one held back lets the other's fetch end
+
+        for n in range(ROUNDS):
+            release.clear()
+            outcomes = _at_once(
+                lambda: sync(backend_desk, connections[0]), lambda: sync(other, connections[1])
+            )
+            assert len(fetched) == n + 1, f"round {n}: {len(fetched)} fetches"
+            (ran,) = [o for o in outcomes if o.running is None]
+            (held,) = [o for o in outcomes if o.running is not None]
+            assert ran.ok and held.ok and held.report.inserted == 0
+            last = _fetches(backend_desk, connection_id)[0]
+            assert held.running is not None and held.running.id == last.id
+            assert (held.running.source, held.running.started_at) == ("cli", last.started_at)
+    finally:
+        other.close()
+    fetches = _fetches(backend_desk, connection_id)
+    assert len(fetches) == ROUNDS and all(f.finished_at is not None for f in fetches)
+
+
+def test_two_starts_at_the_same_moment_record_one_fetch(backend_desk: Desk) -> None:
+    """The store's own step: of two starts of one connection at once, one is recorded and the
+    other is refused with it, whichever desk comes first."""
+    connection_id = _plain_connection(backend_desk)
+    other = Desk(backend_desk.settings, analyzer=KeywordAnalyzer())
+
+    def start(desk: Desk) -> tuple[str, int]:
+        try:
+            row = start_fetch(desk, connection_id, source="cli", started_at=utcnow(), alone=True)
+        except FetchRunning as busy:
+            return "refused", busy.running.id
+        assert row is not None
+        return "started", row.id
+
+    try:
+        for n in range(ROUNDS):
+            answers = _at_once(lambda: start(backend_desk), lambda: start(other))
+            assert sorted(kind for kind, _ in answers) == ["refused", "started"], f"round {n}"
+            assert answers[0][1] == answers[1][1]  # refused by the one recorded
+            finish_fetch(backend_desk, answers[0][1], finished_at=utcnow())
+    finally:
+        other.close()
+    fetches = _fetches(backend_desk, connection_id)
+    assert len(fetches) == ROUNDS and all(f.finished_at is not None for f in fetches)
+
+
+def test_a_running_fetch_refuses_a_start_and_an_interrupted_one_does_not(
+    backend_desk: Desk,
+) -> None:
+    connection_id = _plain_connection(backend_desk)
+    died = NOW - INTERRUPTED_AFTER - timedelta(minutes=1)
+    dead = start_fetch(backend_desk, connection_id, source="web", started_at=died)
+    assert dead is not None
+    # Its process stopped beating: no hold on the account. It is completed as interrupted.
+    started = start_fetch(backend_desk, connection_id, source="cli", started_at=NOW, alone=True)
+    assert started is not None
+    now_running, closed = _fetches(backend_desk, connection_id)
+    assert now_running.id == started.id and now_running.finished_at is None
+    assert (closed.id, closed.reason, closed.finished_at) == (dead.id, "interrupted", died)
+
+    # Alive (a minute ago), it holds the next start back, which says who holds it.
+    later = NOW + timedelta(minutes=1)
+    with pytest.raises(FetchRunning) as refused:
+        start_fetch(backend_desk, connection_id, source="web", started_at=later, alone=True)
+    running = refused.value.running
+    assert (running.id, running.source, running.started_at) == (started.id, "cli", NOW)
+    assert len(_fetches(backend_desk, connection_id)) == 2  # nothing recorded for the refusal
+
+    # Silent for longer than the limit, it does not, and a refused start closes dead ones too.
+    touch_fetch(backend_desk, started.id, NOW)
+    gone = NOW + INTERRUPTED_AFTER + timedelta(seconds=1)
+    again = start_fetch(backend_desk, connection_id, source="web", started_at=gone, alone=True)
+    assert again is not None
+    third = start_fetch(backend_desk, connection_id, source="cli", started_at=gone)  # not alone
+    assert third is not None
+    reasons = [
+        (f.id, f.finished_at is None, f.reason) for f in _fetches(backend_desk, connection_id)
+    ]
+    assert reasons == [
+        (third.id, True, None),
+        (again.id, True, None),
+        (started.id, False, "interrupted"),
+        (dead.id, False, "interrupted"),
+    ]
+
+
+def test_a_start_of_a_connection_that_is_gone_records_nothing(backend_desk: Desk) -> None:
+    assert start_fetch(backend_desk, 999, source="cli", started_at=NOW, alone=True) is None
+    with backend_desk.session() as s:
+        assert s.scalars(select(ConnectionFetch)).all() == []

@@ -264,8 +264,12 @@ async def fetch(request: Request, connection_id: int, user: User) -> Response:
     days_text = (await request.form()).get("days")
     days = int(days_text) if isinstance(days_text, str) and days_text.isdigit() else 7
     days = days if days in FETCH_DAYS else 7
-    started = fetch_jobs_for(desk).start(
-        row.id, since=desk.clock() - timedelta(days=days), lookback=POSTS_LOOKBACK
+    # Off the event loop: the claim writes to the store, and may wait for another writer there.
+    started = await run_in_threadpool(
+        fetch_jobs_for(desk).start,
+        row.id,
+        since=desk.clock() - timedelta(days=days),
+        lookback=POSTS_LOOKBACK,
     )
     if is_htmx(request):
         return await _fetch_cell(request, user, row.id)
