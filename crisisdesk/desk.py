@@ -350,7 +350,8 @@ class Desk:
 
         The block's history is what this thread ingests inside it. Other threads' batches
         (webhooks) are live: their alerts are announced at once, on every page, also while a
-        long fetch is open."""
+        long fetch is open. Other processes on the same store see the block open too, and treat
+        their batches as this process treats its live ones."""
         self.flame.begin_import()
         try:
             yield

@@ -20,6 +20,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import (
     Engine,
     create_engine,
+    delete,
     event,
     or_,
     select,
@@ -100,6 +101,23 @@ def signal_state_seqs(s: Session, name: str) -> dict[str, int]:
     return {row.name: row.seq for row in rows}
 
 
+def signal_state_times(s: Session, name: str) -> dict[str, tuple[int, datetime]]:
+    """As :func:`signal_state_seqs`, with the time each row was last written or touched
+    (:func:`touch_signal_state`): the same one query, for a component whose rows include marks
+    that a live process keeps fresh (the flame monitor's open imports)."""
+    from crisisdesk.models import SignalState
+
+    rows = s.execute(
+        select(SignalState.name, SignalState.seq, SignalState.updated_at).where(
+            or_(
+                SignalState.name == name,
+                SignalState.name.startswith(name + "/", autoescape=True),
+            )
+        )
+    )
+    return {row.name: (row.seq, row.updated_at) for row in rows}
+
+
 def signal_states(s: Session, names: Iterable[str]) -> list[Any]:
     """The saved states called ``names`` that exist, as ``(name, version, seq, state)`` rows."""
     from crisisdesk.models import SignalState
@@ -143,6 +161,34 @@ def write_signal_state(s: Session, name: str, version: str, blob: bytes, seq: in
             .values(version=version, state=blob, seq=seq + 1, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
+    return s.execute(statement.returning(SignalState.name)).first() is not None
+
+
+def touch_signal_state(s: Session, name: str) -> bool:
+    """Say that the process keeping the row ``name`` is still alive: its time is set to now,
+    its ``seq`` and blob stay, so the other processes see it fresh without reading it again.
+    False when there is no such row."""
+    from crisisdesk.models import SignalState, utcnow
+
+    statement = (
+        update(SignalState)
+        .where(SignalState.name == name)
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return s.execute(statement.returning(SignalState.name)).first() is not None
+
+
+def drop_signal_state(s: Session, name: str, *, untouched_since: datetime | None = None) -> bool:
+    """Delete the row ``name`` in ``s``'s transaction; with ``untouched_since``, only if it was
+    not written or touched since then (a process taking a dead one's mark away must not take
+    it from a live process that touched it meanwhile). True when a row was deleted."""
+    from crisisdesk.models import SignalState
+
+    statement = delete(SignalState).where(SignalState.name == name)
+    if untouched_since is not None:
+        statement = statement.where(SignalState.updated_at < untouched_since)
+    statement = statement.execution_options(synchronize_session=False)
     return s.execute(statement.returning(SignalState.name)).first() is not None
 
 

@@ -33,7 +33,9 @@ How it works, and why:
   last looked (one query for the rows' seqs, then only the rows that moved). The store is the
   truth: a page another process wrote while this one was learning into it, and pages whose
   stored comments go beyond what the saved state learnt (a crash before the save), are replayed
-  from the stored comments at the next settling.
+  from the stored comments at the next settling. An import open in one process is seen by the
+  others in the same query (a row per importing process), and its pages are held everywhere
+  until it settles them (:meth:`FlameMonitor.begin_import`).
 
 :class:`FlameDetector` is the pure streaming part (no database: it is what the speed benchmark
 replays); :class:`FlameMonitor` connects it to the desk as an ingest listener.
@@ -44,6 +46,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import uuid
 import zlib
 from collections import Counter, deque
 from collections.abc import Callable, Container, Iterable, Sequence
@@ -64,6 +67,21 @@ STATE_NAME = "flame"
 #: One row for the settings and one per page (``flame-1`` was the whole state in one row: the
 #: migration 0009 split those).
 STATE_VERSION = "flame-2"
+#: A process with an import open says so in a row of its own, ``flame/import/<token>``, listing
+#: the pages its imports touched: the other processes read it with the seqs of the pages' rows
+#: (the same query) and hold those pages' alerts until it settles them (see
+#: :meth:`FlameMonitor.begin_import`).
+IMPORT_PREFIX = f"{STATE_NAME}/import/"
+IMPORT_VERSION = "flame-import-1"
+#: The importing process touches its row this often (seconds), from a thread of its own: an import
+#: may wait out a platform's rate limits for many minutes between two batches, so only a beat
+#: independent of the work tells a slow import from a dead one (as fetches do, see
+#: ``crisisdesk.connectors.store``).
+IMPORT_BEAT_EVERY = 60.0
+#: An import row not touched for this long was left by a process that died: it holds no page any
+#: more, and its pages are replayed at the next settling of the process that finds it. Ten beats
+#: missed, as for fetches: a beat may wait out a busy SQLite file or a loaded machine a few times.
+IMPORT_GONE_AFTER = timedelta(minutes=10)
 #: A comment counts as offensive from even odds (the shipped offence model's probabilities are for
 #: page comments, about 8% offensive; a backend model's are its own), or when the kind rules made it
 #: a troll from an insult or mockery a person can see: on short page comments the model alone is
@@ -888,9 +906,6 @@ class _Import:
     disorder: bool = False
     # Alerts with a larger id were written during the import.
     last_alert_id: int = 0
-    # (page, post, level) of the alerts announced while the imports were open. The replay may
-    # date the same flame's episode differently and write it again: the team heard of it once.
-    told: set[tuple[int, int | None, str]] = field(default_factory=set)
 
 
 class FlameMonitor:
@@ -934,6 +949,28 @@ class FlameMonitor:
         self._learnt: set[int] = set()
         # The row of the settings, read and found unreadable: written again at the next save.
         self._settings_unsaved = False
+        # This process's row saying which pages its open imports touched (see begin_import):
+        # one name for the monitor's life, its seq as last written (0: not in the store) and
+        # the pages it lists; the pages being written, until the transaction commits; the
+        # thread that keeps it fresh, and the event that stops it.
+        self._mark_name = f"{IMPORT_PREFIX}{uuid.uuid4().hex}"
+        self._mark_seq = 0
+        self._mark_pages: frozenset[int] = frozenset()
+        self._mark_writing: frozenset[int] = frozenset()
+        self._beat: tuple[threading.Thread, threading.Event] | None = None
+        # The imports other processes have open: their row's name -> the pages they touched.
+        self._elsewhere: dict[str, frozenset[int]] = {}
+        # Pages of imports found abandoned, held until a replay here gives them the state of
+        # their stored comments (they are in pending until then).
+        self._orphaned: set[int] = set()
+        # Alerts this process wrote on a page held for another process's import and did not
+        # announce: id -> page. The importing process's settling announces them if they still
+        # stand; those it could not (written after it looked, or its process died) are
+        # announced here once the page is free (see _release_held).
+        self._held_for_others: dict[int, int] = {}
+        # Alerts with a larger id were written since this process first saw another's import:
+        # what was announced among them is not announced again from a held alert.
+        self._held_mark: int | None = None
 
     def _coordination_batch(self) -> AbstractContextManager[None]:
         """While the detector learns and flushes, the coordination networks are held as one
@@ -981,8 +1018,8 @@ class FlameMonitor:
                 # at early: those the open imports have touched, but not the ones this batch
                 # delivers live to (see begin_import).
                 held: set[int] = set()
+                delivered = {item.page_id for item in fresh}
                 if scope is not None:
-                    delivered = {item.page_id for item in fresh}
                     if self.importing_here:
                         scope.pages |= delivered
                         held = set(scope.pages)
@@ -993,6 +1030,10 @@ class FlameMonitor:
                     scope.disorder = scope.disorder or any(
                         getattr(item, "precedes_author", False) for item in fresh
                     )
+                # The pages other processes are importing, held by the same rule: their
+                # settling replays them and announces.
+                for_others = self._held_elsewhere() - delivered - held
+                held |= for_others
                 rises.extend(self.detector.flush(history=held))
             created = self._write(rises)
             if self.detector.dropped:
@@ -1005,7 +1046,9 @@ class FlameMonitor:
                     sorted(self.detector.dropped),
                 )
                 self.detector.dropped.clear()
+            self._hold_for_others(a for a in created if a["page_id"] in for_others)
             due = self._claim_recent([a for a in created if a["page_id"] not in held])
+            due += self._release_held()
         for alert in due:
             self._announce(alert)
 
@@ -1020,24 +1063,175 @@ class FlameMonitor:
         recent = [a for a in alerts if now - a["at"] <= timedelta(hours=self.announce_within_hours)]
         if not recent:
             return []
-        from sqlalchemy import select, update
+        from sqlalchemy import update
 
         from crisisdesk.models import Alert
 
+        # One statement marks and answers, so that two processes claiming the same alert (an
+        # import's settling, and a live batch elsewhere releasing what it held) get it once.
         with self.desk.session() as s, s.begin():
             unannounced = set(
                 s.scalars(
-                    select(Alert.id).where(
-                        Alert.id.in_([a["id"] for a in recent]), Alert.announced_at.is_(None)
-                    )
+                    update(Alert)
+                    .where(Alert.id.in_([a["id"] for a in recent]), Alert.announced_at.is_(None))
+                    .values(announced_at=now)
+                    .returning(Alert.id)
+                    .execution_options(synchronize_session=False)
                 )
             )
-            if unannounced:
-                s.execute(update(Alert).where(Alert.id.in_(unannounced)).values(announced_at=now))
-        due = [a for a in recent if a["id"] in unannounced]
-        if self._import is not None:
-            self._import.told.update((a["page_id"], a["post_id"], a["level"]) for a in due)
+        return [a for a in recent if a["id"] in unannounced]
+
+    # -- imports open in other processes -------------------------------------------------------
+
+    def _held_elsewhere(self) -> set[int]:
+        """The pages the imports of other processes have touched, as of the last look, and
+        those of abandoned imports not replayed yet."""
+        self._orphaned &= self.pending
+        return set().union(self._orphaned, *self._elsewhere.values())
+
+    def _hold_for_others(self, alerts: Iterable[dict[str, Any]]) -> None:
+        """Keep note of alerts held for another process's import (see _release_held)."""
+        for alert in alerts:
+            self._held_for_others[alert["id"]] = alert["page_id"]
+
+    def _release_held(self) -> list[dict[str, Any]]:
+        """The alerts held for other processes' imports whose pages are free now (the import
+        ended, or its process was found dead and the page has been replayed since), to
+        announce: those still standing, not announced yet, and of a level the team was not told
+        of on that page or post meanwhile. Call with :attr:`lock` held, after a look at the
+        store."""
+        if not self._held_for_others:
+            if not self._elsewhere:
+                self._held_mark = None
+            return []
+        busy = self._held_elsewhere() | self.pending
+        free = [i for i, page in self._held_for_others.items() if page not in busy]
+        if not free:
+            return []
+        for alert_id in free:
+            del self._held_for_others[alert_id]
+        told = self._told_since(self._held_mark or 0)
+        due = self._claim_recent([a for a in self._unannounced(free) if _told_key(a) not in told])
+        if not self._held_for_others and not self._elsewhere:
+            self._held_mark = None
         return due
+
+    def _look_at_imports(self, rows: dict[str, tuple[int, datetime]]) -> None:
+        """Follow the imports other processes have open, given their rows' seqs and times (the
+        rows themselves were read by _load). A row gone means its import ended, or another
+        process found it abandoned. A row not touched for :data:`IMPORT_GONE_AFTER` is
+        abandoned: its process may have died halfway through the pages' history, so they join
+        :attr:`pending`, and stay held until the next settling here replays them (the webhook
+        processor's, within minutes: see :attr:`out_of_order`); the row is deleted, unless its
+        process touched it meanwhile."""
+        from crisisdesk.models import utcnow
+
+        for name in [n for n in self._elsewhere if n not in rows]:
+            del self._elsewhere[name]
+            self._seqs.pop(name, None)
+        now = utcnow()
+        abandoned = [n for n, (_, at) in rows.items() if now - _aware(at) > IMPORT_GONE_AFTER]
+        for name in abandoned:
+            pages = self._elsewhere.pop(name, frozenset())
+            self._seqs.pop(name, None)
+            log.warning(
+                "flame: an import of pages %s left by a process that stopped; they are replayed",
+                sorted(pages),
+            )
+            self.pending |= pages
+            self._orphaned |= pages
+        if abandoned:
+            from crisisdesk.store import drop_signal_state
+
+            with self.desk.session() as s, s.begin():
+                for name in abandoned:
+                    drop_signal_state(s, name, untouched_since=now - IMPORT_GONE_AFTER)
+        if self._elsewhere and self._held_mark is None:
+            self._held_mark = self._last_alert_id()
+
+    def _mark_rows(self, s: Any) -> dict[str, int]:
+        """Write this process's import row in ``s``'s transaction if the pages its imports
+        touched are not those it lists: in the transaction that saves those pages' states, so
+        that no other process reads a page an import saved without reading that it is being
+        imported. Returns the row's new seq, by name, if written."""
+        from crisisdesk.store import write_signal_state
+
+        scope = self._import
+        if scope is None or not scope.pages or scope.pages == self._mark_pages:
+            return {}
+        self._mark_writing = frozenset(scope.pages)
+        blob = zlib.compress(json.dumps({"pages": sorted(scope.pages)}).encode("utf-8"))
+        seq = self._mark_seq
+        if not write_signal_state(s, self._mark_name, IMPORT_VERSION, blob, seq):
+            # Taken for abandoned by another process (a beat too late): this one is alive, so
+            # the row goes back; that process replays the pages it listed, which does no harm.
+            seq = 0
+            if not write_signal_state(s, self._mark_name, IMPORT_VERSION, blob, seq):
+                log.warning("flame: the row of the open import could not be written")
+                return {}
+        return {self._mark_name: seq + 1}
+
+    def _start_beat(self) -> None:
+        """Touch this process's import row every :data:`IMPORT_BEAT_EVERY` seconds until
+        :meth:`_drop_mark`."""
+        if self._beat is not None:
+            return
+        from crisisdesk.store import touch_signal_state
+
+        stop = threading.Event()
+        name = self._mark_name
+
+        def beat() -> None:
+            while not stop.wait(IMPORT_BEAT_EVERY):
+                try:
+                    with self.desk.session() as s, s.begin():
+                        touch_signal_state(s, name)
+                except Exception as exc:  # a busy or unreachable store: the next beat may do
+                    log.warning("flame: could not say the import is still open: %s", exc)
+
+        thread = threading.Thread(target=beat, name="flame-import-beat", daemon=True)
+        thread.start()
+        self._beat = (thread, stop)
+
+    def _drop_mark(self) -> None:
+        """The imports here are settled: delete their row, and stop touching it."""
+        from crisisdesk.store import drop_signal_state
+
+        with self.lock:
+            beat, self._beat = self._beat, None
+            if self._mark_seq:
+                with self.desk.session() as s, s.begin():
+                    drop_signal_state(s, self._mark_name)
+                self._mark_seq = 0
+                self._mark_pages = frozenset()
+        if beat is not None:
+            thread, stop = beat
+            stop.set()
+            thread.join()
+
+    def _last_alert_id(self) -> int:
+        from sqlalchemy import func, select
+
+        from crisisdesk.models import Alert
+
+        with self.desk.session() as s:
+            return s.scalar(select(func.max(Alert.id))) or 0
+
+    def _told_since(self, last_id: int) -> set[tuple[int, int | None, str]]:
+        """Page, post and level of the alerts written after ``last_id`` that the team was told
+        of, by this process or another. A replay may date a flame's episode differently and
+        write it again: the team heard of it once."""
+        from sqlalchemy import select
+
+        from crisisdesk.models import Alert
+
+        with self.desk.session() as s:
+            rows = s.execute(
+                select(Alert.page_id, Alert.post_id, Alert.level).where(
+                    Alert.id > last_id, Alert.announced_at.is_not(None)
+                )
+            ).all()
+        return {(row.page_id, row.post_id, row.level) for row in rows}
 
     # -- history out of order ----------------------------------------------------------------
 
@@ -1050,11 +1244,12 @@ class FlameMonitor:
     @property
     def out_of_order(self) -> bool:
         """True when comments came too late for the stream (a live one over an hour late, after
-        an outage) and their pages wait for a replay (:meth:`settle_late`)."""
+        an outage) and their pages wait for a replay (:meth:`settle_late`), or when alerts wait
+        for another process's import to end (:meth:`settle_late` announces them once it has)."""
         with self.lock:
             # The saved state is read first: one behind the store makes its pages pending too.
             self._ensure_restored()
-            late = bool(self.pending)
+            late = bool(self.pending) or bool(self._held_for_others)
         coordination = self.coordination_monitor
         return late or (coordination is not None and bool(coordination.pending))
 
@@ -1099,20 +1294,26 @@ class FlameMonitor:
         settling; the settling does not announce again a level the team was told of on that
         page or post while the imports were open, though the replay may date its episode
         differently.
+
+        Other processes on the same store (the webhook worker, the web app, a sync from cron)
+        follow the same rule. The pages the imports touched are listed in a row of this
+        process's own in ``signal_state`` (``flame/import/<token>``), written in the
+        transaction that saves those pages, so no process reads a page's half-imported state
+        without reading that it is being imported; the others read it with the seqs they look
+        at before every batch (no query more), hold those pages as a live batch here would,
+        and leave the announcing to this process's settling. The row goes once the settling
+        has announced; what another process held after that look is announced there at its
+        next batch or settling. A thread touches the row every :data:`IMPORT_BEAT_EVERY`
+        seconds: a row left untouched for :data:`IMPORT_GONE_AFTER` is of a process that
+        died, and the process that finds it replays its pages before it announces on them.
         """
-        from sqlalchemy import func, select
-
-        from crisisdesk.models import Alert
-
         with self._settled:
             while self._settling:
                 self._settled.wait()
             if self._imports_open == 0:
                 # Alerts written from here on are the imports' to announce; the first import's
                 # mark is the earliest, so it covers the ones that join.
-                with self.desk.session() as s:
-                    last = s.scalar(select(func.max(Alert.id))) or 0
-                self._import = _Import(last_alert_id=last)
+                self._import = _Import(last_alert_id=self._last_alert_id())
             self._imports_open += 1
         self._here.depth = getattr(self._here, "depth", 0) + 1
 
@@ -1146,6 +1347,11 @@ class FlameMonitor:
         try:
             return self._settle(scope)
         finally:
+            # Only now do the other processes stop holding the pages: they were settled here.
+            try:
+                self._drop_mark()
+            except Exception:  # left behind, the row is taken for abandoned in a few minutes
+                log.exception("flame: the row of the ended import could not be deleted")
             with self._settled:
                 self._settling = False
                 self._settled.notify_all()
@@ -1164,16 +1370,20 @@ class FlameMonitor:
             with self.lock:
                 self._sync()
                 with self._coordination_batch():
-                    rises = self.detector.flush()
+                    rises = self.detector.flush(history=self._held_elsewhere())
                 written = len(self._write(rises))
         with self.lock:
-            due = self._claim_recent(
-                [
-                    a
-                    for a in self._unannounced_since(scope.last_alert_id)
-                    if (a["page_id"], a["post_id"], a["level"]) not in scope.told
-                ]
-            )
+            # Not a level the team was told of while the imports were open, on that page or
+            # post, here or by another process; not on a page another process is importing,
+            # whose settling announces it.
+            told = self._told_since(scope.last_alert_id)
+            elsewhere = self._held_elsewhere()
+            waiting = [
+                a for a in self._unannounced_since(scope.last_alert_id) if _told_key(a) not in told
+            ]
+            self._hold_for_others(a for a in waiting if a["page_id"] in elsewhere)
+            due = self._claim_recent([a for a in waiting if a["page_id"] not in elsewhere])
+            due += self._release_held()
         for alert in due:
             self._announce(alert)
         return written
@@ -1189,6 +1399,25 @@ class FlameMonitor:
                 select(Alert)
                 .where(
                     Alert.id > last_id,
+                    Alert.announced_at.is_(None),
+                    Alert.acknowledged_by.is_(None),
+                )
+                .order_by(Alert.at, Alert.id)
+            ).all()
+            return [announced_fields(a) for a in rows]
+
+    def _unannounced(self, ids: Iterable[int]) -> list[dict[str, Any]]:
+        """The alerts of ``ids`` that still stand and nobody was told of or acknowledged."""
+        from sqlalchemy import select
+
+        from crisisdesk.models import Alert
+        from crisisdesk.signals.alerts import announced_fields
+
+        with self.desk.session() as s:
+            rows = s.scalars(
+                select(Alert)
+                .where(
+                    Alert.id.in_(list(ids)),
                     Alert.announced_at.is_(None),
                     Alert.acknowledged_by.is_(None),
                 )
@@ -1429,6 +1658,7 @@ class FlameMonitor:
                 written[name] = seq + 1
             else:
                 lost.append(name)
+        written.update(self._mark_rows(s))
         return written, lost
 
     def _saved(self, written: dict[str, int], lost: list[str]) -> None:
@@ -1437,6 +1667,10 @@ class FlameMonitor:
         from crisisdesk.store import signal_states
 
         for name, seq in written.items():
+            if name == self._mark_name:
+                self._mark_seq, self._mark_pages = seq, self._mark_writing
+                self._start_beat()
+                continue
             self._seqs[name] = seq
             page_id = _page_of(name)
             if page_id is None:
@@ -1479,14 +1713,16 @@ class FlameMonitor:
     def _load_moved(self) -> None:
         """Reload the rows whose seq is not the one this process knows: one query for the
         names and seqs, a second for the blobs of those that moved, if any."""
-        from crisisdesk.store import signal_state_seqs, signal_states
+        from crisisdesk.store import signal_state_times, signal_states
 
         with self.desk.session() as s:
-            seqs = signal_state_seqs(s, STATE_NAME)
-            moved = [name for name, seq in seqs.items() if self._seqs.get(name) != seq]
+            times = signal_state_times(s, STATE_NAME)
+            times.pop(self._mark_name, None)  # this process's own imports
+            moved = [name for name, (seq, _) in times.items() if self._seqs.get(name) != seq]
             rows = signal_states(s, moved) if moved else []
         if rows:
             self._load(rows)
+        self._look_at_imports({n: t for n, t in times.items() if n.startswith(IMPORT_PREFIX)})
 
     def _load(self, rows: Sequence[Any]) -> None:
         """Take the stored version of these rows (``name, version, seq, state``). A page this
@@ -1495,6 +1731,9 @@ class FlameMonitor:
         # The settings first: a page is built with them.
         for row in sorted(rows, key=lambda r: _page_of(r.name) is not None):
             self._seqs[row.name] = row.seq
+            if row.name.startswith(IMPORT_PREFIX):
+                self._elsewhere[row.name] = _import_pages(row)
+                continue
             page_id = _page_of(row.name)
             if page_id is None:
                 if row.name != STATE_NAME:
@@ -1668,6 +1907,25 @@ def _page_of(name: str) -> int | None:
 
 def _unpack(blob: bytes) -> Any:
     return json.loads(zlib.decompress(blob))
+
+
+def _import_pages(row: Any) -> frozenset[int]:
+    """The pages another process's open import has touched, from its row."""
+    try:
+        if row.version != IMPORT_VERSION:
+            raise ValueError(f"version {row.version}")
+        return frozenset(int(p) for p in _unpack(row.state)["pages"])
+    except (ValueError, KeyError, TypeError, zlib.error) as exc:
+        log.warning("flame: the row of an import open elsewhere is unreadable (%s)", exc)
+        return frozenset()
+
+
+def _told_key(alert: dict[str, Any]) -> tuple[int, int | None, str]:
+    return (alert["page_id"], alert["post_id"], alert["level"])
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def monitor_for(desk: Any) -> FlameMonitor:

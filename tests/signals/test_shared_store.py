@@ -18,10 +18,22 @@ from crisisdesk.desk import Desk
 from crisisdesk.ingest.record import CommentRecord
 from crisisdesk.models import SignalState
 from crisisdesk.settings import Settings
-from crisisdesk.signals.flame import page_state_name
+from crisisdesk.signals.flame import IMPORT_GONE_AFTER, IMPORT_PREFIX, page_state_name
 from tests.conftest import KeywordAnalyzer
 from tests.signals.test_coordination import campaign
-from tests.signals.test_flame import _alerts_as_read, _two_pages, burst, feed, history, page_id
+from tests.signals.test_flame import (
+    _alerts_as_read,
+    _announced_as,
+    _at_the_bar,
+    _recent_alert_ids,
+    _recording_announcements,
+    _two_pages,
+    burst,
+    calm_after,
+    feed,
+    history,
+    page_id,
+)
 
 
 @contextmanager
@@ -206,3 +218,117 @@ def test_a_second_desk_reads_the_coordination_another_process_found(tmp_path: Pa
         assert _coordination(web, pid) == (score, found)
         accounts = web.coordination.accounts(pid)
         assert set(accounts) == {f"fake{i}" for i in range(5)}
+
+
+# -- an import open in another process ---------------------------------------------------------
+
+
+def _import_and_live() -> tuple[list[CommentRecord], list[CommentRecord], list[CommentRecord]]:
+    """A page's history ending in a burst that fits in one five-minute bucket (so the import's
+    stream leaves it in the open bucket, not looked at before it closes), another page's quiet
+    history, and two live comments on that other page a little later."""
+    forno = history(days=1.5, seed=3)
+    start = (forno[-1].created_at + timedelta(minutes=10)).replace(second=0, microsecond=0)
+    start -= timedelta(minutes=start.minute % 5)
+    forno += burst(start, n=45, every_s=5)
+    bar = _at_the_bar(history(days=1.5, seed=5))
+    live = _at_the_bar(calm_after(start + timedelta(minutes=12), hours=0.5))
+    return forno, bar, live
+
+
+def test_an_import_open_in_another_process_holds_the_alerts_of_its_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sync imports a page's history and is still open when the webhook worker ingests a live
+    comment on another page. The worker reloads the page the import saved midway, but holds its
+    alerts, as a live batch in the importing process would: none is announced from half an
+    import. The import's end replays the page and announces its flame once."""
+    forno, bar, live = _import_and_live()
+    with desks(tmp_path, "shared", 2) as (sync, worker):
+        told_by_sync = _recording_announcements(sync, monkeypatch, forno + live)
+        told_by_worker = _recording_announcements(worker, monkeypatch, forno + live)
+        feed(worker, bar)
+        sync.flame.begin_import()
+        try:
+            feed(sync, forno, batch=40)
+            feed(worker, live)
+            assert told_by_worker == []
+            assert told_by_sync == []
+        finally:
+            sync.flame.end_import()
+        assert told_by_sync and sorted(told_by_sync) == _recent_alert_ids(sync)
+        levels = {level for _, _, level in _announced_as(sync, told_by_sync)}
+        assert levels & {"flame", "crisis"}
+        assert told_by_worker == []
+
+
+def test_a_flame_on_the_page_another_process_imports_is_announced_at_once_and_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sync imports a page's history, newest first, and is still open when the webhook worker
+    ingests a burst of live comments on that very page: as a live batch in the importing process
+    would, the worker tells the team at once, and the sync's settling, which replays the page in
+    event order, tells nobody again of a level they heard of."""
+    past = history(days=1.5, seed=3)
+    live = burst(past[-1].created_at + timedelta(minutes=10))
+    with desks(tmp_path, "shared", 2) as (sync, worker):
+        told_by_sync = _recording_announcements(sync, monkeypatch, past + live)
+        told_by_worker = _recording_announcements(worker, monkeypatch, past + live)
+        sync.flame.begin_import()
+        try:
+            feed(sync, past[::-1], batch=40)
+            feed(worker, live, batch=5)
+            assert told_by_worker and told_by_sync == []
+        finally:
+            sync.flame.end_import()
+        told = _announced_as(sync, told_by_worker + told_by_sync)
+        assert any(level in ("flame", "crisis") for _, _, level in told)
+        assert len(set(told)) == len(told)
+
+
+def test_an_import_whose_process_died_holds_its_pages_until_they_are_replayed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sync stops halfway through an import (killed): its row is not touched any more. Once
+    it is old, the worker takes it for abandoned: the pages it named wait for a replay and are
+    held until then; the worker's next settling replays them and announces their flame, once."""
+    from sqlalchemy import select, update
+
+    from crisisdesk.models import utcnow
+
+    forno, bar, live = _import_and_live()
+    with desks(tmp_path, "shared", 2) as (sync, worker):
+        told_by_sync = _recording_announcements(sync, monkeypatch, forno + live)
+        told_by_worker = _recording_announcements(worker, monkeypatch, forno + live)
+        feed(worker, bar)
+        sync.flame.begin_import()
+        feed(sync, forno, batch=40)
+        beat = sync.flame._beat
+        assert beat is not None
+        beat[1].set()  # the process dies: nothing touches its row any more
+        beat[0].join()
+        pid = {page.name: page.id for page in sync.pages()}["Forno"]
+
+        feed(worker, live[:1])
+        assert told_by_worker == []  # young enough: held for the import
+        assert pid not in worker.flame.pending
+
+        with sync.session() as s, s.begin():
+            s.execute(
+                update(SignalState)
+                .where(SignalState.name.startswith(IMPORT_PREFIX))
+                .values(updated_at=utcnow() - IMPORT_GONE_AFTER - timedelta(minutes=1))
+            )
+        feed(worker, live[1:])
+        assert told_by_worker == []  # its history may be half there: held for the replay
+        assert pid in worker.flame.pending and worker.flame.out_of_order
+        with worker.session() as s:
+            names = set(s.scalars(select(SignalState.name)))
+        assert not any(name.startswith(IMPORT_PREFIX) for name in names)  # taken away
+
+        worker.flame.settle_late()
+        assert not worker.flame.out_of_order
+        assert told_by_worker and sorted(told_by_worker) == _recent_alert_ids(worker)
+        levels = {level for _, _, level in _announced_as(worker, told_by_worker)}
+        assert levels & {"flame", "crisis"}
+        assert told_by_sync == []

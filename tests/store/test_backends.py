@@ -125,3 +125,32 @@ def test_saved_states_are_written_over_the_version_read_only(backend_desk: Desk)
         (row,) = store.signal_states(s, ["flame/page/1"])
         assert (row.name, row.seq, bytes(row.state)) == ("flame/page/1", 2, b"second")
         assert store.signal_states(s, ["nothing"]) == []
+
+
+def test_a_mark_kept_fresh_is_not_taken_for_abandoned(backend_desk: Desk) -> None:
+    """The rows of open imports: their time is read with the seqs, touched without a new seq,
+    and deleted as abandoned only if nobody touched them since, on either database."""
+    from crisisdesk.models import SignalState, utcnow
+
+    with backend_desk.session() as s, s.begin():
+        assert store.write_signal_state(s, "flame/import/a", "v", b"pages", 0)
+        assert store.write_signal_state(s, "flame/import/b", "v", b"pages", 0)
+        s.query(SignalState).update({SignalState.updated_at: T0})
+    with backend_desk.session() as s, s.begin():
+        assert store.touch_signal_state(s, "flame/import/a")
+        assert not store.touch_signal_state(s, "flame/import/none")
+    with backend_desk.session() as s:
+        times = store.signal_state_times(s, "flame")
+    assert {name: seq for name, (seq, _) in times.items()} == {
+        "flame/import/a": 1,
+        "flame/import/b": 1,
+    }
+    assert times["flame/import/b"][1] == T0
+    assert times["flame/import/a"][1] > utcnow() - timedelta(minutes=5)
+    cutoff = utcnow() - timedelta(minutes=10)
+    with backend_desk.session() as s, s.begin():
+        assert not store.drop_signal_state(s, "flame/import/a", untouched_since=cutoff)
+        assert store.drop_signal_state(s, "flame/import/b", untouched_since=cutoff)
+        assert store.drop_signal_state(s, "flame/import/a")
+    with backend_desk.session() as s:
+        assert store.signal_state_times(s, "flame") == {}
