@@ -157,6 +157,11 @@ class FastAnalyzer:
             # the tweets taught the model about its words.
             sentiment = "negative"
             reasons.append(f"negative: read from the {_KIND_NOUN[kind]}")
+        elif kind == "praise" and sentiment == "negative" and rules.denied_problems(text):
+            # "Never had a problem in 10 years": the model reads "never" and "problem", the
+            # customer says they are satisfied
+            sentiment = "positive"
+            reasons.append("positive: a problem denied")
         reasons += s.reasons
         if kind != "spam":
             reasons += spam.reasons

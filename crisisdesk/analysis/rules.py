@@ -570,6 +570,15 @@ _SARCASM_TARGETS = frozenset(
 _CONTRAST = frozenset({"instead", "invece"})
 
 _BUT = frozenset("but however though yet ma però pero tuttavia eppure".split())
+#: "Never had a problem", "nessun problema", "mai avuto problemi": a problem denied is
+#: satisfaction, though its words ("never", "mai", "problem") read as a complaint to the model and
+#: to the cue lists. Between the negation and the noun only the words such a phrase is made of.
+_NO_PROBLEM = re.compile(
+    r"\b(?P<neg>never|no|not|zero|nessun|nessuno|nessuna|mai|senza)"
+    r"(?:\s+(?:had|have|has|ever|a|an|any|single|one|un|uno|una|avuto|avuti|ho|abbiamo|alcun|"
+    r"alcuno|alcuna|mezzo|più)){0,3}"
+    r"\s+(?:problems?|issues?|complaints?|problema|problemi|intoppo|intoppi|lamentela|lamentele)\b"
+)
 _THANKS_FOR_NOTHING = re.compile(r"\b(thanks|thank you) for nothing\b|\bgrazie (per|di) niente\b")
 
 
@@ -624,6 +633,17 @@ def experience_first_person(words: list[str]) -> bool:
 _FIRST_PERSON = frozenset("my me i'm i've we our ho abbiamo mio mia miei mie".split())
 
 
+def denied_problems(text: str) -> list[str]:
+    """The phrases of ``text`` that deny a problem ("never had a problem", "nessun problema").
+
+    >>> denied_problems("Cliente da 10 anni e mai un problema. Never had any issues!")
+    ['mai un problema', 'never had any issues']
+    >>> denied_problems("The problem was never fixed")
+    []
+    """
+    return [m.group(0) for m in _NO_PROBLEM.finditer(text.lower())]
+
+
 def _listed(words: list[str], present: set[str], vocabulary: frozenset[str]) -> list[str]:
     """The words of ``vocabulary`` found, once each, in order of appearance.
 
@@ -671,6 +691,13 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     praise = _listed(toks, present, POSITIVE_CUES)
     if praise and _THANKS_FOR_NOTHING.search(s.text.lower()):
         praise = []  # "grazie per niente" thanks nobody
+    denials = denied_problems(s.text)
+    if denials:
+        # the negation belongs to the denied problem: it is no complaint cue
+        denied = {m.split()[0] for m in denials}
+        problems = [w for w in problems if w not in denied]
+    # a bare "no problem" is an idiom ("No problem, I'll wait"), not a verdict on the page
+    no_problem = [d for d in denials if d != "no problem"]
     # "Thanks, but my refund has not arrived": thanks as a polite opening to a problem
     polite_opening = bool(praise) and _but_after_praise(toks, praise[0])
     if praise and not polite_opening:
@@ -737,7 +764,7 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     thanked = bool(praise) and (s.positive > s.negative or len(praise) >= 2) and not polite_opening
     # without a problem word, only a clearly negative reading makes a story a complaint: "Tagging
     # my sister, she'll want to see this" is not one because the model leans negative at 0.43
-    unhappy = s.negative >= 0.5 and not praise
+    unhappy = s.negative >= 0.5 and not praise and not denials
     # "Big win tonight, let's do it again tomorrow!": in a short story the model reads as glad,
     # a negation, "again" or "still" is no problem. A longer story ("ordered on 3 May, not
     # arrived yet, called twice") or thanks before a "but" is a complaint however it reads.
@@ -779,8 +806,18 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         return "question", ["asks something"]
 
     content = [w for w in toks if w.isalpha()]
+    if no_problem:
+        # a problem denied is satisfaction, whatever the model reads in "never" and "problem"
+        reasons = [f"no problem: {no_problem[0]}"]
+        if praise:
+            reasons.append(f"praise words: {', '.join(praise[:3])}")
+        return "praise", reasons
     if praise and s.negative < 0.6:
         return "praise", [f"praise words: {', '.join(praise[:3])}", f"positive {s.positive:.2f}"]
+    # beside praise words, a denied problem explains a negative reading ("No problem at all,
+    # thanks for the quick fix")
+    if praise and denials:
+        return "praise", [f"praise words: {', '.join(praise[:3])}", f"no problem: {denials[0]}"]
     wonder = [w for w in toks if w in _AMAZED] if glad else []
     if wonder:  # "Un posto pazzesco, torneremo!": wonder in a glad text is praise
         return "praise", [f"wonder: {', '.join(wonder[:2])}", f"positive {s.positive:.2f}"]

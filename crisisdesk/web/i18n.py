@@ -244,6 +244,8 @@ REASON_LABELS: dict[str, dict[str, str]] = {
         "sarcasm": "sarcasmo",
         "praise around": "lodi di facciata",
         "praise words": "parole di lode",
+        "no problem": "nessun problema",
+        "a problem denied": "dice di non aver avuto problemi",
         "insult": "insulto",
         "mockery": "scherno",
         "claim pattern": "segnale",

@@ -198,6 +198,21 @@ def test_a_complaint_rant_or_false_claim_is_negative_whatever_the_model_reads(
     assert not any(r.startswith("negative") for r in plain.reasons)
 
 
+def test_a_denied_problem_reads_positive_when_the_model_reads_it_negative() -> None:
+    read = {"negative": 0.63, "neutral": 0.27, "positive": 0.1}
+    analyzer = FastAnalyzer(FixedScorer(read))
+    loyal, broken = analyzer.analyze_many(
+        [
+            "Cliente da 10 anni e mai un problema. Continuate così!",
+            "Never had a problem until today: my cake arrived broken",
+        ]
+    )
+    assert (loyal.kind, loyal.sentiment) == ("praise", "positive")
+    assert "positive: a problem denied" in loyal.reasons
+    assert loyal.sentiment_scores == read  # the scores stay the model's
+    assert (broken.kind, broken.sentiment) == ("complaint", "negative")
+
+
 def test_a_comment_without_letters_has_no_language(fast: Analyzer) -> None:
     for text in ("😡😡😡", "👍", "❤️❤️", "10/10!!!", "?"):
         assert fast.analyze(text).language == "und", text

@@ -246,6 +246,29 @@ def test_shouting_is_a_rant_only_when_the_text_reads_negative() -> None:
     assert _kind("VERGOGNA, RIDICOLI", sentiment="neutral", negative=0.3)[0] == "rager"
 
 
+def test_a_denied_problem_is_satisfaction_not_a_complaint() -> None:
+    # The model reads "never" and "problem" as negative (0.6 and more on these); the customer is
+    # telling the page they are satisfied.
+    read = {"sentiment": "negative", "negative": 0.63, "positive": 0.1}
+    for text in (
+        "Been a customer for 10 years and never had a problem. Keep it up!",
+        "Cliente da 10 anni e mai un problema. Continuate così!",
+        "Mai avuto problemi con le vostre consegne",
+        "Not a single issue with my orders",
+    ):
+        kind, reasons = _kind(text, **read)
+        assert kind == "praise" and reasons[0].startswith("no problem: "), (text, kind, reasons)
+    assert _kind("Nessun problema, grazie per la pazienza", **read)[0] == "praise"
+    # A problem after the denial, or a problem not denied, is still a complaint.
+    assert (
+        _kind("Never had a problem until today: my cake arrived broken", **read)[0] == "complaint"
+    )
+    assert _kind("The problem was never fixed, third call this week", **read)[0] == "complaint"
+    # A bare "no problem" is an idiom: it denies nothing about the page, and is no complaint cue.
+    assert _kind("No problem, I will wait", **read)[0] == "other"
+    assert rules.denied_problems("I'm not sure the problem is fixed") == []
+
+
 def test_weak_cues_in_a_glad_text_are_no_complaint_or_rant() -> None:
     # Read glad by the model, "again", "still" or a negation tell no problem, and words of
     # wonder ("pazzesco", "unbelievable") no anger.

@@ -20,6 +20,7 @@ COMMENT_WORDS = frozenset(
     {
         "experience",
         "problem",
+        "no problem",
         "anger words",
         "praise words",
         "insult",
