@@ -60,6 +60,8 @@ def question_signal(text: str) -> tuple[bool, list[str]]:
 
     >>> question_signal("Quando riaprite il negozio")
     (True, ["starts with 'quando'"])
+    >>> question_signal("Do you deliver to Monza as well")
+    (True, ["starts with 'do you'"])
     >>> question_signal("Come sempre, ottimo!")
     (False, [])
     """
@@ -72,6 +74,12 @@ def question_signal(text: str) -> tuple[bool, list[str]]:
         return True, [f"starts with '{opening.group(0).strip()}'"]
     for match in _SENTENCE_START.finditer(bare.lower()):
         first = match.group(1)
+        if first in _AUXILIARIES:
+            # "Do you deliver to Monza", "Is there parking": English asks by putting the verb
+            # before its subject, question mark or not
+            subject = bare[match.end() :].split(maxsplit=1)
+            if subject and subject[0].lower().strip(",") in _SUBJECTS:
+                return True, [f"starts with '{first} {subject[0].lower().strip(',')}'"]
         if first in STRONG_INTERROGATIVES:
             rest = bare[match.end() :].split()
             # "Come sempre", "Quando sono arrivato": a wh-word followed by a comma-free clause of a
@@ -92,6 +100,12 @@ _HOW_OPENING = re.compile(
     r"\s*(come (si|faccio|posso|devo|mai|funziona|fare)|comment (faire|puis|est-ce)|"
     r"cómo (puedo|se|hago)|como (posso|faço|se))\b"
 )
+
+#: English verbs that open a yes/no question when the subject follows them ("do you...").
+_AUXILIARIES = frozenset(
+    "do does did can could will would should is are was were have has may shall".split()
+)
+_SUBJECTS = frozenset("you i we it there they he she anyone anybody someone somebody".split())
 
 #: Wh-words that also open statements ("when I arrived", "quando sono arrivato").
 _ALSO_CONJUNCTIONS = frozenset("when where what quando dove cosa cuando quand wann wo onde".split())

@@ -22,6 +22,9 @@ from tests.analysis.test_kinds import FIXTURE, HOLDOUT
         "Quando riaprite il negozio",
         "Come faccio a disdire l'abbonamento",
         "Great cake. Why did you change the recipe",
+        "Do you deliver to Monza as well",
+        "Flight cancelled. Can someone please help me",
+        "Is there parking near the shop",
     ],
 )
 def test_questions_in_six_languages(text: str) -> None:
@@ -36,6 +39,9 @@ def test_questions_in_six_languages(text: str) -> None:
         "Comment section is wild today",
         "When I arrived the shop was closed.",
         "What a beautiful view from the train!",
+        "Do not buy the lemon cake",
+        "Is this the best bakery in town or what. Love it",
+        "Can't wait for Sunday",
         "Thanks, see you at https://example.com/?q=1",
     ],
 )
