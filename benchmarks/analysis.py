@@ -131,6 +131,10 @@ def _share(gold: Sequence[str], pred: Sequence[str], label: str) -> str:
     return f"{100 * sum(p == label for p in picked) / len(picked):.0f}%" if picked else "-"
 
 
+def _share_true(flags: Sequence[bool]) -> str:
+    return f"{100 * sum(flags) / len(flags):.0f}%" if flags else "-"
+
+
 def _tfidf_baseline(
     train_texts: list[str], train_labels: list[str]
 ) -> Callable[[list[str]], list[str]]:
@@ -249,11 +253,33 @@ def _quality(data: Path, quick: bool) -> tuple[list[list[str]], dict[str, Any]]:
         splits["haspeede2020-dev-it (NC, hate)"] = datasets.Split(
             has_t, has_l, ["it"] * len(has_t), ["haspeede"] * len(has_t)
         )
+    from crisisdesk.analysis import rules
+    from crisisdesk.analysis.linear import load_scorer
+
+    scorer = load_scorer()
+    assert scorer is not None, "the shipped models are missing"
+    extra["offence"] = []
     for name, split in splits.items():
         texts, gold = _sample(split.texts, split.labels, cap)
         mine = [
             "offensive" if a.offensive >= even_odds["offensive"] else "not" for a in ours(texts)
         ]
+        alone = [
+            "offensive" if scored.offensive >= even_odds["offensive"] else "not"
+            for scored in scorer.score(texts, [None] * len(texts))
+        ]
+        vulgar = [bool(rules.profanity(rules.words(t))) for t in texts]
+        extra["offence"].append(
+            [
+                name,
+                f"{_f1(gold, alone):.1f}",
+                f"{_f1(gold, mine):.1f}",
+                *[
+                    _share_true([v for v, g in zip(vulgar, gold, strict=True) if g == label])
+                    for label in ("offensive", "not")
+                ],
+            ]
+        )
         english = name.startswith("tweeteval")
         prof = ["offensive" if p >= 0.5 else "not" for p in predict_prob(texts)] if english else []
         rows.append(
@@ -598,6 +624,21 @@ def run(data: Path, quick: bool) -> str:
             if "airline" in extra
             else []
         ),
+        "### Offence: the model and the vulgar words",
+        "",
+        'The analysis reads a comment with a vulgar word (`lexicon.PROFANITY`: "fanculo", '
+        '"cazzo", "fuck"...) as offensive at 0.6 at least, whatever the model reads: the '
+        "issue counts profanity as offence, and the Italian training data (AMI) labels misogyny "
+        'and aggression, not swearing, so the model read "Andate a fanculo" at 0.17. The table '
+        "above measures the analysis. AMI's own labels disagree with that reading: most of its "
+        "tweets labelled *not* misogynous or aggressive swear, so there the floor reads them as "
+        "offensive and the score collapses; OLID labels profanity as offensive, as the desk does.",
+        "",
+        "| set | model alone | analysis (vulgar words at 0.6) | offensive texts with a vulgar word "
+        "| other texts with a vulgar word |",
+        "|---|---|---|---|---|",
+        *["| " + " | ".join(r) + " |" for r in extra["offence"]],
+        "",
         "### Offence and gender",
         "",
         "The project's own sentences in pairs that differ only in the gender of the person they "

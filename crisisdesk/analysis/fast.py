@@ -134,14 +134,20 @@ class FastAnalyzer:
             )
         question, q_reasons = rules.question_signal(text)
         spam = rules.spam_signal(text)
+        words = rules.words(text)
+        offensive, o_reasons = s.offensive, []
+        vulgar = rules.profanity(words)
+        if vulgar and offensive < lexicon.PROFANITY_FLOOR:
+            offensive = lexicon.PROFANITY_FLOOR
+            o_reasons = [f"offensive: profanity: {', '.join(vulgar[:3])}"]
         kind, k_reasons = rules.decide_kind(
             rules.KindInput(
                 text=text,
-                words=rules.words(text),
+                words=words,
                 sentiment=sentiment,
                 negative=s.sentiment_scores["negative"],
                 positive=s.sentiment_scores["positive"],
-                offensive=s.offensive,
+                offensive=offensive,
                 irony=s.irony,
                 question=question,
                 spam=spam.score,
@@ -162,7 +168,7 @@ class FastAnalyzer:
             # customer says they are satisfied
             sentiment = "positive"
             reasons.append("positive: a problem denied")
-        reasons += s.reasons
+        reasons += o_reasons + s.reasons
         if kind != "spam":
             reasons += spam.reasons
         if question and kind != "question":
@@ -171,7 +177,7 @@ class FastAnalyzer:
             language=s.language,
             sentiment=sentiment,
             sentiment_scores=s.sentiment_scores,
-            offensive=s.offensive,
+            offensive=offensive,
             irony=s.irony,
             question=question,
             spam=spam.score,

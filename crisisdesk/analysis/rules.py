@@ -16,6 +16,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from crisisdesk.analysis.lexicon import PROFANITY
+
 # --- questions -------------------------------------------------------------------------------------
 
 #: Words that open a question. Only the first word of a sentence counts, so "come sempre" (as always)
@@ -522,6 +524,36 @@ INSULT_WORDS = frozenset(
     """.split()
 )
 
+#: Vulgar words said to someone: name-calling, like the insults above.
+_VULGAR_INSULTS = frozenset(
+    """
+    stronza stronze puttana puttane troia troie zoccola zoccole mignotta mignotte bastardo bastarda
+    bastardi bastarde vaffanculo fanculo affanculo cazzone cazzoni asshole assholes arsehole
+    arseholes bitch bitches bastard bastards cunt cunts dickhead dickheads wanker wankers twat twats
+    prick pricks motherfucker motherfuckers
+    """.split()
+)
+INSULT_WORDS = INSULT_WORDS | _VULGAR_INSULTS
+#: The other vulgar words swear rather than call names ("che cazzo di servizio", "this is
+#: bullshit"): venting, like anger words; in a text the model reads as glad, enthusiasm.
+_SWEARING = PROFANITY - INSULT_WORDS
+_ANGER_CUES = ANGER_WORDS | _SWEARING
+#: "Porca puttana!", "porca troia": an exclamation, not a name called.
+_EXCLAIMED = re.compile(r"\bporca (puttana|troia)\b")
+#: Swearing at someone: "fuck you", "fuck off".
+_SWORN_AT = re.compile(r"\b(fuck (you|off|u)|screw you)\b")
+
+
+def profanity(words: list[str]) -> list[str]:
+    """The vulgar words of a comment (:data:`~crisisdesk.analysis.lexicon.PROFANITY`), once
+    each, in order.
+
+    >>> profanity(words("Andate a fanculo, voi e la vostra torta di merda"))
+    ['fanculo', 'merda']
+    """
+    return _listed(words, set(words), PROFANITY)
+
+
 #: Mockery and provocation: laughter at someone, clown emoji, "wake up", "lol", rhetorical taunts.
 _MOCKERY = re.compile(
     r"(\b(a+h+a+h+\w*|ha(ha)+h?|he(he)+|lol+|lmao+|rofl|xd+|sveglia|wake up|"
@@ -697,8 +729,14 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
 
     caps, bangs = shouting(s.text)
     present = set(toks)
-    anger = _listed(toks, present, ANGER_WORDS)
+    anger = _listed(toks, present, _ANGER_CUES)
     insults = _listed(toks, present, INSULT_WORDS)
+    if anger and _SWORN_AT.search(s.text.lower()):
+        insults = [*insults, *(m.group(0) for m in _SWORN_AT.finditer(s.text.lower()))]
+    if insults and "porca" in present:
+        exclaimed = {m.group(1) for m in _EXCLAIMED.finditer(s.text.lower())}
+        anger += [w for w in insults if w in exclaimed and w not in anger]
+        insults = [w for w in insults if w not in exclaimed]
     mockery = sorted({m.group(0) for m in _MOCKERY.finditer(s.text.lower())})
     experience = _listed(toks, present, EXPERIENCE_WORDS)
     problems = _listed(toks, present, PROBLEM_WORDS)
@@ -723,7 +761,7 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     glad = s.sentiment == "positive" and not negativeish
     if glad:
         # "Un posto pazzesco!", "Unbelievable, best cake ever": anger or wonder, as the text reads
-        anger = [w for w in anger if w not in _WONDER]
+        anger = [w for w in anger if w not in _WONDER and w not in _SWEARING]
     shouted = caps >= 0.6 or bangs >= 3
     if praise and not problems and not negativeish:
         mockery = [m for m in mockery if m != "👏"]  # "Great job team 👏👏" is applause

@@ -247,6 +247,7 @@ REASON_LABELS: dict[str, dict[str, str]] = {
         "no problem": "nessun problema",
         "a problem denied": "dice di non aver avuto problemi",
         "insult": "insulto",
+        "profanity": "volgarità",
         "mockery": "scherno",
         "claim pattern": "segnale",
         "spam signal": "segnale di spam",

@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from crisisdesk.analysis import KINDS, SENTIMENTS, Analysis, Analyzer, linear, load_analyzer
+from crisisdesk.analysis import (
+    KINDS,
+    SENTIMENTS,
+    Analysis,
+    Analyzer,
+    lexicon,
+    linear,
+    load_analyzer,
+)
 from crisisdesk.analysis.fast import MAX_CHARS, FastAnalyzer, Scores
 
 SAMPLES = [
@@ -160,11 +168,12 @@ class FixedScorer:
 
     version = "fixed-1"
 
-    def __init__(self, sentiment: dict[str, float]) -> None:
+    def __init__(self, sentiment: dict[str, float], offensive: float = 0.05) -> None:
         self.sentiment = sentiment
+        self.offensive = offensive
 
     def score(self, texts: Sequence[str], hints: Sequence[str | None]) -> list[Scores]:
-        return [Scores("it", dict(self.sentiment), 0.05, 0.05) for _ in texts]
+        return [Scores("it", dict(self.sentiment), self.offensive, 0.05) for _ in texts]
 
 
 NEUTRAL = {"negative": 0.25, "neutral": 0.6, "positive": 0.15}
@@ -211,6 +220,32 @@ def test_a_denied_problem_reads_positive_when_the_model_reads_it_negative() -> N
     assert "positive: a problem denied" in loyal.reasons
     assert loyal.sentiment_scores == read  # the scores stay the model's
     assert (broken.kind, broken.sentiment) == ("complaint", "negative")
+
+
+def test_a_vulgar_comment_is_offensive_whatever_the_model_reads() -> None:
+    # The model reads these at 0.05: the Italian offence data labels misogyny, not swearing.
+    analyzer = FastAnalyzer(FixedScorer(NEUTRAL, offensive=0.05))
+    told_off, swearing, exclaimed, glad, clean = analyzer.analyze_many(
+        [
+            "Andate a fanculo, voi e le vostre torte",
+            "Che cazzo di servizio",
+            "Porca puttana, il treno è di nuovo in ritardo",
+            "Cazzo che buona questa torta!",
+            "Il negozio apre alle nove.",
+        ]
+    )
+    for vulgar in (told_off, swearing, exclaimed, glad):
+        assert vulgar.offensive == lexicon.PROFANITY_FLOOR
+        assert any(r.startswith("offensive: profanity: ") for r in vulgar.reasons)
+    assert told_off.kind == "troll"  # a name called, or told where to go
+    assert swearing.kind == "rager"  # swearing about the service is venting
+    assert exclaimed.kind != "troll"  # "porca puttana" calls nobody a name
+    assert clean.offensive == 0.05 and not any("profanity" in r for r in clean.reasons)
+    # read as glad, swearing is enthusiasm, not a rant
+    glad_read = FastAnalyzer(FixedScorer(POSITIVE, offensive=0.05)).analyze_many(
+        ["Cazzo che buona questa torta!"]
+    )[0]
+    assert glad_read.kind != "rager"
 
 
 def test_a_comment_without_letters_has_no_language(fast: Analyzer) -> None:

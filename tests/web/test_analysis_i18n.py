@@ -21,6 +21,7 @@ COMMENT_WORDS = frozenset(
         "experience",
         "problem",
         "no problem",
+        "profanity",
         "anger words",
         "praise words",
         "insult",
@@ -32,6 +33,7 @@ COMMENT_WORDS = frozenset(
 FIXTURES = Path(__file__).resolve().parent.parent / "analysis" / "fixtures"
 EXTRA = [
     "",
+    "Andate a fanculo, voi e la vostra torta di merda",
     "Earn 500$ per day, contact me on whatsapp +44 7700 900123 http://x.example a@b.example",
     "Click here http://x.example http://y.example!!! 😀😀😀😀😀😀 aaaaaa",
     "VERGOGNA!!! SIETE DEI LADRI!!!",
