@@ -1253,6 +1253,8 @@ class CoordinationMonitor:
         self._unsaved: set[int] = set()
         self._in_batch = 0
         self._replaying = False
+        # Pages a replay wrote before its block ended (see write_replayed): not saved again.
+        self._replay_written: set[int] = set()
         if not lazy:  # ``lazy``: no database access until first use (for Desk.__init__)
             self._restore()
 
@@ -1487,6 +1489,7 @@ class CoordinationMonitor:
             # overwritten but replayed again (see save).
             saved, self.pages = self.pages, fresh
             self._replaying = True
+            self._replay_written = set()
         try:
             yield
         except BaseException:
@@ -1500,13 +1503,51 @@ class CoordinationMonitor:
             for page_id in wanted if wanted is not None else set(fresh) | set(saved):
                 if page_id in fresh:
                     self.pages[page_id] = fresh[page_id]
-                    self._unsaved.add(page_id)
+                    if page_id not in self._replay_written:
+                        self._unsaved.add(page_id)
                 self.pending.discard(page_id)
+            self._replay_written = set()
             if wanted is not None:
                 # Live comments another thread gave other pages meanwhile went to the fresh
                 # networks, which are dropped for those pages: they are replayed next.
                 self.pending |= set(fresh) - wanted
             self.save()
+
+    def write_replayed(self, s: Any, page_ids: Iterable[int], seqs: dict[int, int]) -> set[int]:
+        """Inside :meth:`replaying`: write the fresh networks of ``page_ids`` in ``s``'s
+        transaction, each over the seq in ``seqs`` (read by the caller with the comments it
+        replayed last), so that a replay alongside (the flame level) saves both states of a page
+        together. Returns the pages another process wrote first; call :meth:`replayed_written`
+        with the others once the transaction is committed."""
+        from crisisdesk.store import write_signal_state
+
+        lost: set[int] = set()
+        with self.lock:
+            for page_id in sorted(set(page_ids)):
+                state = self.pages.get(page_id) if self._replaying else None
+                if state is None:
+                    continue
+                blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+                name = _page_state_name(page_id)
+                if not write_signal_state(s, name, STATE_VERSION, blob, seqs.get(page_id, 0)):
+                    lost.add(page_id)
+        return lost
+
+    def replayed_written(self, seqs: dict[int, int]) -> None:
+        """The pages :meth:`write_replayed` wrote, with the seqs they were written over: the end
+        of the replay does not save them again."""
+        with self.lock:
+            for page_id, seq in seqs.items():
+                self._seqs[_page_state_name(page_id)] = seq + 1
+                self._replay_written.add(page_id)
+                # Learnt by the replay, and saved now: writing it again at the end of the block
+                # could only lose to a process that saved after this write.
+                self._unsaved.discard(page_id)
+
+    def replay_seq(self, page_id: int) -> int:
+        """The seq a replay's page is written over unless the caller read a newer one."""
+        with self.lock:
+            return self._seqs.get(_page_state_name(page_id), 0)
 
     def rebuild_pending(self) -> int:
         """:meth:`rebuild` the pages that received comments out of order, if any."""

@@ -908,6 +908,112 @@ class _Import:
     last_alert_id: int = 0
 
 
+#: How many times a replay whose pages another process saved meanwhile takes the comments
+#: stored since and writes again, before it leaves them pending (see FlameMonitor.rebuild).
+TAIL_ROUNDS = 5
+
+
+class _Replay:
+    """A replay of pages from the store, from its reading of the comments to its write (see
+    :meth:`FlameMonitor.rebuild`): what it learnt, and what it needs to go on from there when
+    another process saved one of its pages meanwhile."""
+
+    def __init__(
+        self,
+        fresh: FlameDetector,
+        wanted: set[int] | None,
+        started: dict[str, int],
+        learn: Callable[[FlameDetector, Any, set[int]], list[Rise]],
+        reached: set[int],
+    ) -> None:
+        self.fresh = fresh
+        self.wanted = wanted
+        self.started = started  # the rows' seqs as the replay began
+        self.learn = learn
+        # The pages this process's own batches reached while the replay ran: those went into
+        # the coordination networks being replayed too, out of order, so the replay of those
+        # pages is not carried on but done again (see FlameMonitor._write_replay).
+        self.reached = reached
+        self.firsts: set[int] = set()  # authors whose first comment was replayed
+        self.seen = 0  # the highest comment id read
+        self.rises: list[Rise] = []  # while learning
+        # Each page's state before its open bucket was looked at, and the rises of that look.
+        self.before: dict[int, dict[str, Any]] = {}
+        self.flushed: dict[int, list[Rise]] = {}
+        # The ids of each page's comments learnt near its newest, with their minutes: the ones a
+        # comment stored since could still count among (see tail).
+        self.recent: dict[int, deque[tuple[int, int]]] = {}
+        self.reach = fresh.config.late_minutes + fresh.config.bucket_minutes
+
+    def learn_row(self, detector: FlameDetector, row: Any) -> None:
+        self.rises.extend(self.learn(detector, row, self.firsts))
+        self.seen = max(self.seen, row.id)
+        minute = _minute(_aware(row.created_at))
+        recent = self.recent.setdefault(row.page_id, deque())
+        recent.append((minute, row.id))
+        while recent[0][0] < minute - self.reach:
+            recent.popleft()
+
+    def look(self, detector: FlameDetector, pages: Iterable[int]) -> None:
+        """The last look at the open buckets of ``pages``, remembering what they were before."""
+        for page_id in pages:
+            self.before[page_id] = detector.page_state(page_id)
+            self.flushed[page_id] = []
+        for rise in detector.flush():
+            self.flushed.setdefault(rise.page_id, []).append(rise)
+
+    def rises_of(self, page_ids: Iterable[int]) -> list[Rise]:
+        pages = set(page_ids)
+        return [r for r in self.rises if r.page_id in pages] + [
+            r for p in sorted(pages) for r in self.flushed.get(p, [])
+        ]
+
+    def tail(self, pages: set[int]) -> Any:
+        """The condition on stored comments that finds, among those of ``pages``, the ones the
+        replay has not read: a larger id than any it read, or (where ids are handed out before
+        the rows are committed, as PostgreSQL's sequences are, so a later-committed row may have
+        a smaller id) a time recent enough to count and an id it has not seen; :meth:`taken`
+        drops those it has."""
+        from sqlalchemy import or_
+
+        from crisisdesk.models import Comment
+
+        since = min(self._newest(p) for p in pages) - self.reach
+        return Comment.page_id.in_(pages) & or_(
+            Comment.id > self.seen, Comment.created_at >= _at(since)
+        )
+
+    def _newest(self, page_id: int) -> int:
+        recent = self.recent.get(page_id)
+        return max(m for m, _ in recent) if recent else 0
+
+    def taken(self, rows: Sequence[Any]) -> list[Any]:
+        """The rows of :meth:`tail` not learnt yet."""
+        known = {cid for recent in self.recent.values() for _, cid in recent}
+        since = {p: self._newest(p) - self.reach for p in self.recent}
+        return [
+            row
+            for row in rows
+            if row.id not in known
+            and (row.id > self.seen or _minute(_aware(row.created_at)) >= since.get(row.page_id, 0))
+        ]
+
+    def take_tail(self, pages: set[int], rows: Sequence[Any]) -> set[int]:
+        """Learn the comments stored after the replay read (``rows``, in event-time order) into
+        ``pages``, going on from their state before the last look at the open bucket, and look
+        again. Returns the pages some of them came too late to count on."""
+        tail = FlameDetector(self.fresh.config, coordination=self.fresh.coordination)
+        tail.clock = self.fresh.clock
+        for page_id in pages:
+            tail.load_page(page_id, self.before[page_id])
+        for row in rows:
+            self.learn_row(tail, row)
+        self.look(tail, pages)
+        self.fresh.pages.update(tail.pages)
+        self.fresh.clock = max(self.fresh.clock, tail.clock)
+        return set(tail.dropped)
+
+
 class FlameMonitor:
     """The flame detector wired to a desk: an ingest listener that stores its state and writes
     and announces alerts.
@@ -938,6 +1044,9 @@ class FlameMonitor:
         self._settled = threading.Condition(self.lock)
         # Pages that received comments too far out of event-time order to count.
         self.pending: set[int] = set()
+        # For each replay running (see rebuild), the pages this process's own batches reached
+        # meanwhile.
+        self._replays: list[set[int]] = []
         self.announce_within_hours = 6.0
         # The saved state is read on first use, not here: a desk builds its monitor before
         # the schema is created or upgraded.
@@ -1011,6 +1120,8 @@ class FlameMonitor:
                             coordination = None
                     rises.extend(self.detector.learn_one(event_from(item)))
                 self._learnt.update(item.page_id for item in fresh)
+                for reached in self._replays:
+                    reached.update(item.page_id for item in fresh)
                 if coordination is not None and fresh:
                     coordination.save()
                 scope = self._import
@@ -1441,14 +1552,16 @@ class FlameMonitor:
 
         from crisisdesk.models import Analysis as AnalysisRow
         from crisisdesk.models import Author, Comment
-        from crisisdesk.signals.coordination import is_first_comment, message_from_row
 
         with self.lock:
             self._sync()
             # The replay's pages are written over the versions known now, as it starts: a page
             # saved while it ran (by another process, or a live batch here) may hold comments
-            # the replay did not read, and is replayed again rather than overwritten.
+            # the replay did not read: it is not overwritten, but given those comments first
+            # (see _write_replay), or replayed again.
             started = dict(self._seqs)
+            reached: set[int] = set()
+            self._replays.append(reached)
         wanted = None if page_ids is None else set(page_ids)
         latest = (
             select(AnalysisRow.comment_id, func.max(AnalysisRow.id).label("aid"))
@@ -1486,41 +1599,134 @@ class FlameMonitor:
         replaying: AbstractContextManager[None] = (
             coordination.replaying(wanted) if coordination is not None else nullcontext()
         )
-        rises: list[Rise] = []
-        firsts: set[int] = set()
-        with replaying, self.desk.session() as s:
+        replay = _Replay(fresh, wanted, started, self._replay_row, reached)
+        try:
+            with replaying:
+                return self._replay(replay, query, batch)
+        finally:
+            with self.lock:
+                self._replays.remove(reached)
+
+    def _replay(self, replay: _Replay, query: Any, batch: int) -> int:
+        """The body of :meth:`rebuild`, inside the coordination networks' replaying block."""
+        fresh, wanted = replay.fresh, replay.wanted
+        with self.desk.session() as s:
             for n, row in enumerate(s.execute(query).yield_per(batch), start=1):
-                first = is_first_comment(row.author_id, row.first_seen, row.created_at, firsts)
-                if coordination is not None and row.author_id is not None:
-                    coordination.learn_one(row.page_id, message_from_row(row, first_time=first))
-                rises.extend(
-                    fresh.learn_one(
-                        Event(
-                            page_id=row.page_id,
-                            post_id=row.post_id,
-                            at=row.created_at,
-                            negative=row.sentiment == "negative",
-                            offensive=_offends(row.offensive, row.kind),
-                            first_time=first,
-                            author=row.name or row.author_platform_id,
-                            comment_id=row.id,
-                            text=row.text or "",
-                        )
-                    )
-                )
+                replay.learn_row(fresh, row)
                 if n % batch == 0:
-                    rises.extend(fresh.flush(early=False))
-        rises.extend(fresh.flush())
+                    replay.rises.extend(fresh.flush(early=False))
+        replay.look(fresh, fresh.pages)
         with self.lock:
-            self.detector.pages.update(fresh.pages)
-            for page_id in fresh.pages:
-                name = page_state_name(page_id)
-                self._seqs[name] = started.get(name, 0)
-            self.detector.changed.update(fresh.pages)
-            self._learnt.update(fresh.pages)
-            self.pending.difference_update(fresh.pages if wanted is None else wanted)
             self.detector.clock = max(self.detector.clock, fresh.clock)
-            return self._replace(wanted, rises)
+            self.pending.difference_update(fresh.pages if wanted is None else wanted)
+            return self._write_replay(replay, query)
+
+    def _replay_row(self, fresh: FlameDetector, row: Any, firsts: set[int]) -> list[Rise]:
+        """Learn one stored comment into a replay's detector, and into the coordination
+        networks being replayed alongside (see :meth:`rebuild`)."""
+        from crisisdesk.signals.coordination import is_first_comment, message_from_row
+
+        coordination = self.coordination_monitor
+        first = is_first_comment(row.author_id, row.first_seen, row.created_at, firsts)
+        if coordination is not None and row.author_id is not None:
+            coordination.learn_one(row.page_id, message_from_row(row, first_time=first))
+        return fresh.learn_one(
+            Event(
+                page_id=row.page_id,
+                post_id=row.post_id,
+                at=row.created_at,
+                negative=row.sentiment == "negative",
+                offensive=_offends(row.offensive, row.kind),
+                first_time=first,
+                author=row.name or row.author_platform_id,
+                comment_id=row.id,
+                text=row.text or "",
+            )
+        )
+
+    def _write_replay(self, replay: _Replay, query: Any) -> int:
+        """Write a replay's pages, with their alerts and coordination networks, and return the
+        number of alerts added. Call with :attr:`lock` held, inside the coordination networks'
+        replaying block.
+
+        On a busy page another process (the webhook worker, every second in a crisis) saves
+        again while a long history is replayed, so the replay's compare-and-set over the seq it
+        started from fails; starting over would fail the same way for as long as the traffic
+        lasts. Instead the pages that lost read their current seqs, then the comments stored
+        after the last one the replay read (the live tail: a few rows), learn them, and write
+        again over those seqs; each round's window is that short, so one of a few wins. The
+        comment ids tell the tail: SQLite numbers rows in the order they are written, so a
+        comment the replay did not read has a larger id than any it did (for PostgreSQL, whose
+        ids need not follow the commits, see :meth:`_Replay.tail`). The tail goes on from each
+        page's state before its open bucket was looked at, so the state written is the one a
+        replay of all the page's comments gives, tail included.
+
+        A page's flame row and coordination row are written in one transaction, over seqs read
+        together, so that once both are written they describe the same comments. A page still
+        losing after :data:`TAIL_ROUNDS` rounds stays in :attr:`pending`, as before, and so does
+        one this process's own batches reached while the replay ran (their comments went into
+        the networks being replayed, out of order: only a replay from the start is right there).
+        Nothing is announced.
+        """
+        from crisisdesk.signals.coordination import STATE_NAME as COORDINATION
+        from crisisdesk.store import signal_state_seqs
+
+        coordination = self.coordination_monitor
+        fresh = replay.fresh
+        pages = set(fresh.pages)
+        seqs = {p: replay.started.get(page_state_name(p), 0) for p in pages}
+        co_seqs = {p: coordination.replay_seq(p) for p in pages} if coordination is not None else {}
+        scope: set[int] | None = replay.wanted
+        added = 0
+        late: set[int] = set()
+        for round_ in range(TAIL_ROUNDS + 1):
+            for page_id in pages:
+                self.detector.pages[page_id] = fresh.pages[page_id]
+                self._seqs[page_state_name(page_id)] = seqs[page_id]
+            self.detector.changed.update(pages)
+            self._learnt.update(pages)
+            co_lost: set[int] = set()
+            todo = set(pages)
+
+            def write_networks(
+                s: Any,
+                todo: set[int] = todo,
+                lost: set[int] = co_lost,
+                over: dict[int, int] = co_seqs,
+            ) -> None:
+                if coordination is not None:
+                    lost.update(coordination.write_replayed(s, todo, over))
+
+            new, lost = self._replace(scope, replay.rises_of(todo), write_networks)
+            added += new
+            if coordination is not None:
+                coordination.replayed_written(
+                    {p: co_seqs[p] for p in todo if p not in co_lost and p in co_seqs}
+                )
+            self.pending.difference_update(todo - lost - co_lost - late)
+            pages = (lost | co_lost) - replay.reached
+            if not pages or round_ == TAIL_ROUNDS:
+                break
+            # The live tail: the seqs first, then the comments, so that every comment the
+            # writer of those seqs had learnt is among them.
+            with self.desk.session() as s:
+                stored = signal_state_seqs(s, STATE_NAME)
+                seqs = {p: stored.get(page_state_name(p), 0) for p in pages}
+                if coordination is not None:
+                    stored = signal_state_seqs(s, COORDINATION)
+                    co_seqs = {p: stored.get(f"{COORDINATION}/page/{p}", 0) for p in pages}
+                tail = replay.taken(s.execute(query.where(replay.tail(pages))).all())
+            log.info(
+                "flame: pages %s were saved elsewhere while replayed; %d comments more to take",
+                sorted(pages),
+                len(tail),
+            )
+            late |= replay.take_tail(pages, tail)
+            scope = set(pages)
+        if late:
+            # Comments too far behind what the replay had learnt: as when they arrive live.
+            self.pending.update(late)
+        return added
 
     def rebuild_pending(self) -> int:
         """:meth:`rebuild` the pages that received comments out of order, or whose state lost
@@ -1537,9 +1743,14 @@ class FlameMonitor:
             written += self.rebuild(pages)
         return written
 
-    def _replace(self, page_ids: set[int] | None, rises: list[Rise]) -> int:
-        """Make the stored alerts of the replayed pages those of the replay; return how many
-        were added.
+    def _replace(
+        self,
+        page_ids: set[int] | None,
+        rises: list[Rise],
+        alongside: Callable[[Any], None] | None = None,
+    ) -> tuple[int, set[int]]:
+        """Make the stored alerts of the replayed pages those of the replay, and save the
+        state.
 
         The rule: an alert of a replayed page that the team was told of (``announced_at``) or
         that someone acknowledged stands, even if the replay would not raise it, and the replay
@@ -1548,6 +1759,10 @@ class FlameMonitor:
         may have seen the history out of order, so it goes unless the replay raises the same
         one (same page, post, level, episode and time), which keeps its row and takes the
         replay's evidence. The replay covers each page's whole history, so that is the range.
+
+        ``alongside`` writes more in the same transaction (the coordination networks of the
+        pages). Returns the alerts added and the pages whose saved state another process wrote
+        first (their alerts are the replay's all the same, and they are replayed again).
         """
         from sqlalchemy import select
 
@@ -1589,9 +1804,12 @@ class FlameMonitor:
                 added += 1
             for alert in replaceable.values():
                 s.delete(alert)
+            if alongside is not None:
+                alongside(s)
             saved = self._save_state(s)
         self._saved(*saved)
-        return added
+        lost = {page_id for page_id in map(_page_of, saved[1]) if page_id is not None}
+        return added, lost
 
     def _write(self, rises: list[Rise]) -> list[dict[str, Any]]:
         """Store the alerts (one per episode and level) and the state, in one transaction."""

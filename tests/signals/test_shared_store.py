@@ -208,6 +208,101 @@ def test_a_stale_write_of_the_same_page_is_replayed_instead_of_saved(
         assert _coordination(later, pid) == _coordination(single, pid)
 
 
+def test_a_replay_takes_the_live_tail_another_process_saves_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sync replays a page with a long history while the webhook worker goes on ingesting a
+    burst on it, a small batch every few replayed comments, and saves the page each time. The
+    replay does not lose to every one of those saves: it takes the comments stored since it
+    read, writes the page, and nobody is left waiting for a replay. What is stored is the state
+    of all the page's comments, as a desk that replays them all in order has it."""
+    past = history(days=3)
+    live = burst(past[-1].created_at + timedelta(minutes=10), n=90, every_s=10)
+    batches = [live[k : k + 3] for k in range(0, len(live), 3)]
+    with desks(tmp_path, "one", 1) as (single,), desks(tmp_path, "shared", 3) as (a, b, later):
+        feed(b, past)
+        pid = page_id(a)
+        assert a.flame.level_of(pid) == b.flame.level_of(pid) == "calm"
+        a.flame.pending.add(pid)  # say a batch of its came out of order
+
+        replaying = a.coordination.learn_one
+        learnt = 0
+
+        def with_live_traffic(page: int, message: Any) -> None:
+            # Every 25 comments the replay learns, the worker ingests a live batch and saves.
+            nonlocal learnt
+            learnt += 1
+            if learnt % 25 == 0 and batches:
+                b.ingest(batches.pop(0))
+            replaying(page, message)
+
+        monkeypatch.setattr(a.coordination, "learn_one", with_live_traffic)
+        a.flame.rebuild_pending()
+        monkeypatch.setattr(a.coordination, "learn_one", replaying)
+        fed = [r for r in live if r not in sum(batches, [])]
+        # The worker saved the page a dozen times while the replay ran, the last ones after the
+        # replay had read the history and while it was writing.
+        assert len(fed) > len(past) // 25 * 3
+
+        for desk in (a, b):
+            desk.flame.levels_of([])  # looks at the store
+            assert not desk.flame.pending and not desk.coordination.pending
+            assert not desk.flame.out_of_order
+
+        feed(single, past)
+        feed(single, fed, batch=3)
+        single.flame.rebuild()
+        expected = single.flame.detector.page_state(pid)
+        assert _stored_page(a, pid) == _as_json(expected)
+        assert a.flame.detector.page_state(pid) == expected
+        assert b.flame.detector.page_state(pid) == expected
+        later.flame.levels_of([])  # restores
+        assert later.flame.detector.page_state(pid) == expected
+        assert later.flame.level_of(pid) == single.flame.level_of(pid) in ("flame", "crisis")
+        assert _alerts_as_read(later) == _alerts_as_read(single)
+        assert _coordination(later, pid) == _coordination(single, pid)
+
+
+def test_a_replay_that_loses_every_round_leaves_the_page_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker saves the page before every write the replay tries: after its rounds the
+    replay gives up, overwrites nothing of the worker's, and leaves the page waiting; once the
+    traffic stops the next replay writes the state of all the stored comments."""
+    from crisisdesk.signals import flame as flame_module
+
+    past = history(days=1)
+    live = burst(past[-1].created_at + timedelta(minutes=10), n=60, every_s=10)
+    batches = [live[k : k + 2] for k in range(0, len(live), 2)]
+    with desks(tmp_path, "one", 1) as (single,), desks(tmp_path, "shared", 2) as (a, b):
+        feed(b, past)
+        pid = page_id(a)
+        a.flame.level_of(pid)
+        replace = a.flame._replace
+
+        def worker_first(*args: Any, **kwargs: Any) -> Any:
+            b.ingest(batches.pop(0))
+            return replace(*args, **kwargs)
+
+        monkeypatch.setattr(a.flame, "_replace", worker_first)
+        a.flame.rebuild([pid])
+        assert len(batches) == 30 - (flame_module.TAIL_ROUNDS + 1)
+        assert pid in a.flame.pending
+        assert _stored_page(a, pid) == _as_json(b.flame.detector.page_state(pid))
+
+        monkeypatch.setattr(a.flame, "_replace", replace)
+        a.flame.rebuild_pending()
+        assert not a.flame.pending and not a.coordination.pending
+        fed = [r for r in live if r not in sum(batches, [])]
+        feed(single, past)
+        feed(single, fed, batch=2)
+        single.flame.rebuild()
+        assert _stored_page(a, pid) == _as_json(single.flame.detector.page_state(pid))
+        b.flame.levels_of([])
+        assert not b.flame.pending
+        assert _coordination(b, pid) == _coordination(single, pid)
+
+
 def test_a_second_desk_reads_the_coordination_another_process_found(tmp_path: Path) -> None:
     with desks(tmp_path, "shared", 2) as (web, worker):
         web.coordination.score(1)  # read once, before anything was ingested
