@@ -728,20 +728,21 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         return "misguided", [f"claim pattern: {', '.join(claims)}"]
 
     caps, bangs = shouting(s.text)
+    low = s.text.lower()
     present = set(toks)
     anger = _listed(toks, present, _ANGER_CUES)
     insults = _listed(toks, present, INSULT_WORDS)
-    if anger and _SWORN_AT.search(s.text.lower()):
-        insults = [*insults, *(m.group(0) for m in _SWORN_AT.finditer(s.text.lower()))]
+    if anger:  # "fuck you": the swearing is aimed at someone
+        insults += [m.group(0) for m in _SWORN_AT.finditer(low)]
     if insults and "porca" in present:
-        exclaimed = {m.group(1) for m in _EXCLAIMED.finditer(s.text.lower())}
+        exclaimed = {m.group(1) for m in _EXCLAIMED.finditer(low)}
         anger += [w for w in insults if w in exclaimed and w not in anger]
         insults = [w for w in insults if w not in exclaimed]
-    mockery = sorted({m.group(0) for m in _MOCKERY.finditer(s.text.lower())})
+    mockery = sorted({m.group(0) for m in _MOCKERY.finditer(low)})
     experience = _listed(toks, present, EXPERIENCE_WORDS)
     problems = _listed(toks, present, PROBLEM_WORDS)
     praise = _listed(toks, present, POSITIVE_CUES)
-    if praise and _THANKS_FOR_NOTHING.search(s.text.lower()):
+    if praise and _THANKS_FOR_NOTHING.search(low):
         praise = []  # "grazie per niente" thanks nobody
     denials = denied_problems(s.text)
     if denials:
