@@ -17,6 +17,8 @@ the features can never drift apart. Design choices:
 
 from __future__ import annotations
 
+import itertools
+import operator
 import re
 import zlib
 from collections.abc import Sequence
@@ -123,6 +125,46 @@ class Batch:
     word_grams: dict[int, str]
 
 
+_SEP_CRC = zlib.crc32(b"\x00")
+
+
+def _word_grams(joined: str, n: int, with_grams: bool) -> tuple[I64, U64, dict[int, str]]:
+    """Rows and CRC-32 hashes of the word unigrams and bigrams of the ``n`` texts in ``joined``
+    (``\x00 text \x00 text \x00``), and if asked the map from hash to n-gram.
+
+    The whole batch is tokenised in one call and hashed with ``map`` (no Python loop per text or
+    per token): a separator is a token of its own, and bigrams that touch one are dropped.
+    """
+    toks = _TOKEN.findall(joined)
+    pairs = list(map(" ".join, itertools.pairwise(toks)))
+    try:  # without lone surrogates, plain UTF-8 gives the bytes that "surrogatepass" would
+        uni = np.fromiter(map(zlib.crc32, map(str.encode, toks)), np.uint64, len(toks))
+        bi = np.fromiter(map(zlib.crc32, map(str.encode, pairs)), np.uint64, len(pairs))
+    except UnicodeEncodeError:
+        crc = [zlib.crc32(t.encode("utf-8", "surrogatepass")) for t in [*toks, *pairs]]
+        uni = np.asarray(crc[: len(toks)], dtype=np.uint64)
+        bi = np.asarray(crc[len(toks) :], dtype=np.uint64)
+    bi ^= np.uint64(_BIGRAM_SALT)
+    # separators: their CRC, confirmed by their text (another token could share the CRC)
+    sep = np.zeros(len(toks), dtype=bool)
+    maybe = np.nonzero(uni == np.uint64(_SEP_CRC))[0].tolist()
+    sep[[i for i in maybe if toks[i] == "\x00"]] = True
+    tok_rows = np.cumsum(sep) - 1
+    uni_ok = np.nonzero(~sep)[0]
+    bi_ok = np.nonzero(~sep[:-1] & ~sep[1:])[0]
+    rows = np.concatenate((tok_rows[uni_ok], tok_rows[bi_ok])).astype(np.int64)
+    hashes = np.concatenate((uni[uni_ok], bi[bi_ok]))
+    grams: dict[int, str] = {}
+    if with_grams and hashes.size:
+        # in the order of a text-by-text walk (each text's unigrams, then its bigrams), so that
+        # of two n-grams with one CRC the same one is named as always
+        order = np.argsort(rows * 2 + (np.arange(rows.size) >= uni_ok.size), kind="stable")
+        where = np.concatenate((uni_ok, bi_ok + len(toks)))[order].tolist()
+        texts = operator.itemgetter(*where)(toks + pairs) if len(where) > 1 else [toks[where[0]]]
+        grams = dict(zip(hashes[order].tolist(), texts, strict=True))
+    return rows, hashes, grams
+
+
 def featurise(texts: Sequence[str], with_grams: bool = False) -> Batch:
     """Featurise raw texts (normalisation included).
 
@@ -150,33 +192,15 @@ def featurise(texts: Sequence[str], with_grams: bool = False) -> Batch:
         else:
             h = h[: length - size + 1] * _BASE + cps[size - 1 :]
         if size in CHAR_NGRAMS:
-            starts = np.arange(length - size + 1)
-            ok = sep_count[starts + size] == sep_count[starts]
-            parts_rows.append(row_of[starts[ok]].astype(np.int64))
+            count = max(length - size + 1, 0)
+            # the n-gram at i crosses no separator: as many separators before i as before i + size
+            ok = sep_count[size : size + count] == sep_count[:count]
+            parts_rows.append(row_of[:count][ok].astype(np.int64))
             parts_hash.append(_mix(h[ok] ^ np.uint64(size * 0x9E3779B97F4A7C15 & (2**64 - 1))))
     char_rows = np.concatenate(parts_rows) if parts_rows else np.zeros(0, np.int64)
     char_hash = (np.concatenate(parts_hash) if parts_hash else np.zeros(0, np.uint64)) & _HASH_MASK
 
-    # --- word unigrams and bigrams
-    w_rows: list[int] = []
-    w_hash: list[int] = []
-    grams: dict[int, str] = {}
-    crc = zlib.crc32
-    for i, t in enumerate(norm):
-        toks = _TOKEN.findall(t)
-        if not toks:
-            continue
-        bigrams = [a + " " + b for a, b in zip(toks, toks[1:], strict=False)]
-        uni = [crc(tok.encode("utf-8", "surrogatepass")) for tok in toks]
-        bi = [crc(g.encode("utf-8", "surrogatepass")) ^ _BIGRAM_SALT for g in bigrams]
-        w_hash += uni
-        w_hash += bi
-        w_rows += [i] * (len(uni) + len(bi))
-        if with_grams:
-            grams.update(zip(uni, toks, strict=True))
-            grams.update(zip(bi, bigrams, strict=True))
-    word_rows = np.asarray(w_rows, dtype=np.int64)
-    word_hash_arr = np.asarray(w_hash, dtype=np.uint64)
+    word_rows, word_hash_arr, grams = _word_grams(joined, n, with_grams)
     # word hashes are remixed so that they spread over the 38-bit space like the char ones
     word_hash_mixed = _mix(word_hash_arr | np.uint64(1 << 40)) & _HASH_MASK
     word_grams = {}
