@@ -168,6 +168,11 @@ class FastAnalyzer:
             # customer says they are satisfied
             sentiment = "positive"
             reasons.append("positive: a problem denied")
+        elif kind == "praise" and sentiment == "negative" and rules.praise_idiom(text):
+            # "La crostata era la fine del mondo": the model reads the end of the world, the
+            # customer says it was wonderful
+            sentiment = "positive"
+            reasons.append("positive: an idiom of praise")
         reasons += o_reasons + s.reasons
         if kind != "spam":
             reasons += spam.reasons

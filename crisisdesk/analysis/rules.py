@@ -89,12 +89,9 @@ def question_signal(text: str) -> tuple[bool, list[str]]:
         return True, [f"starts with '{opening.group(0).strip()}'"]
     for match in _SENTENCE_START.finditer(low):
         first = match.group(1)
-        if first in _AUXILIARIES:
-            # "Do you deliver to Monza", "Is there parking": English asks by putting the verb
-            # before its subject, question mark or not
-            subject = bare[match.end() :].split(maxsplit=1)
-            if subject and subject[0].lower().strip(",") in _SUBJECTS:
-                return True, [f"starts with '{first} {subject[0].lower().strip(',')}'"]
+        asked = _yes_no(low, match)
+        if asked:
+            return True, [f"starts with '{asked}'"]
         if first in STRONG_INTERROGATIVES:
             rest = bare[match.end() :].split()
             # "Come sempre", "Quando sono arrivato": a wh-word followed by a comma-free clause of a
@@ -109,6 +106,28 @@ def question_signal(text: str) -> tuple[bool, list[str]]:
                 continue
             return True, [f"starts with '{first}'"]
     return False, []
+
+
+def _yes_no(low: str, match: re.Match[str]) -> str | None:
+    """The opening of a yes/no question at the sentence start ``match`` of ``low``, if any."""
+    first = match.group(1)
+    if first in _AUXILIARIES:
+        # "Do you deliver to Monza", "Is there parking": English asks by putting the verb
+        # before its subject, question mark or not
+        subject = low[match.end() :].split(maxsplit=1)
+        if subject and subject[0].strip(",") in _SUBJECTS:
+            return f"{first} {subject[0].strip(',')}"
+    return _italian_yes_no(low[match.start(1) :])
+
+
+def asks_yes_or_no(text: str) -> bool:
+    """Does a sentence of ``text`` open as a yes/no question ("Do you...", "Consegnate anche...")?
+
+    >>> asks_yes_or_no("Fate anche torte senza glutine"), asks_yes_or_no("Quando aprite")
+    (True, False)
+    """
+    low = _without_urls(text).lower()
+    return any(_yes_no(low, match) for match in _SENTENCE_START.finditer(low))
 
 
 _HOW_OPENING = re.compile(
@@ -130,6 +149,118 @@ _NOT_QUESTION_AFTER = frozenset(
     "bel bella bello bei "
     "usual d'habitude immer siempre sempre".split()
 )
+
+#: Italian asks a yes/no question in the word order of a statement ("Consegnate anche a Monza"):
+#: without its question mark only the opening can tell. These openings ask whatever follows them
+#: ("sapete se...", "si può...", "è possibile..."), except where they open a rhetorical complaint
+#: ("è possibile che ogni giorno...").
+_IT_ASKING_OPENING = re.compile(
+    r"(?:sapete|sai) (?:se|quando|dove|come|perch[eé]|chi|dirmi|darmi|indicarmi)\b"
+    r"|(?:mi|ci) (?:sapete|sai|potete|potreste|puoi) (?:dire|indicare|spiegare|aiutare|confermare)\b"
+    r"|si (?:possono|può|puo'|puo)(?![\w'])(?! non\b)"
+    r"|(?:è|e') possibile\b(?! che\b)"
+    r"|(?:vorrei|volevo|vorremmo|volevamo) (?:sapere|chiedere)\b"
+    r"|qualcuno sa\b"
+    r"|c'è (?:ancora|anche|modo|un modo|la possibilità|possibilità|parcheggio|posto)\b"
+    r"(?! (?:gente|chi|qualcuno|persone)\b)"
+    r"|ci sono (?:ancora|anche|posti|parcheggi)\b(?! (?:gente|persone)\b)"
+)
+#: A greeting or an apology before the question ("Buongiorno, consegnate anche a Monza").
+_IT_GREETING = re.compile(
+    r"(?:(?:buongiorno|buonasera|salve|ciao|scusate|scusi|ragazzi|gentilmente|ma|una domanda|"
+    r"info|domanda)[\s,:]+)+"
+)
+#: Second-person plural verbs of what a customer asks a shop: "Consegnate a Monza", "Fate torte
+#: senza glutine", "Avete la colomba", "Accettate i buoni pasto". Addressed to the page at the
+#: start of a sentence, with no exclamation, they ask.
+_ASKED_VERBS = frozenset(
+    """
+    consegnate spedite fate vendete accettate effettuate organizzate preparate servite offrite
+    portate ritirate prendete fornite riparate installate lavorate aprite chiudete fatturate
+    rilasciate emettete cucinate sfornate noleggiate affittate avete
+    """.split()
+)
+#: "Siete" asks only about being open or available ("Siete aperti a Natale"); otherwise it
+#: judges the page ("Siete dei ladri", "Siete i migliori").
+_OPEN_WORDS = frozenset("aperti aperte chiusi chiuse disponibili operativi raggiungibili".split())
+#: Adverbs skipped between the verb and what it asks about ("Avete ancora la colomba").
+_IT_ADVERBS = frozenset("anche ancora già pure sempre mai".split())
+#: After the verb, these make an order, a verdict or a passive, not a question: "Fate
+#: qualcosa", "Avete ragione", "Aprite gli occhi", "Portate dagli immigrati"; and English
+#: "Fate is...".
+_NOT_ASKED_AFTER = frozenset(
+    """
+    finta qualcosa silenzio attenzione bene male ragione torto solo proprio gli
+    da dal dallo dalla dai dagli dalle
+    is was has had will would of and
+    """.split()
+)
+#: Anywhere in the sentence, these make it an order or a verdict: "Aprite questo link presto",
+#: "Spedite subito il mio pacco", "Fate (una grande) pena", "Fate ridere".
+_ORDER_WORDS = frozenset(
+    """
+    presto subito immediatamente finalmente prima schifo pena ridere piangere vomitare cagare
+    vergogna
+    """.split()
+)
+#: An order with its pronoun attached ("diffondetelo", "fatelo", "vergognatevi") is no question.
+_ORDER_WITH_PRONOUN = re.compile(r"\w{2,}[aei]te(?:lo|la|li|le|ne|vi|ci|mi|celo|cela|melo|mela)")
+#: Irregular past participles: "Avete rotto", "Avete perso un cliente" tell what the page did.
+_IRREGULAR_PARTICIPLES = frozenset(
+    """
+    fatto fatta fatti fatte detto detta messo messa messi preso presa presi rotto rotta rotti
+    perso persa persi visto vista scritto chiuso chiusa aperto aperta speso spesa tolto vinto
+    letto risposto rimasto stati stato distrutto distrutta
+    """.split()
+)
+_REGULAR_PARTICIPLE = re.compile(r"\w{2,}(?:at|ut|it)[oaie]")
+
+
+def _italian_yes_no(sentence: str) -> str | None:
+    """The opening that makes a lower-cased Italian sentence a question without its question mark.
+
+    >>> _italian_yes_no("consegnate anche a monza"), _italian_yes_no("siete aperti a natale")
+    ('consegnate', 'siete aperti')
+    >>> _italian_yes_no("siete dei ladri"), _italian_yes_no("avete rovinato la festa")
+    (None, None)
+    """
+    sentence = sentence.replace("’", "'")
+    end = re.search(r"[.!?\n]", sentence)
+    if end and sentence[end.start()] == "!":  # "Fate qualcosa!" orders, it does not ask
+        return None
+    clause = sentence[: end.start()] if end else sentence
+    greeting = _IT_GREETING.match(clause)
+    if greeting:
+        clause = clause[greeting.end() :]
+    opening = _IT_ASKING_OPENING.match(clause)
+    if opening:
+        return opening.group(0).strip()
+    toks = words(clause)
+    if not toks or len(toks) > 10 or toks[0] not in _ASKED_VERBS | {"siete"}:
+        return None
+    # insults, anger and a concrete problem say the page is judged, not asked: "Fate schifo",
+    # "Consegnate sempre in ritardo"
+    if any(
+        w in ANGER_WORDS
+        or w in INSULT_WORDS
+        or w in PROFANITY
+        or w in _STRONG_PROBLEMS
+        or w in _ORDER_WORDS
+        or _ORDER_WITH_PRONOUN.fullmatch(w)
+        for w in toks
+    ):
+        return None
+    rest = [w for w in toks[1:] if w not in _IT_ADVERBS]
+    if toks[0] == "siete":
+        return f"siete {rest[0]}" if rest and rest[0] in _OPEN_WORDS else None
+    if rest and (
+        rest[0] in _NOT_ASKED_AFTER
+        or rest[0] in _IRREGULAR_PARTICIPLES
+        or _REGULAR_PARTICIPLE.fullmatch(rest[0])
+    ):
+        return None
+    return toks[0]
+
 
 # --- spam ------------------------------------------------------------------------------------------
 
@@ -540,6 +671,9 @@ _WEAK_PROBLEMS = frozenset(
     """.split()
 )
 
+#: Problem words that are a concrete problem on their own.
+_STRONG_PROBLEMS = PROBLEM_WORDS - _WEAK_PROBLEMS
+
 #: Insults and name-calling (it/en): with them a comment is provocation, not a complaint.
 INSULT_WORDS = frozenset(
     """
@@ -657,6 +791,94 @@ _NO_PROBLEM = re.compile(
 )
 _THANKS_FOR_NOTHING = re.compile(r"\b(thanks|thank you) for nothing\b|\bgrazie (per|di) niente\b")
 
+#: What went wrong, told without a problem word: what was booked went to someone else, the
+#: customer stood, was sent away or left stranded. "Booked seats 14A and 14B, at the gate they
+#: were given to someone else" names no delay, breakage or refund, and is a complaint.
+_BAD_OUTCOME = re.compile(
+    r"\b(?:(?:given|gave|sold|assigned|reassigned|handed)(?: \S+){0,3}? to (?:someone|somebody) else|"
+    r"(?:given|gave|sold|assigned|reassigned|handed)(?: \S+){0,3}? to (?:another|other) "
+    r"(?:passengers?|customers?|people|guests?|family|person)|"
+    r"(?:stood|standing|stand) all the way|had to stand|"
+    r"(?:turned|sent) (?:us|me) away|(?:were|was|got) (?:turned|sent) away|"
+    r"left (?:us|me) stranded|(?:were|was|got) stranded|bumped (?:us|me) off|overbook\w*|"
+    r"(?:dat|assegnat|vendut|cedut|rivendut)[oiae](?: \S+){0,2}? "
+    r"(?:ad altri|ad altre persone|a qualcun altro|a qualcuno altro|a un altro|a un'altra)|"
+    r"(?:stat|viaggiat|rimast)[oiae] in piedi|in piedi (?:fino|per tutto|tutto il)|"
+    r"(?:lasciat|rimast)[oiae] a piedi|lasciat[oiae] a terra|"
+    r"(?:mandat|rimandat)[oiae] (?:via|indietro)|(?:ci|mi) hanno (?:mandat|rimandat)[oiae] "
+    r"(?:via|indietro))\b"
+)
+
+#: "Still" right after the verb and subject of a yes/no question asks about what is on offer;
+#: after "why" it complains ("why does it still say in progress"). Italian has no inversion:
+#: only at the start of a sentence ("Avete ancora la colomba", not "non avete ancora capito").
+_STILL_OFFERED = re.compile(
+    r"(?<!why )(?<!perché )(?<!perche )"
+    r"\b(?:(?:do|does|are|is) (?:you|there|it|they) still|"
+    r"(?:^|[.!?\n]\s*)(?:(?:buongiorno|buonasera|salve|ciao|scusate)[\s,]+)?"
+    r"(?:avete|c'è|c’è|ci sono|siete|fate|vendete) ancora)\b"
+)
+
+_SENTENCE_END = re.compile(r"[.!?\n]")
+
+
+def bad_outcomes(text: str) -> list[str]:
+    """The bad outcomes a lower-cased text reports; one asked about ("Is it overbooked?") is none.
+
+    >>> bad_outcomes("at the gate they were given to someone else"), bad_outcomes("is it overbooked?")
+    (['given to someone else'], [])
+    """
+    found = []
+    for match in _BAD_OUTCOME.finditer(text):
+        end = _SENTENCE_END.search(text, match.end())
+        if not (end and end.group(0) == "?"):
+            found.append(match.group(0))
+    return found
+
+
+#: A wish that the page fail, dressed as encouragement: "continuate così che fallite presto",
+#: "keep it up and you'll be bankrupt in a month". Mockery, not a claim that the page is closing,
+#: though its words ("fallite", "bankrupt") are those of a false claim.
+_FAILURE_WISHED = re.compile(
+    r"\b(?:(?:continuate|continua|andate avanti|proseguite|avanti) così|di questo passo)\b"
+    r"[^.!?]{0,30}?\b(?:fallite|fallirete|fallire|chiudete|chiuderete|chiudere|"
+    r"(?:perdete|perderete) (?:tutti i )?clienti|(?:restate|rimanete) senza clienti)\b|"
+    r"\b(?:keep (?:it|this|that) up|keep going like this|carry on like this|at this rate)\b"
+    r"[^.!?]{0,40}?\b(?:bankrupt|go under|out of business|close down|shut down|"
+    r"lose (?:all )?(?:your|the|every) customers?|have no customers)\b"
+)
+
+#: An insult by comparison: something likened to the minds of the page's people ("tastes like
+#: cardboard, just like your staff's brains", "sanno di cartone, come il cervello dei vostri
+#: dipendenti", "dure come la vostra testa"). Heads and faces count only as "your"/"vostra".
+_COMPARED_TO_BRAINS = re.compile(
+    r"\b(?:like|as|come|tipo|quanto)\s+"
+    r"(?:(?:the|your|their|his|her|il|la|lo|i|le|gli|l'|del|della|dei|delle|vostro|vostra|vostri|"
+    r"vostre|tuo|tua|tuoi|tue|loro)\s+){0,2}(?:[\w’']+['’]s?\s+)??"
+    r"(?:brains?|brain cells|iq|cervell[oi]|neuron[ei]|zucca|zucche)\b"
+    r"|\b(?:like|as|come|tipo|quanto)\s+(?:(?:the|il|la|le)\s+)?"
+    r"(?:your|their|vostra|vostre|tua|tue)\s+(?:[\w’']+['’]s?\s+)??"
+    r"(?:heads?|faces?|testa|teste|faccia|facce)\b"
+)
+
+#: "Era la fine del mondo": Italian for "it was wonderful". The model reads the end of the world
+#: in it (negative, and "mondo" leans offensive); the idiom is praise. "Non è la fine del mondo"
+#: ("it's no big deal") and "sembrava la fine del mondo" (chaos) are not.
+_WONDERFUL = re.compile(
+    r"(?<!\bnon )\b(?:è|e'|era|erano|sono|è stata|è stato|sarà|fu)\s+"
+    r"(?:davvero |proprio |semplicemente |veramente )?la fine del mondo\b"
+)
+
+
+def praise_idiom(text: str) -> str | None:
+    """An idiom of praise whose words read negative ("era la fine del mondo").
+
+    >>> praise_idiom("La crostata era la fine del mondo"), praise_idiom("Non è la fine del mondo")
+    ('era la fine del mondo', None)
+    """
+    match = _WONDERFUL.search(text.lower().replace("’", "'"))
+    return match.group(0) if match else None
+
 
 #: A customer's disappointment, or a customer lost ("never again", "last time I order from you"):
 #: on a page, even in two words, an unhappy customer owed an answer.
@@ -753,17 +975,20 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     if s.spam >= 0.5:
         return "spam", [f"spam signal {s.spam:.2f}"]
 
-    claims = misguided_cues(s.text)
+    low = s.text.lower()
+    # the failure wished in a taunt is no claim that the page is failing
+    taunts = [m.group(0) for m in _FAILURE_WISHED.finditer(low)]
+    claims = misguided_cues(_FAILURE_WISHED.sub(" ", low) if taunts else s.text)
     if claims and s.positive < 0.7:
         return "misguided", [f"claim pattern: {', '.join(claims)}"]
 
     caps, bangs = shouting(s.text)
-    low = s.text.lower()
     present = set(toks)
     anger = _listed(toks, present, _ANGER_CUES)
     insults = _listed(toks, present, INSULT_WORDS)
     if anger:  # "fuck you": the swearing is aimed at someone
         insults += [m.group(0) for m in _SWORN_AT.finditer(low)]
+    insults += [m.group(0) for m in _COMPARED_TO_BRAINS.finditer(low)]
     if insults and "porca" in present:
         exclaimed = {m.group(1) for m in _EXCLAIMED.finditer(low)}
         anger += [w for w in insults if w in exclaimed and w not in anger]
@@ -771,6 +996,12 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     mockery = sorted({m.group(0) for m in _MOCKERY.finditer(low)})
     experience = _listed(toks, present, EXPERIENCE_WORDS)
     problems = _listed(toks, present, PROBLEM_WORDS)
+    problems += bad_outcomes(low)
+    if _STILL_OFFERED.search(low):
+        # "Avete ancora la colomba", "Do you still have the lemon cake": asking whether it is
+        # still on offer, not telling that something happened again
+        problems = [w for w in problems if w not in ("still", "ancora")]
+        experience = [w for w in experience if w not in ("still", "ancora")]
     praise = _listed(toks, present, POSITIVE_CUES)
     if praise and _THANKS_FOR_NOTHING.search(low):
         praise = []  # "grazie per niente" thanks nobody
@@ -783,11 +1014,15 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     no_problem = [d for d in denials if d != "no problem"]
     # "Thanks, but my refund has not arrived": thanks as a polite opening to a problem
     polite_opening = bool(praise) and _but_after_praise(toks, praise[0])
+    idiom = praise_idiom(low)
+    if idiom:
+        praise.append(idiom)
     if praise and not polite_opening:
         # "Io invece ringrazio il negozio...": beside thanks, "instead" contrasts with the other
         # commenters, it is not a problem of the writer's
         problems = [w for w in problems if w not in _CONTRAST]
-    negativeish = s.negative >= 0.4 or s.sentiment == "negative"
+    # "era la fine del mondo" is what reads negative (and offensive) in a text that praises
+    negativeish = (s.negative >= 0.4 or s.sentiment == "negative") and not idiom
     # the model reads the text as glad: positive above the other classes, negative below 0.4
     glad = s.sentiment == "positive" and not negativeish
     if glad:
@@ -803,6 +1038,8 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         if s.offensive >= OFFENCE_STRONG:  # a low score beside an insult would only confuse
             reasons.append(f"offensive {s.offensive:.2f}")
         return "troll", reasons
+    if taunts:  # wishing the page to fail is mockery, however it applauds
+        return "troll", [f"mockery: {', '.join([*taunts, *mockery][:2])}"]
     if mockery and (
         negativeish or s.irony >= IRONY_SOME or s.offensive >= OFFENCE_SOME or not praise
     ):
@@ -822,7 +1059,17 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     # Rager: angry venting, shouting; a rant that tells a real story is a complaint. Capitals
     # are loudness, not anger: shouting counts only in a text the model reads as negative, as a
     # lean (all-caps text leans negative) turned "NO STO MALE. SONO TROPPO BELLI." into a rant.
-    offended = s.offensive >= OFFENCE_STRONG
+    # A question asked without its question mark, by its opening ("Fate anche torte senza
+    # glutine", "Do you deliver to Monza"), is a customer asking: the offence model alone, below
+    # even odds, does not make it a provocation ("senza", "glutine" read 0.29). With a question
+    # or an exclamation mark the offence reading stands: provocations are often put as questions.
+    plain_ask = (
+        s.question
+        and s.offensive < 0.5
+        and not ("?" in s.text or "!" in s.text)
+        and asks_yes_or_no(s.text)
+    )
+    offended = s.offensive >= OFFENCE_STRONG and not plain_ask
     if anger or (shouted and s.sentiment == "negative") or (offended and negativeish):
         reasons = []
         if anger:
@@ -895,6 +1142,8 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         if praise:
             reasons.append(f"praise words: {', '.join(praise[:3])}")
         return "praise", reasons
+    if idiom:  # its words are what the model reads as negative
+        return "praise", [f"praise words: {', '.join(praise[:3])}"]
     if praise and s.negative < 0.6:
         return "praise", [f"praise words: {', '.join(praise[:3])}", f"positive {s.positive:.2f}"]
     # beside praise words, a denied problem explains a negative reading ("No problem at all,

@@ -246,6 +246,7 @@ REASON_LABELS: dict[str, dict[str, str]] = {
         "praise words": "parole di lode",
         "no problem": "nessun problema",
         "a problem denied": "dice di non aver avuto problemi",
+        "an idiom of praise": "un modo di dire che loda",
         "insult": "insulto",
         "profanity": "volgarità",
         "mockery": "scherno",

@@ -25,6 +25,17 @@ from tests.analysis.test_kinds import FIXTURE, HOLDOUT
         "Do you deliver to Monza as well",
         "Flight cancelled. Can someone please help me",
         "Is there parking near the shop",
+        # Italian yes/no questions keep the word order of a statement
+        "Consegnate anche a Monza",
+        "Fate anche torte senza glutine",
+        "Siete aperti a Natale",
+        "Buongiorno, avete ancora la colomba al pistacchio",
+        "Accettate i buoni pasto",
+        "Sapete se il regionale delle 18:10 parte dal binario 3",
+        "È possibile cambiare il biglietto online",
+        "Si può pagare con il bancomat",
+        "C’è ancora posto per il corso di sabato",
+        "Torta buonissima. Fate anche le monoporzioni",
     ],
 )
 def test_questions_in_six_languages(text: str) -> None:
@@ -43,6 +54,23 @@ def test_questions_in_six_languages(text: str) -> None:
         "Is this the best bakery in town or what. Love it",
         "Can't wait for Sunday",
         "Thanks, see you at https://example.com/?q=1",
+        # a second-person plural opening that judges, orders or tells what was done
+        "Siete dei ladri",
+        "Siete i migliori",
+        "Fate schifo",
+        "Fate una grande pena",
+        "Fate qualcosa!",
+        "Avete rovinato la festa",
+        "Avete perso un cliente",
+        "Avete ragione",
+        "Consegnate sempre in ritardo",
+        "Aprite gli occhi",
+        "Aprite il link e diffondetelo",
+        "Fate is cruel",
+        # openings that ask only rhetorically or state
+        "È possibile che ogni giorno il treno sia in ritardo",
+        "Si può non essere d'accordo, ma i fatti sono questi",
+        "C'è ancora gente che compra da voi",
     ],
 )
 def test_not_questions(text: str) -> None:
@@ -185,6 +213,81 @@ def test_applause_is_mockery_only_around_a_problem() -> None:
     assert _kind("Great job team 👏👏", offensive=0.055, irony=0.17)[0] == "praise"
     kind, reasons = _kind("Ottimo servizio, come sempre in ritardo 👏")
     assert kind == "troll" and reasons[0] == "sarcasm: 👏"
+
+
+def test_a_bad_outcome_told_without_a_problem_word_is_a_complaint() -> None:
+    # no delay, breakage or refund named: what was booked went to someone else
+    for text in (
+        "Booked seats 14A and 14B three months ago, at the gate they were given to someone else",
+        "Avevo prenotato il tavolo per le 20 e l'hanno dato a qualcun altro",
+        "We booked a table for six and were turned away at the door",
+        "Ieri sera ci hanno lasciati a piedi a Bologna con due bambini",
+    ):
+        kind, reasons = _kind(text)
+        assert kind == "complaint" and any(r.startswith("problem: ") for r in reasons), text
+    # an outcome asked about is not one that happened
+    assert rules.bad_outcomes("is my flight overbooked?") == []
+    assert _kind("Is flight 3130 overbooked? I have boarding position C-42", question=True)[0] == (
+        "question"
+    )
+
+
+def test_an_insult_by_comparison_is_a_troll() -> None:
+    for text, insult in (
+        ("Your cakes taste like cardboard, just like your staff's brains", "staff's brains"),
+        ("Le vostre torte sanno di cartone, come il cervello dei vostri dipendenti", "cervello"),
+        ("Torte dure come la vostra testa", "vostra testa"),
+    ):
+        kind, reasons = _kind(text)
+        assert kind == "troll" and reasons[0].startswith("insult: ") and insult in reasons[0]
+    # a head or a face that is nobody's is no insult
+    assert _kind("Non so come faccia a piacervi questa torta")[0] != "troll"
+    assert _kind("Soft as the head of a pin, lovely bread")[0] != "troll"
+
+
+def test_wishing_the_page_to_fail_is_mockery_not_a_claim() -> None:
+    # the failure words ("fallite", "bankrupt") are those of a false claim; applause and
+    # praise words do not save a taunt
+    glad = {"sentiment": "positive", "positive": 0.86, "negative": 0.05}
+    for text, signals in (
+        ("continuate così che fallite presto 👏👏", glad),
+        ("Bravi bravi, continuate così che fallite presto 👏👏", glad),
+        ("Di questo passo chiudete entro Natale, bravi", {}),
+        ("keep it up and you'll be bankrupt in a month", {"negative": 0.75}),
+        ("Keep it up and you'll be out of business by Christmas", {}),
+    ):
+        kind, reasons = _kind(text, **signals)
+        assert kind == "troll" and reasons[0].startswith("mockery: "), (text, reasons)
+    # a rumour of failure is still a claim
+    assert _kind("Ho sentito che siete falliti")[0] == "misguided"
+    assert _kind("Continuate così, siete bravissimi", **glad)[0] == "praise"
+
+
+def test_the_end_of_the_world_is_praise_in_italian() -> None:
+    # "era la fine del mondo" is "it was wonderful": the model reads it negative (0.50) and
+    # "mondo" leans offensive (0.31)
+    read = {"sentiment": "negative", "negative": 0.5, "positive": 0.19, "offensive": 0.31}
+    kind, reasons = _kind("La crostata alle fragole era la fine del mondo.", **read)
+    assert (kind, reasons) == ("praise", ["praise words: era la fine del mondo"])
+    assert rules.praise_idiom("Il tiramisù è davvero la fine del mondo") is not None
+    # "it's no big deal" and "it looked like chaos" are not praise
+    assert rules.praise_idiom("Non è la fine del mondo, capita") is None
+    assert rules.praise_idiom("Alla stazione sembrava la fine del mondo") is None
+
+
+def test_a_question_asked_without_its_mark_is_not_a_provocation_by_the_model_alone() -> None:
+    read = {"sentiment": "negative", "negative": 0.64, "offensive": 0.29, "question": True}
+    assert _kind("Fate anche torte senza glutine", **read)[0] == "question"
+    # with a question mark, or an insult, the offence reading stands
+    assert _kind("Ma che torte fate?", **read)[0] == "troll"
+    assert _kind("Fate anche torte per idioti", **read)[0] == "troll"
+
+
+def test_still_on_offer_is_no_problem() -> None:
+    for text in ("Do you still have the lemon cake", "Avete ancora la colomba al pistacchio?"):
+        assert _kind(text, question=True, negative=0.62, sentiment="negative")[0] == "question"
+    still = "Is my order still not here? Ordered on Monday"
+    assert _kind(still, question=True)[0] == "complaint"
 
 
 @pytest.mark.parametrize(
