@@ -13,7 +13,7 @@ Cue lists match whole words on a lower-cased text whose accents are kept (Italia
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from crisisdesk.analysis.lexicon import PROFANITY
@@ -117,6 +117,8 @@ def _yes_no(low: str, match: re.Match[str]) -> str | None:
         subject = low[match.end() :].split(maxsplit=1)
         if subject and subject[0].strip(",") in _SUBJECTS:
             return f"{first} {subject[0].strip(',')}"
+    if first not in _IT_YES_NO_FIRST:  # most sentences: one set look-up, no Italian parse
+        return None
     return _italian_yes_no(low[match.start(1) :])
 
 
@@ -178,6 +180,15 @@ _ASKED_VERBS = frozenset(
     consegnate spedite fate vendete accettate effettuate organizzate preparate servite offrite
     portate ritirate prendete fornite riparate installate lavorate aprite chiudete fatturate
     rilasciate emettete cucinate sfornate noleggiate affittate avete
+    """.split()
+)
+#: The first words an Italian yes/no question without its question mark can open with: a
+#: greeting (``_IT_GREETING``), the first word of an asking opening (``_IT_ASKING_OPENING``) or an
+#: asked verb. Keep in step with those three.
+_IT_YES_NO_FIRST = _ASKED_VERBS | frozenset(
+    """
+    buongiorno buonasera salve ciao scusate scusi ragazzi gentilmente ma una info domanda
+    sapete sai mi ci si è e vorrei volevo vorremmo volevamo qualcuno c'è c’è siete
     """.split()
 )
 #: "Siete" asks only about being open or available ("Siete aperti a Natale"); otherwise it
@@ -791,32 +802,77 @@ _NO_PROBLEM = re.compile(
 )
 _THANKS_FOR_NOTHING = re.compile(r"\b(thanks|thank you) for nothing\b|\bgrazie (per|di) niente\b")
 
+
+@dataclass(frozen=True)
+class _Rare:
+    """A pattern few comments match, and words at least one of which every match contains.
+
+    Most comments hold none of the words, and a few substring tests cost far less than a scan
+    with the pattern: keep ``hints`` in step with the pattern when either changes.
+    """
+
+    pattern: re.Pattern[str]
+    hints: tuple[str, ...]
+
+    def _may_match(self, text: str) -> bool:
+        return any(hint in text for hint in self.hints)
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self.pattern.finditer(text) if self._may_match(text) else iter(())
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.pattern.search(text) if self._may_match(text) else None
+
+    def sub(self, repl: str, text: str) -> str:
+        return self.pattern.sub(repl, text) if self._may_match(text) else text
+
+
 #: What went wrong, told without a problem word: what was booked went to someone else, the
 #: customer stood, was sent away or left stranded. "Booked seats 14A and 14B, at the gate they
 #: were given to someone else" names no delay, breakage or refund, and is a complaint.
-_BAD_OUTCOME = re.compile(
-    r"\b(?:(?:given|gave|sold|assigned|reassigned|handed)(?: \S+){0,3}? to (?:someone|somebody) else|"
-    r"(?:given|gave|sold|assigned|reassigned|handed)(?: \S+){0,3}? to (?:another|other) "
-    r"(?:passengers?|customers?|people|guests?|family|person)|"
-    r"(?:stood|standing|stand) all the way|had to stand|"
-    r"(?:turned|sent) (?:us|me) away|(?:were|was|got) (?:turned|sent) away|"
-    r"left (?:us|me) stranded|(?:were|was|got) stranded|bumped (?:us|me) off|overbook\w*|"
-    r"(?:dat|assegnat|vendut|cedut|rivendut)[oiae](?: \S+){0,2}? "
-    r"(?:ad altri|ad altre persone|a qualcun altro|a qualcuno altro|a un altro|a un'altra)|"
-    r"(?:stat|viaggiat|rimast)[oiae] in piedi|in piedi (?:fino|per tutto|tutto il)|"
-    r"(?:lasciat|rimast)[oiae] a piedi|lasciat[oiae] a terra|"
-    r"(?:mandat|rimandat)[oiae] (?:via|indietro)|(?:ci|mi) hanno (?:mandat|rimandat)[oiae] "
-    r"(?:via|indietro))\b"
+_BAD_OUTCOME = _Rare(
+    re.compile(
+        r"\b(?:(?:given|gave|sold|assigned|reassigned|handed)(?: \S+){0,3}? to (?:someone|somebody) else|"
+        r"(?:given|gave|sold|assigned|reassigned|handed)(?: \S+){0,3}? to (?:another|other) "
+        r"(?:passengers?|customers?|people|guests?|family|person)|"
+        r"(?:stood|standing|stand) all the way|had to stand|"
+        r"(?:turned|sent) (?:us|me) away|(?:were|was|got) (?:turned|sent) away|"
+        r"left (?:us|me) stranded|(?:were|was|got) stranded|bumped (?:us|me) off|overbook\w*|"
+        r"(?:dat|assegnat|vendut|cedut|rivendut)[oiae](?: \S+){0,2}? "
+        r"(?:ad altri|ad altre persone|a qualcun altro|a qualcuno altro|a un altro|a un'altra)|"
+        r"(?:stat|viaggiat|rimast)[oiae] in piedi|in piedi (?:fino|per tutto|tutto il)|"
+        r"(?:lasciat|rimast)[oiae] a piedi|lasciat[oiae] a terra|"
+        r"(?:mandat|rimandat)[oiae] (?:via|indietro)|(?:ci|mi) hanno (?:mandat|rimandat)[oiae] "
+        r"(?:via|indietro))\b"
+    ),
+    (
+        "else",
+        "other",
+        "stand",
+        "stood",
+        "away",
+        "strand",
+        "bumped",
+        "overbook",
+        "altr",
+        "piedi",
+        "terra",
+        "via",
+        "indietro",
+    ),
 )
 
 #: "Still" right after the verb and subject of a yes/no question asks about what is on offer;
 #: after "why" it complains ("why does it still say in progress"). Italian has no inversion:
 #: only at the start of a sentence ("Avete ancora la colomba", not "non avete ancora capito").
-_STILL_OFFERED = re.compile(
-    r"(?<!why )(?<!perché )(?<!perche )"
-    r"\b(?:(?:do|does|are|is) (?:you|there|it|they) still|"
-    r"(?:^|[.!?\n]\s*)(?:(?:buongiorno|buonasera|salve|ciao|scusate)[\s,]+)?"
-    r"(?:avete|c'è|c’è|ci sono|siete|fate|vendete) ancora)\b"
+_STILL_OFFERED = _Rare(
+    re.compile(
+        r"(?<!why )(?<!perché )(?<!perche )"
+        r"\b(?:(?:do|does|are|is) (?:you|there|it|they) still|"
+        r"(?:^|[.!?\n]\s*)(?:(?:buongiorno|buonasera|salve|ciao|scusate)[\s,]+)?"
+        r"(?:avete|c'è|c’è|ci sono|siete|fate|vendete) ancora)\b"
+    ),
+    ("still", "ancora"),
 )
 
 _SENTENCE_END = re.compile(r"[.!?\n]")
@@ -839,34 +895,43 @@ def bad_outcomes(text: str) -> list[str]:
 #: A wish that the page fail, dressed as encouragement: "continuate così che fallite presto",
 #: "keep it up and you'll be bankrupt in a month". Mockery, not a claim that the page is closing,
 #: though its words ("fallite", "bankrupt") are those of a false claim.
-_FAILURE_WISHED = re.compile(
-    r"\b(?:(?:continuate|continua|andate avanti|proseguite|avanti) così|di questo passo)\b"
-    r"[^.!?]{0,30}?\b(?:fallite|fallirete|fallire|chiudete|chiuderete|chiudere|"
-    r"(?:perdete|perderete) (?:tutti i )?clienti|(?:restate|rimanete) senza clienti)\b|"
-    r"\b(?:keep (?:it|this|that) up|keep going like this|carry on like this|at this rate)\b"
-    r"[^.!?]{0,40}?\b(?:bankrupt|go under|out of business|close down|shut down|"
-    r"lose (?:all )?(?:your|the|every) customers?|have no customers)\b"
+_FAILURE_WISHED = _Rare(
+    re.compile(
+        r"\b(?:(?:continuate|continua|andate avanti|proseguite|avanti) così|di questo passo)\b"
+        r"[^.!?]{0,30}?\b(?:fallite|fallirete|fallire|chiudete|chiuderete|chiudere|"
+        r"(?:perdete|perderete) (?:tutti i )?clienti|(?:restate|rimanete) senza clienti)\b|"
+        r"\b(?:keep (?:it|this|that) up|keep going like this|carry on like this|at this rate)\b"
+        r"[^.!?]{0,40}?\b(?:bankrupt|go under|out of business|close down|shut down|"
+        r"lose (?:all )?(?:your|the|every) customers?|have no customers)\b"
+    ),
+    ("così", "passo", "keep", "carry on", "at this rate"),
 )
 
 #: An insult by comparison: something likened to the minds of the page's people ("tastes like
 #: cardboard, just like your staff's brains", "sanno di cartone, come il cervello dei vostri
 #: dipendenti", "dure come la vostra testa"). Heads and faces count only as "your"/"vostra".
-_COMPARED_TO_BRAINS = re.compile(
-    r"\b(?:like|as|come|tipo|quanto)\s+"
-    r"(?:(?:the|your|their|his|her|il|la|lo|i|le|gli|l'|del|della|dei|delle|vostro|vostra|vostri|"
-    r"vostre|tuo|tua|tuoi|tue|loro)\s+){0,2}(?:[\w’']+['’]s?\s+)??"
-    r"(?:brains?|brain cells|iq|cervell[oi]|neuron[ei]|zucca|zucche)\b"
-    r"|\b(?:like|as|come|tipo|quanto)\s+(?:(?:the|il|la|le)\s+)?"
-    r"(?:your|their|vostra|vostre|tua|tue)\s+(?:[\w’']+['’]s?\s+)??"
-    r"(?:heads?|faces?|testa|teste|faccia|facce)\b"
+_COMPARED_TO_BRAINS = _Rare(
+    re.compile(
+        r"\b(?:like|as|come|tipo|quanto)\s+"
+        r"(?:(?:the|your|their|his|her|il|la|lo|i|le|gli|l'|del|della|dei|delle|vostro|vostra|vostri|"
+        r"vostre|tuo|tua|tuoi|tue|loro)\s+){0,2}(?:[\w’']+['’]s?\s+)??"
+        r"(?:brains?|brain cells|iq|cervell[oi]|neuron[ei]|zucca|zucche)\b"
+        r"|\b(?:like|as|come|tipo|quanto)\s+(?:(?:the|il|la|le)\s+)?"
+        r"(?:your|their|vostra|vostre|tua|tue)\s+(?:[\w’']+['’]s?\s+)??"
+        r"(?:heads?|faces?|testa|teste|faccia|facce)\b"
+    ),
+    ("brain", "iq", "cervell", "neuron", "zucc", "head", "face", "testa", "teste", "facc"),
 )
 
 #: "Era la fine del mondo": Italian for "it was wonderful". The model reads the end of the world
 #: in it (negative, and "mondo" leans offensive); the idiom is praise. "Non è la fine del mondo"
 #: ("it's no big deal") and "sembrava la fine del mondo" (chaos) are not.
-_WONDERFUL = re.compile(
-    r"(?<!\bnon )\b(?:è|e'|era|erano|sono|è stata|è stato|sarà|fu)\s+"
-    r"(?:davvero |proprio |semplicemente |veramente )?la fine del mondo\b"
+_WONDERFUL = _Rare(
+    re.compile(
+        r"(?<!\bnon )\b(?:è|e'|era|erano|sono|è stata|è stato|sarà|fu)\s+"
+        r"(?:davvero |proprio |semplicemente |veramente )?la fine del mondo\b"
+    ),
+    ("fine del mondo",),
 )
 
 
