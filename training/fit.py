@@ -27,7 +27,6 @@ from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, recall_score
 from sklearn.model_selection import StratifiedKFold
-from sklearn.multiclass import OneVsRestClassifier
 
 from crisisdesk.analysis import features
 from training.data import Split, Task
@@ -81,6 +80,9 @@ class Spec:
     min_known_words: int = 1
     # Remove the gender directions from the word vectors (WordVectors.without_gender).
     without_gender: bool = False
+    # Naive-Bayes scaling of the n-gram columns (``naive_bayes_scales``): each column is
+    # multiplied by |log-count ratio| ** this power before the fit; 0 turns it off.
+    naive_bayes: float = 0.0
 
 
 # Offsets tried for each class logit, and how much out-of-fold macro-F1 (0-1) they must gain over
@@ -231,11 +233,12 @@ def language_offsets(
     x_train: sparse.csr_matrix,
     y_train: np.ndarray,
     n_classes: int,
+    n_grams: int | None = None,
 ) -> dict[str, np.ndarray]:
     """Class offsets for each training language with at least ``spec.offsets_min_rows`` texts,
     tuned for macro-F1 on logits of the training texts predicted by models that did not see them
     (k-fold); val is never used. Other languages keep the pooled model's logits."""
-    oof = out_of_fold_logits(spec, seed, params, x_train, y_train, n_classes)
+    oof = out_of_fold_logits(spec, seed, params, x_train, y_train, n_classes, n_grams)
     langs = np.asarray(task.train.langs)
     table = {}
     for lang in sorted(set(task.train.langs)):
@@ -346,6 +349,51 @@ def _fit_temperature(
     return best_t
 
 
+def naive_bayes_scales(
+    x: sparse.csr_matrix, y: np.ndarray, n_classes: int, power: float, alpha: float = 1.0
+) -> np.ndarray:
+    """One scale per column and model output: |log-count ratio| ** ``power`` (Wang and Manning,
+    2012), the ratio of how often the column occurs in the output's class to how often it occurs
+    in the others, each smoothed by ``alpha`` and normalised to a distribution.
+
+    Scaling a column before an L2-regularised fit lets the columns that tell the classes apart
+    take large weights cheaply and keeps the rest near zero. The scale is folded into the
+    weights that ship (weight times scale), so inference is unchanged. A binary model has one
+    output (its positive class, label 1); a one-vs-rest model one per class.
+
+    >>> x = sparse.csr_matrix(np.array([[1.0, 1.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]))
+    >>> [round(float(v), 2) for v in naive_bayes_scales(x, np.array([1, 1, 0, 0]), 2, 1.0)[:, 0]]
+    [0.88, 0.63]
+    """
+    present = x.copy()
+    present.data[:] = 1.0
+    outputs = [1] if n_classes == 2 else list(range(n_classes))
+    scales = np.ones((x.shape[1], len(outputs)), dtype=np.float32)
+    for j, k in enumerate(outputs):
+        mine = np.asarray(present[y == k].sum(axis=0)).ravel() + alpha
+        rest = np.asarray(present[y != k].sum(axis=0)).ravel() + alpha
+        ratio = np.log((mine / mine.sum()) / (rest / rest.sum()))
+        scales[:, j] = np.abs(ratio) ** power
+    return scales
+
+
+def _nb_scales(
+    spec: Spec, x: sparse.csr_matrix, y: np.ndarray, n_classes: int, n_grams: int
+) -> np.ndarray | None:
+    """The naive-Bayes scales of ``spec`` for ``x``'s n-gram columns (the first ``n_grams``);
+    the word-vector columns after them keep 1. None when the spec does not scale."""
+    if not spec.naive_bayes:
+        return None
+    scales = np.ones((x.shape[1], 1 if n_classes == 2 else n_classes), dtype=np.float32)
+    scales[:n_grams] = naive_bayes_scales(x[:, :n_grams], y, n_classes, spec.naive_bayes)
+    return scales
+
+
+def _output(scales: np.ndarray | None, k: int) -> np.ndarray | None:
+    """The scales of output ``k`` (None: no scaling)."""
+    return None if scales is None else scales[:, k]
+
+
 def out_of_fold_logits(
     spec: Spec,
     seed: int,
@@ -353,48 +401,86 @@ def out_of_fold_logits(
     x: sparse.csr_matrix,
     y: np.ndarray,
     n_classes: int,
+    n_grams: int | None = None,
 ) -> np.ndarray:
     """The logits of each training text by a model fitted on the other folds (``OFFSET_FOLDS``).
 
     Every fold's every class is one job, two at a time: a one-vs-rest fit of three classes on
-    two cores leaves one core idle while the third class fits, a third of the folds' time. The
-    binary fits are the ones ``OneVsRestClassifier`` makes (same data, labels and seed), so the
-    logits are the same to the bit; only the order of the work changed.
+    two cores leaves one core idle while the third class fits. The naive-Bayes scales, if the
+    spec has them, are computed on each fold's training part alone, so the held-out texts'
+    labels do not leak into their own features. ``n_grams``: how many of ``x``'s columns are
+    n-grams (all by default).
     """
     if n_classes < 3:
         raise ValueError("out-of-fold logits are for one-vs-rest models (three classes or more)")
+    n_grams = x.shape[1] if n_grams is None else n_grams
     splits = list(StratifiedKFold(OFFSET_FOLDS, shuffle=True, random_state=seed).split(x, y))
+    scales = [_nb_scales(spec, x[train], y[train], n_classes, n_grams) for train, _ in splits]
     fitted = Parallel(n_jobs=2)(
-        delayed(_fit_binary)(spec, seed, params, x[train], (y[train] == k).astype(int))
-        for train, _ in splits
+        delayed(_fit_binary)(
+            spec,
+            seed,
+            params,
+            x[train],
+            (y[train] == k).astype(int),
+            _output(scales[f], k),
+        )
+        for f, (train, _) in enumerate(splits)
         for k in range(n_classes)
     )
     oof = np.zeros((len(y), n_classes), dtype=np.float32)
     for f, (_, held) in enumerate(splits):
-        models = fitted[f * n_classes : (f + 1) * n_classes]
-        oof[held] = np.column_stack([m.decision_function(x[held]) for m in models])
+        parts = fitted[f * n_classes : (f + 1) * n_classes]
+        weights = np.column_stack([w for w, _ in parts])
+        bias = np.concatenate([b for _, b in parts])
+        oof[held] = x[held] @ weights + bias
     return oof
 
 
 def _fit_binary(
-    spec: Spec, seed: int, params: dict[str, Any], x: sparse.csr_matrix, y: np.ndarray
-) -> LogisticRegression:
-    return _estimator(2, spec, seed, params).fit(x, y)
+    spec: Spec,
+    seed: int,
+    params: dict[str, Any],
+    x: sparse.csr_matrix,
+    y: np.ndarray,
+    scale: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One binary logistic regression: its weights (one per column, ``scale`` folded in) and
+    its intercept.
 
-
-def _estimator(n_classes: int, spec: Spec, seed: int, params: dict[str, Any]) -> Any:
-    """Logistic regression by liblinear's dual solver, one-vs-rest when there are more classes.
-
-    With a million hashed columns and tens of thousands of rows the dual solver converges in
-    seconds where lbfgs on the multinomial loss takes minutes; on these sets the two differed by
-    less than the noise of a 320-tweet validation split. One-vs-rest logits are turned into
-    probabilities by a softmax with a temperature fitted on validation data.
+    Logistic regression by liblinear's dual solver, one binary fit per class of a one-vs-rest
+    model. With a million hashed columns and tens of thousands of rows the dual solver
+    converges in seconds where lbfgs on the multinomial loss takes minutes; on these sets the
+    two differed by less than the noise of a 320-tweet validation split. One-vs-rest logits
+    are turned into probabilities by a softmax with a temperature fitted on validation data.
     """
-    base = LogisticRegression(
+    model = LogisticRegression(
         solver="liblinear", dual=True, max_iter=spec.max_iter, random_state=seed, **params
     )
-    # one class per core: the fits are independent and each is single-threaded
-    return base if n_classes == 2 else OneVsRestClassifier(base, n_jobs=2)
+    model.fit(x if scale is None else x @ sparse.diags(scale), y)
+    weights = model.coef_[0] if scale is None else model.coef_[0] * scale
+    return weights, model.intercept_
+
+
+def fit_linear(
+    spec: Spec,
+    seed: int,
+    params: dict[str, Any],
+    x: sparse.csr_matrix,
+    y: np.ndarray,
+    n_classes: int,
+    scales: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weights (columns by outputs) and biases of a binary model (one output: the logit of
+    class 1) or a one-vs-rest one (an output per class, one class per core)."""
+    if n_classes == 2:
+        weights, bias = _fit_binary(spec, seed, params, x, y, _output(scales, 0))
+        return weights[:, None], bias
+    fitted = Parallel(n_jobs=2)(
+        delayed(_fit_binary)(spec, seed, params, x, (y == k).astype(int), _output(scales, k))
+        for k in range(n_classes)
+    )
+    return np.column_stack([w for w, _ in fitted]), np.concatenate([b for _, b in fitted])
 
 
 def fit_task(task: Task, spec: Spec, seed: int, vectors: WordVectors | None = None) -> Fitted:
@@ -404,7 +490,18 @@ def fit_task(task: Task, spec: Spec, seed: int, vectors: WordVectors | None = No
     training matrix too, and the model ships one weight per word for them (see ``WordColumns``).
     """
     log.info("%s: %d training texts, featurising", task.name, len(task.train))
+    classes = sorted(set(task.train.labels))
+    if spec.positive is not None and spec.positive in classes:
+        # binary tasks keep the positive class last: its logit is the single weight column
+        classes = [c for c in classes if c != spec.positive] + [spec.positive]
+    if len(classes) < 2:
+        raise ValueError(f"{task.name}: training data has fewer than two classes ({classes})")
+    if spec.positive is not None and classes[1] != spec.positive:
+        raise ValueError(f"{task.name}: expected the positive class last, got {classes}")
+    index = {c: i for i, c in enumerate(classes)}
+    y_train = np.asarray([index[c] for c in task.train.labels])
     x_train = matrix(task.train.texts, spec.bits)
+    n_grams = x_train.shape[1]
     words = None
     if spec.word_vectors and vectors is not None:
         vectors = dataclasses.replace(vectors, min_known=spec.min_known_words)
@@ -412,14 +509,7 @@ def fit_task(task: Task, spec: Spec, seed: int, vectors: WordVectors | None = No
             vectors = vectors.without_gender()
         words = WordColumns.fit(vectors, task.train.texts, spec.word_vectors, task.train.langs)
         x_train = sparse.hstack([x_train, words.training_columns(task.train.texts)], format="csr")
-    classes = sorted(set(task.train.labels))
-    if spec.positive is not None and spec.positive in classes:
-        # binary tasks keep the positive class last: its logit is the single weight column
-        classes = [c for c in classes if c != spec.positive] + [spec.positive]
-    if len(classes) < 2:
-        raise ValueError(f"{task.name}: training data has fewer than two classes ({classes})")
-    index = {c: i for i, c in enumerate(classes)}
-    y_train = np.asarray([index[c] for c in task.train.labels])
+    scales = _nb_scales(spec, x_train, y_train, len(classes), n_grams)
     val_x = {name: matrix(v.texts, spec.bits) for name, v in task.vals.items()}
     val_fit = val_x
     if words is not None:
@@ -429,15 +519,19 @@ def fit_task(task: Task, spec: Spec, seed: int, vectors: WordVectors | None = No
         }
     selected = [n for n in (spec.select_on or list(task.vals)) if n in task.vals]
 
-    best: tuple[float, dict[str, Any], Any] | None = None
+    def predict(weights: np.ndarray, bias: np.ndarray, x: sparse.csr_matrix) -> list[str]:
+        z = x @ weights + bias
+        best = (z[:, 0] > 0).astype(int) if z.shape[1] == 1 else z.argmax(axis=1)
+        return [classes[i] for i in best]
+
+    best: tuple[float, dict[str, Any], np.ndarray, np.ndarray] | None = None
     grid_scores: list[tuple[dict[str, Any], float]] = []
     for params in spec.grid:
-        model = _estimator(len(classes), spec, seed, params)
-        model.fit(x_train, y_train)
+        weights, bias = fit_linear(spec, seed, params, x_train, y_train, len(classes), scales)
         if selected:
             per = []
             for name in selected:
-                pred = [classes[i] for i in model.predict(val_fit[name])]
+                pred = predict(weights, bias, val_fit[name])
                 per.append(
                     headline(
                         task.name, name, metrics(task.name, name, task.vals[name].labels, pred)
@@ -449,19 +543,10 @@ def fit_task(task: Task, spec: Spec, seed: int, vectors: WordVectors | None = No
         grid_scores.append((params, round(score, 2)))
         log.info("%s: %s -> %.2f", task.name, params, score)
         if best is None or score > best[0]:
-            best = (score, params, model)
+            best = (score, params, weights, bias)
     assert best is not None
-    _, params, model = best
-
-    # binary: one column, the logit of classes[1]; multiclass: one column per class
-    if isinstance(model, OneVsRestClassifier):
-        weights = np.vstack([e.coef_ for e in model.estimators_]).T.astype(np.float32)
-        bias = np.concatenate([e.intercept_ for e in model.estimators_]).astype(np.float32)
-    else:
-        weights = model.coef_.T.astype(np.float32)
-        bias = model.intercept_.astype(np.float32)
-    if spec.positive is not None and classes[1] != spec.positive:
-        raise ValueError(f"{task.name}: expected the positive class last, got {classes}")
+    _, params, weights, bias = best
+    weights, bias = weights.astype(np.float32), bias.astype(np.float32)
     # what ships is float16: score the rounded weights, not the float64 ones
     weights = weights.astype(np.float16).astype(np.float32)
     if spec.bias_prior is not None:
@@ -482,7 +567,9 @@ def fit_task(task: Task, spec: Spec, seed: int, vectors: WordVectors | None = No
 
     offsets = None
     if spec.offsets_min_rows and len(classes) > 2:
-        offsets = language_offsets(task, spec, seed, params, x_train, y_train, len(classes))
+        offsets = language_offsets(
+            task, spec, seed, params, x_train, y_train, len(classes), n_grams
+        )
 
     def val_offsets(names: Sequence[str]) -> np.ndarray | None:
         # None, not zeros, without offsets: a binary model has one logit column, not one per class
