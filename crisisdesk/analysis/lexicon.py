@@ -78,7 +78,7 @@ PROFANITY = frozenset(
     """
     fuck fucks fucking fucked fucker fuckers motherfucker motherfuckers shit shits shitty bullshit
     asshole assholes arsehole arseholes bitch bitches bastard bastards cunt cunts dickhead dickheads
-    wanker wankers twat twats prick pricks
+    wanker wankers twat twats prick pricks shitshow shitshows clusterfuck clusterfucks
     cazzo cazzi cazzata cazzate cazzone cazzoni minchia minchiate merda merde stronzo stronza
     stronzi stronze vaffanculo fanculo affanculo puttana puttane troia troie zoccola zoccole
     mignotta mignotte bastardo bastarda bastardi bastarde coglione coglioni

@@ -12,6 +12,7 @@ Cue lists match whole words on a lower-cased text whose accents are kept (Italia
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -87,6 +88,9 @@ def question_signal(text: str) -> tuple[bool, list[str]]:
     opening = _HOW_OPENING.match(low)
     if opening:
         return True, [f"starts with '{opening.group(0).strip()}'"]
+    info = _INFO_OPENING.match(low) if "info" in low else None
+    if info:
+        return True, [f"starts with '{info.group(1)}'"]
     for match in _SENTENCE_START.finditer(low):
         first = match.group(1)
         asked = _yes_no(low, match)
@@ -115,8 +119,9 @@ def _yes_no(low: str, match: re.Match[str]) -> str | None:
         # "Do you deliver to Monza", "Is there parking": English asks by putting the verb
         # before its subject, question mark or not
         subject = low[match.end() :].split(maxsplit=1)
-        if subject and subject[0].strip(",") in _SUBJECTS:
-            return f"{first} {subject[0].strip(',')}"
+        said = subject[0].strip(",") if subject else ""
+        if said in _SUBJECTS or (said in _NOUN_DETERMINERS and first not in _ALSO_ORDERS):
+            return f"{first} {said}"
     if first not in _IT_YES_NO_FIRST:  # most sentences: one set look-up, no Italian parse
         return None
     return _italian_yes_no(low[match.start(1) :])
@@ -137,11 +142,22 @@ _HOW_OPENING = re.compile(
     r"cómo (puedo|se|hago)|como (posso|faço|se))\b"
 )
 
+#: "Info prezzi abbonamento", "Informazioni orari": a request for information, asked by naming it.
+_INFO_OPENING = re.compile(
+    r"\s*(?:(?:buongiorno|buonasera|salve|ciao|hi|hello)[\s,!]+)?(?:richiesta (?:di )?)?"
+    r"(info|informazioni)\b(?![\s,:]*(?:utile|utili\w*|useful|interessant\w*|prezios\w*|grazie|thanks)\b)"
+)
+
 #: English verbs that open a yes/no question when the subject follows them ("do you...").
 _AUXILIARIES = frozenset(
     "do does did can could will would should is are was were have has may shall".split()
 )
 _SUBJECTS = frozenset("you i we it there they he she anyone anybody someone somebody".split())
+#: "Is the shop open on Sunday", "Are your gyms open": the subject is a noun. Not "this", which
+#: also opens exclamations ("Is this the best bakery in town or what").
+_NOUN_DETERMINERS = frozenset("the your my our their".split())
+#: Auxiliaries that are also orders before a noun: "Do your job", "Have the decency".
+_ALSO_ORDERS = frozenset("do have".split())
 
 #: Wh-words that also open statements ("when I arrived", "quando sono arrivato").
 _ALSO_CONJUNCTIONS = frozenset("when where what quando dove cosa cuando quand wann wo onde".split())
@@ -273,9 +289,37 @@ def _italian_yes_no(sentence: str) -> str | None:
     return toks[0]
 
 
+@dataclass(frozen=True)
+class _Rare:
+    """A pattern few comments match, and words at least one of which every match contains.
+
+    Most comments hold none of the words, and a few substring tests cost far less than a scan
+    with the pattern: keep ``hints`` in step with the pattern when either changes.
+    """
+
+    pattern: re.Pattern[str]
+    hints: tuple[str, ...]
+
+    def _may_match(self, text: str) -> bool:
+        return any(hint in text for hint in self.hints)
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self.pattern.finditer(text) if self._may_match(text) else iter(())
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.pattern.search(text) if self._may_match(text) else None
+
+    def sub(self, repl: str, text: str) -> str:
+        return self.pattern.sub(repl, text) if self._may_match(text) else text
+
+
 # --- spam ------------------------------------------------------------------------------------------
 
-_PHONE = re.compile(r"(?:\+\d{1,3}[\s.\-]?)?(?:\(?\d{2,4}\)?[\s.\-]?){2,4}\d{3,4}")
+#: A phone number: with its country code ("+1 555 0147") two groups are enough, without it three.
+_PHONE = re.compile(
+    r"\+\d{1,3}[\s.\-]?(?:\(?\d{2,4}\)?[\s.\-]?){1,4}\d{3,4}"
+    r"|(?:\(?\d{2,4}\)?[\s.\-]?){2,4}\d{3,4}"
+)
 _EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+\.[\w.\-]+")
 _DIGIT = re.compile(r"\d")
 _REPEAT = re.compile(r"(.)\1{4,}")
@@ -285,15 +329,30 @@ _MONEY = re.compile(
 )
 
 SPAM_PHRASES: dict[str, float] = {
+    # Sending readers to the writer's own profile: the commonest funnel of spam on a page, and
+    # nothing a customer says to the brand. Enough on its own.
+    "link in bio": 3.4,
+    "link in my bio": 3.4,
+    "link nella bio": 3.4,
+    "check my profile": 3.4,
+    "check out my profile": 3.4,
+    "check my page": 3.4,
+    "check my bio": 3.4,
+    "visit my profile": 3.4,
+    "visit my page": 3.4,
+    "guarda il mio profilo": 3.4,
+    "visita il mio profilo": 3.4,
+    "passa dal mio profilo": 3.4,
+    "passa sul mio profilo": 3.4,
+    "vieni sul mio profilo": 3.4,
+    # Another account to follow: also a way to reach the promoter (a channel, below); fans pass
+    # on the brand's own, so it weighs less.
+    "follow @": 1.6,
+    "segui @": 1.6,
+    "seguite @": 1.6,
     # promotion and link farming
     "click here": 1.6,
     "clicca qui": 1.6,
-    "link in bio": 2.0,
-    "link nella bio": 2.0,
-    "check my profile": 1.8,
-    "check my page": 1.8,
-    "guarda il mio profilo": 1.8,
-    "visit my page": 1.6,
     "follow me": 1.0,
     "seguimi": 1.0,
     "follow back": 1.4,
@@ -305,8 +364,18 @@ SPAM_PHRASES: dict[str, float] = {
     "free followers": 2.2,
     "followers gratis": 2.2,
     "cheap followers": 2.2,
+    "more followers": 1.2,
+    "più follower": 1.2,
     "% off": 1.0,
+    "% di sconto": 1.0,
+    "% sconto": 1.0,
+    "only today": 0.6,
+    "solo oggi": 0.6,
     "metà prezzo": 0.8,
+    "replica": 1.2,
+    "repliche": 1.2,
+    "worldwide shipping": 0.9,
+    "spedizione in tutto il mondo": 0.9,
     "cheap": 0.4,
     "buy": 0.5,
     "info in privato": 1.0,
@@ -326,6 +395,18 @@ SPAM_PHRASES: dict[str, float] = {
     "win": 0.3,
     "vinci": 0.4,
     "giveaway": 0.9,
+    # a prize to claim or a page to "verify": the bait of phishing
+    "claim your prize": 1.5,
+    "per riscattare": 1.0,
+    "riscatta il tuo premio": 1.5,
+    "hai vinto": 1.0,
+    "have won": 0.8,
+    "confirm here": 1.0,
+    "conferma qui": 1.0,
+    "selected for verification": 1.8,
+    "selezionata per la verifica": 1.8,
+    "verify your page": 2.0,
+    "verifica la tua pagina": 2.0,
     "omaggio": 0.4,
     "subscribe": 0.6,
     "iscriviti": 0.6,
@@ -344,6 +425,20 @@ SPAM_PHRASES: dict[str, float] = {
     "invest": 0.5,
     "passive income": 1.5,
     "rendita passiva": 1.5,
+    "vivo di rendita": 1.2,
+    "financial freedom": 1.2,
+    "libertà finanziaria": 1.2,
+    # the funnel of a get-rich story: the reader is to write and ask
+    "ask me how": 1.8,
+    "chiedimi come": 1.8,
+    "chiedetemi come": 1.8,
+    # loans offered to strangers. "No credit check" is matched as "credit check": a cue opening
+    # with a letter no other cue opens with ("n") slows the scan of every comment.
+    "credit check": 1.6,
+    "senza controlli": 0.8,
+    "loan": 0.6,
+    "prestito veloce": 1.5,
+    "prestiti veloci": 1.5,
     "guadagna": 1.0,
     "guadagnare": 0.8,
     "earn": 0.7,
@@ -388,12 +483,30 @@ _SPAM_SUBSTRINGS = {p: w for p, w in SPAM_PHRASES.items() if p not in _SPAM_WORD
 
 
 def _any_of(phrases: Sequence[str]) -> str:
-    """An expression for any of ``phrases``, gathered by first character: the scan tries one
-    branch per character instead of every phrase in turn."""
-    by_first: dict[str, list[str]] = {}
-    for phrase in sorted(phrases, key=len, reverse=True):
-        by_first.setdefault(phrase[0], []).append(re.escape(phrase[1:]))
-    return "|".join(f"{re.escape(c)}(?:{'|'.join(tails)})" for c, tails in sorted(by_first.items()))
+    """An expression for any of ``phrases``, shaped as a tree of their characters: at each step
+    the scan tries one branch per next character instead of every phrase that is still possible.
+
+    >>> _any_of(["win", "winner", "free"])
+    '(?:free|win(?:ner)?)'
+    """
+    trie: dict[str, dict] = {}
+    for phrase in phrases:
+        node = trie
+        for ch in phrase:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a phrase ends here
+    return _branches(trie)
+
+
+def _branches(node: dict[str, dict]) -> str:
+    """The expression for the characters after ``node`` of a tree built by :func:`_any_of`."""
+    alts = [re.escape(ch) + _branches(child) for ch, child in sorted(node.items()) if ch]
+    if not alts:
+        return ""
+    ends = "" in node
+    if len(alts) == 1 and not ends:
+        return alts[0]
+    return f"(?:{'|'.join(alts)})" + ("?" if ends else "")
 
 
 # Most comments hold no cue: one scan each proves it. A word cue (all word characters) is one of
@@ -412,6 +525,45 @@ def _phrase_hits(low: str) -> list[tuple[str, float]]:
     return hits
 
 
+#: The top-level domains that scam sites favour, and the common ones.
+_SCAM_TLDS = (
+    "shop store help xyz top click link online site live club vip icu buzz loan money cash deals "
+    "sale promo bet casino"
+).split()
+_COMMON_TLDS = "com net org info biz".split()
+#: Common domains that are also short words or typos ("bello.it", "grazie.io"): only with a path.
+_SHORT_TLDS = "it io me co ly eu uk app win".split()
+_TLD_ALTERNATIVES = "|".join(_SCAM_TLDS + _COMMON_TLDS)
+#: A web address written without "http" or "www." ("premi-vinci24.xyz/ritira"): a name and a
+#: top-level domain, not part of an e-mail address.
+_BARE_DOMAIN = re.compile(
+    r"(?<![@\w.\-])[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9\-]+)*"
+    rf"\.(?:(?P<tld>{_TLD_ALTERNATIVES})\b|(?:{'|'.join(_SHORT_TLDS)})/)(?:/?\S*)"
+)
+#: Every bare domain holds a dot and its top-level domain. A literal dot starts the pattern, which
+#: the scan finds quickly: only texts with such a dot try the whole pattern.
+_DOMAIN_ENDING = re.compile(rf"\.(?:{_TLD_ALTERNATIVES}|{'|'.join(t + '/' for t in _SHORT_TLDS)})")
+_SCAM_TLD_SET = frozenset(_SCAM_TLDS)
+
+
+def _links(text: str, low: str) -> tuple[int, float]:
+    """How many web addresses ``text`` holds, and how much they weigh as a sign of spam.
+
+    A link to click ("http://", "www.") weighs fully, and so does a bare domain of the kinds scam
+    sites favour ("page-verify.help/confirm"). Customers name the brand's own site bare
+    ("booked on united.com", "trenitalia.it/offerte"): such a domain weighs half.
+    """
+    urls = _URL.findall(text) if "://" in text or "www." in low else []  # see _without_urls
+    weight = 1.6 * bool(urls)
+    bare = 0
+    if _DOMAIN_ENDING.search(low):
+        for match in _BARE_DOMAIN.finditer(_without_urls(low)):
+            bare += 1
+            weight = max(weight, 1.6 if match.group("tld") in _SCAM_TLD_SET else 0.8)
+    n = len(urls) + bare
+    return n, (weight + 0.6 * min(n - 1, 3) if n else 0.0)
+
+
 def spam_signal(text: str) -> SpamSignal:
     """How much a comment looks like promotion, a scam or link farming, in [0, 1].
 
@@ -423,10 +575,10 @@ def spam_signal(text: str) -> SpamSignal:
     low = text.lower()
     reasons: list[str] = []
     logit = -3.2
-    urls = _URL.findall(text) if "://" in text or "www." in low else []  # see _without_urls
-    if urls:
-        logit += 1.6 + 0.6 * min(len(urls) - 1, 3)
-        reasons.append(f"{len(urls)} link{'s' if len(urls) > 1 else ''}")
+    n_links, link_weight = _links(text, low)
+    if n_links:
+        logit += link_weight
+        reasons.append(f"{n_links} link{'s' if n_links > 1 else ''}")
     if "@" in text and _EMAIL.search(text):
         logit += 1.0
         reasons.append("e-mail address")
@@ -445,7 +597,11 @@ def spam_signal(text: str) -> SpamSignal:
         reasons.append("promo/scam words: " + ", ".join(f"'{p}'" for p, _ in hits[:3]))
     if hits and any(cue in low for cue in _CONTACT_CUES):
         logit += 0.6
-    channels = bool(urls) + ("e-mail address" in reasons) + ("phone number" in reasons)
+    # an account to follow is a way to reach the promoter, like a link
+    followed = any("@" in p for p, _ in hits)
+    channels = (
+        bool(n_links) + ("e-mail address" in reasons) + ("phone number" in reasons) + followed
+    )
     if hits and (channels or "money amount" in reasons):
         # promotion plus a way to reach the promoter (link, phone, e-mail) or a sum of money
         logit += 1.0
@@ -479,7 +635,24 @@ MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
         ),
         (
             "rumour",
-            r"\b(ho sentito|ho letto che|ho saputo|mi hanno detto|si dice|dicono che|gira voce|ho visto su (un|una|il|la) (gruppo|post|pagina|forum)|ho letto su (un|una|il|la) (gruppo|post|pagina|forum))\b",
+            r"\b(ho sentito|ho letto che|ho saputo|mi hanno detto(?! di\b)|si dice|dicono che|gira voce|ho visto su (un|una|il|la) (gruppo|post|pagina|forum)|ho letto su (un|una|il|la) (gruppo|post|pagina|forum))\b",
+        ),
+        (
+            # a source at second hand: "me l'ha detto uno che ci lavora", "a friend who works
+            # there told me", "my cousin works there"
+            "rumour",
+            r"\b(me l'ha detto|me lo ha detto|me l'hanno detto|uno che (?:ci |li )?lavora|una che (?:ci |li )?lavora|un amico che (?:ci |li )?lavora|un'amica che (?:ci |li )?lavora|mi[oa] cugin[oa] che (?:ci |li )?lavora|a friend (?:who|that) works|someone (?:who|that) works|somebody (?:who|that) works|a guy (?:who|that) works|my (?:cousin|friend|mate|brother|sister|neighbou?r) (?:who|that )?works (?:there|here|for (?:you|them)))\b",
+        ),
+        (
+            # "ma lo sapete che...": the pronoun doubling what follows makes it a revelation put
+            # to the readers, not a question to the page ("sapete che ore sono")
+            "rumour",
+            r"\b(lo sapete che|lo sapevate che)\b",
+        ),
+        (
+            # "look it up", "informatevi": the writer's proof is the reader's own search
+            "everyone knows",
+            r"\b(look it up(?: yourselves| yourself| people)?(?=\s*(?:[.!,)]|$))|google it(?=\s*(?:[.!,)]|$))|do your (?:own )?research|cercate su google|informatevi)",
         ),
         (
             "everyone knows",
@@ -496,7 +669,7 @@ MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
         ("fake news", r"\b(fake news|bufala|bufale|hoax|notizia falsa)\b"),
         (
             "cover-up",
-            r"\b(cover[- ]?up|they hide|you hide|hiding the truth|nascondete|vi nascondete|insabbiat\w*|non ve lo dicono|they don'?t tell you|won'?t tell you)\b",
+            r"\b(cover[- ]?up|they hide|you hide|hiding the truth|nascondete|vi nascondete|insabbiat\w*|non ve lo dicono|they don'?t tell you|won'?t tell you|hanno nascost[oaie]|tenut[oaie] nascost[oaie]|tengono nascost[oaie]|di nascosto|in segreto|secretly|behind (?:our|your|everyone's|people's|customers') backs?|without telling (?:anyone|anybody|them|people|customers|everyone)|senza dir(?:lo|celo|e niente) a nessuno)\b",
         ),
         (
             "conspiracy",
@@ -518,7 +691,7 @@ MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
         ("false claim", r"\b(causes? cancer|fa venire il cancro|cancerogen\w+|toxic|tossic\w+)\b"),
         (
             "false claim",
-            r"\b(they are closing|you are closing|shutting you down|closing you down|state chiudendo|chiuderete|vi chiudono|vi fanno chiudere|fallit\w+|bankrupt|going bankrupt)\b",
+            r"\b(they are closing|you are closing|shutting you down|closing you down|state chiudendo|chiuderete|vi chiudono|vi fanno chiudere|fallit\w+|bankrupt|going bankrupt|(?:sta|stanno|state) per fallire|about to (?:go bust|go under|collapse))\b",
         ),
         (
             "false claim",
@@ -714,6 +887,51 @@ _ANGER_CUES = ANGER_WORDS | _SWEARING
 _EXCLAIMED = re.compile(r"\bporca (puttana|troia)\b")
 #: Swearing at someone: "fuck you", "fuck off".
 _SWORN_AT = re.compile(r"\b(fuck (you|off|u)|screw you)\b")
+#: Exasperation without an anger word: "fed up", "I'm so done", "non se ne può più", "porca
+#: miseria", "mannaggia". The writer has had enough of the situation: a rant.
+_EXASPERATED = _Rare(
+    re.compile(
+        r"\b(?:fed up|(?:so|absolutely|completely|totally) done\b|"
+        r"so done|sick (?:and tired )?of|had enough|can'?t take (?:it|this) any ?more|"
+        r"(?:non|nn) se ne p(?:uò|uo'?|o) pi[uù]|(?:non|nn) ce la faccio pi[uù]|"
+        r"porca (?:miseria|vacca|paletta)|mannaggia|che palle|ho le palle piene|ne ho abbastanza)"
+    ),
+    (
+        "fed up",
+        "done",
+        "sick",
+        "enough",
+        "any",
+        "se ne p",
+        "ce la faccio",
+        "porca",
+        "mannaggia",
+        "palle",
+        "abbastanza",
+    ),
+)
+#: Every exasperation holds one of these words: most comments hold none, which one set operation
+#: on the comment's words tells.
+_EXASPERATION_WORDS = frozenset(
+    "fed done sick enough anymore any più piu porca mannaggia palle abbastanza".split()
+)
+#: Swearing written with asterisks ("m***a", "f**k", "s**t"): still swearing.
+_MASKED_SWEAR = re.compile(r"\b[a-z]+\*+[a-z]*\b|\b[a-z]*\*+[a-z]+\b")
+#: Faces of anger: on their own they vent.
+_ANGRY_EMOJI = ("😡", "🤬", "👿")
+#: "Vaffanculo" exclaimed at the start of a sentence, with nobody addressed in the comment ("ma
+#: vaffanculo, tre gol presi in casa"), swears at the situation. Told to the page ("vaffanculo
+#: voi", "andate a fanculo") it is an insult.
+_EXCLAIMED_CURSE = re.compile(
+    r"(?:^|[.!?\n]\s*)(?:(?:ma|oh|eh|e|ah)[\s,]+)?(?P<w>vaffanculo|fanculo|affanculo)(?=\s*(?:[,.!]|$))"
+)
+#: Words that address the page or someone: with one of them, a curse is aimed at them.
+_ADDRESSED = frozenset(
+    """
+    you your you're yours u ur voi vi vostro vostra vostri vostre tu ti te tuo tua tuoi tue
+    siete avete andate andatevene
+    """.split()
+)
 
 
 def profanity(words: list[str]) -> list[str]:
@@ -726,12 +944,51 @@ def profanity(words: list[str]) -> list[str]:
     return _listed(words, set(words), PROFANITY)
 
 
+def _vented(text: str, low: str, present: set[str]) -> list[str]:
+    """Venting without an anger word: exasperation, masked swearing, angry faces."""
+    found = []
+    if not present.isdisjoint(_EXASPERATION_WORDS):
+        found += [m.group(0) for m in _EXASPERATED.finditer(low)]
+    if "*" in low:
+        found += [m.group(0) for m in _MASKED_SWEAR.finditer(low)]
+    if not text.isascii():
+        found += [e for e in _ANGRY_EMOJI if e in text]
+    return found
+
+
 #: Mockery and provocation: laughter at someone, clown emoji, "wake up", "lol", rhetorical taunts.
 _MOCKERY = re.compile(
     r"(\b(a+h+a+h+\w*|ha(ha)+h?|he(he)+|lol+|lmao+|rofl|xd+|sveglia|wake up|"
     r"bravi bravi|complimenti davvero|well done genius|good job genius\w*|oh look|toh|"
     r"nice try|ma fatemi il piacere|yeah right|certo certo|imagine|immagina|"
-    r"good luck with that|call the newspapers|chiamate i giornali)\b|🤡|🤣|😂|🙄|🙃|👏)"
+    r"good luck with that|call the newspapers|chiamate i giornali)\b|🤡|🤣|😂|🙄|🙃|👏|🐔|🥱)"
+)
+#: Laughter: with a target it mocks, on its own it only laughs ("😂", "lol the dog in the photo").
+_LAUGHTER = re.compile(r"a+h+a+h+\w*|ha(ha)+h?|he(he)+|lol+|lmao+|rofl|xd+|🤣|😂")
+#: What laughter is aimed at when the comment names it: the page, its people, the reader.
+_LAUGHED_AT = _ADDRESSED | frozenset(
+    """
+    page pagina admin intern stagista social marketing company azienda società staff personale
+    dipendenti employees istruttori instructors trainers camerieri waiters commessi commesse
+    """.split()
+)
+#: Encouragement with a patronising name: "keep it up champ", "nice try genius", "continuate
+#: così campioni". Mockery when the text reads unhappy; a fan's cheer when it reads glad.
+_MOCK_CHEER = _Rare(
+    re.compile(
+        r"\b(?:keep it up|keep going|nice try|nice one|well done|good job|great job|way to go|"
+        r"continua così|continuate così|bel lavoro|ottimo lavoro) "
+        r"(?:champ|champs|champion|genius|geniuses|chief|sport|buddy|pal|einstein|sherlock|"
+        r"campione|campioni|genio|geni|fenomeno|fenomeni|einstein)\b"
+    ),
+    ("keep", "nice", "well done", "job", "way to go", "così", "lavoro"),
+)
+#: The patronising names of :data:`_MOCK_CHEER`: every match holds one.
+_MOCK_NAMES = frozenset(
+    """
+    champ champs champion genius geniuses chief sport buddy pal einstein sherlock campione campioni
+    genio geni fenomeno fenomeni
+    """.split()
 )
 
 POSITIVE_CUES = frozenset(
@@ -745,6 +1002,7 @@ POSITIVE_CUES = frozenset(
     adoro spaziale spaziali stupendo stupenda comodissima comodissimo simpaticissimo simpaticissima
     velocissimo velocissima bellissimo bellissima bel bello bella spettacolare spettacolari promosso
     promossa ringrazio ringraziamo grato grata grateful gracias merci danke obrigado obrigada
+    proud orgoglioso orgogliosa orgogliosi orgogliose fiero fieri
     """.split()
 )
 
@@ -803,30 +1061,6 @@ _NO_PROBLEM = re.compile(
 _THANKS_FOR_NOTHING = re.compile(r"\b(thanks|thank you) for nothing\b|\bgrazie (per|di) niente\b")
 
 
-@dataclass(frozen=True)
-class _Rare:
-    """A pattern few comments match, and words at least one of which every match contains.
-
-    Most comments hold none of the words, and a few substring tests cost far less than a scan
-    with the pattern: keep ``hints`` in step with the pattern when either changes.
-    """
-
-    pattern: re.Pattern[str]
-    hints: tuple[str, ...]
-
-    def _may_match(self, text: str) -> bool:
-        return any(hint in text for hint in self.hints)
-
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        return self.pattern.finditer(text) if self._may_match(text) else iter(())
-
-    def search(self, text: str) -> re.Match[str] | None:
-        return self.pattern.search(text) if self._may_match(text) else None
-
-    def sub(self, repl: str, text: str) -> str:
-        return self.pattern.sub(repl, text) if self._may_match(text) else text
-
-
 #: What went wrong, told without a problem word: what was booked went to someone else, the
 #: customer stood, was sent away or left stranded. "Booked seats 14A and 14B, at the gate they
 #: were given to someone else" names no delay, breakage or refund, and is a complaint.
@@ -862,6 +1096,38 @@ _BAD_OUTCOME = _Rare(
     ),
 )
 
+#: More of what went wrong without a problem word: the customer who called was hung up on, or
+#: what was bought does not work or is not what was shown ("a different colour from the photos").
+_FAULT = _Rare(
+    re.compile(
+        r"\b(?:(?:hung|hang|hangs) up on (?:me|us)|(?:put|slammed) the phone down on (?:me|us)|"
+        r"(?:mi|ci) (?:hanno|ha) (?:attaccat|sbattut|chius)[oa] (?:il telefono|la chiamata|"
+        r"il telefono in faccia|in faccia)|riattaccat[oaie]|"
+        r"(?:doesn'?t|does not|don'?t|do not|didn'?t|isn'?t|is not|won'?t) work(?:ing)?|"
+        r"not working|non funzion\w*|not as (?:described|pictured|advertised|shown)|"
+        r"different (?:\w+ )?(?:from|than|to) (?:the (?:photos?|pictures?|website|description)|"
+        r"what (?:i|we) (?:ordered|bought|paid))|"
+        r"divers[oaie] (?:da|dalla|dalle|dal|dai|rispetto alla) (?:foto|descrizione|sito|"
+        r"immagin\w*|quell[oa] che (?:ho|abbiamo) (?:ordinato|pagato|comprato)))\b"
+    ),
+    (
+        "hung up",
+        "hang up",
+        "hangs up",
+        "phone down",
+        "telefono",
+        "chiamata",
+        "faccia",
+        "attacc",
+        "t work",
+        "not work",
+        "non funzion",
+        "not as",
+        "different",
+        "divers",
+    ),
+)
+
 #: "Still" right after the verb and subject of a yes/no question asks about what is on offer;
 #: after "why" it complains ("why does it still say in progress"). Italian has no inversion:
 #: only at the start of a sentence ("Avete ancora la colomba", not "non avete ancora capito").
@@ -874,18 +1140,43 @@ _STILL_OFFERED = _Rare(
     ),
     ("still", "ancora"),
 )
+#: "Is the bulky waste collection still on Mondays", "Are your pools still open": a yes/no
+#: question about what is still so, unless a problem follows ("Is the lift still broken").
+_STILL_SO = _Rare(
+    re.compile(
+        r"(?:^|[.!?\n])\s*(?:is|are|does|will)\b[^.!?\n]{0,40}?\bstill\b"
+        r"(?! (?:not|no|waiting|broken|down|late|delayed|closed|missing|out of)\b)"
+    ),
+    ("still",),
+)
 
 _SENTENCE_END = re.compile(r"[.!?\n]")
 
 
-def bad_outcomes(text: str) -> list[str]:
+#: Every fault or hang-up of :data:`_FAULT` holds one of these words: with the comment's words at
+#: hand, one set operation rules most comments out.
+_FAULT_WORDS = frozenset(
+    """
+    hung hang hangs phone telefono chiamata faccia riattaccato riattaccata riattaccati riattaccate
+    work working funziona funzionano funzionava funzionavano funzionato funzionata funzionante
+    funzionanti funzionare funzioni described pictured advertised shown different diverso diversa
+    diversi diverse
+    """.split()
+)
+
+
+def bad_outcomes(text: str, present: set[str] | None = None) -> list[str]:
     """The bad outcomes a lower-cased text reports; one asked about ("Is it overbooked?") is none.
+    ``present``, the set of the text's words, lets most texts skip the scan for faults.
 
     >>> bad_outcomes("at the gate they were given to someone else"), bad_outcomes("is it overbooked?")
     (['given to someone else'], [])
     """
     found = []
-    for match in _BAD_OUTCOME.finditer(text):
+    faults = (
+        _FAULT.finditer(text) if present is None or not present.isdisjoint(_FAULT_WORDS) else ()
+    )
+    for match in itertools.chain(_BAD_OUTCOME.finditer(text), faults):
         end = _SENTENCE_END.search(text, match.end())
         if not (end and end.group(0) == "?"):
             found.append(match.group(0))
@@ -1018,6 +1309,66 @@ def _listed(words: list[str], present: set[str], vocabulary: frozenset[str]) -> 
     return list(dict.fromkeys(w for w in words if w in vocabulary))
 
 
+def _laughs_at_someone(s: KindInput, present: set[str]) -> bool:
+    """Is the laughter of a comment aimed: at the page or its people, after a pause that sets up
+    a punchline ("Best telco in the world... if you like pigeons 😂"), or in a text the model
+    reads as clearly ironic?"""
+    return (
+        not present.isdisjoint(_LAUGHED_AT)
+        or "..." in s.text
+        or "…" in s.text
+        or s.irony >= IRONY_STRONG
+    )
+
+
+#: A question that supposes ("If my order arrives late, can I...?", "Se il pacco arriva rotto,
+#: lo cambiate?"): the problem it names has not happened.
+_SUPPOSING = re.compile(
+    r"(?:^|(?<=[.!?\n]))\s*(?:(?:and|but|e|ma|so|quindi)\s+)?"
+    r"(?:if|what if|what happens if|in case|se|e se|nel caso|in caso|qualora)\b[^.!?\n]*\?"
+)
+
+
+#: Every supposing question holds one of these words.
+_SUPPOSING_WORDS = frozenset("if case se caso qualora".split())
+
+
+def _unsupposed(low: str, problems: list[str]) -> list[str]:
+    """The ``problems`` of a question that are told, not supposed in an "if" sentence."""
+    told = _SUPPOSING.sub(" ", low)
+    if told == low:
+        return problems
+    told_words = set(words(told))
+    return [p for p in problems if (p in told if " " in p else p in told_words)]
+
+
+#: A comment that only greets or wishes a good day, week or holiday, to everyone or nobody.
+_GREETING_FIRST = frozenset(
+    """
+    buon buona buone buongiorno buonasera buonanotte happy merry good have felice serena sereno
+    auguri auguroni
+    """.split()
+)
+_WISH = (
+    r"(?:buon[ao]?|buone|happy|merry|good|have an? (?:nice|good|great|lovely|happy|wonderful)|"
+    r"felice|serena|sereno|auguri(?: di)?(?: buon[ao]?| buone)?)"
+)
+_TIME = (
+    r"(?:lunedì|martedì|mercoledì|giovedì|venerdì|sabato|domenica|monday|tuesday|wednesday|"
+    r"thursday|friday|saturday|sunday|weekend|week end|week|settimana|giornata|serata|notte|"
+    r"morning|afternoon|evening|night|day|natale|christmas|xmas|pasqua|easter|anno|anno nuovo|"
+    r"new year|feste|holidays|holiday|ferragosto|vacanze|capodanno|halloween|thanksgiving)"
+)
+_GREETED = (
+    r"(?:a tutti|a tutte|a voi|a tutti voi|everyone|everybody|all|to all|to everyone|y'all|guys|"
+    r"folks|people|ragazzi|amici|friends|team|gente)"
+)
+_GREETING_ONLY = re.compile(
+    rf"(?:(?:{_WISH} {_TIME}|buongiorno|buonasera|buonanotte|auguri|auguroni)"
+    rf"(?: {_GREETED})?(?: (?:e|and))? ?)+"
+)
+
+
 #: ``offensive`` and ``irony`` are probabilities for page comments, where about 8% of comments
 #: are offensive and 12% ironic (the shipped models' base rates; see the model card). "Some" is
 #: the odds a model trained on half-and-half tweets reads as a coin toss; "strong" is well above.
@@ -1058,15 +1409,30 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         exclaimed = {m.group(1) for m in _EXCLAIMED.finditer(low)}
         anger += [w for w in insults if w in exclaimed and w not in anger]
         insults = [w for w in insults if w not in exclaimed]
+    if insults and "fanculo" in low and present.isdisjoint(_ADDRESSED):
+        cursed = {m.group("w") for m in _EXCLAIMED_CURSE.finditer(low)}
+        anger += [w for w in insults if w in cursed and w not in anger]
+        insults = [w for w in insults if w not in cursed]
+    vented = _vented(s.text, low, present)
+    if vented:
+        anger = list(dict.fromkeys([*anger, *vented]))
     mockery = sorted({m.group(0) for m in _MOCKERY.finditer(low)})
+    if (
+        mockery
+        and all(_LAUGHTER.fullmatch(m) for m in mockery)
+        and not _laughs_at_someone(s, present)
+    ):
+        mockery = []  # "😂", "lol the dog in the photo": laughing along, at nobody
     experience = _listed(toks, present, EXPERIENCE_WORDS)
     problems = _listed(toks, present, PROBLEM_WORDS)
-    problems += bad_outcomes(low)
-    if _STILL_OFFERED.search(low):
+    problems += bad_outcomes(low, present)
+    if _STILL_OFFERED.search(low) or _STILL_SO.search(low):
         # "Avete ancora la colomba", "Do you still have the lemon cake": asking whether it is
         # still on offer, not telling that something happened again
         problems = [w for w in problems if w not in ("still", "ancora")]
         experience = [w for w in experience if w not in ("still", "ancora")]
+    if s.question and problems and not present.isdisjoint(_SUPPOSING_WORDS):
+        problems = _unsupposed(low, problems)
     praise = _listed(toks, present, POSITIVE_CUES)
     if praise and _THANKS_FOR_NOTHING.search(low):
         praise = []  # "grazie per niente" thanks nobody
@@ -1096,6 +1462,8 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     shouted = caps >= 0.6 or bangs >= 3
     if praise and not problems and not negativeish:
         mockery = [m for m in mockery if m != "👏"]  # "Great job team 👏👏" is applause
+    if not glad and not present.isdisjoint(_MOCK_NAMES):
+        mockery += [m.group(0) for m in _MOCK_CHEER.finditer(low)]
 
     # Troll: insults or mockery aimed at the page, or a model very sure of offence without anger.
     if insults:
@@ -1171,14 +1539,16 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         and len([w for w in experience if w not in _WEAK_PROBLEMS]) < 2
         and not _DIGIT.search(s.text)
     )
-    if experience and (problems or unhappy) and not thanked and not glad_story:
+    concrete = bool(problems) and any(p not in _WEAK_PROBLEMS for p in problems)
+    # "Thanks for the quick reply, but the jacket is a different colour from the photos": thanks
+    # and a "but" before a concrete problem tell the writer's own story, in whatever words
+    polite_story = polite_opening and concrete
+    if (experience or polite_story) and (problems or unhappy) and not thanked and not glad_story:
         # one experience word is enough when it is the writer's own concrete problem ("my cake
         # smelled"); a negation or "still" alone is no such problem ("mio figlio non...")
-        own_problem = experience_first_person(toks) and any(
-            p not in _WEAK_PROBLEMS for p in problems
-        )
+        own_problem = (experience_first_person(toks) or polite_opening) and concrete
         if len(experience) >= 2 or any(ch.isdigit() for ch in s.text) or negativeish or own_problem:
-            reasons = [f"experience: {', '.join(experience[:3])}"]
+            reasons = [f"experience: {', '.join(experience[:3])}"] if experience else []
             if problems:
                 reasons.append(f"problem: {', '.join(problems[:3])}")
             if negativeish:
@@ -1199,6 +1569,10 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
 
     if s.question:
         return "question", ["asks something"]
+
+    if toks and toks[0] in _GREETING_FIRST and _GREETING_ONLY.fullmatch(" ".join(toks)):
+        # "Buona domenica a tutti", "Happy Friday everyone": glad, but about the day, not the page
+        return "other", ["a greeting"]
 
     content = [w for w in toks if w.isalpha()]
     if no_problem:

@@ -264,6 +264,7 @@ REASON_LABELS: dict[str, dict[str, str]] = {
         "starts with": "inizia con",
         "asks something": "chiede qualcosa",
         "empty comment": "commento vuoto",
+        "a greeting": "un saluto",
         "rumour": "voce che gira",
         "everyone knows": "«lo sanno tutti»",
         "scam claim": "accusa di truffa",

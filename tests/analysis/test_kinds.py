@@ -29,6 +29,14 @@ ACCURACY_FLOOR = 0.90
 #: and fixed (see MODEL_CARD.md).
 HOLDOUT_FLOOR = 0.85
 
+HOLDOUT2 = Path(__file__).parent / "fixtures" / "kinds_holdout2.csv"
+#: kinds_holdout2.csv (96 comments, Italian and English, 12 per kind, under the pages of a hotel,
+#: a town council, a fashion shop, a gym, a pizza chain, a bank, a football club and a utility)
+#: was written blind to the rules: 0.645 macro-F1 (0.656 accuracy) when first measured, before
+#: any rule change. The rules were then changed while looking at its misses, and it reads 1.0
+#: now, so it is no longer blind: like the others, a regression floor.
+HOLDOUT2_FLOOR = 0.90
+
 
 def macro_f1(gold: list[str], pred: list[str], labels: tuple[str, ...]) -> float:
     scores = []
@@ -82,6 +90,15 @@ def test_kinds_holdout_floor(fast: Analyzer) -> None:
     assert f1 >= HOLDOUT_FLOOR, f"holdout kinds macro-F1 {f1:.3f}"
 
 
+def test_kinds_holdout2_floor(fast: Analyzer) -> None:
+    with HOLDOUT2.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 96 and set(Counter(r["kind"] for r in rows).values()) == {12}
+    results = fast.analyze_many([r["text"] for r in rows])
+    f1 = macro_f1([r["kind"] for r in rows], [a.kind for a in results], KINDS)
+    assert f1 >= HOLDOUT2_FLOOR, f"second holdout kinds macro-F1 {f1:.3f}"
+
+
 def test_languages_of_fixture(rows: list[dict[str, str]], fast: Analyzer) -> None:
     """The fixture's comments are short page comments: the detector should still get most right."""
     results = fast.analyze_many([r["text"] for r in rows])
@@ -119,6 +136,29 @@ def test_clear_cases(fast: Analyzer, text: str, kind: str) -> None:
         ("continuate così che fallite presto 👏👏", "troll", None),
         ("keep it up and you'll be bankrupt in a month", "troll", None),
         ("La crostata alle fragole era la fine del mondo.", "praise", "positive"),
+        # spam with no link to click: a profile pushed, a bare scam domain, a loan with a phone
+        ("Want more followers? Check out my profile 🔥", "spam", None),
+        ("Clicca qui e ritira il tuo buono: buoni-regalo-oggi.xyz/premio", "spam", None),
+        ("Quick loans, no credit check, message us on WhatsApp +44 20 7946 0018", "spam", None),
+        # rants without an anger word, and a curse at the situation
+        ("Sick and tired of this weather, can't take it anymore", "rager", "negative"),
+        ("Porca miseria che settimana, non se ne può più", "rager", "negative"),
+        ("ma vaffanculo, pioggia anche oggi", "rager", "negative"),
+        # cover-ups and second-hand sources
+        ("They are secretly raising prices for old customers", "misguided", "negative"),
+        ("Mia cugina che ci lavora dice che chiudete a marzo", "misguided", "negative"),
+        # greetings and laughter at nobody; pride
+        ("Buon weekend a tutti! ☀️", "other", None),
+        ("haha my cat does the same", "other", None),
+        ("So proud of our team today 👏👏", "praise", "positive"),
+        # a supposed problem, a question about what is still so, a request for information
+        ("Se il treno è in ritardo posso usare il biglietto su quello dopo?", "question", None),
+        ("Are the pools still open in August", "question", None),
+        ("Info orari apertura piscina", "question", None),
+        # thanks before a fault, a hang-up, a taunt
+        ("Thanks for answering, but the charger doesn't work at all", "complaint", "negative"),
+        ("I called three times and they hung up on me", "complaint", "negative"),
+        ("coraggio zero, qui cancellate le critiche e lasciate solo le lodi 🐔", "troll", None),
     ],
 )
 def test_once_missed(fast: Analyzer, text: str, kind: str, sentiment: str | None) -> None:

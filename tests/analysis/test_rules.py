@@ -430,3 +430,166 @@ def test_the_claim_openings_let_every_claim_through() -> None:
     assert rules.misguided_cues("Il negozio apre alle nove") == []
     with pytest.raises(ValueError, match="word boundary"):
         rules._openings([r"(i heard)\b"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a profile pushed on the reader is enough on its own
+        "Ti piace la pizza? Dai un'occhiata al link nella bio 😍",
+        "Want more followers? Check out my profile 🔥",
+        # a bare address on a domain that scams favour, with bait
+        "Clicca qui e ritira il tuo buono: buoni-regalo-oggi.xyz/premio",
+        "Your account has been selected for verification, confirm here: meta-check-center.help/login",
+        # loans, replicas, get-rich stories, an account to follow for codes
+        "Quick loans, no credit check, message us on WhatsApp +44 20 7946 0018",
+        "Orologi replica di lusso, spedizione in tutto il mondo 👉 www.lusso-orologi.store",
+        "Ho cominciato con il forex e ora ho una rendita passiva, chiedetemi come 💸",
+        "Follow @deals.every.day for promo codes 🛒",
+    ],
+)
+def test_spam_without_a_link_to_click(text: str) -> None:
+    assert rules.spam_signal(text).score >= 0.5, rules.spam_signal(text)
+
+
+def test_a_site_or_phone_of_the_brand_is_not_spam() -> None:
+    for text in (
+        "Booked on united.com and the seat I paid for was gone",
+        "Ho prenotato su trenitalia.it/offerte ma il sito non funziona, ho chiamato lo 06 3000 0000",
+        "Il vostro numero +39 02 1234 5678 non risponde mai",
+        "Seguite @comune.di.esempio per gli orari aggiornati",
+        "@giulia guarda che bella 😂",
+    ):
+        assert rules.spam_signal(text).score < 0.5, text
+    # a bare domain counts as a link; one that is a word after a missing space does not
+    assert "1 link" in rules.spam_signal("Free gift at win-a-prize-now.online").reasons
+    assert rules._links("che bello.io ci torno", "che bello.io ci torno") == (0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("Il parcheggio nuovo l'hanno fatto di nascosto, senza dirlo a nessuno", "cover-up"),
+        ("They are secretly raising prices for old customers", "cover-up"),
+        ("Le multe le hanno nascoste nel bilancio", "cover-up"),
+        ("Mia cugina che ci lavora dice che chiudete a marzo", "rumour"),
+        ("A friend who works there says the pool water is never changed", "rumour"),
+        ("Ma lo sapevate che il latte lo prendono dalla Germania??", "rumour"),
+        ("This gym was closed for mould last year, google it.", "everyone knows"),
+        ("The club is about to go bust, sell your shares", "false claim"),
+    ],
+)
+def test_more_claim_patterns(text: str, cue: str) -> None:
+    assert cue in rules.misguided_cues(text)
+
+
+def test_an_instruction_or_a_search_is_no_rumour() -> None:
+    # told what to do by staff, not told a rumour
+    assert rules.misguided_cues("In negozio mi hanno detto di scrivere qui per il reso") == []
+    assert rules.misguided_cues("I have no way to look it up online") == []
+    # asking the page what it knows is a question, not a revelation
+    assert rules.misguided_cues("Sapete che giorno riapre la piscina?") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sick and tired of this weather, can't take it anymore",
+        "Porca miseria che settimana, non se ne può più",
+        "Totally fed up with everything this week 😡",
+        "ma vaffanculo, pioggia anche oggi",
+        "Che s****o di giornata",
+        "what a clusterfuck of a morning",
+    ],
+)
+def test_exasperation_is_a_rant(text: str) -> None:
+    kind, reasons = _kind(text, sentiment="negative", negative=0.7)
+    assert kind == "rager" and reasons[0].startswith("anger words: "), reasons
+
+
+def test_a_curse_told_to_the_page_is_an_insult() -> None:
+    assert _kind("vaffanculo voi e il vostro sconto", sentiment="negative")[0] == "troll"
+    # "done" means finished unless the writer has had enough
+    assert _kind("Ordered and done, see you Saturday", sentiment="positive")[0] != "rager"
+
+
+def test_laughter_mocks_only_what_it_aims_at() -> None:
+    for text in ("😂😂", "haha my cat does the same", "lol the kid in the third photo"):
+        assert _kind(text, irony=0.15)[0] == "other", text
+    # at the page, its people, after a pause for the punchline, or clearly ironic
+    for text, signals in (
+        ("lol you can't even keep the website up", {}),
+        ("the admin is having a bad day lol", {}),
+        ("Fastest delivery in town... if you live next door 😂", {"positive": 0.6}),
+        ("sure, great idea 🤣", {"irony": 0.4}),
+    ):
+        kind, reasons = _kind(text, **signals)
+        assert kind == "troll" and reasons[0].startswith("mockery: "), (text, reasons)
+
+
+def test_taunts_and_patronising_cheers_are_mockery() -> None:
+    read = {"sentiment": "negative", "negative": 0.6}
+    kind, reasons = _kind("coraggio zero, cancellate le critiche e lasciate le lodi 🐔", **read)
+    assert kind == "troll" and "🐔" in reasons[0]
+    kind, reasons = _kind("whoever runs this account must be sobbing, keep going champ", **read)
+    assert kind == "troll" and "keep going champ" in reasons[0]
+    # a fan's cheer in a glad text is no taunt
+    glad = {"sentiment": "positive", "positive": 0.9}
+    assert _kind("Well done champ, what a goal!", **glad)[0] != "troll"
+
+
+def test_pride_and_applause_are_praise() -> None:
+    glad = {"sentiment": "positive", "positive": 0.95, "irony": 0.2}
+    kind, reasons = _kind("So proud of our team today 👏👏", **glad)
+    assert kind == "praise" and "proud" in reasons[0]
+    assert _kind("Orgogliosi di questa squadra 👏", **glad)[0] == "praise"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Buon weekend a tutti! ☀️",
+        "Happy holidays everyone",
+        "Buongiorno",
+        "Buon Natale e buon anno a tutti 🎄",
+        "Have a great Sunday folks",
+    ],
+)
+def test_a_greeting_alone_is_not_praise(text: str) -> None:
+    assert _kind(text, sentiment="positive", positive=0.95) == ("other", ["a greeting"])
+
+
+def test_a_greeting_with_praise_is_praise() -> None:
+    glad = {"sentiment": "positive", "positive": 0.95}
+    assert _kind("Buona domenica a tutti, la vostra colomba è buonissima", **glad)[0] == "praise"
+
+
+def test_a_supposed_problem_in_a_question_is_no_complaint() -> None:
+    asked = {"question": True, "sentiment": "negative", "negative": 0.45}
+    for text in (
+        "Se il treno è in ritardo posso usare il biglietto su quello dopo?",
+        "In case the flight is cancelled, do I get a voucher or cash back?",
+    ):
+        assert _kind(text, **asked)[0] == "question", text
+    # a problem told before the supposing question is still told
+    told = "My train was late again. If it happens tomorrow, can I get a refund?"
+    assert _kind(told, **asked)[0] == "complaint"
+
+
+def test_questions_about_what_is_still_so_or_info_requests() -> None:
+    assert rules.question_signal("Are the pools still open in August")[0]
+    assert _kind("Are the pools still open in August", question=True)[0] == "question"
+    assert _kind("Is the lift still broken", question=True, negative=0.55)[0] == "complaint"
+    assert rules.question_signal("Info orari apertura piscina") == (True, ["starts with 'info'"])
+    assert not rules.question_signal("Info utilissima, grazie")[0]
+    # "Do your job" orders, it does not ask
+    assert not rules.question_signal("Do your job")[0]
+
+
+def test_faults_and_hang_ups_are_problems() -> None:
+    assert rules.bad_outcomes("i called three times and they hung up on me") == ["hung up on me"]
+    assert rules.bad_outcomes("la app non funziona da ieri") == ["non funziona"]
+    assert rules.bad_outcomes("does the app work offline?") == []
+    kind, reasons = _kind("Thanks for answering, but the charger doesn't work at all")
+    assert kind == "complaint" and "doesn't work" in reasons[-1]
+    assert _kind("Grazie, ma la borsa è diversa dalla foto")[0] == "complaint"

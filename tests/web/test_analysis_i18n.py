@@ -41,6 +41,7 @@ EXTRA = [
     "Ottimo servizio, come sempre in ritardo 👏",
     "Quando riaprite il negozio",
     "Ho sentito che usate olio di palma, è una truffa, lo sanno tutti",
+    "Buona domenica a tutti",
 ]
 
 
