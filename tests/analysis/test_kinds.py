@@ -37,6 +37,15 @@ HOLDOUT2 = Path(__file__).parent / "fixtures" / "kinds_holdout2.csv"
 #: now, so it is no longer blind: like the others, a regression floor.
 HOLDOUT2_FLOOR = 0.90
 
+HOLDOUT3 = Path(__file__).parent / "fixtures" / "kinds_holdout3.csv"
+#: kinds_holdout3.csv (96 comments, Italian and English, 12 per kind, under the pages of a
+#: supermarket chain, a dental clinic, a bus company, a cinema, a game studio, a ski resort, a
+#: furniture store and a hospital) was written blind to the rules, and to the second holdout, and
+#: measured once with the rules and models it was added with: 0.731 macro-F1 (0.729 accuracy;
+#: it 0.753, en 0.700). That is the estimate for comments the rules were not written for; the
+#: floor keeps it from sliding back while it stays unseen.
+HOLDOUT3_FLOOR = 0.68
+
 
 def macro_f1(gold: list[str], pred: list[str], labels: tuple[str, ...]) -> float:
     scores = []
@@ -97,6 +106,16 @@ def test_kinds_holdout2_floor(fast: Analyzer) -> None:
     results = fast.analyze_many([r["text"] for r in rows])
     f1 = macro_f1([r["kind"] for r in rows], [a.kind for a in results], KINDS)
     assert f1 >= HOLDOUT2_FLOOR, f"second holdout kinds macro-F1 {f1:.3f}"
+
+
+def test_kinds_holdout3_floor(fast: Analyzer) -> None:
+    with HOLDOUT3.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 96 and set(Counter(r["kind"] for r in rows).values()) == {12}
+    assert Counter(r["lang"] for r in rows) == {"it": 48, "en": 48}
+    results = fast.analyze_many([r["text"] for r in rows])
+    f1 = macro_f1([r["kind"] for r in rows], [a.kind for a in results], KINDS)
+    assert f1 >= HOLDOUT3_FLOOR, f"third holdout kinds macro-F1 {f1:.3f}"
 
 
 def test_languages_of_fixture(rows: list[dict[str, str]], fast: Analyzer) -> None:
