@@ -60,8 +60,7 @@ def macro_f1(gold: list[str], pred: list[str], labels: tuple[str, ...]) -> float
 
 @pytest.fixture(scope="module")
 def rows() -> list[dict[str, str]]:
-    with FIXTURE.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
+    return _read(FIXTURE)
 
 
 @pytest.fixture(scope="module")
