@@ -290,7 +290,7 @@ def test_out_of_fold_logits_are_those_of_one_vs_rest_folds() -> None:
     texts = [" ".join(rng.choice(words, size=6)) for _ in range(120)]
     y = np.asarray([i % 3 for i in range(120)])
     x = fit.matrix(texts, 10)
-    spec = fit.SPECS["sentiment"]
+    spec = dataclasses.replace(fit.SPECS["sentiment"], naive_bayes=0.0)
     got = fit.out_of_fold_logits(spec, 7, {"C": 1.0}, x, y, 3)
     want = np.zeros_like(got)
     folds = StratifiedKFold(fit.OFFSET_FOLDS, shuffle=True, random_state=7)
@@ -303,3 +303,28 @@ def test_out_of_fold_logits_are_those_of_one_vs_rest_folds() -> None:
         want[held] = model.decision_function(x[held])
     assert np.allclose(got, want, atol=1e-6)
     assert np.abs(got).max() > 0  # the models learned something
+
+
+def test_naive_bayes_scales_are_folded_into_the_weights() -> None:
+    """A model fitted on scaled columns must give, with its shipped weights on the plain columns,
+    the logits it gives on the scaled ones: the scaling costs inference nothing."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(5)
+    words = ["good", "bad", "late", "great", "train", "cake", "awful", "fine", "today", "again"]
+    texts = [" ".join(rng.choice(words, size=6)) for _ in range(90)]
+    y = np.asarray([i % 3 for i in range(90)])
+    x = fit.matrix(texts, 10)
+    spec = fit.SPECS["sentiment"]
+    scales = fit.naive_bayes_scales(x, y, 3, 0.5)
+    assert scales.shape == (x.shape[1], 3) and np.ptp(scales) > 0  # the columns differ
+    weights, bias = fit.fit_linear(spec, 7, {"C": 1.0}, x, y, 3, scales)
+    for k in range(3):
+        plain = LogisticRegression(
+            solver="liblinear", dual=True, max_iter=spec.max_iter, random_state=7, C=1.0
+        ).fit(x.multiply(scales[:, k]).tocsr(), (y == k).astype(int))
+        want = plain.decision_function(x.multiply(scales[:, k]).tocsr())
+        assert np.allclose(x @ weights[:, k] + bias[k], want, atol=1e-6)
+    # without scales the one-vs-rest fits are the plain ones
+    unscaled, _ = fit.fit_linear(spec, 7, {"C": 1.0}, x, y, 3, None)
+    assert not np.allclose(unscaled, weights)
