@@ -277,6 +277,8 @@ REASON_LABELS: dict[str, dict[str, str]] = {
         "motive claim": "accusa sui motivi",
         "fake claim": "accusa di falso",
         "cartel claim": "accusa di cartello",
+        "done deal": "affare già concluso",
+        "a friend tagged": "tagga un amico",
         "read from the complaint": "dedotto dal reclamo",
         "read from the rant": "dedotto dallo sfogo",
         "read from the false claim": "dedotto dall'accusa infondata",
