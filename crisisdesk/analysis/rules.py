@@ -1517,6 +1517,27 @@ def _redeemed(toks: list[str], anger: list[str], praise: list[str]) -> list[str]
     return [w for w in anger if toks.index(w) < buts[-1]]
 
 
+#: "Something always goes wrong", "qualcosa va sempre storto": a problem named without telling it.
+_VAGUE_PROBLEM = _Rare(
+    re.compile(
+        r"\b(?:something|qualcosa)\s+(?:always\s+|sempre\s+)?(?:goes|went|is|va|andava|è andat[oa])"
+        r"\s+(?:always\s+|sempre\s+)?(?:wrong|storto)\b"
+    ),
+    ("something", "qualcosa"),
+)
+
+#: The other readers asked whether they watched something last night: "Qualcuno ha visto la
+#: partita ieri sera?", "Did anyone watch the game last night?".
+_READERS_ASKED = _Rare(
+    re.compile(
+        r"\b(?:qualcuno ha visto|avete visto|anyone (?:else )?(?:see|seen|watch|watched|catch|caught)|"
+        r"did (?:anyone|anybody|you guys) (?:see|watch|catch))\b[^?\n]{0,40}?"
+        r"\b(?:ieri sera|ieri|stasera|stanotte|last night|yesterday|tonight)\b"
+    ),
+    ("visto", "anyone", "anybody", "you guys"),
+)
+
+
 #: A question that supposes ("If my order arrives late, can I...?", "Se il pacco arriva rotto,
 #: lo cambiate?"): the problem it names has not happened.
 _SUPPOSING = re.compile(
@@ -1733,6 +1754,14 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         # no anger word, only the offence model's reading, one first-person cue is enough: "La mia
         # colomba aveva un odore strano" reads 0.30 offensive (feminine nouns lean offensive, see
         # the model card), and it is the customer's own problem
+        if problems and vented:
+            # "can't", "non" inside "I can't take it anymore", "non ce la faccio più" vent; they
+            # tell no problem
+            said = {w for phrase in vented for w in phrase.split()}
+            problems = [w for w in problems if w not in said]
+        if problems and not present.isdisjoint(("wrong", "storto")) and _VAGUE_PROBLEM.search(low):
+            # "every time something goes wrong": a problem named, none told
+            problems = [w for w in problems if w not in ("wrong", "storto")]
         if problems and not shouted and (len(experience) >= 2 or (experience and not anger)):
             return "complaint", [*reasons, f"experience: {', '.join(experience[:3])}"]
         if anger or shouted:
@@ -1788,6 +1817,10 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     if s.question:
         if "@" in s.text and _FRIEND_TAGGED.match(low):
             return "other", ["a friend tagged"]
+        if present.isdisjoint(_FIRST_PERSON) and _READERS_ASKED.search(low):
+            # "Qualcuno ha visto la partita ieri sera?": the other readers are asked what they
+            # watched; nothing for the page to answer. "Has anyone seen my scarf" stays a question.
+            return "other", ["asks the other readers"]
         return "question", ["asks something"]
 
     if toks and toks[0] in _GREETING_FIRST and _GREETING_ONLY.fullmatch(" ".join(toks)):

@@ -279,6 +279,7 @@ REASON_LABELS: dict[str, dict[str, str]] = {
         "cartel claim": "accusa di cartello",
         "done deal": "affare già concluso",
         "a friend tagged": "tagga un amico",
+        "asks the other readers": "chiede agli altri lettori",
         "read from the complaint": "dedotto dal reclamo",
         "read from the rant": "dedotto dallo sfogo",
         "read from the false claim": "dedotto dall'accusa infondata",

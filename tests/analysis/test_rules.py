@@ -749,3 +749,24 @@ def test_taunt_questions_and_friends_tagged() -> None:
     taunt = "Your app is finished and everyone knows it 💀"
     assert _kind(taunt, sentiment="negative", negative=0.7)[0] == "troll"
     assert _kind("Everyone knows you freeze the bread", negative=0.5)[0] == "misguided"
+
+
+def test_a_vague_problem_in_a_rant_is_venting() -> None:
+    ranting = {"sentiment": "negative", "negative": 0.8}
+    text = "every time I open your app something goes wrong, I can't take it anymore"
+    assert _kind(text, **ranting)[0] == "rager"
+    # a problem told beside the same exasperation is a complaint
+    told = "My parcel went to the wrong address again, I can't take it anymore"
+    assert _kind(told, **ranting)[0] == "complaint"
+
+
+def test_a_question_to_the_other_readers_about_last_night() -> None:
+    asked = {"question": True}
+    assert _kind("Did anyone watch the derby last night? What a game", **asked) == (
+        "other",
+        ["asks the other readers"],
+    )
+    assert _kind("Qualcuno ha visto il concerto ieri sera?", **asked)[0] == "other"
+    # a lost thing of the writer's is for the page to help with
+    lost = "Has anyone seen my gloves? I left them in row F last night"
+    assert _kind(lost, **asked)[0] == "question"
