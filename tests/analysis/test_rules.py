@@ -408,6 +408,7 @@ CLAIMS = (
     "Made in China", "Causes cancer", "State chiudendo", "Studies show it", "Gli studi dicono",
     "You sell our data", "Vendete i nostri dati", "Solo per intascare", "Just to fill pockets",
     "It's all fake", "È tutto finto", "Sono finti", "Was staged", "Price-fixing cartel",
+    "The land was already sold", "L'hanno già venduto", "The deal's already signed",
 )  # fmt: skip
 
 
@@ -593,3 +594,179 @@ def test_faults_and_hang_ups_are_problems() -> None:
     kind, reasons = _kind("Thanks for answering, but the charger doesn't work at all")
     assert kind == "complaint" and "doesn't work" in reasons[-1]
     assert _kind("Grazie, ma la borsa è diversa dalla foto")[0] == "complaint"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a prize for sharing and liking, no link to click
+        "BUONO DA 50€ GRATIS a chi condivide il post e mette mi piace alla pagina Outlet Regali",
+        "Share this post and like our page to win a free weekend for two 🎁",
+        # the writer's own profile, to many readers at once
+        "Amiche guardate il mio profilo, faccio unghie gel a domicilio 💅",
+        # another account to follow, for something free
+        "Follow @serie_tv_free for all the new episodes for free 📺",
+        # a cheat generator vouched for
+        "Monete illimitate gratis col generatore, 100% funzionante 👉 monete.example",
+        # a prize nobody entered for, with a deadline
+        "Your number has been selected for a free $500 travel gift card, claim now at travel-bonus.example",
+    ],
+)
+def test_giveaways_cheats_and_prizes_nobody_entered_for(text: str) -> None:
+    assert rules.spam_signal(text).score >= 0.5, rules.spam_signal(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I shared the post and liked the page but the prize never came",
+        "Condividete questo post, devono sapere tutti come trattano i clienti",
+        "The power generator at the station broke again",
+        "I was selected for extra screening again, third time this month",
+        "Can I pay for the upgrade with my gift card?",
+    ],
+)
+def test_customers_words_near_those_cues_are_not_spam(text: str) -> None:
+    assert rules.spam_signal(text).score < 0.5, rules.spam_signal(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "do u ship to the islands too",
+        "Price of the grey armchair from yesterday's post please",
+        "Prezzo del materasso in offerta per favore",
+        "la lampada nera della vetrina la avete ancora in bianco",
+        "la torta al cocco la fate anche senza lattosio",
+    ],
+)
+def test_questions_without_a_mark_or_a_question_word(text: str) -> None:
+    assert rules.question_signal(text)[0], text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Price of the sofa is a joke", "Prezzi troppo alti", "lo fate anche voi ogni volta!"],
+)
+def test_statements_about_prices_or_with_a_pronoun_ask_nothing(text: str) -> None:
+    assert not rules.question_signal(text)[0], text
+
+
+def test_a_supposing_question_after_an_apology_is_a_question() -> None:
+    asked = {"question": True, "sentiment": "negative", "negative": 0.65}
+    text = "Scusi ma se la navetta parte in ritardo e perdo il volo, il rimborso è previsto?"
+    assert _kind(text, **asked)[0] == "question"
+    assert _kind("Sorry, but if my parcel arrives broken can I send it back?", **asked)[0] == (
+        "question"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("Heads up, the stadium has already been sold to a hotel chain", "done deal"),
+        ("Inutile protestare, la piscina l'hanno già venduta a un privato", "done deal"),
+        ("The merger's already signed, they just haven't told you yet", "done deal"),
+        ("Those 'leather' sofas are plastic, it's a well known scam", "scam claim"),
+        (
+            "The 'sale' tags are printed over the old price, everyone in this town knows it",
+            "everyone knows",
+        ),
+    ],
+)
+def test_false_claims_stated_plainly(text: str, cue: str) -> None:
+    assert cue in rules.misguided_cues(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tickets for Saturday were already sold out by noon",
+        "I was already signed up for the newsletter",
+        "Il biglietto l'ho già comprato online",
+        "Non ho sentito nulla durante l'intervento, bravissimi",
+        "I heard nothing back from support",
+    ],
+)
+def test_what_is_not_a_claim(text: str) -> None:
+    assert rules.misguided_cues(text) == [], text
+
+
+def test_glad_comments_with_negative_words_are_praise() -> None:
+    negative = {"sentiment": "negative", "negative": 0.8, "offensive": 0.4}
+    kind, reasons = _kind("yo the final boss is insane 🔥 and the soundtrack is fire", **negative)
+    assert kind == "praise" and "insane" in reasons[0]
+    assert _kind("the new skins are sick af", **negative)[0] == "praise"
+    # the same words about a delay, with no mark of enthusiasm, are no praise
+    assert rules.praise_idiom("this queue is insane") is None
+    assert rules.praise_idiom("I'm sick of this") is None
+    cheer = (
+        "Ho fatto le tre di notte a giocarci, mi ha rovinato il sonno 😂 bravissimi continuate così"
+    )
+    assert _kind(cheer, sentiment="negative", negative=0.75)[0] == "praise"
+    # the same encouragement after a delay is sarcasm, not praise
+    late = "Ennesimo ritardo, bravi continuate così"
+    assert _kind(late, sentiment="negative", negative=0.75)[0] != "praise"
+
+
+def test_anger_before_a_but_and_praise_is_redeemed() -> None:
+    glad = {"sentiment": "positive", "positive": 0.7, "negative": 0.25}
+    text = "Terrible queue at the entrance, but the show itself was wonderful, thank you"
+    assert _kind(text, **glad)[0] == "praise"
+    # without the "but" the anger stands
+    assert _kind("Terrible queue, wonderful show my foot", **glad)[0] != "praise"
+
+
+def test_praise_words_of_thanks_and_top_as_a_place() -> None:
+    glad = {"sentiment": "positive", "positive": 0.6}
+    text = "Big shoutout to the two lads who fixed my boiler with no spare parts, legends"
+    assert _kind(text, **glad)[0] == "praise"
+    assert _kind("The lid on top was cracked", negative=0.45)[0] != "praise"
+    assert _kind("Pizza top, personale gentile", **glad)[0] == "praise"
+
+
+def test_mockery_of_a_rare_event_or_of_the_makers() -> None:
+    glad = {"sentiment": "positive", "positive": 0.6, "irony": 0.14}
+    assert _kind("Wow, treno puntuale una volta al mese, da incorniciare 😂", **glad)[0] == "troll"
+    assert _kind("On time for once lol, alert the press", **glad)[0] == "troll"
+    kind, reasons = _kind("Ahah bel trailer, lento quanto chi l'ha montato 🤣", **glad)
+    assert kind == "troll" and "quanto chi" in reasons[0]
+    # laughing along at nothing rare stays what it was
+    assert _kind("Best trailer ever 😂", **glad)[0] == "praise"
+
+
+def test_taunt_questions_and_friends_tagged() -> None:
+    kind, reasons = _kind("Who designed this app, a toddler?", question=True)
+    assert kind == "troll" and "mockery" in reasons[0]
+    assert _kind("Chi gestisce il sito, una scimmia?", question=True)[0] == "troll"
+    assert _kind("Who runs this page, the shop or head office?", question=True)[0] == "question"
+    assert _kind("@marco_b guarda qua, ci andiamo domenica?", question=True) == (
+        "other",
+        ["a friend tagged"],
+    )
+    assert _kind("@marco_b do you open on Sunday?", question=True)[0] == "question"
+    # "everyone knows" backing a taunt is no claim to correct
+    taunt = "Your app is finished and everyone knows it 💀"
+    assert _kind(taunt, sentiment="negative", negative=0.7)[0] == "troll"
+    assert _kind("Everyone knows you freeze the bread", negative=0.5)[0] == "misguided"
+
+
+def test_a_vague_problem_in_a_rant_is_venting() -> None:
+    ranting = {"sentiment": "negative", "negative": 0.8}
+    text = "every time I open your app something goes wrong, I can't take it anymore"
+    assert _kind(text, **ranting)[0] == "rager"
+    # a problem told beside the same exasperation is a complaint
+    told = "My parcel went to the wrong address again, I can't take it anymore"
+    assert _kind(told, **ranting)[0] == "complaint"
+
+
+def test_a_question_to_the_other_readers_about_last_night() -> None:
+    asked = {"question": True}
+    assert _kind("Did anyone watch the derby last night? What a game", **asked) == (
+        "other",
+        ["asks the other readers"],
+    )
+    assert _kind("Qualcuno ha visto il concerto ieri sera?", **asked)[0] == "other"
+    # a lost thing of the writer's is for the page to help with
+    lost = "Has anyone seen my gloves? I left them in row F last night"
+    assert _kind(lost, **asked)[0] == "question"
