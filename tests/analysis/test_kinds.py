@@ -48,6 +48,15 @@ HOLDOUT3 = Path(__file__).parent / "fixtures" / "kinds_holdout3.csv"
 #: no longer blind, a regression floor like the others.
 HOLDOUT3_FLOOR = 0.90
 
+HOLDOUT4 = Path(__file__).parent / "fixtures" / "kinds_holdout4.csv"
+#: kinds_holdout4.csv (96 comments, Italian and English, 12 per kind, under the pages of a craft
+#: brewery, a veterinary clinic, an airline, a city museum, a car dealer, a university, a streaming
+#: service and a water utility) was written blind to the rules and to the other holdouts, and is
+#: kept unseen: 0.726 macro-F1 (0.729 accuracy; it 0.676, en 0.769) when first measured. The
+#: floor keeps the estimate from sliding back; rules written while looking at its misses would
+#: make it one more regression floor.
+HOLDOUT4_FLOOR = 0.68
+
 
 def macro_f1(gold: list[str], pred: list[str], labels: tuple[str, ...]) -> float:
     scores = []
@@ -99,8 +108,13 @@ def _read(path: Path) -> list[dict[str, str]]:
 
 @pytest.mark.parametrize(
     ("path", "floor"),
-    [(HOLDOUT, HOLDOUT_FLOOR), (HOLDOUT2, HOLDOUT2_FLOOR), (HOLDOUT3, HOLDOUT3_FLOOR)],
-    ids=["holdout", "holdout2", "holdout3"],
+    [
+        (HOLDOUT, HOLDOUT_FLOOR),
+        (HOLDOUT2, HOLDOUT2_FLOOR),
+        (HOLDOUT3, HOLDOUT3_FLOOR),
+        (HOLDOUT4, HOLDOUT4_FLOOR),
+    ],
+    ids=["holdout", "holdout2", "holdout3", "holdout4"],
 )
 def test_kinds_holdout_floor(fast: Analyzer, path: Path, floor: float) -> None:
     rows = _read(path)
