@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from crisisdesk.analysis import lexicon, rules
+from crisisdesk.analysis import lexicon, rules, spam
 from crisisdesk.analysis.base import SENTIMENTS, Analysis
 
 #: Longer comments are cut before analysis: the signal is in the first few thousand characters, and
@@ -133,7 +133,7 @@ class FastAnalyzer:
                 model_version=self.version,
             )
         question, q_reasons = rules.question_signal(text)
-        spam = rules.spam_signal(text)
+        spam_cues = spam.spam_signal(text)
         words = rules.words(text)
         offensive, o_reasons = s.offensive, []
         vulgar = rules.profanity(words)
@@ -150,7 +150,7 @@ class FastAnalyzer:
                 offensive=offensive,
                 irony=s.irony,
                 question=question,
-                spam=spam.score,
+                spam=spam_cues.score,
             )
         )
         reasons = [f"{kind}: {r}" for r in k_reasons]
@@ -175,7 +175,7 @@ class FastAnalyzer:
             reasons.append("positive: an idiom of praise")
         reasons += o_reasons + s.reasons
         if kind != "spam":
-            reasons += spam.reasons
+            reasons += spam_cues.reasons
         if question and kind != "question":
             reasons += q_reasons
         return Analysis(
@@ -185,7 +185,7 @@ class FastAnalyzer:
             offensive=offensive,
             irony=s.irony,
             question=question,
-            spam=spam.score,
+            spam=spam_cues.score,
             kind=kind,
             reasons=_dedupe(reasons)[:8],
             model_version=self.version,

@@ -6,7 +6,7 @@ import csv
 
 import pytest
 
-from crisisdesk.analysis import lexicon, rules
+from crisisdesk.analysis import lexicon, rules, spam
 from tests.analysis.test_kinds import FIXTURE, HOLDOUT
 
 
@@ -88,14 +88,14 @@ def test_not_questions(text: str) -> None:
     ],
 )
 def test_spam_cues_are_explained(text: str, cue: str) -> None:
-    signal = rules.spam_signal(text)
+    signal = spam.spam_signal(text)
     assert signal.score >= 0.5
     assert any(cue in r for r in signal.reasons), signal.reasons
 
 
 def test_ordinary_comments_are_not_spam() -> None:
     for text in ("Il treno era in ritardo", "Thanks for the cake!", "Free parking at the station?"):
-        assert rules.spam_signal(text).score < 0.3
+        assert spam.spam_signal(text).score < 0.3
 
 
 @pytest.mark.parametrize(
@@ -450,7 +450,7 @@ def test_the_claim_openings_let_every_claim_through() -> None:
     ],
 )
 def test_spam_without_a_link_to_click(text: str) -> None:
-    assert rules.spam_signal(text).score >= 0.5, rules.spam_signal(text)
+    assert spam.spam_signal(text).score >= 0.5, spam.spam_signal(text)
 
 
 def test_a_site_or_phone_of_the_brand_is_not_spam() -> None:
@@ -461,10 +461,10 @@ def test_a_site_or_phone_of_the_brand_is_not_spam() -> None:
         "Seguite @comune.di.esempio per gli orari aggiornati",
         "@giulia guarda che bella 😂",
     ):
-        assert rules.spam_signal(text).score < 0.5, text
+        assert spam.spam_signal(text).score < 0.5, text
     # a bare domain counts as a link; one that is a word after a missing space does not
-    assert "1 link" in rules.spam_signal("Free gift at win-a-prize-now.online").reasons
-    assert rules._links("che bello.io ci torno", "che bello.io ci torno") == (0, 0.0)
+    assert "1 link" in spam.spam_signal("Free gift at win-a-prize-now.online").reasons
+    assert spam._links("che bello.io ci torno", "che bello.io ci torno") == (0, 0.0)
 
 
 @pytest.mark.parametrize(
@@ -613,7 +613,7 @@ def test_faults_and_hang_ups_are_problems() -> None:
     ],
 )
 def test_giveaways_cheats_and_prizes_nobody_entered_for(text: str) -> None:
-    assert rules.spam_signal(text).score >= 0.5, rules.spam_signal(text)
+    assert spam.spam_signal(text).score >= 0.5, spam.spam_signal(text)
 
 
 @pytest.mark.parametrize(
@@ -627,7 +627,7 @@ def test_giveaways_cheats_and_prizes_nobody_entered_for(text: str) -> None:
     ],
 )
 def test_customers_words_near_those_cues_are_not_spam(text: str) -> None:
-    assert rules.spam_signal(text).score < 0.5, rules.spam_signal(text)
+    assert spam.spam_signal(text).score < 0.5, spam.spam_signal(text)
 
 
 @pytest.mark.parametrize(

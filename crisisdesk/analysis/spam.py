@@ -1,0 +1,365 @@
+"""Spam: how much a comment looks like promotion, a scam or link farming.
+
+Page comments are baited by giveaways, loans, replicas and profile pushing; the desk should never
+answer them. The score is a logistic sum of readable signals (links, contact channels, money,
+promo and scam phrases, emoji runs), and every signal that counts leaves a reason.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+# shared with the other rules: rare patterns behind cheap tests, and links
+from crisisdesk.analysis.rules import _URL, _Rare, _without_urls
+
+#: A phone number: with its country code ("+1 555 0147") two groups are enough, without it three.
+_PHONE = re.compile(
+    r"\+\d{1,3}[\s.\-]?(?:\(?\d{2,4}\)?[\s.\-]?){1,4}\d{3,4}"
+    r"|(?:\(?\d{2,4}\)?[\s.\-]?){2,4}\d{3,4}"
+)
+_EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+\.[\w.\-]+")
+_DIGIT = re.compile(r"\d")
+_REPEAT = re.compile(r"(.)\1{4,}")
+_EMOJI = re.compile("[\U0001f300-\U0010ffff]")
+_MONEY = re.compile(
+    r"(?:[$€£]\s?\d[\d.,]*|\d[\d.,]*\s?(?:[$€£]|(?:euro|eur|usd|dollars?)\b))", re.I
+)
+
+SPAM_PHRASES: dict[str, float] = {
+    # Sending readers to the writer's own profile: the commonest funnel of spam on a page, and
+    # nothing a customer says to the brand. Enough on its own.
+    "link in bio": 3.4,
+    "link in my bio": 3.4,
+    "link nella bio": 3.4,
+    "check my profile": 3.4,
+    "check out my profile": 3.4,
+    "check my page": 3.4,
+    "check my bio": 3.4,
+    "visit my profile": 3.4,
+    "visit my page": 3.4,
+    "guarda il mio profilo": 3.4,
+    "visita il mio profilo": 3.4,
+    "passa dal mio profilo": 3.4,
+    "passa sul mio profilo": 3.4,
+    "vieni sul mio profilo": 3.4,
+    # the same invitation to many readers at once ("passate dal mio profilo, ragazze")
+    "passate dal mio profilo": 3.4,
+    "passate sul mio profilo": 3.4,
+    "venite sul mio profilo": 3.4,
+    "guardate il mio profilo": 3.4,
+    "visitate il mio profilo": 3.4,
+    # Another account to follow: also a way to reach the promoter (a channel, below); fans pass
+    # on the brand's own, so it weighs less.
+    "follow @": 1.6,
+    "segui @": 1.6,
+    "seguite @": 1.6,
+    # promotion and link farming
+    "click here": 1.6,
+    "clicca qui": 1.6,
+    "follow me": 1.0,
+    "seguimi": 1.0,
+    "follow back": 1.4,
+    "ricambio": 0.8,
+    "follow for follow": 2.0,
+    "f4f": 2.0,
+    "dm me": 0.9,
+    "scrivimi in privato": 0.9,
+    "free followers": 2.2,
+    "followers gratis": 2.2,
+    "cheap followers": 2.2,
+    "more followers": 1.2,
+    "più follower": 1.2,
+    "% off": 1.0,
+    "% di sconto": 1.0,
+    "% sconto": 1.0,
+    "only today": 0.6,
+    "solo oggi": 0.6,
+    "metà prezzo": 0.8,
+    "replica": 1.2,
+    "repliche": 1.2,
+    "worldwide shipping": 0.9,
+    "spedizione in tutto il mondo": 0.9,
+    "cheap": 0.4,
+    "buy": 0.5,
+    "info in privato": 1.0,
+    "make money online": 1.5,
+    "guadagni": 0.8,
+    "promo code": 0.9,
+    "codice sconto": 0.9,
+    "discount code": 0.9,
+    "limited offer": 1.0,
+    "offerta limitata": 1.0,
+    "buy now": 1.1,
+    "acquista ora": 1.1,
+    "order now": 0.8,
+    "100% free": 1.2,
+    # game cheats: a "generator" of free currency that "really works"; a customer has no reason
+    # to vouch that something is 100% working
+    "generator": 1.4,
+    "generatore": 1.4,
+    "100% working": 1.4,
+    "100% funzionante": 1.4,
+    "100% legit": 1.4,
+    # something valuable offered "for free" by a stranger
+    "for free": 0.6,
+    "gratis": 0.6,
+    "free": 0.4,
+    "win": 0.3,
+    "vinci": 0.4,
+    "giveaway": 0.9,
+    # a prize to claim or a page to "verify": the bait of phishing
+    "claim your prize": 1.5,
+    "per riscattare": 1.0,
+    "riscatta il tuo premio": 1.5,
+    "hai vinto": 1.0,
+    "have won": 0.8,
+    "confirm here": 1.0,
+    "conferma qui": 1.0,
+    "selected for verification": 1.8,
+    "selezionata per la verifica": 1.8,
+    "verify your page": 2.0,
+    "verifica la tua pagina": 2.0,
+    # "your account was selected for a gift card, claim within 24h": a prize nobody entered for,
+    # with a deadline. "Selected" alone is left out: passengers get "selected for screening".
+    "was selected for a": 1.0,
+    "been selected for a": 1.0,
+    "sei stato selezionato": 1.0,
+    "sei stata selezionata": 1.0,
+    "gift card": 0.8,
+    "claim within": 1.2,
+    "claim now": 1.2,
+    "claim it now": 1.2,
+    "riscatta entro": 1.2,
+    "riscattalo entro": 1.2,
+    "omaggio": 0.4,
+    "subscribe": 0.6,
+    "iscriviti": 0.6,
+    # money and scams
+    "bitcoin": 1.5,
+    "$$$": 1.2,
+    "💰": 0.6,
+    "btc": 1.0,
+    "crypto": 1.1,
+    "cripto": 1.1,
+    "criptovalute": 1.1,
+    "forex": 1.3,
+    "trading": 0.7,
+    "investment": 0.6,
+    "investimento": 0.6,
+    "invest": 0.5,
+    "passive income": 1.5,
+    "rendita passiva": 1.5,
+    "vivo di rendita": 1.2,
+    "financial freedom": 1.2,
+    "libertà finanziaria": 1.2,
+    # the funnel of a get-rich story: the reader is to write and ask
+    "ask me how": 1.8,
+    "chiedimi come": 1.8,
+    "chiedetemi come": 1.8,
+    # loans offered to strangers. "No credit check" is matched as "credit check": a cue opening
+    # with a letter no other cue opens with ("n") slows the scan of every comment.
+    "credit check": 1.6,
+    "senza controlli": 0.8,
+    "loan": 0.6,
+    "prestito veloce": 1.5,
+    "prestiti veloci": 1.5,
+    "guadagna": 1.0,
+    "guadagnare": 0.8,
+    "earn": 0.7,
+    "make money": 1.2,
+    "work from home": 1.2,
+    "lavoro da casa": 1.2,
+    "lavora da casa": 1.2,
+    "per day": 0.7,
+    "al giorno": 0.4,
+    "whatsapp": 0.9,
+    "telegram": 0.9,
+    "wire transfer": 0.9,
+    "account manager": 0.8,
+    "recover your account": 2.0,
+    "recupera il tuo account": 2.0,
+    "verify your account": 2.0,
+    "verifica il tuo account": 2.0,
+    "account has been flagged": 1.5,
+    "will be blocked": 1.0,
+    "verrà bloccato": 1.0,
+    "hacked account": 0.9,
+    "casino": 0.8,
+    "onlyfans": 1.4,
+    "hot singles": 1.6,
+    "dating": 0.6,
+}
+
+#: Phrases that in a page comment almost always mean "write to my contact", i.e. a scam funnel.
+_CONTACT_CUES = ("contact", "contatta", "contattami", "scrivi a", "write to", "message")
+
+
+@dataclass
+class SpamSignal:
+    score: float
+    reasons: list[str] = field(default_factory=list)
+
+
+_ALNUM = re.compile(r"\w+")
+# Single-word cues match whole tokens; phrases and symbols ("$$$", "% off") match as substrings.
+_SPAM_WORDS = {p: w for p, w in SPAM_PHRASES.items() if _ALNUM.fullmatch(p)}
+_SPAM_SUBSTRINGS = {p: w for p, w in SPAM_PHRASES.items() if p not in _SPAM_WORDS}
+
+
+def _any_of(phrases: Sequence[str]) -> str:
+    """An expression for any of ``phrases``, shaped as a tree of their characters: at each step
+    the scan tries one branch per next character instead of every phrase that is still possible.
+
+    >>> _any_of(["win", "winner", "free"])
+    '(?:free|win(?:ner)?)'
+    """
+    trie: dict[str, dict] = {}
+    for phrase in phrases:
+        node = trie
+        for ch in phrase:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a phrase ends here
+    return _branches(trie)
+
+
+def _branches(node: dict[str, dict]) -> str:
+    """The expression for the characters after ``node`` of a tree built by :func:`_any_of`."""
+    alts = [re.escape(ch) + _branches(child) for ch, child in sorted(node.items()) if ch]
+    if not alts:
+        return ""
+    ends = "" in node
+    if len(alts) == 1 and not ends:
+        return alts[0]
+    return f"(?:{'|'.join(alts)})" + ("?" if ends else "")
+
+
+# Most comments hold no cue: one scan each proves it. A word cue (all word characters) is one of
+# the ``\w+`` tokens exactly where it matches between word boundaries.
+_SPAM_WORD_CUE = re.compile(rf"\b(?:{_any_of(list(_SPAM_WORDS))})\b")
+_SPAM_SUBSTRING_CUE = re.compile(_any_of(list(_SPAM_SUBSTRINGS)))
+
+
+def _phrase_hits(low: str) -> list[tuple[str, float]]:
+    hits = []
+    if _SPAM_WORD_CUE.search(low):
+        tokens = set(_ALNUM.findall(low))
+        hits = [(p, w) for p, w in _SPAM_WORDS.items() if p in tokens]
+    if _SPAM_SUBSTRING_CUE.search(low):
+        hits += [(p, w) for p, w in _SPAM_SUBSTRINGS.items() if p in low]
+    return hits
+
+
+#: The top-level domains that scam sites favour, and the common ones.
+_SCAM_TLDS = (
+    "shop store help xyz top click link online site live club vip icu buzz loan money cash deals "
+    "sale promo bet casino"
+).split()
+_COMMON_TLDS = "com net org info biz".split()
+#: Common domains that are also short words or typos ("bello.it", "grazie.io"): only with a path.
+_SHORT_TLDS = "it io me co ly eu uk app win".split()
+_TLD_ALTERNATIVES = "|".join(_SCAM_TLDS + _COMMON_TLDS)
+#: A web address written without "http" or "www." ("premi-vinci24.xyz/ritira"): a name and a
+#: top-level domain, not part of an e-mail address.
+_BARE_DOMAIN = re.compile(
+    r"(?<![@\w.\-])[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9\-]+)*"
+    rf"\.(?:(?P<tld>{_TLD_ALTERNATIVES})\b|(?:{'|'.join(_SHORT_TLDS)})/)(?:/?\S*)"
+)
+#: Every bare domain holds a dot and its top-level domain. A literal dot starts the pattern, which
+#: the scan finds quickly: only texts with such a dot try the whole pattern.
+_DOMAIN_ENDING = re.compile(rf"\.(?:{_TLD_ALTERNATIVES}|{'|'.join(t + '/' for t in _SHORT_TLDS)})")
+_SCAM_TLD_SET = frozenset(_SCAM_TLDS)
+
+
+def _links(text: str, low: str) -> tuple[int, float]:
+    """How many web addresses ``text`` holds, and how much they weigh as a sign of spam.
+
+    A link to click ("http://", "www.") weighs fully, and so does a bare domain of the kinds scam
+    sites favour ("page-verify.help/confirm"). Customers name the brand's own site bare
+    ("booked on united.com", "trenitalia.it/offerte"): such a domain weighs half.
+    """
+    urls = _URL.findall(text) if "://" in text or "www." in low else []  # see _without_urls
+    weight = 1.6 * bool(urls)
+    bare = 0
+    if _DOMAIN_ENDING.search(low):
+        for match in _BARE_DOMAIN.finditer(_without_urls(low)):
+            bare += 1
+            weight = max(weight, 1.6 if match.group("tld") in _SCAM_TLD_SET else 0.8)
+    n = len(urls) + bare
+    return n, (weight + 0.6 * min(n - 1, 3) if n else 0.0)
+
+
+#: A prize for sharing and liking ("SKIPASS GRATIS a chi condivide e mette like", "share this post
+#: and like our page to win"): the bait of fake giveaway pages, which grow on the shares. Only
+#: the forms that ask the readers count: "I shared the post and liked the page, where's my prize"
+#: is a customer's complaint.
+_SHARE_BAIT = _Rare(
+    re.compile(
+        r"\b(?:condividi|condividete|(?:a )?chi (?:condivide|ricondivide)|share (?:this|our|the)|"
+        r"just share|taggate|tagga|tag (?:\d+|two|three|a|your) friends?)\b"
+        r"[^.!?\n]{0,60}?\b(?:like|mi piace|segu\w*|follow\w*)"
+    ),
+    ("condivid", "share", "tagga", "tag "),
+)
+
+
+def spam_signal(text: str) -> SpamSignal:
+    """How much a comment looks like promotion, a scam or link farming, in [0, 1].
+
+    >>> spam_signal("Earn 500$ per day with bitcoin, contact me on whatsapp +44 7700 900123").score > 0.9
+    True
+    >>> spam_signal("Il treno delle 8 era in ritardo").score < 0.1
+    True
+    """
+    low = text.lower()
+    reasons: list[str] = []
+    logit = -3.2
+    n_links, link_weight = _links(text, low)
+    if n_links:
+        logit += link_weight
+        reasons.append(f"{n_links} link{'s' if n_links > 1 else ''}")
+    if "@" in text and _EMAIL.search(text):
+        logit += 1.0
+        reasons.append("e-mail address")
+    digits = len(_DIGIT.findall(text))
+    phone = _PHONE.search(_without_urls(text)) if digits >= 8 else None
+    if phone and len(_DIGIT.findall(phone.group(0))) >= 8:
+        logit += 1.4
+        reasons.append("phone number")
+    if digits and _MONEY.search(text):  # every amount has a digit
+        logit += 0.7
+        reasons.append("money amount")
+    hits = _phrase_hits(low)
+    bait = _SHARE_BAIT.search(low)
+    if bait:
+        hits.append(("share and like", 1.8))
+    hits.sort(key=lambda h: -h[1])
+    logit += sum(weight for _, weight in hits[:4])
+    if hits:
+        reasons.append("promo/scam words: " + ", ".join(f"'{p}'" for p, _ in hits[:3]))
+    if hits and any(cue in low for cue in _CONTACT_CUES):
+        logit += 0.6
+    # an account to follow is a way to reach the promoter, like a link
+    # the shares a giveaway bait asks for reach the promoter's page the same way
+    followed = any("@" in p for p, _ in hits) or bool(bait)
+    channels = (
+        bool(n_links) + ("e-mail address" in reasons) + ("phone number" in reasons) + followed
+    )
+    if hits and (channels or "money amount" in reasons):
+        # promotion plus a way to reach the promoter (link, phone, e-mail) or a sum of money
+        logit += 1.0
+    if _REPEAT.search(text):
+        logit += 0.4
+        reasons.append("repeated characters")
+    emoji = [] if text.isascii() else _EMOJI.findall(text)
+    if len(emoji) >= 6 or (hits and len(emoji) >= 3):
+        logit += 0.8
+        reasons.append("many emoji")
+    score = 1.0 / (1.0 + _exp(-logit))
+    return SpamSignal(round(score, 4), reasons if score >= 0.3 else [])
+
+
+def _exp(x: float) -> float:
+    return math.exp(max(-50.0, min(50.0, x)))
