@@ -463,9 +463,10 @@ def _fit_binary(
     its intercept.
 
     Logistic regression by liblinear's dual solver, one binary fit per class of a one-vs-rest
-    model. With a million hashed columns and tens of thousands of rows the dual solver
-    converges in seconds where lbfgs on the multinomial loss takes minutes; on these sets the
-    two differed by less than the noise of a 320-tweet validation split. One-vs-rest logits
+    model. With a million hashed columns and tens of thousands of rows the dual solver takes
+    seconds to a minute where lbfgs on the multinomial loss takes many (the naive-Bayes scaled
+    sentiment fits stop at ``spec.max_iter``); on these sets the two differed by less than the
+    noise of a 320-tweet validation split. One-vs-rest logits
     are turned into probabilities by a softmax with a temperature fitted on validation data.
     """
     model = LogisticRegression(
