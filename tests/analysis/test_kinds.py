@@ -57,6 +57,15 @@ HOLDOUT4 = Path(__file__).parent / "fixtures" / "kinds_holdout4.csv"
 #: make it one more regression floor.
 HOLDOUT4_FLOOR = 0.68
 
+HOLDOUT5 = Path(__file__).parent / "fixtures" / "kinds_holdout5.csv"
+#: kinds_holdout5.csv (96 comments, Italian and English, 12 per kind, under the pages of a
+#: cosmetics brand, a food-delivery app, a music festival, a public library, a car-sharing
+#: service, a theme park, a language school and an electronics shop) was written blind to the
+#: rules and to the other holdouts: 0.604 macro-F1 (0.594 accuracy; it 0.558, en 0.654) when
+#: first measured. One label was then corrected ("Che bella foto del lago al tramonto" praises
+#: the page's photo: praise, not other), which reads 0.612.
+HOLDOUT5_FLOOR = 0.60
+
 
 def macro_f1(gold: list[str], pred: list[str], labels: tuple[str, ...]) -> float:
     scores = []
@@ -113,8 +122,9 @@ def _read(path: Path) -> list[dict[str, str]]:
         (HOLDOUT2, HOLDOUT2_FLOOR),
         (HOLDOUT3, HOLDOUT3_FLOOR),
         (HOLDOUT4, HOLDOUT4_FLOOR),
+        (HOLDOUT5, HOLDOUT5_FLOOR),
     ],
-    ids=["holdout", "holdout2", "holdout3", "holdout4"],
+    ids=["holdout", "holdout2", "holdout3", "holdout4", "holdout5"],
 )
 def test_kinds_holdout_floor(fast: Analyzer, path: Path, floor: float) -> None:
     rows = _read(path)
