@@ -128,8 +128,9 @@ def _read(path: Path) -> list[dict[str, str]]:
 )
 def test_kinds_holdout_floor(fast: Analyzer, path: Path, floor: float) -> None:
     rows = _read(path)
-    if path != HOLDOUT:  # the sets written blind: 12 comments of each kind, half in each language
-        assert len(rows) == 96 and set(Counter(r["kind"] for r in rows).values()) == {12}
+    if path != HOLDOUT:  # the sets written blind: 12 comments of each kind (one relabelled in the
+        # fifth), half in each language
+        assert len(rows) == 96 and set(Counter(r["kind"] for r in rows).values()) <= {11, 12, 13}
         assert Counter(r["lang"] for r in rows) == {"it": 48, "en": 48}
     results = fast.analyze_many([r["text"] for r in rows])
     f1 = macro_f1([r["kind"] for r in rows], [a.kind for a in results], KINDS)
