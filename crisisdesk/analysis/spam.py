@@ -24,6 +24,13 @@ _EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+\.[\w.\-]+")
 _DIGIT = re.compile(r"\d")
 _REPEAT = re.compile(r"(.)\1{4,}")
 _EMOJI = re.compile("[\U0001f300-\U0010ffff]")
+#: A discount written as a minus ("-70%!!!"): what a shop's advert says, not a customer.
+_DISCOUNT = re.compile(r"(?<![\w.])-\s?\d{1,2}\s?%")
+#: A number to call given in words rather than in full international form ("Call 555-0100").
+_CALL_NUMBER = re.compile(
+    r"\b(?:call|text|chiama(?:ci|mi|teci)?|telefona(?:ci|mi)?)(?: (?:us|me|now|ora|al))*"
+    r"(?: (?:on|at))? \+?\d[\d\s.\-]{5,}\d"
+)
 _MONEY = re.compile(
     r"(?:[$€£]\s?\d[\d.,]*|\d[\d.,]*\s?(?:[$€£]|(?:euro|eur|usd|dollars?)\b))", re.I
 )
@@ -32,6 +39,8 @@ SPAM_PHRASES: dict[str, float] = {
     # Sending readers to the writer's own profile: the commonest funnel of spam on a page, and
     # nothing a customer says to the brand. Enough on its own.
     "link in bio": 3.4,
+    "link nel profilo": 3.4,
+    "link nel mio profilo": 3.4,
     "link in my bio": 3.4,
     "link nella bio": 3.4,
     "check my profile": 3.4,
@@ -56,6 +65,24 @@ SPAM_PHRASES: dict[str, float] = {
     "follow @": 1.6,
     "segui @": 1.6,
     "seguite @": 1.6,
+    "page @": 1.6,
+    "pagina @": 1.6,
+    # a link spelled out so that the platform does not block it ("growfast dot com")
+    "dot com": 2.0,
+    "punto com": 2.0,
+    # a stranger who recruits: "ho visto il tuo profilo, saresti perfetta come ambassador"
+    "ambassador": 1.2,
+    "ho visto il tuo profilo": 1.4,
+    "i saw your profile": 1.4,
+    "saresti perfetta": 0.8,
+    "saresti perfetto": 0.8,
+    "you'd be perfect": 0.8,
+    "hello dear": 1.2,
+    "hi dear": 1.2,
+    "contattaci": 0.9,
+    "contact us": 0.8,
+    "message me": 1.0,
+    "scrivimi": 0.6,
     # promotion and link farming
     "click here": 1.6,
     "clicca qui": 1.6,
@@ -71,12 +98,16 @@ SPAM_PHRASES: dict[str, float] = {
     "followers gratis": 2.2,
     "cheap followers": 2.2,
     "more followers": 1.2,
+    # a round number of followers sold ("10,000 followers in 24h", "5.000 follower")
+    "000 follower": 1.4,
     "più follower": 1.2,
     "% off": 1.0,
     "% di sconto": 1.0,
     "% sconto": 1.0,
     "only today": 0.6,
+    "today only": 0.6,
     "solo oggi": 0.6,
+    "solo per oggi": 0.6,
     "metà prezzo": 0.8,
     "replica": 1.2,
     "repliche": 1.2,
@@ -131,6 +162,7 @@ SPAM_PHRASES: dict[str, float] = {
     "gift card": 0.8,
     "claim within": 1.2,
     "claim now": 1.2,
+    "claim before": 1.2,
     "claim it now": 1.2,
     "riscatta entro": 1.2,
     "riscattalo entro": 1.2,
@@ -157,6 +189,13 @@ SPAM_PHRASES: dict[str, float] = {
     "libertà finanziaria": 1.2,
     # the funnel of a get-rich story: the reader is to write and ask
     "ask me how": 1.8,
+    # the story of the funnel: the writer quit a job or doubled their money
+    "quit my job": 1.4,
+    "ho lasciato il mio lavoro": 1.4,
+    "doubled my": 1.2,
+    "ho raddoppiato": 1.2,
+    "investi": 0.6,
+    "earning": 0.7,
     "chiedimi come": 1.8,
     "chiedetemi come": 1.8,
     # loans offered to strangers. "No credit check" is matched as "credit check": a cue opening
@@ -174,6 +213,11 @@ SPAM_PHRASES: dict[str, float] = {
     "lavoro da casa": 1.2,
     "lavora da casa": 1.2,
     "per day": 0.7,
+    # another business advertising its service under the page's post
+    "free quote": 1.2,
+    "preventivo gratuito": 1.2,
+    "preventivi gratuiti": 1.2,
+    "24/7": 0.5,
     "al giorno": 0.4,
     "whatsapp": 0.9,
     "telegram": 0.9,
@@ -271,6 +315,9 @@ _BARE_DOMAIN = re.compile(
 #: the scan finds quickly: only texts with such a dot try the whole pattern.
 _DOMAIN_ENDING = re.compile(rf"\.(?:{_TLD_ALTERNATIVES}|{'|'.join(t + '/' for t in _SHORT_TLDS)})")
 _SCAM_TLD_SET = frozenset(_SCAM_TLDS)
+#: A domain of any other ending, written with a path and a hyphenated name
+#: ("claim-premium-free.example/win"): too many dots in ordinary text for a bare name alone.
+_OTHER_DOMAIN = re.compile(r"(?<![@\w.\-])[a-z0-9]+(?:-[a-z0-9]+)+\.[a-z]{2,10}/\S*")
 
 
 def _links(text: str, low: str) -> tuple[int, float]:
@@ -287,6 +334,9 @@ def _links(text: str, low: str) -> tuple[int, float]:
         for match in _BARE_DOMAIN.finditer(_without_urls(low)):
             bare += 1
             weight = max(weight, 1.6 if match.group("tld") in _SCAM_TLD_SET else 0.8)
+    if not urls and not bare and "-" in low and "/" in low:
+        bare = len(_OTHER_DOMAIN.findall(_without_urls(low)))
+        weight = 0.8 * bool(bare)
     n = len(urls) + bare
     return n, (weight + 0.6 * min(n - 1, 3) if n else 0.0)
 
@@ -325,12 +375,17 @@ def spam_signal(text: str) -> SpamSignal:
         reasons.append("e-mail address")
     digits = len(_DIGIT.findall(text))
     phone = _PHONE.search(_without_urls(text)) if digits >= 8 else None
-    if phone and len(_DIGIT.findall(phone.group(0))) >= 8:
+    if (phone and len(_DIGIT.findall(phone.group(0))) >= 8) or (
+        digits >= 7 and _CALL_NUMBER.search(low)
+    ):
         logit += 1.4
         reasons.append("phone number")
     if digits and _MONEY.search(text):  # every amount has a digit
         logit += 0.7
         reasons.append("money amount")
+    if digits and "%" in text and _DISCOUNT.search(text):
+        logit += 0.9
+        reasons.append("discount")
     hits = _phrase_hits(low)
     bait = _SHARE_BAIT.search(low)
     if bait:
@@ -347,7 +402,7 @@ def spam_signal(text: str) -> SpamSignal:
     channels = (
         bool(n_links) + ("e-mail address" in reasons) + ("phone number" in reasons) + followed
     )
-    if hits and (channels or "money amount" in reasons):
+    if hits and (channels or "money amount" in reasons or "discount" in reasons):
         # promotion plus a way to reach the promoter (link, phone, e-mail) or a sum of money
         logit += 1.0
     if _REPEAT.search(text):
