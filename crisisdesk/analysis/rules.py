@@ -99,6 +99,12 @@ def question_signal(text: str) -> tuple[bool, list[str]]:
         offered = _CLITIC_ASK.search(low)
         if offered and "!" not in bare:
             return True, [f"asks '{offered.group(0)}'"]
+    choice = _asks_which(low)
+    if choice:
+        return True, [f"asks '{choice}'"]
+    greeted = _EN_GREETING.match(low)
+    if greeted:  # "Hi, are the wristbands transferable": the question opens after the greeting
+        low = low[greeted.end() :]
     for match in _SENTENCE_START.finditer(low):
         first = match.group(1)
         asked = _yes_no(low, match)
@@ -135,6 +141,22 @@ def _yes_no(low: str, match: re.Match[str]) -> str | None:
     return _italian_yes_no(low[match.start(1) :])
 
 
+#: Italian offers a choice to ask which holds, question mark or not: "la birra si trova anche in
+#: bottiglia o solo alla spina", "si può entrare con lo zaino o bisogna lasciarlo".
+_ALTERNATIVE_ASK = re.compile(
+    r"\b(?:anche|si (?:può|puo'?|possono))\b[^.!?\n]{1,60}?\bo (?:solo|soltanto|bisogna|"
+    r"serve|si deve|devo|dobbiamo)\b"
+)
+
+
+def _asks_which(low: str) -> str | None:
+    """The choice a lower-cased text offers to ask which holds, if any, without an exclamation."""
+    if " o " not in low or "!" in low or ("anche" not in low and "si p" not in low):
+        return None
+    match = _ALTERNATIVE_ASK.search(low)
+    return match.group(0) if match else None
+
+
 def asks_yes_or_no(text: str) -> bool:
     """Does a sentence of ``text`` open as a yes/no question ("Do you...", "Consegnate anche...")?
 
@@ -144,6 +166,11 @@ def asks_yes_or_no(text: str) -> bool:
     low = _without_urls(text).lower()
     return any(_yes_no(low, match) for match in _SENTENCE_START.finditer(low))
 
+
+_EN_GREETING = re.compile(
+    r"\s*(?:hi|hello|hey|good (?:morning|afternoon|evening))(?: there| all| everyone| guys| team)?"
+    r"\s*[,!.]\s*"
+)
 
 _HOW_OPENING = re.compile(
     r"\s*(come (si|faccio|posso|devo|mai|funziona|fare)|comment (faire|puis|est-ce)|"
@@ -731,6 +758,38 @@ _MOCK_CHEER = _Rare(
     ),
     ("keep", "nice", "well done", "job", "way to go", "così", "lavoro"),
 )
+#: Put-downs and taunts with no laughter or insult word: "who even reads books anymore",
+#: "nobody asked", "oh wait", "peak car dealer energy", "bet your intern wrote this",
+#: "datevi all'ippica", "cambiate mestiere", "tornate a fare i muratori", "università da
+#: barzelletta", "assunto per pietà", "ma davvero qualcuno paga...". Each tells the page it is
+#: worthless, to bait, and none is how a customer describes a problem.
+_TAUNT = _Rare(
+    re.compile(
+        r"\b(?:who even|does any(?:one|body) (?:actually|really|even)|nobody asked|no one asked|"
+        r"oh wait|peak (?:[\w']+ ){1,3}energy|bet (?:your|the|ur) (?:[\w']+ ){1,3}"
+        r"(?:wrote|made|designed|did|picked|chose)|go back to (?:selling|flipping|making|your)|"
+        r"datevi all'ippica|cambiate mestiere|tornate a (?:fare|vendere|zappare|giocare)|"
+        r"da barzelletta|per pietà|out of pity|radical chic|ma davvero (?:qualcuno|c'è qualcuno))\b"
+    ),
+    (
+        "even",
+        "actually",
+        "really",
+        "asked",
+        "wait",
+        "energy",
+        "bet ",
+        "go back",
+        "ippica",
+        "mestiere",
+        "tornate",
+        "barzellett",
+        "pietà",
+        "pity",
+        "radical",
+        "davvero",
+    ),
+)
 #: The patronising names of :data:`_MOCK_CHEER`: every match holds one.
 _MOCK_NAMES = frozenset(
     """
@@ -789,6 +848,12 @@ class KindInput:
     spam: float
 
 
+#: "Late" as a time of day: "the late opening on Friday", "a late breakfast".
+_LATE_AS_TIME = re.compile(
+    r"\blate[ -](?:opening|openings|night|nights|evening|evenings|show|shows|shift|checkout|"
+    r"check-out|breakfast|lunch|dinner|summer|afternoon|morning)\b"
+)
+
 #: Problem words that sarcastic praise is usually wrapped around.
 _SARCASM_TARGETS = frozenset(
     "late delay delayed cancelled canceled cancelling canceling again failure ritardo ritardi "
@@ -809,7 +874,9 @@ _NO_PROBLEM = re.compile(
     r"alcuno|alcuna|mezzo|più)){0,3}"
     r"\s+(?:problems?|issues?|complaints?|problema|problemi|intoppo|intoppi|lamentela|lamentele)\b"
 )
-_THANKS_FOR_NOTHING = re.compile(r"\b(thanks|thank you) for nothing\b|\bgrazie (per|di) niente\b")
+_THANKS_FOR_NOTHING = re.compile(
+    r"\b(thanks|thank you) for nothing\b|\bgrazie (per|di) niente\b|\bno,? (?:grazie|thanks)\s*[.!]*$"
+)
 
 
 #: What went wrong, told without a problem word: what was booked went to someone else, the
@@ -1117,9 +1184,11 @@ _MAKER_INSULT_WORDS = frozenset(
 #: A question that answers itself with a mockery: "Who runs this page, a potato?", "Chi gestisce
 #: la pagina, una scimmia?". An honest question offers no such guess after a comma.
 _WHO_RUNS = re.compile(
-    r"\b(?:who|chi)\s+(?:runs|is running|manages|writes|made|designed|coded|programmed|"
-    r"gestisce|scrive|cura|ha fatto|ha progettato|ha disegnato|ha programmato)\b[^?.!\n]{0,40}?,"
-    r"\s*(?:a|an|un|una|uno|un'|some|qualche)\s*[\w']+(?:\s+[\w']+)?\s*\?"
+    r"\b(?:who|chi)\s+(?:(?:ve|vi|ve l'|vi l'|l')\s*)?(?:runs|is running|manages|writes|made|"
+    r"designed|coded|programmed|gestisce|scrive|cura|ha fatto|ha scritto|ha scelto|ha progettato|ha disegnato|"
+    r"ha programmato)\b[^?.!\n]{0,40}?,"
+    r"\s*(?:a|an|un|una|uno|un'|some|qualche|il|lo|la|your|vostro|vostra)\s*[\w']+"
+    r"(?:\s+[\w']+){0,3}\s*\?"
 )
 
 #: "@giulia guarda qui, sabato andiamo?": a friend tagged and shown the post. The question is
@@ -1182,8 +1251,12 @@ _READERS_ASKED = _Rare(
         r"\b(?:qualcuno ha visto|avete visto|anyone (?:else )?(?:see|seen|watch|watched|catch|caught)|"
         r"did (?:anyone|anybody|you guys) (?:see|watch|catch))\b[^?\n]{0,40}?"
         r"\b(?:ieri sera|ieri|stasera|stanotte|last night|yesterday|tonight)\b"
+        # who else is going: company sought among the readers ("Anyone going on the Saturday?",
+        # "Chi viene sabato?")
+        r"|\b(?:any(?:one|body) (?:else )?(?:going|coming|fancy|want(?:s|ing)? to (?:go|come|share))|"
+        r"chi (?:viene|va|ci va|ci viene)|qualcuno (?:va|viene|ci va|ci viene))\b"
     ),
-    ("visto", "anyone", "anybody", "you guys"),
+    ("visto", "anyone", "anybody", "you guys", "chi v", "chi ci", "qualcuno v", "qualcuno ci"),
 )
 
 
@@ -1295,6 +1368,7 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     mockery = sorted({m.group(0) for m in _MOCKERY.finditer(low)})
     if s.question and ("who" in present or "chi" in present):
         mockery += [m.group(0) for m in _WHO_RUNS.finditer(low)]
+    mockery += [m.group(0) for m in _TAUNT.finditer(low)]
     if (
         mockery
         and all(_LAUGHTER.fullmatch(m) for m in mockery)
@@ -1304,6 +1378,8 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     experience = _listed(toks, present, EXPERIENCE_WORDS)
     problems = _listed(toks, present, PROBLEM_WORDS)
     problems += bad_outcomes(low, present)
+    if "late" in problems and _LATE_AS_TIME.search(low):
+        problems.remove("late")  # "the late opening on Friday" is a time of day, no delay
     if _STILL_OFFERED.search(low) or _STILL_SO.search(low):
         # "Avete ancora la colomba", "Do you still have the lemon cake": asking whether it is
         # still on offer, not telling that something happened again
@@ -1315,7 +1391,7 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     if "top" in praise and _TOP_AS_PLACE.search(low):
         praise.remove("top")
     if praise and _THANKS_FOR_NOTHING.search(low):
-        praise = []  # "grazie per niente" thanks nobody
+        praise = []  # "grazie per niente", "..., no grazie" thank nobody
     denials = denied_problems(s.text)
     if denials:
         # the negation belongs to the denied problem: it is no complaint cue
@@ -1348,7 +1424,7 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
             redeemed = _redeemed(toks, anger, praise)
             anger = [w for w in anger if w not in redeemed]
     shouted = caps >= 0.6 or bangs >= 3
-    if praise and not problems and not negativeish:
+    if (praise or glad) and not problems and not negativeish:
         mockery = [m for m in mockery if m != "👏"]  # "Great job team 👏👏" is applause
     if not glad and not present.isdisjoint(_MOCK_NAMES):
         mockery += [m.group(0) for m in _MOCK_CHEER.finditer(low)]
@@ -1388,7 +1464,7 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         s.question
         and s.offensive < 0.5
         and not ("?" in s.text or "!" in s.text)
-        and (asks_yes_or_no(s.text) or bool(_CLITIC_ASK.search(low)))
+        and (asks_yes_or_no(s.text) or bool(_CLITIC_ASK.search(low)) or bool(_asks_which(low)))
     )
     offended = s.offensive >= OFFENCE_STRONG and not plain_ask
     if anger or (shouted and s.sentiment == "negative") or (offended and negativeish):
@@ -1415,6 +1491,10 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
             return "complaint", [*reasons, f"experience: {', '.join(experience[:3])}"]
         if anger or shouted:
             return "rager", reasons
+        if "i" in present and any(p in _STRONG_PROBLEMS for p in problems):
+            # "The car I picked up smelled like smoke": only the offence model's reading, and the
+            # writer's own concrete problem, told with "I" rather than "my"
+            return "complaint", [*reasons, f"problem: {', '.join(problems[:3])}"]
         return "troll", reasons
 
     # Complaint: an unhappy customer's own experience of a concrete problem.

@@ -197,6 +197,20 @@ def test_clear_cases(fast: Analyzer, text: str, kind: str) -> None:
         ("Thanks for answering, but the charger doesn't work at all", "complaint", "negative"),
         ("I called three times and they hung up on me", "complaint", "negative"),
         ("coraggio zero, qui cancellate le critiche e lasciate solo le lodi 🐔", "troll", None),
+        # put-downs with no insult word or laughter, and a who-did-it answered with a guess
+        ("Who even buys phones from you anymore", "troll", None),
+        ("Ma davvero qualcuno si iscrive alla vostra palestra? Cambiate mestiere", "troll", None),
+        ("Bet your CEO picked these colours himself", "troll", None),
+        ("Chi ve l'ha scritto il post, il nipote?", "troll", None),
+        # a choice asked without its mark, a question after a greeting, company sought
+        ("La torta si può ordinare anche senza glutine o solo classica", "question", None),
+        ("Hello, is the pool heated in winter", "question", None),
+        ("Anyone going to the Friday show? I have a spare ticket", "other", None),
+        ("Chi viene al concerto domenica?", "other", None),
+        # applause in a glad comment; a problem of one's own told with "I"
+        ("Great show tonight, the light show was unreal 👏", "praise", "positive"),
+        ("Loved the late opening at the aquarium, well done 👏", "praise", "positive"),
+        ("The van I got smelled like wet dog and had mud all over the seats", "complaint", None),
     ],
 )
 def test_once_missed(fast: Analyzer, text: str, kind: str, sentiment: str | None) -> None:
