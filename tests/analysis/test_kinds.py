@@ -211,6 +211,20 @@ def test_clear_cases(fast: Analyzer, text: str, kind: str) -> None:
         ("Great show tonight, the light show was unreal 👏", "praise", "positive"),
         ("Loved the late opening at the aquarium, well done 👏", "praise", "positive"),
         ("The van I got smelled like wet dog and had mud all over the seats", "complaint", None),
+        # organisational claims, and what is told as their cause
+        ("Il teatro è stato venduto a una catena di supermercati, vergogna", "misguided", None),
+        (
+            "That's why the tickets cost double now, the festival was sold to Americans",
+            "misguided",
+            None,
+        ),
+        # a cause or the law in the writer's own story; what the page's own people said
+        ("Thats why I always fly with you", "other", None),
+        (
+            "Ho chiamato l'assistenza e mi hanno detto che il rimborso arriva in 30 giorni, ma niente",
+            "complaint",
+            None,
+        ),
     ],
 )
 def test_once_missed(fast: Analyzer, text: str, kind: str, sentiment: str | None) -> None:

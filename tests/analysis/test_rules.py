@@ -137,6 +137,18 @@ def test_ordinary_comments_are_not_spam() -> None:
         ("Ho visto su un gruppo che vi chiudono, è vero?", "rumour"),
         ("Ho visto su un gruppo che vi chiudono, è vero?", "false claim"),
         ("I saw on a group that they're shutting you down", "rumour"),
+        ("My neighbour's cousin works there, they know everything", "rumour"),
+        ("L'hanno detto al TG ieri sera, l'acqua non è potabile", "rumour"),
+        ("This bank sells your card data to advertisers", "data claim"),
+        ("Le vostre auto vi spiano anche quando non le usate", "data claim"),
+        ("Fanno tutto solo per guadagnare sulle spalle dei pazienti", "motive claim"),
+        ("Those drops cause autism, the doctors know", "false claim"),
+        ("The council is scrapping the night buses", "false claim"),
+        ("Hanno già licenziato mezzo ufficio", "false claim"),
+        ("Il teatro è stato venduto a una catena di supermercati", "false claim"),
+        ("Quella palestra non è riconosciuta dal CONI", "false claim"),
+        ("That's why the tickets cost double now", "cause claim"),
+        ("Tenere aperto la domenica è illegale", "accusation"),
     ],
 )
 def test_claim_patterns(text: str, cue: str) -> None:
@@ -145,6 +157,8 @@ def test_claim_patterns(text: str, cue: str) -> None:
 
 def test_no_claim_in_plain_text() -> None:
     assert rules.misguided_cues("The croissants were stale this morning") == []
+    assert rules.misguided_cues("The shop is closing at 5 today?") == []
+    assert rules.misguided_cues("The app keeps shutting down when I open the map") == []
 
 
 def test_script_languages() -> None:
@@ -435,6 +449,9 @@ CLAIMS = (
     "You sell our data", "Vendete i nostri dati", "Solo per intascare", "Just to fill pockets",
     "It's all fake", "È tutto finto", "Sono finti", "Was staged", "Price-fixing cartel",
     "The land was already sold", "L'hanno già venduto", "The deal's already signed",
+    "That's why it costs more", "Ecco perché costa di più", "It's illegal", "È illegale",
+    "They track your location", "Vi spiano", "All over the news", "Closing for good",
+    "È stato venduto", "Non è riconosciuta", "Have no insurance", "Fanno venire i tumori",
 )  # fmt: skip
 
 
