@@ -173,6 +173,11 @@ class FastAnalyzer:
             # customer says it was wonderful
             sentiment = "positive"
             reasons.append("positive: an idiom of praise")
+        elif kind == "praise" and sentiment == "negative" and rules.praise_phrases(text.lower()):
+            # "Non la lascio più questa crema": the model reads the negation, the customer says
+            # they will never go without it
+            sentiment = "positive"
+            reasons.append("positive: a phrase of praise")
         reasons += o_reasons + s.reasons
         if kind != "spam":
             reasons += spam_cues.reasons

@@ -846,8 +846,51 @@ POSITIVE_CUES = frozenset(
     promossa ringrazio ringraziamo grato grata grateful gracias merci danke obrigado obrigada
     proud orgoglioso orgogliosa orgogliosi orgogliose fiero fieri
     legend legends leggenda leggende hero heroes eroi shoutout shout-out
+    consigliatissimo consigliatissima consigliatissimi consigliatissime velocissimi velocissime
+    pulitissimo pulitissima pulitissimi pulitissime semplicissimo semplicissima puntualissimo
+    puntualissima puntualissimi disponibilissimo disponibilissima disponibilissimi
+    gentilissime bravissime
     """.split()
 )
+#: Praise said in a phrase rather than a word: "worth every penny", "well done", "non lo lascio
+#: più", "trattati come dei re", "è un tesoro". They count as praise words; unlike the idioms of
+#: :func:`praise_idiom` they do not overrule a negative reading ("well done, late again").
+_PRAISE_PHRASES = _Rare(
+    re.compile(
+        r"\b(?:worth every (?:penny|cent)|(?:well|nicely) done|good job|great job|ben fatto|"
+        r"(?:non|nn) (?:lo|la|li|le) lascio pi[uù]|non ne (?:faccio|posso fare) pi[uù] a meno|"
+        r"can'?t live without|(?:treated|trattat[oaie]) (?:us |me )?(?:like|come) (?:dei |dei veri )?"
+        r"(?:re|royalty|kings|queens|vip)|(?:è|e'|sei|siete|is|are) (?:un |una |a |an )?"
+        r"(?:tesoro|tesori|gem|gems|star|stars|lifesaver|angel|angels|angelo|angeli))\b"
+    ),
+    (
+        "worth",
+        "done",
+        "job",
+        "ben fatto",
+        "lascio",
+        "meno",
+        "live without",
+        "tratt",
+        "treated",
+        "tesor",
+        "gem",
+        "star",
+        "lifesaver",
+        "angel",
+    ),
+)
+
+
+def praise_phrases(low: str) -> list[str]:
+    """The phrases of praise in a lower-cased text.
+
+    >>> praise_phrases("worth every penny, non la lascio più")
+    ['worth every penny', 'non la lascio più']
+    """
+    return [m.group(0) for m in _PRAISE_PHRASES.finditer(low)]
+
+
 #: "On top", "to the top": a place, not the Italian "top!" of praise.
 _TOP_AS_PLACE = re.compile(r"\b(?:on|at|to|from|over)(?: the)? top\b")
 
@@ -882,6 +925,18 @@ class KindInput:
     question: bool
     spam: float
 
+
+#: Years ago: "nel 2009", "back in the 80s", "negli anni '90", "when I was a kid".
+_LONG_AGO = _Rare(
+    re.compile(
+        r"\b(?:(?:nel|in|back in) (?:19|200|201)\d|back in the (?:'?\d0s|day)|"
+        r"in the (?:'?\d0s|(?:nineteen )?(?:sixties|seventies|eighties|nineties))|"
+        r"negli anni (?:'?\d0|sessanta|settanta|ottanta|novanta)|"
+        r"when (?:i|we) (?:was|were) (?:a )?(?:kids?|little|young|children)|"
+        r"quando (?:ero|eravamo) (?:piccol[oaie]|bambin[oaie]|ragazz[oaie]))"
+    ),
+    ("nel ", "in ", "back in", "negli anni", "when ", "quando "),
+)
 
 #: "Late" as a time of day: "the late opening on Friday", "a late breakfast".
 _LATE_AS_TIME = re.compile(
@@ -960,8 +1015,23 @@ _FAULT = _Rare(
         r"not working|non funzion\w*|not as (?:described|pictured|advertised|shown)|"
         r"different (?:\w+ )?(?:from|than|to) (?:the (?:photos?|pictures?|website|description)|"
         r"what (?:i|we) (?:ordered|bought|paid))|"
-        r"divers[oaie] (?:da|dalla|dalle|dal|dai|rispetto alla) (?:foto|descrizione|sito|"
-        r"immagin\w*|quell[oa] che (?:ho|abbiamo) (?:ordinato|pagato|comprato)))\b"
+        r"divers[oaie] (?:da|dalla|dalle|dal|dai|rispetto alla) (?:quell[oa] (?:in|della|nella|sul) )?"
+        r"(?:foto|descrizione|sito|immagin\w*|quell[oa] che (?:ho|abbiamo) (?:ordinato|pagato|comprato))|"
+        # kept waiting, and fobbed off: "da due mesi aspetto", "due ore di coda", "queued 50
+        # minutes", "continua a dire la settimana prossima", "keeps saying next week"
+        r"(?:da|for) (?:\d+|due|tre|quattro|cinque|sei|two|three|four|five|six) "
+        r"(?:mesi|settimane|giorni|months|weeks|days) (?:aspetto|che aspetto|sto aspettando)|"
+        r"aspetto da (?:\d+|due|tre|quattro|cinque|sei) (?:mesi|settimane|giorni)|"
+        r"(?:\d+|due|tre|quattro|cinque) ore di (?:coda|fila|attesa)|"
+        r"queued (?:for )?\d+ (?:minutes|mins|hours)|\d+ (?:minutes|mins|hours) (?:in|of) (?:the )?(?:queue|line)|"
+        r"continua(?:no)? a dir(?:e|mi|ci)|keeps? (?:saying|telling (?:me|us))|"
+        # run out, all closed, failing again and again, made to pay
+        r"(?:avevano|hanno|aveva|ha) (?:già )?finito (?:l'|il |la |i |le |gli )\w+|ran out of \w+|"
+        r"(?:erano|era) (?:quasi )?(?:tutt[eiao] )?chius[oaie]|were (?:all |mostly )?closed|"
+        r"was (?:all|mostly) closed|"
+        r"keeps? (?:buffering|crashing|freezing|dropping|logging (?:me|us) out)|"
+        r"continua a (?:bloccarsi|piantarsi|crashare|disconnettersi)|"
+        r"(?:mi|ci) (?:chiedete|fate|hanno fatto|avete fatto) (?:anche )?(?:di )?pagare|made (?:me|us) pay)\b"
     ),
     (
         "hung up",
@@ -978,6 +1048,18 @@ _FAULT = _Rare(
         "not as",
         "different",
         "divers",
+        "aspett",
+        "ore di",
+        "queue",
+        "line",
+        "continua",
+        "keep",
+        "finito",
+        "ran out",
+        "chius",
+        "closed",
+        "pagare",
+        "pay",
     ),
 )
 
@@ -1013,7 +1095,8 @@ _FAULT_WORDS = frozenset(
     hung hang hangs phone telefono chiamata faccia riattaccato riattaccata riattaccati riattaccate
     work working funziona funzionano funzionava funzionavano funzionato funzionata funzionante
     funzionanti funzionare funzioni described pictured advertised shown different diverso diversa
-    diversi diverse
+    diversi diverse aspetto ore queued queue line continua continuano keep keeps finito ran chiuse
+    chiusi chiusa chiuso closed pagare pay
     """.split()
 )
 
@@ -1350,6 +1433,17 @@ _GREETING_ONLY = re.compile(
 #: ``offensive`` and ``irony`` are probabilities for page comments, where about 8% of comments
 #: are offensive and 12% ironic (the shipped models' base rates; see the model card). "Some" is
 #: the odds a model trained on half-and-half tweets reads as a coin toss; "strong" is well above.
+#: Thanks that open a comment.
+_THANKS_FIRST = frozenset("thank thanks grazie".split())
+#: The writer says how angry they are: "I am so angry", "absolutely disgusted", "sono furiosa",
+#: "che rabbia". Every match holds an anger word (ANGER_WORDS), so only texts with one look.
+_DECLARED_ANGER = re.compile(
+    r"\b(?:(?:i am|i'm|im) (?:so |absolutely |really |beyond |just )?(?:angry|furious|livid|fuming|"
+    r"disgusted)|absolutely (?:disgusted|furious|livid|fuming)|furious doesn'?t|"
+    r"sono (?:davvero |proprio |troppo )?(?:furios[oa]|incazzat[oa]|arrabbiat[oa]|arrabbiatissim[oa])|"
+    r"che rabbia)\b"
+)
+
 #: Claim patterns that are claims only when the writer tells no story of their own.
 _WEAK_CLAIMS = frozenset({"cause claim", "accusation"})
 #: The first person of a story: "I", "my", "ho"...
@@ -1455,6 +1549,10 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     problems += bad_outcomes(low, present)
     if "late" in problems and _LATE_AS_TIME.search(low):
         problems.remove("late")  # "the late opening on Friday" is a time of day, no delay
+    if ("still" in problems or "ancora" in problems) and _LONG_AGO.search(low):
+        # "back in the 80s, when it was still a tiny airline": remembered, not a problem again
+        problems = [w for w in problems if w not in ("still", "ancora")]
+        experience = [w for w in experience if w not in ("still", "ancora")]
     if _STILL_OFFERED.search(low) or _STILL_SO.search(low):
         # "Avete ancora la colomba", "Do you still have the lemon cake": asking whether it is
         # still on offer, not telling that something happened again
@@ -1476,6 +1574,7 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     no_problem = [d for d in denials if d != "no problem"]
     # "Thanks, but my refund has not arrived": thanks as a polite opening to a problem
     polite_opening = bool(praise) and _but_after_praise(toks, praise[0])
+    praise += praise_phrases(low)
     idiom = praise_idiom(s.text, present)
     if praise and not idiom and not taunts and s.irony < IRONY_STRONG:
         cheer = _CARRY_ON.search(low)
@@ -1498,6 +1597,10 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         if anger and praise:
             redeemed = _redeemed(toks, anger, praise)
             anger = [w for w in anger if w not in redeemed]
+    if anger and praise and toks[0] in _THANKS_FIRST and not polite_opening:
+        # "Thank you for looking after Max in his last days. You made an awful week bearable":
+        # gratitude first, with no "but" after it; the hard words tell what the page helped with
+        anger = []
     shouted = caps >= 0.6 or bangs >= 3
     if (praise or glad) and not problems and not negativeish:
         mockery = [m for m in mockery if m != "👏"]  # "Great job team 👏👏" is applause
@@ -1562,7 +1665,12 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         if problems and not present.isdisjoint(("wrong", "storto")) and _VAGUE_PROBLEM.search(low):
             # "every time something goes wrong": a problem named, none told
             problems = [w for w in problems if w not in ("wrong", "storto")]
-        if problems and not shouted and (len(experience) >= 2 or (experience and not anger)):
+        declared = _DECLARED_ANGER.search(low) if anger else None
+        if declared:
+            # "I am so angry right now. Third time the app charged me twice": the story is
+            # told, but as venting, by the writer's own account
+            reasons.append(f"declared: {declared.group(0)}")
+        elif problems and not shouted and (len(experience) >= 2 or (experience and not anger)):
             return "complaint", [*reasons, f"experience: {', '.join(experience[:3])}"]
         if anger or shouted:
             return "rager", reasons

@@ -218,6 +218,33 @@ def test_clear_cases(fast: Analyzer, text: str, kind: str) -> None:
             "misguided",
             None,
         ),
+        # praise in a phrase, and its words' negative reading overruled
+        ("Worth every penny, the kids loved the water slides", "praise", "positive"),
+        ("Non la lascio più questa crema, la pelle è rinata", "praise", "positive"),
+        ("Il tecnico è un tesoro, ha sistemato tutto in mezz'ora", "praise", None),
+        ("Parrucchiere consigliatissimo, mani d'oro", "praise", None),
+        # waits, fob-offs, things run out or not as shown, failing again and again
+        ("Ordinato il divano a marzo, da tre mesi aspetto la consegna", "complaint", "negative"),
+        ("Due ore di fila alla cassa e poi avevano finito i panettoni", "complaint", "negative"),
+        ("The app keeps freezing every time I open my basket", "complaint", "negative"),
+        (
+            "Il maglione è diverso da quello in foto e per il reso mi chiedete di pagare",
+            "complaint",
+            "negative",
+        ),
+        # anger declared over a story; thanks for help through something terrible
+        (
+            "I'm absolutely livid, my order came without the main course and nobody answers",
+            "rager",
+            "negative",
+        ),
+        (
+            "Thank you for the care you gave my dad, a terrible month made easier by your nurses",
+            "praise",
+            None,
+        ),
+        # remembered, not a problem again
+        ("We went there back in the 90s, when it still had the old carousel", "other", None),
         # a cause or the law in the writer's own story; what the page's own people said
         ("Thats why I always fly with you", "other", None),
         (
