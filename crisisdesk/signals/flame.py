@@ -43,6 +43,7 @@ replays); :class:`FlameMonitor` connects it to the desk as an ingest listener.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import threading
@@ -957,7 +958,8 @@ class _Replay:
     def look(self, detector: FlameDetector, pages: Iterable[int]) -> None:
         """The last look at the open buckets of ``pages``, remembering what they were before."""
         for page_id in pages:
-            self.before[page_id] = detector.page_state(page_id)
+            # A copy: the state shares lists and dicts with the page, which the look changes.
+            self.before[page_id] = copy.deepcopy(detector.page_state(page_id))
             self.flushed[page_id] = []
         for rise in detector.flush():
             self.flushed.setdefault(rise.page_id, []).append(rise)

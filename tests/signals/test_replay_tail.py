@@ -23,8 +23,9 @@ from crisisdesk.desk import Desk
 from crisisdesk.ingest.record import CommentRecord
 from crisisdesk.models import Comment
 from crisisdesk.signals import flame as flame_module
+from crisisdesk.signals.flame import LEVELS
 from tests.conftest import KeywordAnalyzer
-from tests.signals.test_flame import feed, history, page_id
+from tests.signals.test_flame import _alerts_as_read, alerts_in_store, feed, history, page_id
 from tests.signals.test_shared_store import _as_json, _stored_page
 
 #: Long enough for any step of these tests on a slow machine; only reached when one is stuck.
@@ -221,3 +222,65 @@ def test_a_comment_with_a_smaller_id_committed_after_the_replay_read_is_taken_on
         assert _samples_of(stored, ids["i"]) == 1
         assert stored["current"][1] == 1 + rounds  # the open bucket: worker, import (, more)
         assert stored == _fresh_replay(backend_desk, pid)
+
+
+def test_comments_the_replay_read_are_not_taken_again_from_its_tail(
+    backend_desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tail's query finds the comments recent enough to count whatever their ids (see
+    ``_Replay.tail``), so on either database it finds the replay's own newest comments again,
+    and those of an earlier tail: they are dropped, and each comment is counted once."""
+    past = history(days=1)
+    start = _bucket_after(past)
+    recent = [newcomer(f"r{k}", start + timedelta(seconds=20 * k)) for k in range(8)]
+    live = [newcomer(f"l{k}", start + timedelta(minutes=4, seconds=20 * k)) for k in range(2)]
+    with processes(backend_desk, 2) as (a, b):
+        feed(b, past + recent)
+        pid = page_id(a)
+        assert a.flame.level_of(pid) == "crisis"  # read, with alerts the replay must not repeat
+        meanwhile = [lambda: b.ingest(live[:1]), lambda: b.ingest(live[1:])]
+        writes = _replaying_with(monkeypatch, a, meanwhile)
+        tails = _tails(monkeypatch)
+        a.flame.rebuild([pid])
+        ids = _ids(a, recent + live)
+
+        assert len(writes) == 3
+        assert pid not in a.flame.pending
+        (found1, kept1), (found2, kept2) = tails
+        assert {ids[r.platform_id] for r in recent} <= set(found1)
+        assert kept1 == [ids["l0"]]
+        assert {ids[r.platform_id] for r in recent} | {ids["l0"]} <= set(found2)
+        assert kept2 == [ids["l1"]]
+        stored = _stored_page(a, pid)
+        assert all(_samples_of(stored, i) == 1 for i in ids.values())
+        assert stored == _fresh_replay(backend_desk, pid)
+
+
+def test_a_level_the_replay_raised_at_its_last_look_keeps_its_alert_through_the_tail(
+    backend_desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The burst is all in the page's open bucket, so the replay raises the page's level at its
+    last look at it. The tail goes on from the state before that look, and raises the level
+    again, in an episode of its own time: the page is written in crisis with the alert of that
+    episode, as a replay of all its comments has them (were the state kept for the tail the one
+    the look changed, the page would be written in crisis under the look's episode, with no
+    alert)."""
+    past = history(days=1)
+    start = _bucket_after(past)
+    recent = [newcomer(f"r{k}", start + timedelta(seconds=20 * k)) for k in range(8)]
+    live = [newcomer("l", start + timedelta(minutes=4))]
+    with processes(backend_desk, 2) as (a, b):
+        feed(b, past + recent)
+        pid = page_id(a)
+        assert a.flame.level_of(pid) == "crisis"
+        writes = _replaying_with(monkeypatch, a, [lambda: b.ingest(live)])
+        a.flame.rebuild([pid])
+        assert len(writes) == 2
+
+        level = _stored_page(a, pid)["level"]
+        assert level["level"] == LEVELS.index("crisis")
+        page_alerts = [x for x in alerts_in_store(a) if x.post_id is None]
+        assert [(x.level, x.episode) for x in page_alerts] == [("crisis", level["episode"])]
+        alerts = _alerts_as_read(a)
+        assert _stored_page(a, pid) == _fresh_replay(backend_desk, pid)
+        assert _alerts_as_read(a) == alerts
