@@ -224,6 +224,48 @@ def test_a_comment_with_a_smaller_id_committed_after_the_replay_read_is_taken_on
         assert stored == _fresh_replay(backend_desk, pid)
 
 
+@pytest.mark.parametrize("backend_desk", ["postgresql"], indirect=True)
+def test_an_old_comment_with_a_smaller_id_committed_after_the_replay_read_leaves_the_page_waiting(
+    backend_desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As in the test above, but the import's comment is hours older than the page's newest: too late for the
+    stream to count, and outside the time the tail looks at. The importing process drops it and
+    settles its page with a replay of its own, which the first replay then loses its write to;
+    the first replay cannot take the comment, but it must not write as if it had every comment
+    either: the page waits for a replay, as on SQLite, where such a comment has a larger id than
+    any the replay read and comes with its tail, too late to count. That replay writes the state
+    of all the page's comments."""
+    past = history(days=1)
+    start = _bucket_after(past)
+    worker = [newcomer("w", start)]
+    old = [newcomer("o", start - timedelta(hours=3))]
+    with processes(backend_desk, 3) as (a, b, importer):
+        feed(b, past)
+        pid = page_id(a)
+        assert a.flame.level_of(pid) == importer.flame.level_of(pid) == "calm"
+
+        def import_ends() -> None:
+            held.release()
+            assert pid in importer.flame.pending  # it came too late for the stream there
+            importer.flame.rebuild_pending()
+            assert pid not in importer.flame.pending
+
+        with HeldIngest(importer, old) as held:
+            b.ingest(worker)
+            writes = _replaying_with(monkeypatch, a, [import_ends])
+            a.flame.rebuild([pid])
+        ids = _ids(a, worker + old)
+        assert ids["o"] < ids["w"]
+        assert len(writes) == 2  # lost to the importer's replay
+
+        assert pid in a.flame.pending
+        a.flame.rebuild_pending()
+        assert not a.flame.pending
+        stored = _stored_page(a, pid)
+        assert _samples_of(stored, ids["o"]) == 1
+        assert stored == _fresh_replay(backend_desk, pid)
+
+
 def test_comments_the_replay_read_are_not_taken_again_from_its_tail(
     backend_desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
