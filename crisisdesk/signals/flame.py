@@ -43,6 +43,7 @@ replays); :class:`FlameMonitor` connects it to the desk as an ingest listener.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import threading
@@ -936,6 +937,7 @@ class _Replay:
         self.reached = reached
         self.firsts: set[int] = set()  # authors whose first comment was replayed
         self.seen = 0  # the highest comment id read
+        self.read: Counter[int] = Counter()  # the comments read, per page
         self.rises: list[Rise] = []  # while learning
         # Each page's state before its open bucket was looked at, and the rises of that look.
         self.before: dict[int, dict[str, Any]] = {}
@@ -948,6 +950,7 @@ class _Replay:
     def learn_row(self, detector: FlameDetector, row: Any) -> None:
         self.rises.extend(self.learn(detector, row, self.firsts))
         self.seen = max(self.seen, row.id)
+        self.read[row.page_id] += 1
         minute = _minute(_aware(row.created_at))
         recent = self.recent.setdefault(row.page_id, deque())
         recent.append((minute, row.id))
@@ -957,7 +960,8 @@ class _Replay:
     def look(self, detector: FlameDetector, pages: Iterable[int]) -> None:
         """The last look at the open buckets of ``pages``, remembering what they were before."""
         for page_id in pages:
-            self.before[page_id] = detector.page_state(page_id)
+            # A copy: the state shares lists and dicts with the page, which the look changes.
+            self.before[page_id] = copy.deepcopy(detector.page_state(page_id))
             self.flushed[page_id] = []
         for rise in detector.flush():
             self.flushed.setdefault(rise.page_id, []).append(rise)
@@ -997,6 +1001,21 @@ class _Replay:
             if row.id not in known
             and (row.id > self.seen or _minute(_aware(row.created_at)) >= since.get(row.page_id, 0))
         ]
+
+    def missed(self, s: Any, pages: set[int]) -> set[int]:
+        """The pages with a stored comment the replay has not read among those of an id up to
+        the largest it read: where ids are handed out before the rows are committed, one that
+        committed after the replay read, and too old for :meth:`tail` to look for."""
+        from sqlalchemy import func, select
+
+        from crisisdesk.models import Comment
+
+        stored = s.execute(
+            select(Comment.page_id, func.count())
+            .where(Comment.page_id.in_(pages), Comment.id <= self.seen)
+            .group_by(Comment.page_id)
+        ).all()
+        return {page_id for page_id, n in stored if n > self.read[page_id]}
 
     def take_tail(self, pages: set[int], rows: Sequence[Any]) -> set[int]:
         """Learn the comments stored after the replay read (``rows``, in event-time order) into
@@ -1657,9 +1676,9 @@ class FlameMonitor:
         again over those seqs; each round's window is that short, so one of a few wins. The
         comment ids tell the tail: SQLite numbers rows in the order they are written, so a
         comment the replay did not read has a larger id than any it did (for PostgreSQL, whose
-        ids need not follow the commits, see :meth:`_Replay.tail`). The tail goes on from each
-        page's state before its open bucket was looked at, so the state written is the one a
-        replay of all the page's comments gives, tail included.
+        ids need not follow the commits, see :meth:`_Replay.tail` and :meth:`_Replay.missed`).
+        The tail goes on from each page's state before its open bucket was looked at, so the
+        state written is the one a replay of all the page's comments gives, tail included.
 
         A page's flame row and coordination row are written in one transaction, over seqs read
         together, so that once both are written they describe the same comments. A page still
@@ -1679,6 +1698,7 @@ class FlameMonitor:
         scope: set[int] | None = replay.wanted
         added = 0
         late: set[int] = set()
+        tailed: set[int] = set()
         for round_ in range(TAIL_ROUNDS + 1):
             for page_id in pages:
                 self.detector.pages[page_id] = fresh.pages[page_id]
@@ -1722,7 +1742,14 @@ class FlameMonitor:
                 len(tail),
             )
             late |= replay.take_tail(pages, tail)
+            tailed |= pages
             scope = set(pages)
+        if tailed:
+            # A comment with a smaller id than the replay read that committed after it read, too
+            # old for the tail: as one too late to count, its page waits. Counted now, after the
+            # write: one committed later is learnt by its writer over what this one wrote.
+            with self.desk.session() as s:
+                late |= replay.missed(s, tailed)
         if late:
             # Comments too far behind what the replay had learnt: as when they arrive live.
             self.pending.update(late)
