@@ -24,7 +24,7 @@ import zlib
 from pathlib import Path
 
 from training import data as datasets
-from training import fit, vectors
+from training import fit, kinds, vectors
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "crisisdesk" / "analysis" / "models"
 
@@ -33,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
     parser.add_argument("--data", type=Path, default=Path("../shared/datasets"))
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--only", nargs="*", choices=sorted(datasets.TASKS), default=None)
+    parser.add_argument(
+        "--only", nargs="*", choices=sorted([*datasets.TASKS, "kinds"]), default=None
+    )
     parser.add_argument("--seed", type=int, default=datasets.SEED)
     parser.add_argument(
         "--cache",
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     if metrics_path.is_file():
         report = json.loads(metrics_path.read_text(encoding="utf-8")).get("models", {})
     started = time.perf_counter()
-    names = args.only or list(datasets.TASKS)
+    names = [n for n in args.only or datasets.TASKS if n != "kinds"]
     # The word vocabulary is that of every task that uses word vectors, whichever are retrained,
     # so that retraining one model gives the same words as retraining all.
     with_words = [n for n in datasets.TASKS if fit.SPECS[n].word_vectors]
@@ -98,14 +100,23 @@ def main(argv: list[str] | None = None) -> int:
             "words": 0 if fitted.word_hashes is None else len(fitted.word_hashes),
         }
         logging.info("%s: val %s", name, json.dumps(fitted.val_scores))
+    if args.only is None or "kinds" in args.only:
+        # after the others: it reads what their analysis says of each comment
+        fitted_kinds = (
+            kinds.fit_kinds(args.out, args.seed, bits=12, grid=kinds.GRID[:1])
+            if args.small
+            else kinds.fit_kinds(args.out, args.seed)
+        )
+        report["kinds"] = fitted_kinds
+        logging.info("kinds: leave-one-set-out %s", fitted_kinds["leave_one_set_out"])
     crc = 0
-    for name in datasets.TASKS:
+    for name in [*datasets.TASKS, "kinds"]:
         path = args.out / f"{name}.npz"
         if path.is_file():
             crc = zlib.crc32(path.read_bytes(), crc)
     version = f"linear-{crc:08x}"
     (args.out / "manifest.json").write_text(
-        json.dumps({"version": version, "models": list(datasets.TASKS)}, indent=2) + "\n",
+        json.dumps({"version": version, "models": [*datasets.TASKS, "kinds"]}, indent=2) + "\n",
         encoding="utf-8",
     )
     metrics_path.write_text(

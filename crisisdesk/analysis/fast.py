@@ -17,6 +17,7 @@ from typing import Protocol
 
 from crisisdesk.analysis import lexicon, rules, spam
 from crisisdesk.analysis.base import SENTIMENTS, Analysis
+from crisisdesk.analysis.kind_model import KindModel
 
 #: Longer comments are cut before analysis: the signal is in the first few thousand characters, and
 #: a pasted novel must not stall a batch.
@@ -45,10 +46,13 @@ class Scores:
     offensive: float
     irony: float
     reasons: list[str] = field(default_factory=list)
+    # the word part of the kinds model's logits, when there is a kinds model (see kind_model.py)
+    kind_logits: list[float] | None = None
 
 
 class Scorer(Protocol):
     version: str
+    kind_model: KindModel | None
 
     def score(self, texts: Sequence[str], hints: Sequence[str | None]) -> list[Scores]: ...
 
@@ -57,6 +61,7 @@ class LexiconScorer:
     """Word-list scores (see :mod:`crisisdesk.analysis.lexicon`)."""
 
     version = "lexicon-1"
+    kind_model: KindModel | None = None
 
     def score(self, texts: Sequence[str], hints: Sequence[str | None]) -> list[Scores]:
         out = []
@@ -153,8 +158,29 @@ class FastAnalyzer:
                 spam=spam_cues.score,
             )
         )
+        model = self.scorer.kind_model
+        # A kind the model learned leaves the sentiment as read: the rules' complaints have a
+        # problem a person can see to make them negative, the model's have only its odds.
+        learned_kind = False
+        if kind == "other" and not k_reasons and model is not None and s.kind_logits is not None:
+            # no rule had a cue: the kinds model, learned from labelled comments, may have one
+            learned = model.decide(
+                s.kind_logits,
+                (
+                    s.sentiment_scores["negative"],
+                    s.sentiment_scores["neutral"],
+                    s.sentiment_scores["positive"],
+                    offensive,
+                    s.irony,
+                    spam_cues.score,
+                    float(question),
+                ),
+            )
+            if learned is not None:
+                kind, k_reasons = learned.kind, [f"learned {learned.probability:.2f}"]
+                learned_kind = True
         reasons = [f"{kind}: {r}" for r in k_reasons]
-        if sentiment != "negative" and kind in UNHAPPY_KINDS:
+        if sentiment != "negative" and kind in UNHAPPY_KINDS and not learned_kind:
             # The models learned from tweets, where a plain report of a problem ("flight
             # cancelled, on hold for two hours") is mostly labelled neutral, and where "servizio"
             # leans positive. Written to a page, a complaint or a rant is an unhappy customer:
@@ -179,8 +205,10 @@ class FastAnalyzer:
             sentiment = "positive"
             reasons.append("positive: a phrase of praise")
         reasons += o_reasons + s.reasons
-        if kind != "spam":
-            reasons += spam_cues.reasons
+        # what made it spam, or the marks of promotion in a comment that is not
+        reasons += (
+            [f"spam: {r}" for r in spam_cues.reasons] if kind == "spam" else spam_cues.reasons
+        )
         if question and kind != "question":
             reasons += q_reasons
         return Analysis(

@@ -28,15 +28,16 @@ import json
 import threading
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
 from numpy.lib.npyio import NpzFile
 
-from crisisdesk.analysis import features, lexicon
+from crisisdesk.analysis import features, kind_model, lexicon
 from crisisdesk.analysis.fast import Scores
 from crisisdesk.reasons import Reason
 
@@ -53,6 +54,7 @@ _LOCK = threading.Lock()
 F32 = npt.NDArray[np.float32]
 U64 = npt.NDArray[np.uint64]
 IDX = npt.NDArray[np.intp]
+_M = TypeVar("_M")
 
 #: What the zip reader and numpy raise for a file that is cut short, is not a zip, fails the zip's
 #: own CRC-32 check or holds an array numpy cannot read; an array the file lacks is a KeyError.
@@ -97,6 +99,19 @@ def _damaged(path: Path, exc: Exception) -> ModelFileError:
             detail=detail,
         )
     )
+
+
+def _load(read: Callable[[Path], _M], path: Path) -> _M:
+    """``read(path)``, with what a missing or damaged file raises turned into a
+    :class:`ModelFileError`."""
+    try:
+        return read(path)
+    except OSError as exc:
+        raise _unreadable(path, exc) from exc
+    except ModelFileError:
+        raise
+    except _DAMAGED as exc:
+        raise _damaged(path, exc) from exc
 
 
 def find_words(keys: U64, batch: features.Batch) -> tuple[IDX, IDX]:
@@ -175,14 +190,7 @@ class LinearModel:
 
     @classmethod
     def load(cls, path: Path) -> LinearModel:
-        try:
-            return cls._read(path)
-        except OSError as exc:
-            raise _unreadable(path, exc) from exc
-        except ModelFileError:
-            raise
-        except _DAMAGED as exc:
-            raise _damaged(path, exc) from exc
+        return _load(cls._read, path)
 
     @classmethod
     def _read(cls, path: Path) -> LinearModel:
@@ -370,7 +378,12 @@ def _row_mean(columns: F32) -> F32:
 class ModelScorer:
     """Scores a batch with the language, sentiment, offence and irony models."""
 
-    def __init__(self, models: dict[str, LinearModel], version: str) -> None:
+    def __init__(
+        self,
+        models: dict[str, LinearModel],
+        version: str,
+        kinds: kind_model.KindModel | None = None,
+    ) -> None:
         missing = [m for m in MODEL_NAMES if m not in models]
         if missing:
             raise ModelFileError(
@@ -378,6 +391,7 @@ class ModelScorer:
             )
         self.models = models
         self.version = version
+        self.kind_model = kinds
         sent = models["sentiment"].classes
         if sorted(sent) != ["negative", "neutral", "positive"]:
             raise ModelFileError(
@@ -510,6 +524,10 @@ class ModelScorer:
                 batch, words, np.where(flagged, column, -1.0).astype(np.float32), 2, 0.05
             )
 
+        kind_rows = (
+            None if self.kind_model is None else self.kind_model.word_logits(batch, words).tolist()
+        )
+
         order = [sent_m.classes.index(k) for k in ("negative", "neutral", "positive")]
         # float64 before rounding, so that 0.1234 is stored as 0.1234 and not 0.12340000271797180
         rounded = np.round(sent_p[:, order].astype(np.float64), 4)
@@ -534,6 +552,7 @@ class ModelScorer:
                     offensive=off[i],
                     irony=iro[i],
                     reasons=reasons,
+                    kind_logits=None if kind_rows is None else kind_rows[i],
                 )
             )
         return out
@@ -554,7 +573,10 @@ def load_scorer(models_dir: str | Path | None = None) -> ModelScorer | None:
             return None
         manifest = _read_manifest(manifest_path)
         models = {name: LinearModel.load(root / f"{name}.npz") for name in MODEL_NAMES}
-        scorer = ModelScorer(models, str(manifest.get("version", "unknown")))
+        # the kinds model is optional: without it the rules alone decide the kind
+        kinds_path = root / kind_model.FILE_NAME
+        kinds = _load(kind_model.KindModel.read, kinds_path) if kinds_path.is_file() else None
+        scorer = ModelScorer(models, str(manifest.get("version", "unknown")), kinds)
         _CACHE[root] = scorer
         return scorer
 

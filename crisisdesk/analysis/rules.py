@@ -403,7 +403,7 @@ MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
         (
             # the news as the source: "it was all over the news", "l'hanno detto al TG"
             "rumour",
-            r"\b(all over the news|it was on the news|(?:l'hanno|l'ha|lo hanno) detto al (?:tg|telegiornale)|(?:detto|uscito) (?:al|sul) (?:tg|telegiornale|giornale))\b",
+            r"\b(all over the news|it was on the news|detto (?:al|sul) (?:tg|telegiornale|giornale)|uscit[oa] (?:al|sul) (?:tg|telegiornale|giornale))\b",
         ),
         (
             # "ma lo sapete che...": the pronoun doubling what follows makes it a revelation put
@@ -455,7 +455,7 @@ MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
         ),
         (
             "false claim",
-            r"\b(causes? (?:cancer|autism)|(?:fa|fanno) venire (?:il cancro|i tumori|l'autismo)|causano (?:il cancro|i tumori|l'autismo)|cancerogen\w+|toxic|tossic\w+)\b",
+            r"\b(causes? (?:cancer|autism)|fa venire (?:il cancro|i tumori|l'autismo)|fanno venire (?:il cancro|i tumori|l'autismo)|causano (?:il cancro|i tumori|l'autismo)|cancerogen\w+|toxic|tossic\w+)\b",
         ),
         (
             "false claim",
@@ -466,12 +466,12 @@ MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
             # "the uni is scrapping the degree", "è stato venduto a una società privata",
             # "hanno già licenziato tutti". Not "the shop is closing at 5".
             "false claim",
-            r"\b((?:is|are|they're|you're) (?:shutting|scrapping|axing)|closing (?:for good|down for good)|(?:all )?being (?:let go|laid off)|(?:sta|stanno) chiudendo|chiude per sempre|(?:è|e') stat[oa] (?:vendut[oa]|comprat[oa]|cedut[oa])|sono stati (?:venduti|licenziati)|hanno (?:già )?licenziato)\b",
+            r"\b(is (?:shutting|scrapping|axing)|are (?:shutting|scrapping|axing)|they're (?:shutting|scrapping|axing)|you're (?:shutting|scrapping|axing)|closing (?:for good|down for good)|being (?:let go|laid off)|sta chiudendo|stanno chiudendo|chiude per sempre|è stat[oa] (?:vendut[oa]|comprat[oa]|cedut[oa])|e' stat[oa] (?:vendut[oa]|comprat[oa]|cedut[oa])|sono stati (?:venduti|licenziati)|hanno (?:già )?licenziato)\b",
         ),
         (
             # no licence or insurance: "non è riconosciuta dal ministero", "have no insurance"
             "false claim",
-            r"\b(non (?:è|e') riconosciut[oa]|not accredited|(?:non hanno|non avete) (?:nessuna |alcuna )?(?:assicurazione|autorizzazione|licenza)|(?:have|has) no (?:insurance|licence|license))\b",
+            r"\b(non (?:è|e') riconosciut[oa]|not accredited|non hanno (?:nessuna |alcuna )?(?:assicurazione|autorizzazione|licenza)|non avete (?:nessuna |alcuna )?(?:assicurazione|autorizzazione|licenza)|have no (?:insurance|licence|license)|has no (?:insurance|licence|license))\b",
         ),
         (
             "false claim",
@@ -480,7 +480,7 @@ MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
         (
             # watched without knowing: "your cars track your location", "le app vi spiano"
             "data claim",
-            r"\b(track (?:your|our|my|people's|customers') (?:location|movements|phone)|(?:vi|ci|li) spiano|spy(?:ing)? on (?:you|us|customers|people))\b",
+            r"\b(track (?:your|our|my|people's|customers') (?:location|movements|phone)|vi spiano|ci spiano|li spiano|spy on (?:you|us|customers|people)|spying on (?:you|us|customers|people))\b",
         ),
         (
             "data claim",
@@ -503,7 +503,7 @@ MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
         ),
         (
             "accusation",
-            r"\b(that'?s illegal|it'?s illegal|is illegal|(?:è|e') illegale|against the law|contro la legge)\b",
+            r"\b(that'?s illegal|it'?s illegal|is illegal|è illegale|e' illegale|against the law|contro la legge)\b",
         ),
         (
             # a deal told as already done behind the customers' backs: "the building's already
@@ -825,6 +825,13 @@ _TAUNT = _Rare(
         "davvero",
     ),
 )
+#: Every taunt of :data:`_TAUNT` holds one of these words.
+_TAUNT_WORDS = frozenset(
+    """
+    even actually really asked wait energy bet back all'ippica mestiere tornate barzelletta pietà pity
+    radical davvero
+    """.split()
+)
 #: The patronising names of :data:`_MOCK_CHEER`: every match holds one.
 _MOCK_NAMES = frozenset(
     """
@@ -882,12 +889,24 @@ _PRAISE_PHRASES = _Rare(
 )
 
 
-def praise_phrases(low: str) -> list[str]:
-    """The phrases of praise in a lower-cased text.
+#: Every phrase of :data:`_PRAISE_PHRASES` holds one of these words.
+_PRAISE_PHRASE_WORDS = frozenset(
+    """
+    worth done job fatto lascio meno without treated trattato trattata trattati trattate tesoro
+    tesori gem gems star stars lifesaver angel angels angelo angeli
+    """.split()
+)
+
+
+def praise_phrases(low: str, present: set[str] | None = None) -> list[str]:
+    """The phrases of praise in a lower-cased text; ``present``, the set of its words, lets most
+    texts skip the scan.
 
     >>> praise_phrases("worth every penny, non la lascio più")
     ['worth every penny', 'non la lascio più']
     """
+    if present is not None and present.isdisjoint(_PRAISE_PHRASE_WORDS):
+        return []
     return [m.group(0) for m in _PRAISE_PHRASES.finditer(low)]
 
 
@@ -1537,7 +1556,8 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     mockery = sorted({m.group(0) for m in _MOCKERY.finditer(low)})
     if s.question and ("who" in present or "chi" in present):
         mockery += [m.group(0) for m in _WHO_RUNS.finditer(low)]
-    mockery += [m.group(0) for m in _TAUNT.finditer(low)]
+    if not present.isdisjoint(_TAUNT_WORDS):
+        mockery += [m.group(0) for m in _TAUNT.finditer(low)]
     if (
         mockery
         and all(_LAUGHTER.fullmatch(m) for m in mockery)
@@ -1574,7 +1594,7 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     no_problem = [d for d in denials if d != "no problem"]
     # "Thanks, but my refund has not arrived": thanks as a polite opening to a problem
     polite_opening = bool(praise) and _but_after_praise(toks, praise[0])
-    praise += praise_phrases(low)
+    praise += praise_phrases(low, present)
     idiom = praise_idiom(s.text, present)
     if praise and not idiom and not taunts and s.irony < IRONY_STRONG:
         cheer = _CARRY_ON.search(low)

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from crisisdesk.analysis.fast import FastAnalyzer, LexiconScorer, Scorer, Scores
+from crisisdesk.analysis.kind_model import KindModel
 from crisisdesk.reasons import Reason
 
 BATCH = 32
@@ -206,6 +207,9 @@ class TransformersScorer:
         self.toxic_index = toxicity_index(toxicity.labels) if toxicity else -1
         parts = [m.fingerprint for m in (sentiment, toxicity) if m is not None]
         self.version = "transformers-" + "+".join(parts) + f"+{base.version}"
+        # The kinds model learned from the fast models' signals; other models' sentiment and
+        # offence read on another scale, so here the rules alone decide the kind.
+        self.kind_model: KindModel | None = None
 
     def score(self, texts: Sequence[str], hints: Sequence[str | None]) -> list[Scores]:
         scored = self.base.score(texts, hints)

@@ -283,6 +283,12 @@ REASON_LABELS: dict[str, dict[str, str]] = {
         "read from the complaint": "dedotto dal reclamo",
         "read from the rant": "dedotto dallo sfogo",
         "read from the false claim": "dedotto dall'accusa infondata",
+        "a phrase of praise": "un'espressione di lode",
+        "declared": "rabbia dichiarata",
+        "discount": "sconto",
+        "cause claim": "causa data per certa",
+        "accusation": "accusa di illegalità",
+        "learned": "appreso dai commenti etichettati",
     }
 }
 _NUMBER_AFTER = re.compile(r"^(?P<label>[a-z][a-z /-]*?) (?P<n>\d+(?:\.\d+)?)$")

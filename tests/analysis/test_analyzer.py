@@ -167,6 +167,7 @@ class FixedScorer:
     plain problem report (neutral) or "pessimo servizio" (positive)."""
 
     version = "fixed-1"
+    kind_model = None  # the rules alone decide the kind
 
     def __init__(self, sentiment: dict[str, float], offensive: float = 0.05) -> None:
         self.sentiment = sentiment

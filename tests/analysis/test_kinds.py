@@ -52,10 +52,9 @@ HOLDOUT4 = Path(__file__).parent / "fixtures" / "kinds_holdout4.csv"
 #: kinds_holdout4.csv (96 comments, Italian and English, 12 per kind, under the pages of a craft
 #: brewery, a veterinary clinic, an airline, a city museum, a car dealer, a university, a streaming
 #: service and a water utility) was written blind to the rules and to the other holdouts, and is
-#: kept unseen: 0.726 macro-F1 (0.729 accuracy; it 0.676, en 0.769) when first measured. The
-#: floor keeps the estimate from sliding back; rules written while looking at its misses would
-#: make it one more regression floor.
-HOLDOUT4_FLOOR = 0.68
+#: was kept unseen for a while: 0.726 macro-F1 (0.729 accuracy; it 0.676, en 0.769) when first
+#: measured.
+HOLDOUT4_FLOOR = 0.90
 
 HOLDOUT5 = Path(__file__).parent / "fixtures" / "kinds_holdout5.csv"
 #: kinds_holdout5.csv (96 comments, Italian and English, 12 per kind, under the pages of a
@@ -63,8 +62,21 @@ HOLDOUT5 = Path(__file__).parent / "fixtures" / "kinds_holdout5.csv"
 #: service, a theme park, a language school and an electronics shop) was written blind to the
 #: rules and to the other holdouts: 0.604 macro-F1 (0.594 accuracy; it 0.558, en 0.654) when
 #: first measured. One label was then corrected ("Che bella foto del lago al tramonto" praises
-#: the page's photo: praise, not other), which reads 0.612.
-HOLDOUT5_FLOOR = 0.60
+#: the page's photo: praise, not other), which read 0.612.
+HOLDOUT5_FLOOR = 0.90
+#: The rules were then changed while looking at the misses of the fourth and fifth sets, and both
+#: train the kinds model (training/kinds.py), as the sets before them do: they read 0.99 and 0.96
+#: now, regression floors like the others.
+
+HOLDOUT6 = Path(__file__).parent / "fixtures" / "kinds_holdout6.csv"
+#: kinds_holdout6.csv (96 comments, Italian and English, 12 per kind, under the pages of a ferry
+#: line, a hair salon, a theatre, an insurer, a coffee roaster, a DIY store, a zoo and a solar
+#: installer) was written after those rule changes, blind to them, and is never trained on: 0.595
+#: macro-F1 with the rules alone when first measured (0.588 with the rules before the fourth and
+#: fifth sets: the rules written for those barely carried over). With the kinds model asked where
+#: the rules find no cue it reads 0.619. That is the estimate for pages the rules and the model
+#: were not written for. Its misses have not been looked at.
+HOLDOUT6_FLOOR = 0.60
 
 
 def macro_f1(gold: list[str], pred: list[str], labels: tuple[str, ...]) -> float:
@@ -123,8 +135,9 @@ def _read(path: Path) -> list[dict[str, str]]:
         (HOLDOUT3, HOLDOUT3_FLOOR),
         (HOLDOUT4, HOLDOUT4_FLOOR),
         (HOLDOUT5, HOLDOUT5_FLOOR),
+        (HOLDOUT6, HOLDOUT6_FLOOR),
     ],
-    ids=["holdout", "holdout2", "holdout3", "holdout4", "holdout5"],
+    ids=["holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6"],
 )
 def test_kinds_holdout_floor(fast: Analyzer, path: Path, floor: float) -> None:
     rows = _read(path)

@@ -13,6 +13,7 @@ import pytest
 pytest.importorskip("sklearn", reason="training needs scikit-learn (the train/test extra)")
 
 from crisisdesk.analysis import features, load_analyzer  # noqa: E402
+from crisisdesk.analysis.fast import FastAnalyzer  # noqa: E402
 from crisisdesk.analysis.linear import LinearModel  # noqa: E402
 from training import data as datasets  # noqa: E402
 from training import fit  # noqa: E402
@@ -87,7 +88,7 @@ def test_training_rebuilds_loadable_models(tmp_path: Path) -> None:
         )
         == 0
     )
-    for name in ("language", "sentiment", "offensive", "irony"):
+    for name in ("language", "sentiment", "offensive", "irony", "kinds"):
         assert (out / f"{name}.npz").is_file()
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
@@ -103,7 +104,13 @@ def test_training_rebuilds_loadable_models(tmp_path: Path) -> None:
     assert words["irony"] == 0 and words["language"] == 0
     assert metrics["models"]["sentiment"]["words"] == words["sentiment"]
 
+    # the kinds model is chosen by leaving out each set written blind to the rules in turn
+    kinds = metrics["models"]["kinds"]
+    assert len(kinds["leave_one_set_out"]) == 4 and kinds["blind_set"] == "kinds_holdout6.csv"
+    assert all(0 <= v <= 100 for v in kinds["leave_one_set_out"].values())
+
     analyzer = load_analyzer("fast", models_dir=str(out))
+    assert isinstance(analyzer, FastAnalyzer) and analyzer.scorer.kind_model is not None
     assert analyzer.version == f"fast-{manifest['version']}"
     result = analyzer.analyze("il treno è in ritardo")
     assert result.language == "it"

@@ -28,6 +28,7 @@ COMMENT_WORDS = frozenset(
         "mockery",
         "praise around",
         "sarcasm",
+        "declared",
     }
 )
 FIXTURES = Path(__file__).resolve().parent.parent / "analysis" / "fixtures"
@@ -42,6 +43,13 @@ EXTRA = [
     "Quando riaprite il negozio",
     "Ho sentito che usate olio di palma, è una truffa, lo sanno tutti",
     "Buona domenica a tutti",
+    # the labels of rarer rules, and of the kinds model
+    "I'm absolutely livid, my order never came",
+    "Scarpe firmate -70% solo oggi www.scarpe-outlet.example",
+    "That's why the prices doubled, the owners are foreigners",
+    "Tenere aperto la domenica è illegale",
+    "Non la lascio più questa crema, la pelle è rinata",
+    "Il pacco doveva arrivare martedì, oggi è venerdì",
 ]
 
 
@@ -65,3 +73,4 @@ def test_every_reason_label_is_translated_to_italian() -> None:
     assert not untranslated
     # the sample did reach the rules whose labels were once missing
     assert {"asks something", "claim pattern", "rumour", "sarcasm", "spam signal"} <= seen
+    assert {"declared", "discount", "cause claim", "accusation", "learned"} <= seen
