@@ -62,9 +62,13 @@ def main(argv: list[str] | None = None) -> int:
     # The word vocabulary is that of every task that uses word vectors, whichever are retrained,
     # so that retraining one model gives the same words as retraining all.
     with_words = [n for n in datasets.TASKS if fit.SPECS[n].word_vectors]
-    tasks = {n: datasets.TASKS[n](args.data) for n in dict.fromkeys([*names, *with_words])}
+    needs_words = any(n in with_words for n in names)
+    tasks = {
+        n: datasets.TASKS[n](args.data)
+        for n in dict.fromkeys([*names, *(with_words if needs_words else [])])
+    }
     word_vectors = None
-    if any(n in with_words for n in names):
+    if needs_words:
         word_vectors = vectors.WordVectors.build(
             [text for n in with_words for text in tasks[n].train.texts],
             cache_dir=args.cache,
@@ -103,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only is None or "kinds" in args.only:
         # after the others: it reads what their analysis says of each comment
         fitted_kinds = (
-            kinds.fit_kinds(args.out, args.seed, bits=12, grid=kinds.GRID[:1])
+            kinds.fit_kinds(args.out, args.seed, bits=12)
             if args.small
             else kinds.fit_kinds(args.out, args.seed)
         )

@@ -49,7 +49,9 @@ BITS = 16
 #: The signals' columns are scaled up against the word group, which has unit length: with the
 #: same penalty they can then carry more weight than any single n-gram.
 SIGNAL_SCALE = 2.0
-GRID = (3.0, 10.0, 30.0)
+#: The regularisation tried. C = 3, 10 and 30 read 76.0, 79.2 and 81.6 (means of the four
+#: leave-one-set-out figures); each point costs four fits, so only the best is kept.
+GRID = (30.0,)
 
 
 def read_set(path: Path) -> list[dict[str, str]]:
