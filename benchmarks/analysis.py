@@ -155,6 +155,8 @@ KINDS_SETS = (
     "kinds_holdout2.csv",
     "kinds_holdout3.csv",
     "kinds_holdout4.csv",
+    "kinds_holdout5.csv",
+    "kinds_holdout6.csv",
 )
 
 
@@ -324,7 +326,8 @@ def _quality(data: Path, quick: bool) -> tuple[list[list[str]], dict[str, Any]]:
 
     # --- kinds on the project's own labelled comments
     page_comments: list[dict[str, str]] = []
-    # kinds_holdout4.csv is the blind one (never looked into); the others were seen
+    # kinds_holdout6.csv is the blind one (its misses never looked into, and the kinds model
+    # never trained on it); the rules were written against the others, and the model learned them
     for fixture in KINDS_SETS:
         path = ROOT / "tests" / "analysis" / "fixtures" / fixture
         with path.open(encoding="utf-8", newline="") as f:
