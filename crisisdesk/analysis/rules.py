@@ -867,7 +867,7 @@ _PRAISE_PHRASES = _Rare(
         r"\b(?:worth every (?:penny|cent)|(?:well|nicely) done|good job|great job|ben fatto|"
         r"(?:non|nn) (?:lo|la|li|le) lascio pi[uù]|non ne (?:faccio|posso fare) pi[uù] a meno|"
         r"can'?t live without|(?:treated|trattat[oaie]) (?:us |me )?(?:like|come) (?:dei |dei veri )?"
-        r"(?:re|royalty|kings|queens|vip)|(?:è|e'|sei|siete|is|are) (?:un |una |a |an )?"
+        r"(?:re|royalty|kings|queens|vip)|(?:è|e'|sei|siete|is|are) (?:un |una |a |an |dei |degli )"
         r"(?:tesoro|tesori|gem|gems|star|stars|lifesaver|angel|angels|angelo|angeli))\b"
     ),
     (
