@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from crisisdesk.analysis import lexicon, rules, spam
+from crisisdesk.analysis import lexicon, profanity, rules, spam
 from crisisdesk.analysis.base import SENTIMENTS, Analysis
 
 #: Longer comments are cut before analysis: the signal is in the first few thousand characters, and
@@ -136,7 +136,7 @@ class FastAnalyzer:
         spam_cues = spam.spam_signal(text)
         words = rules.words(text)
         offensive, o_reasons = s.offensive, []
-        vulgar = rules.profanity(words)
+        vulgar = profanity.listed(words)
         if vulgar and offensive < lexicon.PROFANITY_FLOOR:
             offensive = lexicon.PROFANITY_FLOOR
             o_reasons = [f"offensive: profanity: {', '.join(vulgar[:3])}"]

@@ -680,16 +680,6 @@ _ADDRESSED = frozenset(
 )
 
 
-def profanity(words: list[str]) -> list[str]:
-    """The vulgar words of a comment (:data:`~crisisdesk.analysis.lexicon.PROFANITY`), once
-    each, in order.
-
-    >>> profanity(words("Andate a fanculo, voi e la vostra torta di merda"))
-    ['fanculo', 'merda']
-    """
-    return _listed(words, set(words), PROFANITY)
-
-
 def _vented(text: str, low: str, present: set[str]) -> list[str]:
     """Venting without an anger word: exasperation, masked swearing, angry faces."""
     found = []
