@@ -278,7 +278,7 @@ def _quality(data: Path, quick: bool) -> tuple[list[list[str]], dict[str, Any]]:
             "offensive" if scored.offensive >= even_odds["offensive"] else "not"
             for scored in scorer.score(texts, [None] * len(texts))
         ]
-        vulgar = [bool(profanity.listed(rules.words(t))) for t in texts]
+        vulgar = [bool(profanity.profanity(t, rules.words(t))) for t in texts]
         extra["offence"].append(
             [
                 name,

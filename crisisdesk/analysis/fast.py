@@ -136,9 +136,12 @@ class FastAnalyzer:
         spam_cues = spam.spam_signal(text)
         words = rules.words(text)
         offensive, o_reasons = s.offensive, []
-        vulgar = profanity.listed(words)
+        vulgar, disguised = profanity.listed(words), profanity.disguised(text, words)
+        if disguised:
+            vulgar += list(dict.fromkeys(v.written for v in disguised))
         if vulgar and offensive < lexicon.PROFANITY_FLOOR:
             offensive = lexicon.PROFANITY_FLOOR
+            # as written: "sh1t", "f u c k" show the reader the disguise that was seen through
             o_reasons = [f"offensive: profanity: {', '.join(vulgar[:3])}"]
         kind, k_reasons = rules.decide_kind(
             rules.KindInput(
@@ -151,6 +154,7 @@ class FastAnalyzer:
                 irony=s.irony,
                 question=question,
                 spam=spam_cues.score,
+                disguised=disguised,
             )
         )
         reasons = [f"{kind}: {r}" for r in k_reasons]

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from crisisdesk.analysis import profanity
 from crisisdesk.analysis.lexicon import PROFANITY
 
 # --- questions -------------------------------------------------------------------------------------
@@ -777,6 +778,9 @@ class KindInput:
     irony: float
     question: bool
     spam: float
+    #: The disguised vulgar words (:func:`~crisisdesk.analysis.profanity.disguised`), when the
+    #: caller has found them already; None to find them here.
+    disguised: Sequence[profanity.Vulgar] | None = None
 
 
 #: Problem words that sarcastic praise is usually wrapped around.
@@ -1262,6 +1266,12 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     if claims and s.positive < 0.7:
         return "misguided", [f"claim pattern: {', '.join(claims)}"]
 
+    disguised = profanity.disguised(s.text, toks) if s.disguised is None else s.disguised
+    if disguised:
+        # "str0nzi", "f**k off", "vaffa": the rules below read the plain spelling, so a disguised
+        # insult calls names and disguised swearing vents as the plain words do
+        low = profanity.plainly(low, disguised)
+        toks = words(low)
     caps, bangs = shouting(s.text)
     present = set(toks)
     anger = _listed(toks, present, _ANGER_CUES)
