@@ -265,7 +265,7 @@ def _quality(data: Path, quick: bool) -> tuple[list[list[str]], dict[str, Any]]:
         splits["haspeede2020-dev-it (NC, hate)"] = datasets.Split(
             has_t, has_l, ["it"] * len(has_t), ["haspeede"] * len(has_t)
         )
-    from crisisdesk.analysis import rules
+    from crisisdesk.analysis import profanity, rules
     from crisisdesk.analysis.linear import load_scorer
 
     scorer = load_scorer()
@@ -280,7 +280,7 @@ def _quality(data: Path, quick: bool) -> tuple[list[list[str]], dict[str, Any]]:
             "offensive" if scored.offensive >= even_odds["offensive"] else "not"
             for scored in scorer.score(texts, [None] * len(texts))
         ]
-        vulgar = [bool(rules.profanity(rules.words(t))) for t in texts]
+        vulgar = [bool(profanity.profanity(t, rules.words(t))) for t in texts]
         extra["offence"].append(
             [
                 name,

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from crisisdesk.analysis import lexicon, rules, spam
+from crisisdesk.analysis import lexicon, profanity, rules, spam
 from crisisdesk.analysis.base import SENTIMENTS, Analysis
 from crisisdesk.analysis.kind_model import KindModel
 
@@ -141,9 +141,12 @@ class FastAnalyzer:
         spam_cues = spam.spam_signal(text)
         words = rules.words(text)
         offensive, o_reasons = s.offensive, []
-        vulgar = rules.profanity(words)
+        vulgar, disguised = profanity.listed(words), profanity.disguised(text, words)
+        if disguised:
+            vulgar += list(dict.fromkeys(v.written for v in disguised))
         if vulgar and offensive < lexicon.PROFANITY_FLOOR:
             offensive = lexicon.PROFANITY_FLOOR
+            # as written: "sh1t", "f u c k" show the reader the disguise that was seen through
             o_reasons = [f"offensive: profanity: {', '.join(vulgar[:3])}"]
         kind, k_reasons = rules.decide_kind(
             rules.KindInput(
@@ -156,6 +159,7 @@ class FastAnalyzer:
                 irony=s.irony,
                 question=question,
                 spam=spam_cues.score,
+                disguised=disguised,
             )
         )
         model = self.scorer.kind_model

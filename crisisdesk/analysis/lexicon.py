@@ -88,6 +88,28 @@ PROFANITY = frozenset(
     porra caralho
     """.split()
 )
+#: Vulgar words clipped to a few letters, each with the listed word it stands for or holds
+#: ("stfu" swears as "fuck" does). Left out on purpose: "wtf", "omfg", "lmfao" and "fml", said
+#: in surprise or fun as often as in anger; and letters that are also ordinary abbreviations or
+#: words: "bs", "af" (Air France), "pos", "mf", "fu" (Italian "was", kung fu).
+PROFANITY_SHORT = {
+    "fck": "fuck",
+    "fuk": "fuck",
+    "fcking": "fucking",
+    "fckin": "fucking",
+    "fking": "fucking",
+    "fkn": "fucking",
+    "fuking": "fucking",
+    "fukin": "fucking",
+    "fuckin": "fucking",
+    "sht": "shit",
+    "stfu": "fuck",
+    "gtfo": "fuck",
+    "ffs": "fuck",
+    "mofo": "motherfucker",
+    "vaffa": "vaffanculo",
+    "cazz": "cazzo",
+}
 #: How offensive a comment with a vulgar word is, at least (the flame detector counts a comment
 #: as offensive from 0.5).
 PROFANITY_FLOOR = 0.6

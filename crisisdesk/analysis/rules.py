@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from crisisdesk.analysis import profanity
 from crisisdesk.analysis.lexicon import PROFANITY
 
 # --- questions -------------------------------------------------------------------------------------
@@ -742,16 +743,6 @@ _ADDRESSED = frozenset(
 )
 
 
-def profanity(words: list[str]) -> list[str]:
-    """The vulgar words of a comment (:data:`~crisisdesk.analysis.lexicon.PROFANITY`), once
-    each, in order.
-
-    >>> profanity(words("Andate a fanculo, voi e la vostra torta di merda"))
-    ['fanculo', 'merda']
-    """
-    return _listed(words, set(words), PROFANITY)
-
-
 def _vented(text: str, low: str, present: set[str]) -> list[str]:
     """Venting without an anger word: exasperation, masked swearing, angry faces."""
     found = []
@@ -943,6 +934,9 @@ class KindInput:
     irony: float
     question: bool
     spam: float
+    #: The disguised vulgar words (:func:`~crisisdesk.analysis.profanity.disguised`), when the
+    #: caller has found them already; None to find them here.
+    disguised: Sequence[profanity.Vulgar] | None = None
 
 
 #: Years ago: "nel 2009", "back in the 80s", "negli anni '90", "when I was a kid".
@@ -1533,6 +1527,12 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     if claims and s.positive < 0.7:
         return "misguided", [f"claim pattern: {', '.join(claims)}"]
 
+    disguised = profanity.disguised(s.text, toks) if s.disguised is None else s.disguised
+    if disguised:
+        # "str0nzi", "f**k off", "vaffa": the rules below read the plain spelling, so a disguised
+        # insult calls names and disguised swearing vents as the plain words do
+        low = profanity.plainly(low, disguised)
+        toks = words(low)
     caps, bangs = shouting(s.text)
     present = set(toks)
     anger = _listed(toks, present, _ANGER_CUES)

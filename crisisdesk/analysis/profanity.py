@@ -1,0 +1,282 @@
+"""Vulgar words, also when they are disguised.
+
+A comment with a vulgar word (:data:`~crisisdesk.analysis.lexicon.PROFANITY`) is offensive at
+:data:`~crisisdesk.analysis.lexicon.PROFANITY_FLOOR` at least. Writers who expect a filter
+disguise the word, and a list of plain words misses every disguise. Five kinds of disguise are
+common enough to look for, each by a rule a person can check by eye:
+
+- **clipped forms**: "stfu", "fck", "vaffa" (:data:`~crisisdesk.analysis.lexicon.PROFANITY_SHORT`).
+- **elongations**: "fuuuuck", "cazzooo", "bitchhh": one letter of a listed word written three to
+  twelve times. ``rules.words`` keeps elongations as written (the model's ``features.normalise``
+  cuts them, the word lists do not), so the plain list never matched them.
+- **look-alike digits**: "sh1t", "m3rda", "str0nzo": 0, 1, 3, 4, 5, 7 for o, i, e, a, s, t, with
+  two letters of the word kept at least.
+- **masked letters**: "f*ck", "c***o", "c@zzo", "merd@", "sh!t", "$hit". The token reads as a
+  listed word of the same length whose letters agree wherever the token shows one: a mask
+  (``* # @ $ . !``) stands for any letter, a digit only for the letter it looks like. The first
+  letter must show ("5*****" is a rating). When the masks are one run between a kept start and a
+  kept end, three letters kept in all, the run may stand for any number of letters ("vaff***lo").
+- **spelled out**: single letters between dots or spaces: "f.u.c.k", "f u c k", "m e r d a".
+
+Every comment passes through here and hardly any is disguised, so the common case must cost
+next to nothing. The first three kinds are whole words: the spellings they produce are listed
+once, at import (some 7,700 of them, about a megabyte), and looked up like the plain words, in
+one pass over the comment's words. Masks and spelling out split a word, and leave a sign: a
+consonant standing alone ("f*ck" leaves "f" and "ck"), or a mask right after a letter. Only a
+comment with such a sign (a few in a hundred) is read again, and only around the sign.
+
+Not attempted: a masked first letter ("*uck"), words run together ("fuckyou"), letters from other
+scripts that look Latin, a word spelled out inside a longer run of single letters ("a f u c k"),
+elongations of two letters or beyond twelve ("caaaazziii"). Caught on purpose although a name
+could be masked the same way: a token that shows only its first letter ("f***", "s***").
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from typing import NamedTuple
+
+from crisisdesk.analysis.lexicon import PROFANITY, PROFANITY_SHORT
+
+
+class Vulgar(NamedTuple):
+    """A disguised vulgar word: as the comment writes it, lower-cased, and the listed word it
+    stands for. ``start`` and ``end`` are its offsets in ``text.lower()``."""
+
+    written: str
+    word: str
+    start: int
+    end: int
+
+
+# --- tables built once ----------------------------------------------------------------------------
+
+#: Every plain spelling a disguise may read as, with the listed word it stands for.
+_READINGS: dict[str, str] = {w: w for w in PROFANITY} | PROFANITY_SHORT
+#: Digits that stand for the letter they look like, and back.
+_DIGIT_FOR = {"o": "0", "i": "1", "e": "3", "a": "4", "s": "5", "t": "7"}
+_LEET = {d: c for c, d in _DIGIT_FOR.items()} | {"@": "a", "$": "s", "!": "i"}
+_LEET_TABLE = str.maketrans(_LEET)
+#: The longest elongation listed: a letter written twelve times.
+_LONGEST_RUN = 12
+
+
+def _spellings() -> dict[str, str]:
+    """The whole-word disguises of every reading: clipped, elongated, with look-alike digits."""
+    out = dict(PROFANITY_SHORT)
+    for plain, word in _READINGS.items():
+        for run in re.finditer(r"(.)\1*", plain):
+            for n in range(max(3, len(run[0]) + 1), _LONGEST_RUN + 1):
+                out.setdefault(plain[: run.start()] + run[1] * n + plain[run.end() :], word)
+        places = [i for i, c in enumerate(plain) if c in _DIGIT_FOR]
+        for k in range(1, len(places) + 1):
+            for chosen in itertools.combinations(places, k):
+                leet = "".join(_DIGIT_FOR[c] if i in chosen else c for i, c in enumerate(plain))
+                if len(plain) - k >= 2:  # "5h17" is no word any more
+                    out.setdefault(leet, word)
+    return out
+
+
+#: Disguised whole words, each with the listed word it stands for.
+_SPELLINGS = _spellings()
+#: Listed words by (length, first letter): the candidates of a masked token. The clipped forms
+#: are left out: a masked token of three letters ("f**") says too little.
+_BY_SHAPE: dict[tuple[int, str], list[str]] = defaultdict(list)
+#: Listed words by first letter: the candidates of a token whose masks hide a number of letters.
+_BY_FIRST: dict[str, list[str]] = defaultdict(list)
+for _w in sorted(PROFANITY):
+    _BY_SHAPE[len(_w), _w[0]].append(_w)
+    _BY_FIRST[_w[0]].append(_w)
+
+#: Characters that stand for any letter in a masked word.
+_MASKS = frozenset("*#@$.!")
+
+#: Consonants, which are no word on their own in the desk's languages: a mask leaves one standing
+#: ("f*ck" -> "f", "ck"), and two of them may spell a word out ("f u c k"). Vowels, "y" and "u"
+#: ("u" for "you") are words; every listed word has two consonants at least.
+_LONE_LETTERS = frozenset("bcdfghjklmnpqrstvwxzñ")
+#: The words that call for a closer look: one lookup each, with the comment's words.
+_TELLING_WORDS = frozenset(_SPELLINGS) | _LONE_LETTERS
+
+# --- signs in the text ----------------------------------------------------------------------------
+
+#: A mask right after a letter ("f*ck", "c@zzo", "merd@"), or "$" before one ("$hit"); the "#"
+#: and "@" of a hashtag or a mention have a space before them. One pattern per character, led by
+#: it, and run only when the comment holds that character: the regex engine finds a literal
+#: character several times faster than a class of them.
+_STAR = re.compile(r"\*(?<=[^\W\d_]\*)")
+_HASH = re.compile(r"#(?<=[^\W\d_]#)")
+_DOLLAR = re.compile(r"\$(?:(?<=[^\W\d_]\$)|(?=[^\W\d_]))")
+_AT = re.compile(r"@(?<=[^\W\d_]@)")
+#: A dot or "!" between letters ("c.zzo", "sh!t", "f.u.c.k"), looked for only beside a consonant
+#: standing alone, which such a mask leaves ("c", "zzo"): sentences end in them everywhere else.
+_DOT = re.compile(r"\.(?<=[^\W\d_]\.)(?=[^\W\d_])")
+_BANG = re.compile(r"!(?<=[^\W\d_]!)(?=[^\W\d_])")
+#: Links and e-mail addresses: their letters, dots and "@" are no disguise. Blanked, not removed,
+#: so that offsets stay those of the comment.
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+\.[\w.\-]+")
+_SPACE = re.compile(r"\s")
+#: The words of ``rules.words``, with their offsets.
+_WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+#: Single letters between dots or spaces: "f.u.c.k", "f u c k", "m. e. r. d. a."
+_SPELLED = re.compile(r"(?<![\w.@#])[^\W\d_](?:(?:\. ?| )[^\W\d_](?!\w))+")
+#: A token with masks: letters, digits and masks, with a dot or "!" only between them. Mentions,
+#: hashtags and numbers are tokens too, which :func:`_reading` turns down by their first character.
+_TOKEN = re.compile(r"(?<![\w*#@$.!])(?:[^\W_]|[*#@$])+(?:[.!](?:[^\W_]|[*#@$])+)*")
+#: Masks that form one run between a kept start and a kept end: "vaff***lo".
+_ONE_RUN = re.compile(r"([^\W_]+)[*#@$.!]{2,}([^\W_]+)")
+
+
+def listed(words: Sequence[str]) -> list[str]:
+    """The listed vulgar words of a comment (``rules.words``), once each, in order.
+
+    >>> listed(["andate", "a", "fanculo", "voi", "merda", "fanculo"])
+    ['fanculo', 'merda']
+    """
+    if PROFANITY.isdisjoint(words):  # most comments: one pass in C, no set built
+        return []
+    return list(dict.fromkeys(w for w in words if w in PROFANITY))
+
+
+def disguised(text: str, words: Sequence[str]) -> list[Vulgar]:
+    """The disguised vulgar words of a comment, in order; ``words`` is ``rules.words(text)``.
+
+    >>> from crisisdesk.analysis.rules import words
+    >>> text = "F**k off, str0nzi. Vaff***lo! Cazzooo"
+    >>> [(v.written, v.word) for v in disguised(text, words(text))]
+    [('f**k', 'fuck'), ('str0nzi', 'stronzi'), ('vaff***lo', 'vaffanculo'), ('cazzooo', 'cazzo')]
+    >>> text = "Rated 5*****, $$$ but worth it: F.lli Rossi s.p.a., @cazzola, a b c"
+    >>> disguised(text, words(text))
+    []
+    """
+    lone, whole = 0, False
+    if not _TELLING_WORDS.isdisjoint(words):
+        lone = len(_LONE_LETTERS.intersection(words))
+        whole = not _SPELLINGS.keys().isdisjoint(words)
+    masked = _masked(text, lone > 0)
+    if not (whole or masked or lone >= 2):
+        return []
+    low = text.lower()
+    if "://" in low or "www." in low:
+        low = _URL.sub(_blank, low)
+    if "@" in low:
+        low = _EMAIL.sub(_blank, low)
+    found: list[Vulgar] = []
+    if lone >= 2:
+        for m in _SPELLED.finditer(low):
+            word = _READINGS.get(m[0].replace(".", "").replace(" ", ""))
+            if word:
+                found.append(Vulgar(m[0], word, m.start(), m.end()))
+    if whole:
+        found += [
+            Vulgar(m[0], _SPELLINGS[m[0]], m.start(), m.end())
+            for m in _WORD.finditer(low)
+            if m[0] in _SPELLINGS
+        ]
+    taken = [(v.start, v.end) for v in found]  # "f.u.c.k" is read as spelled out
+    if masked:
+        for start, end in _stretches(low, lone > 0):
+            for m in _TOKEN.finditer(low, start, end):
+                word = _reading(m[0])
+                if word and not any(s <= m.start() < e for s, e in taken):
+                    found.append(Vulgar(m[0], word, m.start(), m.end()))
+    return sorted(found, key=lambda v: v.start)
+
+
+def profanity(text: str, words: Sequence[str]) -> list[str]:
+    """The vulgar words of a comment as it writes them, once each: the listed words, then the
+    disguised ones; ``words`` is ``rules.words(text)``.
+
+    >>> from crisisdesk.analysis.rules import words
+    >>> text = "Andate a fanculo, voi e la vostra torta di m3rda. Che c@zzo, m e r d a!"
+    >>> profanity(text, words(text))
+    ['fanculo', 'm3rda', 'c@zzo', 'm e r d a']
+    """
+    return listed(words) + list(dict.fromkeys(v.written for v in disguised(text, words)))
+
+
+def plainly(low: str, found: Sequence[Vulgar]) -> str:
+    """``low``, a lower-cased comment, with its disguised words (``found``) written plainly.
+
+    >>> from crisisdesk.analysis.rules import words
+    >>> text = "che c@zzo dici, f u c k off"
+    >>> plainly(text, disguised(text, words(text)))
+    'che cazzo dici, fuck off'
+    """
+    parts, at = [], 0
+    for v in found:
+        if v.start >= at:
+            parts += [low[at : v.start], v.word]
+            at = v.end
+    parts.append(low[at:])
+    return "".join(parts)
+
+
+def _blank(match: re.Match[str]) -> str:
+    return " " * len(match[0])
+
+
+def _masked(text: str, lone: bool) -> bool:
+    """Does a comment have a mask right after a letter? "#", dots and "!" count only if ``lone``
+    (a consonant stands alone among its words, as in "f#ck", "c.zzo", "sh!t"): hashtags, sentence
+    ends and exclamations put them in many comments."""
+    t = text
+    return (
+        ("*" in t and _STAR.search(t) is not None)
+        or ("$" in t and _DOLLAR.search(t) is not None)
+        or ("@" in t and _AT.search(t) is not None)
+        or (lone and "#" in t and _HASH.search(t) is not None)
+        or (lone and "." in t and _DOT.search(t) is not None)
+        or (lone and "!" in t and _BANG.search(t) is not None)
+    )
+
+
+def _stretches(low: str, lone: bool) -> Iterator[tuple[int, int]]:
+    """The stretches of a lower-cased comment between two spaces that hold a mask, once each."""
+    seen = set()
+    for pattern in (_STAR, _DOLLAR, _AT, _HASH, _DOT, _BANG) if lone else (_STAR, _DOLLAR, _AT):
+        for mask in pattern.finditer(low):
+            at = mask.start()
+            start = max(low.rfind(" ", 0, at), low.rfind("\n", 0, at), low.rfind("\t", 0, at)) + 1
+            if start not in seen:
+                seen.add(start)
+                space = _SPACE.search(low, at)
+                yield start, space.start() if space else len(low)
+
+
+def _reading(token: str) -> str | None:
+    """The listed word a lower-cased token with masks stands for, if any."""
+    first = token[0]
+    if not (first.isalpha() or first == "$"):  # a mention, a hashtag, a number or a rating
+        return None
+    plain = token.translate(_LEET_TABLE)
+    if plain.isalpha():  # "$hit", "c@zzo", "sh!t"
+        word = _READINGS.get(plain) or _SPELLINGS.get(plain)
+        if word:
+            return word
+    if not first.isalpha():  # a masked word keeps its first letter
+        return None
+    return _unmasked(token)
+
+
+def _unmasked(token: str) -> str | None:
+    """The listed word a masked token stands for: same length first, then one run of masks."""
+    for word in _BY_SHAPE.get((len(token), token[0]), ()):
+        if all(
+            t == w or t in _MASKS or _LEET.get(t) == w for t, w in zip(token, word, strict=True)
+        ):
+            return word
+    run = _ONE_RUN.fullmatch(token)
+    if run is None:
+        return None
+    start, end = run[1].translate(_LEET_TABLE), run[2].translate(_LEET_TABLE)
+    if len(start) + len(end) < 3 or not (start + end).isalpha():
+        return None
+    for word in _BY_FIRST.get(start[0], ()):
+        if len(word) > len(start) + len(end) and word.startswith(start) and word.endswith(end):
+            return word
+    return None

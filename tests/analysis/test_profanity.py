@@ -1,0 +1,165 @@
+"""Vulgar words seen through their disguises, and ordinary words left alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from crisisdesk.analysis import lexicon, profanity, rules
+from crisisdesk.analysis.fast import FastAnalyzer
+from tests.analysis.test_analyzer import NEUTRAL, FixedScorer
+from tests.analysis.test_rules import _kind
+
+
+def _seen(text: str) -> list[tuple[str, str]]:
+    """(as written, the listed word) of each disguised vulgar word of ``text``."""
+    return [(v.written, v.word) for v in profanity.disguised(text, rules.words(text))]
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "word"),
+    [
+        # masked letters: the same length, the letters shown agree, the first letter kept
+        ("Che f*ck di servizio", "f*ck", "fuck"),
+        ("F**K OFF", "f**k", "fuck"),
+        ("what the f***", "f***", "fuck"),
+        ("this is f*cking ridiculous", "f*cking", "fucking"),
+        ("ma che c***o dite", "c***o", "cazzo"),
+        ("che c@zzo fate", "c@zzo", "cazzo"),
+        ("servizio di merd@", "merd@", "merda"),
+        ("Che c.zzo dici", "c.zzo", "cazzo"),
+        ("full of sh!t", "sh!t", "shit"),
+        ("same s**t every day", "s**t", "shit"),
+        ("you b*stards", "b*stards", "bastards"),
+        ("motherf***er", "motherf***er", "motherfucker"),
+        ("sei una p*ttana", "p*ttana", "puttana"),
+        # one run of masks between a kept start and end stands for any number of letters
+        ("Vaff***lo a tutti", "vaff***lo", "vaffanculo"),
+        # look-alike digits and symbols
+        ("what a load of sh1t", "sh1t", "shit"),
+        ("servizio di m3rda", "m3rda", "merda"),
+        ("sei uno str0nzo", "str0nzo", "stronzo"),
+        ("siete degli str0nzi", "str0nzi", "stronzi"),
+        ("holy $hit", "$hit", "shit"),
+        ("che cazz0", "cazz0", "cazzo"),
+        # elongations
+        ("fuuuuck this", "fuuuuck", "fuck"),
+        ("FUUUCK YOU", "fuuuck", "fuck"),
+        ("cazzooo che ritardo", "cazzooo", "cazzo"),
+        ("cazzzzo", "cazzzzo", "cazzo"),
+        ("stupid bitchhh", "bitchhh", "bitch"),
+        ("che merdaaaa", "merdaaaa", "merda"),
+        # spelled out
+        ("f.u.c.k this", "f.u.c.k", "fuck"),
+        ("f u c k you", "f u c k", "fuck"),
+        ("che m e r d a", "m e r d a", "merda"),
+        ("F. U. C. K.", "f. u. c. k", "fuck"),
+        # clipped forms
+        ("stfu", "stfu", "fuck"),
+        ("fck this airline", "fck", "fuck"),
+        ("ma vaffa!", "vaffa", "vaffanculo"),
+        ("fuckin' delays", "fuckin", "fucking"),
+        ("ffs, again", "ffs", "fuck"),
+    ],
+)
+def test_each_disguise_reads_as_its_listed_word(text: str, written: str, word: str) -> None:
+    assert _seen(text) == [(written, word)]
+    assert written in profanity.profanity(text, rules.words(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # words that hold a listed word, or look like one
+        "Top of the class, I would assess it again",
+        "A cocktail in Scunthorpe, then shiitake for dinner",
+        "Una cazzola nuova per il cantiere di Cazzago",
+        "Passeggiata in p.zza Duomo e c.so Italia con la dott.ssa Bianchi",
+        # ratings, prices and stars
+        "Rated 5***** by everyone, I give it 5* too",
+        "$$$ but worth it, from $39 a night",
+        "great***** and the price* is right",
+        "M*A*S*H reruns",
+        # mentions, hashtags, e-mails and links
+        "ciao @cazzola, guarda qui",
+        "#merdaday is trending",
+        "scrivete a c@zzo.it o a info@m3rda.com",
+        "https://t.co/f4ck and www.sh1t.example.com",
+        # abbreviations and letters
+        "F.lli Rossi s.p.a., s.r.l. dal 1950",
+        "e.g. the 3pm flight, a.m. or p.m., U.S.A.",
+        "a b c, w/ my b/c and r u ok",
+        # codes and numbers
+        "A320 on flight UA1234, gate B6, an F150 truck, covid19, mp3, h1n1",
+        "C# and C++ at AT&T",
+        # elongations and shouts of ordinary words
+        "soooo good, noooo, zzz, hmmm, shhh, Grazie!!!",
+        # mild or ambiguous abbreviations left out on purpose
+        "wtf, omfg, lmfao, fml, bs, af, pos, kung fu, fu il migliore",
+    ],
+)
+def test_ordinary_words_are_no_disguise(text: str) -> None:
+    assert _seen(text) == []
+    assert profanity.profanity(text, rules.words(text)) == []
+
+
+def test_a_mask_keeps_the_first_letter_and_the_length() -> None:
+    assert _seen("*uck off") == []  # the first letter hidden: too little to go on
+    assert _seen("f** this") == []  # three letters: not the shape of a listed word
+    assert _seen("f*****g") == [("f*****g", "fucking")]
+    assert _seen("f******g") == []  # eight letters: no listed f-word of that length
+    # two masks or more may stand for any number of letters, with three letters kept; one mask
+    # is one letter
+    assert _seen("vaff*lo") == []
+    assert _seen("f**o") == []
+
+
+def test_offsets_point_into_the_lower_cased_comment() -> None:
+    text = "Che C@ZZO dite, F U C K off"
+    low = text.lower()
+    found = profanity.disguised(text, rules.words(text))
+    assert [low[v.start : v.end] for v in found] == ["c@zzo", "f u c k"]
+    assert profanity.plainly(low, found) == "che cazzo dite, fuck off"
+
+
+def test_every_listed_spelling_keeps_two_letters_and_reads_as_a_listed_word() -> None:
+    for spelling, word in profanity._SPELLINGS.items():
+        assert sum(c.isalpha() for c in spelling) >= 2, spelling
+        assert word in lexicon.PROFANITY, (spelling, word)
+    # a clipped form is its own word, not part of the plain list
+    assert lexicon.PROFANITY.isdisjoint(lexicon.PROFANITY_SHORT)
+
+
+def test_a_disguised_insult_is_called_as_the_plain_one() -> None:
+    negative = {"sentiment": "negative", "negative": 0.7}
+    for disguised, plain in [
+        ("Siete degli str0nzi", "Siete degli stronzi"),
+        ("you b*stards", "you bastards"),
+        ("f u c k you", "fuck you"),
+        ("vaffa voi e il vostro sconto", "vaffanculo voi e il vostro sconto"),
+    ]:
+        kind, reasons = _kind(disguised, **negative)
+        assert (kind, reasons) == _kind(plain, **negative), disguised
+        assert kind == "troll", disguised
+    # swearing at the situation vents, disguised or not
+    assert _kind("ma vaffa, pioggia anche oggi", **negative)[0] == "rager"
+    assert _kind("che c@zzo di servizio", **negative)[0] == "rager"
+
+
+def test_a_disguised_vulgar_comment_is_offensive_with_the_word_as_written() -> None:
+    analyzer = FastAnalyzer(FixedScorer(NEUTRAL, offensive=0.05))
+    insult, swearing, spelled, clean = analyzer.analyze_many(
+        [
+            "Siete degli str0nzi, voi e le vostre torte",
+            "Che c***o di servizio, f.u.c.k",
+            "m e r d a",
+            "Il negozio apre alle 9, p.zza Duomo 5*****",
+        ]
+    )
+    for vulgar in (insult, swearing, spelled):
+        assert vulgar.offensive == lexicon.PROFANITY_FLOOR
+    assert "offensive: profanity: str0nzi" in insult.reasons
+    assert "offensive: profanity: c***o, f.u.c.k" in swearing.reasons
+    assert "offensive: profanity: m e r d a" in spelled.reasons
+    assert insult.kind == "troll"  # called names, as "stronzi" would be
+    assert swearing.kind == "rager"  # swearing about the service vents
+    assert clean.offensive == 0.05 and not any("profanity" in r for r in clean.reasons)
