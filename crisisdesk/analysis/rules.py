@@ -168,6 +168,7 @@ def asks_yes_or_no(text: str) -> bool:
     return any(_yes_no(low, match) for match in _SENTENCE_START.finditer(low))
 
 
+#: A greeting before an English question: "Hi, are the wristbands transferable".
 _EN_GREETING = re.compile(
     r"\s*(?:hi|hello|hey|good (?:morning|afternoon|evening))(?: there| all| everyone| guys| team)?"
     r"\s*[,!.]\s*"
@@ -1443,9 +1444,6 @@ _GREETING_ONLY = re.compile(
 )
 
 
-#: ``offensive`` and ``irony`` are probabilities for page comments, where about 8% of comments
-#: are offensive and 12% ironic (the shipped models' base rates; see the model card). "Some" is
-#: the odds a model trained on half-and-half tweets reads as a coin toss; "strong" is well above.
 #: Thanks that open a comment.
 _THANKS_FIRST = frozenset("thank thanks grazie".split())
 #: The writer says how angry they are: "I am so angry", "absolutely disgusted", "sono furiosa",
@@ -1488,6 +1486,9 @@ _STAFF_SAID = _Rare(
     ),
 )
 
+#: ``offensive`` and ``irony`` are probabilities for page comments, where about 8% of comments
+#: are offensive and 12% ironic (the shipped models' base rates; see the model card). "Some" is
+#: the odds a model trained on half-and-half tweets reads as a coin toss; "strong" is well above.
 IRONY_SOME = 0.12
 IRONY_STRONG = 0.25
 OFFENCE_SOME = 0.04
