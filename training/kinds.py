@@ -65,15 +65,7 @@ def matrix(analyzer: FastAnalyzer, texts: Sequence[str], bits: int) -> sparse.cs
     analyses = analyzer.analyze_many(texts)
     signals = np.asarray(
         [
-            [
-                a.sentiment_scores["negative"],
-                a.sentiment_scores["neutral"],
-                a.sentiment_scores["positive"],
-                a.offensive,
-                a.irony,
-                a.spam,
-                float(a.question),
-            ]
+            kind_model.signal_row(a.sentiment_scores, a.offensive, a.irony, a.spam, a.question)
             for a in analyses
         ],
         dtype=np.float32,

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from crisisdesk.analysis import lexicon, profanity, rules, spam
 from crisisdesk.analysis.base import SENTIMENTS, Analysis
-from crisisdesk.analysis.kind_model import KindModel
+from crisisdesk.analysis.kind_model import KindModel, signal_row
 
 #: Longer comments are cut before analysis: the signal is in the first few thousand characters, and
 #: a pasted novel must not stall a batch.
@@ -170,15 +170,7 @@ class FastAnalyzer:
             # no rule had a cue: the kinds model, learned from labelled comments, may have one
             learned = model.decide(
                 s.kind_logits,
-                (
-                    s.sentiment_scores["negative"],
-                    s.sentiment_scores["neutral"],
-                    s.sentiment_scores["positive"],
-                    offensive,
-                    s.irony,
-                    spam_cues.score,
-                    float(question),
-                ),
+                signal_row(s.sentiment_scores, offensive, s.irony, spam_cues.score, question),
             )
             if learned is not None:
                 kind, k_reasons = learned.kind, [f"learned {learned.probability:.2f}"]

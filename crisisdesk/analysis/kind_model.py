@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 import math
 import operator
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +43,27 @@ IDX = npt.NDArray[np.intp]
 
 #: The analysis signals the model reads beside the words, in the order of its signal weights.
 SIGNALS = ("negative", "neutral", "positive", "offensive", "irony", "spam", "question")
+
+
+def signal_row(
+    sentiment_scores: Mapping[str, float],
+    offensive: float,
+    irony: float,
+    spam: float,
+    question: bool,
+) -> tuple[float, ...]:
+    """A comment's analysis signals in the order of :data:`SIGNALS`."""
+    return (
+        sentiment_scores["negative"],
+        sentiment_scores["neutral"],
+        sentiment_scores["positive"],
+        offensive,
+        irony,
+        spam,
+        float(question),
+    )
+
+
 #: Kinds the model may give whatever its confidence: a wrong one costs a reply that was not needed.
 GENTLE = frozenset({"praise", "question", "complaint"})
 #: Kinds it may give only when it is this sure of them: a rant or spam is hidden or handled apart.

@@ -213,7 +213,7 @@ def test_clear_cases(fast: Analyzer, text: str, kind: str) -> None:
         # put-downs with no insult word or laughter, and a who-did-it answered with a guess
         ("Who even buys phones from you anymore", "troll", None),
         ("Ma davvero qualcuno si iscrive alla vostra palestra? Cambiate mestiere", "troll", None),
-        ("Bet your CEO picked these colours himself", "troll", None),
+        ("Bet your marketing guy designed this logo on a napkin", "troll", None),
         ("Chi ve l'ha scritto il post, il nipote?", "troll", None),
         # a choice asked without its mark, a question after a greeting, company sought
         ("La torta si può ordinare anche senza glutine o solo classica", "question", None),
