@@ -1345,7 +1345,11 @@ def _redeemed(toks: list[str], anger: list[str], praise: list[str]) -> list[str]
     buts = [i for i, w in enumerate(toks[:last_praise]) if w in _BUT]
     if not buts:
         return []
-    return [w for w in anger if toks.index(w) < buts[-1]]
+    # a cue may be a phrase ("porca paletta") or an emoji: it stands where its first word does,
+    # and one with no word among the tokens cannot be placed, so it is not redeemed
+    first = {w: i for i, w in reversed(list(enumerate(toks)))}
+    placed = {cue: first.get(next(iter(words(cue)), "")) for cue in anger}
+    return [cue for cue, i in placed.items() if i is not None and i < buts[-1]]
 
 
 #: "Something always goes wrong", "qualcosa va sempre storto": a problem named without telling it.

@@ -758,6 +758,10 @@ def test_anger_before_a_but_and_praise_is_redeemed() -> None:
     assert _kind(text, **glad)[0] == "praise"
     # without the "but" the anger stands
     assert _kind("Terrible queue, wonderful show my foot", **glad)[0] != "praise"
+    # venting phrases and faces are placed by their first word: no crash on a phrase
+    vented = "Porca paletta che coda, ma grazie mille, siete stati fantastici"
+    assert _kind(vented, **glad)[0] == "praise"
+    assert rules._redeemed(["ugh", "but", "great"], ["😡", "ugh"], ["great"]) == ["ugh"]
 
 
 def test_praise_words_of_thanks_and_top_as_a_place() -> None:
