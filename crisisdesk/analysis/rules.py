@@ -757,13 +757,31 @@ def _vented(text: str, low: str, present: set[str]) -> list[str]:
 
 
 #: Mockery and provocation: laughter at someone, clown emoji, "wake up", "lol", rhetorical taunts.
-_MOCKERY = re.compile(
-    r"(\b(a+h+a+h+\w*|ha(ha)+h?|he(he)+|lol+|lmao+|rofl|xd+|sveglia|wake up|"
+#: The words are scanned for with "(?<!\w)" where "\b" would do: every one starts with a word
+#: character, so the two agree, and the scan runs at twice the speed. The faces are looked up
+#: apart, in the texts that are not plain ASCII.
+_MOCKERY_WORDS = re.compile(
+    r"(?<!\w)(?:a+h+a+h+\w*|ha(?:ha)+h?|he(?:he)+|lol+|lmao+|rofl|xd+|sveglia|wake up|"
     r"bravi bravi|complimenti davvero|well done genius|good job genius\w*|oh look|toh|"
     r"nice try|ma fatemi il piacere|yeah right|certo certo|imagine|immagina|"
     r"good luck with that|call the newspapers|chiamate i giornali|"
-    r"cry more|keep crying|cope harder|stay mad|seethe)\b|🤡|🤣|😂|🙄|🙃|👏|🐔|🥱|💀)"
+    r"cry more|keep crying|cope harder|stay mad|seethe)\b"
 )
+_MOCKERY_FACES = ("🤡", "🤣", "😂", "🙄", "🙃", "👏", "🐔", "🥱", "💀")
+
+
+def mockery_marks(low: str) -> list[str]:
+    """The marks of mockery in the lower-cased ``low``, each once, sorted.
+
+    >>> mockery_marks("ahahah bravi bravi 👏👏")
+    ['ahahah', 'bravi bravi', '👏']
+    """
+    found = {m.group(0) for m in _MOCKERY_WORDS.finditer(low)}
+    if not low.isascii():
+        found.update(face for face in _MOCKERY_FACES if face in low)
+    return sorted(found)
+
+
 #: Laughter: with a target it mocks, on its own it only laughs ("😂", "lol the dog in the photo").
 #: "💀" ("I'm dead") is laughter too.
 _LAUGHTER = re.compile(r"a+h+a+h+\w*|ha(ha)+h?|he(he)+|lol+|lmao+|rofl|xd+|🤣|😂|💀")
@@ -959,6 +977,8 @@ _NO_PROBLEM = re.compile(
     r"alcuno|alcuna|mezzo|più)){0,3}"
     r"\s+(?:problems?|issues?|complaints?|problema|problemi|intoppo|intoppi|lamentela|lamentele)\b"
 )
+#: Every match of :data:`_NO_PROBLEM` ends with a noun that holds one of these.
+_NO_PROBLEM_NOUNS = ("problem", "issue", "complaint", "intopp", "lamentel")
 _THANKS_FOR_NOTHING = re.compile(
     r"\b(thanks|thank you) for nothing\b|\bgrazie (per|di) niente\b|\bno,? (?:grazie|thanks)\s*[.!]*$"
 )
@@ -1237,7 +1257,10 @@ def denied_problems(text: str) -> list[str]:
     >>> denied_problems("The problem was never fixed")
     []
     """
-    return [m.group(0) for m in _NO_PROBLEM.finditer(text.lower())]
+    low = text.lower()
+    if not any(noun in low for noun in _NO_PROBLEM_NOUNS):
+        return []  # most comments name no problem at all: five substring tests, not a scan
+    return [m.group(0) for m in _NO_PROBLEM.finditer(low)]
 
 
 def _listed(words: list[str], present: set[str], vocabulary: frozenset[str]) -> list[str]:
@@ -1497,7 +1520,7 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     # the failure wished in a taunt is no claim that the page is failing
     taunts = [m.group(0) for m in _FAILURE_WISHED.finditer(low)]
     claims = misguided_cues(_FAILURE_WISHED.sub(" ", low) if taunts else s.text)
-    if claims == ["everyone knows"] and _MOCKERY.search(low):
+    if claims == ["everyone knows"] and mockery_marks(low):
         # "Your game's dead and everyone knows it 💀": what everyone knows is a verdict backing a
         # taunt, not a fact to correct
         claims = []
@@ -1539,7 +1562,7 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     vented = _vented(s.text, low, present)
     if vented:
         anger = list(dict.fromkeys([*anger, *vented]))
-    mockery = sorted({m.group(0) for m in _MOCKERY.finditer(low)})
+    mockery = mockery_marks(low)
     if s.question and ("who" in present or "chi" in present):
         mockery += [m.group(0) for m in _WHO_RUNS.finditer(low)]
     if not present.isdisjoint(_TAUNT_WORDS):

@@ -20,7 +20,11 @@ _PHONE = re.compile(
     r"\+\d{1,3}[\s.\-]?(?:\(?\d{2,4}\)?[\s.\-]?){1,4}\d{3,4}"
     r"|(?:\(?\d{2,4}\)?[\s.\-]?){2,4}\d{3,4}"
 )
-_EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+\.[\w.\-]+")
+#: The part of an e-mail address from its "@": a scan for the "@" skips ahead to each one, where
+#: a scan for the whole address tries the local part at every character first (ten times slower
+#: on tweets, where every "@" starts a mention).
+_EMAIL_DOMAIN = re.compile(r"@[\w\-]+\.[\w.\-]")
+_EMAIL_LOCAL = re.compile(r"[\w.+\-]")
 _DIGIT = re.compile(r"\d")
 _REPEAT = re.compile(r"(.)\1{4,}")
 _EMOJI = re.compile("[\U0001f300-\U0010ffff]")
@@ -355,6 +359,19 @@ _SHARE_BAIT = _Rare(
 )
 
 
+def has_email(text: str) -> bool:
+    """Whether ``text`` holds an e-mail address ("name@domain.tld").
+
+    >>> has_email("scrivimi a mario.rossi@example.it"), has_email("@trenitalia ancora ritardo.")
+    (True, False)
+    """
+    for match in _EMAIL_DOMAIN.finditer(text):
+        at = match.start()
+        if at and _EMAIL_LOCAL.match(text, at - 1):
+            return True
+    return False
+
+
 def spam_signal(text: str) -> SpamSignal:
     """How much a comment looks like promotion, a scam or link farming, in [0, 1].
 
@@ -370,7 +387,7 @@ def spam_signal(text: str) -> SpamSignal:
     if n_links:
         logit += link_weight
         reasons.append(f"{n_links} link{'s' if n_links > 1 else ''}")
-    if "@" in text and _EMAIL.search(text):
+    if "@" in text and has_email(text):
         logit += 1.0
         reasons.append("e-mail address")
     digits = len(_DIGIT.findall(text))
