@@ -685,7 +685,7 @@ _VULGAR_INSULTS = frozenset(
     stronza stronze puttana puttane troia troie zoccola zoccole mignotta mignotte bastardo bastarda
     bastardi bastarde vaffanculo fanculo affanculo cazzone cazzoni asshole assholes arsehole
     arseholes bitch bitches bastard bastards cunt cunts dickhead dickheads wanker wankers twat twats
-    prick pricks motherfucker motherfuckers
+    prick pricks motherfucker motherfuckers succhiacazzi
     """.split()
 )
 INSULT_WORDS = INSULT_WORDS | _VULGAR_INSULTS

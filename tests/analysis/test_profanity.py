@@ -59,6 +59,9 @@ def _seen(text: str) -> list[tuple[str, str]]:
         ("ma vaffa!", "vaffa", "vaffanculo"),
         ("fuckin' delays", "fuckin", "fucking"),
         ("ffs, again", "ffs", "fuck"),
+        ("gtfo with your fake discount", "gtfo", "fuck"),
+        ("WTF is going on with my refund?", "wtf", "fuck"),
+        ("Di nuovo in ritardo, wtf", "wtf", "fuck"),
     ],
 )
 def test_each_disguise_reads_as_its_listed_word(text: str, written: str, word: str) -> None:
@@ -94,7 +97,7 @@ def test_each_disguise_reads_as_its_listed_word(text: str, written: str, word: s
         # elongations and shouts of ordinary words
         "soooo good, noooo, zzz, hmmm, shhh, Grazie!!!",
         # mild or ambiguous abbreviations left out on purpose
-        "wtf, omfg, lmfao, fml, bs, af, pos, kung fu, fu il migliore",
+        "omg, omfg, lmao, lmfao, fml, bs, af, pos, kung fu, fu il migliore",
     ],
 )
 def test_ordinary_words_are_no_disguise(text: str) -> None:
@@ -163,3 +166,23 @@ def test_a_disguised_vulgar_comment_is_offensive_with_the_word_as_written() -> N
     assert insult.kind == "troll"  # called names, as "stronzi" would be
     assert swearing.kind == "rager"  # swearing about the service vents
     assert clean.offensive == 0.05 and not any("profanity" in r for r in clean.reasons)
+
+
+def test_italian_vulgar_forms_are_listed_one_by_one() -> None:
+    def vulgar(text: str) -> list[str]:
+        return profanity.profanity(text, rules.words(text))
+
+    assert vulgar("Che stronzata questo sconto, sono solo minchiate") == ["stronzata", "minchiate"]
+    assert vulgar("Una minchiata dopo l'altra, prodotti merdosi") == ["minchiata", "merdosi"]
+    assert vulgar("E sticazzi? Siete dei succhiacazzi") == ["sticazzi", "succhiacazzi"]
+    # the stem "cazz" is no rule: a trowel, a film's word, a town, and anger without swearing
+    assert vulgar("Con la cazzuola a Cazzago, altro che supercazzola: sono incazzato") == []
+
+
+def test_a_vulgar_name_called_is_an_insult_and_wtf_swears() -> None:
+    negative: dict[str, float | bool | str] = {"sentiment": "negative", "negative": 0.7}
+    assert _kind("Siete dei succhiacazzi", **negative)[0] == "troll"
+    # "wtf" swears at the situation, as "what the fuck" does
+    assert _kind("The app crashed again, wtf", **negative) == _kind(
+        "The app crashed again, fuck", **negative
+    )
