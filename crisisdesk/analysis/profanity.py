@@ -25,7 +25,8 @@ one pass over the comment's words. Masks and spelling out split a word, and leav
 consonant standing alone ("f*ck" leaves "f" and "ck"), or a mask right after a letter. Only a
 comment with such a sign (a few in a hundred) is read again, and only around the sign.
 
-Not attempted: a masked first letter ("*uck"), words run together ("fuckyou"), letters from other
+A masked word right after a title ("Mr P***", "Sig.ra B****") is a name kept private, not a
+disguise. Not attempted: a masked first letter ("*uck"), words run together ("fuckyou"), letters from other
 scripts that look Latin, a word spelled out inside a longer run of single letters ("a f u c k"),
 elongations of two letters or beyond twelve ("caaaazziii"). Caught on purpose although a name
 could be masked the same way: a token that shows only its first letter ("f***", "s***").
@@ -129,6 +130,11 @@ _SPELLED = re.compile(r"(?<![\w.@#])[^\W\d_](?:(?:\. ?| )[^\W\d_](?!\w))+")
 _TOKEN = re.compile(r"(?<![\w*#@$.!])(?:[^\W_]|[*#@$])+(?:[.!](?:[^\W_]|[*#@$])+)*")
 #: Masks that form one run between a kept start and a kept end: "vaff***lo".
 _ONE_RUN = re.compile(r"([^\W_]+)[*#@$.!]{2,}([^\W_]+)")
+#: A title, and the space after it, just before a masked word: "Mr P***", "la Sig.ra B****".
+#: Pages mask the names of people they quote after a title; nobody swears after one.
+_TITLE = re.compile(
+    r"(?<![\w.])(?:mrs?|ms|miss|dr|sig(?:\.ra|\.na)?|signora?|dott(?:\.ssa)?)\.?\s+\Z"
+)
 
 
 def listed(words: Sequence[str]) -> list[str]:
@@ -182,7 +188,11 @@ def disguised(text: str, words: Sequence[str]) -> list[Vulgar]:
         for start, end in _stretches(low, lone > 0):
             for m in _TOKEN.finditer(low, start, end):
                 word = _reading(m[0])
-                if word and not any(s <= m.start() < e for s, e in taken):
+                if (
+                    word
+                    and not any(s <= m.start() < e for s, e in taken)
+                    and not after_title(low, m.start())
+                ):
                     found.append(Vulgar(m[0], word, m.start(), m.end()))
     return sorted(found, key=lambda v: v.start)
 
@@ -214,6 +224,16 @@ def plainly(low: str, found: Sequence[Vulgar]) -> str:
             at = v.end
     parts.append(low[at:])
     return "".join(parts)
+
+
+def after_title(low: str, at: int) -> bool:
+    """Does a title ("Mr", "Mrs", "Ms", "Dr", "Sig.", "Sig.ra", "Dott.") end just before offset
+    ``at`` of a lower-cased comment? A masked word there is a name kept private, not swearing.
+
+    >>> after_title("ho parlato con la sig.ra m*****", 25), after_title("che c***o", 4)
+    (True, False)
+    """
+    return _TITLE.search(low, max(0, at - 16), at) is not None
 
 
 def _blank(match: re.Match[str]) -> str:

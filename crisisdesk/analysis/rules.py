@@ -750,7 +750,11 @@ def _vented(text: str, low: str, present: set[str]) -> list[str]:
     if not present.isdisjoint(_EXASPERATION_WORDS):
         found += [m.group(0) for m in _EXASPERATED.finditer(low)]
     if "*" in low:
-        found += [m.group(0) for m in _MASKED_SWEAR.finditer(low)]
+        found += [
+            m.group(0)
+            for m in _MASKED_SWEAR.finditer(low)
+            if not profanity.after_title(low, m.start())  # "Mr P***s": a name kept private
+        ]
     if not text.isascii():
         found += [e for e in _ANGRY_EMOJI if e in text]
     return found

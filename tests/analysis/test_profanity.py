@@ -186,3 +186,28 @@ def test_a_vulgar_name_called_is_an_insult_and_wtf_swears() -> None:
     assert _kind("The app crashed again, wtf", **negative) == _kind(
         "The app crashed again, fuck", **negative
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mr F*** at the desk was lovely",
+        "Mrs C*** helped me rebook",
+        "I complained to Ms. S*** and Dr. B****** about it",
+        "Il Sig. S****** mi ha risposto subito",
+        "La Sig.ra M***a e la Dott.ssa P****** sono state gentili",
+        "Ringrazio il dott. C***o per la pazienza",
+    ],
+)
+def test_a_masked_name_after_a_title_is_no_swearing(text: str) -> None:
+    assert _seen(text) == []
+    assert profanity.profanity(text, rules.words(text)) == []
+
+
+def test_a_title_spares_only_the_word_right_after_it() -> None:
+    assert _seen("F*** off, Mr S***") == [("f***", "fuck")]
+    assert _seen("Che c***o, sig. Rossi") == [("c***o", "cazzo")]
+    assert _seen("Mr. Rossi is a b*stard") == [("b*stard", "bastard")]
+    # the kinds do not read a masked name as masked swearing either
+    kind, reasons = _kind("Mrs B***n at the gate was rude and my flight was cancelled")
+    assert kind == "complaint" and not any("anger" in r for r in reasons)
