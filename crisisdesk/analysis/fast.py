@@ -141,7 +141,7 @@ class FastAnalyzer:
         spam_cues = spam.spam_signal(text)
         words = rules.words(text)
         offensive, o_reasons = s.offensive, []
-        vulgar, disguised = profanity.listed(words), profanity.disguised(text, words)
+        vulgar, disguised = profanity.listed(words, text), profanity.disguised(text, words)
         if disguised:
             vulgar += list(dict.fromkeys(v.written for v in disguised))
         if vulgar and offensive < lexicon.PROFANITY_FLOOR:

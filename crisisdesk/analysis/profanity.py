@@ -116,10 +116,12 @@ _AT = re.compile(r"@(?<=[^\W\d_]@)")
 #: standing alone, which such a mask leaves ("c", "zzo"): sentences end in them everywhere else.
 _DOT = re.compile(r"\.(?<=[^\W\d_]\.)(?=[^\W\d_])")
 _BANG = re.compile(r"!(?<=[^\W\d_]!)(?=[^\W\d_])")
-#: Links and e-mail addresses: their letters, dots and "@" are no disguise. Blanked, not removed,
-#: so that offsets stay those of the comment.
+#: Links, e-mail addresses and mentions: their letters, dots and "@" are no disguise, and a
+#: listed word in them names a place or a person ("info@merda-secca.it", "@fuck_jerry"): nobody
+#: swears there. Blanked, not removed, so that offsets stay those of the comment. Hashtags are
+#: the writer's own words ("#bullshit"): they count.
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
-_EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+\.[\w.\-]+")
+_HANDLE = re.compile(r"[\w.+\-]+@[\w\-]+\.[\w.\-]+|(?<![\w@])@\w+(?:\.\w+)*")
 _SPACE = re.compile(r"\s")
 #: The words of ``rules.words``, with their offsets.
 _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
@@ -137,15 +139,24 @@ _TITLE = re.compile(
 )
 
 
-def listed(words: Sequence[str]) -> list[str]:
-    """The listed vulgar words of a comment (``rules.words``), once each, in order.
+def listed(words: Sequence[str], text: str | None = None) -> list[str]:
+    """The listed vulgar words of a comment (``rules.words``), once each, in order; with the
+    comment's ``text``, those written only inside e-mail addresses and mentions are left out.
 
     >>> listed(["andate", "a", "fanculo", "voi", "merda", "fanculo"])
     ['fanculo', 'merda']
+    >>> text = "Grazie @merda_secca_band, che concerto! Scrivete a cazzo.club@example.it, merda"
+    >>> from crisisdesk.analysis.rules import words
+    >>> listed(words(text), text)
+    ['merda']
     """
     if PROFANITY.isdisjoint(words):  # most comments: one pass in C, no set built
         return []
-    return list(dict.fromkeys(w for w in words if w in PROFANITY))
+    found = list(dict.fromkeys(w for w in words if w in PROFANITY))
+    if text is not None and "@" in text:  # a vulgar comment with "@": rare, so look again
+        said = set(_WORD.findall(_without_handles(text.lower())))
+        found = [w for w in found if w in said]
+    return found
 
 
 def disguised(text: str, words: Sequence[str]) -> list[Vulgar]:
@@ -166,11 +177,7 @@ def disguised(text: str, words: Sequence[str]) -> list[Vulgar]:
     masked = _masked(text, lone > 0)
     if not (whole or masked or lone >= 2):
         return []
-    low = text.lower()
-    if "://" in low or "www." in low:
-        low = _URL.sub(_blank, low)
-    if "@" in low:
-        low = _EMAIL.sub(_blank, low)
+    low = _without_handles(text.lower())
     found: list[Vulgar] = []
     if lone >= 2:
         for m in _SPELLED.finditer(low):
@@ -206,7 +213,7 @@ def profanity(text: str, words: Sequence[str]) -> list[str]:
     >>> profanity(text, words(text))
     ['fanculo', 'm3rda', 'c@zzo', 'm e r d a']
     """
-    return listed(words) + list(dict.fromkeys(v.written for v in disguised(text, words)))
+    return listed(words, text) + list(dict.fromkeys(v.written for v in disguised(text, words)))
 
 
 def plainly(low: str, found: Sequence[Vulgar]) -> str:
@@ -238,6 +245,15 @@ def after_title(low: str, at: int) -> bool:
 
 def _blank(match: re.Match[str]) -> str:
     return " " * len(match[0])
+
+
+def _without_handles(low: str) -> str:
+    """A lower-cased comment with its links, e-mail addresses and mentions blanked."""
+    if "://" in low or "www." in low:
+        low = _URL.sub(_blank, low)
+    if "@" in low:
+        low = _HANDLE.sub(_blank, low)
+    return low
 
 
 def _masked(text: str, lone: bool) -> bool:

@@ -1546,6 +1546,11 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         # insult calls names and disguised swearing vents as the plain words do
         low = profanity.plainly(low, disguised)
         toks = words(low)
+    if "@" in low and not PROFANITY.isdisjoint(toks):
+        # a vulgar word inside an e-mail address or a mention ("@fuck_jerry") names someone:
+        # nobody swears or calls names there
+        sworn = profanity.listed(toks, low)
+        toks = [w for w in toks if w not in PROFANITY or w in sworn]
     caps, bangs = shouting(s.text)
     present = set(toks)
     anger = _listed(toks, present, _ANGER_CUES)

@@ -211,3 +211,29 @@ def test_a_title_spares_only_the_word_right_after_it() -> None:
     # the kinds do not read a masked name as masked swearing either
     kind, reasons = _kind("Mrs B***n at the gate was rude and my flight was cancelled")
     assert kind == "complaint" and not any("anger" in r for r in reasons)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Per il rimborso scrivete a merda.secca@example.it",
+        "Write to shit.happens@example.com for a refund",
+        "Grazie @la_merda_band per la serata",
+        "Loved the set by @fuck_jerry and @str0nzo_official",
+        "Menu at www.shit.example/cazzo and https://example.com/fuck-this",
+    ],
+)
+def test_words_in_emails_mentions_and_links_are_no_swearing(text: str) -> None:
+    assert profanity.profanity(text, rules.words(text)) == []
+
+
+def test_hashtags_and_words_beside_a_handle_still_count() -> None:
+    def vulgar(text: str) -> list[str]:
+        return profanity.profanity(text, rules.words(text))
+
+    assert vulgar("@united what the fuck #fuck_united #bullshit") == ["fuck", "bullshit"]
+    assert vulgar("Che merda, scrivo a info@merda.it") == ["merda"]
+    assert vulgar("@user ma vaffa, str0nzo") == ["vaffa", "str0nzo"]
+    # a handle calls nobody names in the kinds either
+    assert _kind("Loved the set by @bitch_please last night!", sentiment="positive")[0] != "troll"
+    assert _kind("@bitch_please you bitch", sentiment="negative")[0] == "troll"
