@@ -20,16 +20,19 @@ common enough to look for, each by a rule a person can check by eye:
 
 Every comment passes through here and hardly any is disguised, so the common case must cost
 next to nothing. The first three kinds are whole words: the spellings they produce are listed
-once, at import (some 7,700 of them, about a megabyte), and looked up like the plain words, in
-one pass over the comment's words. Masks and spelling out split a word, and leave a sign: a
-consonant standing alone ("f*ck" leaves "f" and "ck"), or a mask right after a letter. Only a
-comment with such a sign (a few in a hundred) is read again, and only around the sign.
+once, at import (some 9,700 of them, under a megabyte), and looked up like the plain words, in
+one pass over the comment's words; so are the listed words with an apostrophe ("fuck's",
+"shit'll", "l'enculé"), which the tokeniser keeps whole. Masks and spelling out split a word,
+and leave a sign: a consonant standing alone ("f*ck" leaves "f" and "ck"), or a mask right after
+a letter. Only a comment with such a sign (a few in a hundred) is read again, and only around
+the sign.
 
-A masked word right after a title ("Mr P***", "Sig.ra B****") is a name kept private, not a
-disguise. Not attempted: a masked first letter ("*uck"), words run together ("fuckyou"), letters from other
-scripts that look Latin, a word spelled out inside a longer run of single letters ("a f u c k"),
-elongations of two letters or beyond twelve ("caaaazziii"). Caught on purpose although a name
-could be masked the same way: a token that shows only its first letter ("f***", "s***").
+Not attempted: a masked first letter ("*uck"), words run together ("fuckyou", "#fuckoff"),
+letters from other scripts that look Latin, a word spelled out inside a longer run of single
+letters ("a f u c k"), elongations of two letters or beyond twelve ("caaaazziii"). Caught on
+purpose although a name could be masked the same way: a token that shows only its first letter
+("f***", "s***"), except right after a title ("Mr P***", "Sig.ra B****"), where it is a name
+kept private. Words inside e-mail addresses, links and mentions are not the writer's own.
 """
 
 from __future__ import annotations
@@ -63,10 +66,17 @@ _LEET = {d: c for c, d in _DIGIT_FOR.items()} | {"@": "a", "$": "s", "!": "i"}
 _LEET_TABLE = str.maketrans(_LEET)
 #: The longest elongation listed: a letter written twelve times.
 _LONGEST_RUN = 12
+#: ``rules.words`` keeps an apostrophe inside a word, so "fuck's sake", "shit'll" and French
+#: "l'enculé" were one word each, and none listed: the English clitics after a listed word, and
+#: the elided article before one that opens with a vowel, are spellings of it. Italian needs none
+#: ("va' a fanculo", "'sti cazzi" split before the vulgar word).
+_CLITICS = ("s", "ll", "re", "ve", "d")
+_ELIDED = ("l", "d")
 
 
 def _spellings() -> dict[str, str]:
-    """The whole-word disguises of every reading: clipped, elongated, with look-alike digits."""
+    """The whole-word disguises of every reading: clipped, elongated, with look-alike digits;
+    and the listed words with an apostrophe ("fuck's")."""
     out = dict(PROFANITY_SHORT)
     for plain, word in _READINGS.items():
         for run in re.finditer(r"(.)\1*", plain):
@@ -78,6 +88,13 @@ def _spellings() -> dict[str, str]:
                 leet = "".join(_DIGIT_FOR[c] if i in chosen else c for i, c in enumerate(plain))
                 if len(plain) - k >= 2:  # "5h17" is no word any more
                     out.setdefault(leet, word)
+    for plain in PROFANITY:
+        for mark in "'’":
+            for clitic in _CLITICS:
+                out.setdefault(f"{plain}{mark}{clitic}", plain)
+            if plain[0] in "aeiouéè":
+                for article in _ELIDED:
+                    out.setdefault(f"{article}{mark}{plain}", plain)
     return out
 
 
