@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crisisdesk.analysis import lexicon, profanity, rules
-from crisisdesk.analysis.fast import FastAnalyzer
+from crisisdesk.analysis.fast import FastAnalyzer, LexiconScorer
 from tests.analysis.test_analyzer import NEUTRAL, FixedScorer
 from tests.analysis.test_rules import _kind
 
@@ -254,3 +254,17 @@ def test_apostrophes_are_read_here_and_the_tokens_stay_as_they_were() -> None:
     analysis = FastAnalyzer(FixedScorer(NEUTRAL, offensive=0.05)).analyze(text)
     assert analysis.offensive == lexicon.PROFANITY_FLOOR
     assert "offensive: profanity: fuck's, shit'll" in analysis.reasons
+
+
+def test_the_word_list_scorer_counts_a_disguised_vulgar_word_as_the_plain_one() -> None:
+    def offence(*texts: str) -> list[float]:
+        return [s.offensive for s in LexiconScorer().score(texts, [None] * len(texts))]
+
+    assert offence("Siete degli str0nzi, idioti") == offence("Siete degli stronzi, idioti")
+    assert offence("f**k you and your b*stards") == offence("fuck you and your bastards")
+    assert offence("What a sh1t airline") == offence("What a shit airline")
+    assert offence("For fuck's sake") == offence("For fuck sake")
+    # two vulgar words are more than the floor, disguised or not
+    assert offence("che c@zzo, str0nzi")[0] > lexicon.PROFANITY_FLOOR
+    # a handle and a masked name are no swearing here either
+    assert offence("Loved the set by @fuck_jerry", "Mr F*** was kind") == offence("Loved it") * 2
