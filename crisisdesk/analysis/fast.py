@@ -70,11 +70,16 @@ class LexiconScorer:
             lang = hint or (lexicon.guess_language(toks) if toks else "und")
             sent = lexicon.sentiment_scores(toks)
             hits = [w for w in toks if w in lexicon.NEGATIVE or w in lexicon.POSITIVE]
+            # vulgar words as the analysis reads them: a disguised one ("str0nzi", "f**k") as the
+            # listed word it stands for, none from an e-mail address or a mention
+            sworn = profanity.listed(toks, text)
+            offence = [w for w in toks if w not in lexicon.PROFANITY or w in sworn]
+            offence += [v.word for v in profanity.disguised(text, toks)]
             out.append(
                 Scores(
                     language=lang,
                     sentiment_scores=sent,
-                    offensive=lexicon.offensive_score(toks),
+                    offensive=lexicon.offensive_score(offence),
                     irony=0.0,
                     reasons=[f"'{w}'" for w in hits[:3]],
                 )
@@ -141,7 +146,7 @@ class FastAnalyzer:
         spam_cues = spam.spam_signal(text)
         words = rules.words(text)
         offensive, o_reasons = s.offensive, []
-        vulgar, disguised = profanity.listed(words), profanity.disguised(text, words)
+        vulgar, disguised = profanity.listed(words, text), profanity.disguised(text, words)
         if disguised:
             vulgar += list(dict.fromkeys(v.written for v in disguised))
         if vulgar and offensive < lexicon.PROFANITY_FLOOR:

@@ -20,15 +20,19 @@ common enough to look for, each by a rule a person can check by eye:
 
 Every comment passes through here and hardly any is disguised, so the common case must cost
 next to nothing. The first three kinds are whole words: the spellings they produce are listed
-once, at import (some 7,700 of them, about a megabyte), and looked up like the plain words, in
-one pass over the comment's words. Masks and spelling out split a word, and leave a sign: a
-consonant standing alone ("f*ck" leaves "f" and "ck"), or a mask right after a letter. Only a
-comment with such a sign (a few in a hundred) is read again, and only around the sign.
+once, at import (some 9,700 of them, under a megabyte), and looked up like the plain words, in
+one pass over the comment's words; so are the listed words with an apostrophe ("fuck's",
+"shit'll", "l'enculé"), which the tokeniser keeps whole. Masks and spelling out split a word,
+and leave a sign: a consonant standing alone ("f*ck" leaves "f" and "ck"), or a mask right after
+a letter. Only a comment with such a sign (a few in a hundred) is read again, and only around
+the sign.
 
-Not attempted: a masked first letter ("*uck"), words run together ("fuckyou"), letters from other
-scripts that look Latin, a word spelled out inside a longer run of single letters ("a f u c k"),
-elongations of two letters or beyond twelve ("caaaazziii"). Caught on purpose although a name
-could be masked the same way: a token that shows only its first letter ("f***", "s***").
+Not attempted: a masked first letter ("*uck"), words run together ("fuckyou", "#fuckoff"),
+letters from other scripts that look Latin, a word spelled out inside a longer run of single
+letters ("a f u c k"), elongations of two letters or beyond twelve ("caaaazziii"). Caught on
+purpose although a name could be masked the same way: a token that shows only its first letter
+("f***", "s***"), except right after a title ("Mr P***", "Sig.ra B****"), where it is a name
+kept private. Words inside e-mail addresses, links and mentions are not the writer's own.
 """
 
 from __future__ import annotations
@@ -62,10 +66,17 @@ _LEET = {d: c for c, d in _DIGIT_FOR.items()} | {"@": "a", "$": "s", "!": "i"}
 _LEET_TABLE = str.maketrans(_LEET)
 #: The longest elongation listed: a letter written twelve times.
 _LONGEST_RUN = 12
+#: ``rules.words`` keeps an apostrophe inside a word, so "fuck's sake", "shit'll" and French
+#: "l'enculé" were one word each, and none listed: the English clitics after a listed word, and
+#: the elided article before one that opens with a vowel, are spellings of it. Italian needs none
+#: ("va' a fanculo", "'sti cazzi" split before the vulgar word).
+_CLITICS = ("s", "ll", "re", "ve", "d")
+_ELIDED = ("l", "d")
 
 
 def _spellings() -> dict[str, str]:
-    """The whole-word disguises of every reading: clipped, elongated, with look-alike digits."""
+    """The whole-word disguises of every reading: clipped, elongated, with look-alike digits;
+    and the listed words with an apostrophe ("fuck's")."""
     out = dict(PROFANITY_SHORT)
     for plain, word in _READINGS.items():
         for run in re.finditer(r"(.)\1*", plain):
@@ -77,6 +88,13 @@ def _spellings() -> dict[str, str]:
                 leet = "".join(_DIGIT_FOR[c] if i in chosen else c for i, c in enumerate(plain))
                 if len(plain) - k >= 2:  # "5h17" is no word any more
                     out.setdefault(leet, word)
+    for plain in PROFANITY:
+        for mark in "'’":
+            for clitic in _CLITICS:
+                out.setdefault(f"{plain}{mark}{clitic}", plain)
+            if plain[0] in "aeiouéè":
+                for article in _ELIDED:
+                    out.setdefault(f"{article}{mark}{plain}", plain)
     return out
 
 
@@ -115,10 +133,12 @@ _AT = re.compile(r"@(?<=[^\W\d_]@)")
 #: standing alone, which such a mask leaves ("c", "zzo"): sentences end in them everywhere else.
 _DOT = re.compile(r"\.(?<=[^\W\d_]\.)(?=[^\W\d_])")
 _BANG = re.compile(r"!(?<=[^\W\d_]!)(?=[^\W\d_])")
-#: Links and e-mail addresses: their letters, dots and "@" are no disguise. Blanked, not removed,
-#: so that offsets stay those of the comment.
+#: Links, e-mail addresses and mentions: their letters, dots and "@" are no disguise, and a
+#: listed word in them names a place or a person ("info@merda-secca.it", "@fuck_jerry"): nobody
+#: swears there. Blanked, not removed, so that offsets stay those of the comment. Hashtags are
+#: the writer's own words ("#bullshit"): they count.
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
-_EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+\.[\w.\-]+")
+_HANDLE = re.compile(r"[\w.+\-]+@[\w\-]+\.[\w.\-]+|(?<![\w@])@\w+(?:\.\w+)*")
 _SPACE = re.compile(r"\s")
 #: The words of ``rules.words``, with their offsets.
 _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
@@ -129,17 +149,31 @@ _SPELLED = re.compile(r"(?<![\w.@#])[^\W\d_](?:(?:\. ?| )[^\W\d_](?!\w))+")
 _TOKEN = re.compile(r"(?<![\w*#@$.!])(?:[^\W_]|[*#@$])+(?:[.!](?:[^\W_]|[*#@$])+)*")
 #: Masks that form one run between a kept start and a kept end: "vaff***lo".
 _ONE_RUN = re.compile(r"([^\W_]+)[*#@$.!]{2,}([^\W_]+)")
+#: A title, and the space after it, just before a masked word: "Mr P***", "la Sig.ra B****".
+#: Pages mask the names of people they quote after a title; nobody swears after one.
+_TITLE = re.compile(
+    r"(?<![\w.])(?:mrs?|ms|miss|dr|sig(?:\.ra|\.na)?|signora?|dott(?:\.ssa)?)\.?\s+\Z"
+)
 
 
-def listed(words: Sequence[str]) -> list[str]:
-    """The listed vulgar words of a comment (``rules.words``), once each, in order.
+def listed(words: Sequence[str], text: str | None = None) -> list[str]:
+    """The listed vulgar words of a comment (``rules.words``), once each, in order; with the
+    comment's ``text``, those written only inside e-mail addresses and mentions are left out.
 
     >>> listed(["andate", "a", "fanculo", "voi", "merda", "fanculo"])
     ['fanculo', 'merda']
+    >>> text = "Grazie @merda_secca_band, che concerto! Scrivete a cazzo.club@example.it, merda"
+    >>> from crisisdesk.analysis.rules import words
+    >>> listed(words(text), text)
+    ['merda']
     """
     if PROFANITY.isdisjoint(words):  # most comments: one pass in C, no set built
         return []
-    return list(dict.fromkeys(w for w in words if w in PROFANITY))
+    found = list(dict.fromkeys(w for w in words if w in PROFANITY))
+    if text is not None and "@" in text:  # a vulgar comment with "@": rare, so look again
+        said = set(_WORD.findall(_without_handles(text.lower())))
+        found = [w for w in found if w in said]
+    return found
 
 
 def disguised(text: str, words: Sequence[str]) -> list[Vulgar]:
@@ -160,11 +194,7 @@ def disguised(text: str, words: Sequence[str]) -> list[Vulgar]:
     masked = _masked(text, lone > 0)
     if not (whole or masked or lone >= 2):
         return []
-    low = text.lower()
-    if "://" in low or "www." in low:
-        low = _URL.sub(_blank, low)
-    if "@" in low:
-        low = _EMAIL.sub(_blank, low)
+    low = _without_handles(text.lower())
     found: list[Vulgar] = []
     if lone >= 2:
         for m in _SPELLED.finditer(low):
@@ -182,7 +212,11 @@ def disguised(text: str, words: Sequence[str]) -> list[Vulgar]:
         for start, end in _stretches(low, lone > 0):
             for m in _TOKEN.finditer(low, start, end):
                 word = _reading(m[0])
-                if word and not any(s <= m.start() < e for s, e in taken):
+                if (
+                    word
+                    and not any(s <= m.start() < e for s, e in taken)
+                    and not after_title(low, m.start())
+                ):
                     found.append(Vulgar(m[0], word, m.start(), m.end()))
     return sorted(found, key=lambda v: v.start)
 
@@ -196,7 +230,7 @@ def profanity(text: str, words: Sequence[str]) -> list[str]:
     >>> profanity(text, words(text))
     ['fanculo', 'm3rda', 'c@zzo', 'm e r d a']
     """
-    return listed(words) + list(dict.fromkeys(v.written for v in disguised(text, words)))
+    return listed(words, text) + list(dict.fromkeys(v.written for v in disguised(text, words)))
 
 
 def plainly(low: str, found: Sequence[Vulgar]) -> str:
@@ -216,8 +250,27 @@ def plainly(low: str, found: Sequence[Vulgar]) -> str:
     return "".join(parts)
 
 
+def after_title(low: str, at: int) -> bool:
+    """Does a title ("Mr", "Mrs", "Ms", "Dr", "Sig.", "Sig.ra", "Dott.") end just before offset
+    ``at`` of a lower-cased comment? A masked word there is a name kept private, not swearing.
+
+    >>> after_title("ho parlato con la sig.ra m*****", 25), after_title("che c***o", 4)
+    (True, False)
+    """
+    return _TITLE.search(low, max(0, at - 16), at) is not None
+
+
 def _blank(match: re.Match[str]) -> str:
     return " " * len(match[0])
+
+
+def _without_handles(low: str) -> str:
+    """A lower-cased comment with its links, e-mail addresses and mentions blanked."""
+    if "://" in low or "www." in low:
+        low = _URL.sub(_blank, low)
+    if "@" in low:
+        low = _HANDLE.sub(_blank, low)
+    return low
 
 
 def _masked(text: str, lone: bool) -> bool:

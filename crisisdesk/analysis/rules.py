@@ -685,7 +685,7 @@ _VULGAR_INSULTS = frozenset(
     stronza stronze puttana puttane troia troie zoccola zoccole mignotta mignotte bastardo bastarda
     bastardi bastarde vaffanculo fanculo affanculo cazzone cazzoni asshole assholes arsehole
     arseholes bitch bitches bastard bastards cunt cunts dickhead dickheads wanker wankers twat twats
-    prick pricks motherfucker motherfuckers
+    prick pricks motherfucker motherfuckers succhiacazzi
     """.split()
 )
 INSULT_WORDS = INSULT_WORDS | _VULGAR_INSULTS
@@ -750,7 +750,11 @@ def _vented(text: str, low: str, present: set[str]) -> list[str]:
     if not present.isdisjoint(_EXASPERATION_WORDS):
         found += [m.group(0) for m in _EXASPERATED.finditer(low)]
     if "*" in low:
-        found += [m.group(0) for m in _MASKED_SWEAR.finditer(low)]
+        found += [
+            m.group(0)
+            for m in _MASKED_SWEAR.finditer(low)
+            if not profanity.after_title(low, m.start())  # "Mr P***s": a name kept private
+        ]
     if not text.isascii():
         found += [e for e in _ANGRY_EMOJI if e in text]
     return found
@@ -1542,6 +1546,11 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         # insult calls names and disguised swearing vents as the plain words do
         low = profanity.plainly(low, disguised)
         toks = words(low)
+    if "@" in low and not PROFANITY.isdisjoint(toks):
+        # a vulgar word inside an e-mail address or a mention ("@fuck_jerry") names someone:
+        # nobody swears or calls names there
+        sworn = profanity.listed(toks, low)
+        toks = [w for w in toks if w not in PROFANITY or w in sworn]
     caps, bangs = shouting(s.text)
     present = set(toks)
     anger = _listed(toks, present, _ANGER_CUES)

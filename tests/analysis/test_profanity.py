@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crisisdesk.analysis import lexicon, profanity, rules
-from crisisdesk.analysis.fast import FastAnalyzer
+from crisisdesk.analysis.fast import FastAnalyzer, LexiconScorer
 from tests.analysis.test_analyzer import NEUTRAL, FixedScorer
 from tests.analysis.test_rules import _kind
 
@@ -59,6 +59,16 @@ def _seen(text: str) -> list[tuple[str, str]]:
         ("ma vaffa!", "vaffa", "vaffanculo"),
         ("fuckin' delays", "fuckin", "fucking"),
         ("ffs, again", "ffs", "fuck"),
+        ("gtfo with your fake discount", "gtfo", "fuck"),
+        ("WTF is going on with my refund?", "wtf", "fuck"),
+        ("Di nuovo in ritardo, wtf", "wtf", "fuck"),
+        # an apostrophe the tokeniser keeps inside the word
+        ("Oh for fuck's sake, again", "fuck's", "fuck"),
+        ("For fuck’s sake", "fuck’s", "fuck"),
+        ("Shit's broken again", "shit's", "shit"),
+        ("this shit'll never ship", "shit'll", "shit"),
+        ("that bastard's luggage", "bastard's", "bastard"),
+        ("Quel connard, l'enculé", "l'enculé", "enculé"),
     ],
 )
 def test_each_disguise_reads_as_its_listed_word(text: str, written: str, word: str) -> None:
@@ -72,6 +82,7 @@ def test_each_disguise_reads_as_its_listed_word(text: str, written: str, word: s
         # words that hold a listed word, or look like one
         "Top of the class, I would assess it again",
         "A cocktail in Scunthorpe, then shiitake for dinner",
+        "The class's assessment: it's fine, we're done, I'd go, l'amico d'accordo dell'albergo",
         "Una cazzola nuova per il cantiere di Cazzago",
         "Passeggiata in p.zza Duomo e c.so Italia con la dott.ssa Bianchi",
         # ratings, prices and stars
@@ -94,7 +105,7 @@ def test_each_disguise_reads_as_its_listed_word(text: str, written: str, word: s
         # elongations and shouts of ordinary words
         "soooo good, noooo, zzz, hmmm, shhh, Grazie!!!",
         # mild or ambiguous abbreviations left out on purpose
-        "wtf, omfg, lmfao, fml, bs, af, pos, kung fu, fu il migliore",
+        "omg, omfg, lmao, lmfao, fml, bs, af, pos, kung fu, fu il migliore",
     ],
 )
 def test_ordinary_words_are_no_disguise(text: str) -> None:
@@ -163,3 +174,97 @@ def test_a_disguised_vulgar_comment_is_offensive_with_the_word_as_written() -> N
     assert insult.kind == "troll"  # called names, as "stronzi" would be
     assert swearing.kind == "rager"  # swearing about the service vents
     assert clean.offensive == 0.05 and not any("profanity" in r for r in clean.reasons)
+
+
+def test_italian_vulgar_forms_are_listed_one_by_one() -> None:
+    def vulgar(text: str) -> list[str]:
+        return profanity.profanity(text, rules.words(text))
+
+    assert vulgar("Che stronzata questo sconto, sono solo minchiate") == ["stronzata", "minchiate"]
+    assert vulgar("Una minchiata dopo l'altra, prodotti merdosi") == ["minchiata", "merdosi"]
+    assert vulgar("E sticazzi? Siete dei succhiacazzi") == ["sticazzi", "succhiacazzi"]
+    # the stem "cazz" is no rule: a trowel, a film's word, a town, and anger without swearing
+    assert vulgar("Con la cazzuola a Cazzago, altro che supercazzola: sono incazzato") == []
+
+
+def test_a_vulgar_name_called_is_an_insult_and_wtf_swears() -> None:
+    negative: dict[str, float | bool | str] = {"sentiment": "negative", "negative": 0.7}
+    assert _kind("Siete dei succhiacazzi", **negative)[0] == "troll"
+    # "wtf" swears at the situation, as "what the fuck" does
+    assert _kind("The app crashed again, wtf", **negative) == _kind(
+        "The app crashed again, fuck", **negative
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mr F*** at the desk was lovely",
+        "Mrs C*** helped me rebook",
+        "I complained to Ms. S*** and Dr. B****** about it",
+        "Il Sig. S****** mi ha risposto subito",
+        "La Sig.ra M***a e la Dott.ssa P****** sono state gentili",
+        "Ringrazio il dott. C***o per la pazienza",
+    ],
+)
+def test_a_masked_name_after_a_title_is_no_swearing(text: str) -> None:
+    assert _seen(text) == []
+    assert profanity.profanity(text, rules.words(text)) == []
+
+
+def test_a_title_spares_only_the_word_right_after_it() -> None:
+    assert _seen("F*** off, Mr S***") == [("f***", "fuck")]
+    assert _seen("Che c***o, sig. Rossi") == [("c***o", "cazzo")]
+    assert _seen("Mr. Rossi is a b*stard") == [("b*stard", "bastard")]
+    # the kinds do not read a masked name as masked swearing either
+    kind, reasons = _kind("Mrs B***n at the gate was rude and my flight was cancelled")
+    assert kind == "complaint" and not any("anger" in r for r in reasons)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Per il rimborso scrivete a merda.secca@example.it",
+        "Write to shit.happens@example.com for a refund",
+        "Grazie @la_merda_band per la serata",
+        "Loved the set by @fuck_jerry and @str0nzo_official",
+        "Menu at www.shit.example/cazzo and https://example.com/fuck-this",
+    ],
+)
+def test_words_in_emails_mentions_and_links_are_no_swearing(text: str) -> None:
+    assert profanity.profanity(text, rules.words(text)) == []
+
+
+def test_hashtags_and_words_beside_a_handle_still_count() -> None:
+    def vulgar(text: str) -> list[str]:
+        return profanity.profanity(text, rules.words(text))
+
+    assert vulgar("@united what the fuck #fuck_united #bullshit") == ["fuck", "bullshit"]
+    assert vulgar("Che merda, scrivo a info@merda.it") == ["merda"]
+    assert vulgar("@user ma vaffa, str0nzo") == ["vaffa", "str0nzo"]
+    # a handle calls nobody names in the kinds either
+    assert _kind("Loved the set by @bitch_please last night!", sentiment="positive")[0] != "troll"
+    assert _kind("@bitch_please you bitch", sentiment="negative")[0] == "troll"
+
+
+def test_apostrophes_are_read_here_and_the_tokens_stay_as_they_were() -> None:
+    text = "Oh for fuck's sake, questo shit'll non funziona mai"
+    assert rules.words(text)[:4] == ["oh", "for", "fuck's", "sake"]  # other code reads these
+    assert profanity.profanity(text, rules.words(text)) == ["fuck's", "shit'll"]
+    analysis = FastAnalyzer(FixedScorer(NEUTRAL, offensive=0.05)).analyze(text)
+    assert analysis.offensive == lexicon.PROFANITY_FLOOR
+    assert "offensive: profanity: fuck's, shit'll" in analysis.reasons
+
+
+def test_the_word_list_scorer_counts_a_disguised_vulgar_word_as_the_plain_one() -> None:
+    def offence(*texts: str) -> list[float]:
+        return [s.offensive for s in LexiconScorer().score(texts, [None] * len(texts))]
+
+    assert offence("Siete degli str0nzi, idioti") == offence("Siete degli stronzi, idioti")
+    assert offence("f**k you and your b*stards") == offence("fuck you and your bastards")
+    assert offence("What a sh1t airline") == offence("What a shit airline")
+    assert offence("For fuck's sake") == offence("For fuck sake")
+    # two vulgar words are more than the floor, disguised or not
+    assert offence("che c@zzo, str0nzi")[0] > lexicon.PROFANITY_FLOOR
+    # a handle and a masked name are no swearing here either
+    assert offence("Loved the set by @fuck_jerry", "Mr F*** was kind") == offence("Loved it") * 2
