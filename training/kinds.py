@@ -1,10 +1,10 @@
 """Train the kinds model (:mod:`crisisdesk.analysis.kind_model`) on the project's own comments.
 
 No public set labels the playbook's kinds, so the project wrote its own: realistic comments under
-the pages of some thirty kinds of business and public body, in Italian and English, in
-``tests/analysis/fixtures/kinds*.csv``. All but the newest train the model; the newest,
-:data:`BLIND_SET`, was written blind to the rules and to this model and is never trained on: the
-tests and the model card measure the analysis on it.
+the pages of some eighty kinds of business and public body, in Italian and English, in
+``tests/analysis/fixtures/kinds*.csv``. All but one train the model; that one,
+:data:`BLIND_SET`, was written blind to the rules, to this model and to the other sets, and is
+never trained on: the tests and the model card measure the analysis on it.
 
 The model reads what the analysis of a comment says (its sentiment, offence, irony, spam and
 question signals), so it is fitted after the other models, with them: run without ``--only``, or
@@ -34,23 +34,22 @@ log = logging.getLogger("training")
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "analysis" / "fixtures"
 #: Sets written blind to the rules, 96 comments each (12 per kind): the regularisation is chosen
-#: by leaving each out in turn.
-SELECT_ON = (
-    "kinds_holdout2.csv",
-    "kinds_holdout3.csv",
-    "kinds_holdout4.csv",
-    "kinds_holdout5.csv",
-)
+#: by leaving each out in turn. The rules were changed while looking at the misses of the second
+#: to the fifth, never at those of the sixth and the eighth to the eleventh.
+SELECT_ON = tuple(f"kinds_holdout{n}.csv" for n in (2, 3, 4, 5, 6, 8, 9, 10, 11))
 TRAIN_SETS = ("kinds.csv", "kinds_holdout.csv", *SELECT_ON)
 #: Never trained on (see the module docstring).
-BLIND_SET = "kinds_holdout6.csv"
+BLIND_SET = "kinds_holdout7.csv"
 #: Word features folded into 2**16 rows: 1 MB on disk for some 700 training comments.
 BITS = 16
 #: The signals' columns are scaled up against the word group, which has unit length: with the
 #: same penalty they can then carry more weight than any single n-gram.
 SIGNAL_SCALE = 2.0
-#: The regularisation tried. C = 3, 10 and 30 read 76.0, 79.2 and 81.6 (means of the four
-#: leave-one-set-out figures); each point costs four fits, so only the best is kept.
+#: The regularisation tried. With four sets to leave out, C = 3, 10 and 30 read 76.0, 79.2 and
+#: 81.6 (means of the leave-one-set-out figures); with nine, the analysis with the model asked
+#: where the rules find no cue read 64.3, 64.7 and 65.4 on the five sets the rules never saw for
+#: C = 10, 30 and 100, and C = 100 called 185 airline tweets spam against 66. Each point costs a
+#: fit per set, so only the one kept is tried.
 GRID = (30.0,)
 
 

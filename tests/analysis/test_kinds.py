@@ -77,6 +77,26 @@ HOLDOUT6 = Path(__file__).parent / "fixtures" / "kinds_holdout6.csv"
 #: the rules find no cue it reads 0.619. That is the estimate for pages the rules and the model
 #: were not written for. Its misses have not been looked at.
 HOLDOUT6_FLOOR = 0.60
+#: It has trained the kinds model since, with the next four sets: 0.681 with the rules alone
+#: unchanged.
+
+HOLDOUT7 = Path(__file__).parent / "fixtures" / "kinds_holdout7.csv"
+#: kinds_holdout7.csv (96 comments, Italian and English, 12 per kind, under the pages of a
+#: pet-food brand, a ski-equipment rental, a city transport app, a wedding photographer, a prepaid
+#: mobile offer, a vegan restaurant, a town swimming pool and a furniture-assembly service) was
+#: written blind to the rules, to the kinds model and to the other sets, and is never trained on:
+#: 0.680 macro-F1 when first measured (0.661 with the rules alone), 0.690 with the kinds model
+#: trained on the four sets below as well. Its misses have not been looked at: it is the estimate
+#: for pages nobody wrote rules for.
+HOLDOUT7_FLOOR = 0.65
+
+#: kinds_holdout8.csv to kinds_holdout11.csv (96 comments each, as above, under the pages of
+#: thirty-two more kinds of business and public body; see training/kinds.py) were written blind
+#: to the rules and to each other, and read 0.607, 0.660, 0.654 and 0.624 when first measured
+#: (rules alone 0.608, 0.653, 0.661, 0.595). They train the kinds model, and the rules were not
+#: changed for them: 0.672, 0.701, 0.758 and 0.655 with it. Regression floors.
+LATER_SETS = [Path(__file__).parent / "fixtures" / f"kinds_holdout{n}.csv" for n in (8, 9, 10, 11)]
+LATER_FLOOR = 0.62
 
 
 def macro_f1(gold: list[str], pred: list[str], labels: tuple[str, ...]) -> float:
@@ -136,8 +156,10 @@ def _read(path: Path) -> list[dict[str, str]]:
         (HOLDOUT4, HOLDOUT4_FLOOR),
         (HOLDOUT5, HOLDOUT5_FLOOR),
         (HOLDOUT6, HOLDOUT6_FLOOR),
+        (HOLDOUT7, HOLDOUT7_FLOOR),
+        *[(path, LATER_FLOOR) for path in LATER_SETS],
     ],
-    ids=["holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6"],
+    ids=lambda value: value.stem.removeprefix("kinds_") if isinstance(value, Path) else f"{value}",
 )
 def test_kinds_holdout_floor(fast: Analyzer, path: Path, floor: float) -> None:
     rows = _read(path)
