@@ -1456,6 +1456,18 @@ _GREETING_ONLY = re.compile(
 )
 
 
+def _greeting_only(toks: list[str], praise: list[str]) -> bool:
+    """Does a comment that opens with a greeting praise nothing after it? "Buon Natale a tutto lo
+    staff!" and "Good morning from Brighton!" greet; "Buongiorno, torta buonissima" praises."""
+    opening = _GREETING_ONLY.match(" ".join(toks))
+    if opening is None:
+        return False
+    rest = set(words(opening.string[opening.end() :]))
+    # the greeting's own "buona", "happy" are praise cues; only a cue after it, or a phrase of
+    # praise anywhere, praises the page
+    return all(" " not in p and p not in rest for p in praise)
+
+
 #: Thanks that open a comment.
 _THANKS_FIRST = frozenset("thank thanks grazie".split())
 #: The writer says how angry they are: "I am so angry", "absolutely disgusted", "sono furiosa",
@@ -1773,8 +1785,9 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
             return "other", ["asks the other readers"]
         return "question", ["asks something"]
 
-    if toks and toks[0] in _GREETING_FIRST and _GREETING_ONLY.fullmatch(" ".join(toks)):
-        # "Buona domenica a tutti", "Happy Friday everyone": glad, but about the day, not the page
+    if toks and toks[0] in _GREETING_FIRST and _greeting_only(toks, praise):
+        # "Buona domenica a tutti", "Happy Friday everyone", "Good morning from Brighton!": glad,
+        # but about the day, not the page
         return "other", ["a greeting"]
 
     content = [w for w in toks if w.isalpha()]

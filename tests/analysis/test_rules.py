@@ -597,6 +597,10 @@ def test_pride_and_applause_are_praise() -> None:
         "Buongiorno",
         "Buon Natale e buon anno a tutti 🎄",
         "Have a great Sunday folks",
+        # a greeting goes on about something else, and praises nothing
+        "Good morning from the seaside, raining again here!",
+        "Buon Natale a tutto il personale del negozio!",
+        "Happy Friday! Anyone else stuck in traffic on the ring road?!",
     ],
 )
 def test_a_greeting_alone_is_not_praise(text: str) -> None:
@@ -606,6 +610,8 @@ def test_a_greeting_alone_is_not_praise(text: str) -> None:
 def test_a_greeting_with_praise_is_praise() -> None:
     glad = {"sentiment": "positive", "positive": 0.95}
     assert _kind("Buona domenica a tutti, la vostra colomba è buonissima", **glad)[0] == "praise"
+    assert _kind("Good morning! Best croissants in town, as always", **glad)[0] == "praise"
+    assert _kind("Buongiorno, che bella iniziativa, complimenti", **glad)[0] == "praise"
 
 
 def test_a_supposed_problem_in_a_question_is_no_complaint() -> None:
