@@ -43,7 +43,6 @@ replays); :class:`FlameMonitor` connects it to the desk as an ingest listener.
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import threading
@@ -52,7 +51,7 @@ import zlib
 from collections import Counter, deque
 from collections.abc import Callable, Container, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -205,8 +204,8 @@ class _Bucket:
             self.neg,
             self.off,
             self.first,
-            {str(k): v for k, v in self.posts.items()},
-            self.authors,
+            {str(k): list(v) for k, v in self.posts.items()},
+            dict(self.authors),
         ]
 
     @classmethod
@@ -228,6 +227,10 @@ class LevelState:
     alerted: list[str] = field(default_factory=list)
     heat: float = 0.0
     last_minute: int = 0
+
+
+def _level_state(data: dict[str, Any]) -> LevelState:
+    return LevelState(**{**data, "alerted": list(data.get("alerted", []))})
 
 
 class _Page:
@@ -727,22 +730,27 @@ class FlameDetector:
     # -- persistence --------------------------------------------------------------------------
 
     def page_state(self, page_id: int) -> dict[str, Any]:
-        """What the detector remembers of one page, as JSON-ready data."""
+        """What the detector remembers of one page, as JSON-ready data.
+
+        Every list and dict in it is new: a replay keeps one page's state while the page goes on
+        learning (see ``_Replay.look``), and a state that shared the page's lists would change
+        with it.
+        """
         p = self.pages[page_id]
         return {
             "volume": p.volume.to_state(),
             "window": [b.to_list() for b in p.window],
             "current": p.current.to_list() if p.current is not None else None,
-            "level": p.level.__dict__,
-            "posts": {str(k): v.__dict__ for k, v in p.posts.items()},
-            "samples": list(p.samples),
+            "level": asdict(p.level),
+            "posts": {str(k): asdict(v) for k, v in p.posts.items()},
+            "samples": [list(x) for x in p.samples],
             "usual_neg": p.usual_neg,
             "usual_n": p.usual_n,
-            "rate": p.rate,
-            "rate_seen": p.rate_seen,
+            "rate": list(p.rate),
+            "rate_seen": list(p.rate_seen),
             "last_minute": p.last_minute,
-            "history": list(p.history),
-            "changes": list(p.changes),
+            "history": [list(x) for x in p.history],
+            "changes": [list(x) for x in p.changes],
         }
 
     def load_page(self, page_id: int, data: dict[str, Any]) -> None:
@@ -756,16 +764,17 @@ class FlameDetector:
             for pid, counts in b.posts.items():
                 p.window_posts[pid] += counts[0]
         p.current = _Bucket.from_list(data["current"]) if data["current"] else None
-        p.level = LevelState(**data["level"])
-        p.posts = {int(k): LevelState(**v) for k, v in data["posts"].items()}
-        p.samples.extend(data["samples"])
+        # copies again, so that ``data`` stays as it was while the page learns
+        p.level = _level_state(data["level"])
+        p.posts = {int(k): _level_state(v) for k, v in data["posts"].items()}
+        p.samples.extend(list(x) for x in data["samples"])
         p.usual_neg = float(data["usual_neg"])
         p.usual_n = float(data["usual_n"])
         p.rate = [float(v) for v in data["rate"]]
         p.rate_seen = [int(v) for v in data["rate_seen"]]
         p.last_minute = int(data["last_minute"])
-        p.history.extend(data["history"])
-        p.changes.extend(data["changes"])
+        p.history.extend(list(x) for x in data["history"])
+        p.changes.extend(list(x) for x in data["changes"])
         self.pages[page_id] = p
         # The clock is the latest minute of any page: a page another process moved on moves it.
         self.clock = max(self.clock, p.last_minute)
@@ -960,8 +969,8 @@ class _Replay:
     def look(self, detector: FlameDetector, pages: Iterable[int]) -> None:
         """The last look at the open buckets of ``pages``, remembering what they were before."""
         for page_id in pages:
-            # A copy: the state shares lists and dicts with the page, which the look changes.
-            self.before[page_id] = copy.deepcopy(detector.page_state(page_id))
+            # page_state shares nothing with the page, which the look changes
+            self.before[page_id] = detector.page_state(page_id)
             self.flushed[page_id] = []
         for rise in detector.flush():
             self.flushed.setdefault(rise.page_id, []).append(rise)

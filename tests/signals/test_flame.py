@@ -947,3 +947,54 @@ def test_a_flame_on_the_page_being_fetched_is_announced_at_once_and_once(
         assert len(set(told)) == len(told)
     finally:
         desk.close()
+
+
+def test_a_page_state_shares_nothing_with_the_page() -> None:
+    """A replay keeps one page's state while the page learns on: neither may change the other."""
+    detector = FlameDetector(FlameConfig())
+    rng = random.Random(11)
+    for i in range(400):  # a burst of angry comments from a few authors, on two posts
+        at = T0 + timedelta(minutes=i // 4)
+        detector.learn_one(
+            Event(
+                page_id=1,
+                post_id=i % 2,
+                at=at,
+                negative=rng.random() < 0.8,
+                offensive=rng.random() < 0.3,
+                first_time=i < 40,
+                author=f"a{i % 9}",
+                comment_id=i,
+                text="vergogna",
+            )
+        )
+    detector.flush()
+    state = detector.page_state(1)
+    assert state["level"]["alerted"] and state["window"] and state["samples"]
+    kept = repr(state)
+
+    # the page learns on: the state taken before is as it was
+    for i in range(400, 500):
+        at = T0 + timedelta(minutes=i // 4)
+        detector.learn_one(Event(1, i % 2, at, True, True, False, f"a{i % 9}", i, "schifo"))
+    detector.flush()
+    assert repr(state) == kept
+
+    # the state is changed: the page is as it was
+    now = repr(detector.page_state(1))
+    state["level"]["alerted"].append("changed")
+    state["window"][-1][6]["someone"] = 99
+    state["samples"][0][3] = "changed"
+    state["rate"][0] = -1.0
+    assert repr(detector.page_state(1)) == now
+
+    # and a page loaded from a state leaves the state alone as it learns
+    loaded = detector.page_state(1)
+    kept = repr(loaded)
+    other = FlameDetector(FlameConfig())
+    other.load_page(1, loaded)
+    for i in range(500, 600):
+        at = T0 + timedelta(minutes=i // 4)
+        other.learn_one(Event(1, i % 2, at, True, True, False, f"a{i % 9}", i, "schifo"))
+    other.flush()
+    assert repr(loaded) == kept
