@@ -21,6 +21,7 @@ latency; memory is the resident set of a fresh process after loading the models 
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
 import os
@@ -131,6 +132,22 @@ def _share(gold: Sequence[str], pred: Sequence[str], label: str) -> str:
     return f"{100 * sum(p == label for p in picked) / len(picked):.0f}%" if picked else "-"
 
 
+#: Kinds read from tweets labelled with a sentiment: (sentiment, the kinds counted), as columns.
+AIRLINE_KIND_PROXY = (
+    ("positive", ("praise",)),
+    ("negative", ("complaint", "rager", "troll", "misguided")),
+    ("positive", ("complaint", "rager", "troll", "misguided")),
+    ("negative", ("praise",)),
+    ("neutral", ("other", "question")),
+)
+
+
+def _share_in(gold: Sequence[str], kinds: Sequence[str], label: str, read: Sequence[str]) -> str:
+    """How many of the texts labelled ``label`` were sorted into one of the kinds ``read``."""
+    picked = [k for g, k in zip(gold, kinds, strict=True) if g == label]
+    return f"{100 * sum(k in read for k in picked) / len(picked):.1f}%" if picked else "-"
+
+
 def _share_true(flags: Sequence[bool]) -> str:
     return f"{100 * sum(flags) / len(flags):.0f}%" if flags else "-"
 
@@ -172,6 +189,7 @@ def _even_odds() -> dict[str, float]:
 def _quality(data: Path, quick: bool) -> tuple[list[list[str]], dict[str, Any]]:
     sys.path.insert(0, str(ROOT))
     from crisisdesk.analysis import load_analyzer
+    from crisisdesk.analysis.fast import FastAnalyzer
     from training import data as datasets
 
     analyzer = load_analyzer("fast")
@@ -253,6 +271,19 @@ def _quality(data: Path, quick: bool) -> tuple[list[list[str]], dict[str, Any]]:
             for name, pred in readers.items()
         ]
         extra["airline_counts"] = {label: gold.count(label) for label in set(gold)}
+        # The kinds have no labels here, but a glad tweet is praise and an angry one is not: the
+        # same proxy for the rules alone and for the rules with the kinds model
+        assert isinstance(analyzer, FastAnalyzer)
+        rules_alone = copy.copy(analyzer.scorer)
+        rules_alone.kind_model = None
+        kinds_of = {
+            "rules alone": [a.kind for a in FastAnalyzer(rules_alone).analyze_many(texts)],
+            "rules, then the kinds model (shipped)": [a.kind for a in analysed],
+        }
+        extra["airline_kinds"] = [
+            [name, *[_share_in(gold, kinds, label, read) for label, read in AIRLINE_KIND_PROXY]]
+            for name, kinds in kinds_of.items()
+        ]
 
     # --- offence
     task = datasets.offensive_task(data)
@@ -635,6 +666,16 @@ def run(data: Path, quick: bool) -> str:
                 "| reader | negative read negative | neutral read neutral | positive read positive |",
                 "|---|---|---|---|",
                 *["| " + " | ".join(r) + " |" for r in extra["airline"]],
+                "",
+                "The same tweets by kind: nobody labelled them with kinds, but praise should come "
+                "from the glad ones and complaints, rants, trolls and false claims from the angry "
+                "ones (the columns after the second are costs).",
+                "",
+                "| reader | positive read as praise | negative read as complaint, rant, troll or "
+                "false claim | positive read as one of those | negative read as praise "
+                "| neutral read as other or a question |",
+                "|---|---|---|---|---|---|",
+                *["| " + " | ".join(r) + " |" for r in extra["airline_kinds"]],
                 "",
             ]
             if "airline" in extra
