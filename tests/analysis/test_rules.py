@@ -885,3 +885,12 @@ def test_a_sentence_after_blank_lines_reads_as_before() -> None:
     assert _kind("Grazie.\n\nIs the pool still open on Sundays", **asked)[0] == "question"
     supposed = "Hi!\n\n\nIf the flight is cancelled, do I get a voucher?"
     assert _kind(supposed, **asked)[0] == "question"
+
+
+def test_a_long_number_is_read_once_for_an_amount() -> None:
+    assert _quickly(lambda: spam.spam_signal("1" * LONG)).reasons == []
+    assert _quickly(lambda: spam.spam_signal("1." * (LONG // 2))).reasons == []
+    # read from where each number starts, amounts are found as before
+    amounts = ["500$", "1.000 €", "prezzo ,99€", "5 Euro", "€ 5", "12,50 dollars", "9.99 USD"]
+    assert all(spam._MONEY.search(text) for text in amounts)
+    assert not any(spam._MONEY.search(t) for t in ("1.2.3", "12345", "5 europei", "$ x 5"))
