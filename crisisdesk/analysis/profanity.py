@@ -138,7 +138,9 @@ _BANG = re.compile(r"!(?<=[^\W\d_]!)(?=[^\W\d_])")
 #: swears there. Blanked, not removed, so that offsets stay those of the comment. Hashtags are
 #: the writer's own words ("#bullshit"): they count.
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
-_HANDLE = re.compile(r"[\w.+\-]+@[\w\-]+\.[\w.\-]+|(?<![\w@])@\w+(?:\.\w+)*")
+#: An address's local part is 64 characters at most (RFC 5321): unbounded, a long run of word
+#: characters was scanned again from each of its characters for an "@" after it.
+_HANDLE = re.compile(r"[\w.+\-]{1,64}@[\w\-]+\.[\w.\-]+|(?<![\w@])@\w+(?:\.\w+)*")
 _SPACE = re.compile(r"\s")
 #: The words of ``rules.words``, with their offsets.
 _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")

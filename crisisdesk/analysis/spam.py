@@ -35,8 +35,12 @@ _CALL_NUMBER = re.compile(
     r"\b(?:call|text|chiama(?:ci|mi|teci)?|telefona(?:ci|mi)?)(?: (?:us|me|now|ora|al))*"
     r"(?: (?:on|at))? \+?\d[\d\s.\-]{5,}\d"
 )
+#: An amount with its currency after it is tried only where its number starts, and its digits
+#: are not given back: tried from each digit, a long run of digits was scanned again from each
+#: one: nearly a second on a comment of 4,000 digits.
 _MONEY = re.compile(
-    r"(?:[$€£]\s?\d[\d.,]*|\d[\d.,]*\s?(?:[$€£]|(?:euro|eur|usd|dollars?)\b))", re.I
+    r"(?:[$€£]\s?\d[\d.,]*|(?<![\d.,])[.,]*\d[\d.,]*+\s?(?:[$€£]|(?:euro|eur|usd|dollars?)\b))",
+    re.I,
 )
 
 SPAM_PHRASES: dict[str, float] = {

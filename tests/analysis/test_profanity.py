@@ -7,7 +7,7 @@ import pytest
 from crisisdesk.analysis import lexicon, profanity, rules
 from crisisdesk.analysis.fast import FastAnalyzer, LexiconScorer
 from tests.analysis.test_analyzer import NEUTRAL, FixedScorer
-from tests.analysis.test_rules import _kind
+from tests.analysis.test_rules import LONG, _kind, _quickly
 
 
 def _seen(text: str) -> list[tuple[str, str]]:
@@ -268,3 +268,16 @@ def test_the_word_list_scorer_counts_a_disguised_vulgar_word_as_the_plain_one() 
     assert offence("che c@zzo, str0nzi")[0] > lexicon.PROFANITY_FLOOR
     # a handle and a masked name are no swearing here either
     assert offence("Loved the set by @fuck_jerry", "Mr F*** was kind") == offence("Loved it") * 2
+
+
+def test_a_long_word_before_an_at_sign_is_read_once() -> None:
+    text = "a" * LONG + "@ f*ck"
+    found = _quickly(lambda: profanity.disguised(text, rules.words(text)))
+    assert [v.word for v in found] == ["fuck"]
+    # an address is blanked as before, its local part up to the 64 characters it may have
+    local = "x" * 64
+    for address in ("merda.secca@example.it", f"{local}@cazzo.example", "a+b-c.d@x-y.it"):
+        assert (
+            profanity._without_handles(f"scrivi a {address}, ok")
+            == f"scrivi a {' ' * len(address)}, ok"
+        )

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import csv
+import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 
 from crisisdesk.analysis import lexicon, rules, spam
 from tests.analysis.test_kinds import FIXTURE, HOLDOUT
+
+T = TypeVar("T")
 
 
 @pytest.mark.parametrize(
@@ -823,3 +828,69 @@ def test_a_question_to_the_other_readers_about_last_night() -> None:
     # a lost thing of the writer's is for the page to help with
     lost = "Has anyone seen my gloves? I left them in row F last night"
     assert _kind(lost, **asked)[0] == "question"
+
+
+# --- long runs an attacker can write ----------------------------------------------------------------
+
+#: The analysis cuts a comment to 4,000 characters, but the rules and the spam score read what
+#: they are given. At this length each run below took minutes while a pattern scanned it again
+#: from each of its characters; read once, each takes a few hundredths of a second.
+LONG = 50_000
+
+
+def _quickly(read: Callable[[], T]) -> T:
+    """``read()``, checked to finish within two seconds of this process's CPU time, a margin of
+    ten times and more over what a run read once takes: the patterns that rescanned it took a
+    minute or more."""
+    start = time.process_time()
+    result = read()
+    assert time.process_time() - start < 2.0
+    return result
+
+
+def test_blank_lines_before_a_sentence_are_read_once() -> None:
+    blank = "\n" * LONG + "!"
+    assert _quickly(lambda: rules.question_signal(blank)) == (False, [])
+    assert _quickly(lambda: rules.question_signal(" \n" * LONG + "!")) == (False, [])
+    # the patterns that open on a sentence, each behind the words that let it run
+    assert _quickly(lambda: rules.question_signal("price" + blank)) == (False, [])
+    ranting: dict[str, float | bool | str] = {"sentiment": "negative", "negative": 0.9}
+    assert _quickly(lambda: _kind("fanculo idioti" + blank, **ranting))[0] == "troll"
+    assert _quickly(lambda: _kind("still" + blank)) == ("other", [])
+    asked = _quickly(lambda: _kind("late, if" + blank[:-1] + "?", question=True))
+    assert asked == ("question", ["asks something"])
+
+
+def test_a_sentence_after_blank_lines_reads_as_before() -> None:
+    # found from the last newline, with the words it had when found from the first
+    assert rules.question_signal("Torta buonissima.\n\n\nFate anche le monoporzioni") == (
+        True,
+        ["starts with 'fate'"],
+    )
+    assert rules.question_signal("Great cake!\n \n Do you deliver to Monza") == (
+        True,
+        ["starts with 'do you'"],
+    )
+    assert rules.question_signal("Ciao!\n\n  Price of the oak table") == (
+        True,
+        ["starts with 'price'"],
+    )
+    ranting: dict[str, float | bool | str] = {"sentiment": "negative", "negative": 0.7}
+    assert _kind("Tre gol presi in casa.\n\n  Vaffanculo!", **ranting)[0] == "rager"
+    asked: dict[str, float | bool | str] = {
+        "question": True,
+        "sentiment": "negative",
+        "negative": 0.45,
+    }
+    assert _kind("Grazie.\n\nIs the pool still open on Sundays", **asked)[0] == "question"
+    supposed = "Hi!\n\n\nIf the flight is cancelled, do I get a voucher?"
+    assert _kind(supposed, **asked)[0] == "question"
+
+
+def test_a_long_number_is_read_once_for_an_amount() -> None:
+    assert _quickly(lambda: spam.spam_signal("1" * LONG)).reasons == []
+    assert _quickly(lambda: spam.spam_signal("1." * (LONG // 2))).reasons == []
+    # read from where each number starts, amounts are found as before
+    amounts = ["500$", "1.000 €", "prezzo ,99€", "5 Euro", "€ 5", "12,50 dollars", "9.99 USD"]
+    assert all(spam._MONEY.search(text) for text in amounts)
+    assert not any(spam._MONEY.search(t) for t in ("1.2.3", "12345", "5 europei", "$ x 5"))
