@@ -1460,6 +1460,10 @@ _GREETED = (
     r"(?:a tutti|a tutte|a voi|a tutti voi|everyone|everybody|all|to all|to everyone|y'all|guys|"
     r"folks|people|ragazzi|amici|friends|team|gente)"
 )
+#: Used with ``match``, never ``fullmatch``: "auguri" alone and "auguri buon natale" are two ways
+#: to read the same words, and a full match that fails tries every split of every repetition
+#: (a few hundred characters of "auguri buon natale" took minutes); a match from the start
+#: stops at its first success.
 _GREETING_ONLY = re.compile(
     rf"(?:(?:{_WISH} {_TIME}|buongiorno|buonasera|buonanotte|auguri|auguroni)"
     rf"(?: {_GREETED})?(?: (?:e|and))? ?)+"
