@@ -894,3 +894,12 @@ def test_a_long_number_is_read_once_for_an_amount() -> None:
     amounts = ["500$", "1.000 €", "prezzo ,99€", "5 Euro", "€ 5", "12,50 dollars", "9.99 USD"]
     assert all(spam._MONEY.search(text) for text in amounts)
     assert not any(spam._MONEY.search(t) for t in ("1.2.3", "12345", "5 europei", "$ x 5"))
+
+
+def test_a_long_run_of_greetings_is_read_once() -> None:
+    # "auguri" and "auguri buon natale" read the same words two ways: matched in full, each
+    # repetition doubled the work
+    text = "auguri buon natale " * 25 + "e grazie dei biscotti"
+    glad: dict[str, float | bool | str] = {"sentiment": "positive", "positive": 0.9}
+    assert _quickly(lambda: _kind(text, **glad))[0] == "praise"
+    assert _quickly(lambda: _kind("auguri buon natale " * 25, **glad)) == ("other", ["a greeting"])
