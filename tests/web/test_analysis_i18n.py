@@ -50,6 +50,7 @@ EXTRA = [
     "Tenere aperto la domenica è illegale",
     "Non la lascio più questa crema, la pelle è rinata",
     "Il pacco doveva arrivare martedì, oggi è venerdì",
+    "Ordered a cake for Saturday, it came on Monday",
 ]
 
 
