@@ -68,6 +68,19 @@ SPAM_PHRASES: dict[str, float] = {
     "venite sul mio profilo": 3.4,
     "guardate il mio profilo": 3.4,
     "visitate il mio profilo": 3.4,
+    "link in my profile": 3.4,
+    "link in profile": 3.4,
+    "link sul mio profilo": 3.4,
+    "link sul profilo": 3.4,
+    # the writer's own page to follow, asked of every reader
+    "follow my page": 2.0,
+    "segui la mia pagina": 2.0,
+    "seguite la mia pagina": 2.0,
+    # growth sold to the page itself: "far crescere il tuo profilo", "grow your page"
+    "grow your page": 1.4,
+    "grow your profile": 1.4,
+    "crescere il tuo profilo": 1.4,
+    "crescere la tua pagina": 1.4,
     # Another account to follow: also a way to reach the promoter (a channel, below); fans pass
     # on the brand's own, so it weighs less.
     "follow @": 1.6,
@@ -85,6 +98,10 @@ SPAM_PHRASES: dict[str, float] = {
     "saresti perfetta": 0.8,
     "saresti perfetto": 0.8,
     "you'd be perfect": 0.8,
+    # the reader's own profile praised by a stranger's account: a page has no "profile" to them
+    "bel profilo": 0.8,
+    "nice profile": 0.8,
+    "love your feed": 0.8,
     "hello dear": 1.2,
     "hi dear": 1.2,
     "contattaci": 0.9,
@@ -100,7 +117,25 @@ SPAM_PHRASES: dict[str, float] = {
     "ricambio": 0.8,
     "follow for follow": 2.0,
     "f4f": 2.0,
+    # the same swap of follows, likes or subscriptions in its other spellings
+    "followforfollow": 2.0,
+    "follow4follow": 2.0,
+    "follow x follow": 2.0,
+    "sub for sub": 2.0,
+    "sub4sub": 2.0,
+    "like for like": 2.0,
+    "like4like": 2.0,
+    "l4l": 2.0,
     "dm me": 0.9,
+    # a stranger's account to write to: "DM our main account", "scrivici in DM"
+    "dm our": 0.9,
+    "dm us": 0.9,
+    "in dm": 0.6,
+    # a pitch that sends the reader to comment a keyword, to be written to in private
+    "comment info": 1.2,
+    "commenta info": 1.2,
+    "commentate info": 1.2,
+    "scrivimi info": 1.2,
     "scrivimi in privato": 0.9,
     "free followers": 2.2,
     "followers gratis": 2.2,
@@ -127,6 +162,29 @@ SPAM_PHRASES: dict[str, float] = {
     "make money online": 1.5,
     "guadagni": 0.8,
     "promo code": 0.9,
+    "with code": 0.9,
+    "con il codice": 0.9,
+    # an advert's price claim: "best prices in town", "prezzi imbattibili"
+    "best price": 0.9,
+    "prezzi imbattibili": 0.9,
+    "miglior prezzo": 0.9,
+    # a private sale posted on the page: "vendo ... trattabili"
+    "vendo": 0.8,
+    "trattabile": 0.8,
+    "trattabili": 0.8,
+    "for sale": 0.6,
+    "or best offer": 0.8,
+    # a brand deal offered to the page or its readers
+    "collab": 0.8,
+    "collabora con noi": 1.0,
+    "collaborazione": 0.5,
+    "brand ambassador": 0.6,
+    # medicines sold without a prescription, shipped unseen
+    "without prescription": 1.6,
+    "senza ricetta": 1.6,
+    "discreet shipping": 1.0,
+    "shipped discreet": 1.0,
+    "spedizione discreta": 1.0,
     "codice sconto": 0.9,
     "discount code": 0.9,
     "limited offer": 1.0,
@@ -180,6 +238,8 @@ SPAM_PHRASES: dict[str, float] = {
     # money and scams
     "bitcoin": 1.5,
     "$$$": 1.2,
+    "£££": 1.2,
+    "€€€": 1.2,
     "💰": 0.6,
     "btc": 1.0,
     "crypto": 1.1,
@@ -218,6 +278,18 @@ SPAM_PHRASES: dict[str, float] = {
     "earn": 0.7,
     "make money": 1.2,
     "work from home": 1.2,
+    # the job offer of a recruiting scam: anyone, any time, from home
+    "flexible hours": 0.8,
+    "orari flessibili": 0.8,
+    "experience needed": 0.8,
+    "esperienza richiesta": 0.8,
+    # the testimonial of a miracle product or method
+    "changed my life": 0.8,
+    "cambiato la vita": 0.8,
+    "get rich": 1.2,
+    "diventare ricco": 1.2,
+    "diventare ricca": 1.2,
+    "bad credit": 1.2,
     "lavoro da casa": 1.2,
     "lavora da casa": 1.2,
     "per day": 0.7,
@@ -363,6 +435,17 @@ _SHARE_BAIT = _Rare(
 )
 
 
+#: An advert opens by asking the reader about a need it then sells to ("Need a loan fast?",
+#: "Vuoi guadagnare da casa?", "Struggling with your weight?"). Customers ask the page too, so
+#: the opening counts only beside promotion words, and only at the very start of the comment
+#: (matched from there: the scan is anchored and bounded).
+_PITCH_OPENER = re.compile(
+    r"\W*(?:(?:ciao|hi|hey|hello)\b\W*)?"
+    r"(?:need|want|looking for|struggling with|tired of|fed up with|vuoi|volete|cerchi|cercate|"
+    r"stanc[oa] di|hai bisogno di|ti interessa)\b[^?\n]{0,80}\?"
+)
+
+
 def has_email(text: str) -> bool:
     """Whether ``text`` holds an e-mail address ("name@domain.tld").
 
@@ -415,6 +498,9 @@ def spam_signal(text: str) -> SpamSignal:
     logit += sum(weight for _, weight in hits[:4])
     if hits:
         reasons.append("promo/scam words: " + ", ".join(f"'{p}'" for p, _ in hits[:3]))
+        if _PITCH_OPENER.match(low):
+            logit += 0.8
+            reasons.append("opens with a sales pitch")
     if hits and any(cue in low for cue in _CONTACT_CUES):
         logit += 0.6
     # an account to follow is a way to reach the promoter, like a link

@@ -687,6 +687,47 @@ def test_customers_words_near_those_cues_are_not_spam(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
+        # follows, likes and subscriptions swapped, in their run-together spellings
+        "Nuovo canale di ricette, iscrivetevi e ricambio! #sub4sub #like4like",
+        "my art page is growing!! follow my page, I follow back everyone 🎨",
+        # a private sale and an advert's price claim, with a way to reach the seller
+        "Vendo passeggino doppio usato pochissimo, 200 euro trattabili, scrivetemi al 333 000 0000",
+        "Handmade candles at the best price in town, 15% off with code GLOW15 at glowcandles.shop",
+        # a brand deal offered by a stranger's account
+        "Ciao, bel profilo! Collabora con noi come brand ambassador, scrivici in DM 💌",
+        # medicines without a prescription
+        "Farmaci senza ricetta, spedizione discreta in 24h, info su whatsapp",
+        # a recruiting scam: anyone, from home
+        "Work from home, flexible hours, experience needed: none! Comment INFO below 👇",
+        # an advert that opens by asking about the reader's need
+        "Tired of paying too much for your phone bill? Switch with my code and save, link in my profile",
+        "Hai bisogno di un prestito veloce? Anche con cattivi pagatori, contattaci su Telegram",
+    ],
+)
+def test_spam_in_the_forms_of_swaps_sales_and_pitches(text: str) -> None:
+    assert spam.spam_signal(text).score >= 0.5, spam.spam_signal(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a customer's own question, opening like a pitch but selling nothing
+        "Need help with my booking? I've been on hold for an hour",
+        "Vuoi sapere com'è finita? Il rimborso non è mai arrivato",
+        # the brand's own words, a price compared, a sale remembered
+        "Please DM us your booking code so we can help",
+        "I booked early to get the best price and now it's cheaper, not fair",
+        "Ho visto che vendono ancora il modello vecchio, è per quello che costa meno?",
+        "Il codice sconto della newsletter non funziona sul vostro sito",
+    ],
+)
+def test_customers_asking_or_comparing_prices_are_not_spam(text: str) -> None:
+    assert spam.spam_signal(text).score < 0.5, spam.spam_signal(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "do u ship to the islands too",
         "Price of the grey armchair from yesterday's post please",
         "Prezzo del materasso in offerta per favore",
