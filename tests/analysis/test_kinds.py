@@ -98,6 +98,14 @@ HOLDOUT7_FLOOR = 0.65
 LATER_SETS = [Path(__file__).parent / "fixtures" / f"kinds_holdout{n}.csv" for n in (8, 9, 10, 11)]
 LATER_FLOOR = 0.62
 
+HOLDOUT12 = Path(__file__).parent / "fixtures" / "kinds_holdout12.csv"
+#: kinds_holdout12.csv (96 comments, as above, under the pages of a bike-sharing scheme, a bank
+#: branch, a pastry school, a climbing gym, a maternity ward, a used-car app, a summer music camp
+#: and a mountain hut) was written blind to the rules, to the kinds model and to the other sets,
+#: and is never trained on: 0.614 macro-F1 when first measured (0.575 with the rules alone). Its
+#: misses have not been looked at: with the seventh, the estimate for pages nobody wrote rules for.
+HOLDOUT12_FLOOR = 0.58
+
 
 def macro_f1(gold: list[str], pred: list[str], labels: tuple[str, ...]) -> float:
     scores = []
@@ -158,6 +166,7 @@ def _read(path: Path) -> list[dict[str, str]]:
         (HOLDOUT6, HOLDOUT6_FLOOR),
         (HOLDOUT7, HOLDOUT7_FLOOR),
         *[(path, LATER_FLOOR) for path in LATER_SETS],
+        (HOLDOUT12, HOLDOUT12_FLOOR),
     ],
     ids=lambda value: value.stem.removeprefix("kinds_") if isinstance(value, Path) else f"{value}",
 )
