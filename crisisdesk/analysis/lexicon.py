@@ -83,7 +83,7 @@ PROFANITY = frozenset(
     wanker wankers twat twats prick pricks shitshow shitshows clusterfuck clusterfucks
     cazzo cazzi cazzata cazzate cazzone cazzoni sticazzi succhiacazzi minchia minchiata minchiate
     merda merde merdoso merdosa merdosi merdose stronzo stronza stronzi stronze stronzata stronzate
-    vaffanculo fanculo affanculo puttana puttane troia troie zoccola zoccole
+    vaffanculo fanculo affanculo puttana puttane puttanata puttanate troia troie zoccola zoccole
     mignotta mignotte bastardo bastarda bastardi bastarde coglione coglioni
     mierda joder puta putas gilipollas cabrón cabrones coño
     putain connard connards salope salopes enculé enculés

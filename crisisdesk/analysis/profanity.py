@@ -2,7 +2,7 @@
 
 A comment with a vulgar word (:data:`~crisisdesk.analysis.lexicon.PROFANITY`) is offensive at
 :data:`~crisisdesk.analysis.lexicon.PROFANITY_FLOOR` at least. Writers who expect a filter
-disguise the word, and a list of plain words misses every disguise. Five kinds of disguise are
+disguise the word, and a list of plain words misses every disguise. Six kinds of disguise are
 common enough to look for, each by a rule a person can check by eye:
 
 - **clipped forms**: "stfu", "fck", "vaffa" (:data:`~crisisdesk.analysis.lexicon.PROFANITY_SHORT`).
@@ -17,6 +17,11 @@ common enough to look for, each by a rule a person can check by eye:
   letter must show ("5*****" is a rating). When the masks are one run between a kept start and a
   kept end, three letters kept in all, the run may stand for any number of letters ("vaff***lo").
 - **spelled out**: single letters between dots or spaces: "f.u.c.k", "f u c k", "m e r d a".
+- **run together in a hashtag**: "#fuckoff", "#merdadiservizio", "#JuveMerda". A listed word
+  that opens a tag counts, unless the tag opens with an ordinary word that holds it ("#cazzola",
+  "#prickly", "#puttanesca": :data:`_ORDINARY_OPENINGS`); further into a tag, only a listed word
+  the tag's capitals mark as a word of its own ("#GrilloHaRottoIlCazzo"): "#scunthorpe",
+  "#emmerdale" and "#disputa" hold one by chance.
 
 Every comment passes through here and hardly any is disguised, so the common case must cost
 next to nothing. The first three kinds are whole words: the spellings they produce are listed
@@ -27,16 +32,19 @@ and leave a sign: a consonant standing alone ("f*ck" leaves "f" and "ck"), or a 
 a letter. Only a comment with such a sign (a few in a hundred) is read again, and only around
 the sign.
 
-Not attempted: a masked first letter ("*uck"), words run together ("fuckyou", "#fuckoff"),
+Not attempted: a masked first letter ("*uck"), words run together outside a hashtag ("fuckyou"),
+a clipped form opening a hashtag ("#cazzullo", "#fukushima" open with "cazz" and "fuk"),
 letters from other scripts that look Latin, a word spelled out inside a longer run of single
 letters ("a f u c k"), elongations of two letters or beyond twelve ("caaaazziii"). Caught on
 purpose although a name could be masked the same way: a token that shows only its first letter
 ("f***", "s***"), except right after a title ("Mr P***", "Sig.ra B****"), where it is a name
-kept private. Words inside e-mail addresses, links and mentions are not the writer's own.
+kept private. Words inside e-mail addresses, links, bare domains ("shit.com") and mentions are
+not the writer's own.
 """
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from collections import defaultdict
@@ -48,12 +56,15 @@ from crisisdesk.analysis.lexicon import PROFANITY, PROFANITY_SHORT
 
 class Vulgar(NamedTuple):
     """A disguised vulgar word: as the comment writes it, lower-cased, and the listed word it
-    stands for. ``start`` and ``end`` are its offsets in ``text.lower()``."""
+    stands for. ``start`` and ``end`` are its offsets in ``text.lower()``. ``inside`` is where
+    the listed word starts in ``written`` when other words run into it in a hashtag ("fuckoff"
+    of "#fuckoff" holds "fuck" at 0), and -1 when ``written`` stands for the word alone."""
 
     written: str
     word: str
     start: int
     end: int
+    inside: int = -1
 
 
 # --- tables built once ----------------------------------------------------------------------------
@@ -105,9 +116,33 @@ _SPELLINGS = _spellings()
 _BY_SHAPE: dict[tuple[int, str], list[str]] = defaultdict(list)
 #: Listed words by first letter: the candidates of a token whose masks hide a number of letters.
 _BY_FIRST: dict[str, list[str]] = defaultdict(list)
+#: Listed words by their first four letters (every listed word has four at least), the longest
+#: first: the candidates of a hashtag that opens with one ("#fuckoff", "#shittydeal").
+_BY_OPENING: dict[str, list[str]] = defaultdict(list)
 for _w in sorted(PROFANITY):
     _BY_SHAPE[len(_w), _w[0]].append(_w)
     _BY_FIRST[_w[0]].append(_w)
+for _w in sorted(PROFANITY, key=len, reverse=True):
+    _BY_OPENING[_w[:4]].append(_w)
+#: Ordinary words that open with a listed one: a hashtag that opens with one of them is not read
+#: as the listed word run together with others. A trowel and a punch ("cazzola", "cazzotto"),
+#: Neapolitan cunning ("cazzimma"), prickles and pricking, the mushroom as often misspelled
+#: ("shitake"), "putative", the pasta sauce, the Trojans, dungarees ("salopette"), "bastardise".
+_ORDINARY_OPENINGS = (
+    "cazzol",
+    "cazzott",
+    "cazzimm",
+    "pricke",
+    "pricki",
+    "prickl",
+    "shitak",
+    "putativ",
+    "puttanesc",
+    "troian",
+    "salopett",
+    "bastardis",
+    "bastardiz",
+)
 
 #: Characters that stand for any letter in a masked word.
 _MASKS = frozenset("*#@$.!")
@@ -138,6 +173,20 @@ _BANG = re.compile(r"!(?<=[^\W\d_]!)(?=[^\W\d_])")
 #: swears there. Blanked, not removed, so that offsets stay those of the comment. Hashtags are
 #: the writer's own words ("#bullshit"): they count.
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+#: A bare domain, as comments write a site without "www." ("shit.com", "merda-secca.it",
+#: "fuck.example.co.uk/x"): labels of letters, digits and hyphens (63 at most, RFC 1035) with a
+#: dot after each, then a common top-level domain, which no letter, hyphen or apostrophe
+#: follows. A dot between two ordinary words, a sentence run into the next, is no domain: few
+#: words are top-level domains, and the list keeps to common ones that are not words of the
+#: desk's languages ("io", "me", "us", "de", "es": "che merda.Io e voi?"), but for "it", which
+#: counts in lower case only: the case tells "what a shit.It never works" from "fuck.it" (the
+#: kinds read a lower-cased comment, where "shit.it" is a domain). Each label is tried from one
+#: start only, after no word character, dot, "@" or hyphen.
+_DOMAIN = re.compile(
+    r"(?<![\w.@\-])(?:[^\W_][\w\-]{0,62}\.)+"
+    r"(?:(?i:com|net|org|info|biz|eu|co|uk|tv|ly|fr|ch|app|xyz)|it)"
+    r"(?![\w\-'’])(?:/\S*)?"
+)
 #: An address's local part is 64 characters at most (RFC 5321): unbounded, a long run of word
 #: characters was scanned again from each of its characters for an "@" after it.
 _HANDLE = re.compile(r"[\w.+\-]{1,64}@[\w\-]+\.[\w.\-]+|(?<![\w@])@\w+(?:\.\w+)*")
@@ -156,11 +205,15 @@ _ONE_RUN = re.compile(r"([^\W_]+)[*#@$.!]{2,}([^\W_]+)")
 _TITLE = re.compile(
     r"(?<![\w.])(?:mrs?|ms|miss|dr|sig(?:\.ra|\.na)?|signora?|dott(?:\.ssa)?)\.?\s+\Z"
 )
+#: A hashtag's first word: "#" after no word character, "#" or "&" ("C#", "##", "&#39;"), and
+#: the letters and digits after it ("#fuck_united" is two words, read as such already).
+_TAG = re.compile(r"(?<![\w#&])#([^\W_]+)")
 
 
 def listed(words: Sequence[str], text: str | None = None) -> list[str]:
     """The listed vulgar words of a comment (``rules.words``), once each, in order; with the
-    comment's ``text``, those written only inside e-mail addresses and mentions are left out.
+    comment's ``text``, those written only inside e-mail addresses, mentions and bare domains
+    are left out (``rules.words`` drops the links that open with "http" or "www." already).
 
     >>> listed(["andate", "a", "fanculo", "voi", "merda", "fanculo"])
     ['fanculo', 'merda']
@@ -168,12 +221,16 @@ def listed(words: Sequence[str], text: str | None = None) -> list[str]:
     >>> from crisisdesk.analysis.rules import words
     >>> listed(words(text), text)
     ['merda']
+    >>> text = "Che merda, il negozio è su shit.com e fanculo.shop.it"
+    >>> listed(words(text), text)
+    ['merda']
     """
     if PROFANITY.isdisjoint(words):  # most comments: one pass in C, no set built
         return []
     found = list(dict.fromkeys(w for w in words if w in PROFANITY))
-    if text is not None and "@" in text:  # a vulgar comment with "@": rare, so look again
-        said = set(_WORD.findall(_without_handles(text.lower())))
+    # a vulgar comment with "@" or a domain: rare, so look again
+    if text is not None and ("@" in text or ("." in text and _DOMAIN.search(text))):
+        said = set(_WORD.findall(_without_handles(text.lower(), text)))
         found = [w for w in found if w in said]
     return found
 
@@ -188,15 +245,19 @@ def disguised(text: str, words: Sequence[str]) -> list[Vulgar]:
     >>> text = "Rated 5*****, $$$ but worth it: F.lli Rossi s.p.a., @cazzola, a b c"
     >>> disguised(text, words(text))
     []
+    >>> text = "#fuckoff #JuveMerda #cazzola #scunthorpe"
+    >>> [(v.written, v.word) for v in disguised(text, words(text))]
+    [('fuckoff', 'fuck'), ('juvemerda', 'merda')]
     """
     lone, whole = 0, False
     if not _TELLING_WORDS.isdisjoint(words):
         lone = len(_LONE_LETTERS.intersection(words))
         whole = not _SPELLINGS.keys().isdisjoint(words)
     masked = _masked(text, lone > 0)
-    if not (whole or masked or lone >= 2):
+    tagged = "#" in text and _TAG.search(text) is not None
+    if not (whole or masked or lone >= 2 or tagged):
         return []
-    low = _without_handles(text.lower())
+    low = _without_handles(text.lower(), text)
     found: list[Vulgar] = []
     if lone >= 2:
         for m in _SPELLED.finditer(low):
@@ -209,16 +270,14 @@ def disguised(text: str, words: Sequence[str]) -> list[Vulgar]:
             for m in _WORD.finditer(low)
             if m[0] in _SPELLINGS
         ]
-    taken = [(v.start, v.end) for v in found]  # "f.u.c.k" is read as spelled out
+    taken = _Taken(found)  # "f.u.c.k" is read as spelled out
+    if tagged:  # a tag's words are no token with masks (those open with "#"): nothing to take
+        found += _in_tags(low, text)
     if masked:
         for start, end in _stretches(low, lone > 0):
             for m in _TOKEN.finditer(low, start, end):
                 word = _reading(m[0])
-                if (
-                    word
-                    and not any(s <= m.start() < e for s, e in taken)
-                    and not after_title(low, m.start())
-                ):
+                if word and m.start() not in taken and not after_title(low, m.start()):
                     found.append(Vulgar(m[0], word, m.start(), m.end()))
     return sorted(found, key=lambda v: v.start)
 
@@ -242,11 +301,21 @@ def plainly(low: str, found: Sequence[Vulgar]) -> str:
     >>> text = "che c@zzo dici, f u c k off"
     >>> plainly(text, disguised(text, words(text)))
     'che cazzo dici, fuck off'
+
+    A word run together with others in a hashtag is written apart from them:
+
+    >>> text = "#fuckoff #JuveMerda"
+    >>> plainly(text.lower(), disguised(text, words(text)))
+    '#fuck off #juve merda'
     """
     parts, at = [], 0
     for v in found:
         if v.start >= at:
-            parts += [low[at : v.start], v.word]
+            plain = v.word
+            if v.inside >= 0:
+                rest = v.written[v.inside + len(v.word) :]
+                plain = " ".join(p for p in (v.written[: v.inside], v.word, rest) if p)
+            parts += [low[at : v.start], plain]
             at = v.end
     parts.append(low[at:])
     return "".join(parts)
@@ -262,17 +331,86 @@ def after_title(low: str, at: int) -> bool:
     return _TITLE.search(low, max(0, at - 16), at) is not None
 
 
+class _Taken:
+    """The stretches of a comment read already, asked about offset by offset: by bisection, so
+    that a comment of many disguised words, each masked again beside ("fuuuck f*ck ..."), is
+    not read once per pair of them."""
+
+    def __init__(self, found: Sequence[Vulgar]) -> None:
+        spans = sorted((v.start, v.end) for v in found)
+        self._starts = [s for s, _ in spans]
+        self._reach = list(itertools.accumulate((e for _, e in spans), max))
+
+    def __contains__(self, at: int) -> bool:
+        i = bisect.bisect_right(self._starts, at) - 1
+        return i >= 0 and self._reach[i] > at
+
+
 def _blank(match: re.Match[str]) -> str:
     return " " * len(match[0])
 
 
-def _without_handles(low: str) -> str:
-    """A lower-cased comment with its links, e-mail addresses and mentions blanked."""
+def _without_handles(low: str, text: str | None = None) -> str:
+    """A lower-cased comment with its links, e-mail addresses, mentions and bare domains blanked.
+    A bare domain is found in the comment as written (``text``), whose case tells a top-level
+    domain from a sentence run into the next ("merda.Io"); without it, or when lower-casing
+    changed the comment's length (a few letters outside ASCII), in ``low``."""
     if "://" in low or "www." in low:
         low = _URL.sub(_blank, low)
     if "@" in low:
         low = _HANDLE.sub(_blank, low)
+    if "." in low:
+        cased = text if text is not None and len(text) == len(low) else low
+        parts, at = [], 0  # joined once: one slice of the comment per domain
+        for m in _DOMAIN.finditer(cased):
+            parts += [low[at : m.start()], " " * (m.end() - m.start())]
+            at = m.end()
+        if parts:
+            low = "".join([*parts, low[at:]])
     return low
+
+
+def _in_tags(low: str, text: str) -> list[Vulgar]:
+    """The listed words run together with others in the hashtags of ``low``, a lower-cased
+    comment with its links and handles blanked: one per tag, as :data:`_TAG` and
+    :data:`_ORDINARY_OPENINGS` tell. ``text`` is the comment as written, whose capitals mark the
+    words of a tag ("#JuveMerda"), when lower-casing kept its length."""
+    cased = text if len(text) == len(low) else low
+    found = []
+    for m in _TAG.finditer(low):
+        tag = m[1]
+        if tag in PROFANITY or tag in _SPELLINGS:  # a word on its own: read as one already
+            continue
+        inside = 0
+        word = next((w for w in _BY_OPENING.get(tag[:4], ()) if tag.startswith(w)), None)
+        if word is not None and tag.startswith(_ORDINARY_OPENINGS):
+            word = None
+        if word is None:
+            word, inside = _capitalised(cased[m.start(1) : m.end(1)])
+        if word is not None:
+            found.append(Vulgar(tag, word, m.start(1), m.end(1), inside))
+    return found
+
+
+def _capitalised(tag: str) -> tuple[str | None, int]:
+    """The first listed word that a tag's capitals mark as a word of its own
+    ("#GrilloHaRottoIlCazzo", "#CrazyBitch"), with its offset in the tag; (None, -1) if none.
+    A word starts at a capital after a letter that is not one, and at a digit after a letter or a
+    letter after a digit: a tag in one case marks no word. Only the plain listed words, which
+    :func:`plainly` can write apart by their length: a clipped form ("#WtfUnited") is let go."""
+    if tag.islower() or tag.isupper() or tag.isdigit():
+        return None, -1
+    start = 0
+    for i in range(1, len(tag) + 1):
+        if i == len(tag) or (
+            (tag[i].isupper() and not tag[i - 1].isupper())
+            or tag[i].isdigit() != tag[i - 1].isdigit()
+        ):
+            part = tag[start:i].lower()
+            if part in PROFANITY:
+                return part, start
+            start = i
+    return None, -1
 
 
 def _masked(text: str, lone: bool) -> bool:

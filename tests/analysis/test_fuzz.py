@@ -88,6 +88,7 @@ ODD = [
     *"😡 🤬 🤡 😂 👏 🔥 💀 🙄 🇮🇹 👍🏽 👨‍👩‍👧 ❤️".split(),
     *"https://example.com/a?b=1 www.example.it premi-vinci.xyz/ritira united.com".split(),
     *"mario.rossi@example.it info@merda-secca.it @trenitalia @fuck_jerry #vergogna".split(),
+    *"#fuckoff #JuveMerda #cazzola shit.com fuck.it/x merda.Io".split(),
     *"500€ $20 -70% 10:30 2024 3 ١٢٣".split(),
     "+39 333 1234567",
     *"' ’ - -- !!! ??? ?! ... … ¿ ¡ * @ # \\".split(),

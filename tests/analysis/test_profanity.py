@@ -92,7 +92,6 @@ def test_each_disguise_reads_as_its_listed_word(text: str, written: str, word: s
         "M*A*S*H reruns",
         # mentions, hashtags, e-mails and links
         "ciao @cazzola, guarda qui",
-        "#merdaday is trending",
         "scrivete a c@zzo.it o a info@m3rda.com",
         "https://t.co/f4ck and www.sh1t.example.com",
         # abbreviations and letters
@@ -106,6 +105,10 @@ def test_each_disguise_reads_as_its_listed_word(text: str, written: str, word: s
         "soooo good, noooo, zzz, hmmm, shhh, Grazie!!!",
         # mild or ambiguous abbreviations left out on purpose
         "omg, omfg, lmao, lmfao, fml, bs, af, pos, kung fu, fu il migliore",
+        # two words joined by a star, or a star for emphasis: no listed word's shape
+        "Really helpful*ma la coda era lunga",
+        "*proud*RT what a show, io NN ce la posso fare*_*",
+        "grazie*mille, super*gentili",
     ],
 )
 def test_ordinary_words_are_no_disguise(text: str) -> None:
@@ -281,3 +284,134 @@ def test_a_long_word_before_an_at_sign_is_read_once() -> None:
             profanity._without_handles(f"scrivi a {address}, ok")
             == f"scrivi a {' ' * len(address)}, ok"
         )
+
+
+def _vulgar(text: str) -> list[str]:
+    return profanity.profanity(text, rules.words(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "word"),
+    [
+        # a listed word opens the tag, the rest in one case
+        ("@united ore in coda #fuckoff", "fuckoff", "fuck"),
+        ("Volo cancellato, #FUCKUNITED", "fuckunited", "fuck"),
+        ("Terza volta in un mese #merdadiservizio", "merdadiservizio", "merda"),
+        ("Delays again #shittydeal", "shittydeal", "shitty"),
+        ("#merdaday is trending", "merdaday", "merda"),
+        # further in, a listed word the capitals mark as a word
+        ("Ennesima sconfitta #JuveMerda", "juvemerda", "merda"),
+        ("#GrilloHaRottoIlCazzo", "grilloharottoilcazzo", "cazzo"),
+        ("Don't care #ThisIsBullshit2024", "thisisbullshit2024", "bullshit"),
+        # a listed word opens the tag and its capitals show it too
+        ("#FuckUnited and the horse they rode in on", "fuckunited", "fuck"),
+        ("Che pena #CazzoLa finale", "cazzola", "cazzo"),
+    ],
+)
+def test_a_listed_word_run_together_in_a_hashtag_counts(text: str, written: str, word: str) -> None:
+    assert _seen(text) == [(written, word)]
+    assert _vulgar(text) == [written]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Scunthorpe: a listed word inside an ordinary one, or across two
+        "#scunthorpe #Scunthorpe #classic #cocktail #assistenza #mustwatch",
+        "#emmerdale stasera, #asuainsaputa, #disputa in corso, #omofobo no",
+        # an ordinary word that opens with a listed one
+        "Una #cazzola nuova, un #Cazzotto, la #cazzimma, la #puttanesca",
+        "#prickly pears, #pricked, #shitake risotto, #putative, i #troiani, la #salopette",
+        # a clipped form opens the tag: too short to tell ("cazz", "fuk", "ffs")
+        "#cazzullo sul Corriere, #fukushima, #ffstatus",
+        # a listed word in a tag of one case, not at its start
+        "#juvemerda #crazybitch",
+        # a clipped form the capitals mark: let go, as plainly cannot write it apart
+        "#WtfUnited",
+        # a "#" after a word character is a mask or a code, not a tag: "C#", "&#39;"
+        "C# and F#, it&#39;s fine",
+    ],
+)
+def test_words_that_only_hold_a_listed_word_in_a_hashtag_are_no_swearing(text: str) -> None:
+    assert _seen(text) == []
+    assert _vulgar(text) == []
+
+
+def test_a_hashtag_word_is_written_apart_for_the_kinds() -> None:
+    text = "#fuckoff #JuveMerda #GrilloHaRottoIlCazzo"
+    low = text.lower()
+    found = profanity.disguised(text, rules.words(text))
+    assert [low[v.start : v.end] for v in found] == [v.written for v in found]
+    assert profanity.plainly(low, found) == "#fuck off #juve merda #grilloharottoil cazzo"
+    negative: dict[str, float | bool | str] = {"sentiment": "negative", "negative": 0.7}
+    # swearing in a tag vents as the plain word does; told to the page, it insults
+    assert _kind("Terzo ritardo oggi #merdaday", **negative) == _kind(
+        "Terzo ritardo oggi merda day", **negative
+    )
+    assert _kind("#merdaday", **negative) == ("rager", ["anger words: merda"])
+    assert _kind("you lost my bag again #fuckoff", **negative) == _kind(
+        "you lost my bag again fuck off", **negative
+    )
+    # a vulgar form listed whole ("puttanata", nonsense) is read whole: it swears, it calls no
+    # one a whore
+    assert _vulgar("Basta con le puttanate #PuttanataDellaSettimana") == [
+        "puttanate",
+        "puttanatadellasettimana",
+    ]
+    assert _kind("#PuttanataDellaSettimana", **negative)[0] == "rager"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Il negozio online è shit.com, che nome",
+        "Andate su fuck.it per lo sconto",
+        "Ordered from Merda.COM/shop and FUCK.Net",
+        "See fuck.example.co.uk/deals, or shit.xyz",
+        "www.xxx-fuck.com has it cheaper",
+        "Il sito fuck.it? Sì, fuck.it.",
+    ],
+)
+def test_words_in_bare_domains_are_no_swearing(text: str) -> None:
+    assert _vulgar(text) == []
+    analysis = FastAnalyzer(FixedScorer(NEUTRAL, offensive=0.05)).analyze(text)
+    assert analysis.offensive == 0.05
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        # a sentence run into the next: "Io" (I) and "It" are capitalised, "this" is no domain
+        ("48 minuti alla fine di questa merda.Io e voi?", ["merda"]),
+        ("What a shit.It never works", ["shit"]),
+        ("SHIT.IT NEVER WORKS", ["shit"]),
+        ("oh fuck.this again", ["fuck"]),
+        # words of the desk's languages are no top-level domain here: "io", "me", "us", "es"
+        ("che merda.io non ci torno, fuck.me, fuck.us", ["merda", "fuck"]),
+        # the writer's own words beside a domain still count
+        ("Che merda, il sito merda.com non va", ["merda"]),
+        ("shit.com is shit", ["shit"]),
+    ],
+)
+def test_a_word_beside_a_dot_that_is_no_domain_still_counts(text: str, said: list[str]) -> None:
+    assert _vulgar(text) == said
+
+
+def test_hashtags_and_domains_are_read_once() -> None:
+    for text in (
+        "#" * LONG,
+        "#" + "a" * LONG,
+        "#fuck" + "Ab" * LONG,
+        "#Fuck" * LONG,
+        "a." * LONG + " merda",
+        ("a" * 63 + ".") * (LONG // 64) + " merda",
+        "a" * LONG + ".com merda",
+        "a-" * LONG + ".com merda",
+        "merda.it " * (LONG // 9),
+        "fuuuck f*ck " * (LONG // 12),
+        "shit.com #fuckoff f*ck " * (LONG // 23),
+    ):
+        words = rules.words(text)
+        found = _quickly(lambda t=text, w=words: profanity.disguised(t, w))  # type: ignore[misc]
+        _quickly(lambda t=text, w=words: profanity.listed(w, t))  # type: ignore[misc]
+        _quickly(lambda t=text, f=found: profanity.plainly(t.lower(), f))  # type: ignore[misc]
