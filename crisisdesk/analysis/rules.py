@@ -732,8 +732,12 @@ _EXASPERATED = _Rare(
 _EXASPERATION_WORDS = frozenset(
     "fed done sick enough anymore any più piu porca mannaggia palle abbastanza".split()
 )
-#: Swearing written with asterisks ("m***a", "f**k", "s**t"): still swearing.
-_MASKED_SWEAR = re.compile(r"\b[a-z]+\*+[a-z]*\b|\b[a-z]*\*+[a-z]+\b")
+#: Swearing written with asterisks ("m***a", "f**k", "sh*t", "f***"): still swearing. A masked
+#: word keeps its first letters, three at most, then stars, then at most three letters or no
+#: letter after two stars at least. Two words joined by a star ("helpful*ma", "proud*RT") and
+#: words starred for stress or action ("*not*", "*drops mic*") hide nothing. The stars are taken
+#: once (possessive) and a match opens only where a run of letters does: a long run is read once.
+_MASKED_SWEAR = re.compile(r"(?<![a-z*])[a-z]{1,3}(?:\*++[a-z]{1,3}|\*{2,}+)(?![a-z])")
 #: Faces of anger: on their own they vent.
 _ANGRY_EMOJI = ("😡", "🤬", "👿")
 #: "Vaffanculo" exclaimed at the start of a sentence, with nobody addressed in the comment ("ma

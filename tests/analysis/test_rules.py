@@ -556,6 +556,24 @@ def test_exasperation_is_a_rant(text: str) -> None:
     assert kind == "rager" and reasons[0].startswith("anger words: "), reasons
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Really helpful*ma la coda era lunga, ho aspettato un'ora",
+        "*proud* of my little one, she passed her exam",
+        "The staff was *so* nice, and the *new* menu too",
+        "grazie*mille per il pacco arrivato in orario",
+    ],
+)
+def test_words_joined_or_stressed_with_a_star_are_not_masked_swearing(text: str) -> None:
+    assert not any("anger" in r for r in _kind(text)[1]), _kind(text)
+
+
+def test_a_long_run_of_stars_is_read_once() -> None:
+    for text in ("*" * LONG, "a" + "*" * LONG + "bcd", "ab*" * (LONG // 3), "a**" * (LONG // 3)):
+        _quickly(lambda t=text: rules._MASKED_SWEAR.findall(t))  # type: ignore[misc]
+
+
 def test_a_curse_told_to_the_page_is_an_insult() -> None:
     assert _kind("vaffanculo voi e il vostro sconto", sentiment="negative")[0] == "troll"
     # "done" means finished unless the writer has had enough
