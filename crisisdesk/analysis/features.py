@@ -38,10 +38,14 @@ CHAR_WEIGHT = 1.0
 _BASE = np.uint64(1_000_003)
 _SEP = 0  # code point that never occurs in normalised text: separates texts in a batch
 
-_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+#: Links: what ``(?:https?://|www\.)\S+`` finds with re.IGNORECASE, where "ſ" is an "s" too.
+#: A pattern that opens with a class of characters is scanned for by skipping to the next one
+#: of them; this one, led by the first letters of both openings, takes a quarter of the time
+#: of the case-blind alternation, which is tried at every character.
+_URL = re.compile(r"[HhWw](?:(?<=[Hh])[Tt][Tt][Pp][Ssſ]?://|(?<=[Ww])[Ww][Ww]\.)\S+")
 _MENTION = re.compile(r"@\w+")
-_ELONGATED = re.compile(r"(.)\1{2,}")
-_SPACE = re.compile(r"\s+")
+#: Three or more of a character. Written "(.)\1{2,}" it matches the same, at twice the cost.
+_ELONGATED = re.compile(r"(.)\1\1+")
 _DIGITS = re.compile(r"\d")
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?|\d+|[^\w\s]", re.UNICODE)
 
@@ -73,7 +77,8 @@ def normalise_many(texts: Sequence[str]) -> list[str]:
     text = _MENTION.sub("@user", text)
     text = _ELONGATED.sub(r"\1\1", text.lower())
     text = _DIGITS.sub("0", text)
-    out = [t.strip() for t in _SPACE.sub(" ", text).split("\x00")]
+    # runs of blanks to one space: str.split() splits at what "\s" matches, faster than a sub
+    out = [" ".join(t.split()) for t in text.split("\x00")]
     return out if texts else []
 
 

@@ -152,13 +152,36 @@ def add_word_weights(
     if entries.size == 0:
         return
     rows = batch.rows[entries]
-    for floor in np.unique(floors).tolist():
-        cols = np.nonzero(floors == floor)[0]
-        share = known_word_share(rows, batch.n, floor)[:, None]
-        if cols.size == contrib.shape[1]:
-            contrib[entries] += table[pos] * share
-        else:
-            contrib[np.ix_(entries, cols)] += table[np.ix_(pos, cols)] * share
+    known = np.bincount(rows, minlength=batch.n).astype(np.float32)[rows]
+    # each column's share of the text as known_word_share gives it for that column's floor: all
+    # columns at once, as one pass for each floor over a few of them cost a third more
+    share = 1.0 / np.maximum(known[:, None], floors.astype(np.float32))
+    contrib[entries] += table[pos] * share
+
+
+#: Texts whose contributions are summed at a time. A batch's contributions (about 400 entries a
+#: tweet, a few dozen bytes each) outgrow the cache many times over, and numpy sums them one
+#: column after the other: over a whole batch each column's pass read the array from memory
+#: again. A block of texts stays in the core's cache for all the columns (a third of the time).
+SUM_BLOCK = 32
+
+
+def row_sums(contrib: F32, starts: npt.NDArray[np.int64]) -> F32:
+    """``np.add.reduceat(contrib, starts, axis=0)``, a block of texts at a time: each text's
+    entries are summed as a whole batch's are, to the last bit.
+
+    >>> c = np.arange(12, dtype=np.float32).reshape(6, 2)
+    >>> row_sums(c, np.array([0, 2, 5])).tolist()
+    [[2.0, 4.0], [18.0, 21.0], [10.0, 11.0]]
+    """
+    n = starts.size
+    out = np.empty((n, contrib.shape[1]), dtype=np.float32)
+    for lo in range(0, n, SUM_BLOCK):
+        hi = min(lo + SUM_BLOCK, n)
+        first = int(starts[lo])
+        end = int(starts[hi]) if hi < n else contrib.shape[0]
+        out[lo:hi] = np.add.reduceat(contrib[first:end], starts[lo:hi] - first, axis=0)
+    return out
 
 
 @dataclass(frozen=True)
@@ -293,7 +316,7 @@ class LinearModel:
             contrib = self.contributions(batch)
         if batch.n == 0:
             return np.zeros((0, self.weights.shape[1]), dtype=np.float32)
-        summed: F32 = np.add.reduceat(contrib, batch.starts, axis=0) + self.bias
+        summed: F32 = row_sums(contrib, batch.starts) + self.bias
         return summed
 
     def language_offsets(self, langs: Sequence[str]) -> F32:
@@ -480,7 +503,7 @@ class ModelScorer:
         contrib = self._contributions(batch)
         # One sum over the stacked columns gives every model's logits: the same sums, column by
         # column, as one call per model on a strided view, at half the cost.
-        summed = np.add.reduceat(contrib, batch.starts, axis=0)
+        summed = row_sums(contrib, batch.starts)
         logits = {
             name: summed[:, part] + self.models[name].bias for name, part in self._slices.items()
         }

@@ -481,6 +481,58 @@ def test_the_claim_openings_let_every_claim_through() -> None:
         rules._openings([r"(i heard)\b"])
 
 
+def _claims_by_full_scan(text: str) -> list[str]:
+    """What :func:`rules.misguided_cues` finds, by every pattern scanning the whole text."""
+    low = text.lower()
+    found: list[str] = []
+    for name, pattern in rules._MISGUIDED:
+        if name not in found and pattern.search(low):
+            found.append(name)
+    return found
+
+
+def test_claim_patterns_tried_only_where_they_open_find_what_a_full_scan_finds() -> None:
+    # Each pattern is tried only at the places the openings scan finds, and only where the
+    # letter there can open it: none of that may lose a match the plain scan finds. These
+    # sentences hold claims after other openings, one claim inside another's words, patterns
+    # whose first group opens with a group of its own, lookbehinds reaching before the place
+    # tried, and openings that lead to no claim.
+    texts = [
+        *CLAIMS,
+        "Just asking, but I heard they are closing and it's a known scam",
+        "Only the best: it's all fake, made with palm oil, that's why",
+        "Solo per dire che stanno per fallire, per questo i prezzi salgono",
+        "Ma quindi, per questo costa di più? Si dice che sia illegale",
+        "The building has already been sold. I was already sold on it",
+        "We've already signed up; the contract's already signed",
+        "L'hanno già venduto, è già stata venduta, ha già firmato",
+        "JUST TO PAY THE BOSSES: EVERYONE WHO WORKS THERE KNOWS IT",
+        "my cousin who works there said they track your location",
+        "is a scam is all fake was staged are made up",
+        "Questo è tutto finto, sono finti, è una truffa, truffatori",
+        "5g towers, big pharma, chemtrails and microchips",
+        "(it's a scam) [fake news] 'bufala' \"hoax\"",
+        "just only solo soltanto per pagare",
+        "xjust to pay, onlyto fund, just to",
+        "Non ho sentito niente ma ho sentito che chiudete",
+        "I heard nothing. Then I heard they were closing you down",
+        "it'sa scam, its a scam, it's  a scam",
+        "owned by, funded by, di proprietà di, finanziato da",
+        "actually it belongs to a bank; in realtà appartiene a loro",
+        "",
+        "Just",
+    ]
+    for path in (FIXTURE, HOLDOUT):
+        with path.open(encoding="utf-8", newline="") as f:
+            texts += [row["text"] for row in csv.DictReader(f)]
+    found_any = 0
+    for text in texts:
+        expected = _claims_by_full_scan(text)
+        assert rules.misguided_cues(text) == expected, text
+        found_any += bool(expected)
+    assert found_any > len(CLAIMS)
+
+
 @pytest.mark.parametrize(
     "text",
     [

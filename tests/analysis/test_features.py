@@ -1,0 +1,51 @@
+"""Normalisation before featurising: the faster patterns change nothing the models read."""
+
+from __future__ import annotations
+
+import re
+
+from crisisdesk.analysis import features
+
+#: The patterns as first written: what the models were trained on.
+PLAIN_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+PLAIN_ELONGATED = re.compile(r"(.)\1{2,}")
+PLAIN_SPACE = re.compile(r"\s+")
+
+TEXTS = [
+    "see https://x.it and HTTP://Y.COM, HtTpS://z or www.a.b WWW.C.D wWw.e",
+    "httpſ://long-s.example hTTPſ://x http:/no https//no ww.no wwww.yes.it",
+    "whttp://x hhttps://y w.www.z http://",
+    "Kelvin K, ſ, İstanbul www.İstanbul.tr",
+    "Ciaooo!!! noooo.... 😂😂😂 aaaAAA ......\n\n\n\t\t\t   mmm",
+    "  spaced\u00a0\u2003out\u3000text\x1c\x1d\x1e\x1f\x85end  ",
+    "",
+]
+
+
+def test_the_link_pattern_finds_what_the_case_blind_one_finds() -> None:
+    for text in TEXTS:
+        assert features._URL.sub("http", text) == PLAIN_URL.sub("http", text), text
+    # every character of the Basic Multilingual Plane (where every case partner of a Latin
+    # letter is) in place of each letter of "http" and "www": the case-blind pattern takes "ſ"
+    # for an "s", and no other character but the letters' own two cases
+    every = [chr(i) for i in range(0x10000) if not 0xD800 <= i <= 0xDFFF]
+    for form in ("{}ttp://x", "h{}tp://x", "htt{}://x", "http{}://x", "{}ww.x", "w{}w.x"):
+        text = " ".join(form.format(ch) for ch in every)
+        assert features._URL.sub("http", text) == PLAIN_URL.sub("http", text), form
+
+
+def _normalise_as_first_written(texts: list[str]) -> list[str]:
+    text = " \x00 ".join(t.replace("\x00", " ") for t in texts)
+    text = PLAIN_URL.sub("http", text)
+    text = features._MENTION.sub("@user", text)
+    text = PLAIN_ELONGATED.sub(r"\1\1", text.lower())
+    text = features._DIGITS.sub("0", text)
+    return [t.strip() for t in PLAIN_SPACE.sub(" ", text).split("\x00")]
+
+
+def test_normalisation_is_as_first_written() -> None:
+    blanks = "".join(ch for ch in map(chr, range(0x10000)) if PLAIN_SPACE.match(ch))
+    texts = [*TEXTS, f"a{blanks}b", blanks, f"{blanks}x{blanks}", f"x{blanks}\x00{blanks}y"]
+    assert features.normalise_many(texts) == _normalise_as_first_written(texts)
+    for text in texts:
+        assert features._ELONGATED.sub(r"\1\1", text) == PLAIN_ELONGATED.sub(r"\1\1", text)
