@@ -1135,7 +1135,11 @@ _STILL_OFFERED = _Rare(
         r"(?<!why )(?<!perché )(?<!perche )"
         r"\b(?:(?:do|does|are|is) (?:you|there|it|they) still|"
         r"(?:^|[.!?\n]\s*)(?:(?:buongiorno|buonasera|salve|ciao|scusate)[\s,]+)?"
-        r"(?:avete|c'è|c’è|ci sono|siete|fate|vendete) ancora)\b"
+        r"(?:avete|c'è|c’è|ci sono|siete|fate|vendete) ancora|"
+        # anywhere in the sentence when what is asked after is a place or a ticket: "per
+        # domenica ci sono ancora posti in platea", "volevo sapere se c'è ancora posto"
+        r"(?:c'è|c’è|ci sono|avete) ancora (?:dei |degli |delle )?(?:posti|posto|biglietti|"
+        r"biglietto|tavoli|camere|disponibilit[àa]))\b"
     ),
     ("still", "ancora"),
 )
@@ -1708,6 +1712,15 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     if not glad and not present.isdisjoint(_MOCK_NAMES):
         mockery += [m.group(0) for m in _MOCK_CHEER.finditer(low)]
 
+    # Rager: names called in a shout or beside exasperation ("MAI PIÙ CON VOI!!! siete dei
+    # ladri", "this app is garbage, so sick of it 🤬") vent; said calmly or with a laugh they bait.
+    if insults and (shouted or vented) and not mockery:
+        reasons = [f"insult: {', '.join(insults[:2])}"]
+        if vented:
+            reasons.insert(0, f"anger words: {', '.join(vented[:3])}")
+        if shouted:
+            reasons.append("shouting" if caps >= 0.6 else f"{bangs} exclamation marks")
+        return "rager", reasons
     # Troll: insults or mockery aimed at the page, or a model very sure of offence without anger.
     if insults:
         reasons = [f"insult: {', '.join(insults[:2])}"]

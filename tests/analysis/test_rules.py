@@ -626,6 +626,43 @@ def test_a_long_run_of_stars_is_read_once() -> None:
         _quickly(lambda t=text: rules._MASKED_SWEAR.findall(t))  # type: ignore[misc]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "BASTA!!! Due settimane senza acqua calda, siete dei buffoni",
+        "Third cancelled order this month, you useless clowns, I'm sick of it 🤬",
+        "NEVER AGAIN. RUDE STAFF, COLD FOOD, BUNCH OF IDIOTS",
+    ],
+)
+def test_names_called_in_a_shout_vent(text: str) -> None:
+    kind, reasons = _kind(text, sentiment="negative", negative=0.8)
+    assert kind == "rager" and any(r.startswith("insult: ") for r in reasons), reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Siete dei buffoni, ma lo sapete già",
+        "What a bunch of clowns 🤡🤡",
+        "Idiots, the lot of you 😂",
+    ],
+)
+def test_names_called_calmly_or_laughing_bait(text: str) -> None:
+    assert _kind(text, sentiment="negative", negative=0.8)[0] == "troll"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Per la replica di sabato ci sono ancora posti in galleria?",
+        "Buongiorno, volevo sapere se c'è ancora posto per il corso di luglio",
+        "Per il pranzo di Pasqua avete ancora tavoli liberi?",
+    ],
+)
+def test_asking_whether_seats_are_still_free_is_a_question(text: str) -> None:
+    assert _kind(text, question=True)[0] == "question"
+
+
 def test_a_curse_told_to_the_page_is_an_insult() -> None:
     assert _kind("vaffanculo voi e il vostro sconto", sentiment="negative")[0] == "troll"
     # "done" means finished unless the writer has had enough
