@@ -407,12 +407,12 @@ MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
             # a source at second hand: "me l'ha detto uno che ci lavora", "a friend who works
             # there told me", "my cousin works there"
             "rumour",
-            r"\b(me l'ha detto|me lo ha detto|me l'hanno detto|uno che (?:ci |li )?lavora|una che (?:ci |li )?lavora|un amico che (?:ci |li )?lavora|un'amica che (?:ci |li )?lavora|mi[oa] cugin[oa] che (?:ci |li )?lavora|a friend (?:who|that) works|someone (?:who|that) works|somebody (?:who|that) works|a guy (?:who|that) works|my (?:\w+'s )?(?:cousin|friend|mate|brother|sister|neighbou?r) (?:who|that )?works (?:there|here|for (?:you|them)))\b",
+            r"\b(me l'ha detto|me lo ha detto|me l'hanno detto|uno che (?:ci |li )?lavora|una che (?:ci |li )?lavora|un amico che (?:ci |li )?lavora|un'amica che (?:ci |li )?lavora|mi[oa] cugin[oa] che (?:ci |li )?lavora|a friend (?:who|that) works|someone (?:who|that) works|somebody (?:who|that) works|a guy (?:who|that) works|my (?:\w+'s )?(?:cousin|friend|mate|brother|sister|neighbou?r) (?:who|that )?works (?:there|here|for (?:you|them)|at the)|mi[oa] (?:cugin[oa]|amic[oa]|fratello|sorella) lavora (?:lì|li|da voi|per voi|nel|nella|al|alla)|a (?:former|ex)[- ](?:employee|worker|staff member)|un(?:a|')? ?ex[- ]dipendente)\b",
         ),
         (
             # the news as the source: "it was all over the news", "l'hanno detto al TG"
             "rumour",
-            r"\b(all over the news|it was on the news|detto (?:al|sul) (?:tg|telegiornale|giornale)|uscit[oa] (?:al|sul) (?:tg|telegiornale|giornale))\b",
+            r"\b(all over the news|it was on the (?:local |national |evening )?news|detto (?:al|sul) (?:tg|telegiornale|giornale)|uscit[oa] (?:al|sul) (?:tg|telegiornale|giornale)|(?:è|e') uscit[oa] (?:pure |anche )?(?:un articolo|un servizio)|there was an article|there's an article)\b",
         ),
         (
             # "ma lo sapete che...": the pronoun doubling what follows makes it a revelation put
@@ -493,7 +493,7 @@ MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
         ),
         (
             "data claim",
-            r"\b(sell|selling|sells|vendete|vendono|rivendete)\b[^.!?]{0,20}\b(our|my|your|i nostri|i miei|i vostri)(?: \w+)? (data|dati)\b",
+            r"\b(sell|selling|sells|sold|vende|vendete|vendono|rivende|rivendete|rivendono)\b[^.!?]{0,20}\b(our|my|your|i nostri|i miei|i vostri)(?: \w+)? (data|dati)\b",
         ),
         (
             "motive claim",

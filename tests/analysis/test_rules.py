@@ -874,6 +874,12 @@ def test_a_supposing_question_after_an_apology_is_a_question() -> None:
             "The 'sale' tags are printed over the old price, everyone in this town knows it",
             "everyone knows",
         ),
+        # a source at second hand: an insider, the local news, an article
+        ("The kitchen reuses yesterday's rice, a former employee told the whole town", "rumour"),
+        ("La filiale di via Roma chiude a marzo, mio cugino lavora nella sede centrale", "rumour"),
+        ("Fares double in January, it was on the evening news", "rumour"),
+        ("Il ponte è pericolante, è uscito anche un articolo sul giornale di ieri", "rumour"),
+        ("Questa app rivende i nostri dati agli assicuratori", "data claim"),
     ],
 )
 def test_false_claims_stated_plainly(text: str, cue: str) -> None:
@@ -888,6 +894,9 @@ def test_false_claims_stated_plainly(text: str, cue: str) -> None:
         "Il biglietto l'ho già comprato online",
         "Non ho sentito nulla durante l'intervento, bravissimi",
         "I heard nothing back from support",
+        "My cousin works nights, so we can only come on Sundays",
+        "Ho letto l'articolo sul vostro nuovo negozio, complimenti",
+        "We sold our old car through your app in two days",
     ],
 )
 def test_what_is_not_a_claim(text: str) -> None:
