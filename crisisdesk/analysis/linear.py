@@ -378,13 +378,17 @@ def _top_words(
     keep = (np.arange(len(rows)) - first) < 4 * k  # candidates; dull ones are dropped below
     out: dict[int, list[str]] = {}
     hashes = batch.hashes[idx[keep]].tolist()
+    full = -1  # the last row found to hold k words: its other candidates are not looked up
     for row, h in zip(rows[keep].tolist(), hashes, strict=True):
+        if row == full:
+            continue
         gram = batch.word_grams.get(h)
         if gram is None or not _readable(gram):
             continue
         found = out.setdefault(row, [])
-        if len(found) < k:
-            found.append(f"'{gram}'")
+        found.append(f"'{gram}'")
+        if len(found) == k:
+            full = row  # rows come in order, each row's candidates together
     return out
 
 

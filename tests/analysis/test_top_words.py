@@ -1,0 +1,48 @@
+"""The words a reason names are those of the plain pick, which looks at every candidate."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from crisisdesk.analysis import features, linear
+from tests.analysis.test_linear_sums import _texts
+
+
+def _plain_top_words(
+    batch: features.Batch, entries: linear.IDX, score: linear.F32, k: int, floor: float
+) -> dict[int, list[str]]:
+    """Every candidate of every row looked up, the first ``k`` readable ones kept."""
+    idx = entries[score > floor]
+    rows = batch.rows[idx]
+    order = np.lexsort((-score[score > floor], rows))
+    idx, rows = idx[order], rows[order]
+    first = np.searchsorted(rows, rows)
+    keep = (np.arange(len(rows)) - first) < 4 * k
+    out: dict[int, list[str]] = {}
+    for row, h in zip(rows[keep].tolist(), batch.hashes[idx[keep]].tolist(), strict=True):
+        gram = batch.word_grams.get(h)
+        if gram is None or not linear._readable(gram):
+            continue
+        found = out.setdefault(row, [])
+        if len(found) < k:
+            found.append(f"'{gram}'")
+    return out
+
+
+def test_top_words_are_the_plain_ones() -> None:
+    odd = [
+        "prezzo 00 ٣٣ ७ pagato ² volte, pessimo ,",
+        "cafe\u0301 cafe\u0301 cafe\u0301 buonissimo 😀😀 il la di",
+        "@user @user http the the the great great great flight",
+        "",
+        "ok",
+    ]
+    batch = features.featurise([*_texts(), *odd], with_grams=True)
+    entries = np.nonzero(batch.is_word)[0]
+    rng = np.random.default_rng(13)
+    for k in (1, 2, 3):
+        for floor in (-2.0, 0.05, 1.0):
+            score = rng.normal(size=entries.size).astype(np.float32)
+            expected = _plain_top_words(batch, entries, score, k, floor)
+            assert any(len(words) == k for words in expected.values())
+            assert linear._top_words(batch, entries, score, k, floor) == expected
