@@ -1618,10 +1618,12 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         # insult calls names and disguised swearing vents as the plain words do
         low = profanity.plainly(low, disguised)
         toks = words(low)
-    if "@" in low and not PROFANITY.isdisjoint(toks):
-        # a vulgar word inside an e-mail address or a mention ("@fuck_jerry") names someone:
-        # nobody swears or calls names there
-        sworn = profanity.listed(toks, low)
+    if ("@" in low or "." in low) and not PROFANITY.isdisjoint(toks):
+        # a vulgar word inside an e-mail address, a mention or a bare domain ("@fuck_jerry",
+        # "shit.com") names someone or something: nobody swears or calls names there. The
+        # comment as written tells a domain's ending from a sentence run into the next
+        # ("merda.Io"); once a disguise is read, only the plain spelling holds the word.
+        sworn = profanity.listed(toks, low if disguised else s.text)
         toks = [w for w in toks if w not in PROFANITY or w in sworn]
     caps, bangs = shouting(s.text)
     present = set(toks)
