@@ -128,13 +128,16 @@ def import_(
     array of such objects, a Graph API comment listing or a page webhook payload.
     """
     from crisisdesk.desk import ImportReport
-    from crisisdesk.ingest.readers import FORMATS, ReadOptions
+    from crisisdesk.ingest.readers import FORMATS, ImportFormatError, ReadOptions
 
     if fmt is not None and fmt not in FORMATS:
         _fail(say("format.one_of", formats=", ".join(FORMATS)))
-    options = ReadOptions(
-        platform=platform, page=page, column_map=_column_map(column), encoding=encoding
-    )
+    try:
+        options = ReadOptions(
+            platform=platform, page=page, column_map=_column_map(column), encoding=encoding
+        )
+    except ImportFormatError as exc:
+        _fail(say_reason(exc))
     desk = _desk(data_dir)
     # Read now, or a model file that cannot be used would stop the import half-way, unexplained.
     _ready_analyzer(lambda: desk.analyzer)
@@ -184,6 +187,7 @@ def analyze(
         str | None, typer.Option("--input-format", help="Input format if not guessed.")
     ] = None,
     column: Annotated[list[str], typer.Option("--column", help="As for import.")] = [],  # noqa: B006
+    encoding: Annotated[str, typer.Option(help="Text encoding of the file.")] = "utf-8",
 ) -> None:
     """Analyse comments without a database: one result per comment, in input order."""
     from crisisdesk.analysis import load_analyzer
@@ -204,7 +208,10 @@ def analyze(
         options_kw["toxicity_model"] = settings.toxicity_model
     analyzer = _ready_analyzer(lambda: load_analyzer(settings.analyzer, **options_kw))
     hint = None if lang == "auto" else lang
-    options = ReadOptions(column_map=_column_map(column))
+    try:
+        options = ReadOptions(column_map=_column_map(column), encoding=encoding)
+    except ImportFormatError as exc:
+        _fail(say_reason(exc))
     name = "<stdin>" if str(file) == "-" else str(file)
     fmt = input_format or ("text" if str(file) == "-" else None)
     out = sys.stdout

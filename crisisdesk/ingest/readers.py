@@ -12,11 +12,12 @@ Graph API listing ``{"data": [...], "paging": ...}`` or a page webhook payload),
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -78,6 +79,31 @@ class ReadOptions:
     encoding: str = "utf-8"
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
+    def __post_init__(self) -> None:
+        # Checked here, before a file is opened: an unknown name would otherwise surface as a
+        # LookupError from the first line's decoding, in the middle of an import.
+        check_encoding(self.encoding)
+
+
+def check_encoding(encoding: str) -> None:
+    """Raise :class:`ImportFormatError` unless ``encoding`` names a codec that decodes bytes to
+    text ("rot13" and "hex" are codecs too, but not text encodings).
+
+    >>> check_encoding("latin-1")
+    >>> try:
+    ...     check_encoding("rot13")
+    ... except ImportFormatError as exc:
+    ...     print(exc)
+    unknown text encoding rot13
+    """
+    try:
+        # one byte: an empty input is decoded without looking the codec up
+        b"x".decode(encoding, "replace")
+    except LookupError:
+        raise ImportFormatError(
+            Reason("file.unknown_encoding", "unknown text encoding {encoding}", encoding=encoding)
+        ) from None
+
 
 class CountingReader(io.RawIOBase):
     """Wraps a binary stream and counts the bytes read, for progress bars."""
@@ -94,6 +120,67 @@ class CountingReader(io.RawIOBase):
         n = len(data)
         buffer[:n] = data
         self.bytes_read += n
+        return n
+
+
+#: Byte-order marks of the encodings whose lines do not end in the byte "\n" alone; UTF-32's
+#: little-endian mark starts with UTF-16's, so it is tried first.
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def wide_encoding(head: bytes, encoding: str) -> str | None:
+    r"""The UTF-16 or UTF-32 codec a file is in, if it is: ``encoding`` names one, or it is the
+    default UTF-8 and the file opens with their byte-order mark (Excel's "Unicode text" is
+    UTF-16 with one). None for every other file.
+
+    >>> wide_encoding(codecs.BOM_UTF16_LE + "id".encode("utf-16-le"), "utf-8")
+    'utf-16'
+    >>> wide_encoding(b"id,text", "UTF-16LE"), wide_encoding(b"\xff\xfeid", "latin-1")
+    ('utf-16-le', None)
+    """
+    name = codecs.lookup(encoding).name
+    if name.startswith(("utf-16", "utf-32")):
+        return name
+    if name == "utf-8":
+        for bom, wide in _WIDE_BOMS:
+            if head.startswith(bom):
+                return wide
+    return None
+
+
+class TranscodedReader(io.RawIOBase):
+    r"""A binary stream in UTF-16 or UTF-32, read as UTF-8.
+
+    The readers split lines at the byte "\n", which in those encodings is half or a quarter of
+    a character: decoded line by line, every line was garbage. Bytes that do not decode become
+    U+FFFD, as a badly encoded line of a UTF-8 file does, and the row is kept.
+    """
+
+    def __init__(self, raw: IO[bytes], encoding: str) -> None:
+        self._raw = raw
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        self._pending = b""
+        self._offset = 0
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while self._offset == len(self._pending) and not self._done:
+            chunk = self._raw.read(_CHUNK)
+            self._done = not chunk
+            # lone surrogates, which UTF-16 can carry, go through as the UTF-8 readers expect
+            text = self._decoder.decode(chunk, final=self._done)
+            self._pending, self._offset = text.encode("utf-8", "surrogatepass"), 0
+        n = min(len(buffer), len(self._pending) - self._offset)
+        buffer[:n] = self._pending[self._offset : self._offset + n]
+        self._offset += n
         return n
 
 
@@ -515,6 +602,10 @@ def read_stream(
     buffered: io.BufferedReader = (
         raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
     )
+    wide = wide_encoding(buffered.peek(4)[:4], options.encoding)
+    if wide is not None:
+        buffered = io.BufferedReader(TranscodedReader(buffered, wide))
+        options = replace(options, encoding="utf-8")
     if fmt is None:
         fmt = guess_format(Path(name), buffered.peek(4096)[:4096])
     if fmt not in READERS:

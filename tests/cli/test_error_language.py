@@ -480,3 +480,22 @@ def test_webhook_replay_when_the_store_refuses_the_deliveries(
         f"{language}: the model file is missing; reinstall crisisdesk to restore it\n"
     )
     assert spool.count() == 1
+
+
+def test_an_unknown_encoding_is_refused_before_reading(tmp_path: Path) -> None:
+    # It was a LookupError traceback from the first line; analyze had no --encoding at all,
+    # though its own error for a badly encoded line tells the reader to pass one.
+    comments = tmp_path / "comments.txt"
+    comments.write_bytes("caffè\n".encode("latin-1"))
+    for command in ("import", "analyze"):
+        extra = ["--data-dir", str(tmp_path / "d")] if command == "import" else []
+        it, en = both(command, str(comments), "--encoding", "latino", *extra)
+        assert it.exit_code == 2 and it.stdout == ""
+        assert it.stderr == "errore: codifica del testo sconosciuta: latino\n"
+        assert en.stderr == "error: unknown text encoding latino\n"
+    wrong = invoke(ENGLISH, "analyze", str(comments), "--format", "jsonl")
+    assert wrong.exit_code == 2  # its only line rejected: nothing to show
+    assert "not valid utf-8; convert the file or pass --encoding" in wrong.stderr
+    right = invoke(ENGLISH, "analyze", str(comments), "--format", "jsonl", "--encoding", "latin-1")
+    assert right.exit_code == 0
+    assert json.loads(right.stdout)["text"] == "caffè"

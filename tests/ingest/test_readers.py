@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 from pathlib import Path
@@ -109,6 +110,67 @@ def test_csv_wrong_encoding_rejects_only_that_row() -> None:
     # ...and the same file reads whole with the right encoding.
     latin = "id,created_at,text\n2,2024-01-01,perché\n".encode("latin-1")
     assert good(read(latin, "enc.csv", encoding="latin-1"))[0].text == "perché"
+
+
+WIDE_CSV = 'id,created_at,text\n1,2024-01-01,perché 😡\n2,2024-01-01,"due\nrighe"\n'
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding"),
+    [
+        # Excel's "Unicode text": UTF-16 little-endian behind its byte-order mark, found alone
+        (WIDE_CSV.encode("utf-16"), "utf-8"),
+        (codecs.BOM_UTF16_BE + WIDE_CSV.encode("utf-16-be"), "utf-8"),
+        (WIDE_CSV.encode("utf-32"), "utf-8"),
+        (WIDE_CSV.encode("utf-16-le"), "utf-16-le"),  # no mark: named
+        (WIDE_CSV.encode("utf-16"), "UTF-16"),
+    ],
+)
+def test_csv_in_utf16_or_utf32_reads_whole(data: bytes, encoding: str) -> None:
+    # Lines were split at the byte "\n", half a UTF-16 character: every row was garbage.
+    items = read(data, "wide.csv", encoding=encoding)
+    assert [(r.platform_id, r.text) for r in good(items)] == [
+        ("1", "perché 😡"),
+        ("2", "due\nrighe"),
+    ]
+    assert not bad(items)
+
+
+def test_wide_files_of_every_format_and_across_chunks() -> None:
+    # Chunks of the transcoder end inside characters, emoji (surrogate pairs) included.
+    rows = [
+        {"id": str(i), "created_at": "2024-01-01", "text": f"è{'😡' * (i % 7)}{i}"}
+        for i in range(4000)
+    ]
+    ndjson = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    for data, name in (
+        (ndjson.encode("utf-16"), "x.ndjson"),
+        (json.dumps(rows, ensure_ascii=False).encode("utf-32"), "x.json"),
+        ("\n".join(r["text"] for r in rows).encode("utf-16"), "x.txt"),
+    ):
+        assert len(data) > 65536  # more than one chunk
+        assert [r.text for r in good(read(data, name))] == [r["text"] for r in rows], name
+
+
+def test_wide_file_with_a_broken_end_keeps_its_rows() -> None:
+    # An odd last byte is half a character: it reads as U+FFFD, and no row is lost.
+    data = WIDE_CSV.encode("utf-16") + "3,2024-01-01,x".encode("utf-16-le") + b"y"
+    (first, second, last) = good(read(data, "odd.csv"))
+    assert (first.text, second.text) == ("perché 😡", "due\nrighe")
+    assert (last.platform_id, last.text) == ("3", "x\ufffd")
+
+
+def test_byte_order_mark_does_not_override_a_named_encoding() -> None:
+    # "ÿþ" opening a Latin-1 file is text, not UTF-16's mark
+    data = "ÿþ\nciao\n".encode("latin-1")
+    assert [r.text for r in good(read(data, "x.txt", encoding="latin-1"))] == ["ÿþ", "ciao"]
+
+
+@pytest.mark.parametrize("encoding", ["nonsense", "rot13", "hex"])
+def test_an_unknown_encoding_is_a_clear_error(encoding: str) -> None:
+    # It surfaced as a LookupError traceback from the first line's decoding.
+    with pytest.raises(ImportFormatError, match=f"unknown text encoding {encoding}"):
+        ReadOptions(encoding=encoding)
 
 
 def test_csv_truncated_file() -> None:
