@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from crisisdesk.ingest.normalise import RowError, from_canonical, parse_time
-from crisisdesk.ingest.readers import field_count
+from crisisdesk.ingest.readers import TranscodedReader, field_count, wide_encoding
 from crisisdesk.ingest.record import CommentRecord, Rejected
 from crisisdesk.reasons import Reason, message_of
 
@@ -487,6 +487,9 @@ def read_export(
     """Records from an export file: a "Download your information" JSON or a tool's CSV
     (``zone``: the zone of its times that carry none)."""
     buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[type-var]
+    wide = wide_encoding(buffered.peek(4)[:4], "utf-8")
+    if wide is not None:  # a "Unicode" CSV: UTF-16 behind its byte-order mark
+        buffered = io.BufferedReader(TranscodedReader(buffered, wide))
     head = buffered.peek(64).lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"{"):
         data = buffered.read(MAX_DYI_BYTES + 1)

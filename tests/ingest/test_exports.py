@@ -150,6 +150,17 @@ def test_tool_csv_layouts(
         assert records[0].created_at.isoformat() == "2024-05-01T22:30:00+00:00"
     if layout == "brandwatch-mentions":
         assert any(isinstance(i, Rejected) and i.line == 3 for i in out)
+    # Saved as "Unicode" (UTF-16 with its byte-order mark), as spreadsheets offer, it reads the
+    # same: split at the byte "\n", every line was garbage.
+    wide = items(csv_text.encode("utf-16"), "export.csv", page=None)
+    assert [
+        (r.platform, r.platform_id, r.text, r.created_at)
+        for r in wide
+        if isinstance(r, CommentRecord)
+    ] == [(r.platform, r.platform_id, r.text, r.created_at) for r in records]
+    assert [(i.line, i.reason) for i in wide if isinstance(i, Rejected)] == [
+        (i.line, i.reason) for i in out if isinstance(i, Rejected)
+    ]
 
 
 def test_plain_import_recognises_exports(tmp_path: Path) -> None:
