@@ -70,6 +70,20 @@ def test_alerts_about_the_post_name_it_by_its_text(client: TestClient, burning: 
     assert_shown_as_text(html)
 
 
+def test_alerts_about_the_whole_page_say_so(client: TestClient, burning: Desk) -> None:
+    # A page's alert and its post's alert, raised together, read as the same alert twice.
+    html = client.get("/alerts").text
+    headers = re.findall(r'<li class="alert-item.*?</header>', html, re.S)
+    about_post = [h for h in headers if 'class="post-ref"' in h]
+    about_page = [h for h in headers if 'class="post-ref"' not in h]
+    assert about_post and about_page
+    assert all('<span class="page-ref">the whole page</span>' in h for h in about_page)
+    assert not any("page-ref" in h for h in about_post)
+    page = burning.pages()[0]
+    view = client.get(f"/crisis/{page.id}").text
+    assert "the whole page:" in view
+
+
 def test_the_comment_page_says_which_post_the_comment_is_on(
     client: TestClient, burning: Desk
 ) -> None:
