@@ -489,7 +489,7 @@ def read_export(
     buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[type-var]
     wide = wide_encoding(buffered.peek(4)[:4], "utf-8")
     if wide is not None:  # a "Unicode" CSV: UTF-16 behind its byte-order mark
-        buffered = io.BufferedReader(TranscodedReader(buffered, wide))
+        buffered = io.BufferedReader(TranscodedReader(buffered, *wide))
     head = buffered.peek(64).lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"{"):
         data = buffered.read(MAX_DYI_BYTES + 1)

@@ -123,50 +123,50 @@ class CountingReader(io.RawIOBase):
         return n
 
 
-#: Byte-order marks of the encodings whose lines do not end in the byte "\n" alone; UTF-32's
-#: little-endian mark starts with UTF-16's, so it is tried first.
+#: Byte-order marks of the encodings whose lines do not end in the byte "\n" alone, and the codec
+#: each says; UTF-32's little-endian mark starts with UTF-16's, so it is tried first.
 _WIDE_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 
 
-def wide_encoding(head: bytes, encoding: str) -> str | None:
-    r"""The UTF-16 or UTF-32 codec a file is in, if it is: ``encoding`` names one, or it is the
-    default UTF-8 and the file opens with their byte-order mark (Excel's "Unicode text" is
-    UTF-16 with one). None for every other file.
+def wide_encoding(head: bytes, encoding: str) -> tuple[str, int] | None:
+    r"""The UTF-16 or UTF-32 codec a file is in, and the length of its byte-order mark: the
+    default UTF-8 or one of those named, and the file opens with their mark (Excel's "Unicode
+    text" is UTF-16 with one), or one of those named without it. None for every other file.
 
-    >>> wide_encoding(codecs.BOM_UTF16_LE + "id".encode("utf-16-le"), "utf-8")
-    'utf-16'
-    >>> wide_encoding(b"id,text", "UTF-16LE"), wide_encoding(b"\xff\xfeid", "latin-1")
-    ('utf-16-le', None)
+    >>> wide_encoding(codecs.BOM_UTF16_BE + "id".encode("utf-16-be"), "utf-8")
+    ('utf-16-be', 2)
+    >>> wide_encoding(b"i\x00d\x00", "UTF-16"), wide_encoding(b"\xff\xfeid", "latin-1")
+    (('utf-16-le', 0), None)
     """
     name = codecs.lookup(encoding).name
+    for bom, codec in _WIDE_BOMS:
+        if head.startswith(bom) and (name == "utf-8" or codec.startswith(name)):
+            return codec, len(bom)
+    if name in ("utf-16", "utf-32"):
+        # named without a mark, the byte order is open: little-endian, as Windows writes them
+        # (the codecs' own incremental decoders refuse a stream without a mark)
+        return f"{name}-le", 0
     if name.startswith(("utf-16", "utf-32")):
-        return name
-    if name == "utf-8":
-        for bom, wide in _WIDE_BOMS:
-            if head.startswith(bom):
-                return wide
+        return name, 0
     return None
 
 
-class TranscodedReader(io.RawIOBase):
-    r"""A binary stream in UTF-16 or UTF-32, read as UTF-8.
+class _ConvertedReader(io.RawIOBase):
+    """A binary stream read through ``convert``, a chunk at a time."""
 
-    The readers split lines at the byte "\n", which in those encodings is half or a quarter of
-    a character: decoded line by line, every line was garbage. Bytes that do not decode become
-    U+FFFD, as a badly encoded line of a UTF-8 file does, and the row is kept.
-    """
-
-    def __init__(self, raw: IO[bytes], encoding: str) -> None:
+    def __init__(self, raw: IO[bytes]) -> None:
         self._raw = raw
-        self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
         self._pending = b""
         self._offset = 0
         self._done = False
+
+    def convert(self, chunk: bytes, final: bool) -> bytes:
+        raise NotImplementedError
 
     def readable(self) -> bool:
         return True
@@ -175,13 +175,39 @@ class TranscodedReader(io.RawIOBase):
         while self._offset == len(self._pending) and not self._done:
             chunk = self._raw.read(_CHUNK)
             self._done = not chunk
-            # lone surrogates, which UTF-16 can carry, go through as the UTF-8 readers expect
-            text = self._decoder.decode(chunk, final=self._done)
-            self._pending, self._offset = text.encode("utf-8", "surrogatepass"), 0
+            self._pending, self._offset = self.convert(chunk, self._done), 0
         n = min(len(buffer), len(self._pending) - self._offset)
         buffer[:n] = self._pending[self._offset : self._offset + n]
         self._offset += n
         return n
+
+
+class TranscodedReader(_ConvertedReader):
+    r"""A binary stream in UTF-16 or UTF-32, read as UTF-8, its byte-order mark (``skip``
+    bytes) left out.
+
+    The readers split lines at the byte "\n", which in those encodings is half or a quarter of
+    a character: decoded line by line, every line was garbage. Bytes that do not decode, lone
+    surrogates included, become U+FFFD, as a badly encoded line of a UTF-8 file does, and the
+    row is kept.
+    """
+
+    def __init__(self, raw: IO[bytes], encoding: str, skip: int = 0) -> None:
+        super().__init__(raw)
+        raw.read(skip)
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+
+    def convert(self, chunk: bytes, final: bool) -> bytes:
+        return self._decoder.decode(chunk, final=final).encode("utf-8")
+
+
+class _CarriageReturnLines(_ConvertedReader):
+    r"""A file whose lines end in "\r" alone (classic Mac OS, and the "CSV (Macintosh)" that
+    Excel for Mac still writes), read with "\n": split at "\n", it was one line, and a CSV
+    header with a "\r" inside it was refused by the CSV parser."""
+
+    def convert(self, chunk: bytes, final: bool) -> bytes:
+        return chunk.replace(b"\r", b"\n")
 
 
 def guess_format(path: Path, head: bytes) -> str:
@@ -231,7 +257,12 @@ def read_csv(raw: IO[bytes], name: str, options: ReadOptions) -> Iterator[Item]:
     if first is None:
         return
     delimiter = "\t" if name.endswith(".tsv") or ("\t" in first and "," not in first) else ","
-    header = next(csv.reader([first], delimiter=delimiter))
+    try:
+        header = next(csv.reader([first], delimiter=delimiter))
+    except csv.Error as exc:
+        raise ImportFormatError(
+            Reason("file.header", "{name}: unreadable header: {detail}", name=name, detail=str(exc))
+        ) from None
     header = [h.strip() for h in header]
     column_map = dict(options.column_map)
     platform = options.platform
@@ -604,10 +635,13 @@ def read_stream(
     )
     wide = wide_encoding(buffered.peek(4)[:4], options.encoding)
     if wide is not None:
-        buffered = io.BufferedReader(TranscodedReader(buffered, wide))
+        buffered = io.BufferedReader(TranscodedReader(buffered, *wide))
         options = replace(options, encoding="utf-8")
+    head = buffered.peek(4096)[:4096]
+    if b"\r" in head and b"\n" not in head:
+        buffered = io.BufferedReader(_CarriageReturnLines(buffered))
     if fmt is None:
-        fmt = guess_format(Path(name), buffered.peek(4096)[:4096])
+        fmt = guess_format(Path(name), head)
     if fmt not in READERS:
         raise ImportFormatError(
             Reason(

@@ -124,6 +124,10 @@ WIDE_CSV = 'id,created_at,text\n1,2024-01-01,perché 😡\n2,2024-01-01,"due\nri
         (WIDE_CSV.encode("utf-32"), "utf-8"),
         (WIDE_CSV.encode("utf-16-le"), "utf-16-le"),  # no mark: named
         (WIDE_CSV.encode("utf-16"), "UTF-16"),
+        # named without a mark: little-endian, as Windows writes it (Python's incremental
+        # UTF-16 decoder refuses such a stream outright)
+        (WIDE_CSV.encode("utf-16-le"), "utf-16"),
+        (WIDE_CSV.encode("utf-32-le"), "utf32"),
     ],
 )
 def test_csv_in_utf16_or_utf32_reads_whole(data: bytes, encoding: str) -> None:
@@ -164,6 +168,23 @@ def test_byte_order_mark_does_not_override_a_named_encoding() -> None:
     # "ÿþ" opening a Latin-1 file is text, not UTF-16's mark
     data = "ÿþ\nciao\n".encode("latin-1")
     assert [r.text for r in good(read(data, "x.txt", encoding="latin-1"))] == ["ÿþ", "ciao"]
+
+
+def test_lines_ending_in_a_carriage_return_alone() -> None:
+    # Excel for Mac's "CSV (Macintosh)": split at "\n" the file was one line, and the CSV parser
+    # refused the header with a traceback.
+    data = WIDE_CSV.replace("\n", "\r").encode()
+    items = read(data, "mac.csv")
+    assert [(r.platform_id, r.text) for r in good(items)] == [
+        ("1", "perché 😡"),
+        ("2", "due\nrighe"),
+    ]
+    assert [r.text for r in good(read(b"uno\rdue\r", "mac.txt"))] == ["uno", "due"]
+
+
+def test_a_header_the_csv_parser_refuses_is_a_clear_error() -> None:
+    with pytest.raises(ImportFormatError, match="bad.csv: unreadable header: "):
+        read(b"id\rx,created_at,text\n1,2024-01-01,ok\n", "bad.csv")
 
 
 @pytest.mark.parametrize("encoding", ["nonsense", "rot13", "hex"])
