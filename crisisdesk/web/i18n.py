@@ -249,6 +249,7 @@ REASON_LABELS: dict[str, dict[str, str]] = {
         "an idiom of praise": "un modo di dire che loda",
         "insult": "insulto",
         "profanity": "volgarità",
+        "name-calling": "insulti",
         "mockery": "scherno",
         "claim pattern": "segnale",
         "spam signal": "segnale di spam",

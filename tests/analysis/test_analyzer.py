@@ -249,6 +249,30 @@ def test_a_vulgar_comment_is_offensive_whatever_the_model_reads() -> None:
     assert glad_read.kind != "rager"
 
 
+def test_a_name_called_is_offensive_whatever_the_model_reads() -> None:
+    # The shipped model reads "Pagliacci!" at 0.02 and "Siete dei ladri!" at 0.11.
+    analyzer = FastAnalyzer(FixedScorer(NEUTRAL, offensive=0.02))
+    clowns, thieves, idiots, garbage, headline, film = analyzer.analyze_many(
+        [
+            "Pagliacci!",
+            "Siete dei ladri, ridatemi i soldi",
+            "Bunch of idiots work for this airline",
+            "The food was garbage and the staff incompetent",
+            "Winners and losers of the new loyalty programme",
+            "Piove, governo ladro!",
+        ]
+    )
+    for called, word in ((clowns, "pagliacci"), (thieves, "ladri"), (idiots, "idiots")):
+        assert called.offensive == lexicon.PROFANITY_FLOOR
+        assert f"offensive: name-calling: {word}" in called.reasons
+    # a model surer than the floor keeps its reading
+    assert FastAnalyzer(FixedScorer(NEUTRAL, offensive=0.87)).analyze("Clowns").offensive == 0.87
+    # words that judge a thing, a headline's losers and the weather's thief call nobody a name
+    for clean in (garbage, headline, film):
+        assert clean.offensive == 0.02
+        assert not any("name-calling" in r for r in clean.reasons)
+
+
 def test_a_comment_without_letters_has_no_language(fast: Analyzer) -> None:
     for text in ("😡😡😡", "👍", "❤️❤️", "10/10!!!", "?"):
         assert fast.analyze(text).language == "und", text

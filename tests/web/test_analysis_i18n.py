@@ -22,6 +22,7 @@ COMMENT_WORDS = frozenset(
         "problem",
         "no problem",
         "profanity",
+        "name-calling",
         "anger words",
         "praise words",
         "insult",
