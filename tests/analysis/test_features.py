@@ -91,3 +91,12 @@ def test_word_names_are_those_of_the_plain_walk() -> None:
             found = features.featurise(batch, with_grams=True).word_grams
             assert found == _plain_word_grams(batch)
     assert features.featurise(COLLIDING, with_grams=True).word_grams
+
+
+def test_sublinear_counts_looked_up_are_the_logarithms() -> None:
+    every = np.arange(1, 5000)
+    rng = np.random.default_rng(11)
+    for counts in (every, every[:64], every[::-7], rng.geometric(0.3, size=10_001), every[:0]):
+        plain = (1.0 + np.log(counts)).astype(np.float32)
+        found = features.sublinear_tf(counts)
+        assert found.dtype == np.float32 and np.array_equal(found, plain)
