@@ -17,11 +17,10 @@ the features can never drift apart. Design choices:
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import re
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -127,7 +126,7 @@ class Batch:
     values: F32
     is_word: npt.NDArray[np.bool_]
     starts: I64
-    word_grams: Mapping[int, str]
+    word_grams: dict[int, str]
 
 
 _SEP_CRC = zlib.crc32(b"\x00")
@@ -189,46 +188,14 @@ def _word_grams(joined: str, n: int) -> tuple[I64, U64, _WordPlaces]:
     return rows, hashes, _WordPlaces(toks, token, is_bigram, rank)
 
 
-class GramNames(Mapping[int, str]):
-    """Word-feature hash to word n-gram, each name made when asked: the reasons of a batch ask
-    for a few thousand of its tens of thousands of n-grams, and making every name and putting it
-    in a dict cost more than all the asking.
-
-    ``keys`` are sorted, and of equal ones the last is named; ``token`` and ``is_bigram`` say
-    for each key which of ``tokens`` (and the next, for a bigram) make its n-gram.
-    """
-
-    def __init__(
-        self, keys: list[int], token: list[int], is_bigram: list[bool], tokens: list[str]
-    ) -> None:
-        self._keys = keys
-        self._token = token
-        self._is_bigram = is_bigram
-        self._tokens = tokens
-
-    def __getitem__(self, key: int) -> str:
-        at = bisect.bisect_right(self._keys, key) - 1
-        if at < 0 or self._keys[at] != key:
-            raise KeyError(key)
-        tokens, t = self._tokens, self._token[at]
-        return f"{tokens[t]} {tokens[t + 1]}" if self._is_bigram[at] else tokens[t]
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(dict.fromkeys(self._keys))
-
-    def __len__(self) -> int:
-        return len(set(self._keys))
-
-
-def _gram_names(hashes: U64, places: _WordPlaces) -> Mapping[int, str]:
+def _gram_names(hashes: U64, places: _WordPlaces) -> dict[int, str]:
     """The map from word-feature hash to word n-gram of a batch's word entries (CRC-32
     ``hashes``), as filling a dict in a text-by-text walk gives it: of two n-grams with one CRC,
     the one walked last; of two CRCs that fold to one feature, the one first walked last.
 
     The walk itself put every n-gram of the batch in a dict and made a string of every bigram,
     at twice the cost of tokenising: sorting (CRC, rank) pairs finds each distinct CRC's first
-    and last place at once, and only those (a third of the entries) are kept, to be named when
-    asked (see :class:`GramNames`).
+    and last place at once, and only those (a third of the entries) are named.
     """
     if hashes.size == 0:
         return {}
@@ -240,20 +207,19 @@ def _gram_names(hashes: U64, places: _WordPlaces) -> Mapping[int, str]:
     rank = (key & np.uint64(0xFFFFFFFF)).astype(np.int64)
     starts = np.flatnonzero(np.concatenate(([True], crc[1:] != crc[:-1])))
     ends = np.concatenate((starts[1:], [crc.size])) - 1
-    # in the order of each CRC's first place, then stably by feature hash: where two fold to one
-    # hash, the one first walked later comes last and is named, as the walk's own dict kept it
+    # filled in the order of each CRC's first place: where two fold to one hash, the dict keeps
+    # the one first walked later, as the walk's own dict did
     order = np.argsort(rank[starts])
-    mixed = _mix(crc[starts[order]] | np.uint64(1 << 40)) & _HASH_MASK
-    by_hash = np.argsort(mixed, kind="stable")
+    mixed = (_mix(crc[starts[order]] | np.uint64(1 << 40)) & _HASH_MASK).tolist()
     entry_of_rank = np.empty(rank.size, dtype=np.int64)
     entry_of_rank[places.rank] = np.arange(rank.size)
-    last = entry_of_rank[rank[ends[order[by_hash]]]]
-    return GramNames(
-        mixed[by_hash].tolist(),
-        places.token[last].tolist(),
-        places.is_bigram[last].tolist(),
-        places.tokens,
-    )
+    last = entry_of_rank[rank[ends[order]]]
+    toks = places.tokens
+    names = [
+        f"{toks[t]} {toks[t + 1]}" if b else toks[t]
+        for t, b in zip(places.token[last].tolist(), places.is_bigram[last].tolist(), strict=True)
+    ]
+    return dict(zip(mixed, names, strict=True))
 
 
 #: 1 + log(tf) of the counts a batch's entries nearly all have, from np.log of the same float64

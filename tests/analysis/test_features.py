@@ -89,10 +89,7 @@ def test_word_names_are_those_of_the_plain_walk() -> None:
     for order in (COLLIDING, COLLIDING[::-1], COLLIDING[2:] + COLLIDING[:2]):
         for batch in ([*texts, *order], [*order, *texts], order[:1], order[1:3], [""], []):
             found = features.featurise(batch, with_grams=True).word_grams
-            plain = _plain_word_grams(batch)
-            assert found == plain and len(found) == len(plain)
-            assert [found.get(h) for h in plain] == list(plain.values())
-            assert found.get(max(plain, default=0) + 1) is None and found.get(-1) is None
+            assert found == _plain_word_grams(batch)
     assert features.featurise(COLLIDING, with_grams=True).word_grams
 
 
