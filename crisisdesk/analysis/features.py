@@ -18,7 +18,6 @@ the features can never drift apart. Design choices:
 from __future__ import annotations
 
 import itertools
-import operator
 import re
 import zlib
 from collections.abc import Sequence
@@ -133,22 +132,35 @@ class Batch:
 _SEP_CRC = zlib.crc32(b"\x00")
 
 
-def _word_grams(joined: str, n: int, with_grams: bool) -> tuple[I64, U64, dict[int, str]]:
+@dataclass
+class _WordPlaces:
+    """Where each word entry of :func:`_word_grams` comes from, to name it if asked: ``tokens``
+    are the batch's tokens, ``token`` the first token of each entry, ``rank`` each entry's place
+    in a text-by-text walk (each text's unigrams, then its bigrams)."""
+
+    tokens: list[str]
+    token: I64
+    is_bigram: npt.NDArray[np.bool_]
+    rank: I64
+
+
+def _word_grams(joined: str, n: int) -> tuple[I64, U64, _WordPlaces]:
     """Rows and CRC-32 hashes of the word unigrams and bigrams of the ``n`` texts in ``joined``
-    (``\x00 text \x00 text \x00``), and if asked the map from hash to n-gram.
+    (``\x00 text \x00 text \x00``), and where each comes from.
 
     The whole batch is tokenised in one call and hashed with ``map`` (no Python loop per text or
     per token): a separator is a token of its own, and bigrams that touch one are dropped.
     """
     toks = _TOKEN.findall(joined)
-    pairs = list(map(" ".join, itertools.pairwise(toks)))
     try:  # without lone surrogates, plain UTF-8 gives the bytes that "surrogatepass" would
-        uni = np.fromiter(map(zlib.crc32, map(str.encode, toks)), np.uint64, len(toks))
-        bi = np.fromiter(map(zlib.crc32, map(str.encode, pairs)), np.uint64, len(pairs))
+        encoded = list(map(str.encode, toks))
     except UnicodeEncodeError:
-        crc = [zlib.crc32(t.encode("utf-8", "surrogatepass")) for t in [*toks, *pairs]]
-        uni = np.asarray(crc[: len(toks)], dtype=np.uint64)
-        bi = np.asarray(crc[len(toks) :], dtype=np.uint64)
+        encoded = [t.encode("utf-8", "surrogatepass") for t in toks]
+    uni = np.fromiter(map(zlib.crc32, encoded), np.uint64, len(toks))
+    # CRC-32 goes on from where a prefix left it: the CRC of "a b" is that of "b" started from
+    # the CRC of "a ", so bigrams are hashed without making their strings
+    after_space = map(zlib.crc32, itertools.repeat(b" "), uni[:-1].tolist())
+    bi = np.fromiter(map(zlib.crc32, encoded[1:], after_space), np.uint64, max(len(toks) - 1, 0))
     bi ^= np.uint64(_BIGRAM_SALT)
     # separators: their CRC, confirmed by their text (another token could share the CRC)
     sep = np.zeros(len(toks), dtype=bool)
@@ -157,17 +169,70 @@ def _word_grams(joined: str, n: int, with_grams: bool) -> tuple[I64, U64, dict[i
     tok_rows = np.cumsum(sep) - 1
     uni_ok = np.nonzero(~sep)[0]
     bi_ok = np.nonzero(~sep[:-1] & ~sep[1:])[0]
-    rows = np.concatenate((tok_rows[uni_ok], tok_rows[bi_ok])).astype(np.int64)
+    uni_rows, bi_rows = tok_rows[uni_ok], tok_rows[bi_ok]
+    rows = np.concatenate((uni_rows, bi_rows)).astype(np.int64)
     hashes = np.concatenate((uni[uni_ok], bi[bi_ok]))
-    grams: dict[int, str] = {}
-    if with_grams and hashes.size:
-        # in the order of a text-by-text walk (each text's unigrams, then its bigrams), so that
-        # of two n-grams with one CRC the same one is named as always
-        order = np.argsort(rows * 2 + (np.arange(rows.size) >= uni_ok.size), kind="stable")
-        where = np.concatenate((uni_ok, bi_ok + len(toks)))[order].tolist()
-        texts = operator.itemgetter(*where)(toks + pairs) if len(where) > 1 else [toks[where[0]]]
-        grams = dict(zip(hashes[order].tolist(), texts, strict=True))
-    return rows, hashes, grams
+    # walk rank of the j-th unigram: j plus the bigrams of the texts before; of the j-th bigram:
+    # j plus the unigrams of the texts up to its own
+    bigrams = np.bincount(bi_rows, minlength=n)
+    bigrams_before = np.cumsum(bigrams) - bigrams
+    unigrams_upto = np.cumsum(np.bincount(uni_rows, minlength=n))
+    rank = np.concatenate(
+        (
+            np.arange(uni_ok.size) + bigrams_before[uni_rows],
+            np.arange(bi_ok.size) + unigrams_upto[bi_rows],
+        )
+    ).astype(np.int64)
+    token = np.concatenate((uni_ok, bi_ok)).astype(np.int64)
+    is_bigram = np.arange(rows.size) >= uni_ok.size
+    return rows, hashes, _WordPlaces(toks, token, is_bigram, rank)
+
+
+def _gram_names(hashes: U64, places: _WordPlaces) -> dict[int, str]:
+    """The map from word-feature hash to word n-gram of a batch's word entries (CRC-32
+    ``hashes``), as filling a dict in a text-by-text walk gives it: of two n-grams with one CRC,
+    the one walked last; of two CRCs that fold to one feature, the one first walked last.
+
+    The walk itself put every n-gram of the batch in a dict and made a string of every bigram,
+    at twice the cost of tokenising: sorting (CRC, rank) pairs finds each distinct CRC's first
+    and last place at once, and only those (a third of the entries) are named.
+    """
+    if hashes.size == 0:
+        return {}
+    if hashes.size >= 1 << 32:
+        raise ValueError("too many word n-grams in one batch")
+    key = (hashes << np.uint64(32)) | places.rank.astype(np.uint64)
+    key.sort()
+    crc = key >> np.uint64(32)
+    rank = (key & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], crc[1:] != crc[:-1])))
+    ends = np.concatenate((starts[1:], [crc.size])) - 1
+    # filled in the order of each CRC's first place: where two fold to one hash, the dict keeps
+    # the one first walked later, as the walk's own dict did
+    order = np.argsort(rank[starts])
+    mixed = (_mix(crc[starts[order]] | np.uint64(1 << 40)) & _HASH_MASK).tolist()
+    entry_of_rank = np.empty(rank.size, dtype=np.int64)
+    entry_of_rank[places.rank] = np.arange(rank.size)
+    last = entry_of_rank[rank[ends[order]]]
+    toks = places.tokens
+    names = [
+        f"{toks[t]} {toks[t + 1]}" if b else toks[t]
+        for t, b in zip(places.token[last].tolist(), places.is_bigram[last].tolist(), strict=True)
+    ]
+    return dict(zip(mixed, names, strict=True))
+
+
+#: 1 + log(tf) of the counts a batch's entries nearly all have, from np.log of the same float64
+#: numbers as the counts would give it: looking them up costs a quarter of a logarithm each.
+_SUBLINEAR = (1.0 + np.log(np.arange(1, 65, dtype=np.float64))).astype(np.float32)
+
+
+def sublinear_tf(counts: I64) -> F32:
+    """``(1.0 + np.log(counts)).astype(np.float32)`` of counts of 1 or more, to the bit."""
+    if counts.size and counts.max() > _SUBLINEAR.size:
+        return (1.0 + np.log(counts)).astype(np.float32)
+    out: F32 = _SUBLINEAR[counts - 1]
+    return out
 
 
 def featurise(texts: Sequence[str], with_grams: bool = False) -> Batch:
@@ -205,14 +270,10 @@ def featurise(texts: Sequence[str], with_grams: bool = False) -> Batch:
     char_rows = np.concatenate(parts_rows) if parts_rows else np.zeros(0, np.int64)
     char_hash = (np.concatenate(parts_hash) if parts_hash else np.zeros(0, np.uint64)) & _HASH_MASK
 
-    word_rows, word_hash_arr, grams = _word_grams(joined, n, with_grams)
+    word_rows, word_hash_arr, places = _word_grams(joined, n)
     # word hashes are remixed so that they spread over the 38-bit space like the char ones
     word_hash_mixed = _mix(word_hash_arr | np.uint64(1 << 40)) & _HASH_MASK
-    word_grams = {}
-    if with_grams:
-        raw = np.fromiter(grams.keys(), dtype=np.uint64, count=len(grams))
-        mixed = (_mix(raw | np.uint64(1 << 40)) & _HASH_MASK).tolist()
-        word_grams = dict(zip(mixed, grams.values(), strict=True))
+    word_grams = _gram_names(word_hash_arr, places) if with_grams else {}
 
     # --- dedupe (row, group, hash) with counts; group 1 = words
     key = np.concatenate(
@@ -227,7 +288,7 @@ def featurise(texts: Sequence[str], with_grams: bool = False) -> Batch:
     rows = (uniq >> _ROW_SHIFT).astype(np.int64)
     is_word = ((uniq >> _GROUP_SHIFT) & np.uint64(1)).astype(bool)
     hashes = uniq & _HASH_MASK
-    values = (1.0 + np.log(counts)).astype(np.float32)
+    values = sublinear_tf(counts)
     # L2-normalise each (row, group) block
     block = rows * 2 + is_word
     norms = np.sqrt(np.bincount(block, weights=values * values, minlength=2 * n))

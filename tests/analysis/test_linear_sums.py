@@ -61,3 +61,34 @@ def test_word_weights_of_every_floor_at_once_are_those_added_floor_by_floor() ->
     linear.add_word_weights(found, batch, keys, table, floors)
     assert not np.array_equal(found, start)
     assert np.array_equal(found, expected)
+
+
+def test_bucketed_search_is_searchsorted() -> None:
+    top = (1 << features.HASH_BITS) - 1
+    rng = np.random.default_rng(7)
+    spread = rng.integers(0, top, size=5000, dtype=np.uint64)
+    # many keys in one bucket, keys at both ends of the range, one key, none
+    crowded = np.uint64(1 << 30) + np.arange(300, dtype=np.uint64)
+    key_sets = [
+        np.unique(np.concatenate((spread, crowded, np.array([0, 1, top - 1, top], np.uint64)))),
+        np.unique(spread[:3]),
+        np.array([top], dtype=np.uint64),
+        np.zeros(0, dtype=np.uint64),
+    ]
+    for keys in key_sets:
+        index = linear.SortedHashes(keys)
+        near = np.concatenate((keys, keys + np.uint64(1), keys - np.uint64(1))) & np.uint64(top)
+        ends = np.array([0, 1, top - 1, top], dtype=np.uint64)
+        for hashes in (near, ends, crowded + np.uint64(7), spread, np.zeros(0, np.uint64)):
+            assert np.array_equal(index.positions(hashes), np.searchsorted(keys, hashes))
+
+
+def test_words_found_through_buckets_are_those_found_by_binary_search() -> None:
+    texts = _texts()
+    batch = features.featurise(texts)
+    words = sorted({w for t in texts for w in features.tokens(features.normalise(t))})[::3]
+    keys = np.unique(features.word_feature_hashes(words))
+    entries, pos = linear.find_words(linear.SortedHashes(keys), batch)
+    assert entries.size > 100
+    expected = linear.find_words(keys, batch)
+    assert np.array_equal(entries, expected[0]) and np.array_equal(pos, expected[1])
