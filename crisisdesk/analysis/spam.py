@@ -44,6 +44,11 @@ _MONEY = re.compile(
     r"(?:[$€£]\s?\d[\d.,]*|(?<![\d.,])[.,]*\d[\d.,]*+\s?(?:[$€£]|(?:euro|eur|usd|dollars?)\b))",
     re.I,
 )
+#: Every amount of :data:`_MONEY` holds a currency sign or a currency's name, which the
+#: lower-cased comment shows as such: but "ſ" (a long s) is an "s" to re.I, and lower-cased it
+#: stays "ſ". Most comments with a digit hold none of these, and these tests cost far less than
+#: the pattern, which is tried at every character.
+_MONEY_SIGNS = ("$", "€", "£", "eur", "usd", "uſd", "dollar")
 
 SPAM_PHRASES: dict[str, float] = {
     # Sending readers to the writer's own profile: the commonest funnel of spam on a page, and
@@ -517,7 +522,8 @@ def spam_signal(text: str) -> SpamSignal:
     ):
         logit += 1.4
         reasons.append("phone number")
-    if digits and _MONEY.search(text):  # every amount has a digit
+    # every amount has a digit and a sign
+    if digits and any(sign in low for sign in _MONEY_SIGNS) and _MONEY.search(text):
         logit += 0.7
         reasons.append("money amount")
     if digits and "%" in text and _DISCOUNT.search(text):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import random
+import re
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -1069,3 +1071,21 @@ def test_a_long_run_of_greetings_is_read_once() -> None:
     glad: dict[str, float | bool | str] = {"sentiment": "positive", "positive": 0.9}
     assert _quickly(lambda: _kind(text, **glad))[0] == "praise"
     assert _quickly(lambda: _kind("auguri buon natale " * 25, **glad)) == ("other", ["a greeting"])
+
+
+def test_shouting_counts_the_letters_of_ascii_text_as_of_any_other() -> None:
+    def plain(text: str) -> tuple[float, int]:
+        letters = "".join(re.findall(r"[^\W\d_]{3,}", text))
+        if len(letters) < 8:
+            return 0.0, text.count("!")
+        return sum(c.isupper() for c in letters) / len(letters), text.count("!")
+
+    rng = random.Random(3)
+    pieces = ["A", "b", "Zz", "HELLO", "world", "1", "_", "!", " ", "'", "-", "é", "É", "ß", "ſ"]
+    pieces += ["\u0301", "٣", "²", "😀", "İ", "ǅ", "Ⅻ", "\n", "abc", "ABC", "aBc", "@", "#"]
+    texts = ["", "abcdefgh", "ABCDEFGH", "ABCdefgh!!", "ab cd ef gh ij", "Ab_Cd_Ef_Gh"]
+    for _ in range(5000):
+        texts.append("".join(rng.choice(pieces) for _ in range(rng.randrange(1, 12))))
+    assert any(t.isascii() and plain(t)[0] not in (0.0, 1.0) for t in texts)
+    for text in texts:
+        assert rules.shouting(text) == plain(text), text
