@@ -1070,14 +1070,16 @@ _BUT = frozenset("but however though yet ma però pero tuttavia eppure".split())
 #: "Never had a problem", "nessun problema", "mai avuto problemi": a problem denied is
 #: satisfaction, though its words ("never", "mai", "problem") read as a complaint to the model and
 #: to the cue lists. Between the negation and the noun only the words such a phrase is made of.
-_NO_PROBLEM = re.compile(
-    r"\b(?P<neg>never|no|not|zero|nessun|nessuno|nessuna|mai|senza)"
-    r"(?:\s+(?:had|have|has|ever|a|an|any|single|one|un|uno|una|avuto|avuti|ho|abbiamo|alcun|"
-    r"alcuno|alcuna|mezzo|più)){0,3}"
-    r"\s+(?:problems?|issues?|complaints?|problema|problemi|intoppo|intoppi|lamentela|lamentele)\b"
+_NO_PROBLEM = _Rare(
+    re.compile(
+        r"\b(?P<neg>never|no|not|zero|nessun|nessuno|nessuna|mai|senza)"
+        r"(?:\s+(?:had|have|has|ever|a|an|any|single|one|un|uno|una|avuto|avuti|ho|abbiamo|alcun|"
+        r"alcuno|alcuna|mezzo|più)){0,3}"
+        r"\s+(?:problems?|issues?|complaints?|problema|problemi|intoppo|intoppi|lamentela|lamentele)\b"
+    ),
+    # every match ends with a noun that holds one of these
+    ("problem", "issue", "complaint", "intopp", "lamentel"),
 )
-#: Every match of :data:`_NO_PROBLEM` ends with a noun that holds one of these.
-_NO_PROBLEM_NOUNS = ("problem", "issue", "complaint", "intopp", "lamentel")
 _THANKS_FOR_NOTHING = re.compile(
     r"\b(thanks|thank you) for nothing\b|\bgrazie (per|di) niente\b|\bno,? (?:grazie|thanks)\s*[.!]*$"
 )
@@ -1377,10 +1379,8 @@ def denied_problems(text: str) -> list[str]:
     >>> denied_problems("The problem was never fixed")
     []
     """
-    low = text.lower()
-    if not any(noun in low for noun in _NO_PROBLEM_NOUNS):
-        return []  # most comments name no problem at all: five substring tests, not a scan
-    return [m.group(0) for m in _NO_PROBLEM.finditer(low)]
+    # most comments name no problem at all: five substring tests, not a scan
+    return [m.group(0) for m in _NO_PROBLEM.finditer(text.lower())]
 
 
 def _listed(words: list[str], present: set[str], vocabulary: frozenset[str]) -> list[str]:

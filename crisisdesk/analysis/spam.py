@@ -533,18 +533,19 @@ def spam_signal(text: str) -> SpamSignal:
     bait = _SHARE_BAIT.search(low)
     if bait:
         hits.append(("share and like", 1.8))
-    hits.sort(key=lambda h: -h[1])
-    logit += sum(weight for _, weight in hits[:4])
+    # most comments hold no cue: the sums and tests over the hits are skipped with them
     if hits:
+        hits.sort(key=lambda h: -h[1])
+        logit += sum(weight for _, weight in hits[:4])
         reasons.append("promo/scam words: " + ", ".join(f"'{p}'" for p, _ in hits[:3]))
         if _PITCH_OPENER.match(low):
             logit += 0.8
             reasons.append("opens with a sales pitch")
-    if hits and any(cue in low for cue in _CONTACT_CUES):
-        logit += 0.6
+        if any(cue in low for cue in _CONTACT_CUES):
+            logit += 0.6
     # an account to follow is a way to reach the promoter, like a link
     # the shares a giveaway bait asks for reach the promoter's page the same way
-    followed = any("@" in p for p, _ in hits) or bool(bait)
+    followed = bool(bait) or (bool(hits) and any("@" in p for p, _ in hits))
     channels = (
         bool(n_links) + ("e-mail address" in reasons) + ("phone number" in reasons) + followed
     )
