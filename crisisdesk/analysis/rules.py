@@ -640,12 +640,15 @@ def misguided_cues(text: str) -> list[str]:
     if first is None:
         return found
     starts = [m.start() for m in _MISGUIDED_OPENINGS.finditer(text, first.start())]
+    opened = {text[at] for at in starts}
     # A pattern is tried, anchored, only where its first letter opens a claim: the texts let
     # through are mostly "just" and "only" (the motive claim), which all the others would scan
     # in full to no avail.
     for (name, pattern), firsts in zip(_MISGUIDED, _MISGUIDED_FIRST, strict=True):
         if name in found:
             continue
+        if firsts is not None and firsts.isdisjoint(opened):
+            continue  # one set operation where a generator would try every place
         if any((firsts is None or text[at] in firsts) and pattern.match(text, at) for at in starts):
             found.append(name)
     return found
