@@ -581,13 +581,35 @@ def _first_letter(alternative: str) -> str | None:
     return None
 
 
+def _spread(alternative: str) -> list[str]:
+    """``alternative`` as one alternative per alternative of the group it opens with, each with
+    the rest after it: they match what it matches, and each opens with a letter of its own.
+
+    >>> _spread("(?:a|is a) scam"), _spread("(is|was) (all )?fake"), _spread("(?:a|b)?c")
+    (['a scam', 'is a scam'], ['is (all )?fake', 'was (all )?fake'], ['(?:a|b)?c'])
+    """
+    if alternative.startswith("(?:"):
+        start = 3
+    elif alternative.startswith("(") and not alternative.startswith("(?"):
+        start = 1
+    else:
+        return [alternative]
+    inner = _split_group(alternative[start:])
+    end = start + len("|".join(inner))
+    rest = alternative[end + 1 :]
+    if alternative[end : end + 1] != ")" or rest[:1] in ("?", "*", "+", "{"):
+        return [alternative]
+    return [spread for part in inner for spread in _spread(part + rest)]
+
+
 def _alternatives(pattern: str) -> list[str]:
-    r"""The alternatives of the first group of a claim pattern (``\b(first|group)...``)."""
+    r"""The alternatives of the first group of a claim pattern (``\b(first|group)...``), those
+    that open with a group of their own spread (:func:`_spread`)."""
     if not pattern.startswith("\\b("):
         raise ValueError(
             f"a claim pattern must start with a word boundary and a group: {pattern!r}"
         )
-    return _split_group(pattern[3:])
+    return [spread for alt in _split_group(pattern[3:]) for spread in _spread(alt)]
 
 
 def _openings(patterns: Sequence[str]) -> re.Pattern[str]:

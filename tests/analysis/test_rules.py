@@ -1150,3 +1150,24 @@ def test_words_of_ascii_text_are_the_words_of_any_other() -> None:
     assert sum(rules._without_urls(t).lower().isascii() for t in texts) > 500
     for text in texts:
         assert rules.words(text) == rules._WORD.findall(rules._without_urls(text).lower()), text
+
+
+def test_claims_opening_with_a_group_are_found_where_the_group_is_spread() -> None:
+    # the openings scan and the first letters read each alternative of such a group apart
+    texts = [
+        "È uscito un articolo", "e' uscita anche un servizio", "è uscito pure un servizio",
+        "è uscito", "e'uscito un articolo", "It's a known scam", "its a classic scam",
+        "is a well-known scam", "a famous scam", "that's a well known scam", "A scam",
+        "Sta per fallire", "stanno per fallire", "state per fallire", "stato per fallire",
+        "It's all fake", "is made up", "was staged", "are all fake", "it is fake", "were fake",
+        "ho letto che è uscito un servizio: a classic scam, sta per fallire, it's all staged",
+    ]  # fmt: skip
+    found = 0
+    for text in texts + [t.upper() for t in texts] + [f"x{t} " for t in texts]:
+        expected = _claims_by_full_scan(text)
+        assert rules.misguided_cues(text) == expected, text
+        found += bool(expected)
+    assert found >= len(texts)
+    assert rules._spread("(?:a|b)+c") == ["(?:a|b)+c"]
+    assert rules._spread("(?=a)b") == ["(?=a)b"]
+    assert rules._spread("(?:(?:a|b)c|d)e") == ["ace", "bce", "de"]
