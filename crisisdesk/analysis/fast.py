@@ -128,7 +128,7 @@ class FastAnalyzer:
         return out
 
     def _finish(self, text: str, s: Scores) -> Analysis:
-        sentiment = max(SENTIMENTS, key=lambda k: s.sentiment_scores[k])
+        sentiment = max(SENTIMENTS, key=s.sentiment_scores.__getitem__)
         if not text.strip():
             return Analysis(
                 language="und",
@@ -227,16 +227,6 @@ class FastAnalyzer:
             question=question,
             spam=spam_cues.score,
             kind=kind,
-            reasons=_dedupe(reasons)[:8],
+            reasons=list(dict.fromkeys(reasons))[:8],  # each once, in order
             model_version=self.version,
         )
-
-
-def _dedupe(items: list[str]) -> list[str]:
-    seen: set[str] = set()
-    out = []
-    for item in items:
-        if item not in seen:
-            seen.add(item)
-            out.append(item)
-    return out

@@ -44,6 +44,11 @@ _MONEY = re.compile(
     r"(?:[$€£]\s?\d[\d.,]*|(?<![\d.,])[.,]*\d[\d.,]*+\s?(?:[$€£]|(?:euro|eur|usd|dollars?)\b))",
     re.I,
 )
+#: Every amount of :data:`_MONEY` holds a currency sign or a currency's name, which the
+#: lower-cased comment shows as such: but "ſ" (a long s) is an "s" to re.I, and lower-cased it
+#: stays "ſ". Most comments with a digit hold none of these, and these tests cost far less than
+#: the pattern, which is tried at every character.
+_MONEY_SIGNS = ("$", "€", "£", "eur", "usd", "uſd", "dollar")
 
 SPAM_PHRASES: dict[str, float] = {
     # Sending readers to the writer's own profile: the commonest funnel of spam on a page, and
@@ -517,7 +522,8 @@ def spam_signal(text: str) -> SpamSignal:
     ):
         logit += 1.4
         reasons.append("phone number")
-    if digits and _MONEY.search(text):  # every amount has a digit
+    # every amount has a digit and a sign
+    if digits and any(sign in low for sign in _MONEY_SIGNS) and _MONEY.search(text):
         logit += 0.7
         reasons.append("money amount")
     if digits and "%" in text and _DISCOUNT.search(text):
@@ -527,18 +533,19 @@ def spam_signal(text: str) -> SpamSignal:
     bait = _SHARE_BAIT.search(low)
     if bait:
         hits.append(("share and like", 1.8))
-    hits.sort(key=lambda h: -h[1])
-    logit += sum(weight for _, weight in hits[:4])
+    # most comments hold no cue: the sums and tests over the hits are skipped with them
     if hits:
+        hits.sort(key=lambda h: -h[1])
+        logit += sum(weight for _, weight in hits[:4])
         reasons.append("promo/scam words: " + ", ".join(f"'{p}'" for p, _ in hits[:3]))
         if _PITCH_OPENER.match(low):
             logit += 0.8
             reasons.append("opens with a sales pitch")
-    if hits and any(cue in low for cue in _CONTACT_CUES):
-        logit += 0.6
+        if any(cue in low for cue in _CONTACT_CUES):
+            logit += 0.6
     # an account to follow is a way to reach the promoter, like a link
     # the shares a giveaway bait asks for reach the promoter's page the same way
-    followed = any("@" in p for p, _ in hits) or bool(bait)
+    followed = bool(bait) or (bool(hits) and any("@" in p for p, _ in hits))
     channels = (
         bool(n_links) + ("e-mail address" in reasons) + ("phone number" in reasons) + followed
     )

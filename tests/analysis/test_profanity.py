@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+import re
+
 import pytest
 
 from crisisdesk.analysis import lexicon, profanity, rules
@@ -415,3 +418,47 @@ def test_hashtags_and_domains_are_read_once() -> None:
         found = _quickly(lambda t=text, w=words: profanity.disguised(t, w))  # type: ignore[misc]
         _quickly(lambda t=text, w=words: profanity.listed(w, t))  # type: ignore[misc]
         _quickly(lambda t=text, f=found: profanity.plainly(t.lower(), f))  # type: ignore[misc]
+
+
+def _tagged_texts() -> list[str]:
+    """Hashtags holding listed words or near misses, in every case and beside handles, links and
+    domains that blanking turns into the space a tag needs before it."""
+    rng = random.Random(5)
+    words = sorted(lexicon.PROFANITY) + ["stfu", "wtf", "cazz", "fuk"]
+    pieces = [w.upper() for w in words] + [w.capitalize() for w in words]
+    pieces += [w[:-1] for w in words] + [w[1:] for w in words] + words
+    pieces += ["Juve", "Grillo", "Ha", "United", "air", "ſhit", "FUC\u212a", "SHİT", "SCHEIẞE"]
+    pieces += ["Σ", "ς", "e\u0301", "٣", "2", "_", "😀", "Shi", "t", "Fu", "ck", "fu", "CK"]
+    glue = ["", "", "#", " #", "@x", "@", "x.com", "http://x.", "www.", "&", ".", " ", "-"]
+    texts = []
+    for _ in range(4000):
+        parts = [rng.choice(pieces) for _ in range(rng.randrange(1, 4))]
+        parts += [rng.choice(glue) for _ in range(rng.randrange(1, 4))]
+        rng.shuffle(parts)
+        texts.append("#" + "".join(parts) if rng.random() < 0.5 else "".join(parts))
+    return texts + ["@user#FuckOff", "x.com#merda", "#JuveMerda", "#fuckoff", "#CazzolaMerda"]
+
+
+def test_tags_with_no_listed_word_are_turned_down_as_reading_them_would(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    texts = _tagged_texts()
+    quick = [profanity.disguised(t, rules.words(t)) for t in texts]
+    assert any(quick), "no text read as disguised: the test tests nothing"
+    monkeypatch.setattr(profanity, "_LISTED_ANYWHERE", re.compile(""))  # every text read
+    for text, found in zip(texts, quick, strict=True):
+        assert profanity.disguised(text, rules.words(text)) == found, text
+
+
+def test_the_listed_words_are_found_anywhere_as_by_substring() -> None:
+    for text in _tagged_texts():
+        plain = any(w in text for w in lexicon.PROFANITY)
+        assert (profanity._LISTED_ANYWHERE.search(text) is not None) == plain, text
+
+
+def test_lower_casing_twice_changes_nothing() -> None:
+    # a tag's capitals are lower-cased apart from the comment when lower-casing changed its
+    # length: a listed word there is one in the lower-cased comment as well
+    for code in range(0x110000):
+        low = chr(code).lower()
+        assert low.lower() == low, hex(code)

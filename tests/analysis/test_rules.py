@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import random
+import re
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -1069,3 +1071,103 @@ def test_a_long_run_of_greetings_is_read_once() -> None:
     glad: dict[str, float | bool | str] = {"sentiment": "positive", "positive": 0.9}
     assert _quickly(lambda: _kind(text, **glad))[0] == "praise"
     assert _quickly(lambda: _kind("auguri buon natale " * 25, **glad)) == ("other", ["a greeting"])
+
+
+def test_shouting_counts_the_letters_of_ascii_text_as_of_any_other() -> None:
+    def plain(text: str) -> tuple[float, int]:
+        letters = "".join(re.findall(r"[^\W\d_]{3,}", text))
+        if len(letters) < 8:
+            return 0.0, text.count("!")
+        return sum(c.isupper() for c in letters) / len(letters), text.count("!")
+
+    rng = random.Random(3)
+    pieces = ["A", "b", "Zz", "HELLO", "world", "1", "_", "!", " ", "'", "-", "é", "É", "ß", "ſ"]
+    pieces += ["\u0301", "٣", "²", "😀", "İ", "ǅ", "Ⅻ", "\n", "abc", "ABC", "aBc", "@", "#"]
+    texts = ["", "abcdefgh", "ABCDEFGH", "ABCdefgh!!", "ab cd ef gh ij", "Ab_Cd_Ef_Gh"]
+    for _ in range(5000):
+        texts.append("".join(rng.choice(pieces) for _ in range(rng.randrange(1, 12))))
+    assert any(t.isascii() and plain(t)[0] not in (0.0, 1.0) for t in texts)
+    for text in texts:
+        assert rules.shouting(text) == plain(text), text
+
+
+#: A phrase of each alternative of the rare patterns whose hints were chosen by reading them.
+_RARE_SAID = {
+    "_MOCKERY_WORDS": (
+        "ahah", "aahhaahhh", "ahahahxd", "hahaha", "hahah", "hehehe", "lolll", "lmaooo", "rofl",
+        "xddd", "sveglia", "wake up", "bravi bravi", "complimenti davvero", "well done genius",
+        "good job geniuses", "oh look", "toh", "nice try", "ma fatemi il piacere", "yeah right",
+        "certo certo", "imagine", "immagina", "good luck with that", "call the newspapers",
+        "chiamate i giornali", "cry more", "keep crying", "cope harder", "stay mad", "seethe",
+    ),
+    "_DISAPPOINTED": (
+        "delusa", "delusione", "deludente", "deludenti", "disappointed", "disappointing",
+        "disappointment", "decepcionados", "decepção", "déçues", "enttäuscht", "mai più",
+        "mai piu", "never again", "ultima volta che compro", "last time we booked",
+        "non ci torno", "non tornerò", "non metterò più piede", "non ordino più",
+        "won't be back", "wont be coming back", "won't be buying again", "not coming back",
+    ),
+}  # fmt: skip
+
+
+def _variants(phrase: str) -> list[str]:
+    """``phrase`` whole, lower-cased from capitals, cut at either end, with a character changed
+    or a combining accent put before one."""
+    out = [phrase, phrase.upper().lower(), phrase.title().lower(), phrase[1:], phrase[:-1]]
+    for i in range(len(phrase)):
+        out.append(phrase[:i] + ("x" if phrase[i] != "x" else "y") + phrase[i + 1 :])
+        out.append(phrase[:i] + "\u0301" + phrase[i:])
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(_RARE_SAID))
+def test_a_rare_pattern_is_scanned_in_every_text_it_matches(name: str) -> None:
+    rare = getattr(rules, name)
+    said = _RARE_SAID[name]
+    assert all(rare.pattern.search(p) for p in said)
+    rng = random.Random(19)
+    around = ["", " ", "x", "_", "é", "\u0301", "٣", ".", "'", "\n", "😂", "ſ", "i̇", "ah", "l"]
+    texts = []
+    for phrase in said:
+        for piece in _variants(phrase):
+            for _ in range(3):
+                texts.append(rng.choice(around) + piece + rng.choice(around))
+    matched = 0
+    for text in texts:
+        if rare.pattern.search(text):
+            matched += 1
+            assert rare._may_match(text), text
+    assert matched >= len(said)
+
+
+def test_words_of_ascii_text_are_the_words_of_any_other() -> None:
+    rng = random.Random(23)
+    pieces = ["a", "Z", "q9", "0", "_", "'", "’", "-", "--", " ", "\n", ".", "é", "É", "ß", "ſ"]
+    pieces += ["\u0301", "٣", "²", "😀", "İ", "\u212a", "ǅ", "don", "t", "x-ray", "www.", "://"]
+    texts = ["", "don't", "e-mail", "a--b", "a'-b", "'a'", "-a-", "K\u212aK", "l'enculé"]
+    for _ in range(5000):
+        texts.append("".join(rng.choice(pieces) for _ in range(rng.randrange(1, 12))))
+    assert sum(rules._without_urls(t).lower().isascii() for t in texts) > 500
+    for text in texts:
+        assert rules.words(text) == rules._WORD.findall(rules._without_urls(text).lower()), text
+
+
+def test_claims_opening_with_a_group_are_found_where_the_group_is_spread() -> None:
+    # the openings scan and the first letters read each alternative of such a group apart
+    texts = [
+        "È uscito un articolo", "e' uscita anche un servizio", "è uscito pure un servizio",
+        "è uscito", "e'uscito un articolo", "It's a known scam", "its a classic scam",
+        "is a well-known scam", "a famous scam", "that's a well known scam", "A scam",
+        "Sta per fallire", "stanno per fallire", "state per fallire", "stato per fallire",
+        "It's all fake", "is made up", "was staged", "are all fake", "it is fake", "were fake",
+        "ho letto che è uscito un servizio: a classic scam, sta per fallire, it's all staged",
+    ]  # fmt: skip
+    found = 0
+    for text in texts + [t.upper() for t in texts] + [f"x{t} " for t in texts]:
+        expected = _claims_by_full_scan(text)
+        assert rules.misguided_cues(text) == expected, text
+        found += bool(expected)
+    assert found >= len(texts)
+    assert rules._spread("(?:a|b)+c") == ["(?:a|b)+c"]
+    assert rules._spread("(?=a)b") == ["(?=a)b"]
+    assert rules._spread("(?:(?:a|b)c|d)e") == ["ace", "bce", "de"]

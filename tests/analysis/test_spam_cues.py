@@ -83,3 +83,28 @@ def test_five_of_a_character_are_found_as_before() -> None:
 def test_long_runs_near_the_cues_are_read_once() -> None:
     for run in (" " * LONG, "dm " * (LONG // 3), "@" * LONG, "% " * (LONG // 2), "w" * LONG):
         assert _quickly(lambda t=run: spam.spam_signal(t)).score < 0.5  # type: ignore[misc]
+
+
+def test_amounts_are_looked_for_only_beside_a_sign_that_every_amount_holds() -> None:
+    rng = random.Random(13)
+    signs = ["$", "€", "£", "eur", "EUR", "Euro", "usd", "USD", "uſd", "UſD", "dollar", "DOLLARS"]
+    signs += ["eu", "ur", "us", "sd", "dolla", "e\u0301ur", "€\u0301", "＄", "﹩", "¢", "¥"]
+    digits = ["1", "20", "3.50", "4,99", "٣", "७", "²", ".5", ",", "."]
+    blanks = ["", " ", "  ", "\n", "x", "_", "é"]
+    texts = []
+    for _ in range(5000):
+        parts = [rng.choice(signs), rng.choice(digits), rng.choice(blanks), rng.choice(digits)]
+        rng.shuffle(parts)
+        texts.append("".join(parts))
+    for text in texts:
+        low = text.lower()
+        if spam._MONEY.search(text):
+            assert any(sign in low for sign in spam._MONEY_SIGNS), text
+
+
+def test_only_the_long_s_is_a_letter_of_a_currency_name_that_lower_casing_does_not_give() -> None:
+    for letter in "eurosdla":
+        folded = re.compile(letter, re.IGNORECASE)
+        odd = [chr(c) for c in range(0x110000) if folded.fullmatch(chr(c))]
+        odd = [c for c in odd if c.lower() != letter]
+        assert odd == (["ſ"] if letter == "s" else []), letter
