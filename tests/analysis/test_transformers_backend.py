@@ -67,7 +67,7 @@ def test_tiny_local_models_drive_sentiment_and_offence(tmp_path: Path) -> None:
     analyzer = load_analyzer(
         "transformers", sentiment_model=str(sentiment_dir), toxicity_model=str(toxicity_dir)
     )
-    texts = ["the train is late again", "grazie , great cake !", "", "idiot"]
+    texts = ["the train is late again", "grazie , great cake !", "", "you are awful"]
     results = analyzer.analyze_many(texts)
     assert analyzer.version.startswith("transformers-sent@")
     assert "tox@" in analyzer.version and "linear-" in analyzer.version
@@ -91,7 +91,9 @@ def test_tiny_local_models_drive_sentiment_and_offence(tmp_path: Path) -> None:
         toxicity_dir, local_files_only=True
     ).eval()
     with torch.no_grad():
-        p_toxic = torch.softmax(tox(**tox_tok(["idiot"], return_tensors="pt")).logits, dim=-1)[0, 1]
+        p_toxic = torch.softmax(tox(**tox_tok([texts[3]], return_tensors="pt")).logits, dim=-1)[
+            0, 1
+        ]
     assert results[3].offensive == pytest.approx(float(p_toxic), abs=1e-3)
 
     for r in results:
