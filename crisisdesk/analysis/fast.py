@@ -153,12 +153,11 @@ class FastAnalyzer:
             offensive = lexicon.PROFANITY_FLOOR
             # as written: "sh1t", "f u c k" show the reader the disguise that was seen through
             o_reasons = [f"offensive: profanity: {', '.join(vulgar[:3])}"]
-        elif offensive < lexicon.PROFANITY_FLOOR:
+        elif offensive < lexicon.PROFANITY_FLOOR and not lexicon.NAME_CALLING.isdisjoint(words):
             # a name called is an insult, as a vulgar word is
             called = [w for w in dict.fromkeys(words) if w in lexicon.NAME_CALLING]
-            if called:
-                offensive = lexicon.PROFANITY_FLOOR
-                o_reasons = [f"offensive: name-calling: {', '.join(called[:3])}"]
+            offensive = lexicon.PROFANITY_FLOOR
+            o_reasons = [f"offensive: name-calling: {', '.join(called[:3])}"]
         kind, k_reasons = rules.decide_kind(
             rules.KindInput(
                 text=text,
