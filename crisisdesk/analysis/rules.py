@@ -162,7 +162,8 @@ _ALTERNATIVE_ASK = re.compile(
 
 def _asks_which(low: str) -> str | None:
     """The choice a lower-cased text offers to ask which holds, if any, without an exclamation."""
-    if " o " not in low or "!" in low or ("anche" not in low and "si p" not in low):
+    # "o" opens after any mark, not only a space: "in bottiglia,o solo alla spina"
+    if "o " not in low or "!" in low or ("anche" not in low and "si p" not in low):
         return None
     match = _ALTERNATIVE_ASK.search(low)
     return match.group(0) if match else None
@@ -778,7 +779,7 @@ _EXASPERATED = _Rare(
         r"\b(?:fed up|(?:so|absolutely|completely|totally) done\b|"
         r"so done|sick (?:and tired )?of|had enough|can'?t take (?:it|this) any ?more|"
         r"(?:non|nn) se ne p(?:uò|uo'?|o) pi[uù]|(?:non|nn) ce la faccio pi[uù]|"
-        r"porca (?:miseria|vacca|paletta)|mannaggia|che palle|ho le palle piene|ne ho abbastanza)"
+        r"porca (?:miseria|vacca|paletta)|mannaggia|che palle|ho le palle piene|ne ho abbastanza)\b"
     ),
     (
         "fed up",
@@ -794,8 +795,8 @@ _EXASPERATED = _Rare(
         "abbastanza",
     ),
 )
-#: Every exasperation holds one of these words: most comments hold none, which one set operation
-#: on the comment's words tells.
+#: Every exasperation holds one of these words (the pattern ends at a word's end: "so doneee"
+#: holds none): most comments hold none, which one set operation on the comment's words tells.
 _EXASPERATION_WORDS = frozenset(
     "fed done sick enough anymore any più piu porca mannaggia palle abbastanza".split()
 )
@@ -1648,6 +1649,7 @@ _STAFF_SAID = _Rare(
         "verde",
         "negozio",
         "sportello",
+        "assistenza",
         "operat",
         "called",
         "phone",
