@@ -1235,15 +1235,16 @@ _STILL_SO = _Rare(
 _SENTENCE_END = re.compile(r"[.!?\n]")
 
 
-#: Every fault or hang-up of :data:`_FAULT` holds one of these words: with the comment's words at
-#: hand, one set operation rules most comments out.
+#: Every fault or hang-up of :data:`_FAULT` holds one of these words, or "funzion" ("non
+#: funzionerà": any ending): with the comment's words at hand, one set operation rules most
+#: comments out.
 _FAULT_WORDS = frozenset(
     """
     hung hang hangs phone telefono chiamata faccia riattaccato riattaccata riattaccati riattaccate
     work working funziona funzionano funzionava funzionavano funzionato funzionata funzionante
     funzionanti funzionare funzioni described pictured advertised shown different diverso diversa
-    diversi diverse aspetto ore queued queue line continua continuano keep keeps finito ran chiuse
-    chiusi chiusa chiuso closed pagare pay
+    diversi diverse aspetto aspettando ore queued queue line continua continuano keep keeps finito
+    ran chiuse chiusi chiusa chiuso closed pagare pay
     """.split()
 )
 
@@ -1256,9 +1257,8 @@ def bad_outcomes(text: str, present: set[str] | None = None) -> list[str]:
     (['given to someone else'], [])
     """
     found = []
-    faults = (
-        _FAULT.finditer(text) if present is None or not present.isdisjoint(_FAULT_WORDS) else ()
-    )
+    faulty = present is None or not present.isdisjoint(_FAULT_WORDS) or "funzion" in text
+    faults = _FAULT.finditer(text) if faulty else ()
     for match in itertools.chain(_BAD_OUTCOME.finditer(text), faults):
         end = _SENTENCE_END.search(text, match.end())
         if not (end and end.group(0) == "?"):

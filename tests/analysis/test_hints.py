@@ -157,6 +157,27 @@ _PRE_CHECKED: dict[str, tuple[re.Pattern[str], Callable[[str], bool]]] = {
         lambda low: not set(rules.words(low)).isdisjoint(rules._HYPE_WORDS),
     ),
     "share bait": (spam._SHARE_BAIT.pattern, lambda low: spam._SHARE_BAIT._may_match(low)),
+    "fault": (
+        rules._FAULT.pattern,
+        lambda low: not set(rules.words(low)).isdisjoint(rules._FAULT_WORDS) or "funzion" in low,
+    ),
+    "praise phrase": (
+        rules._PRAISE_PHRASES.pattern,
+        lambda low: not set(rules.words(low)).isdisjoint(rules._PRAISE_PHRASE_WORDS),
+    ),
+    "who runs": (rules._WHO_RUNS, lambda low: not {"who", "chi"}.isdisjoint(rules.words(low))),
+    "taunt": (
+        rules._TAUNT,
+        lambda low: not set(rules.words(low)).isdisjoint(rules._TAUNT_WORDS),
+    ),
+    "mock cheer": (
+        rules._MOCK_CHEER.pattern,
+        lambda low: not set(rules.words(low)).isdisjoint(rules._MOCK_NAMES),
+    ),
+    "vague problem": (
+        rules._VAGUE_PROBLEM.pattern,
+        lambda low: not {"wrong", "storto"}.isdisjoint(rules.words(low)),
+    ),
 }
 
 
