@@ -162,7 +162,8 @@ _ALTERNATIVE_ASK = re.compile(
 
 def _asks_which(low: str) -> str | None:
     """The choice a lower-cased text offers to ask which holds, if any, without an exclamation."""
-    if " o " not in low or "!" in low or ("anche" not in low and "si p" not in low):
+    # "o" opens after any mark, not only a space: "in bottiglia,o solo alla spina"
+    if "o " not in low or "!" in low or ("anche" not in low and "si p" not in low):
         return None
     match = _ALTERNATIVE_ASK.search(low)
     return match.group(0) if match else None
@@ -778,7 +779,7 @@ _EXASPERATED = _Rare(
         r"\b(?:fed up|(?:so|absolutely|completely|totally) done\b|"
         r"so done|sick (?:and tired )?of|had enough|can'?t take (?:it|this) any ?more|"
         r"(?:non|nn) se ne p(?:uò|uo'?|o) pi[uù]|(?:non|nn) ce la faccio pi[uù]|"
-        r"porca (?:miseria|vacca|paletta)|mannaggia|che palle|ho le palle piene|ne ho abbastanza)"
+        r"porca (?:miseria|vacca|paletta)|mannaggia|che palle|ho le palle piene|ne ho abbastanza)\b"
     ),
     (
         "fed up",
@@ -794,8 +795,8 @@ _EXASPERATED = _Rare(
         "abbastanza",
     ),
 )
-#: Every exasperation holds one of these words: most comments hold none, which one set operation
-#: on the comment's words tells.
+#: Every exasperation holds one of these words (the pattern ends at a word's end: "so doneee"
+#: holds none): most comments hold none, which one set operation on the comment's words tells.
 _EXASPERATION_WORDS = frozenset(
     "fed done sick enough anymore any più piu porca mannaggia palle abbastanza".split()
 )
@@ -1234,15 +1235,16 @@ _STILL_SO = _Rare(
 _SENTENCE_END = re.compile(r"[.!?\n]")
 
 
-#: Every fault or hang-up of :data:`_FAULT` holds one of these words: with the comment's words at
-#: hand, one set operation rules most comments out.
+#: Every fault or hang-up of :data:`_FAULT` holds one of these words, or "funzion" ("non
+#: funzionerà": any ending): with the comment's words at hand, one set operation rules most
+#: comments out.
 _FAULT_WORDS = frozenset(
     """
     hung hang hangs phone telefono chiamata faccia riattaccato riattaccata riattaccati riattaccate
     work working funziona funzionano funzionava funzionavano funzionato funzionata funzionante
     funzionanti funzionare funzioni described pictured advertised shown different diverso diversa
-    diversi diverse aspetto ore queued queue line continua continuano keep keeps finito ran chiuse
-    chiusi chiusa chiuso closed pagare pay
+    diversi diverse aspetto aspettando ore queued queue line continua continuano keep keeps finito
+    ran chiuse chiusi chiusa chiuso closed pagare pay
     """.split()
 )
 
@@ -1255,9 +1257,8 @@ def bad_outcomes(text: str, present: set[str] | None = None) -> list[str]:
     (['given to someone else'], [])
     """
     found = []
-    faults = (
-        _FAULT.finditer(text) if present is None or not present.isdisjoint(_FAULT_WORDS) else ()
-    )
+    faulty = present is None or not present.isdisjoint(_FAULT_WORDS) or "funzion" in text
+    faults = _FAULT.finditer(text) if faulty else ()
     for match in itertools.chain(_BAD_OUTCOME.finditer(text), faults):
         end = _SENTENCE_END.search(text, match.end())
         if not (end and end.group(0) == "?"):
@@ -1648,6 +1649,7 @@ _STAFF_SAID = _Rare(
         "verde",
         "negozio",
         "sportello",
+        "assistenza",
         "operat",
         "called",
         "phone",
