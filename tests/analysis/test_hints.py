@@ -134,6 +134,11 @@ def test_the_hints_of_a_rare_pattern_let_through_every_text_it_matches(name: str
 
 #: The patterns a hand-written test passes over, with that test: the text is the lower-cased
 #: comment that the test and the pattern both read.
+def _any_word(vocabulary: frozenset[str] | set[str]) -> Callable[[str], bool]:
+    """The word-set test the rules put before a pattern: one of ``vocabulary`` among the words."""
+    return lambda low: not vocabulary.isdisjoint(rules.words(low))
+
+
 _PRE_CHECKED: dict[str, tuple[re.Pattern[str], Callable[[str], bool]]] = {
     "info opening": (rules._INFO_OPENING, lambda low: "info" in low),
     "price request": (
@@ -144,40 +149,22 @@ _PRE_CHECKED: dict[str, tuple[re.Pattern[str], Callable[[str], bool]]] = {
     "masked swear": (rules._MASKED_SWEAR, lambda low: "*" in low),
     "exclaimed porca": (rules._EXCLAIMED, lambda low: "porca" in rules.words(low)),
     "exclaimed curse": (rules._EXCLAIMED_CURSE, lambda low: "fanculo" in low),
-    "exasperated": (
-        rules._EXASPERATED.pattern,
-        lambda low: not set(rules.words(low)).isdisjoint(rules._EXASPERATION_WORDS),
-    ),
+    "exasperated": (rules._EXASPERATED.pattern, _any_word(rules._EXASPERATION_WORDS)),
     "compared to the maker": (
         rules._COMPARED_TO_MAKER.pattern,
-        lambda low: not set(rules.words(low)).isdisjoint(rules._MAKER_INSULT_WORDS),
+        _any_word(rules._MAKER_INSULT_WORDS),
     ),
-    "hype": (
-        rules._HYPE.pattern,
-        lambda low: not set(rules.words(low)).isdisjoint(rules._HYPE_WORDS),
-    ),
+    "hype": (rules._HYPE.pattern, _any_word(rules._HYPE_WORDS)),
     "share bait": (spam._SHARE_BAIT.pattern, lambda low: spam._SHARE_BAIT._may_match(low)),
     "fault": (
         rules._FAULT.pattern,
         lambda low: not set(rules.words(low)).isdisjoint(rules._FAULT_WORDS) or "funzion" in low,
     ),
-    "praise phrase": (
-        rules._PRAISE_PHRASES.pattern,
-        lambda low: not set(rules.words(low)).isdisjoint(rules._PRAISE_PHRASE_WORDS),
-    ),
-    "who runs": (rules._WHO_RUNS, lambda low: not {"who", "chi"}.isdisjoint(rules.words(low))),
-    "taunt": (
-        rules._TAUNT,
-        lambda low: not set(rules.words(low)).isdisjoint(rules._TAUNT_WORDS),
-    ),
-    "mock cheer": (
-        rules._MOCK_CHEER.pattern,
-        lambda low: not set(rules.words(low)).isdisjoint(rules._MOCK_NAMES),
-    ),
-    "vague problem": (
-        rules._VAGUE_PROBLEM.pattern,
-        lambda low: not {"wrong", "storto"}.isdisjoint(rules.words(low)),
-    ),
+    "praise phrase": (rules._PRAISE_PHRASES.pattern, _any_word(rules._PRAISE_PHRASE_WORDS)),
+    "who runs": (rules._WHO_RUNS, _any_word({"who", "chi"})),
+    "taunt": (rules._TAUNT, _any_word(rules._TAUNT_WORDS)),
+    "mock cheer": (rules._MOCK_CHEER.pattern, _any_word(rules._MOCK_NAMES)),
+    "vague problem": (rules._VAGUE_PROBLEM.pattern, _any_word({"wrong", "storto"})),
 }
 
 
