@@ -497,6 +497,72 @@ MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
             r"\b(it is proven|it's proven|è dimostrato|è provato|studies show|gli studi dicono)\b",
         ),
         (
+            # a warning to the other readers about the organisation: "vi avverto", "guardate
+            # che", "be warned". Not "FYI" or "heads up": customers use them to tell the page
+            # of a fault ("FYI your app is down"). A weak cue: a warning is a claim only when
+            # the writer tells no story of their own ("Be warned, they charged me twice")
+            "warning",
+            r"\b(vi avverto|vi avviso|guardate che|occhio che|attenzione che|be warned|"
+            r"beware of (?:them|this|these|that)|for anyone (?:thinking|considering)|"
+            r"per chi (?:sta pensando|pensa) di)\b",
+        ),
+        (
+            # credentials denied, told as fact: "non è nemmeno autorizzata", "non risultano
+            # iscritti", "none of the chefs are qualified". A weak cue: "the technician who
+            # came to my flat wasn't qualified" is the writer's own story
+            "credentials",
+            r"\b(non (?:è|e'|sono) (?:nemmeno |neanche |neppure |mica |davvero )?"
+            r"(?:autorizzat|riconosciut|abilitat|certificat|iscritt|qualificat)\w*|"
+            r"non risult\w* (?:iscritt|registrat|autorizzat|abilitat)\w*|"
+            r"(?:isn't|aren't|is not|are not|not even|none of (?:the|them|their) (?:[\w'‘’]+ ){0,3}(?:is|are)) "
+            r"(?:even |properly |actually |really )?(?:qualified|licensed|certified|accredited|"
+            r"registered|authori[sz]ed|proper (?:doctors|optometrists|teachers|instructors|"
+            r"accountants|chefs|lawyers|mechanics|engineers|vets|dentists|nurses|school)))\b",
+        ),
+        (
+            # a fact asserted as settled, or the proof sent to the small print: "that's a fact",
+            # "ormai è deciso", "c'è una legge nuova", "read the small print". A weak cue
+            "settled fact",
+            r"\b(that'?s a fact|it'?s a fact|è un dato di fatto|e' un dato di fatto|"
+            r"(?:è|e') (?:già |ormai )?deciso|ormai (?:è|e') deciso|it'?s (?:already )?been decided|"
+            r"c'è una (?:nuova )?legge|ce una (?:nuova )?legge|there'?s a (?:new )?law|"
+            r"it'?s (?:all )?in the (?:small|fine) print|read the (?:small|fine) print|"
+            r"(?:è|e') scritto in piccolo|"
+            r"do some research|do the research)\b",
+        ),
+        (
+            # what the product holds or how it is made, named as a scandal: "sprayed with
+            # pesticides", "farina di grilli", "made by children in sweatshops", "in nero". A
+            # weak cue: "I found insects in my salad" is a complaint
+            "scandal claim",
+            r"\b(pesticid\w*|ormoni|hormones|antibiotici|antibiotics|microchips?|ogm|gmo|"
+            r"carne di cavallo|horse ?meat|farina di (?:grilli|insetti)|insect flour|"
+            r"lavoro minorile|child labou?r|sweatshops?|slave labou?r|sfruttano|sfruttate|"
+            r"exploit (?:their|your|the) (?:staff|workers|employees)|galline in gabbia|"
+            r"caged hens|in nero|evadete|evadono|tax evasion|riciclaggio|money laundering|"
+            r"mazzett\w+|tangent[ei]|bribes|kickbacks|vernici? al piombo|lead paint|amianto|"
+            r"asbestos|radiazioni|radiation)\b",
+        ),
+        (
+            # a label said to be false: "altro che italiano", "so much for organic", "imported
+            # from Romania"
+            "false label",
+            r"\b(altro che (?:italian|biologic|bio\b|artigian|natural|km ?0|fatt[oaie] in casa|"
+            r"fatt[oaie] a mano|fresc|genuin|made in italy|allevament|nostran|local)|"
+            r"so much for (?:['\"‘“]\s*)?(?:organic|local|fresh|homemade|handmade|natural|"
+            r"italian|free[- ]range)|(?:isn't|aren't|is not|are not|non (?:è|e'|sono)) "
+            r"(?:even |really |nemmeno |neanche |mica |davvero )?(?:italian[io]?|organic|"
+            r"biologic[oaie]|local|free[- ]range)\b|importat[oaie] dall?|imported from)",
+        ),
+        (
+            # public money said to be taken from one use for another: "money taken from the
+            # schools", "soldi tolti agli asili"
+            "money claim",
+            r"\b((?:soldi|fondi) (?:tolti|presi|rubati|sottratti|spostati) (?:a|ai|alle|agli|alla|"
+            r"dalle|dai|dagli|dalla)\b|money (?:taken|stolen|diverted) from|"
+            r"funds (?:taken|stolen|diverted) from)",
+        ),
+        (
             # watched without knowing: "your cars track your location", "le app vi spiano"
             "data claim",
             r"\b(track (?:your|our|my|people's|customers') (?:location|movements|phone)|vi spiano|ci spiano|li spiano|spy on (?:you|us|customers|people)|spying on (?:you|us|customers|people))\b",
@@ -928,14 +994,46 @@ _TAUNT = re.compile(
     r"oh wait|peak (?:[\w']+ ){1,3}energy|bet (?:your|the|ur) (?:[\w']+ ){1,3}"
     r"(?:wrote|made|designed|did|picked|chose)|go back to (?:selling|flipping|making|your)|"
     r"datevi all'ippica|cambiate mestiere|tornate a (?:fare|vendere|zappare|giocare)|"
-    r"da barzelletta|per pietà|out of pity|radical chic|ma davvero (?:qualcuno|c'è qualcuno))\b"
+    r"da barzelletta|per pietà|out of pity|radical chic|ma davvero (?:qualcuno|c'è qualcuno)|"
+    # asked of the page's competence: "do you guys even know how to cook", "sapete almeno
+    # leggere", "avete comprato la laurea su Amazon", "ci siete o ci fate"
+    r"(?:do|can|does|did) (?:you|u|ya|they|he|she)(?: guys| people| lot| all)? (?:even|actually) "
+    r"(?:know|read|care|understand|check|listen|test|try|work|cook|drive|count|spell)|"
+    r"(?:sapete|sai|sanno|sa) almeno|ci siete o ci fate|ci sei o ci fai|"
+    r"(?:comprat[oa]|pres[oa]) (?:la laurea|il diploma|la patente)|"
+    r"bought (?:your|their|his|her|the) (?:degree|diploma|licen[cs]e)|"
+    # the author guessed as a child, an animal or an object: "l'avete fatto fare a un bambino
+    # dell'asilo?", "did the intern take the photo with a potato?"
+    r"(?:did|has|let) (?:the|your|an|ur) intern (?:write|make|design|do|pick|choose|run|take|draw)|"
+    r"(?:l'ha|l'hanno|lo ha|la ha) (?:fatt|scritt|disegnat|scelt)[oaie] (?:lo|il|la|un|una) "
+    r"(?:stagista|bambin[oa])|"
+    r"(?:fatt[oaie] fare|fatt[oaie]|disegnat[oaie]|scritt[oaie]|made|designed|wrote|written|"
+    r"drawn|took|taken|take|drew|draw|write|design)\b[^?.!\n]{0,30}?\b(?:a|by|da|with|con) "
+    r"(?:un |una |a |an |the |your |vostro |vostra |il |lo |la )?(?:bambin[oaie]|child|kid|"
+    r"toddler|intern|stagista|scimmi[ae]|monkey|potato|patata|toaster|tostapane|nipote|nephew|"
+    r"niece|cugino|gatto|calcolatrice|calculator|nokia)|"
+    # the genius who approved it: "who approved this", "chi è il genio che", "who thought this
+    # was a good idea"
+    r"who (?:approved|signed off on|thought (?:this|that|it) was a good idea)|"
+    r"who(?:'s| is) the genius|chi (?:è|e') (?:stato )?(?:il|quel) genio|chi ha approvato|"
+    r"who(?:'s| is| would be) (?:so )?(?:desperate|stupid|dumb|naive|gullible) enough|"
+    r"chi (?:è|e') così (?:disperat|scem|fess|ingenu|stupid)\w* da|"
+    # an age for the page's people: "ma il vostro social media manager ha 12 anni?"
+    r"(?:manager|admin|social|grafic[oa]|stagista|designer|intern)\b[^?.!\n]{0,25}?\b"
+    r"(?:ha|hanno|is|are) (?:tipo |like |forse |about )?\d{1,2}(?: anni| years old)?(?=\s*\?)|"
+    # a name taken back: "Theatre? More like a very expensive nap room"
+    r"(?<=\? )more like)\b"
 )
 #: Every taunt of :data:`_TAUNT` holds one of these words: one set operation on the comment's
 #: words rules most comments out before the scan.
 _TAUNT_WORDS = frozenset(
     """
     even actually really asked wait energy bet back all'ippica mestiere tornate barzelletta pietà pity
-    radical davvero
+    radical davvero almeno fate fai laurea diploma patente degree diploma licence license bambino
+    bambina bambini bambine child kid toddler intern stagista scimmia scimmie monkey potato patata
+    toaster tostapane nipote nephew niece cugino gatto calcolatrice calculator nokia approved
+    idea genius genio approvato desperate stupid dumb naive gullible così manager admin social
+    grafico grafica designer more signed
     """.split()
 )
 #: The patronising names of :data:`_MOCK_CHEER`: every match holds one.
@@ -1431,7 +1529,15 @@ def _laughs_at_someone(s: KindInput, present: set[str]) -> bool:
         or "…" in s.text
         or s.irony >= IRONY_STRONG
         or bool(_RARELY.search(s.text.lower()))
+        or bool(_NAMED_AND_ANSWERED.match(s.text))
     )
+
+
+#: A name asked about and answered at once: "Asilo? Parcheggio custodito per bambini 😂",
+#: "Theatre? More like a nap room". The laughter after such an answer is at the thing named.
+_NAMED_AND_ANSWERED = re.compile(
+    r"\s*[^\s?!.,]+(?:[^\S\n]+[^\s?!.,]+){0,4}\?[^\S\n]*(?!a*h+a+h|ha|lol|xd)[^\W\d_]{2}"
+)
 
 
 #: A rare event praised with laughter: "in orario due volte l'anno 😂", "on time for once lol".
@@ -1467,12 +1573,17 @@ _MAKER_INSULT_WORDS = frozenset(
 #: A question that answers itself with a mockery: "Who runs this page, a potato?", "Chi gestisce
 #: la pagina, una scimmia?". An honest question offers no such guess after a comma.
 _WHO_RUNS = re.compile(
-    r"\b(?:who|chi)\s+(?:(?:ve|vi|ve l'|vi l'|l')\s*)?(?:runs|is running|manages|writes|made|"
-    r"designed|coded|programmed|gestisce|scrive|cura|ha fatto|ha scritto|ha scelto|ha progettato|ha disegnato|"
-    r"ha programmato)\b[^?.!\n]{0,40}?,"
-    r"\s*(?:a|an|un|una|uno|un'|some|qualche|il|lo|la|your|vostro|vostra)\s*[\w']+"
+    r"\b(?:who(?:'s|’s)?|chi)\s+(?:(?:ve|vi|ve l'|vi l'|l')\s*)?(?:runs|is running|running|"
+    r"manages|writes|made|designed|coded|programmed|gestisce|scrive|cura|ha fatto|ha scritto|"
+    r"ha scelto|ha progettato|ha disegnato|ha programmato)\b[^?.!\n]{0,40}?,"
+    # "the" only before a guess no honest question makes: "the shop or head office?" asks
+    r"\s*(?:(?:a|an|un|una|uno|un'|some|qualche|il|lo|la|your|vostro|vostra)\s*[\w']+|"
+    r"the\s+(?:office\s+)?(?:cat|dog|intern|monkey|toddler|potato|hamster|goldfish))"
     r"(?:\s+[\w']+){0,3}\s*\?"
 )
+
+#: Every question of :data:`_WHO_RUNS` opens with one of these words.
+_WHO_WORDS = frozenset({"who", "who's", "who’s", "chi"})
 
 #: "@giulia guarda qui, sabato andiamo?": a friend tagged and shown the post. The question is
 #: the friend's to answer, not the page's.
@@ -1628,10 +1739,20 @@ _DECLARED_ANGER = re.compile(
 )
 
 #: Claim patterns that are claims only when the writer tells no story of their own.
-_WEAK_CLAIMS = frozenset({"cause claim", "accusation"})
+_WEAK_CLAIMS = frozenset(
+    {"cause claim", "accusation", "warning", "credentials", "settled fact", "scandal claim"}
+)
 #: The first person of a story: "I", "my", "ho"...
 _TELLER = frozenset(
     "i i'm i've i'd i'll my me we we're we've our us io ho mio mia miei mie abbiamo".split()
+)
+#: Words that point at the page or what it sells: a scandal named beside none of them is news.
+_WHAT_IS_SOLD = frozenset(
+    """
+    you your you're yours they they're their them this these those vostro vostra vostri vostre voi
+    vi loro questo questa questi queste sto sta sti ste vendete usate mettete fate producete
+    vendono usano mettono fanno producono
+    """.split()
 )
 #: Told by the page's own people, after the writer contacted them.
 _STAFF_SAID = _Rare(
@@ -1694,6 +1815,11 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
             # "that's why I fly with you", "è illegale quello che mi avete fatto": the writer's
             # own story, not a claim about the page
             claims = [c for c in claims if c not in _WEAK_CLAIMS]
+    if "scandal claim" in claims and set(s.words).isdisjoint(_WHAT_IS_SOLD):
+        # "L'esposizione ai pesticidi...", "a radiation safety conference": news about the
+        # substance. A claim names what the page sells or does ("your coffee", "che vendete",
+        # "sti giocattoli")
+        claims.remove("scandal claim")
     if claims == ["rumour"] and _STAFF_SAID.search(low):
         # "ho chiamato il numero verde e mi hanno detto che è normale": what the page's own
         # people told the writer is their experience, not a rumour
@@ -1735,7 +1861,7 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     if vented:
         anger = list(dict.fromkeys([*anger, *vented]))
     mockery = mockery_marks(low)
-    if s.question and ("who" in present or "chi" in present):
+    if s.question and not present.isdisjoint(_WHO_WORDS):
         mockery += [m.group(0) for m in _WHO_RUNS.finditer(low)]
     if not present.isdisjoint(_TAUNT_WORDS):
         mockery += [m.group(0) for m in _TAUNT.finditer(low)]

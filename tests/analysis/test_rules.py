@@ -459,6 +459,8 @@ CLAIMS = (
     "That's why it costs more", "Ecco perché costa di più", "It's illegal", "È illegale",
     "They track your location", "Vi spiano", "All over the news", "Closing for good",
     "È stato venduto", "Non è riconosciuta", "Have no insurance", "Fanno venire i tumori",
+    "Vi avverto, non pagano", "That's a fact", "Your fries are full of hormones",
+    "Altro che italiano", "Money taken from the schools", "Non risultano iscritti all'albo",
 )  # fmt: skip
 
 
@@ -586,6 +588,48 @@ def test_more_claim_patterns(text: str, cue: str) -> None:
     assert cue in rules.misguided_cues(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("Your coffee is sprayed with pesticides", "scandal claim"),
+        ("La pizza surgelata che vendete è fatta con farina di grilli", "scandal claim"),
+        ("Your shoes are made by children in sweatshops", "scandal claim"),
+        ("Sti giocattoli hanno le vernici al piombo", "scandal claim"),
+        ("Il vostro latte viene dalla Romania, altro che italiano", "false label"),
+        ("So much for 'organic', it's imported from Spain", "false label"),
+        ("The new bus lanes were paid for with money taken from the schools", "money claim"),
+        ("Vi avverto, questa assicurazione non paga mai nessun sinistro", "warning"),
+        ("Guardate che questa autoscuola non è nemmeno autorizzata", "warning"),
+        ("Guardate che questa autoscuola non è nemmeno autorizzata", "credentials"),
+        ("None of the 'chefs' teaching there are qualified", "credentials"),
+        ("They're not even licensed to do eye tests", "credentials"),
+        ("Solar panels give you headaches, that's a fact", "settled fact"),
+        ("Il teatro lo chiudono a gennaio, ormai è deciso", "settled fact"),
+        ("They void your warranty if it rains, it's in the small print", "settled fact"),
+    ],
+)
+def test_plain_accusations_are_claims(text: str, cue: str) -> None:
+    assert cue in rules.misguided_cues(text)
+    assert _kind(text, sentiment="negative", negative=0.6)[0] == "misguided", text
+
+
+def test_a_plain_accusation_needs_no_story_and_a_target() -> None:
+    # told of the writer's own order, the same words are a complaint
+    read = {"sentiment": "negative", "negative": 0.7}
+    assert _kind("Be warned, they charged me twice for my order", **read)[0] == "complaint"
+    assert (
+        _kind("The technician they sent me wasn't qualified, my boiler still leaks", **read)[0]
+        == "complaint"
+    )
+    # a substance in the news, named beside nothing the page sells or does, is no claim
+    assert _kind("L'esposizione ai pesticidi altera l'orientamento delle api")[0] != "misguided"
+    assert _kind("Radiation safety conference, last day for early registrations")[0] != "misguided"
+    # customers tell the page of a fault with "FYI" and "heads up": no warning to the readers
+    assert rules.misguided_cues("FYI your app is down again") == []
+    assert rules.misguided_cues("Thanks for the heads up about the delay") == []
+    assert rules.misguided_cues("Sono italiana, altro che storie") == []
+
+
 def test_an_instruction_or_a_search_is_no_rumour() -> None:
     # told what to do by staff, not told a rumour
     assert rules.misguided_cues("In negozio mi hanno detto di scrivere qui per il reso") == []
@@ -703,6 +747,44 @@ def test_taunts_and_patronising_cheers_are_mockery() -> None:
     # a fan's cheer in a glad text is no taunt
     glad = {"sentiment": "positive", "positive": 0.9}
     assert _kind("Well done champ, what a goal!", **glad)[0] != "troll"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Did the intern write this post?",
+        "Ma il vostro social media manager ha 12 anni?",
+        "Do you guys even know how to cook?",
+        "Ma ci siete o ci fate?",
+        "Avete comprato la laurea su Amazon?",
+        "Seriously, who approved this?",
+        "Who's running this page, the office cat?",
+        "Bello il logo nuovo, l'avete fatto fare a un bambino dell'asilo?",
+        "Stunning post. Did the intern take the photo with a potato?",
+        "Chi è il genio che ha deciso di chiudere il parcheggio?",
+        "Theatre? More like a very expensive nap room",
+        "Asilo? Parcheggio custodito per bambini 😂",
+    ],
+)
+def test_a_mocking_question_is_a_taunt_not_a_question(text: str) -> None:
+    kind, reasons = _kind(text, question=True, irony=0.15)
+    assert kind == "troll" and reasons[0].startswith("mockery: "), (text, kind, reasons)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Do you have gluten free options?",
+        "Chi devo contattare per un rimborso?",
+        "Who should I call about my order?",
+        "Il biglietto ridotto vale per chi ha 12 anni?",
+        "Do you even deliver to Monza?",
+        "Orari? Grazie",
+        "fa paura? hahaha",
+    ],
+)
+def test_an_honest_question_stays_a_question(text: str) -> None:
+    assert _kind(text, question=True, irony=0.15)[0] == "question", text
 
 
 def test_pride_and_applause_are_praise() -> None:
