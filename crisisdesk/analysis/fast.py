@@ -210,6 +210,11 @@ class FastAnalyzer:
             # they will never go without it
             sentiment = "positive"
             reasons.append("positive: a phrase of praise")
+        elif kind == "praise" and sentiment == "negative" and rules.praise_outright(text.lower()):
+            # "...con mia madre anziana non è scontato. Grazie davvero": the negation is on the
+            # way, the thanks are what the customer leaves the page with
+            sentiment = "positive"
+            reasons.append("positive: thanks or praise said outright")
         reasons += o_reasons + s.reasons
         # what made it spam, or the marks of promotion in a comment that is not
         reasons += (

@@ -1021,6 +1021,10 @@ _TAUNT = re.compile(
     # an age for the page's people: "ma il vostro social media manager ha 12 anni?"
     r"(?:manager|admin|social|grafic[oa]|stagista|designer|intern)\b[^?.!\n]{0,25}?\b"
     r"(?:ha|hanno|is|are) (?:tipo |like |forse |about )?\d{1,2}(?: anni| years old)?(?=\s*\?)|"
+    # a mind or a mood likened to a thing: "the IQ of a flat tyre", "sadder than my ex's wedding"
+    r"(?:the|an|il|un) (?:iq|qi) (?:of|di|da)|sadder than|più trist[ei] (?:di|del|della|dei)|"
+    # sent back where they belong: "tornatevene a vendere cover al mercato"
+    r"tornatevene|"
     # a name taken back: "Theatre? More like a very expensive nap room"
     r"(?<=\? )more like)\b"
 )
@@ -1033,7 +1037,7 @@ _TAUNT_WORDS = frozenset(
     bambina bambini bambine child kid toddler intern stagista scimmia scimmie monkey potato patata
     toaster tostapane nipote nephew niece cugino gatto calcolatrice calculator nokia approved
     idea genius genio approvato desperate stupid dumb naive gullible così manager admin social
-    grafico grafica designer more signed
+    grafico grafica designer more signed iq qi sadder triste tristi tornatevene
     """.split()
 )
 #: The patronising names of :data:`_MOCK_CHEER`: every match holds one.
@@ -1780,6 +1784,56 @@ _STAFF_SAID = _Rare(
     ),
 )
 
+#: Thanks, or a verdict of praise, that close a comment (hashtags and emoji may follow). Not a
+#: bare "thanks" or "grazie": customers close complaints with them ("Lied to my face at the
+#: gate. Thanks.").
+_CLOSING_PRAISE = re.compile(
+    r"\b(?:grazie (?:davvero|di cuore|infinite)|thank you so much|thanks so much|"
+    r"can'?t thank you enough|worth every (?:penny|cent)|(?<!not )(?<!n't )worth it|"
+    r"(?<!non )ne vale la pena|(?<!non )ne è valsa la pena)\b"
+    r"[^\w#]*(?:#\w+[^\w#]*)*$"
+)
+#: A superlative of what the writer had: "the best pizza I've ever had", "il pistacchio più
+#: buono che abbia mai mangiato".
+_BEST_EVER = re.compile(
+    r"\b(?:(?:best|nicest|tastiest|finest|friendliest)(?: [\w']+){1,2} (?:i|we)(?:'ve| have)? "
+    r"ever (?:had|eaten|tasted|seen|tried|bought|met)|(?:più (?:buon|bell|gentil)[oaie]|"
+    r"migliore|migliori) (?:che|di quell[oaie] che) (?:abbia|abbiamo|ho|abbiamo) mai)\b"
+)
+#: Something that did not come or work, told with a plain negation: "my order never arrived",
+#: "non è arrivato niente". Thanks after it are sarcasm or a polite close to a complaint.
+_UNDONE = re.compile(
+    r"\b(?:never (?:arrived|came|showed up|turned up|answered|replied|called back|got back|"
+    r"refunded)|(?:hasn't|has not|haven't|have not|didn't|did not) (?:arrived?|come|came|"
+    r"shown up|showed up|received|got back|called back|refunded)|(?:doesn't|does not|didn't|"
+    r"did not) work|not working|"
+    r"non (?:è|e'|sono|mi è|ci è) (?:ancora |mai )?arrivat[oaie]|mai arrivat[oaie]|"
+    r"non (?:ho|abbiamo) (?:ancora |mai )?ricevuto|non funzion(?:a|ano|ava|avano)|"
+    r"non (?:mi|ci) (?:hanno|ha) (?:ancora |mai )?(?:risposto|richiamat[oaie]|rimborsat[oaie]))\b"
+)
+
+#: Every match of :data:`_UNDONE` opens with one of these words.
+_UNDONE_NEGATIONS = frozenset(
+    "never hasn't haven't didn't doesn't has have did does not non mai".split()
+)
+
+
+def praise_outright(low: str) -> str | None:
+    """Thanks or a verdict of praise closing the lower-cased ``low``, or a superlative of what the
+    writer had, unless something is told as never come or never working.
+
+    >>> praise_outright("non è scontato. grazie davvero!"), praise_outright("never arrived, thanks")
+    ('grazie davvero', None)
+    """
+    found = _CLOSING_PRAISE.search(low) or _BEST_EVER.search(low)
+    if found is None or _UNDONE.search(low):
+        return None
+    return found.group(0).rstrip(" !.?,;:")
+
+
+#: Gratitude beyond words: "can't thank you enough", "non vi ringrazierò mai abbastanza".
+_THANKED_ENOUGH = re.compile(r"\bthank (?:you|u|them|him|her|everyone|y'all) enough\b")
+
 #: ``offensive`` and ``irony`` are probabilities for page comments, where about 8% of comments
 #: are offensive and 12% ironic (the shipped models' base rates; see the model card). "Some" is
 #: the odds a model trained on half-and-half tweets reads as a coin toss; "strong" is well above.
@@ -1860,6 +1914,8 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     vented = _vented(s.text, low, present)
     if vented:
         anger = list(dict.fromkeys([*anger, *vented]))
+    if "enough" in anger and _THANKED_ENOUGH.search(low):
+        anger.remove("enough")  # "can't thank you enough" has had enough of nothing
     mockery = mockery_marks(low)
     if s.question and not present.isdisjoint(_WHO_WORDS):
         mockery += [m.group(0) for m in _WHO_RUNS.finditer(low)]
@@ -1874,6 +1930,9 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     experience = _listed(toks, present, EXPERIENCE_WORDS)
     problems = _listed(toks, present, PROBLEM_WORDS)
     problems += bad_outcomes(low, present)
+    undone = None if present.isdisjoint(_UNDONE_NEGATIONS) else _UNDONE.search(low)
+    if undone:  # "my order never arrived": no problem word, but a concrete problem
+        problems.append(undone.group(0))
     if "late" in problems and _LATE_AS_TIME.search(low):
         problems.remove("late")  # "the late opening on Friday" is a time of day, no delay
     if ("still" in problems or "ancora" in problems) and _LONG_AGO.search(low):
@@ -2019,7 +2078,22 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     # Complaint: an unhappy customer's own experience of a concrete problem.
     # "thanks for fixing my broken phone"; two praise words are thanks whatever the model leans
     # to ("Thanks for replacing my broken phone so quickly, really appreciated")
-    thanked = bool(praise) and (s.positive > s.negative or len(praise) >= 2) and not polite_opening
+    thanked = (
+        bool(praise)
+        and (s.positive > s.negative or len(praise) >= 2)
+        and not polite_opening
+        and not undone  # "My order never arrived. Thank you so much"
+    )
+    concrete = bool(problems) and any(p not in _WEAK_PROBLEMS for p in problems)
+    # Thanks or praise that closes the comment ("...non è scontato. Grazie davvero", "Not cheap
+    # but worth every penny"), or a superlative of what was had ("il pistacchio più buono che
+    # abbia mai mangiato"): the writer leaves the page with praise, and a negation or "still"
+    # on the way is no problem, however the model reads the words
+    outright = None if concrete else praise_outright(low)
+    praised_outright = outright is not None
+    if outright is not None:
+        praise.append(outright)
+        thanked = True
     # without a problem word, only a clearly negative reading makes a story a complaint: "Tagging
     # my sister, she'll want to see this" is not one because the model leans negative at 0.43
     unhappy = s.negative >= 0.5 and not praise and not denials
@@ -2034,15 +2108,22 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         and len([w for w in experience if w not in _WEAK_PROBLEMS]) < 2
         and not _DIGIT.search(s.text)
     )
-    concrete = bool(problems) and any(p not in _WEAK_PROBLEMS for p in problems)
     # "Thanks for the quick reply, but the jacket is a different colour from the photos": thanks
     # and a "but" before a concrete problem tell the writer's own story, in whatever words
     polite_story = polite_opening and concrete
-    if (experience or polite_story) and (problems or unhappy) and not thanked and not glad_story:
+    # something told as never come or never working is an experience, whoever's it is
+    told = experience or polite_story or undone
+    if told and (problems or unhappy) and not thanked and not glad_story:
         # one experience word is enough when it is the writer's own concrete problem ("my cake
         # smelled"); a negation or "still" alone is no such problem ("mio figlio non...")
         own_problem = (experience_first_person(toks) or polite_opening) and concrete
-        if len(experience) >= 2 or any(map(str.isdigit, s.text)) or negativeish or own_problem:
+        if (
+            len(experience) >= 2
+            or any(map(str.isdigit, s.text))
+            or negativeish
+            or own_problem
+            or undone
+        ):
             reasons = [f"experience: {', '.join(experience[:3])}"] if experience else []
             if problems:
                 reasons.append(f"problem: {', '.join(problems[:3])}")
@@ -2085,7 +2166,7 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         return "praise", reasons
     if idiom:  # its words are what the model reads as negative
         return "praise", [f"praise words: {', '.join(praise[:3])}"]
-    if praise and s.negative < 0.6:
+    if praise and (s.negative < 0.6 or praised_outright):
         return "praise", [f"praise words: {', '.join(praise[:3])}", f"positive {s.positive:.2f}"]
     # beside praise words, a denied problem explains a negative reading ("No problem at all,
     # thanks for the quick fix")

@@ -787,6 +787,48 @@ def test_an_honest_question_stays_a_question(text: str) -> None:
     assert _kind(text, question=True, irony=0.15)[0] == "question", text
 
 
+def test_praise_said_outright_is_praise_whatever_the_negations() -> None:
+    # read negative by the model ("non", "mai", "cheap"), closed or crowned by praise
+    read = {"sentiment": "negative", "negative": 0.6, "positive": 0.2}
+    for text in (
+        "Ci hanno spiegato tutto con pazienza, con mia madre anziana non è scontato. Grazie davvero",
+        "Not cheap but worth every penny #selfcare",
+        "Il gelato più buono che abbia mai mangiato, e non esagero",
+        "Best pizza we've ever had, never disappointed",
+        "They fixed my laptop in a day and saved all my files. Can't thank you enough.",
+    ):
+        kind, reasons = _kind(text, **read)
+        assert kind == "praise", (text, kind, reasons)
+    # a bare "thanks" closes complaints too, and nothing praises what never came
+    assert _kind("Lied to my face at the gate about upgrades. Thanks.", **read)[0] != "praise"
+    assert _kind("Not worth it, the queue took an hour", **read)[0] != "praise"
+    assert rules.praise_outright("my order never arrived. thank you so much") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My order never arrived. Thank you so much",
+        "Non è arrivato niente, grazie",
+        "Il rimborso? Non mi hanno mai risposto",
+        "The link in your email doesn't work",
+    ],
+)
+def test_what_never_came_or_works_is_a_complaint(text: str) -> None:
+    glad = {"sentiment": "positive", "positive": 0.6, "negative": 0.1}
+    assert _kind(text, **glad)[0] == "complaint", text
+
+
+def test_a_mind_likened_to_a_thing_is_a_taunt() -> None:
+    for text in (
+        "Whoever runs your social media clearly has the IQ of a flat tyre",
+        "Your zoo is sadder than my ex's wedding",
+        "Riparatori da garage, tornatevene a vendere cover al mercato",
+    ):
+        kind, reasons = _kind(text, sentiment="negative", negative=0.5)
+        assert kind == "troll" and reasons[0].startswith("mockery: "), (text, kind, reasons)
+
+
 def test_pride_and_applause_are_praise() -> None:
     glad = {"sentiment": "positive", "positive": 0.95, "irony": 0.2}
     kind, reasons = _kind("So proud of our team today 👏👏", **glad)
