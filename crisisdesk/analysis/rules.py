@@ -1787,18 +1787,24 @@ _STAFF_SAID = _Rare(
 #: Thanks, or a verdict of praise, that close a comment (hashtags and emoji may follow). Not a
 #: bare "thanks" or "grazie": customers close complaints with them ("Lied to my face at the
 #: gate. Thanks.").
-_CLOSING_PRAISE = re.compile(
-    r"\b(?:grazie (?:davvero|di cuore|infinite)|thank you so much|thanks so much|"
-    r"can'?t thank you enough|worth every (?:penny|cent)|(?<!not )(?<!n't )worth it|"
-    r"(?<!non )ne vale la pena|(?<!non )ne è valsa la pena)\b"
-    r"[^\w#]*(?:#\w+[^\w#]*)*$"
+_CLOSING_PRAISE = _Rare(
+    re.compile(
+        r"\b(?:grazie (?:davvero|di cuore|infinite)|thank you so much|thanks so much|"
+        r"can'?t thank you enough|worth every (?:penny|cent)|(?<!not )(?<!n't )worth it|"
+        r"(?<!non )ne vale la pena|(?<!non )ne è valsa la pena)\b"
+        r"[^\w#]*(?:#\w+[^\w#]*)*$"
+    ),
+    ("grazie", "thank", "worth", "vale", "valsa"),
 )
 #: A superlative of what the writer had: "the best pizza I've ever had", "il pistacchio più
 #: buono che abbia mai mangiato".
-_BEST_EVER = re.compile(
-    r"\b(?:(?:best|nicest|tastiest|finest|friendliest)(?: [\w']+){1,2} (?:i|we)(?:'ve| have)? "
-    r"ever (?:had|eaten|tasted|seen|tried|bought|met)|(?:più (?:buon|bell|gentil)[oaie]|"
-    r"migliore|migliori) (?:che|di quell[oaie] che) (?:abbia|abbiamo|ho|abbiamo) mai)\b"
+_BEST_EVER = _Rare(
+    re.compile(
+        r"\b(?:(?:best|nicest|tastiest|finest|friendliest)(?: [\w']+){1,2} (?:i|we)(?:'ve| have)? "
+        r"ever (?:had|eaten|tasted|seen|tried|bought|met)|(?:più (?:buon|bell|gentil)[oaie]|"
+        r"migliore|migliori) (?:che|di quell[oaie] che) (?:abbia|abbiamo|ho) mai)\b"
+    ),
+    ("best", "nicest", "tastiest", "finest", "friendliest", "più", "miglior"),
 )
 #: Something that did not come or work, told with a plain negation: "my order never arrived",
 #: "non è arrivato niente". Thanks after it are sarcasm or a polite close to a complaint.
@@ -1813,9 +1819,7 @@ _UNDONE = re.compile(
 )
 
 #: Every match of :data:`_UNDONE` opens with one of these words.
-_UNDONE_NEGATIONS = frozenset(
-    "never hasn't haven't didn't doesn't has have did does not non mai".split()
-)
+_UNDONE_NEGATIONS = frozenset("never hasn't haven't didn't doesn't not non mai".split())
 
 
 def praise_outright(low: str) -> str | None:
