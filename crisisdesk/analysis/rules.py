@@ -844,11 +844,13 @@ _EXASPERATED = _Rare(
     re.compile(
         r"\b(?:fed up|(?:so|absolutely|completely|totally) done\b|"
         r"so done|sick (?:and tired )?of|had enough|can'?t take (?:it|this) any ?more|"
+        r"(?:i've|i have|ive|we've|we have) had it (?:with|up to)|"
         r"(?:non|nn) se ne p(?:uò|uo'?|o) pi[uù]|(?:non|nn) ce la faccio pi[uù]|"
         r"porca (?:miseria|vacca|paletta)|mannaggia|che palle|ho le palle piene|ne ho abbastanza)\b"
     ),
     (
         "fed up",
+        "had it",
         "done",
         "sick",
         "enough",
@@ -864,7 +866,7 @@ _EXASPERATED = _Rare(
 #: Every exasperation holds one of these words (the pattern ends at a word's end: "so doneee"
 #: holds none): most comments hold none, which one set operation on the comment's words tells.
 _EXASPERATION_WORDS = frozenset(
-    "fed done sick enough anymore any più piu porca mannaggia palle abbastanza".split()
+    "fed done sick enough anymore any più piu porca mannaggia palle abbastanza had".split()
 )
 #: Swearing written with asterisks ("m***a", "f**k", "sh*t", "f***"): still swearing. A masked
 #: word keeps its first letters, three at most, then stars, then at most three letters or no
@@ -2117,7 +2119,10 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     polite_story = polite_opening and concrete
     # something told as never come or never working is an experience, whoever's it is
     told = experience or polite_story or undone
-    if told and (problems or unhappy) and not thanked and not glad_story:
+    # "Io ancora bloccato al livello 32, mia moglie dice che sono un caso perso 😂": a story of
+    # one's own life told laughing, with no concrete problem, is chat
+    light = not concrete and bool(_LAUGHTER.search(low) or "😅" in low or "😋" in low)
+    if told and (problems or unhappy) and not thanked and not glad_story and not light:
         # one experience word is enough when it is the writer's own concrete problem ("my cake
         # smelled"); a negation or "still" alone is no such problem ("mio figlio non...")
         own_problem = (experience_first_person(toks) or polite_opening) and concrete

@@ -819,6 +819,25 @@ def test_what_never_came_or_works_is_a_complaint(text: str) -> None:
     assert _kind(text, **glad)[0] == "complaint", text
 
 
+def test_a_story_of_ones_own_life_told_laughing_is_chat() -> None:
+    read = {"sentiment": "negative", "negative": 0.6}
+    for text in (
+        "Io sono ancora al livello 32 da una settimana, mia moglie non ci crede 😂",
+        "Haha my dad still calls them 'the gas board'",
+        "Mia figlia vuole farsi il primo tatuaggio e io devo ancora farmene una ragione 😅",
+    ):
+        assert _kind(text, **read)[0] == "other", text
+    # a concrete problem told laughing is still one
+    assert _kind("My parcel never arrived lol, third time this month", **read)[0] == "complaint"
+
+
+def test_having_had_it_with_the_page_is_venting() -> None:
+    read = {"sentiment": "negative", "negative": 0.6}
+    kind, reasons = _kind("I've had it with this company. Cancel everything.", **read)
+    assert kind == "rager" and "had it with" in reasons[0], reasons
+    assert rules._EXASPERATED.search("we had it delivered on monday") is None
+
+
 def test_a_mind_likened_to_a_thing_is_a_taunt() -> None:
     for text in (
         "Whoever runs your social media clearly has the IQ of a flat tyre",
