@@ -1922,7 +1922,8 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         anger = list(dict.fromkeys([*anger, *vented]))
     if "enough" in anger and _THANKED_ENOUGH.search(low):
         anger.remove("enough")  # "can't thank you enough" has had enough of nothing
-    mockery = mockery_marks(low)
+    marks = mockery_marks(low)
+    mockery = list(marks)
     if s.question and not present.isdisjoint(_WHO_WORDS):
         mockery += [m.group(0) for m in _WHO_RUNS.finditer(low)]
     if not present.isdisjoint(_TAUNT_WORDS):
@@ -2121,7 +2122,9 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     told = experience or polite_story or undone
     # "Io ancora bloccato al livello 32, mia moglie dice che sono un caso perso 😂": a story of
     # one's own life told laughing, with no concrete problem, is chat
-    light = not concrete and bool(_LAUGHTER.search(low) or "😅" in low or "😋" in low)
+    light = not concrete and (
+        any(_LAUGHTER.fullmatch(m) for m in marks) or "😅" in low or "😋" in low
+    )
     if told and (problems or unhappy) and not thanked and not glad_story and not light:
         # one experience word is enough when it is the writer's own concrete problem ("my cake
         # smelled"); a negation or "still" alone is no such problem ("mio figlio non...")
@@ -2186,6 +2189,6 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         return "praise", [f"wonder: {', '.join(wonder[:2])}", f"positive {s.positive:.2f}"]
     if s.positive >= 0.75 and len(content) >= 3 and not set(content) <= _NON_CONTENT:
         return "praise", [f"positive {s.positive:.2f}"]
-    if negativeish and problems and len(content) >= 4:
+    if negativeish and problems and len(content) >= 4 and not light:
         return "complaint", [f"negative {s.negative:.2f}", f"problem: {', '.join(problems[:3])}"]
     return "other", []
