@@ -126,12 +126,16 @@ PROFANITY_FLOOR = 0.6
 #: and reads "Pagliacci!" at 0.02 and "Siete dei ladri!" at 0.11 ("Idiots" 0.87 in English).
 #: Not the kinds' words that judge a thing as well as a person ("garbage", "incompetent",
 #: "spazzatura": a complaint says them of a service), nor "loser", which headlines use ("winners
-#: and losers"), nor "ladro", said of the weather in "piove, governo ladro".
+#: and losers"), nor "ladro", said of the weather in "piove, governo ladro", nor "parassiti"
+#: and "fools", which a vet's page and April Fools' Day use plainly.
 NAME_CALLING = frozenset(
     """
     idiot idiots moron morons imbecile imbeciles clown clowns muppet muppets scum crooks thieves
+    buffoons cretins dimwits halfwits numpties scumbags lowlifes jerks
     idiota idioti cretino cretina cretini cretine coglione coglioni deficiente deficienti
     imbecille imbecilli pagliaccio pagliacci buffone buffoni ladri ladroni pezzenti somari
+    cialtrone cialtroni sciacalli scemo scema scemi sceme dementi mentecatti babbei sfigati
+    infami zoticoni
     """.split()
 )
 

@@ -271,6 +271,17 @@ def test_a_name_called_is_offensive_whatever_the_model_reads() -> None:
     for clean in (garbage, headline, film):
         assert clean.offensive == 0.02
         assert not any("name-calling" in r for r in clean.reasons)
+    cheats, jerks, vet, april = analyzer.analyze_many(
+        [
+            "Cialtroni, ecco cosa siete",
+            "Your flight attendants are all jerks",
+            "Il cane ha i parassiti, che antiparassitario consigliate?",
+            "April Fools' Day again, nobody fools me",
+        ]
+    )
+    assert cheats.offensive == jerks.offensive == lexicon.PROFANITY_FLOOR
+    # a vet's page names parasites plainly, and April Fools' Day calls nobody a fool
+    assert vet.offensive == april.offensive == 0.02
 
 
 def test_a_comment_without_letters_has_no_language(fast: Analyzer) -> None:
