@@ -41,7 +41,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "analysis" / "fixt
 SELECT_ON = tuple(f"kinds_holdout{n}.csv" for n in (2, 3, 4, 5, 6, 8, 9, 10, 11))
 TRAIN_SETS = ("kinds.csv", "kinds_holdout.csv", *SELECT_ON)
 #: Never trained on (see the module docstring); their misses are never looked at either.
-BLIND_SETS = ("kinds_holdout7.csv", "kinds_holdout12.csv")
+BLIND_SETS = ("kinds_holdout7.csv", "kinds_holdout12.csv", "kinds_holdout13.csv")
 #: Word features folded into 2**16 rows: 1 MB on disk for some 700 training comments.
 BITS = 16
 #: The signals' columns are scaled up against the word group, which has unit length: with the

@@ -108,6 +108,14 @@ HOLDOUT12 = Path(__file__).parent / "fixtures" / "kinds_holdout12.csv"
 #: misses have not been looked at: with the seventh, the estimate for pages nobody wrote rules for.
 HOLDOUT12_FLOOR = 0.58
 
+HOLDOUT13 = Path(__file__).parent / "fixtures" / "kinds_holdout13.csv"
+#: kinds_holdout13.csv (96 comments, as above, under the pages of a florist, a taxi company, a
+#: school-canteen service, a half-marathon, an escape room, a heating engineer and a regional
+#: tourist board) was written after the rules for plain accusations and mocking questions, blind
+#: to how the analysis reads it, and is never trained on: 0.679 macro-F1 when first measured
+#: (0.648 with the rules alone; 0.677 and 0.646 with the rules from before that round).
+HOLDOUT13_FLOOR = 0.63
+
 
 def macro_f1(gold: list[str], pred: list[str], labels: tuple[str, ...]) -> float:
     scores = []
@@ -169,6 +177,7 @@ def _read(path: Path) -> list[dict[str, str]]:
         (HOLDOUT7, HOLDOUT7_FLOOR),
         *[(path, LATER_FLOOR) for path in LATER_SETS],
         (HOLDOUT12, HOLDOUT12_FLOOR),
+        (HOLDOUT13, HOLDOUT13_FLOOR),
     ],
     ids=lambda value: value.stem.removeprefix("kinds_") if isinstance(value, Path) else f"{value}",
 )
