@@ -142,18 +142,33 @@ def wide_encoding(head: bytes, encoding: str) -> tuple[str, int] | None:
     ('utf-16-be', 2)
     >>> wide_encoding(b"i\x00d\x00", "UTF-16"), wide_encoding(b"\xff\xfeid", "latin-1")
     (('utf-16-le', 0), None)
+    >>> wide_encoding(b"\x00i\x00d", "utf-16")
+    ('utf-16-be', 0)
     """
     name = codecs.lookup(encoding).name
     for bom, codec in _WIDE_BOMS:
         if head.startswith(bom) and (name == "utf-8" or codec.startswith(name)):
             return codec, len(bom)
     if name in ("utf-16", "utf-32"):
-        # named without a mark, the byte order is open: little-endian, as Windows writes them
-        # (the codecs' own incremental decoders refuse a stream without a mark)
-        return f"{name}-le", 0
+        # named without a mark, the byte order is open (the codecs' own incremental decoders
+        # refuse a stream without a mark): read from the bytes
+        return f"{name}-{_byte_order(head, 2 if name == 'utf-16' else 4)}", 0
     if name.startswith(("utf-16", "utf-32")):
         return name, 0
     return None
+
+
+def _byte_order(head: bytes, width: int) -> str:
+    """ "be" or "le" for the start of a UTF-16 (``width`` 2) or UTF-32 (4) text without a mark.
+
+    Latin letters, digits, punctuation and line ends are most of a comments file, and each has a
+    zero high byte: the end of its units where that byte stands first is big-endian. Where
+    nothing tells (a file of Chinese or of emoji alone), little-endian, as Windows writes them.
+    """
+    usable = len(head) - len(head) % width
+    first = head[0:usable:width].count(0)
+    last = head[width - 1 : usable : width].count(0)
+    return "be" if first > last else "le"
 
 
 class _ConvertedReader(io.RawIOBase):
@@ -633,7 +648,7 @@ def read_stream(
     buffered: io.BufferedReader = (
         raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
     )
-    wide = wide_encoding(buffered.peek(4)[:4], options.encoding)
+    wide = wide_encoding(buffered.peek(4096)[:4096], options.encoding)
     if wide is not None:
         buffered = io.BufferedReader(TranscodedReader(buffered, *wide))
         options = replace(options, encoding="utf-8")

@@ -124,10 +124,12 @@ WIDE_CSV = 'id,created_at,text\n1,2024-01-01,perché 😡\n2,2024-01-01,"due\nri
         (WIDE_CSV.encode("utf-32"), "utf-8"),
         (WIDE_CSV.encode("utf-16-le"), "utf-16-le"),  # no mark: named
         (WIDE_CSV.encode("utf-16"), "UTF-16"),
-        # named without a mark: little-endian, as Windows writes it (Python's incremental
+        # named without a mark: the byte order read from the bytes (Python's incremental
         # UTF-16 decoder refuses such a stream outright)
         (WIDE_CSV.encode("utf-16-le"), "utf-16"),
         (WIDE_CSV.encode("utf-32-le"), "utf32"),
+        (WIDE_CSV.encode("utf-16-be"), "utf-16"),
+        (WIDE_CSV.encode("utf-32-be"), "UTF-32"),
     ],
 )
 def test_csv_in_utf16_or_utf32_reads_whole(data: bytes, encoding: str) -> None:
