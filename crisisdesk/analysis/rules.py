@@ -1035,7 +1035,7 @@ _TAUNT = re.compile(
 _TAUNT_WORDS = frozenset(
     """
     even actually really asked wait energy bet back all'ippica mestiere tornate barzelletta pietà pity
-    radical davvero almeno fate fai laurea diploma patente degree diploma licence license bambino
+    radical davvero almeno fate fai laurea diploma patente degree licence license bambino
     bambina bambini bambine child kid toddler intern stagista scimmia scimmie monkey potato patata
     toaster tostapane nipote nephew niece cugino gatto calcolatrice calculator nokia approved
     idea genius genio approvato desperate stupid dumb naive gullible così manager admin social
@@ -1837,7 +1837,7 @@ def praise_outright(low: str) -> str | None:
     return found.group(0).rstrip(" !.?,;:")
 
 
-#: Gratitude beyond words: "can't thank you enough", "non vi ringrazierò mai abbastanza".
+#: Gratitude beyond words: "can't thank you enough" ("enough" is otherwise an anger word).
 _THANKED_ENOUGH = re.compile(r"\bthank (?:you|u|them|him|her|everyone|y'all) enough\b")
 
 #: ``offensive`` and ``irony`` are probabilities for page comments, where about 8% of comments
@@ -2120,8 +2120,8 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     polite_story = polite_opening and concrete
     # something told as never come or never working is an experience, whoever's it is
     told = experience or polite_story or undone
-    # "Io ancora bloccato al livello 32, mia moglie dice che sono un caso perso 😂": a story of
-    # one's own life told laughing, with no concrete problem, is chat
+    # "Io sono ancora al livello 32, mia moglie non ci crede 😂": a story of one's own life told
+    # laughing, with no concrete problem, is chat
     light = not concrete and (
         any(_LAUGHTER.fullmatch(m) for m in marks) or "😅" in low or "😋" in low
     )
