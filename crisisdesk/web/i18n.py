@@ -289,6 +289,13 @@ REASON_LABELS: dict[str, dict[str, str]] = {
         "discount": "sconto",
         "cause claim": "causa data per certa",
         "accusation": "accusa di illegalità",
+        "warning": "avvertimento ai lettori",
+        "credentials": "titoli o permessi negati",
+        "settled fact": "fatto dato per certo",
+        "scandal claim": "scandalo nel prodotto",
+        "false label": "etichetta smentita",
+        "money claim": "accusa sui fondi",
+        "thanks or praise said outright": "ringraziamento o lode esplicita",
         "learned": "appreso dai commenti etichettati",
     }
 }

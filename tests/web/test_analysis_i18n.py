@@ -52,6 +52,12 @@ EXTRA = [
     "Non la lascio più questa crema, la pelle è rinata",
     "Il pacco doveva arrivare martedì, oggi è venerdì",
     "Ordered a cake for Saturday, it came on Monday",
+    "Your coffee is sprayed with pesticides",
+    "Il vostro latte viene dalla Romania, altro che italiano",
+    "The bus lanes were paid for with money taken from the schools",
+    "Vi avverto, questa autoscuola non è nemmeno autorizzata",
+    "Solar panels give you headaches, that's a fact",
+    "Best pizza we've ever had, never disappointed",
 ]
 
 
