@@ -95,18 +95,29 @@ class Spool:
     def _lock_path(self) -> Path:
         return self.root / "worker.lock"
 
-    def hold_worker_lock(self) -> IO[bytes] | None:
+    def hold_worker_lock(self, patience: float = 0.5) -> IO[bytes] | None:
         """Claim the spool for a dedicated worker process; the claim lasts while the returned
-        file stays open (and ends by itself if the process dies). ``None``: already claimed."""
+        file stays open (and ends by itself if the process dies). ``None``: already claimed.
+
+        A web process asks whether a worker is there (:meth:`external_worker_active`) by taking
+        the same lock for an instant, several times a second: a worker that started in that
+        instant was refused as if another worker held the spool. So the claim is tried again for
+        ``patience`` seconds; a real worker holds the lock for good.
+        """
         handle = self._lock_path.open("ab")
         if fcntl is None:
             return handle
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            return None
-        return handle
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                if time.monotonic() >= deadline:
+                    handle.close()
+                    return None
+                time.sleep(0.005)
+                continue
+            return handle
 
     def external_worker_active(self) -> bool:
         """Whether a dedicated worker process holds the spool (then the web process need not

@@ -429,6 +429,40 @@ def test_a_dedicated_worker_takes_over_from_the_web_process(data_dir: Path) -> N
     assert not inline.spool.external_worker_active()  # the claim ends with the worker
 
 
+def test_a_worker_starting_while_the_web_process_asks_is_not_refused(tmp_path: Path) -> None:
+    # The web process asks whether a worker holds the spool by taking its lock for an instant,
+    # several times a second; a worker claiming in that instant was refused as "busy".
+    import threading
+
+    spool = Spool(tmp_path / "spool")
+    asking = threading.Event()
+    done = threading.Event()
+
+    def ask() -> None:
+        while not done.is_set():
+            spool.external_worker_active()
+            asking.set()
+
+    thread = threading.Thread(target=ask)
+    thread.start()
+    try:
+        asking.wait(5)
+        for _ in range(30):
+            claim = spool.hold_worker_lock()
+            assert claim is not None
+            claim.close()
+        # a worker that really holds the spool is still refused, after the patience
+        claim = spool.hold_worker_lock()
+        assert claim is not None
+        started = time.monotonic()
+        assert Spool(tmp_path / "spool").hold_worker_lock(patience=0.2) is None
+        assert time.monotonic() - started >= 0.2
+        claim.close()
+    finally:
+        done.set()
+        thread.join(5)
+
+
 def test_a_delivery_that_cannot_be_spooled_is_not_acknowledged(
     client: TestClient, wdesk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
