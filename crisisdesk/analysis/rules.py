@@ -99,17 +99,15 @@ def question_signal(text: str) -> tuple[bool, list[str]]:
     opening = _HOW_OPENING.match(low)
     if opening:
         return True, [f"starts with '{opening.group(0).strip()}'"]
-    info = _INFO_OPENING.match(low) if "info" in low else None
+    info = _INFO_OPENING.match(low)
     if info:
         return True, [f"starts with '{info.group(1)}'"]
-    if "pric" in low or "prezz" in low or "cost" in low:
-        price = _PRICE_REQUEST.search(low)
-        if price:
-            return True, [f"starts with '{price.group(1)}'"]
-    if "anche" in low or "ancora" in low:
-        offered = _CLITIC_ASK.search(low)
-        if offered and "!" not in bare:
-            return True, [f"asks '{offered.group(0)}'"]
+    price = _PRICE_REQUEST.search(low)
+    if price:
+        return True, [f"starts with '{price.group(1)}'"]
+    offered = _CLITIC_ASK.search(low)
+    if offered and "!" not in bare:
+        return True, [f"asks '{offered.group(0)}'"]
     choice = _asks_which(low)
     if choice:
         return True, [f"asks '{choice}'"]
@@ -190,36 +188,80 @@ _HOW_OPENING = re.compile(
     r"cómo (puedo|se|hago)|como (posso|faço|se))\b"
 )
 
+
+@dataclass(frozen=True)
+class _Rare:
+    """A pattern few comments match, and words at least one of which every match contains.
+
+    Most comments hold none of the words, and a few substring tests cost far less than a scan
+    with the pattern: keep ``hints`` in step with the pattern when either changes.
+    """
+
+    pattern: re.Pattern[str]
+    hints: tuple[str, ...]
+
+    def _may_match(self, text: str) -> bool:
+        # a loop rather than any() over a generator: this runs a hundred thousand times per
+        # ten thousand comments, and the generator's frame costs more than the tests
+        for hint in self.hints:
+            if hint in text:
+                return True
+        return False
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self.pattern.finditer(text) if self._may_match(text) else iter(())
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.pattern.search(text) if self._may_match(text) else None
+
+    def match(self, text: str) -> re.Match[str] | None:
+        return self.pattern.match(text) if self._may_match(text) else None
+
+    def sub(self, repl: str, text: str) -> str:
+        return self.pattern.sub(repl, text) if self._may_match(text) else text
+
+
 #: "Info prezzi abbonamento", "Informazioni orari": a request for information, asked by naming it.
-_INFO_OPENING = re.compile(
-    r"\s*(?:(?:buongiorno|buonasera|salve|ciao|hi|hello)[\s,!]+)?(?:richiesta (?:di )?)?"
-    r"(info|informazioni)\b(?![\s,:]*(?:utile|utili\w*|useful|interessant\w*|prezios\w*|grazie|thanks)\b)"
+_INFO_OPENING = _Rare(
+    re.compile(
+        r"\s*(?:(?:buongiorno|buonasera|salve|ciao|hi|hello)[\s,!]+)?(?:richiesta (?:di )?)?"
+        r"(info|informazioni)\b"
+        r"(?![\s,:]*(?:utile|utili\w*|useful|interessant\w*|prezios\w*|grazie|thanks)\b)"
+    ),
+    ("info",),
 )
 
 #: "Price of the oak table pls", "Prezzo del divano in foto?": a price asked for by naming it,
 #: a noun phrase with no verb. A verb or a verdict in the sentence makes it a statement ("Price
 #: of the table is a joke", "prezzi troppo alti").
-_PRICE_REQUEST = re.compile(
-    # no newline among the blanks after the mark: see _SENTENCE_START
-    r"(?:^|[.!?\n][^\S\n]*)(?:(?:hi|hello|ciao|salve|buongiorno|buonasera)[\s,!]+)?"
-    r"(price|prices|cost|prezzo|prezzi|costo)\s+(?:of|for|del|della|dello|dei|degli|delle|di|per)\b"
-    r"(?![^.!?\n]*\b(?:is|are|was|were|has|have|too|è|e'|sono|era|erano|troppo|alti|alto|"
-    r"high|ridiculous|assurdo|assurdi|ridicolo|ridicoli)\b)"
+_PRICE_REQUEST = _Rare(
+    re.compile(
+        # no newline among the blanks after the mark: see _SENTENCE_START
+        r"(?:^|[.!?\n][^\S\n]*)(?:(?:hi|hello|ciao|salve|buongiorno|buonasera)[\s,!]+)?"
+        r"(price|prices|cost|prezzo|prezzi|costo)\s+"
+        r"(?:of|for|del|della|dello|dei|degli|delle|di|per)\b"
+        r"(?![^.!?\n]*\b(?:is|are|was|were|has|have|too|è|e'|sono|era|erano|troppo|alti|alto|"
+        r"high|ridiculous|assurdo|assurdi|ridicolo|ridicoli)\b)"
+    ),
+    ("pric", "prezz", "cost"),
 )
 #: "Il divano della foto lo fate anche grigio", "the blue one, li avete ancora": the thing asked
 #: about named first, then picked up by a pronoun before the verb a customer asks a shop with.
 #: "Anche"/"ancora" after it asks whether it is also, or still, on offer.
-_CLITIC_ASK = re.compile(
-    r"\b(?:lo|la|li|le|l'|ne)\s?(?:"
-    + "|".join(
-        sorted(
-            (
-                "consegnate spedite fate vendete avete portate fornite noleggiate "
-                "montate tenete trovate"
-            ).split()
+_CLITIC_ASK = _Rare(
+    re.compile(
+        r"\b(?:lo|la|li|le|l'|ne)\s?(?:"
+        + "|".join(
+            sorted(
+                (
+                    "consegnate spedite fate vendete avete portate fornite noleggiate "
+                    "montate tenete trovate"
+                ).split()
+            )
         )
-    )
-    + r") (?:anche|ancora)\b"
+        + r") (?:anche|ancora)\b"
+    ),
+    ("anche", "ancora"),
 )
 
 #: English verbs that open a yes/no question when the subject follows them ("do you...").
@@ -364,35 +406,6 @@ def _italian_yes_no(sentence: str) -> str | None:
     ):
         return None
     return toks[0]
-
-
-@dataclass(frozen=True)
-class _Rare:
-    """A pattern few comments match, and words at least one of which every match contains.
-
-    Most comments hold none of the words, and a few substring tests cost far less than a scan
-    with the pattern: keep ``hints`` in step with the pattern when either changes.
-    """
-
-    pattern: re.Pattern[str]
-    hints: tuple[str, ...]
-
-    def _may_match(self, text: str) -> bool:
-        # a loop rather than any() over a generator: this runs a hundred thousand times per
-        # ten thousand comments, and the generator's frame costs more than the tests
-        for hint in self.hints:
-            if hint in text:
-                return True
-        return False
-
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        return self.pattern.finditer(text) if self._may_match(text) else iter(())
-
-    def search(self, text: str) -> re.Match[str] | None:
-        return self.pattern.search(text) if self._may_match(text) else None
-
-    def sub(self, repl: str, text: str) -> str:
-        return self.pattern.sub(repl, text) if self._may_match(text) else text
 
 
 _DIGIT = re.compile(r"\d")
@@ -873,7 +886,9 @@ _EXASPERATION_WORDS = frozenset(
 #: letter after two stars at least. Two words joined by a star ("helpful*ma", "proud*RT") and
 #: words starred for stress or action ("*not*", "*drops mic*") hide nothing. The stars are taken
 #: once (possessive) and a match opens only where a run of letters does: a long run is read once.
-_MASKED_SWEAR = re.compile(r"(?<![a-z*])[a-z]{1,3}(?:\*++[a-z]{1,3}|\*{2,}+)(?![a-z])")
+_MASKED_SWEAR = _Rare(
+    re.compile(r"(?<![a-z*])[a-z]{1,3}(?:\*++[a-z]{1,3}|\*{2,}+)(?![a-z])"), ("*",)
+)
 #: Faces of anger: on their own they vent.
 _ANGRY_EMOJI = ("😡", "🤬", "👿")
 #: "Vaffanculo" exclaimed at the start of a sentence, with nobody addressed in the comment ("ma
@@ -897,12 +912,11 @@ def _vented(text: str, low: str, present: set[str]) -> list[str]:
     found = []
     if not present.isdisjoint(_EXASPERATION_WORDS):
         found += [m.group(0) for m in _EXASPERATED.finditer(low)]
-    if "*" in low:
-        found += [
-            m.group(0)
-            for m in _MASKED_SWEAR.finditer(low)
-            if not profanity.after_title(low, m.start())  # "Mr P***s": a name kept private
-        ]
+    found += [
+        m.group(0)
+        for m in _MASKED_SWEAR.finditer(low)
+        if not profanity.after_title(low, m.start())  # "Mr P***s": a name kept private
+    ]
     if not text.isascii():
         found += [e for e in _ANGRY_EMOJI if e in text]
     return found

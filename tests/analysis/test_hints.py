@@ -140,13 +140,6 @@ def _any_word(vocabulary: frozenset[str] | set[str]) -> Callable[[str], bool]:
 
 
 _PRE_CHECKED: dict[str, tuple[re.Pattern[str], Callable[[str], bool]]] = {
-    "info opening": (rules._INFO_OPENING, lambda low: "info" in low),
-    "price request": (
-        rules._PRICE_REQUEST,
-        lambda low: "pric" in low or "prezz" in low or "cost" in low,
-    ),
-    "clitic ask": (rules._CLITIC_ASK, lambda low: "anche" in low or "ancora" in low),
-    "masked swear": (rules._MASKED_SWEAR, lambda low: "*" in low),
     "exclaimed porca": (rules._EXCLAIMED, lambda low: "porca" in rules.words(low)),
     "exclaimed curse": (rules._EXCLAIMED_CURSE, lambda low: "fanculo" in low),
     "exasperated": (rules._EXASPERATED.pattern, _any_word(rules._EXASPERATION_WORDS)),
