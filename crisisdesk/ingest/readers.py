@@ -219,10 +219,21 @@ class TranscodedReader(_ConvertedReader):
 class _CarriageReturnLines(_ConvertedReader):
     r"""A file whose lines end in "\r" alone (classic Mac OS, and the "CSV (Macintosh)" that
     Excel for Mac still writes), read with "\n": split at "\n", it was one line, and a CSV
-    header with a "\r" inside it was refused by the CSV parser."""
+    header with a "\r" inside it was refused by the CSV parser.
+
+    ``decided`` is False for a file whose first line is longer than what was looked at: the first
+    chunk that holds a line end then tells, as the opening bytes tell the others (a "\r" and no
+    "\n"); until then, and for a file with "\n" lines, the bytes pass unchanged.
+    """
+
+    def __init__(self, raw: IO[bytes], decided: bool = True) -> None:
+        super().__init__(raw)
+        self._converting: bool | None = True if decided else None
 
     def convert(self, chunk: bytes, final: bool) -> bytes:
-        return chunk.replace(b"\r", b"\n")
+        if self._converting is None and (b"\r" in chunk or b"\n" in chunk):
+            self._converting = b"\n" not in chunk
+        return chunk.replace(b"\r", b"\n") if self._converting else chunk
 
 
 def guess_format(path: Path, head: bytes) -> str:
@@ -655,6 +666,8 @@ def read_stream(
     head = buffered.peek(4096)[:4096]
     if b"\r" in head and b"\n" not in head:
         buffered = io.BufferedReader(_CarriageReturnLines(buffered))
+    elif b"\n" not in head and len(head) == 4096:  # a first line longer than the head
+        buffered = io.BufferedReader(_CarriageReturnLines(buffered, decided=False))
     if fmt is None:
         fmt = guess_format(Path(name), head)
     if fmt not in READERS:

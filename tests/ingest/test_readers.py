@@ -182,6 +182,21 @@ def test_lines_ending_in_a_carriage_return_alone() -> None:
         ("2", "due\nrighe"),
     ]
     assert [r.text for r in good(read(b"uno\rdue\r", "mac.txt"))] == ["uno", "due"]
+    # a first line longer than the bytes looked at first: the first line end found tells, in
+    # whichever chunk it comes
+    from crisisdesk.ingest.readers import _CarriageReturnLines
+
+    for first in (b"x" * 5_000, b"x" * 200_000):
+        late = _CarriageReturnLines(io.BytesIO(first + b"\rdue\r"), decided=False)
+        assert io.BufferedReader(late).read() == first + b"\ndue\n"
+        unix = _CarriageReturnLines(io.BytesIO(first + b"\ndue\rtre\n"), decided=False)
+        assert io.BufferedReader(unix).read() == first + b"\ndue\rtre\n"
+    long = "x" * 5_000
+    assert [r.text for r in good(read(f"{long}\rdue\r".encode(), "mac.txt"))] == [long, "due"]
+    assert [r.text for r in good(read(f"{long}\ndue\rtre\n".encode(), "unix.txt"))] == [
+        long,
+        "due\rtre",
+    ]
 
 
 def test_a_header_the_csv_parser_refuses_is_a_clear_error() -> None:
