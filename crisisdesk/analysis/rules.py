@@ -1399,6 +1399,19 @@ _FAILURE_WISHED = _Rare(
     ("così", "passo", "keep", "carry on", "at this rate"),
 )
 
+#: Praise that mocks by its form: the talent it takes to fail ("ci vuole talento a metterci 20
+#: minuti", "it takes real talent to") and the page as the year's best joke. Mockery however it
+#: applauds. Not a virtue in scare quotes: customers put them in complaints too ("on hold for
+#: 30 minutes with your "customer service"").
+_MOCK_PRAISE = _Rare(
+    re.compile(
+        r"\b(?:ci vuole (?:del |un certo |proprio )?talento (?:a|per)|"
+        r"it takes (?:real |some |a special )?talent to|"
+        r"la battuta (?:migliore|più bella) dell'anno|(?:the )?best joke (?:of the year|i've heard))\b"
+    ),
+    ("talent", "battuta", "joke"),
+)
+
 #: An insult by comparison: something likened to the minds of the page's people ("tastes like
 #: cardboard, just like your staff's brains", "sanno di cartone, come il cervello dei vostri
 #: dipendenti", "dure come la vostra testa"). Heads and faces count only as "your"/"vostra".
@@ -1900,6 +1913,7 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         claims = []
     if claims and s.positive < 0.7:
         return "misguided", [f"claim pattern: {', '.join(claims)}"]
+    taunts += [m.group(0) for m in _MOCK_PRAISE.finditer(low)]
 
     disguised = profanity.disguised(s.text, toks) if s.disguised is None else s.disguised
     if disguised:
@@ -2029,7 +2043,7 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         if s.offensive >= OFFENCE_STRONG:  # a low score beside an insult would only confuse
             reasons.append(f"offensive {s.offensive:.2f}")
         return "troll", reasons
-    if taunts:  # wishing the page to fail is mockery, however it applauds
+    if taunts:  # wishing the page to fail, or the talent to fail, mocks however it applauds
         return "troll", [f"mockery: {', '.join([*taunts, *mockery][:2])}"]
     if mockery and (
         negativeish or s.irony >= IRONY_SOME or s.offensive >= OFFENCE_SOME or not praise

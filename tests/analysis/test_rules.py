@@ -819,6 +819,19 @@ def test_what_never_came_or_works_is_a_complaint(text: str) -> None:
     assert _kind(text, **glad)[0] == "complaint", text
 
 
+def test_the_talent_it_takes_to_fail_mocks_however_it_applauds() -> None:
+    glad = {"sentiment": "positive", "positive": 0.7, "irony": 0.05}
+    for text in (
+        "Complimenti agli operatori, ci vuole talento a metterci 20 minuti per un bidone 👏",
+        "It takes real talent to lose three bags in one week. Well done",
+        "Le poste che parlano di efficienza: la battuta migliore dell'anno",
+    ):
+        kind, reasons = _kind(text, **glad)
+        assert kind == "troll" and reasons[0].startswith("mockery: "), (text, kind, reasons)
+    # talent praised is praise
+    assert _kind("Che talento il vostro pasticcere, complimenti!", **glad)[0] == "praise"
+
+
 def test_a_story_of_ones_own_life_told_laughing_is_chat() -> None:
     read = {"sentiment": "negative", "negative": 0.6}
     for text in (
