@@ -2125,7 +2125,6 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     # abbia mai mangiato"): the writer leaves the page with praise, and a negation or "still"
     # on the way is no problem, however the model reads the words
     outright = None if concrete else praise_outright(low)
-    praised_outright = outright is not None
     if outright is not None:
         praise.append(outright)
         thanked = True
@@ -2206,7 +2205,7 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         return "praise", reasons
     if idiom:  # its words are what the model reads as negative
         return "praise", [f"praise words: {', '.join(praise[:3])}"]
-    if praise and (s.negative < 0.6 or praised_outright):
+    if praise and (s.negative < 0.6 or outright is not None):
         return "praise", [f"praise words: {', '.join(praise[:3])}", f"positive {s.positive:.2f}"]
     # beside praise words, a denied problem explains a negative reading ("No problem at all,
     # thanks for the quick fix")
