@@ -543,7 +543,35 @@ for line in open("/proc/self/status"):
 """
 
 
-def _speed(data: Path, quick: bool) -> dict[str, float]:
+#: Passes of each speed measurement. Other work on the machine can only slow a pass down, so the
+#: fastest pass is the best estimate of what one core does when it is ours (the convention of
+#: Python's ``timeit``); the median is reported beside it.
+SPEED_PASSES = 5
+
+# The speed is measured in a process of its own that loads only what it times. In the process
+# that has just run the quality measurements (datasets, TF-IDF models and scikit-learn in memory),
+# every system, VADER included, read 10-20% slower, and a desk's worker holds none of that.
+_SPEED_PROBE = """
+import json, sys
+from pathlib import Path
+from benchmarks.analysis import measure_speed
+print(json.dumps(measure_speed(Path(sys.argv[1]), sys.argv[2] == "quick")))
+"""
+
+
+def _rates(n: int, run: Callable[[], object]) -> list[float]:
+    """Items per CPU-second of this thread, of each of :data:`SPEED_PASSES` calls of ``run``."""
+    rates = []
+    for _ in range(SPEED_PASSES):
+        started = time.thread_time()
+        run()
+        rates.append(n / (time.thread_time() - started))
+    return rates
+
+
+def measure_speed(data: Path, quick: bool) -> dict[str, Any]:
+    """Throughput and latency of the full analysis, and throughput of the other systems, in
+    CPU time of the one thread doing the work (see :data:`SPEED_PASSES`)."""
     from crisisdesk.analysis import load_analyzer
 
     texts = (data / "umsab" / "all" / "val_text.txt").read_text(encoding="utf-8").split("\n")[:-1]
@@ -552,58 +580,59 @@ def _speed(data: Path, quick: bool) -> dict[str, float]:
     analyzer.analyze_many(texts[:200])
     # CPU time of this thread, not wall time: the machine's cores are shared, and "per core" means
     # what one core does when it is ours. Wall-clock figures are reported beside them.
-    runs, wall_runs = [], []
-    for _ in range(3):
-        started, wall = time.thread_time(), time.perf_counter()
-        for i in range(0, len(texts), 1000):
-            analyzer.analyze_many(texts[i : i + 1000])
-        runs.append(len(texts) / (time.thread_time() - started))
-        wall_runs.append(len(texts) / (time.perf_counter() - wall))
+    wall = time.perf_counter()
+    ours = _rates(
+        len(texts),
+        lambda: [analyzer.analyze_many(texts[i : i + 1000]) for i in range(0, len(texts), 1000)],
+    )
+    wall_rate = SPEED_PASSES * len(texts) / (time.perf_counter() - wall)
     cpu_ms, wall_ms = [], []
     for text in texts[: 500 if quick else 2000]:
         started, wall = time.thread_time(), time.perf_counter()
         analyzer.analyze(text)
         cpu_ms.append((time.thread_time() - started) * 1000)
         wall_ms.append((time.perf_counter() - wall) * 1000)
-    out = {
-        "throughput": statistics.median(runs),
-        "throughput_wall": statistics.median(wall_runs),
+    sample = texts[:2000]
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    vader = SentimentIntensityAnalyzer()
+    from profanity_check import predict_prob
+    from textblob import TextBlob
+
+    predict_prob(sample[:10])
+    return {
+        "ours": ours,
+        "throughput_wall": wall_rate,
         "p50": float(np.percentile(cpu_ms, 50)),
         "p99": float(np.percentile(cpu_ms, 99)),
         "p50_wall": float(np.percentile(wall_ms, 50)),
         "p99_wall": float(np.percentile(wall_ms, 99)),
         "chars": float(np.mean([len(t) for t in texts])),
+        "vader": _rates(len(sample), lambda: [vader.polarity_scores(t) for t in sample]),
+        "textblob": _rates(len(sample), lambda: [TextBlob(t).sentiment for t in sample]),
+        "profanity": _rates(len(sample), lambda: predict_prob(sample)),
     }
-    probe = subprocess.run(
-        [sys.executable, "-c", _MEMORY_PROBE, str(data / "umsab" / "all" / "val_text.txt")],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-    )
-    out["rss_mb"] = float(probe.stdout.strip().splitlines()[-1])
-    sample = texts[:2000]
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    vader = SentimentIntensityAnalyzer()
-    started = time.thread_time()
-    for t in sample:
-        vader.polarity_scores(t)
-    out["vader"] = len(sample) / (time.thread_time() - started)
-    from textblob import TextBlob
 
-    started = time.thread_time()
-    for t in sample:
-        _ = TextBlob(t).sentiment
-    out["textblob"] = len(sample) / (time.thread_time() - started)
-    from profanity_check import predict_prob
+def _speed(data: Path, quick: bool) -> dict[str, Any]:
+    def probe(code: str, *args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+            env={**os.environ, "OMP_NUM_THREADS": "1"},
+        )
+        return done.stdout.strip().splitlines()[-1]
 
-    predict_prob(sample[:10])
-    started = time.thread_time()
-    predict_prob(sample)
-    out["profanity"] = len(sample) / (time.thread_time() - started)
+    out: dict[str, Any] = json.loads(probe(_SPEED_PROBE, str(data), "quick" if quick else "full"))
+    out["rss_mb"] = float(probe(_MEMORY_PROBE, str(data / "umsab" / "all" / "val_text.txt")))
     return out
+
+
+def _rate_cells(rates: Sequence[float]) -> str:
+    return f"{max(rates):,.0f} | {statistics.median(rates):,.0f}"
 
 
 def _model_bytes() -> float:
@@ -730,20 +759,25 @@ def run(data: Path, quick: bool) -> str:
         "",
         "### Speed and memory (one core)",
         "",
-        "| system | comments per CPU-second | single comment p50 (CPU) | p99 (CPU) | p50 / p99 wall |",
-        "|---|---|---|---|---|",
-        f"| crisisdesk fast, full analysis (all fields, kinds, reasons) | {speed['throughput']:,.0f} | "
-        f"{speed['p50']:.2f} ms | {speed['p99']:.2f} ms | "
+        "| system | comments per CPU-second (fastest pass) | median pass | single comment p50 "
+        "(CPU) | p99 (CPU) | p50 / p99 wall |",
+        "|---|---|---|---|---|---|",
+        f"| crisisdesk fast, full analysis (all fields, kinds, reasons) | "
+        f"{_rate_cells(speed['ours'])} | {speed['p50']:.2f} ms | {speed['p99']:.2f} ms | "
         f"{speed['p50_wall']:.2f} / {speed['p99_wall']:.2f} ms |",
-        f"| VADER (sentiment only) | {speed['vader']:,.0f} | - | - | - |",
-        f"| TextBlob (sentiment only) | {speed['textblob']:,.0f} | - | - | - |",
-        f"| alt-profanity-check (offence only, one batch) | {speed['profanity']:,.0f} | - | - | - |",
+        f"| VADER (sentiment only) | {_rate_cells(speed['vader'])} | - | - | - |",
+        f"| TextBlob (sentiment only) | {_rate_cells(speed['textblob'])} | - | - | - |",
+        "| alt-profanity-check (offence only, one batch) | "
+        f"{_rate_cells(speed['profanity'])} | - | - | - |",
         "",
-        f"Throughput: median of 3 passes over {2000 if quick else 10000:,} UMSAB validation tweets "
-        f"(mean {speed['chars']:.0f} characters) in batches of 1,000, counted in CPU time of the "
-        "one thread doing the work (the analysis is single-threaded numpy; the machine's 2 cores were "
-        "shared with other work, so wall-clock figures are also given: "
-        f"{speed['throughput_wall']:,.0f} comments/s wall for the full analysis). Latency: "
+        f"Throughput: {SPEED_PASSES} passes over {2000 if quick else 10000:,} UMSAB validation "
+        f"tweets (mean {speed['chars']:.0f} characters) in batches of 1,000, counted in CPU time "
+        "of the one thread doing the work (the analysis is single-threaded numpy), in a fresh "
+        "process that loads only what it times; the other systems likewise, on the first 2,000 "
+        "of those tweets. The machine's 2 cores are shared with other work, which can only slow "
+        "a pass: the fastest pass is what one core does when it is ours, the median what it did "
+        "on this run (over all passes, wall clock: "
+        f"{speed['throughput_wall']:,.0f} comments/s for the full analysis). Latency: "
         "`analyze()` on one comment at a time. Peak resident memory of a fresh process that loads "
         f"the models and analyses 1,000 tweets: {speed['rss_mb']:.0f} MB (Python and numpy "
         "included). Model files: "
