@@ -114,6 +114,10 @@ SPAM_PHRASES: dict[str, float] = {
     "contattaci": 0.9,
     "contact us": 0.8,
     "message me": 1.0,
+    # the same ask in its short forms ("msg me on telegram", "pm me for prices")
+    "msg me": 1.0,
+    "pm me": 1.0,
+    "inbox me": 1.0,
     "scrivimi": 0.6,
     # promotion and link farming
     "click here": 1.6,
@@ -177,6 +181,7 @@ SPAM_PHRASES: dict[str, float] = {
     "miglior prezzo": 0.9,
     # a private sale posted on the page: "vendo ... trattabili"
     "vendo": 0.8,
+    "selling": 0.8,
     "trattabile": 0.8,
     "trattabili": 0.8,
     "for sale": 0.6,
@@ -438,6 +443,21 @@ _SCAM_TLD_SET = frozenset(_SCAM_TLDS)
 _OTHER_DOMAIN = re.compile(r"(?<![@\w.\-])[a-z0-9]+(?:-[a-z0-9]+)+\.[a-z]{2,10}/\S*")
 
 
+#: Words that a phishing domain strings together with hyphens to look like the brand's own
+#: service ("consegne-verifica.example.com", "secure-login-help.net").
+_OFFICIAL_WORDS = re.compile(
+    r"verif|secur|sicurezza|login|accedi|account|support|assistenza|consegn|deliver|track|"
+    r"pacco|parcel|prize|premi|bonus|gift|rimbors|refund"
+)
+
+
+def _looks_official(domain: str) -> bool:
+    """A hyphenated domain name made of service words: a brand's own site is named by the brand
+    ("trenitalia.com", "help.united.com"), a phishing page by what it pretends to be."""
+    name = domain.split("/", 1)[0]
+    return "-" in name and _OFFICIAL_WORDS.search(name) is not None
+
+
 def _links(text: str, low: str) -> tuple[int, float]:
     """How many web addresses ``text`` holds, and how much they weigh as a sign of spam.
 
@@ -451,7 +471,8 @@ def _links(text: str, low: str) -> tuple[int, float]:
     if _DOMAIN_ENDING.search(low):
         for match in _BARE_DOMAIN.finditer(_without_urls(low)):
             bare += 1
-            weight = max(weight, 1.6 if match.group("tld") in _SCAM_TLD_SET else 0.8)
+            scam = match.group("tld") in _SCAM_TLD_SET or _looks_official(match.group(0))
+            weight = max(weight, 1.6 if scam else 0.8)
     if not urls and not bare and "-" in low and "/" in low:
         bare = len(_OTHER_DOMAIN.findall(_without_urls(low)))
         weight = 0.8 * bool(bare)
@@ -470,6 +491,18 @@ _SHARE_BAIT = _Rare(
         r"[^.!?\n]{0,60}?\b(?:like|mi piace|segu\w*|follow\w*)"
     ),
     ("condivid", "share", "tagga", "tag "),
+)
+
+
+#: A stock or places said to be running out ("only 10 left", "ultimi 5 posti"): the hurry an
+#: advert puts on its readers.
+_SCARCITY = _Rare(
+    re.compile(
+        r"\b(?:only|just) \d+ (?:left|remaining)\b|"
+        r"\b(?:solo|ultimi|ultime) \d+ (?:pezzi|posti|disponibili|rimast[ie])\b|"
+        r"\b(?:posti|pezzi) limitati\b|\blimited (?:spots|places|stock)\b"
+    ),
+    ("left", "remaining", "pezzi", "posti", "disponibili", "rimast", "limit"),
 )
 
 
@@ -533,6 +566,9 @@ def spam_signal(text: str) -> SpamSignal:
     bait = _SHARE_BAIT.search(low)
     if bait:
         hits.append(("share and like", 1.8))
+    hurry = _SCARCITY.search(low)
+    if hurry:
+        hits.append((hurry.group(0), 0.8))
     # most comments hold no cue: the sums and tests over the hits are skipped with them
     if hits:
         hits.sort(key=lambda h: -h[1])

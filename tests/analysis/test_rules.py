@@ -999,6 +999,36 @@ def test_customers_asking_or_comparing_prices_are_not_spam(text: str) -> None:
     assert spam.spam_signal(text).score < 0.5, spam.spam_signal(text)
 
 
+def test_a_sale_a_hurry_and_an_ask_to_write_in_private_are_cues() -> None:
+    signal = spam.spam_signal("Selling my old account, cheap, msg me on telegram")
+    assert signal.score > 0.4, signal  # 0.11 with "cheap" and "telegram" alone
+    assert "'selling'" in signal.reasons[-1] and "'msg me'" in signal.reasons[-1]
+    for text, cue in (
+        ("DM me for a free sample, only 10 left", "only 10 left"),
+        ("Ultimi 3 posti, scrivimi in privato", "ultimi 3 posti"),
+        ("Posti limitati, pm me", "posti limitati"),
+    ):
+        hurry = spam._SCARCITY.search(text.lower())
+        assert hurry is not None and hurry.group(0) == cue, text
+        calm = spam.spam_signal(text.lower().replace(cue, "")).score
+        assert spam.spam_signal(text).score > calm + 0.08, text
+    # alone, each is what a customer may say
+    for text in (
+        "Only 2 left in my size on your website, will you restock?",
+        "Why are you selling our data to advertisers?",
+        "Please DM me, my bag is lost",
+    ):
+        assert spam.spam_signal(text).score < 0.3, text
+
+
+def test_a_hyphenated_domain_of_service_words_weighs_as_a_scam_site() -> None:
+    # a phishing page names itself by what it pretends to be; the brand's site by the brand
+    assert spam._links("x", "paga qui: consegne-verifica.example.com") == (1, 1.6)
+    assert spam._links("x", "log in at secure-login-help.net/account") == (1, 1.6)
+    assert spam._links("x", "see help.united.com") == (1, 0.8)
+    assert spam._links("x", "the new-store.com opens friday") == (1, 0.8)
+
+
 @pytest.mark.parametrize(
     "text",
     [
