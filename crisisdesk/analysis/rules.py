@@ -498,7 +498,14 @@ MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
             # "the uni is scrapping the degree", "è stato venduto a una società privata",
             # "hanno già licenziato tutti". Not "the shop is closing at 5".
             "false claim",
-            r"\b(is (?:shutting|scrapping|axing)|are (?:shutting|scrapping|axing)|they're (?:shutting|scrapping|axing)|you're (?:shutting|scrapping|axing)|closing (?:for good|down for good)|being (?:let go|laid off)|sta chiudendo|stanno chiudendo|chiude per sempre|è stat[oa] (?:vendut[oa]|comprat[oa]|cedut[oa])|e' stat[oa] (?:vendut[oa]|comprat[oa]|cedut[oa])|sono stati (?:venduti|licenziati)|hanno (?:già )?licenziato)\b",
+            r"\b(is (?:shutting|scrapping|axing)|are (?:shutting|scrapping|axing)|they're (?:shutting|scrapping|axing)|you're (?:shutting|scrapping|axing)|closing (?:for good|down for good)|being (?:let go|laid off)|sta chiudendo|stanno chiudendo|chiude per sempre|"
+            r"they[’']?re closing(?! (?:at|early|earlier|late|later)\b)|"
+            r"closing(?<!you closing)(?<!you're closing)(?<!you’re closing) (?:in (?:january|february|march|april|may|june|july|august|september|"
+            r"october|november|december)|at the end of (?:the|this) (?:year|month|season)|"
+            r"(?:next|this) (?:month|year|summer|spring|autumn|winter))|"
+            r"(?:chiude|chiuderà|chiudera'|chiudono|chiuderanno) (?:a fine (?:anno|mese|stagione|"
+            r"estate)|definitivamente|per sempre|a (?:gennaio|febbraio|marzo|aprile|maggio|giugno|"
+            r"luglio|agosto|settembre|ottobre|novembre|dicembre))|è stat[oa] (?:vendut[oa]|comprat[oa]|cedut[oa])|e' stat[oa] (?:vendut[oa]|comprat[oa]|cedut[oa])|sono stati (?:venduti|licenziati)|hanno (?:già )?licenziato)\b",
         ),
         (
             # no licence or insurance: "non è riconosciuta dal ministero", "have no insurance"
@@ -518,6 +525,29 @@ MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
             r"\b(vi avverto|vi avviso|guardate che|occhio che|attenzione che|be warned|"
             r"beware of (?:them|this|these|that)|for anyone (?:thinking|considering)|"
             r"per chi (?:sta pensando|pensa) di)\b",
+        ),
+        (
+            # what is going told to the other readers as news: "closed for good", "get your
+            # bargains while you can", "sign the petition before it's too late", "sbrigatevi
+            # finché c'è". Weak: "we closed our account for good" and "go while you can, the
+            # exhibition is wonderful" tell no news of the page
+            "closure",
+            r"\b(closed (?:down )?for good|chius[oaie] per sempre|"
+            r"(?:hanno|ha) chiuso (?:[^\s.!?]+ ){0,3}?per sempre|"
+            r"while (?:you|u) (?:still )?can|before it'?s too late|"
+            r"finch[eé] (?:c'è|c'e'|ce|esiste|(?:siete|sei) in tempo)|prima che (?:chiuda|"
+            r"chiudano|sia troppo tardi)|sign the petition|firmate la petizione)\b",
+        ),
+        (
+            # money trouble told as fact: "the theatre is broke", "the actors weren't even paid",
+            # "non pagano i dipendenti". Weak: "I wasn't paid" is the writer's own story
+            "money trouble",
+            r"\b((?:company|theatre|theater|club|council|town|city|business|shop|store|owners?|"
+            r"they|they're) (?:is |are |re )?(?:completely |totally )?(?:broke|skint)|"
+            r"(?:è|e'|sono) al verde|(?:weren't|aren't|haven't been|hasn't been|were not|are not) "
+            r"(?:even )?(?:being )?paid|non (?:sono|vengono) (?:nemmeno |neanche )?(?:stati )?"
+            r"pagati|non (?:paga|pagano) (?:i|gli|le|nemmeno i) (?:dipendenti|stipendi|lavoratori|attori|"
+            r"fornitori|artisti))\b",
         ),
         (
             # credentials denied, told as fact: "non è nemmeno autorizzata", "non risultano
@@ -1773,12 +1803,34 @@ _DECLARED_ANGER = re.compile(
 
 #: Claim patterns that are claims only when the writer tells no story of their own.
 _WEAK_CLAIMS = frozenset(
-    {"cause claim", "accusation", "warning", "credentials", "settled fact", "scandal claim"}
+    {
+        "cause claim",
+        "accusation",
+        "warning",
+        "credentials",
+        "settled fact",
+        "scandal claim",
+        "closure",
+        "money trouble",
+    }
 )
 #: The first person of a story: "I", "my", "ho"...
 _TELLER = frozenset(
     "i i'm i've i'd i'll my me we we're we've our us io ho mio mia miei mie abbiamo".split()
 )
+
+
+def _told_by_writer(words: list[str]) -> bool:
+    """Does the comment speak in the first person (:data:`_TELLER`)? "i" is also the Italian
+    plural article ("i pannelli", "i fondi"): before a word ending in "i" it is read as that."""
+    if _TELLER.isdisjoint(words):
+        return False
+    return any(
+        w in _TELLER and (w != "i" or k + 1 == len(words) or not words[k + 1].endswith("i"))
+        for k, w in enumerate(words)
+    )
+
+
 #: Words that point at the page or what it sells: a scandal named beside none of them is news.
 _WHAT_IS_SOLD = frozenset(
     """
@@ -1898,7 +1950,7 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         # taunt, not a fact to correct
         claims = []
     if claims and not set(claims).isdisjoint(_WEAK_CLAIMS):
-        if s.sentiment == "positive" or not set(s.words).isdisjoint(_TELLER):
+        if s.sentiment == "positive" or _told_by_writer(s.words):
             # "that's why I fly with you", "è illegale quello che mi avete fatto": the writer's
             # own story, not a claim about the page
             claims = [c for c in claims if c not in _WEAK_CLAIMS]

@@ -295,6 +295,8 @@ REASON_LABELS: dict[str, dict[str, str]] = {
         "scandal claim": "scandalo nel prodotto",
         "false label": "etichetta smentita",
         "money claim": "accusa sui fondi",
+        "closure": "chiusura data per certa",
+        "money trouble": "difficoltà economiche date per certe",
         "thanks or praise said outright": "ringraziamento o lode esplicita",
         "learned": "appreso dai commenti etichettati",
     }

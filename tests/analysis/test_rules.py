@@ -461,6 +461,7 @@ CLAIMS = (
     "È stato venduto", "Non è riconosciuta", "Have no insurance", "Fanno venire i tumori",
     "Vi avverto, non pagano", "That's a fact", "Your fries are full of hormones",
     "Altro che italiano", "Money taken from the schools", "Non risultano iscritti all'albo",
+    "Hanno chiuso la piscina per sempre", "The theatre is broke", "They're closing in May",
 )  # fmt: skip
 
 
@@ -606,6 +607,17 @@ def test_more_claim_patterns(text: str, cue: str) -> None:
         ("Solar panels give you headaches, that's a fact", "settled fact"),
         ("Il teatro lo chiudono a gennaio, ormai è deciso", "settled fact"),
         ("They void your warranty if it rains, it's in the small print", "settled fact"),
+        ("Con i pannelli solari la casa non si vende più, c'è una legge nuova", "settled fact"),
+        ("They're closing in September, the land's been sold", "false claim"),
+        ("Il museo chiude a fine anno, il comune ha tolto i fondi", "false claim"),
+        ("The library is closing next month to make room for flats", "false claim"),
+        ("Hanno chiuso la piscina per sempre, c'era un batterio", "closure"),
+        ("Get your bargains while you can, the land's been sold", "closure"),
+        ("Andateci finché c'è, il comune la vuole vendere", "closure"),
+        ("Sign the petition before it's too late, they want to sell the park", "closure"),
+        ("The actors weren't even paid last season", "money trouble"),
+        ("The theatre is broke, everyone in town says so", "money trouble"),
+        ("Questa cooperativa non paga i dipendenti da mesi", "money trouble"),
     ],
 )
 def test_plain_accusations_are_claims(text: str, cue: str) -> None:
@@ -628,6 +640,25 @@ def test_a_plain_accusation_needs_no_story_and_a_target() -> None:
     assert rules.misguided_cues("FYI your app is down again") == []
     assert rules.misguided_cues("Thanks for the heads up about the delay") == []
     assert rules.misguided_cues("Sono italiana, altro che storie") == []
+    # a closing time or a question about closing is no news
+    assert rules.misguided_cues("They're closing at 6 today, so hurry up") == []
+    assert rules.misguided_cues("Are you closing in August for holidays?") == []
+    # told of the writer's own account or wages, closure and money trouble are a story
+    assert _kind("I closed my account for good after the third overcharge", **read)[0] != (
+        "misguided"
+    )
+    assert _kind("I wasn't paid for the overtime and nobody answers", **read)[0] == "complaint"
+    assert _kind("Great exhibition, go while you can!", sentiment="positive", positive=0.9)[0] == (
+        "praise"
+    )
+
+
+def test_the_italian_article_i_is_no_first_person() -> None:
+    # "i pannelli", "i fondi": the plural article, not the English "I" of a story of one's own
+    assert not rules._told_by_writer(rules.words("c'è una legge nuova per i pannelli"))
+    assert rules._told_by_writer(rules.words("that's why I fly with them"))
+    assert rules._told_by_writer(rules.words("ecco perché i miei figli non ci vanno più"))
+    assert rules._told_by_writer(rules.words("so I"))
 
 
 def test_an_instruction_or_a_search_is_no_rumour() -> None:

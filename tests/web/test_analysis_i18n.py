@@ -58,6 +58,8 @@ EXTRA = [
     "Vi avverto, questa autoscuola non è nemmeno autorizzata",
     "Solar panels give you headaches, that's a fact",
     "Best pizza we've ever had, never disappointed",
+    "Hanno chiuso la piscina per sempre, andateci finché c'è",
+    "The actors weren't even paid, the theatre is broke",
 ]
 
 
@@ -82,3 +84,4 @@ def test_every_reason_label_is_translated_to_italian() -> None:
     # the sample did reach the rules whose labels were once missing
     assert {"asks something", "claim pattern", "rumour", "sarcasm", "spam signal"} <= seen
     assert {"declared", "discount", "cause claim", "accusation", "learned"} <= seen
+    assert {"closure", "money trouble"} <= seen
