@@ -1017,7 +1017,18 @@ _LAUGHED_AT = _ADDRESSED | frozenset(
     """
     page pagina admin intern stagista social marketing company azienda società staff personale
     dipendenti employees istruttori instructors trainers camerieri waiters commessi commesse
+    whoever sviluppatori developers devs designer designers progettisti
     """.split()
+)
+#: The people a product is said to be for, or made by: "bici elettriche per chi non ha le gambe
+#: 😂", "a shop for people who need everyone to know they read", "fatto da sviluppatori di 8
+#: anni 🤣". Laughter beside them is at the page's customers or makers.
+_AIMED_AT = _Rare(
+    re.compile(
+        r"\b(?:per chi (?:non|ha|è|e'|vuole|deve)|for (?:people|those|anyone|someone) who|"
+        r"fatt[oaie] da (?:un|una|dei|degli|delle|gente|chi)|made by (?:a|an|some|people|someone))\b"
+    ),
+    ("per chi", "who", "fatt", "made by"),
 )
 #: Encouragement with a patronising name: "keep it up champ", "nice try genius", "continuate
 #: così campioni". Mockery when the text reads unhappy; a fan's cheer when it reads glad.
@@ -1592,6 +1603,7 @@ def _laughs_at_someone(s: KindInput, present: set[str]) -> bool:
         or "…" in s.text
         or s.irony >= IRONY_STRONG
         or bool(_RARELY.search(s.text.lower()))
+        or bool(_AIMED_AT.search(s.text.lower()))
         or bool(_NAMED_AND_ANSWERED.match(s.text))
     )
 

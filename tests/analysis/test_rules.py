@@ -764,9 +764,16 @@ def test_laughter_mocks_only_what_it_aims_at() -> None:
         ("the admin is having a bad day lol", {}),
         ("Fastest delivery in town... if you live next door 😂", {"positive": 0.6}),
         ("sure, great idea 🤣", {"irony": 0.4}),
+        # at whom the product is for, or at who made it
+        ("scarpe da corsa per chi non ha mai corso 😂", {}),
+        ("a gym for people who like mirrors more than weights lmao", {}),
+        ("sembra fatto da un bambino 🤣", {}),
+        ("lol whoever designed this menu", {}),
     ):
         kind, reasons = _kind(text, **signals)
         assert kind == "troll" and reasons[0].startswith("mockery: "), (text, reasons)
+    # "who" alone aims at nobody: laughing along with a question to the readers
+    assert _kind("who's coming to the match tonight 😂", irony=0.15)[0] == "other"
 
 
 def test_taunts_and_patronising_cheers_are_mockery() -> None:
