@@ -1662,6 +1662,8 @@ _WHO_WORDS = frozenset({"who", "who's", "who’s", "chi"})
 
 #: "@giulia guarda qui, sabato andiamo?": a friend tagged and shown the post. The question is
 #: the friend's to answer, not the page's.
+#: A comment that opens by telling the reader it tags someone.
+_TAGGING = re.compile(r"\s*(?:tagging|taggo|taggando|tagged|ti taggo|vi taggo)\b")
 _FRIEND_TAGGED = re.compile(
     r"^\s*(?:@[\w.]+[\s,]+)+(?:guarda(?: qui| qua)?|guardate|vedi|hai visto|look(?: at this)?|"
     r"check (?:this|it) out|see this)\b"
@@ -1728,8 +1730,27 @@ _READERS_ASKED = _Rare(
         # "Chi viene sabato?")
         r"|\b(?:any(?:one|body) (?:else )?(?:going|coming|fancy|want(?:s|ing)? to (?:go|come|share))|"
         r"chi (?:viene|va|ci va|ci viene)|qualcuno (?:va|viene|ci va|ci viene))\b"
+        # a memory or a moment shared with them ("Who else is watching?", "Anyone else remember
+        # when this road had two lanes?", "Chi si ricorda il vecchio cinema?")
+        r"|\b(?:who else (?:is|was|has|remembers|thinks|loves)|"
+        r"any(?:one|body) (?:else )?remembers? when|chi (?:altro|si ricorda|se lo ricorda)|"
+        r"qualcuno si ricorda|(?:vi|ve lo|ve la) ricordate)\b"
     ),
-    ("visto", "anyone", "anybody", "you guys", "chi v", "chi ci", "qualcuno v", "qualcuno ci"),
+    (
+        "visto",
+        "anyone",
+        "anybody",
+        "you guys",
+        "chi v",
+        "chi ci",
+        "qualcuno v",
+        "qualcuno ci",
+        "who else",
+        "chi altro",
+        "chi s",
+        "qualcuno si",
+        "ricordate",
+    ),
 )
 
 
@@ -2246,6 +2267,10 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
             reasons.append(f"negative {s.negative:.2f}")
         return "complaint", reasons
 
+    if _TAGGING.match(low):
+        # "Tagging my mum because she'll love this", "taggo mia sorella": the comment is for the
+        # friend, whatever it says of the page
+        return "other", ["a friend tagged"]
     if s.question:
         if "@" in s.text and _FRIEND_TAGGED.match(low):
             return "other", ["a friend tagged"]

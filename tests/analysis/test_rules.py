@@ -1220,6 +1220,27 @@ def test_a_question_to_the_other_readers_about_last_night() -> None:
     # a lost thing of the writer's is for the page to help with
     lost = "Has anyone seen my gloves? I left them in row F last night"
     assert _kind(lost, **asked)[0] == "question"
+    # a moment or a memory shared with them
+    for text in (
+        "Who else is watching the match tonight?",
+        "Anyone else remember when this was a petrol station?",
+        "Chi si ricorda il vecchio cinema in piazza?",
+    ):
+        assert _kind(text, **asked) == ("other", ["asks the other readers"]), text
+    # what the page knows is for the page to answer
+    assert _kind("Anyone remember the phone number for lost luggage?", **asked)[0] == "question"
+
+
+def test_a_comment_that_tags_a_friend_is_for_the_friend() -> None:
+    glad = {"sentiment": "positive", "positive": 0.85}
+    assert _kind("Tagging my mum because she'll love this", **glad) == (
+        "other",
+        ["a friend tagged"],
+    )
+    assert _kind("Taggo mia sorella, ci andiamo sabato!", **glad)[0] == "other"
+    # a problem told beside the tag is still the customer's complaint
+    told = "Tagging Anna because my order never arrived either"
+    assert _kind(told, sentiment="negative", negative=0.7)[0] == "complaint"
 
 
 # --- long runs an attacker can write ----------------------------------------------------------------
