@@ -889,9 +889,15 @@ _EXASPERATED = _Rare(
         r"so done|sick (?:and tired )?of|had enough|can'?t take (?:it|this) any ?more|"
         r"(?:i've|i have|ive|we've|we have) had it (?:with|up to)|"
         r"(?:non|nn) se ne p(?:uò|uo'?|o) pi[uù]|(?:non|nn) ce la faccio pi[uù]|"
-        r"porca (?:miseria|vacca|paletta)|mannaggia|che palle|ho le palle piene|ne ho abbastanza)\b"
+        r"porca (?:miseria|vacca|paletta)|mannaggia|che palle|ho le palle piene|ne ho abbastanza|"
+        r"makes? my blood boil|my blood (?:is )?boiling|che nervi|"
+        r"mi (?:fa|fate|fanno) (?:incazzare|imbestialire))\b"
     ),
     (
+        "blood",
+        "nervi",
+        "incazzare",
+        "imbestialire",
         "fed up",
         "had it",
         "done",
@@ -909,7 +915,10 @@ _EXASPERATED = _Rare(
 #: Every exasperation holds one of these words (the pattern ends at a word's end: "so doneee"
 #: holds none): most comments hold none, which one set operation on the comment's words tells.
 _EXASPERATION_WORDS = frozenset(
-    "fed done sick enough anymore any più piu porca mannaggia palle abbastanza had".split()
+    """
+    fed done sick enough anymore any più piu porca mannaggia palle abbastanza had blood boil
+    boiling nervi incazzare imbestialire
+    """.split()
 )
 #: Swearing written with asterisks ("m***a", "f**k", "sh*t", "f***"): still swearing. A masked
 #: word keeps its first letters, three at most, then stars, then at most three letters or no
@@ -1830,7 +1839,8 @@ _THANKS_FIRST = frozenset("thank thanks grazie".split())
 _DECLARED_ANGER = re.compile(
     r"\b(?:(?:i am|i'm|im) (?:so |absolutely |really |beyond |just )?(?:angry|furious|livid|fuming|"
     r"disgusted)|absolutely (?:disgusted|furious|livid|fuming)|furious doesn'?t|"
-    r"sono (?:davvero |proprio |troppo )?(?:furios[oa]|incazzat[oa]|arrabbiat[oa]|arrabbiatissim[oa])|"
+    r"sono (?:ancora |così |davvero |proprio |troppo |veramente )?(?:furios[oa]|incazzat[oa]|"
+    r"arrabbiat[oa]|arrabbiatissim[oa])|"
     r"che rabbia)\b"
 )
 

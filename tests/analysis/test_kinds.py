@@ -293,6 +293,8 @@ def test_clear_cases(fast: Analyzer, text: str, kind: str) -> None:
             "rager",
             "negative",
         ),
+        ("Sono ancora furiosa, mai più messo piede in quel negozio 🤬", "rager", "negative"),
+        ("ugh this place makes my blood boil. done.", "rager", "negative"),
         (
             "Thank you for the care you gave my dad, a terrible month made easier by your nurses",
             "praise",

@@ -678,6 +678,9 @@ def test_an_instruction_or_a_search_is_no_rumour() -> None:
         "ma vaffanculo, pioggia anche oggi",
         "Che s****o di giornata",
         "what a clusterfuck of a morning",
+        "this weather makes my blood boil",
+        "che nervi, pioggia anche oggi",
+        "Mi fanno incazzare questi lunedì",
     ],
 )
 def test_exasperation_is_a_rant(text: str) -> None:
