@@ -1269,10 +1269,11 @@ _NO_PROBLEM = _Rare(
         r"\b(?P<neg>never|no|not|zero|nessun|nessuno|nessuna|mai|senza)"
         r"(?:\s+(?:had|have|has|ever|a|an|any|single|one|un|uno|una|avuto|avuti|ho|abbiamo|alcun|"
         r"alcuno|alcuna|mezzo|più)){0,3}"
-        r"\s+(?:problems?|issues?|complaints?|problema|problemi|intoppo|intoppi|lamentela|lamentele)\b"
+        r"\s+(?:problems?|issues?|complaints?|problema|problemi|intoppo|intoppi|lamentela|lamentele|"
+        r"hassle|fuss|stress|pensieri)\b"
     ),
     # every match ends with a noun that holds one of these
-    ("problem", "issue", "complaint", "intopp", "lamentel"),
+    ("problem", "issue", "complaint", "intopp", "lamentel", "hassle", "fuss", "stress", "pensieri"),
 )
 _THANKS_FOR_NOTHING = re.compile(
     r"\b(thanks|thank you) for nothing\b|\bgrazie (per|di) niente\b|\bno,? (?:grazie|thanks)\s*[.!]*$"
@@ -1914,6 +1915,8 @@ _STAFF_SAID = _Rare(
 _CLOSING_PRAISE = _Rare(
     re.compile(
         r"\b(?:grazie (?:davvero|di cuore|infinite)|thank you so much|thanks so much|"
+        # thanks given against the writer's own expectation: "...about an insurer, but thank you"
+        r"(?:but|ma) (?:thank you|thanks|grazie)|"
         r"can'?t thank you enough|worth every (?:penny|cent)|(?<!not )(?<!n't )worth it|"
         r"(?<!non )ne vale la pena|(?<!non )ne è valsa la pena)\b"
         r"[^\w#]*(?:#\w+[^\w#]*)*$"
@@ -1932,6 +1935,13 @@ _BEST_EVER = _Rare(
 )
 #: Something that did not come or work, told with a plain negation: "my order never arrived",
 #: "non è arrivato niente". Thanks after it are sarcasm or a polite close to a complaint.
+#: What has not come yet, told as an ongoing wait: "still waiting for my refund", "sono ancora in
+#: attesa del rimborso". Like what never came, thanks after it are no praise.
+_STILL_WAITING = re.compile(
+    r"\b(?:still waiting (?:for|on)|(?:sto|stiamo) ancora aspettando|ancora aspett(?:o|iamo)|"
+    r"aspett(?:o|iamo) ancora|ancora in attesa (?:di|del|della|dei|delle|dello))\b"
+)
+_WAITING_WORDS = frozenset("waiting aspettando aspetto aspettiamo attesa".split())
 _UNDONE = re.compile(
     r"\b(?:never (?:arrived|came|showed up|turned up|answered|replied|called back|got back|"
     r"refunded)|(?:hasn't|has not|haven't|have not|didn't|did not) (?:arrived?|come|came|"
@@ -2061,6 +2071,8 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     problems = _listed(toks, present, PROBLEM_WORDS)
     problems += bad_outcomes(low, present)
     undone = None if present.isdisjoint(_UNDONE_NEGATIONS) else _UNDONE.search(low)
+    if undone is None and not present.isdisjoint(_WAITING_WORDS):
+        undone = _STILL_WAITING.search(low)  # not come yet: "still waiting for my refund"
     if undone:  # "my order never arrived": no problem word, but a concrete problem
         problems.append(undone.group(0))
     if "late" in problems and _LATE_AS_TIME.search(low):

@@ -156,6 +156,7 @@ _PRE_CHECKED: dict[str, tuple[re.Pattern[str], Callable[[str], bool]]] = {
     "praise phrase": (rules._PRAISE_PHRASES.pattern, _any_word(rules._PRAISE_PHRASE_WORDS)),
     "who runs": (rules._WHO_RUNS, _any_word(rules._WHO_WORDS)),
     "undone": (rules._UNDONE, _any_word(rules._UNDONE_NEGATIONS)),
+    "still waiting": (rules._STILL_WAITING, _any_word(rules._WAITING_WORDS)),
     "taunt": (rules._TAUNT, _any_word(rules._TAUNT_WORDS)),
     "mock cheer": (rules._MOCK_CHEER.pattern, _any_word(rules._MOCK_NAMES)),
     "vague problem": (rules._VAGUE_PROBLEM.pattern, _any_word({"wrong", "storto"})),

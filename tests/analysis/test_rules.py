@@ -415,6 +415,8 @@ def test_a_denied_problem_is_satisfaction_not_a_complaint() -> None:
         kind, reasons = _kind(text, **read)
         assert kind == "praise" and reasons[0].startswith("no problem: "), (text, kind, reasons)
     assert _kind("Nessun problema, grazie per la pazienza", **read)[0] == "praise"
+    for text in ("Zero hassle, refund in two days", "No fuss at all", "Trasloco senza pensieri"):
+        assert rules.denied_problems(text), text
     # A problem after the denial, or a problem not denied, is still a complaint.
     assert (
         _kind("Never had a problem until today: my cake arrived broken", **read)[0] == "complaint"
@@ -837,6 +839,7 @@ def test_praise_said_outright_is_praise_whatever_the_negations() -> None:
         "Il gelato più buono che abbia mai mangiato, e non esagero",
         "Best pizza we've ever had, never disappointed",
         "They fixed my laptop in a day and saved all my files. Can't thank you enough.",
+        "Paid in four days. Didn't think I'd ever say this about an insurer, but thank you",
     ):
         kind, reasons = _kind(text, **read)
         assert kind == "praise", (text, kind, reasons)
@@ -844,6 +847,14 @@ def test_praise_said_outright_is_praise_whatever_the_negations() -> None:
     assert _kind("Lied to my face at the gate about upgrades. Thanks.", **read)[0] != "praise"
     assert _kind("Not worth it, the queue took an hour", **read)[0] != "praise"
     assert rules.praise_outright("my order never arrived. thank you so much") is None
+    # nor what is still awaited, however glad the thanks read
+    glad = {"sentiment": "positive", "positive": 0.63, "negative": 0.2}
+    for text in (
+        "Still waiting for my refund after 3 weeks, but thank you",
+        "Sono ancora in attesa del rimborso, grazie comunque",
+    ):
+        kind, reasons = _kind(text, **glad)
+        assert kind == "complaint", (text, kind, reasons)
 
 
 @pytest.mark.parametrize(
