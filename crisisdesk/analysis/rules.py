@@ -2059,8 +2059,8 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     mockery = list(marks)
     if s.question and not present.isdisjoint(_WHO_WORDS):
         mockery += [m.group(0) for m in _WHO_RUNS.finditer(low)]
-    if not present.isdisjoint(_TAUNT_WORDS):
-        mockery += [m.group(0) for m in _TAUNT.finditer(low)]
+    jeers = [] if present.isdisjoint(_TAUNT_WORDS) else [m.group(0) for m in _TAUNT.finditer(low)]
+    mockery += jeers
     if (
         mockery
         and all(_LAUGHTER.fullmatch(m) for m in mockery)
@@ -2103,6 +2103,10 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     # "Thanks, but my refund has not arrived": thanks as a polite opening to a problem
     polite_opening = bool(praise) and _but_after_praise(toks, praise[0])
     praise += praise_phrases(low, present)
+    if jeers and praise:
+        # "Bello il logo nuovo, l'avete fatto fare a un bambino?": the praise is the set-up of
+        # the taunt, which mocks however it applauds
+        taunts += jeers
     idiom = praise_idiom(s.text, present)
     if praise and not idiom and not taunts and s.irony < IRONY_STRONG:
         cheer = _CARRY_ON.search(low)

@@ -814,6 +814,12 @@ def test_a_mocking_question_is_a_taunt_not_a_question(text: str) -> None:
     assert kind == "troll" and reasons[0].startswith("mockery: "), (text, kind, reasons)
 
 
+def test_praise_that_sets_up_a_taunt_mocks_however_calm_it_reads() -> None:
+    text = "Bello il logo nuovo, l'avete fatto fare a un bambino dell'asilo?"
+    kind, reasons = _kind(text, question=True, irony=0.05, offensive=0.02)
+    assert kind == "troll" and "fatto fare a un bambino" in reasons[0], reasons
+
+
 @pytest.mark.parametrize(
     "text",
     [
