@@ -571,7 +571,11 @@ MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
             r"c'è una (?:nuova )?legge|ce una (?:nuova )?legge|there'?s a (?:new )?law|"
             r"it'?s (?:all )?in the (?:small|fine) print|read the (?:small|fine) print|"
             r"(?:è|e') scritto in piccolo|"
-            r"do some research|do the research)\b",
+            r"do some research|do the research|"
+            # an admission said to be on record: "they admitted it in court", "l'hanno ammesso"
+            r"(?:they|the company|the council|he|she) (?:even |already )?(?:admitted|confessed) "
+            r"(?:it|that|to it)|l'hanno (?:pure |anche )?ammesso|hanno (?:pure |anche )?ammesso che|"
+            r"it'?s in the (?:new )?budget|(?:è|e') nel (?:nuovo )?bilancio)\b",
         ),
         (
             # what the product holds or how it is made, named as a scandal: "sprayed with
@@ -627,7 +631,8 @@ MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
             # a cause told as known fact: "that's why the prices doubled", "ecco perché". A weak
             # cue: only in a text told in no first person and not read as glad (decide_kind)
             "cause claim",
-            r"\b(that'?s why|that is why|ecco perch[eé]|, per questo (?:i|il|la|le|lo|gli|hanno|sono|è|costa|costano))\b",
+            r"\b(that'?s (?:literally |exactly |precisely |just )?why|that is why|"
+            r"ecco perch[eé]|, per questo (?:i|il|la|le|lo|gli|hanno|sono|è|costa|costano))\b",
         ),
         (
             "accusation",
@@ -1845,6 +1850,12 @@ _DECLARED_ANGER = re.compile(
     r"che rabbia)\b"
 )
 
+#: "Trash" as the waste a town collects, not a name called.
+_TRASH_AS_WASTE = re.compile(
+    r"\btrash (?:pickup|pick-up|collection|collector|bags?|cans?|bins?|day|truck|service)s?\b|"
+    r"\b(?:take|taking|took) (?:out )?the trash\b"
+)
+
 #: Claim patterns that are claims only when the writer tells no story of their own.
 _WEAK_CLAIMS = frozenset(
     {
@@ -2037,6 +2048,8 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
     present = set(toks)
     anger = _listed(toks, present, _ANGER_CUES)
     insults = _listed(toks, present, INSULT_WORDS)
+    if "trash" in insults and _TRASH_AS_WASTE.search(low):
+        insults.remove("trash")  # "trash pickup", "take out the trash": the waste itself
     if anger:  # "fuck you": the swearing is aimed at someone
         insults += [m.group(0) for m in _SWORN_AT.finditer(low)]
     insults += [m.group(0) for m in _COMPARED_TO_BRAINS.finditer(low)]

@@ -620,6 +620,10 @@ def test_more_claim_patterns(text: str, cue: str) -> None:
         ("The actors weren't even paid last season", "money trouble"),
         ("The theatre is broke, everyone in town says so", "money trouble"),
         ("Questa cooperativa non paga i dipendenti da mesi", "money trouble"),
+        ("That's literally why they're pushing smart meters so hard", "cause claim"),
+        ("Half the reviews are fake, they admitted it in court", "settled fact"),
+        ("Il parcheggio diventa a pagamento, l'hanno ammesso in consiglio", "settled fact"),
+        ("Bins will cost $5 each from May, it's in the new budget", "settled fact"),
     ],
 )
 def test_plain_accusations_are_claims(text: str, cue: str) -> None:
@@ -653,6 +657,13 @@ def test_a_plain_accusation_needs_no_story_and_a_target() -> None:
     assert _kind("Great exhibition, go while you can!", sentiment="positive", positive=0.9)[0] == (
         "praise"
     )
+
+
+def test_trash_collected_is_no_name_called() -> None:
+    read = {"sentiment": "negative", "negative": 0.6}
+    assert _kind("They charge $5 a bag for trash pickup now", **read)[0] != "troll"
+    assert _kind("My bag came back in a trash bag, ripped open", **read)[0] == "complaint"
+    assert _kind("your customer service is trash", **read)[0] == "troll"
 
 
 def test_the_italian_article_i_is_no_first_person() -> None:
