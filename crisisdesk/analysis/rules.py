@@ -413,6 +413,9 @@ _DIGIT = re.compile(r"\d")
 
 # --- cues for the kinds ----------------------------------------------------------------------------
 
+#: What the writer says they saw themselves (see the "witness" claim).
+_WITNESSED = r"(?:co|con )i miei occhi|with my (?:own )?(?:two )?eyes"
+
 #: A wrong factual claim or an accusation stated as fact: rumours ("I heard"), appeals to what
 #: everybody knows, "it's a scam", "fake news", secret practices, conspiracies.
 MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
@@ -436,6 +439,12 @@ MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
             # the news as the source: "it was all over the news", "l'hanno detto al TG"
             "rumour",
             r"\b(all over the news|it was on the (?:local |national |evening )?news|detto (?:al|sul) (?:tg|telegiornale|giornale)|uscit[oa] (?:al|sul) (?:tg|telegiornale|giornale)|(?:è|e') uscit[oa] (?:pure |anche )?(?:un articolo|un servizio)|there was an article|there's an article)\b",
+        ),
+        (
+            # the writer as the witness: "l'ho visto coi miei occhi", "saw it with my own eyes".
+            # A weak cue: "I saw it with my own eyes, the driver threw my parcel" is a complaint
+            "witness",
+            rf"\b({_WITNESSED})\b",
         ),
         (
             # "ma lo sapete che...": the pronoun doubling what follows makes it a revelation put
@@ -557,7 +566,8 @@ MISGUIDED_PATTERNS: tuple[tuple[str, str], ...] = tuple(
             r"\b(non (?:è|e'|sono) (?:nemmeno |neanche |neppure |mica |davvero )?"
             r"(?:autorizzat|riconosciut|abilitat|certificat|iscritt|qualificat)\w*|"
             r"non risult\w* (?:iscritt|registrat|autorizzat|abilitat)\w*|"
-            r"(?:isn't|aren't|is not|are not|not even|none of (?:the|them|their) (?:[\w'‘’]+ ){0,3}(?:is|are)) "
+            r"(?:isn't|aren't|is not|are not|they'?re not|they’re not|not even|"
+            r"none of (?:the|them|their) (?:[\w'‘’]+ ){0,3}(?:is|are)) "
             r"(?:even |properly |actually |really )?(?:qualified|licensed|certified|accredited|"
             r"registered|authori[sz]ed|proper (?:doctors|optometrists|teachers|instructors|"
             r"accountants|chefs|lawyers|mechanics|engineers|vets|dentists|nurses|school)))\b",
@@ -1856,6 +1866,8 @@ _TRASH_AS_WASTE = re.compile(
     r"\b(?:take|taking|took) (?:out )?the trash\b"
 )
 
+_WITNESS = re.compile(_WITNESSED)
+
 #: Claim patterns that are claims only when the writer tells no story of their own.
 _WEAK_CLAIMS = frozenset(
     {
@@ -1867,6 +1879,7 @@ _WEAK_CLAIMS = frozenset(
         "scandal claim",
         "closure",
         "money trouble",
+        "witness",
     }
 )
 #: The first person of a story: "I", "my", "ho"...
@@ -2014,7 +2027,9 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         # taunt, not a fact to correct
         claims = []
     if claims and not set(claims).isdisjoint(_WEAK_CLAIMS):
-        if s.sentiment == "positive" or _told_by_writer(s.words):
+        # the witness's own eyes tell no story of the witness's
+        told = words(_WITNESS.sub(" ", low)) if "witness" in claims else s.words
+        if s.sentiment == "positive" or _told_by_writer(told):
             # "that's why I fly with you", "è illegale quello che mi avete fatto": the writer's
             # own story, not a claim about the page
             claims = [c for c in claims if c not in _WEAK_CLAIMS]

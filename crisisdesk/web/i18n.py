@@ -297,6 +297,7 @@ REASON_LABELS: dict[str, dict[str, str]] = {
         "money claim": "accusa sui fondi",
         "closure": "chiusura data per certa",
         "money trouble": "difficoltà economiche date per certe",
+        "witness": "testimone oculare",
         "thanks or praise said outright": "ringraziamento o lode esplicita",
         "learned": "appreso dai commenti etichettati",
     }

@@ -464,6 +464,7 @@ CLAIMS = (
     "Vi avverto, non pagano", "That's a fact", "Your fries are full of hormones",
     "Altro che italiano", "Money taken from the schools", "Non risultano iscritti all'albo",
     "Hanno chiuso la piscina per sempre", "The theatre is broke", "They're closing in May",
+    "L'ho visto coi miei occhi",
 )  # fmt: skip
 
 
@@ -624,6 +625,8 @@ def test_more_claim_patterns(text: str, cue: str) -> None:
         ("Half the reviews are fake, they admitted it in court", "settled fact"),
         ("Il parcheggio diventa a pagamento, l'hanno ammesso in consiglio", "settled fact"),
         ("Bins will cost $5 each from May, it's in the new budget", "settled fact"),
+        ("They're not proper optometrists, go to the hospital instead", "credentials"),
+        ("Il camion butta tutto nello stesso cassone, l'ho visto coi miei occhi", "witness"),
     ],
 )
 def test_plain_accusations_are_claims(text: str, cue: str) -> None:
@@ -646,6 +649,10 @@ def test_a_plain_accusation_needs_no_story_and_a_target() -> None:
     assert rules.misguided_cues("FYI your app is down again") == []
     assert rules.misguided_cues("Thanks for the heads up about the delay") == []
     assert rules.misguided_cues("Sono italiana, altro che storie") == []
+    # what the witness saw happen to their own parcel is their story
+    witnessed = "I saw it with my own eyes, the driver threw my parcel over the fence"
+    assert rules.misguided_cues(witnessed) == ["witness"]
+    assert _kind(witnessed, **read)[0] != "misguided"
     # a closing time or a question about closing is no news
     assert rules.misguided_cues("They're closing at 6 today, so hurry up") == []
     assert rules.misguided_cues("Are you closing in August for holidays?") == []

@@ -60,6 +60,7 @@ EXTRA = [
     "Best pizza we've ever had, never disappointed",
     "Hanno chiuso la piscina per sempre, andateci finché c'è",
     "The actors weren't even paid, the theatre is broke",
+    "Il camion butta tutto nello stesso cassone, l'ho visto coi miei occhi",
 ]
 
 
@@ -84,4 +85,4 @@ def test_every_reason_label_is_translated_to_italian() -> None:
     # the sample did reach the rules whose labels were once missing
     assert {"asks something", "claim pattern", "rumour", "sarcasm", "spam signal"} <= seen
     assert {"declared", "discount", "cause claim", "accusation", "learned"} <= seen
-    assert {"closure", "money trouble"} <= seen
+    assert {"closure", "money trouble", "witness"} <= seen
