@@ -2028,8 +2028,8 @@ def decide_kind(s: KindInput) -> tuple[str, list[str]]:
         claims = []
     if claims and not set(claims).isdisjoint(_WEAK_CLAIMS):
         # the witness's own eyes tell no story of the witness's
-        told = words(_WITNESS.sub(" ", low)) if "witness" in claims else s.words
-        if s.sentiment == "positive" or _told_by_writer(told):
+        teller = words(_WITNESS.sub(" ", low)) if "witness" in claims else s.words
+        if s.sentiment == "positive" or _told_by_writer(teller):
             # "that's why I fly with you", "è illegale quello che mi avete fatto": the writer's
             # own story, not a claim about the page
             claims = [c for c in claims if c not in _WEAK_CLAIMS]
