@@ -116,6 +116,15 @@ HOLDOUT13 = Path(__file__).parent / "fixtures" / "kinds_holdout13.csv"
 #: (0.648 with the rules alone; 0.677 and 0.646 with the rules from before that round).
 HOLDOUT13_FLOOR = 0.63
 
+HOLDOUT14 = Path(__file__).parent / "fixtures" / "kinds_holdout14.csv"
+#: kinds_holdout14.csv (96 comments, as above, under the pages of a bookshop, a parcel-locker
+#: service, a farm stay, a co-working space, a launderette, a local newspaper, a garden centre and
+#: a dance school) was written after the rules for closures, money trouble, laughter aimed at
+#: customers and makers, readers asked for a memory and friends tagged, blind to how the analysis
+#: reads it, and is never trained on: 0.728 macro-F1 when first measured (0.669 with the rules
+#: alone), and the same, comment for comment, with the rules from before that round.
+HOLDOUT14_FLOOR = 0.68
+
 
 def macro_f1(gold: list[str], pred: list[str], labels: tuple[str, ...]) -> float:
     scores = []
@@ -178,6 +187,7 @@ def _read(path: Path) -> list[dict[str, str]]:
         *[(path, LATER_FLOOR) for path in LATER_SETS],
         (HOLDOUT12, HOLDOUT12_FLOOR),
         (HOLDOUT13, HOLDOUT13_FLOOR),
+        (HOLDOUT14, HOLDOUT14_FLOOR),
     ],
     ids=lambda value: value.stem.removeprefix("kinds_") if isinstance(value, Path) else f"{value}",
 )
