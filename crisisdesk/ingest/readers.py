@@ -16,6 +16,7 @@ import codecs
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -393,11 +394,27 @@ def _canonical(row: Mapping[str, Any], name: str, line: int, options: ReadOption
         return Rejected(name, line, message_of(exc))
 
 
+#: A carriage return that ends a line of its own: not the first half of "\r\n".
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
+def _text_lines(raw: IO[bytes], encoding: str, bad: set[int]) -> Iterator[tuple[int, str]]:
+    """The lines of a plain-text file, with the number of the "\n" line each is in.
+
+    A carriage return alone ends a line wherever it comes, as Python's text mode reads it: a file
+    that mixes "\r" and "\n" lines (pasted from several programs) is read one comment per
+    line, not with several comments run into one.
+    """
+    for number, line in enumerate(_decoded_lines(raw, encoding, bad), start=1):
+        line = line.rstrip("\r\n")
+        for text in _LONE_CR.split(line) if "\r" in line else (line,):
+            yield number, text
+
+
 def read_text(raw: IO[bytes], name: str, options: ReadOptions) -> Iterator[Item]:
     bad_lines: set[int] = set()
     seen: dict[str, int] = {}
-    for number, line in enumerate(_decoded_lines(raw, options.encoding, bad_lines), start=1):
-        text = line.rstrip("\r\n")
+    for number, text in _text_lines(raw, options.encoding, bad_lines):
         if not text.strip():
             continue
         if number in bad_lines:

@@ -195,7 +195,17 @@ def test_lines_ending_in_a_carriage_return_alone() -> None:
     assert [r.text for r in good(read(f"{long}\rdue\r".encode(), "mac.txt"))] == [long, "due"]
     assert [r.text for r in good(read(f"{long}\ndue\rtre\n".encode(), "unix.txt"))] == [
         long,
-        "due\rtre",
+        "due",
+        "tre",
+    ]
+    # lines of both kinds in the first bytes: each comment on its own, "\r\n" one line end
+    mixed = b"uno\r\ndue\rtre\nquattro\r\rcinque"
+    assert [r.text for r in good(read(mixed, "mixed.txt"))] == [
+        "uno",
+        "due",
+        "tre",
+        "quattro",
+        "cinque",
     ]
 
 
