@@ -117,7 +117,9 @@ class Batch:
 
     ``rows``/``hashes``/``values`` are the non-zero entries (``hashes`` are 38-bit, to be masked by
     each model); ``starts`` indexes the first entry of each row (every row has at least one entry);
-    ``word_grams`` maps a word-feature hash back to its text, for the reasons.
+    ``word_grams`` maps a word-feature hash back to its text, for the reasons: of two n-grams of
+    the batch with one CRC-32, it names one, so a reason checks it against ``texts`` (each row's
+    normalised text) before it shows it.
     """
 
     n: int
@@ -127,6 +129,7 @@ class Batch:
     is_word: npt.NDArray[np.bool_]
     starts: I64
     word_grams: dict[int, str]
+    texts: list[str]
 
 
 _SEP_CRC = zlib.crc32(b"\x00")
@@ -295,7 +298,7 @@ def featurise(texts: Sequence[str], with_grams: bool = False) -> Batch:
     values = values / norms[block].astype(np.float32)
     values = values * np.where(is_word, WORD_WEIGHT, CHAR_WEIGHT).astype(np.float32)
     row_starts = np.searchsorted(rows, np.arange(n)).astype(np.int64)
-    return Batch(n, rows, hashes, values, is_word, row_starts, word_grams)
+    return Batch(n, rows, hashes, values, is_word, row_starts, word_grams, norm)
 
 
 def to_csr_parts(batch: Batch, bits: int) -> tuple[F32, I64, I64]:

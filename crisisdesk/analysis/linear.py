@@ -399,6 +399,12 @@ def _readable(gram: str) -> bool:
     )
 
 
+def _in_text(gram: str, text: str) -> bool:
+    """Are the words of ``gram`` in ``text``? Two n-grams of a batch can share a CRC-32, and the
+    batch names the hash after one of them: a reason must never show another comment's words."""
+    return all(token in text for token in gram.split(" "))
+
+
 def _top_words(
     batch: features.Batch, entries: IDX, score: F32, k: int, floor: float
 ) -> dict[int, list[str]]:
@@ -421,7 +427,7 @@ def _top_words(
         if row == full:
             continue
         gram = batch.word_grams.get(h)
-        if gram is None or not _readable(gram):
+        if gram is None or not _readable(gram) or not _in_text(gram, batch.texts[row]):
             continue
         found = out.setdefault(row, [])
         found.append(f"'{gram}'")

@@ -21,7 +21,11 @@ def _plain_top_words(
     out: dict[int, list[str]] = {}
     for row, h in zip(rows[keep].tolist(), batch.hashes[idx[keep]].tolist(), strict=True):
         gram = batch.word_grams.get(h)
-        if gram is None or not linear._readable(gram):
+        if (
+            gram is None
+            or not linear._readable(gram)
+            or not linear._in_text(gram, batch.texts[row])
+        ):
             continue
         found = out.setdefault(row, [])
         if len(found) < k:
@@ -46,3 +50,15 @@ def test_top_words_are_the_plain_ones() -> None:
             expected = _plain_top_words(batch, entries, score, k, floor)
             assert any(len(words) == k for words in expected.values())
             assert linear._top_words(batch, entries, score, k, floor) == expected
+
+
+def test_a_reason_never_names_another_comments_words() -> None:
+    # "plumless" and "buckeroo" share a CRC-32: the batch names the hash after one of them
+    texts = ["plumless plumless plumless", "buckeroo buckeroo buckeroo"]
+    batch = features.featurise(texts, with_grams=True)
+    entries = np.nonzero(batch.is_word)[0]
+    score = np.ones(entries.size, dtype=np.float32)
+    found = linear._top_words(batch, entries, score, 1, 0.0)
+    for row, words in found.items():
+        assert all(w.strip("'") in texts[row] for w in words), (row, words)
+    assert len(found) == 1  # the other comment's only word is not shown as its reason
