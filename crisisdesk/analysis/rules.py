@@ -1687,12 +1687,12 @@ _WHO_WORDS = frozenset({"who", "who's", "who’s", "chi"})
 
 #: "@giulia guarda qui, sabato andiamo?": a friend tagged and shown the post. The question is
 #: the friend's to answer, not the page's.
-#: A comment that opens by telling the reader it tags someone.
-_TAGGING = re.compile(r"\s*(?:tagging|taggo|taggando|tagged|ti taggo|vi taggo)\b")
 _FRIEND_TAGGED = re.compile(
     r"^\s*(?:@[\w.]+[\s,]+)+(?:guarda(?: qui| qua)?|guardate|vedi|hai visto|look(?: at this)?|"
     r"check (?:this|it) out|see this)\b"
 )
+#: A comment that opens by telling the reader it tags someone: "Tagging my mum", "Taggo Luca".
+_TAGGING = re.compile(r"\s*(?:tagging|taggo|taggando|tagged|ti taggo|vi taggo)\b")
 
 #: Enthusiasm in slang whose words read negative or offensive: "the new maps are insane 🔥",
 #: "this update is sick af". Said of a thing, with "af" or a fire, star-eyes or raised hands; "this
@@ -1866,6 +1866,7 @@ _TRASH_AS_WASTE = re.compile(
     r"\b(?:take|taking|took) (?:out )?the trash\b"
 )
 
+#: The witness's own words, left out when the rest is read for a story of the writer's.
 _WITNESS = re.compile(_WITNESSED)
 
 #: Claim patterns that are claims only when the writer tells no story of their own.
@@ -1957,15 +1958,16 @@ _BEST_EVER = _Rare(
     ),
     ("best", "nicest", "tastiest", "finest", "friendliest", "più", "miglior"),
 )
-#: Something that did not come or work, told with a plain negation: "my order never arrived",
-#: "non è arrivato niente". Thanks after it are sarcasm or a polite close to a complaint.
 #: What has not come yet, told as an ongoing wait: "still waiting for my refund", "sono ancora in
 #: attesa del rimborso". Like what never came, thanks after it are no praise.
 _STILL_WAITING = re.compile(
     r"\b(?:still waiting (?:for|on)|(?:sto|stiamo) ancora aspettando|ancora aspett(?:o|iamo)|"
     r"aspett(?:o|iamo) ancora|ancora in attesa (?:di|del|della|dei|delle|dello))\b"
 )
+#: Every wait of :data:`_STILL_WAITING` holds one of these words.
 _WAITING_WORDS = frozenset("waiting aspettando aspetto aspettiamo attesa".split())
+#: Something that did not come or work, told with a plain negation: "my order never arrived",
+#: "non è arrivato niente". Thanks after it are sarcasm or a polite close to a complaint.
 _UNDONE = re.compile(
     r"\b(?:never (?:arrived|came|showed up|turned up|answered|replied|called back|got back|"
     r"refunded)|(?:hasn't|has not|haven't|have not|didn't|did not) (?:arrived?|come|came|"
